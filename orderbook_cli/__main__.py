@@ -1,0 +1,3 @@
+from orderbook_cli.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,188 @@
+"""The normalized order book: what every venue parser produces.
+
+Venue parsers hand over raw levels (price, amount, order count) in whatever
+order and shape the wire had; :func:`make_book` turns them into a :class:`Book`
+with exact decimals, one level per distinct price, bids best (highest) first,
+asks best (lowest) first, running totals, trimmed to the requested depth.
+No float ever touches a price or an amount.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
+from typing import Iterable, NamedTuple
+
+from orderbook_cli.errors import MalformedData
+
+
+class RawLevel(NamedTuple):
+    """One level as a venue sent it, already converted to exact types."""
+
+    price: Decimal
+    amount: Decimal
+    count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    price: Decimal
+    amount: Decimal
+    total: Decimal  # running sum of amount from the best level down to this one
+    count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    venue: str
+    symbol: str
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    timestamp: datetime | None  # the venue's time for the book, if it sends one
+    received_at: datetime
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        return self.bids[0].price if self.bids else None
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        return self.asks[0].price if self.asks else None
+
+    @property
+    def spread(self) -> Decimal | None:
+        if not (self.bids and self.asks):
+            return None
+        return self.asks[0].price - self.bids[0].price
+
+    @property
+    def mid(self) -> Decimal | None:
+        if not (self.bids and self.asks):
+            return None
+        with localcontext(EXACT):
+            return (self.asks[0].price + self.bids[0].price) / 2
+
+
+# Inputs are bounded to 61 significant digits (see to_decimal); 90 digits of
+# working precision keep every sum, half and bucket exact.
+EXACT = Context(prec=90)
+
+# Plain decimal numbers only: no NaN/Infinity, no underscores, no signs but '+'.
+_NUMBER = re.compile(r"\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+# Bounds that keep plain-notation output short whatever a hostile venue sends.
+_MAX_ADJUSTED_EXPONENT = 30
+_MIN_EXPONENT = -30
+
+
+def to_decimal(value: object, field: str) -> Decimal:
+    """A non-negative exact decimal from a JSON string or integer.
+
+    JSON numbers with a fraction arrive as Decimal (parsers load with
+    ``parse_float=Decimal``); floats are refused so none can slip in.
+    """
+    if isinstance(value, bool) or value is None:
+        raise MalformedData(f"{field} is {value!r}, not a number")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        if len(value) > 64 or not _NUMBER.fullmatch(value):
+            raise MalformedData(f"{field} {value[:40]!r} is not a decimal number")
+        number = Decimal(value)
+    else:
+        raise MalformedData(f"{field} has type {type(value).__name__}, not a number")
+    if not number.is_finite() or number < 0:
+        raise MalformedData(f"{field} {number} is not a finite non-negative number")
+    if number and (number.adjusted() > _MAX_ADJUSTED_EXPONENT or number.as_tuple().exponent < _MIN_EXPONENT):
+        raise MalformedData(f"{field} {number} is out of range")
+    return number
+
+
+def to_count(value: object, field: str = "count") -> int | None:
+    """An order count from an integer or a digit string; None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise MalformedData(f"{field} is {value!r}, not an integer")
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value) <= 18:
+        return int(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value() and value >= 0:
+        return int(value)
+    raise MalformedData(f"{field} {str(value)[:40]!r} is not a non-negative integer")
+
+
+def _bucket(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
+    steps = (price / tick).to_integral_value(rounding=rounding)
+    return (steps * tick).quantize(tick) if tick.as_tuple().exponent < 0 else steps * tick
+
+
+def _side(levels: Iterable[RawLevel], *, descending: bool, depth: int | None, group: Decimal | None) -> tuple[Level, ...]:
+    merged: dict[Decimal, list] = {}
+    rounding = ROUND_FLOOR if descending else ROUND_CEILING  # bids round down, asks round up
+    for level in levels:
+        if not level.amount:
+            continue  # an empty level is no level
+        price = _bucket(level.price, group, rounding) if group else level.price
+        slot = merged.get(price)
+        if slot is None:
+            merged[price] = [level.amount, level.count]
+        else:
+            slot[0] += level.amount
+            slot[1] = None if slot[1] is None or level.count is None else slot[1] + level.count
+    prices = sorted(merged, reverse=descending)
+    if depth is not None:
+        prices = prices[:depth]
+    out = []
+    total = Decimal(0)
+    for price in prices:
+        amount, count = merged[price]
+        total += amount
+        out.append(Level(price, amount, total, count))
+    return tuple(out)
+
+
+def make_book(
+    venue: str,
+    symbol: str,
+    bids: Iterable[RawLevel],
+    asks: Iterable[RawLevel],
+    *,
+    timestamp: datetime | None,
+    received_at: datetime,
+    depth: int | None = None,
+    group: Decimal | None = None,
+) -> Book:
+    """Normalize raw levels: merge equal prices, sort best-first, trim, total."""
+    with localcontext(EXACT):
+        return Book(
+            venue=venue,
+            symbol=symbol,
+            bids=_side(bids, descending=True, depth=depth, group=group),
+            asks=_side(asks, descending=False, depth=depth, group=group),
+            timestamp=timestamp,
+            received_at=received_at,
+        )
+
+
+def regroup(book: Book, *, depth: int | None, group: Decimal | None) -> Book:
+    """The same book re-bucketed and re-trimmed (for the live view's keys)."""
+    return make_book(
+        book.venue,
+        book.symbol,
+        (RawLevel(level.price, level.amount, level.count) for level in book.bids),
+        (RawLevel(level.price, level.amount, level.count) for level in book.asks),
+        timestamp=book.timestamp,
+        received_at=book.received_at,
+        depth=depth,
+        group=group,
+    )
+
+
+def plain(number: Decimal) -> str:
+    """Plain decimal notation, never an exponent: 1E-7 -> 0.0000001."""
+    return format(number.copy_abs() if number.is_zero() else number, "f")

@@ -1,0 +1,181 @@
+"""The obook command line: Typer commands only; the work is in session.py."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, List, Optional
+
+import typer
+
+from typer import Abort
+
+try:  # typer >= 0.29 vendors click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer
+    from click.exceptions import ClickException
+
+from orderbook_cli import __version__
+
+app = typer.Typer(
+    name="obook",
+    help="Market depth in the terminal: live order-book ladders and normalized JSON books.\n\n"
+    "Venues: bitmart, bitmart-v3, bitso, revx (see [bold]obook venues[/bold]).",
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook watch bitmart BMX_ETH                      live ladder, q to quit\n\n"
+    "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
+    "  obook watch bitso btc/mxn --json --count 10 > books.ndjson\n\n"
+    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 130 interrupted.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{text!r} is not a decimal number") from None
+    if not value.is_finite() or value <= 0:
+        raise typer.BadParameter(f"{text!r} must be a positive number")
+    return value
+
+
+VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False)]
+SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False)]
+DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the venue's, see 'obook venues').", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Give up connecting or waiting for the first book after this many seconds.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and full errors to stderr (secrets redacted).")]
+PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", min=0, max=18, help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
+GroupOpt = Annotated[Optional[Decimal], typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
+ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decimal, metavar="SIZE", help="Show the cost of buying and selling SIZE base units against the book.", show_default=False)]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"obook {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    pass
+
+
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n  obook venues\n\n  obook venues --json | jq -r '.[].id'",
+)
+def venues(json_output: JsonOpt = False) -> None:
+    """List the venues: transport, auth, depth limits, symbol format, endpoint."""
+    from orderbook_cli import session
+
+    session.list_venues(json_output=json_output)
+
+
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook snapshot revx BTC-USD\n\n"
+    "  obook snapshot revx eth/usd --depth 20 --json | jq '.spread'\n\n"
+    "  obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'\n\n"
+    "  obook snapshot bitmart BMX_ETH --precision 6 --json",
+)
+def snapshot(
+    venue: VenueArg,
+    symbol: SymbolArg,
+    depth: DepthOpt = None,
+    json_output: JsonOpt = False,
+    timeout: TimeoutOpt = 10.0,
+    debug: DebugOpt = False,
+    precision: PrecisionOpt = None,
+    group: GroupOpt = None,
+    impact: ImpactOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Fetch one order book, print it once (ladder, or JSON with --json), and exit."""
+    from orderbook_cli import session
+
+    session.snapshot(session.Options(
+        venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
+        precision=precision, group=group, impact=impact, no_color=no_color,
+    ))
+
+
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook watch bitmart BMX_ETH                   live ladder; q or Ctrl-C quits\n\n"
+    "  obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit\n\n"
+    "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
+    "Keys in the ladder: q quit, + / - depth, g price grouping, space pause, ? help.",
+)
+def watch(
+    venue: VenueArg,
+    symbol: SymbolArg,
+    depth: DepthOpt = None,
+    json_output: JsonOpt = False,
+    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
+    timeout: TimeoutOpt = 10.0,
+    debug: DebugOpt = False,
+    precision: PrecisionOpt = None,
+    group: GroupOpt = None,
+    impact: ImpactOpt = None,
+    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.1, help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
+    stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Show the live book until q / Ctrl-C (or --count books).
+
+    On a terminal this draws the ladder; with --json, or when stdout is not a
+    terminal, it writes one JSON book per line (NDJSON), flushed per line.
+    """
+    from orderbook_cli import session
+
+    session.watch(session.Options(
+        venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
+        precision=precision, group=group, impact=impact, no_color=no_color, count=count,
+        idle_timeout=idle_timeout, stale_after=stale_after,
+    ))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run obook; every failure becomes one stderr line and the contract's exit code."""
+    from orderbook_cli.errors import ExitStatus, ObookError, describe
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args
+    try:
+        command = typer.main.get_command(app)
+        result = command.main(args=args, prog_name="obook", standalone_mode=False)
+        return result if isinstance(result, int) else ExitStatus.SUCCESS
+    except ObookError as error:
+        _report(describe(error), debug)
+        return error.exit_status
+    except ClickException as error:
+        hint = f" (see 'obook {args[0]} --help')" if args and not args[0].startswith("-") else " (see 'obook --help')"
+        _report(f"obook: usage error: {error.format_message()}{hint}", False)
+        return ExitStatus.USAGE
+    except (KeyboardInterrupt, Abort):
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        from orderbook_cli.jsonout import silence_stdout
+
+        silence_stdout()
+        return ExitStatus.SUCCESS
+    except Exception as error:  # a bug: say so in one line, trace only with --debug
+        _report(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)
+        return ExitStatus.INTERNAL
+
+
+def _report(line: str, with_traceback: bool) -> None:
+    from orderbook_cli.errors import sanitize
+
+    if with_traceback:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    print(sanitize(line, 1000), file=sys.stderr, flush=True)

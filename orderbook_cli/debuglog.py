@@ -1,0 +1,40 @@
+"""--debug logging: wire traffic and full errors on stderr, secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Mapping
+
+log = logging.getLogger("obook")
+
+SECRET_HEADERS = frozenset({"x-revx-api-key", "x-revx-signature", "authorization", "cookie"})
+# Anything that looks like a PEM block never reaches a log line.
+_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(-----END [A-Z ]+-----|$)", re.S)
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return _PEM.sub("[redacted key material]", super().format(record))
+
+
+def enable() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("obook debug %(asctime)s %(threadName)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+
+
+def enabled() -> bool:
+    return log.isEnabledFor(logging.DEBUG)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def preview(data: str | bytes, limit: int = 500) -> str:
+    text = data if isinstance(data, str) else repr(data[:limit])
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"

@@ -1,0 +1,100 @@
+"""One error hierarchy; each class carries the contract's exit status.
+
+Everything the user can see goes through :func:`describe` (called from one
+place in ``cli.main``), so messages look alike whatever raised them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+
+class ExitStatus(enum.IntEnum):
+    SUCCESS = 0
+    INTERNAL = 1
+    USAGE = 2
+    NETWORK = 3
+    REJECTED = 4
+    VENUE_FAILED = 5
+    AUTH = 6
+    INTERRUPTED = 130
+
+
+class ObookError(Exception):
+    """An expected failure with a one-line explanation and an exit status."""
+
+    exit_status: ExitStatus = ExitStatus.INTERNAL
+    kind: str = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None, context: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.context = context  # e.g. "revx BTC-USD"
+
+    def with_context(self, context: str) -> "ObookError":
+        if self.context is None:
+            self.context = context
+        return self
+
+
+class UsageError(ObookError):
+    exit_status = ExitStatus.USAGE
+    kind = "usage error"
+
+
+class NetworkError(ObookError):
+    exit_status = ExitStatus.NETWORK
+    kind = "network error"
+
+
+class VenueRejected(ObookError):
+    exit_status = ExitStatus.REJECTED
+    kind = "rejected by the venue"
+
+
+class VenueFailed(ObookError):
+    exit_status = ExitStatus.VENUE_FAILED
+    kind = "venue failure"
+
+
+class MalformedData(VenueFailed):
+    """The venue sent something obook cannot turn into a book."""
+
+    kind = "unusable data from the venue"
+
+
+class AuthError(ObookError):
+    exit_status = ExitStatus.AUTH
+    kind = "authentication error"
+
+
+class Interrupted(ObookError):
+    exit_status = ExitStatus.INTERRUPTED
+    kind = "interrupted"
+
+
+# C0/C1 control characters (ESC, CR, BEL, CSI …) must never reach a terminal from
+# a venue-supplied string.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def sanitize(text: object, limit: int = 300) -> str:
+    """Make untrusted text safe for one terminal line."""
+    cleaned = _CONTROL.sub("?", str(text))
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1] + "…"
+    return cleaned
+
+
+def describe(error: ObookError) -> str:
+    """The single stderr line for an expected failure."""
+    parts = ["obook:"]
+    if error.context:
+        parts.append(f"{sanitize(error.context)}:")
+    parts.append(f"{error.kind}: {sanitize(error.message, 600)}")
+    line = " ".join(parts)
+    if error.hint:
+        line += f" — {sanitize(error.hint, 300)}"
+    return line

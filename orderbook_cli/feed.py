@@ -1,0 +1,269 @@
+"""Feeds: the one interface between venues and the two consumers.
+
+A venue supplies a *producer*: a function that talks to the venue on a
+background thread and reports through a :class:`FeedContext` (books, state
+changes, malformed frames, fatal errors). ``snapshot`` takes the first book;
+``watch`` consumes books until told to stop. The retry policy (exponential
+backoff with jitter, a per-venue floor, bounded attempts for one-shot use)
+lives here once, for REST polling and WebSocket streaming alike.
+"""
+
+from __future__ import annotations
+
+import enum
+import queue
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Callable, Iterable, Union
+
+from orderbook_cli.book import Book, RawLevel, make_book
+from orderbook_cli.errors import NetworkError, ObookError, VenueFailed
+
+# Events between a producer and its consumer; bounded so a slow consumer slows
+# the reader instead of growing memory without limit.
+QUEUE_SIZE = 256
+ONE_SHOT_ATTEMPTS = 3
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+
+
+class State(str, enum.Enum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    venue: str
+    symbol: str  # the venue's spelling
+    depth: int  # levels per side in the books handed out
+    timeout: float
+    once: bool = False  # snapshot: stop after the first book, bounded retries
+    idle_timeout: float | None = None  # None: the venue's default
+    options: dict = field(default_factory=dict)  # venue-specific, e.g. {"precision": 6}
+    group: Decimal | None = None  # bucket prices into multiples of this tick
+    fetch_depth: int | None = None  # levels to ask the venue for (more than depth when grouping)
+
+    @property
+    def wire_depth(self) -> int:
+        return self.fetch_depth or self.depth
+
+    def book(self, bids: Iterable[RawLevel], asks: Iterable[RawLevel], timestamp: datetime | None, received_at: datetime) -> Book:
+        """The normalized book for this request from a venue's raw levels."""
+        return make_book(
+            self.venue, self.symbol, bids, asks,
+            timestamp=timestamp, received_at=received_at, depth=self.depth, group=self.group,
+        )
+
+
+@dataclass(frozen=True)
+class BookEvent:
+    book: Book
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    state: State
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FatalEvent:
+    error: ObookError
+
+
+Event = Union[BookEvent, StatusEvent, FatalEvent]
+
+
+@dataclass
+class FeedStats:
+    state: State = State.CONNECTING
+    detail: str = ""
+    books: int = 0
+    malformed: int = 0
+    reconnects: int = 0
+    last_book_at: float | None = None  # time.monotonic()
+    recent: deque = field(default_factory=lambda: deque(maxlen=512))
+
+    def updates_per_second(self, now: float, window: float = 5.0) -> float:
+        while self.recent and now - self.recent[0] > window:
+            self.recent.popleft()
+        return len(self.recent) / window
+
+
+class Backoff:
+    """Exponential backoff with jitter and a floor between connection attempts."""
+
+    def __init__(self, floor: float = 0.0, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP):
+        self.floor, self.base, self.cap = floor, base, cap
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        raw = min(self.cap, self.base * (2**self.failures))
+        self.failures += 1
+        return max(self.floor, raw * random.uniform(0.5, 1.0))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+Producer = Callable[["FeedContext"], None]
+
+
+class FeedContext:
+    """What a producer may do: report, sleep interruptibly, decide on retries."""
+
+    def __init__(self, request: FeedRequest, feed: "Feed", retry_floor: float):
+        self.request = request
+        self._feed = feed
+        self.stopped = feed._stop
+        self.backoff = Backoff(floor=retry_floor)
+        self._attempts = 0
+        self.deadline = time.monotonic() + request.timeout
+
+    def emit_book(self, book: Book) -> None:
+        self._attempts = 0
+        self.backoff.reset()
+        self._feed._book(book)
+
+    def set_state(self, state: State, detail: str = "") -> None:
+        self._feed._status(state, detail)
+
+    def malformed(self, error: Exception) -> None:
+        self._feed._malformed(error)
+
+    def fail(self, error: ObookError) -> None:
+        self._feed._put(FatalEvent(error))
+        self._feed._stop.set()
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep unless stopped; False when the feed was closed meanwhile."""
+        return not self.stopped.wait(max(0.0, seconds))
+
+    def remaining(self) -> float:
+        return max(0.1, self.deadline - time.monotonic())
+
+    def retry_after_failure(self, error: ObookError, delay: float | None = None) -> bool:
+        """After a transient failure: wait and return True, or give up (fatal) and return False.
+
+        ``delay`` is the venue's own instruction (Retry-After), else backoff.
+        One-shot feeds give up after a few attempts or at their deadline;
+        live feeds keep trying and say so.
+        """
+        self._attempts += 1
+        backoff = self.backoff.next_delay()
+        delay = backoff if delay is None else max(delay, self.backoff.floor)
+        if self.request.once and (
+            self._attempts >= ONE_SHOT_ATTEMPTS or time.monotonic() + delay > self.deadline
+        ):
+            self.fail(error)
+            return False
+        self._feed.stats.reconnects += 1
+        self.set_state(State.RECONNECTING, f"{error.message}; retrying in {delay:.1f}s")
+        return self.sleep(delay)
+
+
+class Feed:
+    """A producer on a daemon thread and the consumer's end of its queue."""
+
+    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0):
+        self.request = request
+        self.stats = FeedStats()
+        self._stop = threading.Event()
+        self._queue: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_SIZE)
+        self._context = FeedContext(request, self, retry_floor)
+        self._thread = threading.Thread(target=self._run, args=(producer,), name=f"obook-{request.venue}", daemon=True)
+
+    def __enter__(self) -> "Feed":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._stop.is_set()
+
+    # -- producer side -------------------------------------------------
+    def _run(self, producer: Producer) -> None:
+        try:
+            producer(self._context)
+        except ObookError as error:
+            self._context.fail(error)
+        except Exception as error:  # a bug in a producer must still reach the user
+            from orderbook_cli.debuglog import log
+
+            log.debug("producer crashed", exc_info=True)
+            internal = ObookError(f"{type(error).__name__}: {error}", hint="this is a bug in obook; rerun with --debug and report it")
+            internal.__cause__ = error
+            self._context.fail(internal)
+
+    def _put(self, event: Event) -> None:
+        while True:
+            try:
+                self._queue.put(event, timeout=0.2)
+                return
+            except queue.Full:
+                if self._stop.is_set() and not isinstance(event, FatalEvent):
+                    return
+
+    def _book(self, book: Book) -> None:
+        now = time.monotonic()
+        self.stats.books += 1
+        self.stats.last_book_at = now
+        self.stats.recent.append(now)
+        if self.stats.state is not State.LIVE:
+            self._status(State.LIVE)
+        self._put(BookEvent(book))
+
+    def _status(self, state: State, detail: str = "") -> None:
+        self.stats.state, self.stats.detail = state, detail
+        self._put(StatusEvent(state, detail))
+
+    def _malformed(self, error: Exception) -> None:
+        from orderbook_cli.debuglog import log
+
+        self.stats.malformed += 1
+        log.debug("skipped malformed frame #%d: %s", self.stats.malformed, error)
+
+    # -- consumer side -------------------------------------------------
+    def get(self, timeout: float | None) -> Event | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def first_book(self) -> Book:
+        """The first book, or the reason there is none within the timeout."""
+        deadline = time.monotonic() + self.request.timeout
+        while True:
+            event = self.get(timeout=max(0.0, deadline - time.monotonic()))
+            if isinstance(event, BookEvent):
+                return event.book
+            if isinstance(event, FatalEvent):
+                raise event.error
+            if event is None:
+                raise self.timeout_error()
+
+    def timeout_error(self) -> ObookError:
+        detail = f" (last problem: {self.stats.detail})" if self.stats.detail else ""
+        return NetworkError(
+            f"no order book within {self.request.timeout:g}s{detail}",
+            hint="check the network or the venue's status, or raise --timeout",
+        )
+
+
+def is_transient(error: ObookError) -> bool:
+    """Failures worth retrying: the network, or the venue failing (5xx, bad data)."""
+    return isinstance(error, (NetworkError, VenueFailed))

@@ -1,0 +1,64 @@
+"""The contract's JSON book: the one place books become JSON text."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from orderbook_cli.book import Book, Level, plain
+from orderbook_cli.timefmt import iso_utc
+
+
+def _maybe(number: Any) -> str | None:
+    return None if number is None else plain(number)
+
+
+def _levels(levels: tuple[Level, ...]) -> list[dict[str, Any]]:
+    return [
+        {"price": plain(lv.price), "amount": plain(lv.amount), "total": plain(lv.total), "count": lv.count}
+        for lv in levels
+    ]
+
+
+def book_to_dict(book: Book, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "venue": book.venue,
+        "symbol": book.symbol,
+        "timestamp": iso_utc(book.timestamp) if book.timestamp else None,
+        "received_at": iso_utc(book.received_at),
+        "bids": _levels(book.bids),
+        "asks": _levels(book.asks),
+        "best_bid": _maybe(book.best_bid),
+        "best_ask": _maybe(book.best_ask),
+        "spread": _maybe(book.spread),
+        "mid": _maybe(book.mid),
+    }
+    if extra:
+        out.update(extra)
+    return out
+
+
+def dumps(data: Any, *, pretty: bool = False) -> str:
+    if pretty:
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def write_line(text: str) -> None:
+    """One line of data on stdout, flushed at once (NDJSON consumers read per line)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def silence_stdout() -> None:
+    """After the reader went away (`| head -1`): stop writing, and stop Python
+    complaining at exit while flushing a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

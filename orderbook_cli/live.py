@@ -1,0 +1,176 @@
+"""`obook watch` on a terminal: the live ladder, keys, coalescing, staleness."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import select
+import sys
+import time
+from decimal import Decimal
+
+from orderbook_cli import render
+from orderbook_cli.book import Book, regroup
+from orderbook_cli.feed import BookEvent, FatalEvent, State, StatusEvent
+
+MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
+IDLE_TICK = 0.25  # redraw at least this often so the age keeps counting
+HIGHLIGHT_SECONDS = 1.0
+
+
+class Keys:
+    """Single keypresses without Enter (cbreak mode); the terminal is always restored."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdin
+        self.fd = None
+        self._saved = None
+
+    def __enter__(self) -> "Keys":
+        try:
+            import termios
+            import tty
+
+            if self.stream.isatty():
+                self.fd = self.stream.fileno()
+                self._saved = termios.tcgetattr(self.fd)
+                tty.setcbreak(self.fd)
+        except (ImportError, OSError, ValueError):
+            self.fd = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+
+    def poll(self) -> str:
+        if self.fd is None:
+            return ""
+        ready, _, _ = select.select([self.fd], [], [], 0)
+        return os.read(self.fd, 64).decode("utf-8", "ignore") if ready else ""
+
+
+def group_presets(book: Book | None) -> list[Decimal]:
+    """Grouping ticks for the `g` key: 10x, 100x, 1000x the finest price step shown."""
+    if not book or not (book.bids or book.asks):
+        return []
+    places = max(-lv.price.as_tuple().exponent for lv in book.bids + book.asks if isinstance(lv.price.as_tuple().exponent, int))
+    step = Decimal(1).scaleb(-max(places, 0))
+    return [step * 10, step * 100, step * 1000]
+
+
+class LiveLadder:
+    """The view's state machine: events and keys in, renderables out."""
+
+    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float):
+        self.venue, self.symbol = venue, symbol
+        self.max_depth = depth
+        self.view = render.LadderView(state=State.CONNECTING.value, depth=depth, group=group, impact=impact)
+        self.stale_after = stale_after
+        self.book: Book | None = None  # newest book from the feed
+        self.shown: Book | None = None  # what the screen shows (frozen while paused)
+        self.highlight: dict[tuple[str, Decimal], float] = {}
+        self.quit = False
+
+    def on_book(self, book: Book, now: float) -> None:
+        self.book = book
+        if not self.view.paused:
+            self._show(book, now)
+
+    def _display(self, book: Book) -> Book:
+        return regroup(book, depth=self.view.depth, group=self.view.group)
+
+    def _show(self, book: Book, now: float) -> None:
+        shown = self._display(book)
+        if self.shown is not None:
+            before = {("ask", lv.price): lv.amount for lv in self.shown.asks}
+            before.update({("bid", lv.price): lv.amount for lv in self.shown.bids})
+            for side, levels in (("ask", shown.asks), ("bid", shown.bids)):
+                for lv in levels:
+                    if before.get((side, lv.price)) != lv.amount:
+                        self.highlight[(side, lv.price)] = now + HIGHLIGHT_SECONDS
+        self.shown = shown
+
+    def on_status(self, event: StatusEvent) -> None:
+        self.view.state = event.state.value
+        self.view.notice = event.detail if event.state is State.RECONNECTING else ""
+
+    def on_key(self, key: str, now: float) -> None:
+        view = self.view
+        if key in ("q", "Q"):
+            self.quit = True
+        elif key == "+":
+            view.depth = min(self.max_depth, (view.depth or 0) + 1)
+        elif key == "-":
+            view.depth = max(1, (view.depth or 1) - 1)
+        elif key == "g":
+            presets = group_presets(self.book)
+            if view.group is not None and view.group not in presets:
+                presets.insert(0, view.group)
+            cycle = [None] + presets
+            view.group = cycle[(cycle.index(view.group) + 1) % len(cycle)] if view.group in cycle else None
+        elif key == " ":
+            view.paused = not view.paused
+        elif key == "?":
+            view.show_help = not view.show_help
+        else:
+            return
+        if self.book is not None and (not view.paused or key == " "):
+            self.shown = self._display(self.book)
+
+    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int):
+        view = self.view
+        view.age = None if last_book_at is None else now - last_book_at
+        view.stale = view.age is not None and (view.age > self.stale_after or view.state == State.RECONNECTING.value)
+        view.updates_per_second = rate
+        view.malformed = malformed
+        self.highlight = {k: t for k, t in self.highlight.items() if t > now}
+        view.changed = set(self.highlight)
+        extra = (2 if view.impact is not None else 0) + (1 if view.notice else 0) + 1
+        view.rows_per_side = max(1, (height - render.CHROME_LINES - extra) // 2)
+        return render.ladder(self.shown, view, self.venue, self.symbol)
+
+
+def run(prepared, opts) -> None:
+    """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
+    from rich.live import Live
+
+    request = prepared.request
+    ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after)
+    console = render.console(opts.no_color)
+    books_seen = 0
+    deadline = time.monotonic() + opts.timeout
+    feed_request = dataclasses.replace(request, group=None, fetch_depth=None)  # the view does the grouping
+    with prepared.venue.open_feed(feed_request) as feed, Keys() as keys:
+        with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
+            last_draw, pending = 0.0, True
+            try:
+                while not ladder.quit:
+                    event = feed.get(timeout=1 / MAX_FPS)
+                    now = time.monotonic()
+                    while event is not None:  # coalesce: take everything queued, keep the newest book
+                        if isinstance(event, BookEvent):
+                            ladder.on_book(event.book, now)
+                            books_seen += 1
+                        elif isinstance(event, StatusEvent):
+                            ladder.on_status(event)
+                        elif isinstance(event, FatalEvent):
+                            raise event.error
+                        pending = True
+                        if opts.count and books_seen >= opts.count:
+                            ladder.quit = True
+                            break
+                        event = feed.get(timeout=0)
+                    for key in keys.poll():
+                        ladder.on_key(key, now)
+                        pending = True
+                    if books_seen == 0 and now > deadline:
+                        raise feed.timeout_error()
+                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_TICK or ladder.quit:
+                        stats = feed.stats
+                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed), refresh=True)
+                        last_draw, pending = now, False
+            except KeyboardInterrupt:
+                pass  # Ctrl-C is how people leave a live view: exit 0

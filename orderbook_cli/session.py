@@ -1,0 +1,136 @@
+"""What the commands do: resolve the venue and symbol, open a feed, and hand
+its books to JSON output or to the ladder."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+
+from orderbook_cli import jsonout
+from orderbook_cli.errors import ObookError, sanitize
+from orderbook_cli.feed import BookEvent, FatalEvent, FeedRequest, State, StatusEvent
+from orderbook_cli.venues import Venue, get_venue, load_all
+
+
+@dataclass
+class Options:
+    venue: str
+    symbol: str
+    depth: int | None = None
+    json_output: bool = False
+    timeout: float = 10.0
+    debug: bool = False
+    precision: int | None = None
+    group: Decimal | None = None
+    impact: Decimal | None = None
+    no_color: bool = False
+    count: int | None = None
+    idle_timeout: float | None = None
+    stale_after: float = 5.0
+
+
+@dataclass
+class Prepared:
+    venue: Venue
+    request: FeedRequest
+
+    @property
+    def context(self) -> str:
+        return f"{self.request.venue} {self.request.symbol}"
+
+
+def prepare(opts: Options, *, once: bool) -> Prepared:
+    if opts.debug:
+        from orderbook_cli import debuglog
+
+        debuglog.enable()
+    venue = get_venue(opts.venue)
+    try:
+        symbol = venue.symbol(opts.symbol)
+        depth = venue.check_depth(opts.depth)
+        venue_options = {"precision": opts.precision}
+        venue.check_options(venue_options)
+    except ObookError as error:
+        raise error.with_context(f"{venue.info.id} {sanitize(opts.symbol, 40)}")
+    fetch_depth = None
+    if opts.group is not None:  # buckets need more raw levels than they show
+        fetch_depth = max(depth, venue.max_depth() or depth)
+    request = FeedRequest(
+        venue=venue.info.id, symbol=symbol, depth=depth, timeout=opts.timeout, once=once,
+        idle_timeout=opts.idle_timeout, options={k: v for k, v in venue_options.items() if v is not None},
+        group=opts.group, fetch_depth=fetch_depth,
+    )
+    return Prepared(venue, request)
+
+
+def _extra(book, opts: Options) -> dict | None:
+    if opts.impact is None:
+        return None
+    from orderbook_cli.impact import impact_to_dict, market_impact
+
+    return {"impact": impact_to_dict(market_impact(book, opts.impact))}
+
+
+def snapshot(opts: Options) -> None:
+    prepared = prepare(opts, once=True)
+    try:
+        with prepared.venue.open_feed(prepared.request) as feed:
+            book = feed.first_book()
+    except ObookError as error:
+        raise error.with_context(prepared.context)
+    if opts.json_output:
+        jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(book, _extra(book, opts)), pretty=sys.stdout.isatty()))
+    else:
+        from orderbook_cli import render
+
+        render.print_ladder(book, impact=opts.impact, no_color=opts.no_color)
+
+
+def watch(opts: Options) -> None:
+    prepared = prepare(opts, once=False)
+    try:
+        if opts.json_output or not sys.stdout.isatty():
+            _watch_ndjson(prepared, opts)
+        else:
+            from orderbook_cli import live
+
+            live.run(prepared, opts)
+    except ObookError as error:
+        raise error.with_context(prepared.context)
+
+
+def _watch_ndjson(prepared: Prepared, opts: Options) -> None:
+    """Every book as one JSON line; state changes after the first book go to stderr."""
+    import time
+
+    written = 0
+    deadline = time.monotonic() + opts.timeout
+    with prepared.venue.open_feed(prepared.request) as feed:
+        while opts.count is None or written < opts.count:
+            wait = max(0.0, deadline - time.monotonic()) if written == 0 else None
+            event = feed.get(timeout=wait)
+            if event is None:
+                raise feed.timeout_error()
+            if isinstance(event, BookEvent):
+                try:
+                    jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(event.book, _extra(event.book, opts))))
+                except BrokenPipeError:
+                    jsonout.silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+                    return
+                written += 1
+            elif isinstance(event, FatalEvent):
+                raise event.error
+            elif isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
+                note = f"reconnecting: {event.detail}" if event.state is State.RECONNECTING else "live again"
+                print(f"obook: {prepared.context}: {sanitize(note)}", file=sys.stderr, flush=True)
+
+
+def list_venues(*, json_output: bool) -> None:
+    rows = [venue.describe() for venue in load_all()]
+    if json_output:
+        jsonout.write_line(jsonout.dumps(rows, pretty=sys.stdout.isatty()))
+        return
+    from orderbook_cli import render
+
+    render.print_venues(rows)

@@ -1,0 +1,65 @@
+"""Venue timestamps in, ISO-8601 UTC out."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from orderbook_cli.errors import MalformedData
+
+_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def from_epoch_ms(value: int) -> datetime:
+    # Venues say "milliseconds", but guard against seconds/micros/nanos by magnitude.
+    if value < 10**11:
+        value *= 1000
+    elif value >= 10**17:
+        value //= 10**6
+    elif value >= 10**14:
+        value //= 1000
+    try:
+        return _EPOCH + timedelta(milliseconds=value)
+    except OverflowError as exc:
+        raise MalformedData(f"timestamp {value} is out of range") from exc
+
+
+def parse_venue_time(value: object) -> datetime | None:
+    """ISO-8601 (any fraction length, with or without zone: UTC assumed) or epoch ms."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return from_epoch_ms(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit() and len(text) <= 20:
+            return from_epoch_ms(int(text))
+        match = _ISO.fullmatch(text)
+        if match:
+            year, month, day, hour, minute, second, fraction, zone = match.groups()
+            micros = int((fraction or "0")[:6].ljust(6, "0"))
+            offset = timezone.utc
+            if zone and zone not in ("Z", "z"):
+                sign = -1 if zone[0] == "-" else 1
+                digits = zone[1:].replace(":", "")
+                offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
+            try:
+                stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micros, offset)
+            except ValueError as exc:
+                raise MalformedData(f"timestamp {text[:40]!r} is not a valid date") from exc
+            return stamp.astimezone(timezone.utc)
+    raise MalformedData(f"timestamp {str(value)[:40]!r} is neither ISO-8601 nor epoch milliseconds")
+
+
+def iso_utc(stamp: datetime) -> str:
+    """2025-08-08T21:40:36.124Z"""
+    stamp = stamp.astimezone(timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"

@@ -1,0 +1,94 @@
+"""What a venue module declares and implements."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
+
+from orderbook_cli.errors import UsageError
+from orderbook_cli.feed import Feed, FeedRequest, Producer
+from orderbook_cli.symbols import SymbolStyle, parse_pair
+
+
+@dataclass(frozen=True)
+class VenueInfo:
+    id: str
+    name: str
+    transport: str  # "REST polling" or "WebSocket"
+    auth: str
+    default_depth: int
+    max_depth: int | None  # None: whatever the venue sends
+    symbols: SymbolStyle
+    url_env: str  # OBOOK_<VENUE>_URL
+    default_url: str
+    retry_floor: float = 0.0  # minimum seconds between connection attempts
+    options: tuple[str, ...] = ()  # venue-specific options it accepts, e.g. ("precision",)
+    summary: str = ""
+
+
+class Venue(ABC):
+    """A thin fetcher: from the venue's wire format to normalized books."""
+
+    info: ClassVar[VenueInfo]
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        self.environ = os.environ if environ is None else environ
+
+    @property
+    def url(self) -> str:
+        return self.environ.get(self.info.url_env) or self.info.default_url
+
+    def symbol(self, text: str) -> str:
+        """The venue's spelling of whatever pair spelling the user typed."""
+        return self.info.symbols.spell(parse_pair(text))
+
+    def default_depth(self) -> int:
+        return self.info.default_depth
+
+    def max_depth(self) -> int | None:
+        return self.info.max_depth
+
+    def check_depth(self, depth: int | None) -> int:
+        if depth is None:
+            return self.default_depth()
+        limit = self.max_depth()
+        if depth < 1 or (limit is not None and depth > limit):
+            bound = f"1..{limit}" if limit else "at least 1"
+            raise UsageError(f"--depth {depth} is out of range for {self.info.id} ({bound})")
+        return depth
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        for name, value in options.items():
+            if value is not None and name not in self.info.options:
+                raise UsageError(f"--{name} applies to {self._venues_with(name)} only, not {self.info.id}")
+
+    def _venues_with(self, option: str) -> str:
+        from orderbook_cli.venues import load_all
+
+        return ", ".join(v.info.id for v in load_all() if option in v.info.options) or "no venue"
+
+    @abstractmethod
+    def producer(self, request: FeedRequest) -> Producer:
+        """The function that talks to the venue on the feed's thread."""
+
+    def open_feed(self, request: FeedRequest) -> Feed:
+        return Feed(request, self.producer(request), retry_floor=self.info.retry_floor)
+
+    def describe(self) -> dict[str, Any]:
+        """What `obook venues` shows for this venue."""
+        info = self.info
+        return {
+            "id": info.id,
+            "name": info.name,
+            "transport": info.transport,
+            "auth": info.auth,
+            "default_depth": self.default_depth(),
+            "max_depth": self.max_depth(),
+            "symbol_format": info.symbols.example,
+            "endpoint": self.url,
+            "endpoint_env": info.url_env,
+            "options": [f"--{o}" for o in info.options],
+            "summary": info.summary,
+        }

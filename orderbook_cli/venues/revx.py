@@ -1,0 +1,117 @@
+"""Revolut X: REST order books, public or Ed25519-authenticated.
+
+Public: depth <= 5 uses the seed's /api/1.0/public/order-book/{symbol}
+(deprecated; on 404/410 obook moves to v2), deeper books use
+/api/2.0/public/order-book/{symbol}?limit=N. With credentials:
+/api/1.0/order-book/{symbol}?limit=N, signed. Every response shape seen in
+the wild is accepted (see venue-notes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orderbook_cli.book import Book, RawLevel, to_count, to_decimal
+from orderbook_cli.errors import AuthError, MalformedData, ObookError, VenueRejected
+from orderbook_cli.feed import FeedContext, FeedRequest, Producer
+from orderbook_cli.symbols import SymbolStyle
+from orderbook_cli.timefmt import now_utc, parse_venue_time
+from orderbook_cli.venues.base import Venue, VenueInfo
+
+V1_PUBLIC = "/api/1.0/public/order-book/{symbol}"
+V2_PUBLIC = "/api/2.0/public/order-book/{symbol}"
+AUTHENTICATED = "/api/1.0/order-book/{symbol}"
+V1_MAX_DEPTH = 5
+PUBLIC_POLL_SECONDS = 1.0  # public limit: 1 request/second
+AUTH_POLL_SECONDS = 0.25  # authenticated limit: 100/s and 1000/min
+AUTH_DEFAULT_DEPTH = 20
+
+
+def _level(raw: Any, side: str) -> RawLevel:
+    if not isinstance(raw, dict):
+        raise MalformedData(f"a {side} level is {type(raw).__name__}, not an object")
+    price = raw.get("p", raw.get("price"))
+    amount = raw.get("q", raw.get("quantity"))
+    count = raw.get("no", raw.get("count"))
+    return RawLevel(to_decimal(price, f"{side} price"), to_decimal(amount, f"{side} quantity"), to_count(count))
+
+
+def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
+    """(bids, asks, venue timestamp) from any Revolut X order-book shape."""
+    if not isinstance(body, dict):
+        raise MalformedData("the order book is not a JSON object")
+    container = body.get("data") if isinstance(body.get("data"), dict) else body
+    sides = {}
+    for side in ("bids", "asks"):
+        levels = container.get(side)
+        if not isinstance(levels, list):
+            raise MalformedData(f"the order book has no {side} list")
+        sides[side] = [_level(level, side[:-1]) for level in levels]  # side from the array, never from "s"
+    stamp = None
+    for holder in ("metadata", "last_price"):
+        if isinstance(body.get(holder), dict) and body[holder].get("timestamp") is not None:
+            stamp = body[holder]["timestamp"]
+            break
+    else:
+        published = [lv.get("pdt") for side in ("bids", "asks") for lv in container[side] if lv.get("pdt") is not None]
+        times = [parse_venue_time(p) for p in published]
+        stamp = max(times) if times else None
+    return sides["bids"], sides["asks"], stamp
+
+
+def _explain(error: ObookError, status: int, symbol: str, authenticated: bool) -> ObookError:
+    """Revolut X's own meaning of a status, as one actionable line."""
+    message = error.message
+    if status == 400 and "pair" in message.lower():
+        return VenueRejected(f"unknown pair {symbol} ({message})", hint="check the symbol, e.g. BTC-USD")
+    if status == 409:
+        return AuthError(f"Revolut X refused the request timestamp ({message})", hint="the local clock is off; sync it (e.g. with NTP)")
+    if status in (401, 403) and authenticated:
+        error.hint = "check the API key and private key pair, and that the key is allow-listed for this IP address"
+    elif status in (401, 403):
+        error.hint = "the public order book should not need credentials; check OBOOK_REVX_URL"
+    return error
+
+
+class RevolutX(Venue):
+    info = VenueInfo(
+        id="revx",
+        name="Revolut X",
+        transport="REST polling",
+        auth="public, or Ed25519 API key",
+        default_depth=V1_MAX_DEPTH,
+        max_depth=50,
+        symbols=SymbolStyle("-", upper=True),
+        url_env="OBOOK_REVX_URL",
+        default_url="https://revx.revolut.com",
+        summary="public book (5 levels, or up to 50 via v2); up to 50 levels with an API key",
+    )
+
+    def producer(self, request: FeedRequest) -> Producer:
+        from orderbook_cli.transport.http import HttpClient, HttpStatusError, poll, status_error
+
+        symbol, depth = request.symbol, request.wire_depth
+        use_v2 = depth > V1_MAX_DEPTH
+
+        def fetch_with(http: HttpClient) -> Book:
+            nonlocal use_v2
+            path, params = (V2_PUBLIC, {"limit": depth}) if use_v2 else (V1_PUBLIC, None)
+            try:
+                body = http.get_json(path.format(symbol=symbol), params)
+            except HttpStatusError as error:
+                if not use_v2 and error.status in (404, 410):
+                    use_v2 = True  # the seed endpoint is deprecated; v2 replaces it
+                    return fetch_with(http)
+                raise _explain(status_error(error), error.status, symbol, False) from error
+            received_at = now_utc()
+            bids, asks, stamp = parse_book(body)
+            return request.book(bids, asks, parse_venue_time(stamp), received_at)
+
+        def produce(ctx: FeedContext) -> None:
+            http = HttpClient(self.url, request.timeout, self.info.url_env)
+            try:
+                poll(ctx, lambda: fetch_with(http), PUBLIC_POLL_SECONDS)
+            finally:
+                http.close()
+
+        return produce

@@ -1,0 +1,115 @@
+from datetime import datetime, timezone
+from decimal import Decimal as D
+
+import pytest
+
+from orderbook_cli.book import RawLevel, make_book, plain, regroup, to_count, to_decimal
+from orderbook_cli.errors import MalformedData
+from orderbook_cli.jsonout import book_to_dict
+
+T0 = datetime(2025, 8, 8, 21, 40, 36, 124000, tzinfo=timezone.utc)
+
+
+def book(bids, asks, depth=None, group=None):
+    return make_book("x", "BTC-USD", [RawLevel(D(p), D(a), c) for p, a, c in bids],
+                     [RawLevel(D(p), D(a), c) for p, a, c in asks],
+                     timestamp=None, received_at=T0, depth=depth, group=group)
+
+
+def test_sides_sorted_best_first_whatever_the_venue_order():
+    b = book([("1", "1", 1), ("3", "1", 1), ("2", "1", 1)], [("9", "1", 1), ("7", "1", 1), ("8", "1", 1)])
+    assert [lv.price for lv in b.bids] == [D(3), D(2), D(1)]
+    assert [lv.price for lv in b.asks] == [D(7), D(8), D(9)]
+
+
+def test_duplicate_prices_merge_amounts_and_counts():
+    b = book([("10", "0.5", 2), ("10.0", "0.25", 1)], [])
+    assert len(b.bids) == 1
+    assert b.bids[0].amount == D("0.75") and b.bids[0].count == 3
+
+
+def test_unknown_count_stays_unknown_when_merged():
+    b = book([("10", "1", None), ("10", "1", 4)], [])
+    assert b.bids[0].count is None
+
+
+def test_running_totals_spread_mid():
+    b = book([("4550", "0.25", 1), ("4549", "1", 1)], [("4555", "2.1234", 2), ("4560", "1", 1)])
+    assert [lv.total for lv in b.bids] == [D("0.25"), D("1.25")]
+    assert [lv.total for lv in b.asks] == [D("2.1234"), D("3.1234")]
+    assert b.spread == D(5) and b.mid == D("4552.5")
+
+
+def test_depth_trims_after_sorting_and_merging():
+    b = book([(str(p), "1", 1) for p in range(1, 11)], [], depth=3)
+    assert [lv.price for lv in b.bids] == [D(10), D(9), D(8)]
+
+
+def test_zero_amount_levels_are_dropped():
+    b = book([("10", "0", 1), ("9", "1", 1)], [])
+    assert [lv.price for lv in b.bids] == [D(9)]
+
+
+def test_empty_side_gives_null_summary():
+    d = book_to_dict(book([("1", "1", 1)], []))
+    assert d["asks"] == [] and d["best_ask"] is None and d["spread"] is None and d["mid"] is None
+    assert d["best_bid"] == "1"
+
+
+def test_plain_notation_never_exponent():
+    assert plain(D("1E-7")) == "0.0000001"
+    assert plain(D("1E+3")) == "1000"
+    assert plain(D("-0.00")) == "0.00"
+    d = book_to_dict(book([("1E-7", "2E+2", 1)], []))
+    assert d["bids"][0] == {"price": "0.0000001", "amount": "200", "total": "200", "count": 1}
+
+
+def test_json_matches_contract_shape():
+    d = book_to_dict(book([("4550", "0.25", 1)], [("4555", "2.1234", 2)]))
+    assert d == {
+        "venue": "x", "symbol": "BTC-USD", "timestamp": None, "received_at": "2025-08-08T21:40:36.124Z",
+        "bids": [{"price": "4550", "amount": "0.25", "total": "0.25", "count": 1}],
+        "asks": [{"price": "4555", "amount": "2.1234", "total": "2.1234", "count": 2}],
+        "best_bid": "4550", "best_ask": "4555", "spread": "5", "mid": "4552.5",
+    }
+
+
+def test_sums_stay_exact_beyond_default_decimal_precision():
+    b = book([("1", "12345678901234567890.123456789", 1), ("0.5", "0.000000000000000000001", 1)], [])
+    assert plain(b.bids[1].total) == "12345678901234567890.123456789000000000001"
+
+
+@pytest.mark.parametrize("value, expected", [("1.50", D("1.50")), (7, D(7)), (D("0.1"), D("0.1")), ("1e-8", D("1e-8"))])
+def test_to_decimal_accepts_strings_and_numbers(value, expected):
+    assert to_decimal(value, "price") == expected
+
+
+@pytest.mark.parametrize("value", [1.5, True, None, "NaN", "Infinity", "-1", "1_000", "abc", "", [], {}, "1e999999"])
+def test_to_decimal_refuses_floats_and_junk(value):
+    with pytest.raises(MalformedData):
+        to_decimal(value, "price")
+
+
+@pytest.mark.parametrize("value, expected", [("3", 3), (3, 3), (None, None), (D("2"), 2)])
+def test_to_count(value, expected):
+    assert to_count(value) == expected
+
+
+@pytest.mark.parametrize("value", ["-1", -1, "1.5", True, "x"])
+def test_to_count_refuses_junk(value):
+    with pytest.raises(MalformedData):
+        to_count(value)
+
+
+def test_grouping_buckets_bids_down_asks_up():
+    b = book([("4551.7", "1", 1), ("4549.9", "2", 1), ("4540", "1", 1)],
+             [("4555.1", "1", 1), ("4559.9", "1", 2), ("4561", "3", 1)], group=D(10))
+    assert [(lv.price, lv.amount, lv.count) for lv in b.bids] == [(D(4550), D(1), 1), (D(4540), D(3), 2)]
+    assert [(lv.price, lv.amount, lv.count) for lv in b.asks] == [(D(4560), D(2), 3), (D(4570), D(3), 1)]
+
+
+def test_fractional_grouping_and_regroup():
+    b = book([("0.000111", "1", 1), ("0.000109", "1", 1)], [("0.000113", "1", 1)])
+    g = regroup(b, depth=None, group=D("0.00001"))
+    assert [plain(lv.price) for lv in g.bids] == ["0.00011", "0.00010"]
+    assert [plain(lv.price) for lv in g.asks] == ["0.00012"]
