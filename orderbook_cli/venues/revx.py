@@ -17,6 +17,7 @@ from orderbook_cli.feed import FeedContext, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.venues.base import Venue, VenueInfo
+from orderbook_cli.venues.revx_auth import CredentialSource, find_credentials, load_signer
 
 V1_PUBLIC = "/api/1.0/public/order-book/{symbol}"
 V2_PUBLIC = "/api/2.0/public/order-book/{symbol}"
@@ -59,13 +60,30 @@ def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
     return sides["bids"], sides["asks"], stamp
 
 
-def _explain(error: ObookError, status: int, symbol: str, authenticated: bool) -> ObookError:
+def _clock_skew(headers: Any) -> str:
+    """How far the local clock is from the server's, if its Date header says."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        server = parsedate_to_datetime(headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return ""
+    if server is None or server.tzinfo is None:
+        return ""
+    skew = (now_utc() - server).total_seconds()
+    return f"; the local clock is {abs(skew):.0f}s {'ahead of' if skew > 0 else 'behind'} the server's"
+
+
+def _explain(error: ObookError, failure: Any, symbol: str, authenticated: bool) -> ObookError:
     """Revolut X's own meaning of a status, as one actionable line."""
-    message = error.message
+    message, status = error.message, failure.status
     if status == 400 and "pair" in message.lower():
         return VenueRejected(f"unknown pair {symbol} ({message})", hint="check the symbol, e.g. BTC-USD")
     if status == 409:
-        return AuthError(f"Revolut X refused the request timestamp ({message})", hint="the local clock is off; sync it (e.g. with NTP)")
+        return AuthError(
+            f"Revolut X refused the request timestamp ({failure.venue_message}){_clock_skew(failure.headers)}",
+            hint="sync the local clock (e.g. enable NTP) and try again",
+        )
     if status in (401, 403) and authenticated:
         error.hint = "check the API key and private key pair, and that the key is allow-listed for this IP address"
     elif status in (401, 403):
@@ -87,22 +105,48 @@ class RevolutX(Venue):
         summary="public book (5 levels, or up to 50 via v2); up to 50 levels with an API key",
     )
 
+    _credentials: CredentialSource | None | bool = False  # False: not looked up yet
+
+    def credentials(self) -> CredentialSource | None:
+        if self._credentials is False:
+            self._credentials = find_credentials(self.environ)
+        return self._credentials
+
+    def default_depth(self) -> int:
+        return AUTH_DEFAULT_DEPTH if self.credentials() else V1_MAX_DEPTH
+
+    def describe(self) -> dict[str, Any]:
+        row = super().describe()
+        try:
+            source = self.credentials()
+            row["credentials"] = f"credentials: {source.describe()}" if source else "credentials: none found (public book)"
+        except AuthError as error:
+            row["credentials"] = f"credentials: unusable: {error.message}"
+        return row
+
     def producer(self, request: FeedRequest) -> Producer:
         from orderbook_cli.transport.http import HttpClient, HttpStatusError, poll, status_error
 
         symbol, depth = request.symbol, request.wire_depth
+        source = self.credentials()
+        signer = load_signer(source) if source else None
         use_v2 = depth > V1_MAX_DEPTH
 
         def fetch_with(http: HttpClient) -> Book:
             nonlocal use_v2
-            path, params = (V2_PUBLIC, {"limit": depth}) if use_v2 else (V1_PUBLIC, None)
+            if signer:
+                path, params = AUTHENTICATED, {"limit": depth}
+            elif use_v2:
+                path, params = V2_PUBLIC, {"limit": depth}
+            else:
+                path, params = V1_PUBLIC, None
             try:
-                body = http.get_json(path.format(symbol=symbol), params)
+                body = http.get_json(path.format(symbol=symbol), params, sign=signer)
             except HttpStatusError as error:
-                if not use_v2 and error.status in (404, 410):
+                if not signer and not use_v2 and error.status in (404, 410):
                     use_v2 = True  # the seed endpoint is deprecated; v2 replaces it
                     return fetch_with(http)
-                raise _explain(status_error(error), error.status, symbol, False) from error
+                raise _explain(status_error(error), error, symbol, signer is not None) from error
             received_at = now_utc()
             bids, asks, stamp = parse_book(body)
             return request.book(bids, asks, parse_venue_time(stamp), received_at)
@@ -110,7 +154,7 @@ class RevolutX(Venue):
         def produce(ctx: FeedContext) -> None:
             http = HttpClient(self.url, request.timeout, self.info.url_env)
             try:
-                poll(ctx, lambda: fetch_with(http), PUBLIC_POLL_SECONDS)
+                poll(ctx, lambda: fetch_with(http), AUTH_POLL_SECONDS if signer else PUBLIC_POLL_SECONDS)
             finally:
                 http.close()
 

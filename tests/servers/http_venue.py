@@ -74,8 +74,8 @@ class HttpVenue:
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.encoded()
-                self.send_response(reply.status)
-                headers = {"Content-Type": "application/json", **reply.headers}
+                self.send_response_only(reply.status)
+                headers = {"Date": self.date_time_string(), "Content-Type": "application/json", **reply.headers}
                 for key, value in headers.items():
                     self.send_header(key, str(value))
                 self.send_header("Content-Length", str(len(body) + (100 if reply.truncate else 0)))
