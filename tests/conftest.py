@@ -88,3 +88,20 @@ def unused_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def ws_venue():
+    """ws_venue(script) starts a loopback WebSocket venue running `script` per connection."""
+    from tests.servers.ws_venue import WsVenue
+
+    started = []
+
+    def start(script, **kw):
+        venue = WsVenue(script, **kw)
+        started.append(venue)
+        return venue
+
+    yield start
+    for venue in started:
+        venue.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ from orderbook_cli import __version__
 from orderbook_cli.debuglog import log, preview, redact_headers
 from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
 from orderbook_cli.feed import FeedContext, State, is_transient
+from orderbook_cli.transport.wire import json_loads
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_RETRY_AFTER = 60.0
@@ -71,15 +71,6 @@ def _venue_message(body: bytes) -> str:
                 return sanitize(data[key], 200)
     text = body.decode("utf-8", "replace").strip()
     return sanitize(text, 200) if text else "(empty body)"
-
-
-def json_loads(body: str | bytes) -> Any:
-    """JSON with exact numbers: fractions become Decimal, never float."""
-    return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 class HttpClient:

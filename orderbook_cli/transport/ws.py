@@ -1,0 +1,180 @@
+"""The streaming core every WebSocket venue shares (websocket-client).
+
+A venue declares its subscription, keep-alive and parser; this module
+connects (within --timeout), subscribes, reads frames on the feed's thread,
+treats a link with no frame for too long as dead, sends keep-alive pings,
+and reconnects with backoff. Every book the venues here send is a full
+book, so nothing from before a reconnect is ever mixed into a new book.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from abc import abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Union
+
+from orderbook_cli.book import RawLevel
+from orderbook_cli.debuglog import log, preview
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, sanitize
+from orderbook_cli.feed import FeedContext, FeedRequest, Producer, State
+from orderbook_cli.timefmt import now_utc
+from orderbook_cli.venues.base import Venue
+
+MAX_FRAME_BYTES = 2 * 1024 * 1024  # larger frames are skipped as malformed
+TICK_SECONDS = 0.5  # how often the reader wakes to check the watchdog, pings and stop
+
+
+@dataclass(frozen=True)
+class BookUpdate:
+    """A full book from one frame."""
+
+    bids: Iterable[RawLevel]
+    asks: Iterable[RawLevel]
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True)
+class Control:
+    """Acks, keep-alives, pongs, other channels: proof of life, nothing to show."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The venue refused the subscription: fatal, no retry."""
+
+    error: ObookError
+
+
+Message = Union[BookUpdate, Control, Rejected]
+
+
+def inflate(data: bytes) -> bytes:
+    """Raw DEFLATE (no zlib header), as BitMart compresses frames; bounded output."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, MAX_FRAME_BYTES)
+    except zlib.error as exc:
+        raise MalformedData(f"binary frame does not inflate ({exc})") from exc
+    if inflater.unconsumed_tail:
+        raise MalformedData(f"binary frame inflates beyond {MAX_FRAME_BYTES} bytes")
+    return out
+
+
+class WebSocketVenue(Venue):
+    """A venue spoken over one WebSocket: subclasses say what to send and how to read."""
+
+    idle_timeout: float = 30.0  # no frame at all (keep-alives included) for this long: the link is dead
+    ping_interval: float | None = None  # send ping_message() this often, if the venue wants pings
+
+    @abstractmethod
+    def subscribe_messages(self, request: FeedRequest) -> list[str]:
+        """Frames to send right after connecting."""
+
+    @abstractmethod
+    def parse(self, frame: str | bytes, request: FeedRequest) -> Message:
+        """One frame to a message; raise MalformedData for anything unusable."""
+
+    def ping_message(self) -> str:
+        raise NotImplementedError
+
+    def producer(self, request: FeedRequest) -> Producer:
+        return lambda ctx: stream(ctx, self)
+
+
+def _describe(exc: BaseException) -> str:
+    text = sanitize(exc, 200)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
+    import websocket  # websocket-client
+
+    request, url = ctx.request, venue.url
+    idle = request.idle_timeout or venue.idle_timeout
+    ctx.set_state(State.CONNECTING)
+    while not ctx.stopped.is_set():
+        log.debug("WS connect %s", url)
+        try:
+            ws = websocket.create_connection(url, timeout=min(request.timeout, ctx.remaining()) if request.once else request.timeout,
+                                             enable_multithread=True, suppress_origin=True)
+        except (websocket.WebSocketException, OSError) as exc:
+            failure: ObookError = NetworkError(f"cannot connect to {url}: {_describe(exc)}",
+                                               hint=f"check the network, the venue's status, or {venue.info.url_env}")
+        else:
+            try:
+                for message in venue.subscribe_messages(request):
+                    log.debug("WS send %s", message)
+                    ws.send(message)
+                failure = _read(ctx, ws, venue, idle)
+            except (websocket.WebSocketException, OSError) as exc:
+                failure = NetworkError(f"connection to {url} lost: {_describe(exc)}")
+            finally:
+                _close_quietly(ws)
+        if failure is None or not ctx.retry_after_failure(failure):
+            return
+
+
+def _close_quietly(ws) -> None:
+    try:
+        ws.close(timeout=1)
+    except Exception as exc:  # closing a broken link may fail in many ways; nothing to do about it
+        log.debug("WS close: %s", _describe(exc))
+
+
+def _read(ctx: FeedContext, ws, venue: WebSocketVenue, idle: float) -> ObookError | None:
+    """Read until stopped (None) or the link fails (the reason)."""
+    import websocket
+
+    request = ctx.request
+    ws.settimeout(min(TICK_SECONDS, idle))
+    last_frame = last_ping = time.monotonic()
+    while not ctx.stopped.is_set():
+        try:
+            opcode, data = ws.recv_data()
+        except websocket.WebSocketTimeoutException:
+            now = time.monotonic()
+            if now - last_frame > idle:
+                return NetworkError(f"no data from the venue for {idle:g}s", hint="the link looks dead; reconnecting")
+            if venue.ping_interval and now - last_ping >= venue.ping_interval:
+                ws.send(venue.ping_message())
+                last_ping = now
+            continue
+        except websocket.WebSocketConnectionClosedException:
+            return NetworkError("the venue closed the connection")
+        received_at = now_utc()
+        last_frame = time.monotonic()
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return NetworkError("the venue closed the connection")
+        frame: str | bytes = data
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            try:
+                frame = data.decode("utf-8")
+            except UnicodeDecodeError:
+                ctx.malformed(MalformedData("text frame is not UTF-8"))
+                continue
+        log.debug("WS recv %s", preview(frame))
+        if len(data) > MAX_FRAME_BYTES:
+            ctx.malformed(MalformedData(f"frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}"))
+            continue
+        try:
+            message = venue.parse(frame, request)
+        except (MalformedData, ValueError, RecursionError) as exc:
+            ctx.malformed(exc)
+            continue
+        if isinstance(message, Rejected):
+            raise message.error
+        if isinstance(message, BookUpdate):
+            try:
+                book = request.book(message.bids, message.asks, message.timestamp, received_at)
+            except MalformedData as exc:  # levels are parsed lazily by some venues
+                ctx.malformed(exc)
+                continue
+            ctx.emit_book(book)
+            if request.once:
+                return None
+    return None
