@@ -131,7 +131,9 @@ def _read(ctx: FeedContext, ws, venue: WebSocketVenue, idle: float) -> ObookErro
     import websocket
 
     request = ctx.request
-    ws.settimeout(min(TICK_SECONDS, idle))
+    # A link watched for `idle` seconds of silence must be pinged well within that.
+    ping_every = min(venue.ping_interval, idle / 2) if venue.ping_interval else None
+    ws.settimeout(min(TICK_SECONDS, idle / 4))
     last_frame = last_ping = time.monotonic()
     while not ctx.stopped.is_set():
         try:
@@ -140,7 +142,7 @@ def _read(ctx: FeedContext, ws, venue: WebSocketVenue, idle: float) -> ObookErro
             now = time.monotonic()
             if now - last_frame > idle:
                 return NetworkError(f"no data from the venue for {idle:g}s", hint="the link looks dead; reconnecting")
-            if venue.ping_interval and now - last_ping >= venue.ping_interval:
+            if ping_every and now - last_ping >= ping_every:
                 ws.send(venue.ping_message())
                 last_ping = now
             continue

@@ -1,15 +1,108 @@
-"""BitMart — not built yet."""
+"""BitMart, the seed protocol (`bitmart-ws-order-book.md`): wss://openws.bitmart.com.
 
-from orderbook_cli.errors import UsageError
+Subscribe {"subscribe":"order","symbol":..,"precision":P}; replies are
+labelled "depth" (or "order") with data.buys / data.sells levels of string
+fields. The venue's `total` is not reliable: obook computes its own. No
+venue timestamp. Keep-alive {"subscribe":"ping"} / "pong". At most about
+one new connection per 4 s per IP, so reconnects wait at least that long.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orderbook_cli.book import RawLevel, to_count, to_decimal
+from orderbook_cli.debuglog import enabled, log
+from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
+from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
-from orderbook_cli.venues.base import Venue, VenueInfo
+from orderbook_cli.transport.wire import json_loads
+from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, WebSocketVenue
+from orderbook_cli.venues.base import VenueInfo
+
+DEFAULT_PRECISION = 6  # works for the seed's BMX_ETH (valid range there: 6..8)
 
 
-class BitMartSeed(Venue):
+def _levels(data: dict, side: str) -> list[RawLevel]:
+    levels = data.get(side)
+    if not isinstance(levels, list):
+        raise MalformedData(f"depth message without a {side} list")
+    out = []
+    for level in levels:
+        if not isinstance(level, dict):
+            raise MalformedData(f"a {side} level is {type(level).__name__}, not an object")
+        out.append(RawLevel(to_decimal(level.get("price"), f"{side} price"), to_decimal(level.get("amount"), f"{side} amount"), to_count(level.get("count"))))
+    if enabled():
+        _note_inconsistent_totals(levels, out, side)
+    return out
+
+
+def _note_inconsistent_totals(levels: list, parsed: list[RawLevel], side: str) -> None:
+    running = 0
+    for raw, level in zip(levels, parsed):
+        running += level.amount
+        try:
+            theirs = to_decimal(raw.get("total"), "total")
+        except MalformedData:
+            continue
+        if theirs != running:
+            log.debug("BitMart's %s totals are not cumulative (venue %s, computed %s); obook uses its own", side, theirs, running)
+            return
+
+
+def parse_message(data: Any, symbol: str, precision: int) -> Message:
+    if not isinstance(data, dict):
+        raise MalformedData("frame is not a JSON object")
+    label = data.get("subscribe")
+    if label == "pong":
+        return Control("pong")
+    sent_symbol = data.get("symbol")
+    if isinstance(sent_symbol, str) and sent_symbol.upper() != symbol:
+        return Control("other symbol")
+    book = data.get("data") if isinstance(data.get("data"), dict) else None
+    if book is None and "buys" in data and "sells" in data:
+        book = data  # the legacy REST shape carries the sides at the top level
+    if book is None:
+        message = data.get("message") or data.get("error")
+        if message:
+            text = sanitize(message, 200)
+            if "precision" in text.lower():
+                return Rejected(VenueRejected(f"BitMart refused precision {precision} for {symbol}: {text}",
+                                              hint="pass --precision P with a value from the symbol's details (commonly 6..8)"))
+            return Rejected(VenueRejected(f"BitMart refused the subscription to {symbol}: {text}", hint="check the symbol, e.g. BMX_ETH"))
+        if label in ("depth", "order"):
+            raise MalformedData("depth message without data")
+        return Control("other")
+    return BookUpdate(_levels(book, "buys"), _levels(book, "sells"), None)
+
+
+class BitMartSeed(WebSocketVenue):
     info = VenueInfo(
-        id="bitmart", name="BitMart", transport="WebSocket", auth="none", default_depth=20, max_depth=None,
-        symbols=SymbolStyle("_", upper=True), url_env="OBOOK_BITMART_URL", default_url="",
+        id="bitmart",
+        name="BitMart (seed protocol)",
+        transport="WebSocket",
+        auth="none",
+        default_depth=20,
+        max_depth=None,
+        symbols=SymbolStyle("_", upper=True),
+        url_env="OBOOK_BITMART_URL",
+        default_url="wss://openws.bitmart.com",
+        retry_floor=4.0,  # about one new connection per 4 s per IP
+        options=("precision",),
+        summary="the seed protocol (subscribe \"order\", replies \"depth\"); --precision sets price grouping",
     )
+    ping_interval = 10.0
+    idle_timeout = 25.0
 
-    def producer(self, request):
-        raise UsageError(f"venue {self.info.id!r} is not built yet", hint="use revx for now")
+    def subscribe_messages(self, request: FeedRequest) -> list[str]:
+        precision = request.options.get("precision", DEFAULT_PRECISION)
+        return [json.dumps({"subscribe": "order", "symbol": request.symbol, "precision": precision})]
+
+    def ping_message(self) -> str:
+        return json.dumps({"subscribe": "ping"})
+
+    def parse(self, frame: str | bytes, request: FeedRequest) -> Message:
+        if isinstance(frame, bytes):
+            raise MalformedData("unexpected binary frame")
+        return parse_message(json_loads(frame), request.symbol, request.options.get("precision", DEFAULT_PRECISION))
