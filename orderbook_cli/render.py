@@ -78,24 +78,23 @@ def _notionals(levels: Iterable[Level]) -> list[Decimal]:
 
 
 def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "") -> Text:
+    """One line (two on narrow terminals): who, connection state, how fresh."""
     name = f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}"
-    line = Text.assemble(("obook ", "bold"), (sanitize(name, 60), "bold cyan"), "  ")
-    state = view.state.upper() if view.state in ("reconnecting", "connecting") else view.state
-    line.append(f"● {state}", style="bold yellow" if view.state != "live" else "bold green")
+    line = Text.assemble((sanitize(name, 60), "bold cyan"), " ")
+    live = view.state in ("live", "snapshot")
+    line.append(f"● {view.state if live else view.state.upper()}", style="bold green" if live else "bold black on yellow")
+    if view.paused:
+        line.append(" PAUSED", style="bold magenta")
     if book:
         stamp = book.timestamp or book.received_at
-        source = "venue" if book.timestamp else "received"
-        line.append(f"  {iso_utc(stamp)[11:23]} UTC ({source})")
+        line.append(f"  {iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")
     if view.age is not None:
-        line.append(f"  age {view.age:.1f}s", style="bold black on yellow" if view.stale else "")
-        if view.stale:
-            line.append(" STALE", style="bold black on yellow")
+        line.append("  ")
+        line.append(f"age {view.age:.1f}s" + (" STALE" if view.stale else ""), style="bold black on yellow" if view.stale else "")
     if view.updates_per_second is not None:
         line.append(f"  {view.updates_per_second:.1f} upd/s")
     if view.malformed:
-        line.append(f"  {view.malformed} bad frames skipped", style="yellow")
-    if view.paused:
-        line.append("  PAUSED", style="bold magenta")
+        line.append(f"  {view.malformed} bad frames", style="yellow")
     return line
 
 

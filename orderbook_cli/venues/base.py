@@ -26,6 +26,7 @@ class VenueInfo:
     retry_floor: float = 0.0  # minimum seconds between connection attempts
     options: tuple[str, ...] = ()  # venue-specific options it accepts, e.g. ("precision",)
     summary: str = ""
+    example_symbol: str = ""  # a pair this venue lists, in its own spelling
 
 
 class Venue(ABC):
@@ -86,7 +87,7 @@ class Venue(ABC):
             "auth": info.auth,
             "default_depth": self.default_depth(),
             "max_depth": self.max_depth(),
-            "symbol_format": info.symbols.example,
+            "symbol_format": info.example_symbol or info.symbols.example,
             "endpoint": self.url,
             "endpoint_env": info.url_env,
             "options": [f"--{o}" for o in info.options],

@@ -90,6 +90,7 @@ class BitMartSeed(WebSocketVenue):
         default_url="wss://openws.bitmart.com",
         retry_floor=4.0,  # about one new connection per 4 s per IP
         options=("precision",),
+        example_symbol="BMX_ETH",
         summary="the seed protocol (subscribe \"order\", replies \"depth\"); --precision sets price grouping",
     )
     ping_interval = 10.0

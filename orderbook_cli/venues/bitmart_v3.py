@@ -77,6 +77,7 @@ class BitMartV3(WebSocketVenue):
         url_env="OBOOK_BITMART_V3_URL",
         default_url="wss://ws-manager-compress.bitmart.com/api?protocol=1.1",
         retry_floor=1.0,
+        example_symbol="BTC_USDT",
         summary="what the live exchange serves today: spot/depth5|20|50 full books, compressed frames",
     )
     ping_interval = 15.0

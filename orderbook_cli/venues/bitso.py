@@ -63,6 +63,7 @@ class Bitso(WebSocketVenue):
         symbols=SymbolStyle("_", upper=False),
         url_env="OBOOK_BITSO_URL",
         default_url="wss://ws.bitso.com",
+        example_symbol="btc_mxn",
         summary="orders channel: top 20 orders per side, aggregated by price",
     )
     idle_timeout = 45.0  # Bitso sends {"type":"ka"} about every 20 s

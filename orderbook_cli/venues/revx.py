@@ -102,6 +102,7 @@ class RevolutX(Venue):
         symbols=SymbolStyle("-", upper=True),
         url_env="OBOOK_REVX_URL",
         default_url="https://revx.revolut.com",
+        example_symbol="BTC-USD",
         summary="public book (5 levels, or up to 50 via v2); up to 50 levels with an API key",
     )
 

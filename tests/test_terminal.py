@@ -1,0 +1,170 @@
+"""`obook watch` in a real terminal (tmux): what a person sees, keys, resize, staleness."""
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import OBOOK
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+ACK = {"action": "subscribe", "response": "ok", "time": 1, "type": "orders"}
+
+
+def orders(seq: int, levels: int = 10):
+    bids = [{"o": f"b{i}", "r": str(7000 - i), "a": f"{1 + (seq + i) % 7}.5", "v": "1", "t": 0, "d": 1} for i in range(levels)]
+    bids[0]["r"] = str(7000 + seq)  # the best bid carries the sequence number
+    bids.append({"o": "dup", "r": str(7000 - 1), "a": "0.25", "v": "1", "t": 0, "d": 1})  # a repeated price
+    asks = [{"o": f"a{i}", "r": str(8000 + i * 10), "a": "2", "v": "1", "t": 1, "d": 1} for i in range(levels)]
+    return {"type": "orders", "book": "btc_mxn", "payload": {"bids": bids, "asks": asks}, "sent": 1700000000000 + seq}
+
+
+class Terminal:
+    def __init__(self, tmp_path):
+        self.socket = str(tmp_path / "tmux.sock")
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=True).stdout
+
+    def start(self, command: str, width: int = 80, height: int = 24) -> None:
+        shell = f"{command}; echo EXIT=$?; sleep 60"
+        self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), shell)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "t")
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.tmux("send-keys", "-t", "t", "-l", key)
+
+    def wait_for(self, pattern: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if re.search(pattern, screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} never appeared; screen:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    term = Terminal(tmp_path)
+    yield term
+    term.close()
+
+
+def watch_command(url: str, *args: str) -> str:
+    return f"OBOOK_BITSO_URL={shlex.quote(url)} {shlex.quote(OBOOK)} watch bitso btc_mxn " + " ".join(args)
+
+
+def test_ladder_at_80x24_keys_resize_and_quit(terminal, ws_venue):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        for seq in range(100000):
+            peer.send(orders(seq % 50))
+            time.sleep(0.05)
+
+    venue = ws_venue(script)
+    terminal.start(watch_command(venue.url))
+    screen = terminal.wait_for(r"spread .* bps")
+    lines = screen.splitlines()
+    assert "bitso btc_mxn" in lines[0] and "live" in lines[0] and "upd/s" in lines[0]
+    assert max(len(line) for line in lines) <= 80
+    asks = [i for i, line in enumerate(lines) if line.startswith("ask")]
+    bids = [i for i, line in enumerate(lines) if line.startswith("bid")]
+    spread = next(i for i, line in enumerate(lines) if line.startswith("spread"))
+    assert asks and bids and max(asks) < spread < min(bids)
+    assert "notional" in screen and "orders" in screen and "█" in screen
+    assert len(asks) == len(bids) >= 8  # as many levels as 24 lines allow
+
+    terminal.keys("-", "-")
+    screen = terminal.wait_for(r"depth 18")
+    terminal.keys("g")
+    screen = terminal.wait_for(r"grouped by 10")
+    assert re.search(r"bid\s+70[0-9]0\s", screen)
+    terminal.keys("?")
+    terminal.wait_for(r"q quit")
+    terminal.keys(" ")
+    paused = terminal.wait_for(r"PAUSED")
+    time.sleep(0.6)
+    assert terminal.screen().splitlines()[3:] == paused.splitlines()[3:]  # frozen while the feed runs on
+    terminal.keys(" ", "g", "g", "g")  # resume; grouping 10 -> 100 -> 1000 -> off
+    time.sleep(0.8)
+    assert "grouped by" not in terminal.screen() and "PAUSED" not in terminal.screen()
+    terminal.tmux("resize-window", "-t", "t", "-x", "110", "-y", "40")
+    time.sleep(0.8)
+    screen = terminal.screen()
+    assert sum(line.startswith("bid") for line in screen.splitlines()) > len(bids)  # reflowed to the new height
+    terminal.keys("q")
+    screen = terminal.wait_for(r"EXIT=0")
+    assert "Traceback" not in screen
+
+
+def test_fast_feed_screen_shows_the_newest_book(terminal, ws_venue):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        for seq in range(3000):  # as fast as the socket allows
+            peer.send(orders(seq % 900))
+        peer.send(orders(999))
+        peer.hold()
+
+    venue = ws_venue(script)
+    terminal.start(watch_command(venue.url))
+    terminal.wait_for(r"bid\s+7999\s", timeout=15)
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
+
+
+def test_silent_feed_is_shown_stale(terminal, ws_venue):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        peer.send(orders(1))
+        peer.hold(60)
+
+    venue = ws_venue(script)
+    terminal.start(watch_command(venue.url, "--stale-after", "1.5"))
+    terminal.wait_for(r"● live")
+    started = time.monotonic()
+    terminal.wait_for(r"STALE", timeout=5)
+    assert time.monotonic() - started < 3
+
+
+def test_dropped_feed_shows_reconnecting_then_recovers(terminal, ws_venue):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        peer.send(orders(peer.index))
+        if peer.index == 0:
+            time.sleep(1)
+            peer.drop()
+        else:
+            peer.hold(60)
+
+    venue = ws_venue(script)
+    terminal.start(watch_command(venue.url))
+    terminal.wait_for(r"bid\s+7000\s")
+    terminal.wait_for(r"bid\s+7001\s", timeout=10)
+    assert len(venue.connections) == 2
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
+
+
+def test_ctrl_c_quits_cleanly_with_0(terminal, ws_venue):
+    venue = ws_venue(lambda peer: (peer.expect_json(), peer.send(orders(1)), peer.hold(60)))
+    terminal.start(watch_command(venue.url))
+    terminal.wait_for(r"spread")
+    terminal.tmux("send-keys", "-t", "t", "C-c")
+    screen = terminal.wait_for(r"EXIT=0")
+    assert "Traceback" not in screen
