@@ -133,6 +133,16 @@ class LiveLadder:
         return render.ladder(self.shown, view, self.venue, self.symbol)
 
 
+def follow_terminal_size(console) -> None:
+    """Track the real terminal size: exported COLUMNS/LINES are a stale snapshot
+    that Rich would otherwise treat as fixed, and the ladder must reflow on resize."""
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return
+    console.size = (size.columns, size.lines)
+
+
 def run(prepared, opts) -> None:
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
@@ -170,6 +180,7 @@ def run(prepared, opts) -> None:
                         raise feed.timeout_error()
                     if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_TICK or ladder.quit:
                         stats = feed.stats
+                        follow_terminal_size(console)
                         live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed), refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 ACK = {"action": "subscribe", "response": "ok", "time": 1, "type": "orders"}
 
 
-def orders(seq: int, levels: int = 10):
+def orders(seq: int, levels: int = 20):
     bids = [{"o": f"b{i}", "r": str(7000 - i), "a": f"{1 + (seq + i) % 7}.5", "v": "1", "t": 0, "d": 1} for i in range(levels)]
     bids[0]["r"] = str(7000 + seq)  # the best bid carries the sequence number
     bids.append({"o": "dup", "r": str(7000 - 1), "a": "0.25", "v": "1", "t": 0, "d": 1})  # a repeated price
@@ -42,14 +42,16 @@ class Terminal:
         for key in keys:
             self.tmux("send-keys", "-t", "t", "-l", key)
 
-    def wait_for(self, pattern: str, timeout: float = 10) -> str:
+    def wait_for(self, pattern, timeout: float = 10) -> str:
+        """Poll the screen until `pattern` (a regex, or a predicate on the screen) holds."""
+        check = pattern if callable(pattern) else (lambda screen: re.search(pattern, screen))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
-            if re.search(pattern, screen):
+            if check(screen):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{pattern!r} never appeared; screen:\n{self.screen()}")
+        raise AssertionError(f"{pattern!r} never held; screen:\n{self.screen()}")
 
     def close(self) -> None:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
@@ -102,9 +104,7 @@ def test_ladder_at_80x24_keys_resize_and_quit(terminal, ws_venue):
     time.sleep(0.8)
     assert "grouped by" not in terminal.screen() and "PAUSED" not in terminal.screen()
     terminal.tmux("resize-window", "-t", "t", "-x", "110", "-y", "40")
-    time.sleep(0.8)
-    screen = terminal.screen()
-    assert sum(line.startswith("bid") for line in screen.splitlines()) > len(bids)  # reflowed to the new height
+    terminal.wait_for(lambda screen: sum(line.startswith("bid") for line in screen.splitlines()) == 17, timeout=5)  # reflowed to 40 lines
     terminal.keys("q")
     screen = terminal.wait_for(r"EXIT=0")
     assert "Traceback" not in screen
