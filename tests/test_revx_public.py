@@ -178,3 +178,39 @@ def test_debug_logs_wire_traffic_to_stderr_only(obook, http_venue, revx):
     assert run.code == 0, run
     json.loads(run.stdout)
     assert "HTTP GET" in run.stderr and "/api/1.0/public/order-book/ETH-USD" in run.stderr
+
+
+def test_group_and_impact_in_json_match_hand_calculation(obook, http_venue, revx):
+    http_venue.route(V2.format("BTC-USD"), Reply(body=payload("revolutx_1.json")))
+    run = obook("snapshot", "revx", "BTC-USD", "--group", "10", "--impact", "2", "--json", env=revx)
+    assert run.code == 0, run
+    assert http_venue.paths() == ["/api/2.0/public/order-book/BTC-USD?limit=50"]  # buckets need the deep book
+    book = run.json()
+    # asks round up to 10: 2097.13, 2099.00, 2099.42, 2100.00 -> 2100; 2101.00 -> 2110
+    assert book["asks"] == [
+        {"price": "2100", "amount": "9.96165567", "total": "9.96165567", "count": 6},
+        {"price": "2110", "amount": "0.02379819", "total": "9.98545386", "count": 1},
+    ]
+    # bids round down: all of 2090.13 .. 2089.49 -> 2090 and 2080
+    assert book["bids"] == [
+        {"price": "2090", "amount": "2.33801954", "total": "2.33801954", "count": 1},
+        {"price": "2080", "amount": "215.51637131", "total": "217.85439085", "count": 4},
+    ]
+    assert (book["best_bid"], book["best_ask"], book["mid"]) == ("2090", "2100", "2095")
+    impact = book["impact"]
+    assert impact["size"] == "2"
+    # buying 2 fills entirely at 2100: avg 2100, slippage (2100-2095)/2095 = 23.87 bps
+    assert impact["buy"] == {"filled": "2", "notional": "4200", "average_price": "2100", "worst_price": "2100",
+                             "slippage_bps": "23.87", "complete": True}
+    # selling 2 fills entirely at 2090: (2095-2090)/2095 = 23.87 bps
+    assert impact["sell"] == {"filled": "2", "notional": "4180", "average_price": "2090", "worst_price": "2090",
+                              "slippage_bps": "23.87", "complete": True}
+
+
+def test_impact_beyond_the_book_says_incomplete(obook, http_venue, revx):
+    http_venue.route(V1.format("ETH-USD"), Reply(body=payload("revx_doc_public_v1.json")))
+    impact = obook("snapshot", "revx", "ETH-USD", "--impact", "5", "--json", env=revx).json()["impact"]
+    # asks: 1.7 @ 4005 + 2.1234 @ 4010 = 3.8234 fillable, 15323.334 quote
+    assert impact["buy"]["complete"] is False and impact["buy"]["filled"] == "3.8234"
+    assert impact["buy"]["notional"] == "15323.334000"  # 4-decimal amounts x 2-decimal prices
+    assert impact["buy"]["worst_price"] == "4010.00"
