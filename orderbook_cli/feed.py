@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Callable, Iterable, Union
 
 from orderbook_cli.book import Book, RawLevel, make_book
-from orderbook_cli.errors import NetworkError, ObookError, VenueFailed
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
 
 # Events between a producer and its consumer; bounded so a slow consumer slows
 # the reader instead of growing memory without limit.
@@ -257,6 +257,11 @@ class Feed:
                 raise self.timeout_error()
 
     def timeout_error(self) -> ObookError:
+        if self.stats.malformed and not self.stats.books:
+            return MalformedData(
+                f"no usable order book within {self.request.timeout:g}s: {self.stats.malformed} malformed frame(s) skipped",
+                hint="rerun with --debug to see them",
+            )
         detail = f" (last problem: {self.stats.detail})" if self.stats.detail else ""
         return NetworkError(
             f"no order book within {self.request.timeout:g}s{detail}",

@@ -18,7 +18,7 @@ from typing import Iterable, Union
 
 from orderbook_cli.book import RawLevel
 from orderbook_cli.debuglog import log, preview
-from orderbook_cli.errors import MalformedData, NetworkError, ObookError, sanitize
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed, sanitize
 from orderbook_cli.feed import FeedContext, FeedRequest, Producer, State
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.venues.base import Venue
@@ -51,6 +51,26 @@ class Rejected:
 
 
 Message = Union[BookUpdate, Control, Rejected]
+
+
+def _capped_websocket_class():
+    """A websocket-client WebSocket that refuses frames over MAX_FRAME_BYTES from
+    their header, before reading the payload (websocket-client has no such limit)."""
+    import websocket
+    from websocket._abnf import frame_buffer
+
+    class CappedFrames(frame_buffer):
+        def recv_length(self) -> None:
+            super().recv_length()
+            if self.length is not None and self.length > MAX_FRAME_BYTES:
+                raise MalformedData(f"a frame of {self.length} bytes (limit {MAX_FRAME_BYTES})")
+
+    class CappedWebSocket(websocket.WebSocket):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.frame_buffer = CappedFrames(self._recv, self.frame_buffer.skip_utf8_validation)
+
+    return CappedWebSocket
 
 
 def inflate(data: bytes) -> bytes:
@@ -101,7 +121,7 @@ def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
         log.debug("WS connect %s", url)
         try:
             ws = websocket.create_connection(url, timeout=min(request.timeout, ctx.remaining()) if request.once else request.timeout,
-                                             enable_multithread=True, suppress_origin=True)
+                                             class_=_capped_websocket_class(), enable_multithread=True, suppress_origin=True)
         except (websocket.WebSocketException, OSError) as exc:
             failure: ObookError = NetworkError(f"cannot connect to {url}: {_describe(exc)}",
                                                hint=f"check the network, the venue's status, or {venue.info.url_env}")
@@ -111,6 +131,9 @@ def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
                     log.debug("WS send %s", message)
                     ws.send(message)
                 failure = _read(ctx, ws, venue, idle)
+            except MalformedData as exc:  # a frame obook will not even read: drop the link
+                ctx.malformed(exc)
+                failure = VenueFailed(f"the venue sent {exc.message}")
             except (websocket.WebSocketException, OSError) as exc:
                 failure = NetworkError(f"connection to {url} lost: {_describe(exc)}")
             finally:
