@@ -146,8 +146,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Run obook; every failure becomes one stderr line and the contract's exit code."""
     from orderbook_cli.errors import ExitStatus, ObookError, describe
 
+    from orderbook_cli.errors import Terminated
+
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    _raise_on_termination_signals()
     try:
         command = typer.main.get_command(app)
         result = command.main(args=args, prog_name="obook", standalone_mode=False)
@@ -161,6 +164,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return ExitStatus.USAGE
     except (KeyboardInterrupt, Abort):
         return ExitStatus.INTERRUPTED
+    except Terminated:
+        return ExitStatus.TERMINATED
     except BrokenPipeError:
         from orderbook_cli.jsonout import silence_stdout
 
@@ -169,6 +174,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as error:  # a bug: say so in one line, trace only with --debug
         _report(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)
         return ExitStatus.INTERNAL
+
+
+def _raise_on_termination_signals() -> None:
+    import signal
+
+    from orderbook_cli.errors import Terminated
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), terminate)
 
 
 def _report(line: str, with_traceback: bool) -> None:

@@ -19,6 +19,7 @@ class ExitStatus(enum.IntEnum):
     VENUE_FAILED = 5
     AUTH = 6
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM / SIGHUP: 128 + 15, as shells report it
 
 
 class ObookError(Exception):
@@ -70,9 +71,9 @@ class AuthError(ObookError):
     kind = "authentication error"
 
 
-class Interrupted(ObookError):
-    exit_status = ExitStatus.INTERRUPTED
-    kind = "interrupted"
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread so every `with` block unwinds
+    (the terminal is restored) instead of the process dying mid-screen."""
 
 
 # C0/C1 control characters (ESC, CR, BEL, CSI …) must never reach a terminal from

@@ -47,9 +47,19 @@ def dumps(data: Any, *, pretty: bool = False) -> str:
 
 
 def write_line(text: str) -> None:
-    """One line of data on stdout, flushed at once (NDJSON consumers read per line)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    """One line of data on stdout, flushed at once (NDJSON consumers read per line).
+
+    A closed or vanished stdout raises BrokenPipeError: there is no reader left.
+    """
+    if sys.stdout is None:
+        raise BrokenPipeError("stdout is closed")
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (ValueError, OSError) as exc:  # EPIPE, EBADF, "I/O operation on closed file"
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise BrokenPipeError(str(exc)) from exc
 
 
 def silence_stdout() -> None:
@@ -58,7 +68,7 @@ def silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):
         pass
     finally:
         os.close(devnull)

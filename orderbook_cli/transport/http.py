@@ -118,8 +118,8 @@ class HttpClient:
             raise HttpStatusError(response.status_code, _venue_message(body), response.headers)
         try:
             return json_loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise MalformedData(f"the venue's response is not valid JSON ({sanitize(exc, 120)})") from exc
+        except MalformedData as exc:
+            raise MalformedData(f"the venue's response is {exc.message}") from exc
 
     @staticmethod
     def _read_capped(response: httpx.Response) -> bytes:

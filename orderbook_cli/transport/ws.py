@@ -188,7 +188,7 @@ def _read(ctx: FeedContext, ws, venue: WebSocketVenue, idle: float) -> ObookErro
             continue
         try:
             message = venue.parse(frame, request)
-        except (MalformedData, ValueError, RecursionError) as exc:
+        except MalformedData as exc:
             ctx.malformed(exc)
             continue
         if isinstance(message, Rejected):
