@@ -10,6 +10,7 @@ the wild is accepted (see venue-notes).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from orderbook_cli.book import Book, RawLevel, to_count, to_decimal
 from orderbook_cli.errors import AuthError, MalformedData, ObookError, VenueRejected
@@ -142,7 +143,7 @@ class RevolutX(Venue):
             else:
                 path, params = V1_PUBLIC, None
             try:
-                body = http.get_json(path.format(symbol=symbol), params, sign=signer)
+                body = http.get_json(path.format(symbol=quote(symbol, safe="")), params, sign=signer)
             except HttpStatusError as error:
                 if not signer and not use_v2 and error.status in (404, 410):
                     use_v2 = True  # the seed endpoint is deprecated; v2 replaces it
