@@ -238,6 +238,10 @@ class Feed:
         log.debug("skipped malformed frame #%d: %s", self.stats.malformed, error)
 
     # -- consumer side -------------------------------------------------
+    def inject(self, event: object) -> None:
+        """Let the consumer's own event sources (keys) wake the same wait."""
+        self._queue.put(event)
+
     def get(self, timeout: float | None) -> Event | None:
         try:
             return self._queue.get(timeout=timeout)

@@ -14,8 +14,15 @@ from orderbook_cli.book import Book, regroup
 from orderbook_cli.feed import BookEvent, FatalEvent, State, StatusEvent
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
-IDLE_TICK = 0.25  # redraw at least this often so the age keeps counting
+IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
+
+
+class KeyEvent:
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: str):
+        self.keys = keys
 
 
 class Keys:
@@ -43,13 +50,27 @@ class Keys:
         if self._saved is not None:
             import termios
 
-            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+            saved, self._saved = self._saved, None
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
 
-    def poll(self) -> str:
+    def forward(self, put) -> None:
+        """Read keys on a daemon thread and hand them to `put`, so the view can sleep
+        until something happens instead of polling the keyboard."""
+        import threading
+
         if self.fd is None:
-            return ""
-        ready, _, _ = select.select([self.fd], [], [], 0)
-        return os.read(self.fd, 64).decode("utf-8", "ignore") if ready else ""
+            return
+
+        def read() -> None:
+            while self._saved is not None:
+                ready, _, _ = select.select([self.fd], [], [], 0.5)
+                if ready:
+                    data = os.read(self.fd, 64)
+                    if not data:
+                        return
+                    put(KeyEvent(data.decode("utf-8", "ignore")))
+
+        threading.Thread(target=read, name="obook-keys", daemon=True).start()
 
 
 def group_presets(book: Book | None) -> list[Decimal]:
@@ -154,31 +175,36 @@ def run(prepared, opts) -> None:
     deadline = time.monotonic() + opts.timeout
     feed_request = dataclasses.replace(request, group=None, fetch_depth=None)  # the view does the grouping
     with prepared.venue.open_feed(feed_request) as feed, Keys() as keys:
+        keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
             try:
                 while not ladder.quit:
-                    event = feed.get(timeout=1 / MAX_FPS)
+                    now = time.monotonic()
+                    due = last_draw + (1 / MAX_FPS if pending else IDLE_REDRAW)
+                    if books_seen == 0:
+                        due = min(due, deadline)
+                    event = feed.get(timeout=max(0.0, due - now))
                     now = time.monotonic()
                     while event is not None:  # coalesce: take everything queued, keep the newest book
                         if isinstance(event, BookEvent):
                             ladder.on_book(event.book, now)
                             books_seen += 1
+                        elif isinstance(event, KeyEvent):
+                            for key in event.keys:
+                                ladder.on_key(key, now)
                         elif isinstance(event, StatusEvent):
                             ladder.on_status(event)
                         elif isinstance(event, FatalEvent):
                             raise event.error
                         pending = True
-                        if opts.count and books_seen >= opts.count:
+                        if ladder.quit or (opts.count and books_seen >= opts.count):
                             ladder.quit = True
                             break
                         event = feed.get(timeout=0)
-                    for key in keys.poll():
-                        ladder.on_key(key, now)
-                        pending = True
                     if books_seen == 0 and now > deadline:
                         raise feed.timeout_error()
-                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_TICK or ladder.quit:
+                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
                         stats = feed.stats
                         follow_terminal_size(console)
                         live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed), refresh=True)

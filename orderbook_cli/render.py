@@ -142,17 +142,27 @@ def ladder_tables(book: Book, view: LadderView) -> Group:
     widths = [max([len(title)] + [row[c].cell_len for row in cells]) for c, (title, _) in enumerate(COLUMNS)]
     widths[-1] = max(widths[-1], BAR_WIDTH)
 
-    def table(rows_cells: list, show_header: bool) -> Table:
-        out = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 1), header_style="bold",
-                    show_header=show_header, style="dim" if view.stale else "")
-        for (title, justify), width in zip(COLUMNS, widths):
-            out.add_column(title, justify=justify, width=width, no_wrap=True)
-        for row in rows_cells:
-            out.add_row(*row)
+    def line(row) -> Text:
+        # Padded Text lines, not a rich Table: the widths are known, and tables cost
+        # several times more per frame (the live view draws many frames a second).
+        out = Text(no_wrap=True, overflow="crop")
+        for (title, justify), width, cell in zip(COLUMNS, widths, row):
+            pad = " " * (width - cell.cell_len)
+            if justify == "right":
+                out.append(pad)
+            out.append_text(cell)
+            if justify == "left":
+                out.append(pad)
+            out.append(" ")
+        out.rstrip()
+        if view.stale:
+            out.stylize("dim")
         return out
 
-    ask_cells = cells[: len(asks)][::-1]  # worst ask on top, best ask next to the spread
-    return Group(table(ask_cells, True), _spread_row(book), table(cells[len(asks):], False))
+    titles = line([Text(title, style="bold") for title, _ in COLUMNS])
+    ask_lines = [line(row) for row in cells[: len(asks)][::-1]]  # worst ask on top, best ask next to the spread
+    bid_lines = [line(row) for row in cells[len(asks):]]
+    return Group(titles, *ask_lines, _spread_row(book), *bid_lines)
 
 
 def _impact_lines(book: Book, size: Decimal) -> Text:

@@ -1,0 +1,286 @@
+"""obook benchmarks: python bench/run.py [--quick]
+
+Everything runs against loopback venues this script starts, and every
+comparison is measured side by side in the same run, so ratios mean
+something on any machine. Needs obook installed in this Python's
+environment (pip install '.[test]'), and tmux for the live-view figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server  # noqa: E402
+
+OBOOK = str(Path(sys.executable).with_name("obook"))
+RESULTS: list[tuple[str, str, str, str]] = []  # (figure, measured, budget, verdict)
+
+
+def record(figure: str, measured: str, budget: str = "", ok: bool | None = None) -> None:
+    verdict = "" if ok is None else ("ok" if ok else "OVER BUDGET")
+    RESULTS.append((figure, measured, budget, verdict))
+    print(f"  {figure}: {measured}" + (f"  (budget {budget}: {verdict})" if budget else ""), flush=True)
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall and CPU (user+sys) seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+FLOOR_SNAPSHOT = """
+import sys, httpx
+response = httpx.get(sys.argv[1])
+sys.stdout.write(response.text + "\\n")
+"""
+
+FLOOR_STREAM = """
+import json, sys, websocket
+ws = websocket.create_connection(sys.argv[1])
+ws.send(json.dumps({"action": "subscribe", "book": "btc_mxn", "type": "orders"}))
+wanted, got = int(sys.argv[2]), 0
+while got < wanted:
+    data = json.loads(ws.recv())
+    if data.get("type") == "orders":
+        sys.stdout.write(json.dumps(data) + "\\n")
+        got += 1
+"""
+
+
+def bench_snapshot(runs: int, scratch: Path) -> None:
+    print("snapshot: cold `obook snapshot revx ETH-USD --json` vs a minimal httpx GET script")
+    server = revx_server()
+    floor = scratch / "floor_snapshot.py"
+    floor.write_text(FLOOR_SNAPSHOT)
+    url = server.url + "/api/1.0/public/order-book/ETH-USD"
+    obook_times, floor_times = [], []
+    for _ in range(runs):  # alternate, so both see the same machine state
+        obook_times.append(timed([OBOOK, "snapshot", "revx", "ETH-USD", "--json"], {"OBOOK_REVX_URL": server.url})[0])
+        floor_times.append(timed([sys.executable, str(floor), url])[0])
+        time.sleep(0.05)
+    ob, fl = statistics.median(obook_times), statistics.median(floor_times)
+    record("snapshot obook (median)", f"{ob * 1000:.0f} ms")
+    record("snapshot floor (median)", f"{fl * 1000:.0f} ms")
+    record("snapshot ratio", f"{ob / fl:.2f}x", "<= 1.3x", ob / fl <= 1.3)
+    server.stop()
+
+
+def bench_stream(frames: int, scratch: Path) -> None:
+    print(f"stream: `obook watch bitso btc_mxn --json --count {frames}` vs a minimal websocket-client loop")
+    floor = scratch / "floor_stream.py"
+    floor.write_text(FLOOR_STREAM)
+    results = {}
+    for name in ("floor", "obook"):
+        server = RawFlood(frames)  # a fresh flood each run; the server only does one sendall
+        if name == "obook":
+            cmd, env = [OBOOK, "watch", "bitso", "btc_mxn", "--json", "--count", str(frames)], {"OBOOK_BITSO_URL": server.url}
+        else:
+            cmd, env = [sys.executable, str(floor), server.url, str(frames)], {}
+        results[name] = timed(cmd, env)
+        server.stop()
+    (ob_wall, ob_cpu), (fl_wall, fl_cpu) = results["obook"], results["floor"]
+    record("stream obook", f"{ob_wall:.2f} s wall, {ob_cpu:.2f} s CPU, {frames / ob_wall:,.0f} books/s")
+    record("stream floor", f"{fl_wall:.2f} s wall, {fl_cpu:.2f} s CPU, {frames / fl_wall:,.0f} frames/s")
+    record("stream ratio (wall)", f"{ob_wall / fl_wall:.2f}x", "<= 2x", ob_wall / fl_wall <= 2)
+
+
+def bench_render() -> None:
+    print("render: one ladder frame, Rich console 120 columns, colours on")
+    from rich.console import Console
+
+    from orderbook_cli.book import RawLevel, make_book
+    from orderbook_cli.render import LadderView, ladder
+    from orderbook_cli.timefmt import now_utc
+
+    for levels in (20, 50, 200):
+        bids = [RawLevel(Decimal(f"{50000 - i}.{i % 100:02d}"), Decimal(f"0.{i + 1:04d}"), i % 5 + 1) for i in range(levels)]
+        asks = [RawLevel(Decimal(f"{50100 + i}.{i % 100:02d}"), Decimal(f"1.{i:04d}"), i % 3 + 1) for i in range(levels)]
+        book = make_book("bench", "BTC-USD", bids, asks, timestamp=None, received_at=now_utc())
+        console = Console(file=io.StringIO(), width=120, force_terminal=True, color_system="truecolor")
+        view = LadderView(state="live", age=0.1, updates_per_second=10.0)
+        repeats = 40 if levels < 200 else 10
+        start = time.perf_counter()
+        for _ in range(repeats):
+            console.print(ladder(book, view))
+        per = (time.perf_counter() - start) / repeats
+        record(f"render {levels} levels/side", f"{per * 1000:.1f} ms/frame")
+
+
+class Pane:
+    def __init__(self, scratch: Path, command: str, width: int = 120, height: int = 40):
+        self.socket = str(scratch / f"tmux-{time.monotonic_ns()}")
+        subprocess.run(["tmux", "-S", self.socket, "new-session", "-d", "-s", "b", "-x", str(width), "-y", str(height), command], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "-S", self.socket, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
+
+    def obook_pid(self) -> int:
+        pane_pid = subprocess.run(["tmux", "-S", self.socket, "display", "-p", "-t", "b", "#{pane_pid}"], capture_output=True, text=True).stdout.strip()
+        children = subprocess.run(["pgrep", "-P", pane_pid], capture_output=True, text=True).stdout.split()
+        return int(children[0]) if children else int(pane_pid)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_live(scratch: Path, seconds: float) -> None:
+    if not shutil.which("tmux"):
+        record("live view", "skipped: tmux not installed")
+        return
+    rate = 1000
+    print(f"live view under load: the ladder in tmux (120x40) fed {rate} messages/s")
+    flood = BitsoFlood(int(rate * (seconds + 8)), rate=rate)
+    pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {OBOOK} watch bitso btc_mxn")
+    try:
+        deadline = time.monotonic() + 10
+        while "spread" not in pane.screen() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)
+        pid = pane.obook_pid()
+        lags = []
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        end = t0 + seconds
+        while time.monotonic() < end:
+            sent_before = len(flood.sent_at)
+            screen = pane.screen()
+            shown = _shown_seq(screen)
+            if shown is not None and sent_before:
+                # frames sent before the capture started that the screen does not show yet
+                behind = max(0, (sent_before - 1) - shown)
+                lags.append(behind / rate * 1000)
+            time.sleep(0.2)
+        cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        frame_ms = 1000 / 20
+        record("live CPU at 1000 msg/s", f"{cpu * 100:.0f}% of one core", "well under one core (< 60%)", cpu < 0.6)
+        if lags:
+            worst = max(lags)
+            record("live screen lag behind newest book", f"median {statistics.median(lags):.0f} ms, max {worst:.0f} ms ({len(lags)} samples)",
+                   f"<= one frame ({frame_ms:.0f} ms) + capture", worst <= 2 * frame_ms)
+    finally:
+        pane.close()
+        flood.stop()
+
+
+def _shown_seq(screen: str) -> int | None:
+    """Which frame the screen shows: the flood's best bid is SEQ_BASE + its sequence number."""
+    for line in screen.splitlines():
+        if line.startswith("bid"):
+            try:
+                return int(line.split()[1]) - SEQ_BASE
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+def bench_idle(scratch: Path, seconds: float) -> None:
+    if not shutil.which("tmux"):
+        record("idle CPU", "skipped: tmux not installed")
+        return
+    print(f"idle: the ladder on a quiet book (keep-alives only) for {seconds:.0f} s")
+    quiet = quiet_bitso()
+    pane = Pane(scratch, f"OBOOK_BITSO_URL={quiet.url} {OBOOK} watch bitso btc_mxn")
+    try:
+        deadline = time.monotonic() + 10
+        while "spread" not in pane.screen() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pid = pane.obook_pid()
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(seconds)
+        cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        record("idle CPU (quiet book, ladder)", f"{cpu * 100:.1f}% of one core", "near zero (< 3%)", cpu < 0.03)
+    finally:
+        pane.close()
+        quiet.stop()
+
+
+def bench_memory(frames: int) -> None:
+    print(f"memory: RSS of `obook watch --json` over {frames:,} frames")
+    server = RawFlood(frames)
+    proc = subprocess.Popen([OBOOK, "watch", "bitso", "btc_mxn", "--json", "--count", str(frames)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "OBOOK_BITSO_URL": server.url})
+    samples = []
+    for count, _ in enumerate(proc.stdout, 1):
+        if count % (frames // 10) == 0 and count < frames:
+            samples.append(int(next(l for l in open(f"/proc/{proc.pid}/status") if l.startswith("VmRSS:")).split()[1]))
+    proc.wait()
+    server.stop()
+    growth = samples[-1] - samples[1]
+    record("memory over frames", f"RSS {samples[1] / 1024:.1f} MiB at {frames // 5:,}, {samples[-1] / 1024:.1f} MiB at {frames * 9 // 10:,} (growth {growth} KiB)",
+           "flat (< 4 MiB growth)", growth < 4096)
+
+
+def bench_peer(runs: int) -> None:
+    print("versus a peer: the same one-shot book with CCXT's revolutx (if ccxt is installed)")
+    try:
+        import ccxt  # noqa: F401
+    except ImportError:
+        record("ccxt revolutx", "not measured: ccxt is not installed (pip install ccxt; it is not an obook dependency)")
+        return
+    if not hasattr(ccxt, "revolutx"):
+        record("ccxt revolutx", f"not measured: ccxt {ccxt.__version__} has no revolutx exchange")
+        return
+    server = revx_server()
+    script = (
+        "import sys, ccxt\n"
+        "ex = ccxt.revolutx()\n"
+        "ex.urls['api'] = {k: sys.argv[1] + '/api' for k in (ex.urls.get('api') or {'public': 0})}\n"
+        "print(ex.fetch_order_book('ETH/USD'))\n"
+    )
+    times = []
+    for _ in range(runs):
+        try:
+            times.append(timed([sys.executable, "-c", script, server.url])[0])
+        except subprocess.CalledProcessError:
+            record("ccxt revolutx", "not measured: ccxt could not be pointed at the local server")
+            server.stop()
+            return
+    record("ccxt revolutx fetch_order_book (median)", f"{statistics.median(times) * 1000:.0f} ms")
+    server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and frames (a smoke run)")
+    args = parser.parse_args()
+    runs, frames, seconds, soak = (5, 2000, 3, 20_000) if args.quick else (15, 20_000, 8, 100_000)
+    print(f"obook benchmarks on {platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        bench_snapshot(runs, scratch)
+        bench_stream(frames, scratch)
+        bench_render()
+        bench_live(scratch, seconds)
+        bench_idle(scratch, seconds)
+        bench_memory(soak)
+        bench_peer(runs)
+    print("\n| figure | measured | budget | |\n|---|---|---|---|")
+    for figure, measured, budget, verdict in RESULTS:
+        print(f"| {figure} | {measured} | {budget} | {verdict} |")
+    return 1 if any(verdict == "OVER BUDGET" for *_, verdict in RESULTS) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
