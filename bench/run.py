@@ -66,14 +66,14 @@ while got < wanted:
 
 
 def bench_snapshot(runs: int, scratch: Path) -> None:
-    print("snapshot: cold `obook snapshot revx ETH-USD --json` vs a minimal httpx GET script")
+    print("snapshot: cold `obook snapshot revx BTC-USD --json` vs a minimal httpx GET script")
     server = revx_server()
     floor = scratch / "floor_snapshot.py"
     floor.write_text(FLOOR_SNAPSHOT)
-    url = server.url + "/api/1.0/public/order-book/ETH-USD"
+    url = server.url + "/api/1.0/public/order-book/BTC-USD"
     obook_times, floor_times = [], []
     for _ in range(runs):  # alternate, so both see the same machine state
-        obook_times.append(timed([OBOOK, "snapshot", "revx", "ETH-USD", "--json"], {"OBOOK_REVX_URL": server.url})[0])
+        obook_times.append(timed([OBOOK, "snapshot", "revx", "BTC-USD", "--json"], {"OBOOK_REVX_URL": server.url})[0])
         floor_times.append(timed([sys.executable, str(floor), url])[0])
         time.sleep(0.05)
     ob, fl = statistics.median(obook_times), statistics.median(floor_times)
@@ -247,7 +247,7 @@ def bench_peer(runs: int) -> None:
         "import sys, ccxt\n"
         "ex = ccxt.revolutx()\n"
         "ex.urls['api'] = {k: sys.argv[1] + '/api' for k in (ex.urls.get('api') or {'public': 0})}\n"
-        "print(ex.fetch_order_book('ETH/USD'))\n"
+        "print(ex.fetch_order_book('BTC/USD'))\n"
     )
     times = []
     for _ in range(runs):
@@ -257,7 +257,7 @@ def bench_peer(runs: int) -> None:
             record("ccxt revolutx", "not measured: ccxt could not be pointed at the local server")
             server.stop()
             return
-    record("ccxt revolutx fetch_order_book (median)", f"{statistics.median(times) * 1000:.0f} ms")
+    record("ccxt revolutx fetch_order_book (median, cold process, loads markets first)", f"{statistics.median(times) * 1000:.0f} ms")
     server.stop()
 
 

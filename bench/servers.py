@@ -16,10 +16,13 @@ from tests.servers.ws_venue import WsVenue  # noqa: E402
 
 
 def revx_server() -> HttpVenue:
+    """Revolut X's public book for BTC-USD, plus the configuration a peer (ccxt) loads first."""
     venue = HttpVenue()
     body = payload("revolutx_1.json")
-    for path in ("/api/1.0/public/order-book/ETH-USD", "/api/2.0/public/order-book/ETH-USD"):
+    for path in ("/api/1.0/public/order-book/BTC-USD", "/api/2.0/public/order-book/BTC-USD"):
         venue.route(path, Reply(body=body))
+    venue.route("/api/1.0/public/configuration/currencies", Reply(body=payload("revx_doc_currencies.json")))
+    venue.route("/api/1.0/public/configuration/pairs", Reply(body=payload("revx_doc_pairs.json")))
     return venue.start()
 
 

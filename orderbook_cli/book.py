@@ -10,7 +10,6 @@ No float ever touches a price or an amount.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from typing import Iterable, NamedTuple
@@ -26,16 +25,14 @@ class RawLevel(NamedTuple):
     count: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Level:
+class Level(NamedTuple):
     price: Decimal
     amount: Decimal
     total: Decimal  # running sum of amount from the best level down to this one
     count: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Book:
+class Book(NamedTuple):
     venue: str
     symbol: str
     bids: tuple[Level, ...]

@@ -19,7 +19,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Iterable, Union
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping, NamedTuple, Union
 
 from orderbook_cli.book import Book, RawLevel, make_book
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
@@ -39,15 +40,14 @@ class State(str, enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True)
-class FeedRequest:
+class FeedRequest(NamedTuple):
     venue: str
     symbol: str  # the venue's spelling
     depth: int  # levels per side in the books handed out
     timeout: float
     once: bool = False  # snapshot: stop after the first book, bounded retries
     idle_timeout: float | None = None  # None: the venue's default
-    options: dict = field(default_factory=dict)  # venue-specific, e.g. {"precision": 6}
+    options: Mapping = MappingProxyType({})  # venue-specific, e.g. {"precision": 6}
     group: Decimal | None = None  # bucket prices into multiples of this tick
     fetch_depth: int | None = None  # levels to ask the venue for (more than depth when grouping)
 
@@ -63,19 +63,16 @@ class FeedRequest:
         )
 
 
-@dataclass(frozen=True)
-class BookEvent:
+class BookEvent(NamedTuple):
     book: Book
 
 
-@dataclass(frozen=True)
-class StatusEvent:
+class StatusEvent(NamedTuple):
     state: State
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class FatalEvent:
+class FatalEvent(NamedTuple):
     error: ObookError
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import select
 import sys
@@ -173,7 +172,7 @@ def run(prepared, opts) -> None:
     console = render.console(opts.no_color)
     books_seen = 0
     deadline = time.monotonic() + opts.timeout
-    feed_request = dataclasses.replace(request, group=None, fetch_depth=None)  # the view does the grouping
+    feed_request = request._replace(group=None, fetch_depth=None)  # the view does the grouping
     with prepared.venue.open_feed(feed_request) as feed, Keys() as keys:
         keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:

@@ -4,7 +4,7 @@ its books to JSON output or to the ladder."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import Decimal
 
 from orderbook_cli import jsonout
@@ -13,8 +13,7 @@ from orderbook_cli.feed import BookEvent, FatalEvent, FeedRequest, State, Status
 from orderbook_cli.venues import Venue, get_venue, load_all
 
 
-@dataclass
-class Options:
+class Options(NamedTuple):
     venue: str
     symbol: str
     depth: int | None = None
@@ -30,8 +29,7 @@ class Options:
     stale_after: float = 5.0
 
 
-@dataclass
-class Prepared:
+class Prepared(NamedTuple):
     venue: Venue
     request: FeedRequest
 

@@ -8,21 +8,19 @@ nothing typed can change a request path or a subscription.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from orderbook_cli.errors import UsageError
 
 _PAIR = re.compile(r"([A-Za-z0-9]{1,20})[/_-]([A-Za-z0-9]{1,20})")
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     base: str  # upper case
     quote: str
 
 
-@dataclass(frozen=True)
-class SymbolStyle:
+class SymbolStyle(NamedTuple):
     """How a venue spells a pair, e.g. SymbolStyle("-", upper=True) -> BTC-USD."""
 
     separator: str

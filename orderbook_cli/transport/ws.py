@@ -12,9 +12,8 @@ from __future__ import annotations
 import time
 import zlib
 from abc import abstractmethod
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Union
+from typing import Iterable, NamedTuple, Union
 
 from orderbook_cli.book import RawLevel
 from orderbook_cli.debuglog import log, preview
@@ -27,8 +26,7 @@ MAX_FRAME_BYTES = 2 * 1024 * 1024  # larger frames are skipped as malformed
 TICK_SECONDS = 0.5  # how often the reader wakes to check the watchdog, pings and stop
 
 
-@dataclass(frozen=True)
-class BookUpdate:
+class BookUpdate(NamedTuple):
     """A full book from one frame."""
 
     bids: Iterable[RawLevel]
@@ -36,15 +34,13 @@ class BookUpdate:
     timestamp: datetime | None
 
 
-@dataclass(frozen=True)
-class Control:
+class Control(NamedTuple):
     """Acks, keep-alives, pongs, other channels: proof of life, nothing to show."""
 
     kind: str
 
 
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(NamedTuple):
     """The venue refused the subscription: fatal, no retry."""
 
     error: ObookError

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, NamedTuple
 
 from orderbook_cli.errors import UsageError
 from orderbook_cli.feed import Feed, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle, parse_pair
 
 
-@dataclass(frozen=True)
-class VenueInfo:
+class VenueInfo(NamedTuple):
     id: str
     name: str
     transport: str  # "REST polling" or "WebSocket"

@@ -15,9 +15,8 @@ import json
 import re
 import stat
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from orderbook_cli.errors import AuthError
 
@@ -26,8 +25,7 @@ _ED25519_OID = bytes.fromhex("06032b6570")  # 1.3.101.112
 _SEED_PREFIX = bytes.fromhex("04220420")  # OCTET STRING { OCTET STRING (32 bytes) }
 
 
-@dataclass(frozen=True)
-class CredentialSource:
+class CredentialSource(NamedTuple):
     """Where credentials come from; cheap to find (no key is read)."""
 
     api_key: str | None

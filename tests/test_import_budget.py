@@ -1,0 +1,60 @@
+"""Start-up stays lean: each command imports only what it uses.
+
+Counted in modules (stable across machines), not wall time; the timing
+comparison lives in bench/run.py.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.servers.http_venue import Reply, payload
+
+PROBE = """
+import json, sys
+from orderbook_cli.cli import main
+code = main(sys.argv[1:])
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+raise SystemExit(code)
+"""
+
+# What `snapshot --json` measured when this budget was set (revx: 291, bitso: 209), plus ~10%.
+BUDGETS = {"revx": 320, "bitso": 235}
+NEVER_ON_THE_JSON_PATH = ["rich", "orderbook_cli.render", "orderbook_cli.live", "pydantic", "cryptography"]
+
+
+def modules_loaded(args, env):
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stderr.rsplit("MODULES ", 1)[1])
+
+
+def loaded(modules, package):
+    return any(m == package or m.startswith(package + ".") for m in modules)
+
+
+def test_revx_snapshot_json_imports(http_venue, monkeypatch):
+    import os
+
+    http_venue.route("/api/1.0/public/order-book/ETH-USD", Reply(body=payload("revx_doc_public_v1.json")))
+    modules = modules_loaded(["snapshot", "revx", "ETH-USD", "--json"], {**os.environ, "OBOOK_REVX_URL": http_venue.url})
+    for package in NEVER_ON_THE_JSON_PATH + ["nacl", "websocket"]:  # no credentials: no signing library
+        assert not loaded(modules, package), package
+    assert len(modules) <= BUDGETS["revx"], len(modules)
+
+
+def test_bitso_snapshot_json_imports(ws_venue):
+    import os
+
+    def script(peer):
+        peer.expect_json()
+        peer.send(payload("bitso_doc_orders.json").decode())
+        peer.hold(5)
+
+    venue = ws_venue(script)
+    modules = modules_loaded(["snapshot", "bitso", "btc_mxn", "--json"], {**os.environ, "OBOOK_BITSO_URL": venue.url})
+    for package in NEVER_ON_THE_JSON_PATH + ["nacl", "httpx"]:
+        assert not loaded(modules, package), package
+    assert len(modules) <= BUDGETS["bitso"], len(modules)
