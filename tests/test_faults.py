@@ -168,9 +168,9 @@ def revx(http_venue):
 @pytest.mark.parametrize("reply, code, needle", [
     (Reply(body=b"\x00\xff\xfe binary junk"), 5, "not valid JSON"),
     (Reply(body=b'{"data": {"asks": [{"p": ["1"], "q": {}}], "bids": []}}'), 5, "price"),
-    (Reply(body=b'{"data": {"asks": []}}'), 5, "no bids list"),
+    (Reply(body=b'{"data": {"asks": []}}'), 5, "without a bids list"),
     (Reply(body=b'{"data": {"asks": [], "bids": []}, "metadata": {"timestamp": "yesterday"}}'), 5, "timestamp"),
-    (Reply(body=b"{}"), 5, "no bids list"),
+    (Reply(body=b"{}"), 5, "without a bids list"),
     (Reply(429, {"message": "Rate Limit Exceeded"}, headers={"Retry-After": "100"}), 4, "429"),
     (Reply(500, {"message": "Something went wrong!"}), 5, "500"),
     (Reply(404, {"message": "Not found"}), 4, "404"),

@@ -22,3 +22,14 @@ def json_loads(body: str | bytes) -> Any:
         return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN, absurd nesting
         raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
+
+
+def objects(container: Any, key: str, what: str) -> list[dict]:
+    """container[key] as a list of JSON objects, or MalformedData saying what is wrong."""
+    items = container.get(key) if isinstance(container, dict) else None
+    if not isinstance(items, list):
+        raise MalformedData(f"{what} without a {key} list")
+    for item in items:
+        if not isinstance(item, dict):
+            raise MalformedData(f"a {key} entry is {type(item).__name__}, not an object")
+    return items

@@ -17,7 +17,7 @@ from orderbook_cli.debuglog import enabled, log
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
-from orderbook_cli.transport.wire import json_loads
+from orderbook_cli.transport.wire import json_loads, objects
 from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, WebSocketVenue
 from orderbook_cli.venues.base import VenueInfo
 
@@ -25,14 +25,11 @@ DEFAULT_PRECISION = 6  # works for the seed's BMX_ETH (valid range there: 6..8)
 
 
 def _levels(data: dict, side: str) -> list[RawLevel]:
-    levels = data.get(side)
-    if not isinstance(levels, list):
-        raise MalformedData(f"depth message without a {side} list")
-    out = []
-    for level in levels:
-        if not isinstance(level, dict):
-            raise MalformedData(f"a {side} level is {type(level).__name__}, not an object")
-        out.append(RawLevel(to_decimal(level.get("price"), f"{side} price"), to_decimal(level.get("amount"), f"{side} amount"), to_count(level.get("count"))))
+    levels = objects(data, side, "depth message")
+    out = [
+        RawLevel(to_decimal(level.get("price"), f"{side} price"), to_decimal(level.get("amount"), f"{side} amount"), to_count(level.get("count")))
+        for level in levels
+    ]
     if enabled():
         _note_inconsistent_totals(levels, out, side)
     return out

@@ -16,21 +16,17 @@ from orderbook_cli.errors import MalformedData, VenueRejected
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import parse_venue_time
-from orderbook_cli.transport.wire import json_loads
+from orderbook_cli.transport.wire import json_loads, objects
 from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, WebSocketVenue
 from orderbook_cli.venues.base import VenueInfo
 
 
 def _orders(payload: dict, side: str) -> list[RawLevel]:
-    orders = payload.get(side)
-    if not isinstance(orders, list):
-        raise MalformedData(f"orders message without a {side} list")
-    levels = []
-    for order in orders:
-        if not isinstance(order, dict):
-            raise MalformedData(f"a {side} order is {type(order).__name__}, not an object")
-        levels.append(RawLevel(to_decimal(order.get("r"), f"{side} rate"), to_decimal(order.get("a"), f"{side} amount"), 1))
-    return levels
+    """One RawLevel per individual order; make_book merges equal prices and counts them."""
+    return [
+        RawLevel(to_decimal(order.get("r"), f"{side} rate"), to_decimal(order.get("a"), f"{side} amount"), 1)
+        for order in objects(payload, side, "orders message")
+    ]
 
 
 def parse_message(data: Any, book: str) -> Message:

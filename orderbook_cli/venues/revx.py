@@ -17,6 +17,7 @@ from orderbook_cli.errors import AuthError, MalformedData, ObookError, VenueReje
 from orderbook_cli.feed import FeedContext, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
+from orderbook_cli.transport.wire import objects
 from orderbook_cli.venues.base import Venue, VenueInfo
 from orderbook_cli.venues.revx_auth import CredentialSource, find_credentials, load_signer
 
@@ -29,9 +30,7 @@ AUTH_POLL_SECONDS = 0.25  # authenticated limit: 100/s and 1000/min
 AUTH_DEFAULT_DEPTH = 20
 
 
-def _level(raw: Any, side: str) -> RawLevel:
-    if not isinstance(raw, dict):
-        raise MalformedData(f"a {side} level is {type(raw).__name__}, not an object")
+def _level(raw: dict, side: str) -> RawLevel:
     price = raw.get("p", raw.get("price"))
     amount = raw.get("q", raw.get("quantity"))
     count = raw.get("no", raw.get("count"))
@@ -43,12 +42,8 @@ def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
     if not isinstance(body, dict):
         raise MalformedData("the order book is not a JSON object")
     container = body.get("data") if isinstance(body.get("data"), dict) else body
-    sides = {}
-    for side in ("bids", "asks"):
-        levels = container.get(side)
-        if not isinstance(levels, list):
-            raise MalformedData(f"the order book has no {side} list")
-        sides[side] = [_level(level, side[:-1]) for level in levels]  # side from the array, never from "s"
+    # the side comes from the array a level is in, never from its "s" field
+    sides = {side: [_level(level, side[:-1]) for level in objects(container, side, "an order book")] for side in ("bids", "asks")}
     stamp = None
     for holder in ("metadata", "last_price"):
         if isinstance(body.get(holder), dict) and body[holder].get("timestamp") is not None:
