@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import os
 import sys
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, List, Optional
@@ -43,8 +45,20 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
-VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False)]
-SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False)]
+def _complete_venue(incomplete: str) -> List[str]:
+    from orderbook_cli.venues import venue_ids
+
+    return [venue for venue in venue_ids() if venue.startswith(incomplete)]
+
+
+def _complete_symbol(ctx: typer.Context, incomplete: str) -> List[str]:
+    from orderbook_cli import symbol_cache
+
+    return symbol_cache.complete(ctx.params.get("venue"), incomplete)
+
+
+VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False, autocompletion=_complete_venue)]
+SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False, autocompletion=_complete_symbol)]
 DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Give up connecting or waiting for the first book after this many seconds.")]
@@ -58,12 +72,26 @@ NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COL
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"obook {__version__}")
+        if "--debug" in _ARGS:
+            import platform
+            from importlib.metadata import PackageNotFoundError, version
+
+            typer.echo(f"Python {platform.python_version()} ({platform.platform()})")
+            for package in ("typer", "rich", "httpx", "websocket-client", "pynacl"):
+                try:
+                    typer.echo(f"{package} {version(package)}")
+                except PackageNotFoundError:
+                    typer.echo(f"{package} not installed")
         raise typer.Exit()
+
+
+_ARGS: List[str] = []  # the command line main() runs, for --version --debug
 
 
 @app.callback()
 def _root(
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="With --version: also the Python and library versions.")] = False,
 ) -> None:
     pass
 
@@ -142,6 +170,73 @@ def watch(
     ))
 
 
+class Shell(str, enum.Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+COMPLETE_VAR = "_OBOOK_COMPLETE"
+
+
+@app.command(
+    epilog="[bold]Install[/bold]\n\n"
+    "  bash: obook completions bash > ~/.local/share/bash-completion/completions/obook\n\n"
+    "  zsh:  obook completions zsh > \"${fpath[1]}/_obook\"   (then restart zsh)\n\n"
+    "  fish: obook completions fish > ~/.config/fish/completions/obook.fish",
+)
+def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.", show_default=False)]) -> None:
+    """Print the shell completion script (commands, options, venues, and cached symbols)."""
+    from typer.completion import get_completion_script
+
+    typer.echo(get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value))
+
+
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n  obook symbols revx\n\n  obook symbols bitso --refresh --json | jq -r '.[]'",
+)
+def symbols(
+    venue: VenueArg,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Fetch the venue's pair list now (otherwise the cache, refreshed daily).")] = False,
+    json_output: JsonOpt = False,
+    timeout: TimeoutOpt = 10.0,
+    quiet: Annotated[bool, typer.Option("--quiet", hidden=True)] = False,
+) -> None:
+    """List a venue's pairs (the list shell completion uses)."""
+    from orderbook_cli import session
+
+    session.list_symbols(venue, refresh=refresh, json_output=json_output, timeout=timeout, quiet=quiet)
+
+
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook replay --sample                             a moving ladder, no network needed\n\n"
+    "  obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max\n\n"
+    "  gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid\n\n"
+    "Keys as in watch: q quit, + / - depth, g grouping, space pause, ? help.",
+)
+def replay(
+    recording: Annotated[Optional[str], typer.Argument(help="An NDJSON recording from `watch --json` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Play the recording shipped with obook.")] = False,
+    speed: Annotated[str, typer.Option("--speed", help="Playback speed factor, or 'max' for no waiting.")] = "1",
+    depth: DepthOpt = None,
+    json_output: JsonOpt = False,
+    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
+    group: GroupOpt = None,
+    impact: ImpactOpt = None,
+    stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
+    debug: DebugOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Play a recording back in the live ladder at its recorded pace (NDJSON when piped)."""
+    from orderbook_cli import session
+
+    session.replay(recording, sample=sample, speed=speed, opts=session.Options(
+        venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
+        impact=impact, no_color=no_color, count=count, stale_after=stale_after,
+    ))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run obook; every failure becomes one stderr line and the contract's exit code."""
     from orderbook_cli.errors import ExitStatus, ObookError, describe
@@ -149,7 +244,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     from orderbook_cli.errors import Terminated
 
     args = sys.argv[1:] if argv is None else list(argv)
+    _ARGS[:] = args
     debug = "--debug" in args
+    if COMPLETE_VAR in os.environ:  # a shell asks for completions: register Typer's shell classes
+        from typer.completion import completion_init
+
+        completion_init()
     _raise_on_termination_signals()
     try:
         command = typer.main.get_command(app)

@@ -72,3 +72,26 @@ def silence_stdout() -> None:
         pass
     finally:
         os.close(devnull)
+
+
+def book_from_dict(data: Any) -> Book:
+    """A recorded book (one NDJSON line of `watch --json`) back into a Book; totals are recomputed."""
+    from orderbook_cli.book import RawLevel, make_book, to_count, to_decimal
+    from orderbook_cli.errors import MalformedData
+    from orderbook_cli.timefmt import parse_venue_time
+
+    if not isinstance(data, dict):
+        raise MalformedData("a recorded book is not a JSON object")
+    sides = {}
+    for side in ("bids", "asks"):
+        levels = data.get(side)
+        if not isinstance(levels, list) or not all(isinstance(level, dict) for level in levels):
+            raise MalformedData(f"a recorded book without a {side} list")
+        sides[side] = [RawLevel(to_decimal(lv.get("price"), "price"), to_decimal(lv.get("amount"), "amount"), to_count(lv.get("count"))) for lv in levels]
+    received = parse_venue_time(data.get("received_at"))
+    if received is None:
+        raise MalformedData("a recorded book without received_at")
+    venue, symbol = data.get("venue"), data.get("symbol")
+    if not isinstance(venue, str) or not isinstance(symbol, str):
+        raise MalformedData("a recorded book without venue and symbol")
+    return make_book(venue, symbol, sides["bids"], sides["asks"], timestamp=parse_venue_time(data.get("timestamp")), received_at=received)

@@ -7,10 +7,11 @@ import select
 import sys
 import time
 from decimal import Decimal
+from typing import Callable
 
 from orderbook_cli import render
 from orderbook_cli.book import Book, regroup
-from orderbook_cli.feed import BookEvent, FatalEvent, State, StatusEvent
+from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, StatusEvent
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
@@ -115,7 +116,7 @@ class LiveLadder:
 
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = event.state.value
-        self.view.notice = event.detail if event.state is State.RECONNECTING else ""
+        self.view.notice = event.detail if event.state in (State.RECONNECTING, State.CLOSED) else ""
 
     def on_key(self, key: str, now: float) -> None:
         view = self.view
@@ -163,17 +164,16 @@ def follow_terminal_size(console) -> None:
     console.size = (size.columns, size.lines)
 
 
-def run(prepared, opts) -> None:
+def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) -> None:
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
 
-    request = prepared.request
     ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after)
     console = render.console(opts.no_color)
     books_seen = 0
     deadline = time.monotonic() + opts.timeout
     feed_request = request._replace(group=None, fetch_depth=None)  # the view does the grouping
-    with prepared.venue.open_feed(feed_request) as feed, Keys() as keys:
+    with open_feed(feed_request) as feed, Keys() as keys:
         keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True

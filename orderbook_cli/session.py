@@ -88,23 +88,28 @@ def snapshot(opts: Options) -> None:
 def watch(opts: Options) -> None:
     prepared = prepare(opts, once=False)
     try:
-        if opts.json_output or not sys.stdout.isatty():
-            _watch_ndjson(prepared, opts)
-        else:
-            from orderbook_cli import live
-
-            live.run(prepared, opts)
+        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context)
     except ObookError as error:
         raise error.with_context(prepared.context)
 
 
-def _watch_ndjson(prepared: Prepared, opts: Options) -> None:
+def _show(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
+    """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal."""
+    if opts.json_output or not sys.stdout.isatty():
+        _write_ndjson(open_feed, request, opts, context)
+    else:
+        from orderbook_cli import live
+
+        live.run(open_feed, request, opts)
+
+
+def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
     """Every book as one JSON line; state changes after the first book go to stderr."""
     import time
 
     written = 0
     deadline = time.monotonic() + opts.timeout
-    with prepared.venue.open_feed(prepared.request) as feed:
+    with open_feed(request) as feed:
         while opts.count is None or written < opts.count:
             wait = max(0.0, deadline - time.monotonic()) if written == 0 else None
             event = feed.get(timeout=wait)
@@ -119,9 +124,11 @@ def _watch_ndjson(prepared: Prepared, opts: Options) -> None:
                 written += 1
             elif isinstance(event, FatalEvent):
                 raise event.error
+            elif isinstance(event, StatusEvent) and event.state is State.CLOSED:
+                return  # the feed ended (a recording played to its end)
             elif isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
                 note = f"reconnecting: {event.detail}" if event.state is State.RECONNECTING else "live again"
-                print(f"obook: {prepared.context}: {sanitize(note)}", file=sys.stderr, flush=True)
+                print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
 
 
 def list_venues(*, json_output: bool) -> None:
@@ -132,3 +139,45 @@ def list_venues(*, json_output: bool) -> None:
     from orderbook_cli import render
 
     render.print_venues(rows)
+
+
+REPLAY_DEPTH = 50
+
+
+def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> None:
+    """Play a recording back through the same ladder / NDJSON output as `watch`."""
+    from orderbook_cli.replay import open_recording, parse_speed, replay_feed
+
+    if opts.debug:
+        from orderbook_cli import debuglog
+
+        debuglog.enable()
+    rate = parse_speed(speed)
+    stream = open_recording(source, sample)
+    name = "sample" if sample else (source or "stdin")
+    request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group)
+    _show(lambda req: replay_feed(req, stream, rate), request, opts, f"replay {request.symbol}")
+
+
+def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: float, quiet: bool) -> None:
+    """A venue's pairs from the cache, fetched when asked or when the cache is missing or stale."""
+    import time
+
+    from orderbook_cli import symbol_cache
+
+    venue = get_venue(venue_id)
+    symbols, fetched_at = symbol_cache.read(venue.info.id)
+    if refresh or fetched_at is None or time.time() - fetched_at > symbol_cache.MAX_AGE:
+        try:
+            symbols = venue.list_symbols(timeout)
+        except ObookError as error:
+            raise error.with_context(f"{venue.info.id} pair list")
+        symbol_cache.write(venue.info.id, symbols)
+        symbols = sorted(set(symbols))
+    if quiet:
+        return
+    if json_output:
+        jsonout.write_line(jsonout.dumps(symbols, pretty=sys.stdout.isatty()))
+    else:
+        for symbol in symbols:
+            jsonout.write_line(sanitize(symbol, 60))

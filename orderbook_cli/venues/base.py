@@ -75,6 +75,21 @@ class Venue(ABC):
     def open_feed(self, request: FeedRequest) -> Feed:
         return Feed(request, self.producer(request), retry_floor=self.info.retry_floor)
 
+    def list_symbols(self, timeout: float) -> list[str]:
+        """Every pair the venue lists, in its own spelling (for completion and `obook symbols`)."""
+        raise UsageError(f"{self.info.id} does not publish a pair list")
+
+    def _get_json(self, origin_env: str, default_origin: str, path: str, timeout: float) -> Any:
+        from orderbook_cli.transport.http import HttpClient, HttpStatusError, status_error
+
+        http = HttpClient(self.environ.get(origin_env) or default_origin, timeout, origin_env)
+        try:
+            return http.get_json(path)
+        except HttpStatusError as error:
+            raise status_error(error) from error
+        finally:
+            http.close()
+
     def describe(self) -> dict[str, Any]:
         """What `obook venues` shows for this venue."""
         info = self.info

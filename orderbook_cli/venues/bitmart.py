@@ -22,6 +22,16 @@ from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, W
 from orderbook_cli.venues.base import VenueInfo
 
 DEFAULT_PRECISION = 6  # works for the seed's BMX_ETH (valid range there: 6..8)
+REST_ENV, REST_ORIGIN = "OBOOK_BITMART_REST_URL", "https://api-cloud.bitmart.com"
+
+
+def list_bitmart_symbols(venue, timeout: float) -> list[str]:
+    """BitMart's spot pair list (both protocols trade the same pairs)."""
+    body = venue._get_json(REST_ENV, REST_ORIGIN, "/spot/v1/symbols", timeout)
+    symbols = body.get("data", {}).get("symbols") if isinstance(body, dict) and isinstance(body.get("data"), dict) else None
+    if not isinstance(symbols, list):
+        raise MalformedData("the symbol list has no data.symbols")
+    return [s for s in symbols if isinstance(s, str)]
 
 
 def _levels(data: dict, side: str) -> list[RawLevel]:
@@ -92,6 +102,9 @@ class BitMartSeed(WebSocketVenue):
     )
     ping_interval = 10.0
     idle_timeout = 25.0
+
+    def list_symbols(self, timeout: float) -> list[str]:
+        return list_bitmart_symbols(self, timeout)
 
     def subscribe_messages(self, request: FeedRequest) -> list[str]:
         precision = request.options.get("precision", DEFAULT_PRECISION)

@@ -20,6 +20,7 @@ from orderbook_cli.timefmt import parse_venue_time
 from orderbook_cli.transport.wire import json_loads
 from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, WebSocketVenue, inflate
 from orderbook_cli.venues.base import VenueInfo
+from orderbook_cli.venues.bitmart import list_bitmart_symbols
 
 CHANNEL_DEPTHS = (5, 20, 50)
 
@@ -82,6 +83,9 @@ class BitMartV3(WebSocketVenue):
     )
     ping_interval = 15.0
     idle_timeout = 30.0
+
+    def list_symbols(self, timeout: float) -> list[str]:
+        return list_bitmart_symbols(self, timeout)
 
     def subscribe_messages(self, request: FeedRequest) -> list[str]:
         return [json.dumps({"op": "subscribe", "args": [channel(request.symbol, request.wire_depth)]})]

@@ -64,6 +64,11 @@ class Bitso(WebSocketVenue):
     )
     idle_timeout = 45.0  # Bitso sends {"type":"ka"} about every 20 s
 
+    def list_symbols(self, timeout: float) -> list[str]:
+        body = self._get_json("OBOOK_BITSO_REST_URL", "https://api.bitso.com", "/api/v3/available_books/", timeout)
+        books = objects(body, "payload", "the book list")
+        return [b["book"] for b in books if isinstance(b.get("book"), str)]
+
     def subscribe_messages(self, request: FeedRequest) -> list[str]:
         return [json.dumps({"action": "subscribe", "book": request.symbol, "type": "orders"})]
 

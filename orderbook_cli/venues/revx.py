@@ -112,6 +112,12 @@ class RevolutX(Venue):
     def default_depth(self) -> int:
         return AUTH_DEFAULT_DEPTH if self.credentials() else V1_MAX_DEPTH
 
+    def list_symbols(self, timeout: float) -> list[str]:
+        pairs = self._get_json(self.info.url_env, self.info.default_url, "/api/1.0/public/configuration/pairs", timeout)
+        if not isinstance(pairs, dict):
+            raise MalformedData("the pair list is not a JSON object")
+        return [name.replace("/", "-") for name in pairs if isinstance(name, str)]
+
     def describe(self) -> dict[str, Any]:
         row = super().describe()
         try:

@@ -1,0 +1,1 @@
+complete --command obook --no-files --arguments "(env _OBOOK_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) obook)" --condition "env _OBOOK_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) obook"

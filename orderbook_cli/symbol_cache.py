@@ -1,0 +1,80 @@
+"""Venue pair lists for shell completion, cached under the user's cache dir.
+
+Completion must answer instantly, so it only ever reads the cache; when the
+cache is missing or older than a day it starts `obook symbols VENUE --refresh`
+in the background (at most once per ten minutes) and answers with what it has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Mapping
+
+MAX_AGE = 24 * 3600
+RETRY_AFTER = 600
+
+
+def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "obook"
+
+
+def _file(venue_id: str, environ: Mapping[str, str]) -> Path:
+    return cache_dir(environ) / f"symbols-{venue_id}.json"
+
+
+def read(venue_id: str, environ: Mapping[str, str] = os.environ) -> tuple[list[str], float | None]:
+    """(symbols, fetched_at) from the cache; ([], None) when there is none."""
+    try:
+        data = json.loads(_file(venue_id, environ).read_text(encoding="utf-8"))
+        symbols = [s for s in data["symbols"] if isinstance(s, str)]
+        return symbols, float(data["fetched_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return [], None
+
+
+def write(venue_id: str, symbols: list[str], environ: Mapping[str, str] = os.environ) -> Path:
+    path = _file(venue_id, environ)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"fetched_at": time.time(), "symbols": sorted(set(symbols))}), encoding="utf-8")
+    temporary.replace(path)  # atomic: completion never reads half a file
+    return path
+
+
+def complete(venue_id: str | None, incomplete: str, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Cached symbols of a venue starting with `incomplete` (any case); never touches the network."""
+    if not venue_id:
+        return []
+    symbols, fetched_at = read(venue_id, environ)
+    if fetched_at is None or time.time() - fetched_at > MAX_AGE:
+        _refresh_in_background(venue_id, environ)
+    prefix = incomplete.lower()
+    # Offered in the case being typed (venues accept any case, and shells want the typed prefix kept)
+    recase = str.lower if incomplete.islower() else str.upper if incomplete.isupper() else (lambda s: s)
+    return [recase(s) for s in symbols if s.lower().startswith(prefix)]
+
+
+def _refresh_in_background(venue_id: str, environ: Mapping[str, str]) -> None:
+    marker = cache_dir(environ) / f"symbols-{venue_id}.refreshing"
+    try:
+        if time.time() - marker.stat().st_mtime < RETRY_AFTER:
+            return
+    except OSError:
+        pass
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        # The child must not inherit the shell's completion request, or it would complete instead of refresh.
+        child_env = {k: v for k, v in os.environ.items() if not (k.endswith("_COMPLETE") or k.startswith(("COMP_", "_TYPER_COMPLETE")))}
+        subprocess.Popen(
+            [sys.executable, "-m", "orderbook_cli", "symbols", venue_id, "--refresh", "--quiet"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=child_env,
+        )
+    except OSError:
+        pass  # completion goes on without a refresh

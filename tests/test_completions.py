@@ -1,0 +1,109 @@
+"""Shell completions: committed scripts match the app, and real shells complete with them."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OBOOK
+from tests.servers.http_venue import Reply, payload
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = str(Path(OBOOK).parent)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_committed_scripts_do_not_drift(obook, shell):
+    run = obook("completions", shell)
+    assert run.code == 0, run
+    committed = (ROOT / "completions" / f"obook.{shell}").read_text()
+    assert run.stdout == committed, f"completions/obook.{shell} drifted: run python scripts/gen_completions.py"
+
+
+def bash_complete(line: str, env: dict) -> list[str]:
+    """What `obook ...<TAB>` offers in a real bash with completions/obook.bash sourced."""
+    words = line.split(" ")
+    script = (
+        f"source {ROOT}/completions/obook.bash\n"
+        f"COMP_WORDS=({' '.join(repr(w) for w in words)})\n"
+        f"COMP_CWORD={len(words) - 1}\n"
+        "_obook_completion obook\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    proc = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, timeout=30,
+                          env={**env, "PATH": f"{BIN}:{env['PATH']}"})
+    assert proc.returncode == 0, proc.stderr
+    return [line for line in proc.stdout.splitlines() if line]
+
+
+def test_bash_completes_commands_venues_and_options():
+    env = dict(os.environ)
+    assert bash_complete("obook wa", env) == ["watch"]
+    assert sorted(bash_complete("obook watch bi", env)) == ["bitmart", "bitmart-v3", "bitso"]
+    options = bash_complete("obook snapshot revx BTC-USD --de", env)
+    assert "--depth" in options and "--debug" in options
+    assert bash_complete("obook completions f", env) == ["fish"]
+
+
+def test_bash_completes_symbols_from_the_cache_without_network(isolated_user_state):
+    cache = isolated_user_state / ".cache" / "obook"
+    cache.mkdir(parents=True)
+    (cache / "symbols-revx.json").write_text(json.dumps({"fetched_at": time.time(), "symbols": ["BTC-USD", "BTC-EUR", "ETH-USD"]}))
+    env = {**os.environ, "OBOOK_REVX_URL": "http://127.0.0.1:9"}  # nothing there: completion must not care
+    started = time.monotonic()
+    assert sorted(bash_complete("obook snapshot revx BT", env)) == ["BTC-EUR", "BTC-USD"]
+    assert sorted(bash_complete("obook snapshot revx bt", env)) == ["btc-eur", "btc-usd"]  # the case being typed
+    assert time.monotonic() - started < 10
+    assert not (cache / "symbols-revx.refreshing").exists()  # fresh cache: no refresh started
+
+
+def test_stale_cache_refreshes_in_the_background(isolated_user_state, http_venue):
+    http_venue.route("/api/1.0/public/configuration/pairs", Reply(body=payload("revx_doc_pairs.json"), delay=1.0))
+    env = {**os.environ, "OBOOK_REVX_URL": http_venue.url}
+    started = time.monotonic()
+    assert bash_complete("obook watch revx ", env) == []  # nothing cached yet: answers at once anyway
+    assert time.monotonic() - started < 5  # did not wait for the (slow) venue
+    cache = isolated_user_state / ".cache" / "obook" / "symbols-revx.json"
+    deadline = time.monotonic() + 20
+    while not cache.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert json.loads(cache.read_text())["symbols"] == ["BTC-USD", "ETH-EUR"]
+    assert sorted(bash_complete("obook watch revx ", env)) == ["BTC-USD", "ETH-EUR"]
+    assert len(http_venue.requests) == 1  # the refresh marker stops a second fetch
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_script_loads():
+    proc = subprocess.run(["zsh", "-f", "-c", f"autoload -Uz compinit && compinit -u && source {ROOT}/completions/obook.zsh && whence -w _obook_completion"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0 and "function" in proc.stdout, proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes():
+    proc = subprocess.run(["fish", "--no-config", "-c", f"source {ROOT}/completions/obook.fish; complete -C 'obook wa'"],
+                          capture_output=True, text=True, timeout=30, env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "watch"
+
+
+def test_symbols_command(obook, http_venue):
+    http_venue.route("/api/1.0/public/configuration/pairs", Reply(body=payload("revx_doc_pairs.json")))
+    run = obook("symbols", "revx", "--refresh", "--json", env={"OBOOK_REVX_URL": http_venue.url})
+    assert run.code == 0, run
+    assert run.json() == ["BTC-USD", "ETH-EUR"]
+    again = obook("symbols", "revx", env={"OBOOK_REVX_URL": "http://127.0.0.1:9"})  # from the cache
+    assert again.stdout.split() == ["BTC-USD", "ETH-EUR"]
+
+
+def test_symbols_for_websocket_venues_use_their_rest_lists(obook, http_venue):
+    http_venue.route("/api/v3/available_books/", Reply(body={"success": True, "payload": [{"book": "btc_mxn"}, {"book": "eth_mxn"}]}))
+    http_venue.route("/spot/v1/symbols", Reply(body={"code": 1000, "message": "OK", "data": {"symbols": ["BMX_ETH", "BTC_USDT"]}}))
+    env = {"OBOOK_BITSO_REST_URL": http_venue.url, "OBOOK_BITMART_REST_URL": http_venue.url}
+    assert obook("symbols", "bitso", "--json", env=env).json() == ["btc_mxn", "eth_mxn"]
+    assert obook("symbols", "bitmart-v3", "--json", env=env).json() == ["BMX_ETH", "BTC_USDT"]

@@ -1,0 +1,142 @@
+"""Record and replay: `watch --json > file` is the recording; `replay` plays it back."""
+
+import gzip
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import OBOOK, assert_clean_failure
+from tests.servers.http_venue import payload
+
+ACK = {"action": "subscribe", "response": "ok", "time": 1, "type": "orders"}
+
+
+def orders(seq):
+    return {"type": "orders", "book": "btc_mxn", "sent": 1700000000000 + seq, "payload": {
+        "bids": [{"r": str(7000 + seq), "a": "1"}, {"r": "6990", "a": "0.5"}, {"r": "6990", "a": "0.25"}],
+        "asks": [{"r": "8000", "a": "2"}]}}
+
+
+def recorded_line(seq, received_at):
+    return json.dumps({"venue": "bitso", "symbol": "btc_mxn", "timestamp": None, "received_at": received_at,
+                       "bids": [{"price": str(7000 + seq), "amount": "1", "total": "1", "count": 1}],
+                       "asks": [{"price": "8000", "amount": "2", "total": "2", "count": None}],
+                       "best_bid": str(7000 + seq), "best_ask": "8000", "spread": "1", "mid": "1"})
+
+
+def test_record_then_replay_at_max_speed(obook, ws_venue, tmp_path):
+    def script(peer):
+        peer.expect_json()
+        peer.send(ACK)
+        for seq in range(60):
+            peer.send(orders(seq))
+        peer.hold()
+
+    venue = ws_venue(script)
+    recording = obook("watch", "bitso", "btc_mxn", "--json", "--count", "50", env={"OBOOK_BITSO_URL": venue.url})
+    assert recording.code == 0, recording
+    session = tmp_path / "s.ndjson"
+    session.write_text(recording.stdout)
+    replayed = obook("replay", str(session), "--speed", "max")
+    assert replayed.code == 0, replayed
+    original, again = recording.lines(), replayed.lines()
+    assert len(again) == 50
+    for before, after in zip(original, again):  # the same books, totals recomputed to the same values
+        assert {k: before[k] for k in ("venue", "symbol", "timestamp", "received_at", "bids", "asks", "spread", "mid")} == \
+               {k: after[k] for k in ("venue", "symbol", "timestamp", "received_at", "bids", "asks", "spread", "mid")}
+
+
+def test_recorded_pace_and_speed(obook, tmp_path):
+    session = tmp_path / "paced.ndjson"
+    session.write_text("\n".join(recorded_line(i, f"2025-01-01T00:00:0{2 * i}.000Z") for i in range(3)) + "\n")  # 2 s apart
+    started = time.monotonic()
+    assert len(obook("replay", str(session), "--speed", "10").lines()) == 3
+    fast = time.monotonic() - started
+    started = time.monotonic()
+    assert len(obook("replay", str(session), "--speed", "2").lines()) == 3
+    slow = time.monotonic() - started
+    assert 0.3 <= fast < 1.9 and slow >= 2.0 and slow > fast + 1.2, (fast, slow)
+
+
+def test_replay_reads_stdin_and_gzip(obook, tmp_path):
+    text = "\n".join(recorded_line(i, f"2025-01-01T00:00:00.{i}00Z") for i in range(3)) + "\n"
+    assert [b["best_bid"] for b in obook("replay", "-", "--speed", "max", input=text).lines()] == ["7000", "7001", "7002"]
+    packed = tmp_path / "s.ndjson.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    assert len(obook("replay", str(packed), "--speed", "max").lines()) == 3
+
+
+def test_replay_skips_bad_lines_and_applies_depth_and_group(obook, tmp_path):
+    session = tmp_path / "mixed.ndjson"
+    session.write_text("\n".join([recorded_line(1, "2025-01-01T00:00:00Z"), "garbage", "{}", recorded_line(2, "2025-01-01T00:00:00.5Z")]) + "\n")
+    run = obook("replay", str(session), "--speed", "max", "--group", "100", "--debug")
+    assert run.code == 0, run
+    assert [b["bids"][0]["price"] for b in run.lines()] == ["7000", "7000"]
+    assert "line 2" in run.stderr and "line 3" in run.stderr
+
+
+def test_replay_usage_errors(obook, tmp_path):
+    assert_clean_failure(obook("replay", str(tmp_path / "missing.ndjson")), 2, "cannot read")
+    assert_clean_failure(obook("replay", "--sample", "--speed", "fast"), 2, "--speed")
+    assert_clean_failure(obook("replay", "--sample", "--speed", "0"), 2, "positive")
+
+
+def test_sample_ships_with_the_package(obook):
+    run = obook("replay", "--sample", "--speed", "max", "--count", "5")
+    assert run.code == 0, run
+    books = run.lines()
+    assert len(books) == 5 and books[0]["venue"] == "bitso"
+    assert len({b["best_bid"] + b["best_ask"] for b in obook("replay", "--sample", "--speed", "max").lines()}) > 20  # it moves
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_sample_draws_a_moving_ladder_offline(tmp_path):
+    from tests.test_terminal import Terminal
+
+    term = Terminal(tmp_path)
+    try:
+        term.start(f"{shlex.quote(OBOOK)} replay --sample")
+        first = term.wait_for(r"spread")
+        time.sleep(1.5)
+        assert term.screen() != first  # it moves
+        term.keys("q")
+        term.wait_for(r"EXIT=0")
+    finally:
+        term.close()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_no_color_in_a_real_terminal(tmp_path):
+    from tests.test_terminal import Terminal
+
+    for env, coloured in (("", True), ("NO_COLOR=1 ", False)):
+        term = Terminal(tmp_path / ("c" if coloured else "n"))
+        (tmp_path / ("c" if coloured else "n")).mkdir()
+        try:
+            term.start(f"{env}{shlex.quote(OBOOK)} replay --sample")
+            term.wait_for(r"spread")
+            screen = term.tmux("capture-pane", "-p", "-e", "-t", "t")
+            assert ("\x1b[31m" in screen or "\x1b[1;31m" in screen or "\x1b[38" in screen) is coloured, screen[:500]
+            assert "ask" in screen and "bid" in screen  # sides are labelled either way
+        finally:
+            term.close()
+
+
+def test_version_with_debug_lists_libraries(obook):
+    plain = obook("--version")
+    assert plain.stdout.strip().startswith("obook ") and len(plain.stdout.splitlines()) == 1
+    detailed = obook("--version", "--debug").stdout
+    for package in ("typer", "rich", "httpx", "websocket-client", "pynacl", "Python"):
+        assert package in detailed
+
+
+@pytest.mark.parametrize("command", ["venues", "snapshot", "watch", "replay", "symbols", "completions"])
+def test_every_command_has_help_with_examples(obook, command):
+    run = obook(command, "--help")
+    assert run.code == 0, run
+    assert ("Examples" in run.stdout or "Install" in run.stdout) and "obook " in run.stdout
