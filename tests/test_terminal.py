@@ -168,3 +168,47 @@ def test_ctrl_c_quits_cleanly_with_0(terminal, ws_venue):
     terminal.tmux("send-keys", "-t", "t", "C-c")
     screen = terminal.wait_for(r"EXIT=0")
     assert "Traceback" not in screen
+
+
+@pytest.mark.parametrize("venue_id", ["bitmart", "bitmart-v3"])
+def test_websocket_venues_draw_live_ladders(terminal, ws_venue, venue_id):
+    from tests.servers.faults import WS_VENUES
+
+    spec = next(s for s in WS_VENUES if s.venue == venue_id)
+
+    def script(peer):
+        sub = peer.expect_json()
+        ack = spec.ack(sub)
+        if ack:
+            peer.send(ack)
+        for seq in range(1000):
+            peer.send(spec.good(seq % 90))
+            time.sleep(0.1)
+
+    venue = ws_venue(script)
+    terminal.start(f"{spec.env}={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch {venue_id} {spec.symbol}")
+    first = terminal.wait_for(r"spread")
+    assert f"{venue_id} {spec.symbol}" in first and "live" in first
+    best_bid = lambda screen: next((line for line in screen.splitlines() if line.startswith("bid")), None)  # noqa: E731
+    terminal.wait_for(lambda screen: best_bid(screen) not in (None, best_bid(first)))  # it refreshes
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
+
+
+def test_revx_draws_and_refreshes_the_ladder(terminal, http_venue):
+    from tests.servers.http_venue import Reply
+
+    seq = iter(range(10**6))
+
+    def book(request):
+        n = next(seq)
+        return Reply(body={"data": {"asks": [{"p": "4005.00", "q": "1.7", "no": "3"}],
+                                    "bids": [{"p": f"{4000 - n}.00", "q": "0.25", "no": "1"}]},
+                           "metadata": {"timestamp": 1785313433816 + n}})
+
+    http_venue.route("/api/1.0/public/order-book/ETH-USD", book)
+    terminal.start(f"OBOOK_REVX_URL={http_venue.url} {shlex.quote(OBOOK)} watch revx ETH-USD")
+    terminal.wait_for(r"bid\s+4000\.00")
+    terminal.wait_for(r"bid\s+399[0-9]\.00", timeout=5)  # polled again about a second later
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
