@@ -33,7 +33,7 @@ def read(venue_id: str, environ: Mapping[str, str] = os.environ) -> tuple[list[s
     try:
         data = json.loads(_file(venue_id, environ).read_text(encoding="utf-8"))
         symbols = [s for s in data["symbols"] if isinstance(s, str)]
-        return symbols, float(data["fetched_at"])
+        return symbols, float(data["fetched_at"])  # float-ok: a Unix time, not money
     except (OSError, ValueError, KeyError, TypeError):
         return [], None
 

@@ -4,7 +4,6 @@ snapshot: one clear stderr line, the contract's exit code, no traceback.
 watch: reconnecting said on stderr (NDJSON) and recovery once the venue is back.
 """
 
-import json
 import threading
 import time
 
@@ -131,7 +130,6 @@ def test_ws_oversized_frame_is_refused_unread_and_the_link_recovers(obook, ws_ve
 
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_tls_certificate_not_trusted_exits_3(obook, ws_venue, spec, tmp_path):
-    from tests.servers.ws_venue import WsVenue
     from websockets.sync.server import serve
 
     server = serve(lambda conn: conn.recv(), "127.0.0.1", 0, ssl=self_signed_context(tmp_path))

@@ -2,16 +2,13 @@
 
 import gzip
 import json
-import os
 import shlex
 import shutil
-import subprocess
 import time
 
 import pytest
 
 from tests.conftest import OBOOK, assert_clean_failure
-from tests.servers.http_venue import payload
 
 ACK = {"action": "subscribe", "response": "ok", "time": 1, "type": "orders"}
 

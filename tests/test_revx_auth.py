@@ -4,7 +4,6 @@ implementation (cryptography) in the loopback server."""
 import base64
 import json
 import os
-import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 

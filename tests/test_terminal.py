@@ -1,6 +1,5 @@
 """`obook watch` in a real terminal (tmux): what a person sees, keys, resize, staleness."""
 
-import json
 import re
 import shlex
 import shutil
