@@ -77,6 +77,6 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
                     return
             previous = book.received_at
             ctx.emit_book(regroup(book, depth=request.depth, group=request.group))
-        ctx.set_state(State.CLOSED, "end of recording")
+        ctx.set_state(State.CLOSED, "end of recording: press q to quit")
 
     return Feed(request, produce)

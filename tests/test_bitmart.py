@@ -241,3 +241,14 @@ def test_v3_incremental_updates_are_not_shown_as_books(obook, ws_venue):
     update = {"table": "spot/depth/increase100", "data": [{"asks": [], "bids": [["30500", "1"]], "symbol": "BTC_USDT", "ms_t": 1, "type": "update"}]}
     venue = ws_venue(v3_serving(update, v3_push(bid="30005")))
     assert obook("snapshot", "bitmart-v3", "BTC_USDT", "--json", env=v3_env(venue)).json()["best_bid"] == "30005"
+
+
+@pytest.mark.parametrize("key", ["message", "error", "msg", "errmsg"])
+def test_seed_error_reply_keys(obook, ws_venue, key):
+    def script(peer):
+        peer.expect_json()
+        peer.send({"subscribe": "order", "symbol": "NOPE_ETH", key: "invalid symbol"})
+        peer.hold(5)
+
+    venue = ws_venue(script)
+    assert_clean_failure(obook("snapshot", "bitmart", "NOPE_ETH", env={"OBOOK_BITMART_URL": venue.url}), 4, "invalid symbol")

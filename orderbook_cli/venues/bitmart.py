@@ -71,7 +71,7 @@ def parse_message(data: Any, symbol: str, precision: int) -> Message:
     if book is None and "buys" in data and "sells" in data:
         book = data  # the legacy REST shape carries the sides at the top level
     if book is None:
-        message = data.get("message") or data.get("error")
+        message = next((data[key] for key in ("message", "error", "msg", "errmsg", "error_msg") if data.get(key)), None)
         if message:
             text = sanitize(message, 200)
             if "precision" in text.lower():
