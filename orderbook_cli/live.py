@@ -77,8 +77,8 @@ def group_presets(book: Book | None) -> list[Decimal]:
     """Grouping ticks for the `g` key: 10x, 100x, 1000x the finest price step shown."""
     if not book or not (book.bids or book.asks):
         return []
-    places = max(-lv.price.as_tuple().exponent for lv in book.bids + book.asks if isinstance(lv.price.as_tuple().exponent, int))
-    step = Decimal(1).scaleb(-max(places, 0))
+    places = max(render.decimals(lv.price) for lv in book.bids + book.asks)
+    step = Decimal(1).scaleb(-places)
     return [step * 10, step * 100, step * 1000]
 
 

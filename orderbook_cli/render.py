@@ -48,14 +48,15 @@ class LadderView:
     notice: str = ""
 
 
-def _decimals(number: Decimal) -> int:
+def decimals(number: Decimal) -> int:
+    """Digits after the point in the number as written (0 for integers and exponents)."""
     exponent = number.as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def aligned(numbers: Sequence[Decimal], cap: int | None = None) -> list[str]:
     """Same number of decimals for a column, so right-aligned points line up."""
-    places = max((_decimals(n) for n in numbers), default=0)
+    places = max((decimals(n) for n in numbers), default=0)
     if cap is not None:
         places = min(places, cap)
     return [format(n, f".{places}f") for n in numbers]
@@ -114,8 +115,8 @@ COLUMNS = (("side", "left"), ("price", "right"), ("amount", "right"), ("total", 
            ("notional", "right"), ("orders", "right"), ("depth", "left"))
 
 
-def ladder_tables(book: Book, view: LadderView) -> Group:
-    """Asks table, spread line, bids table, with shared column widths."""
+def ladder_lines(book: Book, view: LadderView) -> Group:
+    """Column titles, asks, the spread line, bids: padded lines sharing column widths."""
     rows = view.rows_per_side
     asks = book.asks[:rows] if rows is not None else book.asks
     bids = book.bids[:rows] if rows is not None else book.bids
@@ -194,7 +195,7 @@ def ladder(book: Book | None, view: LadderView, venue: str = "", symbol: str = "
     if book is None:
         parts.append(Text("waiting for the first book…", style="dim"))
     else:
-        parts.append(ladder_tables(book, view))
+        parts.append(ladder_lines(book, view))
         if view.impact is not None:
             parts.append(_impact_lines(book, view.impact))
     footer = []

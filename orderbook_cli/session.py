@@ -38,11 +38,15 @@ class Prepared(NamedTuple):
         return f"{self.request.venue} {self.request.symbol}"
 
 
-def prepare(opts: Options, *, once: bool) -> Prepared:
+def _debug_logging(opts: Options) -> None:
     if opts.debug:
         from orderbook_cli import debuglog
 
         debuglog.enable()
+
+
+def prepare(opts: Options, *, once: bool) -> Prepared:
+    _debug_logging(opts)
     venue = get_venue(opts.venue)
     try:
         symbol = venue.symbol(opts.symbol)
@@ -148,10 +152,7 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     """Play a recording back through the same ladder / NDJSON output as `watch`."""
     from orderbook_cli.replay import open_recording, parse_speed, replay_feed
 
-    if opts.debug:
-        from orderbook_cli import debuglog
-
-        debuglog.enable()
+    _debug_logging(opts)
     rate = parse_speed(speed)
     stream = open_recording(source, sample)
     name = "sample" if sample else (source or "stdin")
@@ -161,19 +162,15 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
 
 def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: float, quiet: bool) -> None:
     """A venue's pairs from the cache, fetched when asked or when the cache is missing or stale."""
-    import time
-
     from orderbook_cli import symbol_cache
 
     venue = get_venue(venue_id)
     symbols, fetched_at = symbol_cache.read(venue.info.id)
-    if refresh or fetched_at is None or time.time() - fetched_at > symbol_cache.MAX_AGE:
+    if refresh or symbol_cache.is_stale(fetched_at):
         try:
-            symbols = venue.list_symbols(timeout)
+            symbols = symbol_cache.write(venue.info.id, venue.list_symbols(timeout))
         except ObookError as error:
             raise error.with_context(f"{venue.info.id} pair list")
-        symbol_cache.write(venue.info.id, symbols)
-        symbols = sorted(set(symbols))
     if quiet:
         return
     if json_output:

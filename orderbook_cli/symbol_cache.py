@@ -38,13 +38,19 @@ def read(venue_id: str, environ: Mapping[str, str] = os.environ) -> tuple[list[s
         return [], None
 
 
-def write(venue_id: str, symbols: list[str], environ: Mapping[str, str] = os.environ) -> Path:
+def is_stale(fetched_at: float | None) -> bool:
+    return fetched_at is None or time.time() - fetched_at > MAX_AGE
+
+
+def write(venue_id: str, symbols: list[str], environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Cache a venue's pairs; returns them as cached (sorted, no duplicates)."""
     path = _file(venue_id, environ)
     path.parent.mkdir(parents=True, exist_ok=True)
+    cached = sorted(set(symbols))
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"fetched_at": time.time(), "symbols": sorted(set(symbols))}), encoding="utf-8")
+    temporary.write_text(json.dumps({"fetched_at": time.time(), "symbols": cached}), encoding="utf-8")
     temporary.replace(path)  # atomic: completion never reads half a file
-    return path
+    return cached
 
 
 def complete(venue_id: str | None, incomplete: str, environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -52,7 +58,7 @@ def complete(venue_id: str | None, incomplete: str, environ: Mapping[str, str] =
     if not venue_id:
         return []
     symbols, fetched_at = read(venue_id, environ)
-    if fetched_at is None or time.time() - fetched_at > MAX_AGE:
+    if is_stale(fetched_at):
         _refresh_in_background(venue_id, environ)
     prefix = incomplete.lower()
     # Offered in the case being typed (venues accept any case, and shells want the typed prefix kept)

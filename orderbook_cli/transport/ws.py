@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import zlib
+from functools import lru_cache
 from abc import abstractmethod
 from datetime import datetime
 from typing import Iterable, NamedTuple, Union
@@ -49,6 +50,7 @@ class Rejected(NamedTuple):
 Message = Union[BookUpdate, Control, Rejected]
 
 
+@lru_cache(maxsize=1)  # defined once, not on every (re)connection
 def _capped_websocket_class():
     """A websocket-client WebSocket that refuses frames over MAX_FRAME_BYTES from
     their header, before reading the payload (websocket-client has no such limit)."""
