@@ -35,6 +35,11 @@ class SymbolStyle(NamedTuple):
         return self.spell(Pair("BTC", "USD"))
 
 
+def is_pair(text: object) -> bool:
+    """Whether a venue-supplied name is spelled like a pair obook accepts (ASCII letters and digits only)."""
+    return isinstance(text, str) and _PAIR.fullmatch(text) is not None
+
+
 def parse_pair(text: str) -> Pair:
     match = _PAIR.fullmatch(text.strip())
     if not match:
