@@ -247,7 +247,7 @@ def source_to_dict(book: Book) -> dict:
         "symbol": book.symbol,
         "timestamp": iso_utc(book.timestamp) if book.timestamp else None,
         "received_at": iso_utc(book.received_at),
-        "sequence": getattr(book, "sequence", None),
+        "sequence": book.sequence,
     }
 
 
@@ -265,9 +265,7 @@ def consolidated_to_dict(board: Board, book: Book, opts: Options, now: float, st
     }
     if opts.impact is not None:
         extra["impact"] = consolidate.route_to_dict(consolidate.route(book, opts.impact))
-    out = jsonout.book_to_dict(book, extra)
-    out.setdefault("sequence", None)  # a consolidated book has no one sequence
-    return out
+    return jsonout.book_to_dict(book, extra)
 
 
 def _book_line(book: Book, opts: Options, pretty: bool = False) -> str:
