@@ -264,7 +264,7 @@ def symbols(
     venue: VenueArg,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch the venue's pair list now (otherwise the cache, refreshed daily).")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the pairs as a JSON array of strings.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Give up fetching the pair list after this many seconds.")] = 10.0,
+    timeout: Annotated[float, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up fetching the pair list after this many seconds.")] = 10.0,
     quiet: Annotated[bool, typer.Option("--quiet", hidden=True)] = False,
 ) -> None:
     """List a venue's pairs (the list shell completion uses)."""
