@@ -401,7 +401,7 @@ def frame(board: Board, now: float, view: BoardView, width: int, height: int | N
     return side_by_side(board, books, now, view, width, height)
 
 
-def print_board(board: Board, opts, now: float, *, merged: bool) -> None:
+def print_board(board: Board, opts, now: float) -> None:
     """`snapshot` with several sources: the board printed once at the terminal's width."""
     console = render.console(opts.no_color)
     view = BoardView(impact=opts.impact, live=False)

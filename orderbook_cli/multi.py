@@ -310,7 +310,7 @@ def snapshot(opts: Options) -> None:
         else:
             from orderbook_cli import boards
 
-            boards.print_board(board, opts, now, merged=True)
+            boards.print_board(board, opts, now)
         return
     if opts.json_output:
         for state in board.states:
@@ -319,7 +319,7 @@ def snapshot(opts: Options) -> None:
     else:
         from orderbook_cli import boards
 
-        boards.print_board(board, opts, now, merged=False)
+        boards.print_board(board, opts, now)
 
 
 def watch(opts: Options) -> None:
