@@ -78,8 +78,9 @@ def test_side_by_side_one_ladder_per_source_with_own_header():
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120])
 def test_side_by_side_never_cuts_a_number(width):
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), width, 24), width=width)
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), width, 10), width=width)
     assert max(len(line) for line in out.splitlines()) <= width
+    assert len(out.rstrip("\n").splitlines()) <= 10, out
     assert_whole_numbers(out)
     if width < 60:  # three ladders do not fit in 40 columns: say which were left off
         assert "not shown (too narrow)" in out
