@@ -267,3 +267,22 @@ def test_watch_three_sources_merged_drops_a_silent_source_once_stale(obook, http
     assert "bitso" not in {s["venue"] for s in last["sources"]}
     assert {"venue": "bitso", "symbol": "btc_usd", "state": "stale"} in last["excluded"]
     assert all("bitso" not in lv["venues"] for lv in last["bids"] + last["asks"])
+
+
+def test_venue_options_go_to_the_sources_that_have_them(obook, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+
+    def bitmart(peer):
+        sub = peer.expect_json()
+        assert sub == {"subscribe": "order", "symbol": "BTC_USD", "precision": 2}
+        peer.send({"subscribe": "depth", "symbol": "BTC_USD", "data": {
+            "buys": [{"amount": "1", "total": "1", "price": "86612.00", "count": "1"}],
+            "sells": [{"amount": "1", "total": "1", "price": "86625.00", "count": "1"}]}})
+        peer.hold()
+
+    seed = ws_venue(bitmart)
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITMART_URL": seed.url}
+    run = obook("snapshot", "revx:BTC-USD", "bitmart:BTC-USD", "--precision", "2", "--merge", "--json", env=env)
+    assert run.code == 0, run
+    assert run.json()["bids"][0]["venues"] == {"revx": "0.25", "bitmart": "1"}
+    assert_clean_failure(obook("snapshot", "revx:BTC-USD", "bitso:btc_usd", "--precision", "2"), 2, "--precision", "bitmart")
