@@ -94,6 +94,14 @@ def decimals(number: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+def aligned(numbers: Sequence[Decimal], cap: int | None = None) -> list[str]:
+    """Same number of decimals for a column, so right-aligned points line up."""
+    places = max((decimals(n) for n in numbers), default=0)
+    if cap is not None:
+        places = min(places, cap)
+    return [format(n, f".{places}f") for n in numbers]
+
+
 def fixed(number: Decimal, places: int) -> str:
     """The number rounded (half to even) to `places` decimals, plain notation."""
     with localcontext(EXACT):

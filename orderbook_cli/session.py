@@ -28,6 +28,9 @@ class Options(NamedTuple):
     count: int | None = None
     idle_timeout: float | None = None
     stale_after: float = 5.0
+    sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed; several: see multi.py
+    merge: bool = False
+    quote_aliases: tuple[str, ...] = ()
 
 
 class Prepared(NamedTuple):
@@ -80,7 +83,15 @@ def _extra(book, opts: Options) -> dict | None:
     return extra or None
 
 
+def _several(opts: Options) -> bool:
+    return opts.merge or len(opts.sources) > 1
+
+
 def snapshot(opts: Options) -> None:
+    if _several(opts):
+        from orderbook_cli import multi
+
+        return multi.snapshot(opts)
     prepared = prepare(opts, once=True)
     request = prepared.request
     if not opts.json_output and opts.group is not None:  # the ladder groups itself, to show the real spread
@@ -101,6 +112,10 @@ def snapshot(opts: Options) -> None:
 
 
 def watch(opts: Options) -> None:
+    if _several(opts):
+        from orderbook_cli import multi
+
+        return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
         _show(prepared.venue.open_feed, prepared.request, opts, prepared.context)
