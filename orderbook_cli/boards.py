@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Sequence
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from orderbook_cli import consolidate, render
-from orderbook_cli.book import Book, Level, plain
+from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
 from orderbook_cli.multi import Board, FanIn, Plan, SourceState, first_book_deadlines, open_feeds
@@ -187,7 +187,8 @@ def _spread(book: Book, width: int) -> Text:
         return words("spread — (one side empty)", width, "dim")
     text = f"spread {plain(book.spread)}"
     if book.mid:
-        bps = (book.spread / book.mid * 10000).quantize(Decimal("0.01"))
+        with localcontext(EXACT):  # exact like every derived figure
+            bps = (book.spread / book.mid * 10000).quantize(Decimal("0.01"))
         if len(text) + len(plain(bps)) + 7 <= width:
             text += f" ({plain(bps)} bps)"
     return Text(text if len(text) <= width else "", style="bold")
