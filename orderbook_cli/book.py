@@ -40,6 +40,7 @@ class Book(NamedTuple):
     asks: tuple[Level, ...]
     timestamp: datetime | None  # the venue's time for the book, if it sends one
     received_at: datetime
+    sequence: int | None = None  # the venue's sequence/version this book reflects, if it has one
 
     @property
     def best_bid(self) -> Decimal | None:
@@ -179,6 +180,7 @@ def make_book(
     received_at: datetime,
     depth: int | None = None,
     group: Decimal | None = None,
+    sequence: int | None = None,
 ) -> Book:
     """Normalize raw levels: merge equal prices, sort best-first, trim, total."""
     with localcontext(EXACT):
@@ -189,6 +191,7 @@ def make_book(
             asks=_side(asks, descending=False, depth=depth, group=group),
             timestamp=timestamp,
             received_at=received_at,
+            sequence=sequence,
         )
 
 
@@ -203,6 +206,7 @@ def regroup(book: Book, *, depth: int | None, group: Decimal | None) -> Book:
         received_at=book.received_at,
         depth=depth,
         group=group,
+        sequence=book.sequence,
     )
 
 

@@ -24,10 +24,12 @@ app = typer.Typer(
     help="Market depth in the terminal: live order-book ladders and normalized JSON books.\n\n"
     "Venues: bitmart, bitmart-v3, bitso, revx (see [bold]obook venues[/bold]).",
     epilog="[bold]Examples[/bold]\n\n"
-    "  obook watch bitmart BMX_ETH                      live ladder, q to quit\n\n"
+    "  obook watch bitso btc_mxn                        live ladder, q to quit\n\n"
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
-    "  obook watch bitso btc/mxn --json --count 10 > books.ndjson\n\n"
-    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 130 interrupted.",
+    "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
+    "  obook replay --sample                            a recorded ladder, no network needed\n\n"
+    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, "
+    "130 interrupted (Ctrl-C), 143 terminated (SIGTERM/SIGHUP).",
     rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=False,
@@ -48,7 +50,7 @@ def _decimal(text: str) -> Decimal:
 def _complete_venue(incomplete: str) -> List[str]:
     from orderbook_cli.venues import venue_ids
 
-    return [venue for venue in venue_ids() if venue.startswith(incomplete)]
+    return [venue for venue in venue_ids() if venue.startswith(incomplete.lower())]
 
 
 def _complete_symbol(ctx: typer.Context, incomplete: str) -> List[str]:
@@ -99,7 +101,7 @@ def _root(
 @app.command(
     epilog="[bold]Examples[/bold]\n\n  obook venues\n\n  obook venues --json | jq -r '.[].id'",
 )
-def venues(json_output: JsonOpt = False) -> None:
+def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the list as a JSON array of venue objects.")] = False) -> None:
     """List the venues: transport, auth, depth limits, symbol format, endpoint."""
     from orderbook_cli import session
 
@@ -111,7 +113,7 @@ def venues(json_output: JsonOpt = False) -> None:
     "  obook snapshot revx BTC-USD\n\n"
     "  obook snapshot revx eth/usd --depth 20 --json | jq '.spread'\n\n"
     "  obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'\n\n"
-    "  obook snapshot bitmart BMX_ETH --precision 6 --json",
+    "  obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'",
 )
 def snapshot(
     venue: VenueArg,
@@ -136,7 +138,7 @@ def snapshot(
 
 @app.command(
     epilog="[bold]Examples[/bold]\n\n"
-    "  obook watch bitmart BMX_ETH                   live ladder; q or Ctrl-C quits\n\n"
+    "  obook watch bitmart-v3 BTC_USDT               live ladder; q or Ctrl-C quits\n\n"
     "  obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit\n\n"
     "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
     "Keys in the ladder: q quit, + / - depth, g price grouping, space pause, ? help.",
@@ -198,8 +200,8 @@ def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish."
 def symbols(
     venue: VenueArg,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch the venue's pair list now (otherwise the cache, refreshed daily).")] = False,
-    json_output: JsonOpt = False,
-    timeout: TimeoutOpt = 10.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the pairs as a JSON array of strings.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Give up fetching the pair list after this many seconds.")] = 10.0,
     quiet: Annotated[bool, typer.Option("--quiet", hidden=True)] = False,
 ) -> None:
     """List a venue's pairs (the list shell completion uses)."""
@@ -243,7 +245,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from orderbook_cli.errors import Terminated
 
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = _help_aliases(sys.argv[1:] if argv is None else list(argv))
     _ARGS[:] = args
     debug = "--debug" in args
     if COMPLETE_VAR in os.environ:  # a shell asks for completions: register Typer's shell classes
@@ -259,8 +261,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         _report(describe(error), debug)
         return error.exit_status
     except ClickException as error:
-        hint = f" (see 'obook {args[0]} --help')" if args and not args[0].startswith("-") else " (see 'obook --help')"
-        _report(f"obook: usage error: {error.format_message()}{hint}", False)
+        _report(f"obook: usage error: {error.format_message()} (see '{_help_for(error, args)} --help')", False)
         return ExitStatus.USAGE
     except (KeyboardInterrupt, Abort):
         return ExitStatus.INTERRUPTED
@@ -274,6 +275,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as error:  # a bug: say so in one line, trace only with --debug
         _report(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)
         return ExitStatus.INTERNAL
+
+
+def _help_aliases(args: List[str]) -> List[str]:
+    """Bare `obook` is a request for help, not a mistake; `obook help [COMMAND]` works as people expect."""
+    if not args:
+        return ["--help"]
+    if args[0] == "help":
+        return [*args[1:2], "--help"]
+    return args
+
+
+def _help_for(error: ClickException, args: List[str]) -> str:
+    """The help page that explains the mistake: the command being parsed, never a mistyped name."""
+    ctx = getattr(error, "ctx", None)
+    path = ctx.command_path if ctx is not None and ctx.command_path else "obook"
+    if path == "obook" and args and args[0] in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
+        path = f"obook {args[0]}"
+    return path
 
 
 def _raise_on_termination_signals() -> None:

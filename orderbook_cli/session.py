@@ -110,6 +110,8 @@ def _show(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
 def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
     """Every book as one JSON line, written as it arrives (the feed runs on this
     thread: no hand-off per book); state changes after the first book go to stderr."""
+    import time
+
     written = 0
 
     def on_event(event) -> bool:
@@ -125,7 +127,7 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
         if isinstance(event, StatusEvent) and event.state is State.CLOSED:
             return False  # the feed ended (a recording played to its end)
         if isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
-            note = f"reconnecting: {event.detail}" if event.state is State.RECONNECTING else "live again"
+            note = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
             print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
         return True
 
@@ -148,14 +150,21 @@ REPLAY_DEPTH = 50
 
 def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> None:
     """Play a recording back through the same ladder / NDJSON output as `watch`."""
-    from orderbook_cli.replay import open_recording, parse_speed, replay_feed
+    from orderbook_cli.replay import Tally, open_recording, parse_speed, replay_feed
 
     _debug_logging(opts)
     rate = parse_speed(speed)
     stream = open_recording(source, sample)
-    name = "sample" if sample else (source or "stdin")
+    name = "sample" if sample else "stdin" if source in (None, "-") else source
     request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group)
-    _show(lambda req: replay_feed(req, stream, rate), request, opts, f"replay {request.symbol}")
+    tally = Tally()
+    try:
+        _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
+    except ObookError as error:
+        raise error.with_context(f"replay {request.symbol}")
+    summary = tally.summary()
+    if summary:
+        print(f"obook: replay {request.symbol}: {summary}", file=sys.stderr, flush=True)
 
 
 def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: float, quiet: bool) -> None:

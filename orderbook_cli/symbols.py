@@ -35,11 +35,27 @@ class SymbolStyle(NamedTuple):
         return self.spell(Pair("BTC", "USD"))
 
 
-def parse_pair(text: str) -> Pair:
+def parse_pair(text: str, example: str = "BTC-USD", known: list[str] | None = None, venue: str = "") -> Pair:
+    """The pair in what the user typed. A malformed one gets a hint in the venue's own
+    spelling (`example`) and, when the venue's cached pair list has it (BTCUSD → BTC-USD), a suggestion."""
     match = _PAIR.fullmatch(text.strip())
     if not match:
-        raise UsageError(
-            f"malformed symbol {text!r}",
-            hint="write it as BASE/QUOTE, BASE-QUOTE or BASE_QUOTE, e.g. BTC-USD",
-        )
+        hint = f"write it as BASE/QUOTE, BASE-QUOTE or BASE_QUOTE, e.g. {example}"
+        suggestion = suggest(text, known or [])
+        if suggestion:
+            hint = f"did you mean {suggestion}? ({hint})"
+        elif venue and not known:
+            hint += f"; 'obook symbols {venue}' lists the pairs"
+        raise UsageError(f"malformed symbol {text!r}", hint=hint)
     return Pair(match.group(1).upper(), match.group(2).upper())
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", text).upper()
+
+
+def suggest(text: str, known: list[str]) -> str | None:
+    """The one listed pair spelled with the same letters and digits, whatever the separator."""
+    typed = _letters(text)
+    matches = [symbol for symbol in known if typed and _letters(symbol) == typed]
+    return matches[0] if len(matches) == 1 else None
