@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from functools import wraps
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -31,6 +31,7 @@ class Level(NamedTuple):
     amount: Decimal
     total: Decimal  # running sum of amount from the best level down to this one
     count: int | None
+    venues: Mapping[str, Decimal] | None = None  # consolidated books only: each source's amount at this price
 
 
 class Book(NamedTuple):

@@ -36,9 +36,18 @@ def book_to_dict(book: Book, extra: dict[str, Any] | None = None, *, levels: Cal
         "mid": _maybe(book.mid),
         "sequence": book.sequence,
     }
+    if (book.bids or book.asks) and (book.bids or book.asks)[0].venues is not None:
+        _add_venues(out, book)
     if extra:
         out.update(extra)
     return out
+
+
+def _add_venues(out: dict[str, Any], book: Book) -> None:
+    """A consolidated book's per-level breakdown: venue -> amount at that price."""
+    for side, levels in (("bids", book.bids), ("asks", book.asks)):
+        for entry, level in zip(out[side], levels):
+            entry["venues"] = {key: plain(amount) for key, amount in (level.venues or {}).items()}
 
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -54,11 +63,11 @@ def dumps(data: Any, *, pretty: bool = False) -> str:
 # int or null: nothing to escape, and str() is plain notation unless it shows
 # an exponent (checked once for the whole side, then plain() where needed).
 _LEVEL_JSON = '{"price":"%s","amount":"%s","total":"%s","count":%s}'
-_LEVEL_FIELDS = 4  # a level with more fields set than these goes through book_to_dict
+_LEVEL_FIELDS = 4  # a book whose levels set more fields than these (venues) goes through book_to_dict
 
 
 def _levels_json(levels: tuple[Level, ...]) -> str | None:
-    if levels and len(levels[0]) > _LEVEL_FIELDS and any(any(f is not None for f in lv[_LEVEL_FIELDS:]) for lv in levels):
+    if levels and any(field is not None for field in levels[0][_LEVEL_FIELDS:]):  # as book_to_dict, the first level says
         return None
     text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else int(lv[3])) for lv in levels])
     if "E" in text or "-" in text:
