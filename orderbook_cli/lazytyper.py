@@ -150,6 +150,9 @@ class _Param:
             if len(members) != 1:
                 raise _Decline
             base = members[0]
+        self.many = typing.get_origin(base) in (list, typing.List)  # a repeatable option, or a variadic argument
+        if self.many:
+            (base,) = typing.get_args(base) or (str,)
         self.type = base
         kind = decl.kind if decl else ("Option" if default is not _MISSING else "Argument")
         kwargs = decl.kwargs if decl else {}
@@ -165,8 +168,8 @@ class _Param:
         self.parser, self.callback, self.eager = kwargs.get("parser"), kwargs.get("callback"), bool(kwargs.get("is_eager"))
         if self.callback is not None and not _single_value_callback(self.callback):
             raise _Decline
-        if self.parser is None and base not in (str, int, float, bool):
-            raise _Decline  # enums, lists, paths ...: Typer's job
+        if (self.parser is None and base not in (str, int, float, bool)) or (self.many and base is bool):
+            raise _Decline  # enums, paths, tuples ...: Typer's job
         self.is_option = kind == "Option"
         self.flag_values: dict[str, bool] = {}
         self.value_names: set[str] = set()
@@ -264,13 +267,13 @@ def _parse(params: list[_Param], tokens: list[str]) -> dict[str, Any]:
                 if i >= len(tokens) or tokens[i].startswith("-"):
                     raise _Decline
                 inline, i = tokens[i], i + 1
-            values[param.name] = param.convert(inline)
+            if param.many:
+                values.setdefault(param.name, []).append(param.convert(inline))
+            else:
+                values[param.name] = param.convert(inline)  # given twice: the last one counts
         else:
             given.append(token)
-    if len(given) > len(positional):
-        raise _Decline
-    for param, token in zip(positional, given):
-        values[param.name] = param.convert(token)
+    values.update(_arguments(positional, given))
     for param in params:
         if param.name not in values:
             if param.default is _MISSING:
@@ -284,6 +287,27 @@ def _parse(params: list[_Param], tokens: list[str]) -> dict[str, Any]:
                 raise _Decline from None  # Typer runs it again and words what it raised
             if result is not None:
                 values[param.name] = result
+    return values
+
+
+def _arguments(positional: list[_Param], given: list[str]) -> dict[str, Any]:
+    """Positional tokens to arguments as click assigns them: one each, a variadic
+    argument takes what the others leave."""
+    variadic = [i for i, p in enumerate(positional) if p.many]
+    if not variadic:
+        if len(given) > len(positional):
+            raise _Decline
+        return {p.name: p.convert(token) for p, token in zip(positional, given)}
+    if len(variadic) > 1 or any(p.default is not _MISSING for p in positional if not p.many):
+        raise _Decline
+    before, middle, after = positional[:variadic[0]], positional[variadic[0]], positional[variadic[0] + 1:]
+    rest = len(given) - len(before) - len(after)
+    if rest < 0 or (rest == 0 and middle.default is _MISSING):
+        raise _Decline  # too few: Typer says what is missing
+    values = {p.name: p.convert(token) for p, token in zip(before, given)}
+    values.update({p.name: p.convert(token) for p, token in zip(after, given[len(given) - len(after):])})
+    if rest:
+        values[middle.name] = [middle.convert(token) for token in given[len(before):len(before) + rest]]
     return values
 
 
