@@ -1,6 +1,6 @@
-"""`watch --json` runs its feed on the main thread (Feed.run): the same behaviour
-as the threaded feed, and the fast NDJSON encoder writes the same text as
-book_to_dict + dumps."""
+"""The hot paths: `watch --json` runs its feed on the main thread (Feed.run)
+with the same behaviour as the threaded feed; the fast NDJSON encoder writes
+the same text as book_to_dict + dumps; the live ladder works only per frame."""
 
 import json
 import threading
@@ -142,3 +142,21 @@ def test_watch_json_notes_reconnects_on_stderr_and_keeps_counting(obook, ws_venu
     assert run.code == 0, run
     assert [line["best_bid"] for line in run.lines()] == ["7001", "7001"]
     assert "reconnecting" in run.stderr and "live again" in run.stderr
+
+
+def test_the_live_ladder_regroups_only_the_book_it_draws(monkeypatch):
+    from orderbook_cli import live
+
+    calls = []
+    real = live.regroup
+    monkeypatch.setattr(live, "regroup", lambda book, **kw: calls.append(book) or real(book, **kw))
+    ladder = live.LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    books = [_book([(str(7000 + i), "1", 1)], [("8000", "1", 1)]) for i in range(100)]
+    for i, book in enumerate(books):
+        ladder.on_book(book, i / 1000)
+    ladder.frame(0.1, 40, 0.1, 1000.0, 0)
+    assert calls == [books[0], books[-1]]  # the first book at once, then only the one drawn
+    assert ladder.shown.best_bid == Decimal("7099")
+    assert ladder.view.changed == {("bid", Decimal("7099"))}
+    ladder.frame(0.15, 40, 0.1, 1000.0, 0)
+    assert len(calls) == 2  # nothing new: nothing regrouped
