@@ -16,6 +16,7 @@ from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
+FLASH_SECONDS = 3.0  # how long a message such as "depth 50 is the most revx offers" stays
 
 
 class KeyEvent:
@@ -73,6 +74,53 @@ class Keys:
         threading.Thread(target=read, name="obook-keys", daemon=True).start()
 
 
+# Escape sequences terminals send for the keys obook uses (xterm and VT220 styles).
+_SEQUENCES = {
+    "\x1b[A": "up", "\x1b[B": "down", "\x1b[C": "right", "\x1b[D": "left",
+    "\x1bOA": "up", "\x1bOB": "down", "\x1bOC": "right", "\x1bOD": "left",
+    "\x1b[H": "home", "\x1b[F": "end", "\x1bOH": "home", "\x1bOF": "end",
+    "\x1b[1~": "home", "\x1b[4~": "end", "\x1b[7~": "home", "\x1b[8~": "end",
+}
+
+
+def split_keys(data: str) -> list[str]:
+    """Keypresses in what the terminal sent: single characters, or names for the
+    escape sequences above; unknown sequences are dropped whole."""
+    keys, i = [], 0
+    while i < len(data):
+        if data[i] == "\x1b":
+            match = next((seq for seq in _SEQUENCES if data.startswith(seq, i)), None)
+            if match:
+                keys.append(_SEQUENCES[match])
+                i += len(match)
+                continue
+            end = i + 1
+            if data[end:end + 1] in ("[", "O"):  # skip an unknown CSI/SS3 sequence up to its final byte
+                end += 1
+                while end < len(data) and not ("@" <= data[end] <= "~"):
+                    end += 1
+                end += 1
+            i = end
+            continue
+        keys.append(data[i])
+        i += 1
+    return keys
+
+
+# Replay keys: what each does to the player.
+REPLAY_KEYS = {
+    "left": lambda p: p.step(-1), ",": lambda p: p.step(-1),
+    "right": lambda p: p.step(1), ".": lambda p: p.step(1),
+    "[": lambda p: p.change_speed(faster=False), "]": lambda p: p.change_speed(faster=True),
+    "home": lambda p: p.jump(to_end=False), "<": lambda p: p.jump(to_end=False),
+    "end": lambda p: p.jump(to_end=True), ">": lambda p: p.jump(to_end=True),
+    "l": lambda p: p.toggle_loop(), " ": lambda p: p.toggle_pause(),
+}
+
+
+REPLAY_HELP = " · ←/→ step · [/] slower/faster · Home/End start/end · l loop"
+
+
 def group_presets(book: Book | None) -> list[Decimal]:
     """Grouping ticks for the `g` key: 10x, 100x, 1000x the finest price step shown."""
     if not book or not (book.bids or book.asks):
@@ -85,9 +133,15 @@ def group_presets(book: Book | None) -> list[Decimal]:
 class LiveLadder:
     """The view's state machine: events and keys in, renderables out."""
 
-    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float):
+    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float,
+                 max_depth: int | None = None, request_depth: Callable[[int], None] | None = None, player=None):
         self.venue, self.symbol = venue, symbol
-        self.max_depth = depth
+        self.max_depth = max_depth  # the venue's limit; None: as many levels as it sends
+        self.request_depth = request_depth  # asks the venue for another depth (+/-)
+        self.flash: tuple[str, float] | None = None  # a short-lived message and when it expires
+        self.player = player  # a replay's Player: its keys, progress and the recording's dates
+        self.shown_at: float | None = None  # when the book on screen arrived: its age keeps counting while paused
+        self._book_at: float | None = None
         self.view = render.LadderView(state=State.CONNECTING.value, depth=depth, group=group, impact=impact)
         self.stale_after = stale_after
         self.book: Book | None = None  # newest book from the feed
@@ -97,14 +151,17 @@ class LiveLadder:
         self.quit = False
 
     def on_book(self, book: Book, now: float) -> None:
-        self.book = book
-        if not self.view.paused:
+        self.book, self._book_at = book, now
+        if self.player is not None and self.shown is None and self.view.depth is None:
+            self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
+        if not self.view.paused or self.player is not None:  # a paused player sends only the books asked for
             self._show(book, now)
 
     def _display(self, book: Book) -> Book:
         return regroup(book, depth=self.view.depth, group=self.view.group)
 
     def _show(self, book: Book, now: float) -> None:
+        self.shown_at = self._book_at
         shown = self._display(book)
         if self.shown is not None:
             before = {("ask", lv.price): lv.amount for lv in self.shown.asks}
@@ -116,17 +173,19 @@ class LiveLadder:
         self.shown = shown
 
     def on_status(self, event: StatusEvent) -> None:
-        self.view.state = event.state.value
+        self.view.state = "replay" if self.player is not None and event.state in (State.LIVE, State.CLOSED) else event.state.value
         self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED) else None
 
     def on_key(self, key: str, now: float) -> None:
         view = self.view
+        if self.player is not None and key in REPLAY_KEYS:
+            REPLAY_KEYS[key](self.player)
+            view.paused = self.player.paused
+            return
         if key in ("q", "Q"):
             self.quit = True
-        elif key == "+":
-            view.depth = min(self.max_depth, (view.depth or 0) + 1)
-        elif key == "-":
-            view.depth = max(1, (view.depth or 1) - 1)
+        elif key in "+-":
+            self._change_depth(1 if key == "+" else -1, now)
         elif key == "g":
             presets = group_presets(self.book)
             if view.group is not None and view.group not in presets:
@@ -142,13 +201,39 @@ class LiveLadder:
         if self.book is not None and (not view.paused or key == " "):
             self.shown = self._display(self.book)
 
+    def _change_depth(self, step: int, now: float) -> None:
+        """+/-: one level more or fewer, asked of the venue, up to what it offers."""
+        view = self.view
+        current = view.depth or 1
+        if step > 0:
+            sent = max(len(self.book.bids), len(self.book.asks)) if self.book else None
+            if self.max_depth is not None and current >= self.max_depth:
+                self.flash = (f"depth {self.max_depth} is the most {self.venue} offers", now + FLASH_SECONDS)
+                return
+            if self.max_depth is None and sent is not None and (sent < current or (self.request_depth is None and sent <= current)):
+                source = "the recording has" if self.player is not None else f"{self.venue} sends"
+                self.flash = (f"{source} {sent} levels: no deeper book", now + FLASH_SECONDS)
+                return
+        elif current <= 1:
+            return
+        view.depth = current + step
+        if self.request_depth is not None:
+            self.request_depth(view.depth)
+
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int):
         view = self.view
-        view.age = None if last_book_at is None else now - last_book_at
+        # The age of what is on screen: it keeps counting while paused.
+        view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
+        if self.player is not None:
+            view.progress = self.player.status()
+            view.dated = True
+            view.more_keys = REPLAY_HELP
         view.stale = view.age is not None and (view.age > self.stale_after or view.state == State.RECONNECTING.value)
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
+        if self.flash is not None and self.flash[1] > now:
+            view.notice = " · ".join(filter(None, (view.notice, self.flash[0])))
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
         extra = (2 if view.impact is not None else 0) + (1 if view.notice else 0) + 1
@@ -166,16 +251,21 @@ def follow_terminal_size(console) -> None:
     console.size = (size.columns, size.lines)
 
 
-def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) -> None:
+def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, max_depth: int | None = None, player=None) -> None:
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
 
-    ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after)
     console = render.console(opts.no_color)
     books_seen = 0
     deadline = time.monotonic() + opts.timeout
     feed_request = request._replace(group=None, fetch_depth=None)  # the view does the grouping
     with open_feed(feed_request) as feed, Keys() as keys:
+        if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
+            ladder = LiveLadder(request.venue, request.symbol, opts.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after,
+                                player=player)
+        else:
+            ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact,
+                                stale_after=opts.stale_after, max_depth=max_depth, request_depth=feed.set_depth)
         keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
@@ -192,7 +282,7 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) ->
                             ladder.on_book(event.book, now)
                             books_seen += 1
                         elif isinstance(event, KeyEvent):
-                            for key in event.keys:
+                            for key in split_keys(event.keys):
                                 ladder.on_key(key, now)
                         elif isinstance(event, StatusEvent):
                             ladder.on_status(event)

@@ -46,6 +46,9 @@ class LadderView:
     impact: Decimal | None = None
     changed: set = field(default_factory=set)  # {("ask"|"bid", price)} changed since the last frame
     notice: str = ""
+    progress: str = ""  # a replay's position, speed and loop
+    dated: bool = False  # show the book's date too (a replay's books are not from today)
+    more_keys: str = ""  # keys of this mode beyond HELP_LINE's (a replay's)
 
 
 def decimals(number: Decimal) -> int:
@@ -83,12 +86,18 @@ def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "
     name = f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}"
     line = Text.assemble((sanitize(name, 60), "bold cyan"), " ")
     live = view.state in ("live", "snapshot")
-    line.append(f"● {view.state if live else view.state.upper()}", style="bold green" if live else "bold black on yellow")
+    if view.state == "replay":
+        line.append("▶ REPLAY", style="bold black on cyan")
+    else:
+        line.append(f"● {view.state if live else view.state.upper()}", style="bold green" if live else "bold black on yellow")
     if view.paused:
         line.append(" PAUSED", style="bold magenta")
+    if view.progress:
+        line.append(f"  {view.progress}")
     if book:
         stamp = book.timestamp or book.received_at
-        line.append(f"  {iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")
+        when = iso_utc(stamp)[:19].replace("T", " ") if view.dated else iso_utc(stamp)[11:19]
+        line.append(f"  {when} UTC{'' if book.timestamp else ' (received)'}")
     if view.age is not None:
         line.append("  ")
         line.append(f"age {view.age:.1f}s" + (" STALE" if view.stale else ""), style="bold black on yellow" if view.stale else "")
@@ -204,7 +213,7 @@ def ladder(book: Book | None, view: LadderView, venue: str = "", symbol: str = "
     if view.depth is not None:
         footer.append(f"depth {view.depth}")
     if view.show_help or footer:
-        footer.append(HELP_LINE if view.show_help else "? for keys")
+        footer.append(HELP_LINE + view.more_keys if view.show_help else "? for keys")
         parts.append(Text(" · ".join(footer), style="dim"))
     return Group(*parts)
 
