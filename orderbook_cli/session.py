@@ -27,6 +27,9 @@ class Options(NamedTuple):
     count: int | None = None
     idle_timeout: float | None = None
     stale_after: float = 5.0
+    sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed; several: see multi.py
+    merge: bool = False
+    quote_aliases: tuple[str, ...] = ()
 
 
 class Prepared(NamedTuple):
@@ -74,7 +77,15 @@ def _extra(book, opts: Options) -> dict | None:
     return {"impact": impact_to_dict(market_impact(book, opts.impact))}
 
 
+def _several(opts: Options) -> bool:
+    return opts.merge or len(opts.sources) > 1
+
+
 def snapshot(opts: Options) -> None:
+    if _several(opts):
+        from orderbook_cli import multi
+
+        return multi.snapshot(opts)
     prepared = prepare(opts, once=True)
     try:
         with prepared.venue.open_feed(prepared.request) as feed:
@@ -90,6 +101,10 @@ def snapshot(opts: Options) -> None:
 
 
 def watch(opts: Options) -> None:
+    if _several(opts):
+        from orderbook_cli import multi
+
+        return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
         _show(prepared.venue.open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth())
