@@ -9,6 +9,8 @@ import time
 from decimal import Decimal
 from typing import Callable
 
+from rich.text import Text
+
 from orderbook_cli import render
 from orderbook_cli.book import Book, regroup
 from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, StatusEvent
@@ -74,60 +76,75 @@ class Keys:
         threading.Thread(target=read, name="obook-keys", daemon=True).start()
 
 
-# Escape sequences terminals send for the keys obook uses (xterm and VT220 styles).
-_SEQUENCES = {
-    "\x1b[A": "up", "\x1b[B": "down", "\x1b[C": "right", "\x1b[D": "left",
-    "\x1bOA": "up", "\x1bOB": "down", "\x1bOC": "right", "\x1bOD": "left",
-    "\x1b[H": "home", "\x1b[F": "end", "\x1bOH": "home", "\x1bOF": "end",
-    "\x1b[1~": "home", "\x1b[4~": "end", "\x1b[7~": "home", "\x1b[8~": "end",
+PRESET_BPS = (1, 5, 10, 50)
+
+
+def tick_near(target: Decimal, floor: Decimal) -> Decimal:
+    """The 1-2-5 × 10^k tick closest to `target` (never finer than `floor`)."""
+    exponent = target.adjusted()
+    candidates = [Decimal(m).scaleb(e) for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    best = min(candidates, key=lambda tick: max(tick / target, target / tick))  # nearest on a log scale
+    return max(best, floor).normalize() if best.adjusted() >= 0 else max(best, floor)
+
+
+def group_presets(book: Book | None) -> list[Decimal]:
+    """Grouping ticks for the `g` key: about 1, 5, 10 and 50 bps of mid, as 1-2-5 ticks
+    no finer than the book's own price step."""
+    if not book or book.mid is None or not book.mid:
+        return []
+    step = Decimal(1).scaleb(-max(render.decimals(lv.price) for lv in book.bids + book.asks))
+    presets: list[Decimal] = []
+    for bps in PRESET_BPS:
+        tick = tick_near(book.mid * bps / 10000, step)
+        if tick > step and tick not in presets:
+            presets.append(tick)
+    return presets
+
+
+UP, DOWN, LEFT, RIGHT, HOME, END, ESCAPE = "up", "down", "left", "right", "home", "end", "escape"
+_SEQUENCES = {  # xterm and VT220 styles
+    "\x1b[A": UP, "\x1bOA": UP, "\x1b[B": DOWN, "\x1bOB": DOWN,
+    "\x1b[C": RIGHT, "\x1bOC": RIGHT, "\x1b[D": LEFT, "\x1bOD": LEFT,
+    "\x1b[H": HOME, "\x1bOH": HOME, "\x1b[1~": HOME, "\x1b[7~": HOME,
+    "\x1b[F": END, "\x1bOF": END, "\x1b[4~": END, "\x1b[8~": END,
 }
 
 
 def split_keys(data: str) -> list[str]:
-    """Keypresses in what the terminal sent: single characters, or names for the
-    escape sequences above; unknown sequences are dropped whole."""
+    """Keys from what the terminal sent: characters, and the sequences above by name."""
     keys, i = [], 0
     while i < len(data):
         if data[i] == "\x1b":
-            match = next((seq for seq in _SEQUENCES if data.startswith(seq, i)), None)
-            if match:
-                keys.append(_SEQUENCES[match])
-                i += len(match)
+            sequence = next((seq for seq in _SEQUENCES if data.startswith(seq, i)), None)
+            if sequence:
+                keys.append(_SEQUENCES[sequence])
+                i += len(sequence)
                 continue
-            end = i + 1
-            if data[end:end + 1] in ("[", "O"):  # skip an unknown CSI/SS3 sequence up to its final byte
-                end += 1
-                while end < len(data) and not ("@" <= data[end] <= "~"):
-                    end += 1
-                end += 1
-            i = end
-            continue
-        keys.append(data[i])
+            if data[i + 1:i + 2] in ("[", "O"):  # another escape sequence: ignored whole (up to its final byte), not read as letters
+                i += 2
+                while i < len(data) and not "@" <= data[i] <= "~":
+                    i += 1
+                i += 1
+                continue
+            keys.append(ESCAPE)
+        else:
+            keys.append(data[i])
         i += 1
     return keys
 
 
 # Replay keys: what each does to the player.
 REPLAY_KEYS = {
-    "left": lambda p: p.step(-1), ",": lambda p: p.step(-1),
-    "right": lambda p: p.step(1), ".": lambda p: p.step(1),
+    LEFT: lambda p: p.step(-1), ",": lambda p: p.step(-1),
+    RIGHT: lambda p: p.step(1), ".": lambda p: p.step(1),
     "[": lambda p: p.change_speed(faster=False), "]": lambda p: p.change_speed(faster=True),
-    "home": lambda p: p.jump(to_end=False), "<": lambda p: p.jump(to_end=False),
-    "end": lambda p: p.jump(to_end=True), ">": lambda p: p.jump(to_end=True),
+    HOME: lambda p: p.jump(to_end=False), "<": lambda p: p.jump(to_end=False),
+    END: lambda p: p.jump(to_end=True), ">": lambda p: p.jump(to_end=True),
     "l": lambda p: p.toggle_loop(), " ": lambda p: p.toggle_pause(),
 }
 
 
-REPLAY_HELP = " · ←/→ step · [/] slower/faster · Home/End start/end · l loop"
-
-
-def group_presets(book: Book | None) -> list[Decimal]:
-    """Grouping ticks for the `g` key: 10x, 100x, 1000x the finest price step shown."""
-    if not book or not (book.bids or book.asks):
-        return []
-    places = max(render.decimals(lv.price) for lv in book.bids + book.asks)
-    step = Decimal(1).scaleb(-places)
-    return [step * 10, step * 100, step * 1000]
+REPLAY_HELP = ("←/→ step", "[/] slower/faster", "Home/End start/end", "l loop")
 
 
 class LiveLadder:
@@ -158,6 +175,7 @@ class LiveLadder:
             self._show(book, now)
 
     def _display(self, book: Book) -> Book:
+        self.view.spread_book = book if self.view.group is not None else None  # the real spread and mid
         return regroup(book, depth=self.view.depth, group=self.view.group)
 
     def _show(self, book: Book, now: float) -> None:
@@ -184,7 +202,7 @@ class LiveLadder:
             return
         if key in ("q", "Q"):
             self.quit = True
-        elif key in "+-":
+        elif key in ("+", "-"):
             self._change_depth(1 if key == "+" else -1, now)
         elif key == "g":
             presets = group_presets(self.book)
@@ -196,6 +214,8 @@ class LiveLadder:
             view.paused = not view.paused
         elif key == "?":
             view.show_help = not view.show_help
+        elif key in (UP, "k", DOWN, "j", ESCAPE):
+            self._move_cursor(key)
         else:
             return
         if self.book is not None and (not view.paused or key == " "):
@@ -220,12 +240,31 @@ class LiveLadder:
         if self.request_depth is not None:
             self.request_depth(view.depth)
 
-    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int):
+    def _move_cursor(self, key: str) -> None:
+        """Up goes towards the worst ask, down towards the worst bid, across the spread."""
+        if key == ESCAPE:
+            self.view.cursor = 0
+            return
+        book = self.shown
+        if book is None:
+            return
+        limit = max(len(book.asks), len(book.bids)) if self.view.rows_shown is None else self.view.rows_shown  # stay on screen
+        order = [-k for k in range(min(limit, len(book.bids)), 0, -1)] + [k for k in range(1, min(limit, len(book.asks)) + 1)]
+        if not order:
+            return
+        up = key in (UP, "k")
+        if self.view.cursor not in order:
+            self.view.cursor = 1 if up and book.asks else -1 if book.bids else 1
+            return
+        at = order.index(self.view.cursor) + (1 if up else -1)
+        self.view.cursor = order[min(max(at, 0), len(order) - 1)]
+
+    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None):
         view = self.view
         # The age of what is on screen: it keeps counting while paused.
         view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
         if self.player is not None:
-            view.progress = self.player.status()
+            view.header_items = [render.Item(1, Text(self.player.status()))]
             view.dated = True
             view.more_keys = REPLAY_HELP
         view.stale = view.age is not None and (view.age > self.stale_after or view.state == State.RECONNECTING.value)
@@ -236,9 +275,7 @@ class LiveLadder:
             view.notice = " · ".join(filter(None, (view.notice, self.flash[0])))
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
-        extra = (2 if view.impact is not None else 0) + (1 if view.notice else 0) + 1
-        view.rows_per_side = max(1, (height - render.CHROME_LINES - extra) // 2)
-        return render.ladder(self.shown, view, self.venue, self.symbol)
+        return render.ladder(self.shown, view, self.venue, self.symbol, width=width, height=height)
 
 
 def follow_terminal_size(console) -> None:
@@ -298,7 +335,10 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, ma
                     if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
                         stats = feed.stats
                         follow_terminal_size(console)
-                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed), refresh=True)
+                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=console.size.width), refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
+        if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
+            stats = feed.stats
+            console.print(ladder.frame(time.monotonic(), console.size.height - 1, stats.last_book_at, stats.updates_per_second(time.monotonic()), stats.malformed, width=console.size.width))
