@@ -163,15 +163,18 @@ class LiveLadder:
         self.stale_after = stale_after
         self.book: Book | None = None  # newest book from the feed
         self.shown: Book | None = None  # what the screen shows (frozen while paused)
+        self._shown_from: Book | None = None  # the feed's book behind it
         self.highlight: dict[tuple[str, Decimal], float] = {}
         self.status: StatusEvent | None = None  # the latest problem worth a notice line
         self.quit = False
 
     def on_book(self, book: Book, now: float) -> None:
+        # Only the book about to be drawn is regrouped and compared with the screen
+        # (frame()): at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
         if self.player is not None and self.shown is None and self.view.depth is None:
             self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
-        if not self.view.paused or self.player is not None:  # a paused player sends only the books asked for
+        if self.shown is None and not self.view.paused:
             self._show(book, now)
 
     def _display(self, book: Book) -> Book:
@@ -188,7 +191,7 @@ class LiveLadder:
                 for lv in levels:
                     if before.get((side, lv.price)) != lv.amount:
                         self.highlight[(side, lv.price)] = now + HIGHLIGHT_SECONDS
-        self.shown = shown
+        self.shown, self._shown_from = shown, book
 
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = "replay" if self.player is not None and event.state in (State.LIVE, State.CLOSED) else event.state.value
@@ -261,6 +264,9 @@ class LiveLadder:
 
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None):
         view = self.view
+        # A paused player sends only the books asked for (steps): those are shown.
+        if self.book is not self._shown_from and self.book is not None and (not view.paused or self.player is not None):
+            self._show(self.book, now)
         # The age of what is on screen: it keeps counting while paused.
         view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
         if self.player is not None:
