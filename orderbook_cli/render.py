@@ -156,12 +156,24 @@ def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
     while width is not None and len(kept) > 1 and sum(i.text.cell_len for i in kept) + len(sep) * (len(kept) - 1) > width:
         worst = max(range(len(kept)), key=lambda i: (kept[i].priority, i))
         del kept[worst]
-    line = Text(no_wrap=True, overflow="ellipsis")
+    line = Text(no_wrap=True, overflow="crop")
     for n, item in enumerate(kept):
         if n:
             line.append(sep)
         line.append_text(item.text)
-    return line
+    return clip_words(line, width)
+
+
+def clip_words(line: Text, width: int | None) -> Text:
+    """The line cut at the last space that leaves room for "…": a word (a number)
+    is shown whole or not at all."""
+    if width is None or line.cell_len <= width:
+        return line
+    cut = line.plain.rfind(" ", 0, max(width - 1, 0))
+    clipped = line[:cut] if cut > 0 else Text(no_wrap=True)
+    clipped.rstrip()
+    clipped.append("…")
+    return clipped if clipped.cell_len <= width else Text("…"[:width])
 
 
 def _bar(total: Decimal, scale: Decimal, width: int) -> str:
