@@ -427,7 +427,8 @@ def _percent(fraction: Decimal) -> str:
 
 
 def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text | None:
-    """The level under the cursor: cumulative size and notional, distance from mid."""
+    """The level under the cursor: cumulative size and notional, the average price
+    of sweeping to it, and its distance from mid."""
     side, levels = ("ask", book.asks) if view.cursor > 0 else ("bid", book.bids)
     index = abs(view.cursor) - 1
     if not view.cursor or index >= len(levels):
@@ -439,6 +440,9 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=CURSOR_STYLE)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
+    if level.total:
+        with localcontext(EXACT):
+            items.append(Item(3, Text(f"avg {fixed(notional / level.total, price_places(book) + 2)}")))
     if mid:
         distance = bps_from(level.price, mid)
         items.append(Item(1, Text(f"{'+' if distance > 0 else ''}{plain(distance)} bps from mid")))

@@ -226,6 +226,7 @@ def test_level_cursor_moves_and_reports_cumulative_size_notional_and_distance():
     line = next(line for line in out.splitlines() if line.startswith("▸"))
     assert f"▸ ask 2 @ {level.price}" in line and f"cum {level.total} BTC" in line
     assert f"{notional.quantize(D('0.01'))} MXN" in line
+    assert f"avg {(notional / level.total).quantize(D('0.0001'))}" in line  # sweeping to it: price precision + 2
     assert "+1.07 bps from mid" in line  # (1400150.37 - 1400000) / 1400000 × 1e4 = 1.074
     for _ in range(5):
         live.on_key(DOWN, 0.4)
