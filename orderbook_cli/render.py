@@ -86,6 +86,8 @@ class LadderView:
     header_items: list = field(default_factory=list)  # extra Items other views add to the header
     memory: Memory = field(default_factory=Memory)
     rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
+    dated: bool = False  # show the book's date too (a replay's books are not from today)
+    more_keys: tuple[str, ...] = ()  # keys of this mode beyond HELP_KEYS (a replay's)
 
 
 def decimals(number: Decimal) -> int:
@@ -156,12 +158,24 @@ def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
     while width is not None and len(kept) > 1 and sum(i.text.cell_len for i in kept) + len(sep) * (len(kept) - 1) > width:
         worst = max(range(len(kept)), key=lambda i: (kept[i].priority, i))
         del kept[worst]
-    line = Text(no_wrap=True, overflow="ellipsis")
+    line = Text(no_wrap=True, overflow="crop")
     for n, item in enumerate(kept):
         if n:
             line.append(sep)
         line.append_text(item.text)
-    return line
+    return clip_words(line, width)
+
+
+def clip_words(line: Text, width: int | None) -> Text:
+    """The line cut at the last space that leaves room for "…": a word (a number)
+    is shown whole or not at all."""
+    if width is None or line.cell_len <= width:
+        return line
+    cut = line.plain.rfind(" ", 0, max(width - 1, 0))
+    clipped = line[:cut] if cut > 0 else Text(no_wrap=True)
+    clipped.rstrip()
+    clipped.append("…")
+    return clipped if clipped.cell_len <= width else Text("…"[:width])
 
 
 def _bar(total: Decimal, scale: Decimal, width: int) -> str:
@@ -185,6 +199,8 @@ def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: s
     """The header's pieces by priority (0 is never dropped). Views add theirs via view.header_items."""
     live = view.state in ("live", "snapshot")
     items = [Item(0, Text(f"● {view.state if live else view.state.upper()}", style="bold green" if live else WARN_STYLE))]
+    if view.state == "replay":
+        items = [Item(0, Text("▶ REPLAY", style="bold black on cyan"))]
     if view.paused:
         items.append(Item(0, Text("PAUSED", style="bold magenta")))
     if book and book.spread is not None and book.spread < 0:
@@ -197,7 +213,8 @@ def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: s
         items.append(Item(2, Text(f"{view.malformed} bad frames", style="yellow")))
     if book:
         stamp = book.timestamp or book.received_at
-        items.append(Item(3, Text(f"{iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")))
+        when = iso_utc(stamp)[:19].replace("T", " ") if view.dated else iso_utc(stamp)[11:19]
+        items.append(Item(1 if view.dated else 3, Text(f"{when} UTC{'' if book.timestamp else ' (received)'}")))
     if view.updates_per_second is not None:
         items.append(Item(5, Text(f"{view.updates_per_second:.1f} upd/s")))
     return items + list(view.header_items)
@@ -415,7 +432,8 @@ def _percent(fraction: Decimal) -> str:
 
 
 def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text | None:
-    """The level under the cursor: cumulative size and notional, distance from mid."""
+    """The level under the cursor: cumulative size and notional, the average price
+    of sweeping to it, and its distance from mid."""
     side, levels = ("ask", book.asks) if view.cursor > 0 else ("bid", book.bids)
     index = abs(view.cursor) - 1
     if not view.cursor or index >= len(levels):
@@ -427,6 +445,9 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=CURSOR_STYLE)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
+    if level.total:
+        with localcontext(EXACT):
+            items.append(Item(3, Text(f"avg {fixed(notional / level.total, price_places(book) + 2)}")))
     if mid:
         distance = bps_from(level.price, mid)
         items.append(Item(1, Text(f"{'+' if distance > 0 else ''}{plain(distance)} bps from mid")))
@@ -455,7 +476,7 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         line.stylize("dim")
         return [line]
     lines, current = [], Text(no_wrap=True)
-    for key in ("keys:",) + HELP_KEYS:
+    for key in ("keys:",) + HELP_KEYS + view.more_keys:
         if current and width is not None and current.cell_len + 3 + len(key) > width:
             lines.append(current)
             current = Text(no_wrap=True)
