@@ -101,6 +101,11 @@ class WebSocketVenue(Venue):
     def ping_message(self) -> str:
         raise NotImplementedError
 
+    def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
+        """Frames that move a live link to the new request's depth; none where the
+        channel does not depend on depth (books are trimmed locally)."""
+        return []
+
     def producer(self, request: FeedRequest) -> Producer:
         return lambda ctx: stream(ctx, self)
 
@@ -125,7 +130,7 @@ def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
             failure: ObookError = NetworkError(connect_failure(exc, url), hint=f"check the network, the venue's status, or {venue.info.url_env}")
         else:
             try:
-                for message in venue.subscribe_messages(request):
+                for message in venue.subscribe_messages(ctx.request):  # the depth may have changed since the last link
                     log.debug("WS send %s", message)
                     ws.send(message)
                 failure = _read(ctx, ws, venue, idle)
@@ -159,6 +164,11 @@ def _read(ctx: FeedContext, ws, venue: WebSocketVenue, idle: float) -> ObookErro
     ws.settimeout(min(TICK_SECONDS, idle / 4))
     last_frame = last_ping = time.monotonic()
     while not ctx.stopped.is_set():
+        if ctx.request is not request:  # the ladder asked for another depth
+            for message in venue.resubscribe_messages(request, ctx.request):
+                log.debug("WS send %s", message)
+                ws.send(message)
+            request = ctx.request
         try:
             opcode, data = ws.recv_data()
         except websocket.WebSocketTimeoutException:
