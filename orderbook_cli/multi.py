@@ -22,6 +22,7 @@ from orderbook_cli.book import Book, plain
 from orderbook_cli.errors import ObookError, UsageError, describe, sanitize
 from orderbook_cli.feed import QUEUE_SIZE, BookEvent, FatalEvent, Feed, State, StatusEvent
 from orderbook_cli.session import Options, Prepared, prepare
+from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.symbols import parse_pair
 
 FORWARD_WAIT = 0.25  # how often a forwarding thread checks whether the fan-in was closed
@@ -406,7 +407,7 @@ def _write_ndjson(plan: Plan, opts: Options) -> None:
             try:
                 jsonout.write_line(line)
             except BrokenPipeError:
-                jsonout.silence_stdout()
+                silence_stdout()
                 return
             written += 1
 
