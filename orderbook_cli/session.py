@@ -10,6 +10,7 @@ from decimal import Decimal
 from orderbook_cli import jsonout
 from orderbook_cli.errors import ObookError, sanitize
 from orderbook_cli.feed import BookEvent, FeedRequest, State, StatusEvent
+from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.venues import Venue, get_venue, load_all
 
 
@@ -18,7 +19,7 @@ class Options(NamedTuple):
     symbol: str
     depth: int | None = None
     json_output: bool = False
-    timeout: float = 10.0
+    timeout: float | None = None  # None: the config file's, else DEFAULT_TIMEOUT
     debug: bool = False
     precision: int | None = None
     group: Decimal | None = None
@@ -27,10 +28,35 @@ class Options(NamedTuple):
     no_color: bool = False
     count: int | None = None
     idle_timeout: float | None = None
-    stale_after: float = 5.0
+    stale_after: float | None = None  # None: the config file's, else DEFAULT_STALE_AFTER
     sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed; several: see multi.py
     merge: bool = False
     quote_aliases: tuple[str, ...] = ()
+
+
+    config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
+    public: bool | None = None  # revx: the public book even when credentials are configured
+
+
+DEFAULT_TIMEOUT, DEFAULT_STALE_AFTER = 10.0, 5.0
+
+
+def settle(opts: Options) -> Options:
+    """Options with the config file's defaults filled in where the command line gave none."""
+    from orderbook_cli import config
+
+    settings = config.load()
+    opts = opts._replace(
+        timeout=opts.timeout if opts.timeout is not None else settings.timeout or DEFAULT_TIMEOUT,
+        stale_after=opts.stale_after if opts.stale_after is not None else settings.stale_after or DEFAULT_STALE_AFTER,
+        config_depth=settings.depth,
+        no_color=opts.no_color or settings.theme == "mono",
+    )
+    if settings.colours != config.THEMES["default"] and not opts.json_output:
+        from orderbook_cli import render
+
+        render.ASK_STYLE, render.BID_STYLE = settings.colours
+    return opts
 
 
 class Prepared(NamedTuple):
@@ -54,9 +80,10 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     venue = get_venue(opts.venue)
     try:
         symbol = venue.symbol(opts.symbol)
-        depth = venue.check_depth(opts.depth)
-        venue_options = {"precision": opts.precision}
+        venue_options = {"precision": opts.precision, "public": opts.public}
         venue.check_options(venue_options)
+        venue.use_options(venue_options)  # before the depth: options may change the venue's default
+        depth = venue.check_depth(opts.depth if opts.depth is not None else _capped(opts.config_depth, venue))
     except ObookError as error:
         raise error.with_context(f"{venue.info.id} {sanitize(opts.symbol, 40)}")
     fetch_depth = None
@@ -68,6 +95,12 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
         group=opts.group, fetch_depth=fetch_depth,
     )
     return Prepared(venue, request)
+
+
+def _capped(depth: int | None, venue: Venue) -> int | None:
+    """A default depth is a wish, not a request: no deeper than the venue allows."""
+    limit = venue.max_depth()
+    return depth if depth is None or limit is None else min(depth, limit)
 
 
 def _extra(book, opts: Options) -> dict | None:
@@ -88,6 +121,7 @@ def _several(opts: Options) -> bool:
 
 
 def snapshot(opts: Options) -> None:
+    opts = settle(opts)
     if _several(opts):
         from orderbook_cli import multi
 
@@ -112,25 +146,31 @@ def snapshot(opts: Options) -> None:
 
 
 def watch(opts: Options) -> None:
+    opts = settle(opts)
     if _several(opts):
         from orderbook_cli import multi
 
         return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
-        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context)
+        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth())
     except ObookError as error:
         raise error.with_context(prepared.context)
 
 
-def _show(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
-    """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal."""
-    if opts.json_output or not sys.stdout.isatty():
+def _wants_ladder(opts: Options) -> bool:
+    return not opts.json_output and sys.stdout.isatty()
+
+
+def _show(open_feed, request: FeedRequest, opts: Options, context: str, **ladder) -> None:
+    """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal.
+    `ladder` goes to live.run (the venue's max_depth for +/-, a replay's player)."""
+    if not _wants_ladder(opts):
         _write_ndjson(open_feed, request, opts, context)
     else:
         from orderbook_cli import live
 
-        live.run(open_feed, request, opts)
+        live.run(open_feed, request, opts, **ladder)
 
 
 def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
@@ -146,7 +186,7 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
             try:
                 jsonout.write_line(jsonout.book_line(event.book, _extra(event.book, opts)))
             except BrokenPipeError:
-                jsonout.silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+                silence_stdout()  # the reader is gone (`| head -1`): done, quietly
                 return False
             written += 1
             return opts.count is None or written < opts.count
@@ -176,16 +216,22 @@ REPLAY_DEPTH = 50
 
 def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> None:
     """Play a recording back through the same ladder / NDJSON output as `watch`."""
-    from orderbook_cli.replay import Tally, open_recording, parse_speed, replay_feed
+    from orderbook_cli.replay import Player, Tally, open_recording, parse_speed, replay_feed
 
+    opts = settle(opts)
     _debug_logging(opts)
     rate = parse_speed(speed)
     stream = open_recording(source, sample)
     name = "sample" if sample else "stdin" if source in (None, "-") else source
+    opts = opts._replace(depth=opts.depth or opts.config_depth)  # None: the depth the recording has
     request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group)
     tally = Tally()
     try:
-        _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
+        if _wants_ladder(opts):
+            player = Player(stream, rate, tally)
+            _show(player.feed, request, opts, f"replay {request.symbol}", player=player)
+        else:
+            _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
     except ObookError as error:
         raise error.with_context(f"replay {request.symbol}")
     summary = tally.summary()
@@ -211,3 +257,27 @@ def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: fl
     else:
         for symbol in symbols:
             jsonout.write_line(sanitize(symbol, 60))
+
+
+def show_config(*, json_output: bool) -> None:
+    """`obook config show`: the settings in effect, after checking the file."""
+    from orderbook_cli import config
+
+    settings = config.load()
+    ask, bid = settings.colours
+    effective = {
+        "path": str(settings.path) if settings.path else None,
+        "depth": settings.depth, "timeout": settings.timeout or DEFAULT_TIMEOUT,
+        "stale_after": settings.stale_after or DEFAULT_STALE_AFTER, "theme": settings.theme,
+        "ask_color": ask or None, "bid_color": bid or None,
+        "boards": {name: list(sources) for name, sources in settings.boards.items()},
+    }
+    if json_output:
+        jsonout.write_line(jsonout.dumps(effective, pretty=sys.stdout.isatty()))
+        return
+    where = config.path()
+    jsonout.write_line(f"config file: {where or '(none: OBOOK_CONFIG is empty)'}{'' if settings.path else ' (not there: built-in defaults)'}")
+    jsonout.write_line(f"depth: {settings.depth or 'the venue default'} · timeout: {effective['timeout']:g}s · stale after: {effective['stale_after']:g}s")
+    jsonout.write_line(f"theme: {settings.theme} (asks {ask or 'no colour'}, bids {bid or 'no colour'})")
+    for name, sources in settings.boards.items():
+        jsonout.write_line(f"@{name}: {' '.join(sources)}")

@@ -1,6 +1,7 @@
 """The ladder at every size: whole numbers only, columns dropped in order, stable
 widths, units and precision, CROSSED, levels shown, liquidity, the level cursor."""
 
+import json
 import re
 from datetime import datetime, timezone
 from decimal import Decimal as D
@@ -11,10 +12,12 @@ from rich.text import Text
 
 from orderbook_cli import render
 from orderbook_cli.book import RawLevel, make_book, regroup
+from orderbook_cli.jsonout import book_to_dict, dumps
 from orderbook_cli.liquidity import liquidity, liquidity_to_dict
 from orderbook_cli.live import DOWN, ESCAPE, UP, LiveLadder, group_presets, split_keys
 from orderbook_cli.render import Item, LadderView, ladder
 from tests.ladder_check import check_screen, close
+from tests.test_multi import two_venues  # noqa: F401 (a fixture)
 
 T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
 
@@ -226,6 +229,7 @@ def test_level_cursor_moves_and_reports_cumulative_size_notional_and_distance():
     line = next(line for line in out.splitlines() if line.startswith("▸"))
     assert f"▸ ask 2 @ {level.price}" in line and f"cum {level.total} BTC" in line
     assert f"{notional.quantize(D('0.01'))} MXN" in line
+    assert f"avg {(notional / level.total).quantize(D('0.0001'))}" in line  # sweeping to it: price precision + 2
     assert "+1.07 bps from mid" in line  # (1400150.37 - 1400000) / 1400000 × 1e4 = 1.074
     for _ in range(5):
         live.on_key(DOWN, 0.4)
@@ -247,7 +251,7 @@ def test_cursor_row_is_highlighted():
 
 def test_arrow_keys_are_read_whole():
     assert split_keys("\x1b[Ak\x1b[Bj\x1bOAq\x1b") == [UP, "k", DOWN, "j", UP, "q", ESCAPE]
-    assert split_keys("\x1b[C+") == ["+"]  # other sequences are not read as letters
+    assert split_keys("\x1b[5~+") == ["+"]  # other sequences (PgUp) are not read as letters
 
 
 def test_snapshot_ladder_grouped_shows_the_real_spread(obook, http_venue):
@@ -259,3 +263,44 @@ def test_snapshot_ladder_grouped_shows_the_real_spread(obook, http_venue):
     assert re.search(r"ask\s+2100\s+9\.96165567", run.stdout) and re.search(r"bid\s+2090\s+2\.33801954", run.stdout), run
     assert "spread 7.00 (33." in run.stdout, run  # 2097.13 - 2090.13, not the grouped 10
     assert "grouped by 10" in run.stdout
+
+
+def test_long_notices_are_cut_between_words():
+    notice = "the venue closed the connection (code 1006); retrying in 12.5s, attempt 3 of 10"
+    view = LadderView(state="reconnecting", notice=notice)
+    for width in range(20, len(notice) + 1):
+        out = draw(ladder(big_book(), view, width=width, height=24), width)
+        line = out.splitlines()[1]
+        assert len(line) <= width and (line == notice or line.endswith("…")), (width, line)
+        assert notice.startswith(line.rstrip("…").rstrip()), line  # whole words only
+        kept = line.rstrip("…").split()
+        assert kept == notice.split()[: len(kept)], line
+
+
+def test_help_wraps_between_keys():
+    for width in (30, 40, 60, 120):
+        out = screen(big_book(), width, 40, LadderView(state="live", show_help=True))
+        help_text = " · ".join(line for line in out.splitlines() if "keys:" in line or "·" in line and "levels" not in line)
+        for key in render.HELP_KEYS:
+            assert key in help_text, (width, out)
+
+
+def test_json_liquidity_object(obook, tmp_path):
+    book = big_book()
+    path = tmp_path / "book.ndjson"
+    path.write_text(dumps(book_to_dict(book)) + "\n")
+    run = obook("replay", str(path), "--liquidity")
+    assert run.code == 0, run
+    data = json.loads(run.stdout.splitlines()[0])
+    bands = data["liquidity"]["bands"]
+    assert data["liquidity"]["mid"] == "1400000.00" and [band["bps"] for band in bands] == [10, 25, 50, 100]
+    assert bands[0]["bid"] == str(book.bids[-1].total) and bands[0]["complete"] is False
+    assert "liquidity" not in json.loads(obook("replay", str(path)).stdout.splitlines()[0])
+
+
+def test_json_liquidity_of_a_consolidated_book(obook, two_venues):
+    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--liquidity", env=two_venues)
+    assert run.code == 0, run
+    ten = run.json()["liquidity"]["bands"][0]
+    # mid 86613.5, ±86.61: every bid (86612, 86610, 86600) and both asks (86615, 86620)
+    assert (ten["bps"], ten["bid"], ten["ask"], ten["imbalance"]) == (10, "1.72311818", "1.7", "0.0068")
