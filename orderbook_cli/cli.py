@@ -21,7 +21,7 @@ app = typer.Typer(
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
     "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
     "  obook replay --sample                            a recorded ladder, no network needed\n\n"
-    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, "
+    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 74 output not writable, "
     "130 interrupted (Ctrl-C), 143 terminated (SIGTERM/SIGHUP).",
     rich_markup_mode="rich",
     no_args_is_help=True,
