@@ -268,7 +268,10 @@ def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish."
     """Print the shell completion script (commands, options, venues, and cached symbols)."""
     from typer.completion import get_completion_script
 
-    typer.echo(get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value))
+    script = get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value)
+    if shell is Shell.zsh:  # installed in $fpath, compinit runs the file as _obook on the first TAB: complete then too
+        script += '\nif [[ "${funcstack[1]}" == "_obook" ]]; then _obook_completion "$@"; fi'
+    typer.echo(script)
 
 
 @app.command(

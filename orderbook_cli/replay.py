@@ -209,7 +209,7 @@ class Player:
         """For the header: where playback is, how fast, looping."""
         total = f"{len(self.lines)}{'' if self.loaded else '…'}"
         speed = "max" if self.speed is None else f"{self.speed:g}×"
-        return f"book {self.position + 1} of {total}  {speed}{'  loop' if self.loop else ''}"
+        return f"book {self.position + 1}/{total} {speed}{' loop' if self.loop else ''}"
 
     # -- the feed's thread ------------------------------------------------
     def _load(self) -> None:
