@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server  # noqa: E402
+from views import bench_views  # noqa: E402
 
 OBOOK = str(Path(sys.executable).with_name("obook"))
 RESULTS: list[tuple[str, str, str, str]] = []  # (figure, measured, budget, verdict)
@@ -272,6 +273,7 @@ def main() -> int:
         bench_stream(frames, scratch)
         bench_render()
         bench_live(scratch, seconds)
+        bench_views(record, Pane, cpu_seconds, scratch, seconds, OBOOK, 20 if args.quick else 60)
         bench_idle(scratch, seconds)
         bench_memory(soak)
         bench_peer(runs)

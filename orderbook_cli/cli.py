@@ -69,6 +69,15 @@ ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decima
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 
 
+class View(str, enum.Enum):
+    ladder = "ladder"
+    chart = "chart"
+    heatmap = "heatmap"
+
+
+ViewOpt = Annotated[View, typer.Option("--view", help="ladder (numbers), chart (cumulative depth) or heatmap (resting size over time); the v key cycles them.")]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"obook {__version__}")
@@ -111,7 +120,9 @@ def venues(json_output: JsonOpt = False) -> None:
     "  obook snapshot revx BTC-USD\n\n"
     "  obook snapshot revx eth/usd --depth 20 --json | jq '.spread'\n\n"
     "  obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'\n\n"
-    "  obook snapshot bitmart BMX_ETH --precision 6 --json",
+    "  obook snapshot bitmart BMX_ETH --precision 6 --json\n\n"
+    "  obook snapshot revx ETH-USD --svg book.svg          the ladder as a picture to share\n\n"
+    "  obook snapshot bitso btc_mxn --view chart --svg depth.svg",
 )
 def snapshot(
     venue: VenueArg,
@@ -124,13 +135,15 @@ def snapshot(
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     no_color: NoColorOpt = False,
+    view: Annotated[View, typer.Option("--view", help="ladder or chart (the depth chart), on screen or in the --svg file.")] = View.ladder,
+    svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
 ) -> None:
     """Fetch one order book, print it once (ladder, or JSON with --json), and exit."""
     from orderbook_cli import session
 
     session.snapshot(session.Options(
         venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, no_color=no_color,
+        precision=precision, group=group, impact=impact, no_color=no_color, view=view.value, svg=svg,
     ))
 
 
@@ -139,7 +152,8 @@ def snapshot(
     "  obook watch bitmart BMX_ETH                   live ladder; q or Ctrl-C quits\n\n"
     "  obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit\n\n"
     "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
-    "Keys in the ladder: q quit, + / - depth, g price grouping, space pause, ? help.",
+    "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
+    "Keys: q quit, v next view, + / - depth, g price grouping, space pause, ? help.",
 )
 def watch(
     venue: VenueArg,
@@ -155,6 +169,7 @@ def watch(
     idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.1, help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     no_color: NoColorOpt = False,
+    view: ViewOpt = View.ladder,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -166,7 +181,7 @@ def watch(
     session.watch(session.Options(
         venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after,
+        idle_timeout=idle_timeout, stale_after=stale_after, view=view.value,
     ))
 
 
@@ -213,7 +228,8 @@ def symbols(
     "  obook replay --sample                             a moving ladder, no network needed\n\n"
     "  obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max\n\n"
     "  gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid\n\n"
-    "Keys as in watch: q quit, + / - depth, g grouping, space pause, ? help.",
+    "  obook replay --sample --view heatmap --speed max     the session's liquidity as a heatmap\n\n"
+    "Keys as in watch: q quit, v next view, + / - depth, g grouping, space pause, ? help.",
 )
 def replay(
     recording: Annotated[Optional[str], typer.Argument(help="An NDJSON recording from `watch --json` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
@@ -227,13 +243,14 @@ def replay(
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     debug: DebugOpt = False,
     no_color: NoColorOpt = False,
+    view: ViewOpt = View.ladder,
 ) -> None:
     """Play a recording back in the live ladder at its recorded pace (NDJSON when piped)."""
     from orderbook_cli import session
 
     session.replay(recording, sample=sample, speed=speed, opts=session.Options(
         venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
-        impact=impact, no_color=no_color, count=count, stale_after=stale_after,
+        impact=impact, no_color=no_color, count=count, stale_after=stale_after, view=view.value,
     ))
 
 

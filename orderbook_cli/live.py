@@ -9,7 +9,7 @@ import time
 from decimal import Decimal
 from typing import Callable
 
-from orderbook_cli import render
+from orderbook_cli import render, views
 from orderbook_cli.book import Book, regroup
 from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, StatusEvent
 
@@ -85,7 +85,10 @@ def group_presets(book: Book | None) -> list[Decimal]:
 class LiveLadder:
     """The view's state machine: events and keys in, renderables out."""
 
-    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float):
+    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float,
+                 view: str = "ladder"):
+        from orderbook_cli.heatmap import History
+
         self.venue, self.symbol = venue, symbol
         self.max_depth = depth
         self.view = render.LadderView(state=State.CONNECTING.value, depth=depth, group=group, impact=impact)
@@ -94,9 +97,13 @@ class LiveLadder:
         self.shown: Book | None = None  # what the screen shows (frozen while paused)
         self.highlight: dict[tuple[str, Decimal], float] = {}
         self.quit = False
+        self.view_name = view  # which picture: views.VIEWS
+        self.history = History()  # the heatmap's columns, kept whichever view is drawn
+        self.frozen: tuple = ()  # the heatmap's columns when paused
 
     def on_book(self, book: Book, now: float) -> None:
         self.book = book
+        self.history.add(book)
         if not self.view.paused:
             self._show(book, now)
 
@@ -134,6 +141,9 @@ class LiveLadder:
             view.group = cycle[(cycle.index(view.group) + 1) % len(cycle)] if view.group in cycle else None
         elif key == " ":
             view.paused = not view.paused
+            self.frozen = (self.history.columns(), self.history.book) if view.paused else ()
+        elif key == "v":
+            self.view_name = views.next_view(self.view_name)
         elif key == "?":
             view.show_help = not view.show_help
         else:
@@ -141,7 +151,8 @@ class LiveLadder:
         if self.book is not None and (not view.paused or key == " "):
             self.shown = self._display(self.book)
 
-    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int):
+    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, *,
+              width: int = 80, colour: str = "none"):
         view = self.view
         view.age = None if last_book_at is None else now - last_book_at
         view.stale = view.age is not None and (view.age > self.stale_after or view.state == State.RECONNECTING.value)
@@ -149,6 +160,10 @@ class LiveLadder:
         view.malformed = malformed
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
+        if self.view_name != "ladder":
+            columns, newest = self.frozen or (self.history.columns(), self.history.book)
+            return views.picture(self.view_name, self.shown, view, venue=self.venue, symbol=self.symbol, width=width,
+                                 height=height, colour=colour, history=columns, newest=newest)
         extra = (2 if view.impact is not None else 0) + (1 if view.notice else 0) + 1
         view.rows_per_side = max(1, (height - render.CHROME_LINES - extra) // 2)
         return render.ladder(self.shown, view, self.venue, self.symbol)
@@ -168,7 +183,8 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) ->
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
 
-    ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after)
+    ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after,
+                        view=opts.view)
     console = render.console(opts.no_color)
     books_seen = 0
     deadline = time.monotonic() + opts.timeout
@@ -206,7 +222,8 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) ->
                     if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
                         stats = feed.stats
                         follow_terminal_size(console)
-                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed), refresh=True)
+                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed,
+                                                 width=console.size.width, colour=views.colour_mode(console)), refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0

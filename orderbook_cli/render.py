@@ -185,7 +185,7 @@ def _impact_lines(book: Book, size: Decimal) -> Text:
     return text
 
 
-HELP_LINE = "keys: q quit · +/- depth · g grouping · space pause · ? help"
+HELP_LINE = "keys: q quit · v view · +/- depth · g grouping · space pause · ? help"
 
 
 def ladder(book: Book | None, view: LadderView, venue: str = "", symbol: str = "") -> RenderableType:

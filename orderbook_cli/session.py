@@ -8,7 +8,7 @@ from typing import NamedTuple
 from decimal import Decimal
 
 from orderbook_cli import jsonout
-from orderbook_cli.errors import ObookError, sanitize
+from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import BookEvent, FatalEvent, FeedRequest, State, StatusEvent
 from orderbook_cli.venues import Venue, get_venue, load_all
 
@@ -27,6 +27,8 @@ class Options(NamedTuple):
     count: int | None = None
     idle_timeout: float | None = None
     stale_after: float = 5.0
+    view: str = "ladder"  # ladder | chart | heatmap (views.VIEWS)
+    svg: str | None = None  # snapshot: write the picture to this file
 
 
 class Prepared(NamedTuple):
@@ -75,14 +77,34 @@ def _extra(book, opts: Options) -> dict | None:
 
 
 def snapshot(opts: Options) -> None:
+    if opts.view == "heatmap":
+        raise UsageError("snapshot shows one moment; the heatmap needs history", hint="use --view ladder or chart, or obook watch --view heatmap")
+    if opts.svg is not None:
+        from orderbook_cli.svg import check_target
+
+        check_target(opts.svg)
     prepared = prepare(opts, once=True)
     try:
         with prepared.venue.open_feed(prepared.request) as feed:
             book = feed.first_book()
     except ObookError as error:
         raise error.with_context(prepared.context)
+    if opts.svg is not None:
+        from orderbook_cli.svg import write_svg
+
+        write_svg(book, opts.svg, opts.view, opts.impact)
+        print(f"obook: wrote {sanitize(opts.svg, 200)} ({opts.view}, {prepared.context})", file=sys.stderr, flush=True)
+        if not opts.json_output:
+            return
     if opts.json_output:
         jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(book, _extra(book, opts)), pretty=sys.stdout.isatty()))
+    elif opts.view == "chart":
+        from orderbook_cli import render
+        from orderbook_cli.chart import depth_chart
+
+        out = render.console(opts.no_color)
+        out.print(render.header(book, render.LadderView(state="snapshot")))
+        out.print(depth_chart(book, out.size.width, min(out.size.height, 40) - 2))
     else:
         from orderbook_cli import render
 
