@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
-from typing import Iterable, NamedTuple
+from typing import Iterable, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -30,6 +30,7 @@ class Level(NamedTuple):
     amount: Decimal
     total: Decimal  # running sum of amount from the best level down to this one
     count: int | None
+    venues: Mapping[str, Decimal] | None = None  # consolidated books only: each source's amount at this price
 
 
 class Book(NamedTuple):
@@ -39,6 +40,7 @@ class Book(NamedTuple):
     asks: tuple[Level, ...]
     timestamp: datetime | None  # the venue's time for the book, if it sends one
     received_at: datetime
+    sequence: int | None = None  # the venue's sequence/version this book reflects, if it has one
 
     @property
     def best_bid(self) -> Decimal | None:
@@ -153,6 +155,7 @@ def make_book(
     received_at: datetime,
     depth: int | None = None,
     group: Decimal | None = None,
+    sequence: int | None = None,
 ) -> Book:
     """Normalize raw levels: merge equal prices, sort best-first, trim, total."""
     with localcontext(EXACT):
@@ -163,6 +166,7 @@ def make_book(
             asks=_side(asks, descending=False, depth=depth, group=group),
             timestamp=timestamp,
             received_at=received_at,
+            sequence=sequence,
         )
 
 
@@ -177,6 +181,7 @@ def regroup(book: Book, *, depth: int | None, group: Decimal | None) -> Book:
         received_at=book.received_at,
         depth=depth,
         group=group,
+        sequence=book.sequence,
     )
 
 

@@ -24,10 +24,12 @@ app = typer.Typer(
     help="Market depth in the terminal: live order-book ladders and normalized JSON books.\n\n"
     "Venues: bitmart, bitmart-v3, bitso, revx (see [bold]obook venues[/bold]).",
     epilog="[bold]Examples[/bold]\n\n"
-    "  obook watch bitmart BMX_ETH                      live ladder, q to quit\n\n"
+    "  obook watch bitso btc_mxn                        live ladder, q to quit\n\n"
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
-    "  obook watch bitso btc/mxn --json --count 10 > books.ndjson\n\n"
-    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 130 interrupted.",
+    "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
+    "  obook replay --sample                            a recorded ladder, no network needed\n\n"
+    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, "
+    "130 interrupted (Ctrl-C), 143 terminated (SIGTERM/SIGHUP).",
     rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=False,
@@ -48,7 +50,7 @@ def _decimal(text: str) -> Decimal:
 def _complete_venue(incomplete: str) -> List[str]:
     from orderbook_cli.venues import venue_ids
 
-    return [venue for venue in venue_ids() if venue.startswith(incomplete)]
+    return [venue for venue in venue_ids() if venue.startswith(incomplete.lower())]
 
 
 def _complete_symbol(ctx: typer.Context, incomplete: str) -> List[str]:
@@ -76,6 +78,37 @@ class View(str, enum.Enum):
 
 
 ViewOpt = Annotated[View, typer.Option("--view", help="ladder (numbers), chart (cumulative depth) or heatmap (resting size over time); the v key cycles them.")]
+
+
+def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
+    """VENUE, then SYMBOL after a bare venue; VENUE:SYMBOL once a colon is typed."""
+    from orderbook_cli import symbol_cache
+
+    typed = list(ctx.params.get("sources") or ())
+    if ":" in incomplete:
+        venue, _, symbol = incomplete.partition(":")
+        return [f"{venue}:{s}" for s in symbol_cache.complete(venue, symbol)]
+    if len(typed) == 1 and ":" not in typed[0]:
+        return symbol_cache.complete(typed[0], incomplete)
+    return _complete_venue(incomplete) if not typed or ":" in typed[0] else []
+
+
+SourcesArg = Annotated[List[str], typer.Argument(
+    metavar="VENUE SYMBOL | VENUE:SYMBOL...",
+    help="One source as VENUE SYMBOL (bitso btc_mxn), or up to six as VENUE:SYMBOL (bitso:btc_usd revx:BTC-USD). "
+    "SYMBOL: the venue's spelling or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.",
+    show_default=False, autocompletion=_complete_source)]
+MergeOpt = Annotated[bool, typer.Option("--merge", help="Several sources: one consolidated book (levels summed, per-venue breakdown) instead of one book each.")]
+QuoteAliasOpt = Annotated[Optional[List[str]], typer.Option("--quote-alias", metavar="A=B", help="With --merge: treat quote currency A as B (e.g. USDT=USD); repeatable.", show_default=False)]
+
+
+def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], **kw):
+    from orderbook_cli import session
+    from orderbook_cli.symbols import split_sources
+
+    pairs = split_sources(sources)
+    return session.Options(venue=pairs[0][0], symbol=pairs[0][1], sources=tuple(pairs), merge=merge,
+                           quote_aliases=tuple(quote_alias or ()), **kw)
 
 
 def _version(value: bool) -> None:
@@ -108,7 +141,7 @@ def _root(
 @app.command(
     epilog="[bold]Examples[/bold]\n\n  obook venues\n\n  obook venues --json | jq -r '.[].id'",
 )
-def venues(json_output: JsonOpt = False) -> None:
+def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the list as a JSON array of venue objects.")] = False) -> None:
     """List the venues: transport, auth, depth limits, symbol format, endpoint."""
     from orderbook_cli import session
 
@@ -120,13 +153,14 @@ def venues(json_output: JsonOpt = False) -> None:
     "  obook snapshot revx BTC-USD\n\n"
     "  obook snapshot revx eth/usd --depth 20 --json | jq '.spread'\n\n"
     "  obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'\n\n"
-    "  obook snapshot bitmart BMX_ETH --precision 6 --json\n\n"
-    "  obook snapshot revx ETH-USD --svg book.svg          the ladder as a picture to share\n\n"
+    "  obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'\n\n"
+    "  obook snapshot bitso:btc_usd revx:BTC-USD --merge --json    one consolidated book\n\n"
+    "  obook snapshot bitso:btc_usd revx:BTC-USD --json            two books, one per line\n\n"
+    "  obook snapshot revx ETH-USD --svg book.svg                    the ladder as a picture to share\n\n"
     "  obook snapshot bitso btc_mxn --view chart --svg depth.svg",
 )
 def snapshot(
-    venue: VenueArg,
-    symbol: SymbolArg,
+    sources: SourcesArg,
     depth: DepthOpt = None,
     json_output: JsonOpt = False,
     timeout: TimeoutOpt = 10.0,
@@ -135,29 +169,36 @@ def snapshot(
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     no_color: NoColorOpt = False,
+    merge: MergeOpt = False,
+    quote_alias: QuoteAliasOpt = None,
     view: Annotated[View, typer.Option("--view", help="ladder or chart (the depth chart), on screen or in the --svg file.")] = View.ladder,
     svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
 ) -> None:
-    """Fetch one order book, print it once (ladder, or JSON with --json), and exit."""
+    """Fetch one order book, print it once (ladder, or JSON with --json), and exit.
+
+    Several VENUE:SYMBOL sources print side by side (one JSON line each), or
+    with --merge as one consolidated book.
+    """
     from orderbook_cli import session
 
-    session.snapshot(session.Options(
-        venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
+    session.snapshot(_options(
+        sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, no_color=no_color, view=view.value, svg=svg,
     ))
 
 
 @app.command(
     epilog="[bold]Examples[/bold]\n\n"
-    "  obook watch bitmart BMX_ETH                   live ladder; q or Ctrl-C quits\n\n"
+    "  obook watch bitmart-v3 BTC_USDT               live ladder; q or Ctrl-C quits\n\n"
     "  obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit\n\n"
     "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
+    "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
+    "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
     "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
     "Keys: q quit, v next view, + / - depth, g price grouping, space pause, ? help.",
 )
 def watch(
-    venue: VenueArg,
-    symbol: SymbolArg,
+    sources: SourcesArg,
     depth: DepthOpt = None,
     json_output: JsonOpt = False,
     count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
@@ -169,17 +210,21 @@ def watch(
     idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.1, help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     no_color: NoColorOpt = False,
+    merge: MergeOpt = False,
+    quote_alias: QuoteAliasOpt = None,
     view: ViewOpt = View.ladder,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
     On a terminal this draws the ladder; with --json, or when stdout is not a
     terminal, it writes one JSON book per line (NDJSON), flushed per line.
+    Several VENUE:SYMBOL sources: ladders side by side (a JSON line whenever
+    any source updates), or with --merge one consolidated ladder.
     """
     from orderbook_cli import session
 
-    session.watch(session.Options(
-        venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
+    session.watch(_options(
+        sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, view=view.value,
     ))
@@ -213,8 +258,8 @@ def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish."
 def symbols(
     venue: VenueArg,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch the venue's pair list now (otherwise the cache, refreshed daily).")] = False,
-    json_output: JsonOpt = False,
-    timeout: TimeoutOpt = 10.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the pairs as a JSON array of strings.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Give up fetching the pair list after this many seconds.")] = 10.0,
     quiet: Annotated[bool, typer.Option("--quiet", hidden=True)] = False,
 ) -> None:
     """List a venue's pairs (the list shell completion uses)."""
@@ -260,7 +305,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from orderbook_cli.errors import Terminated
 
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = _help_aliases(sys.argv[1:] if argv is None else list(argv))
     _ARGS[:] = args
     debug = "--debug" in args
     if COMPLETE_VAR in os.environ:  # a shell asks for completions: register Typer's shell classes
@@ -276,8 +321,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         _report(describe(error), debug)
         return error.exit_status
     except ClickException as error:
-        hint = f" (see 'obook {args[0]} --help')" if args and not args[0].startswith("-") else " (see 'obook --help')"
-        _report(f"obook: usage error: {error.format_message()}{hint}", False)
+        _report(f"obook: usage error: {error.format_message()} (see '{_help_for(error, args)} --help')", False)
         return ExitStatus.USAGE
     except (KeyboardInterrupt, Abort):
         return ExitStatus.INTERRUPTED
@@ -291,6 +335,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as error:  # a bug: say so in one line, trace only with --debug
         _report(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)
         return ExitStatus.INTERNAL
+
+
+def _help_aliases(args: List[str]) -> List[str]:
+    """Bare `obook` is a request for help, not a mistake; `obook help [COMMAND]` works as people expect."""
+    if not args:
+        return ["--help"]
+    if args[0] == "help":
+        return [*args[1:2], "--help"]
+    return args
+
+
+def _help_for(error: ClickException, args: List[str]) -> str:
+    """The help page that explains the mistake: the command being parsed, never a mistyped name."""
+    ctx = getattr(error, "ctx", None)
+    path = ctx.command_path if ctx is not None and ctx.command_path else "obook"
+    if path == "obook" and args and args[0] in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
+        path = f"obook {args[0]}"
+    return path
 
 
 def _raise_on_termination_signals() -> None:

@@ -11,6 +11,7 @@ lives here once, for REST polling and WebSocket streaming alike.
 from __future__ import annotations
 
 import enum
+import math
 import queue
 import random
 import threading
@@ -70,6 +71,13 @@ class BookEvent(NamedTuple):
 class StatusEvent(NamedTuple):
     state: State
     detail: str = ""
+    retry_at: float | None = None  # time.monotonic() of the next attempt, so views can count down
+
+    def describe(self, now: float) -> str:
+        """The detail, with the seconds left before the next attempt."""
+        if self.retry_at is None:
+            return self.detail
+        return f"{self.detail}; retrying in {max(0, math.ceil(self.retry_at - now))}s"
 
 
 class FatalEvent(NamedTuple):
@@ -163,7 +171,9 @@ class FeedContext:
             self.fail(error)
             return False
         self._feed.stats.reconnects += 1
-        self.set_state(State.RECONNECTING, f"{error.message}; retrying in {delay:.1f}s")
+        # Until a first book arrives obook is still connecting, not reconnecting.
+        state = State.RECONNECTING if self._feed.stats.books else State.CONNECTING
+        self._feed._status(state, error.message, retry_at=time.monotonic() + delay)
         return self.sleep(delay)
 
 
@@ -224,9 +234,9 @@ class Feed:
             self._status(State.LIVE)
         self._put(BookEvent(book))
 
-    def _status(self, state: State, detail: str = "") -> None:
+    def _status(self, state: State, detail: str = "", retry_at: float | None = None) -> None:
         self.stats.state, self.stats.detail = state, detail
-        self._put(StatusEvent(state, detail))
+        self._put(StatusEvent(state, detail, retry_at))
 
     def _malformed(self, error: Exception) -> None:
         from orderbook_cli.debuglog import log
@@ -263,7 +273,7 @@ class Feed:
                 f"no usable order book within {self.request.timeout:g}s: {self.stats.malformed} malformed frame(s) skipped",
                 hint="rerun with --debug to see them",
             )
-        detail = f" (last problem: {self.stats.detail})" if self.stats.detail else ""
+        detail = f": {self.stats.detail}" if self.stats.detail else ""
         return NetworkError(
             f"no order book within {self.request.timeout:g}s{detail}",
             hint="check the network or the venue's status, or raise --timeout",

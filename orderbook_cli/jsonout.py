@@ -34,10 +34,20 @@ def book_to_dict(book: Book, extra: dict[str, Any] | None = None) -> dict[str, A
         "best_ask": _maybe(book.best_ask),
         "spread": _maybe(book.spread),
         "mid": _maybe(book.mid),
+        "sequence": book.sequence,
     }
+    if (book.bids or book.asks) and (book.bids or book.asks)[0].venues is not None:
+        _add_venues(out, book)
     if extra:
         out.update(extra)
     return out
+
+
+def _add_venues(out: dict[str, Any], book: Book) -> None:
+    """A consolidated book's per-level breakdown: venue -> amount at that price."""
+    for side, levels in (("bids", book.bids), ("asks", book.asks)):
+        for entry, level in zip(out[side], levels):
+            entry["venues"] = {key: plain(amount) for key, amount in (level.venues or {}).items()}
 
 
 def dumps(data: Any, *, pretty: bool = False) -> str:
@@ -94,4 +104,8 @@ def book_from_dict(data: Any) -> Book:
     venue, symbol = data.get("venue"), data.get("symbol")
     if not isinstance(venue, str) or not isinstance(symbol, str):
         raise MalformedData("a recorded book without venue and symbol")
-    return make_book(venue, symbol, sides["bids"], sides["asks"], timestamp=parse_venue_time(data.get("timestamp")), received_at=received)
+    sequence = data.get("sequence")  # absent in recordings older than the field
+    if sequence is not None and (isinstance(sequence, bool) or not isinstance(sequence, int) or not 0 <= sequence < 2**63):
+        raise MalformedData("a recorded book whose sequence is not a non-negative integer")
+    return make_book(venue, symbol, sides["bids"], sides["asks"], timestamp=parse_venue_time(data.get("timestamp")),
+                     received_at=received, sequence=sequence)

@@ -96,6 +96,7 @@ class LiveLadder:
         self.book: Book | None = None  # newest book from the feed
         self.shown: Book | None = None  # what the screen shows (frozen while paused)
         self.highlight: dict[tuple[str, Decimal], float] = {}
+        self.status: StatusEvent | None = None  # the latest problem worth a notice line
         self.quit = False
         self.view_name = view  # which picture: views.VIEWS
         self.history = History()  # the heatmap's columns, kept whichever view is drawn
@@ -123,7 +124,7 @@ class LiveLadder:
 
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = event.state.value
-        self.view.notice = event.detail if event.state in (State.RECONNECTING, State.CLOSED) else ""
+        self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED) else None
 
     def on_key(self, key: str, now: float) -> None:
         view = self.view
@@ -158,6 +159,7 @@ class LiveLadder:
         view.stale = view.age is not None and (view.age > self.stale_after or view.state == State.RECONNECTING.value)
         view.updates_per_second = rate
         view.malformed = malformed
+        view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
         if self.view_name != "ladder":

@@ -218,22 +218,27 @@ def print_ladder(book: Book, *, impact: Decimal | None = None, no_color: bool = 
 
 
 def print_venues(rows: list[dict]) -> None:
+    """A table that fits 80 columns (short cells only), then each venue's details,
+    wrapped under its id rather than back to the left margin."""
     out = console()
     table = Table(header_style="bold", box=None, padding=(0, 2, 0, 0))
-    for title in ("venue", "name", "transport", "auth", "depth", "symbol"):
-        table.add_column(title, no_wrap=title in ("venue", "symbol"))
+    for title in ("venue", "transport", "auth", "depth", "symbol"):
+        table.add_column(title, no_wrap=True)
     for row in rows:
         depth = f"{row['default_depth']} (max {row['max_depth'] or 'all'})"
-        table.add_row(
-            Text(row["id"], style="bold"), Text(row["name"]), Text(row["transport"]), Text(row["auth"]),
-            Text(depth), Text(row["symbol_format"]),
-        )
+        table.add_row(Text(row["id"], style="bold"), Text(row["transport"]), Text(row["auth"]), Text(depth), Text(row["symbol_format"]))
     out.print(table)
     out.print()
+    details = Table.grid(padding=(0, 2, 1, 0))
+    details.add_column(no_wrap=True)
+    details.add_column(overflow="fold")
     for row in rows:
-        line = Text.assemble((f"{row['id']:<11}", "bold"), f"{row['endpoint']}  (override: {row['endpoint_env']})")
+        text = Text(row["name"], style="bold")
         if row.get("summary"):
-            line.append(f"\n{'':<11}{row['summary']}", style="dim")
+            text.append(f": {row['summary']}")
+        text.append(f"\n{row['endpoint']} (override: {row['endpoint_env']})", style="dim")
         if row.get("credentials"):
-            line.append(f"\n{'':<11}{row['credentials']}")
-        out.print(line)
+            unusable = row.get("credentials_state") == "unusable"
+            text.append(f"\n{row['credentials']}", style="yellow" if unusable else "")
+        details.add_row(Text(row["id"], style="bold"), text)
+    out.print(details)

@@ -27,6 +27,9 @@ class Options(NamedTuple):
     count: int | None = None
     idle_timeout: float | None = None
     stale_after: float = 5.0
+    sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed; several: see multi.py
+    merge: bool = False
+    quote_aliases: tuple[str, ...] = ()
     view: str = "ladder"  # ladder | chart | heatmap (views.VIEWS)
     svg: str | None = None  # snapshot: write the picture to this file
 
@@ -76,6 +79,10 @@ def _extra(book, opts: Options) -> dict | None:
     return {"impact": impact_to_dict(market_impact(book, opts.impact))}
 
 
+def _several(opts: Options) -> bool:
+    return opts.merge or len(opts.sources) > 1
+
+
 def snapshot(opts: Options) -> None:
     if opts.view == "heatmap":
         raise UsageError("snapshot shows one moment; the heatmap needs history", hint="use --view ladder or chart, or obook watch --view heatmap")
@@ -83,6 +90,12 @@ def snapshot(opts: Options) -> None:
         from orderbook_cli.svg import check_target
 
         check_target(opts.svg)
+    if _several(opts):
+        if opts.svg is not None or opts.view != "ladder":
+            raise UsageError("--svg and --view draw one source's book", hint="give one VENUE SYMBOL")
+        from orderbook_cli import multi
+
+        return multi.snapshot(opts)
     prepared = prepare(opts, once=True)
     try:
         with prepared.venue.open_feed(prepared.request) as feed:
@@ -112,6 +125,12 @@ def snapshot(opts: Options) -> None:
 
 
 def watch(opts: Options) -> None:
+    if _several(opts):
+        if opts.view != "ladder":
+            raise UsageError("--view chart and heatmap draw one source's book", hint="give one VENUE SYMBOL, or leave out --view")
+        from orderbook_cli import multi
+
+        return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
         _show(prepared.venue.open_feed, prepared.request, opts, prepared.context)
@@ -153,7 +172,7 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
             elif isinstance(event, StatusEvent) and event.state is State.CLOSED:
                 return  # the feed ended (a recording played to its end)
             elif isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
-                note = f"reconnecting: {event.detail}" if event.state is State.RECONNECTING else "live again"
+                note = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
                 print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
 
 
@@ -172,14 +191,21 @@ REPLAY_DEPTH = 50
 
 def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> None:
     """Play a recording back through the same ladder / NDJSON output as `watch`."""
-    from orderbook_cli.replay import open_recording, parse_speed, replay_feed
+    from orderbook_cli.replay import Tally, open_recording, parse_speed, replay_feed
 
     _debug_logging(opts)
     rate = parse_speed(speed)
     stream = open_recording(source, sample)
-    name = "sample" if sample else (source or "stdin")
+    name = "sample" if sample else "stdin" if source in (None, "-") else source
     request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group)
-    _show(lambda req: replay_feed(req, stream, rate), request, opts, f"replay {request.symbol}")
+    tally = Tally()
+    try:
+        _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
+    except ObookError as error:
+        raise error.with_context(f"replay {request.symbol}")
+    summary = tally.summary()
+    if summary:
+        print(f"obook: replay {request.symbol}: {summary}", file=sys.stderr, flush=True)
 
 
 def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: float, quiet: bool) -> None:

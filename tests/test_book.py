@@ -70,7 +70,7 @@ def test_json_matches_contract_shape():
         "venue": "x", "symbol": "BTC-USD", "timestamp": None, "received_at": "2025-08-08T21:40:36.124Z",
         "bids": [{"price": "4550", "amount": "0.25", "total": "0.25", "count": 1}],
         "asks": [{"price": "4555", "amount": "2.1234", "total": "2.1234", "count": 2}],
-        "best_bid": "4550", "best_ask": "4555", "spread": "5", "mid": "4552.5",
+        "best_bid": "4550", "best_ask": "4555", "spread": "5", "mid": "4552.5", "sequence": None,
     }
 
 

@@ -15,6 +15,7 @@ from orderbook_cli import __version__
 from orderbook_cli.debuglog import log, preview, redact_headers
 from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
 from orderbook_cli.feed import FeedContext, State, is_transient
+from orderbook_cli.transport.reasons import connect_failure
 from orderbook_cli.transport.wire import json_loads
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -108,9 +109,9 @@ class HttpClient:
         except httpx.TimeoutException as exc:
             raise NetworkError(f"timed out talking to {self.origin}", hint="check the network or raise --timeout") from exc
         except httpx.ConnectError as exc:
-            reason = sanitize(exc, 200) or type(exc).__name__
-            hint = "the venue's TLS certificate did not verify; obook never skips verification" if "CERTIFICATE" in reason.upper() or "SSL" in reason.upper() else f"check the network, the venue's status, or {self.override_env}"
-            raise NetworkError(f"cannot connect to {self.origin}: {reason}", hint=hint) from exc
+            reason = connect_failure(exc, self.origin)
+            hint = "the venue's TLS certificate did not verify; obook never skips verification" if "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper() else f"check the network, the venue's status, or {self.override_env}"
+            raise NetworkError(reason, hint=hint) from exc
         except httpx.HTTPError as exc:
             raise NetworkError(f"connection to {self.origin} failed: {sanitize(exc, 200) or type(exc).__name__}") from exc
         log.debug("HTTP %s in %.0f ms: %s", response.status_code, (time.monotonic() - started) * 1000, preview(body))

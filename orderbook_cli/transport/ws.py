@@ -18,9 +18,10 @@ from typing import Iterable, NamedTuple, Union
 
 from orderbook_cli.book import RawLevel
 from orderbook_cli.debuglog import log, preview
-from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed, sanitize
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
 from orderbook_cli.feed import FeedContext, FeedRequest, Producer, State
 from orderbook_cli.timefmt import now_utc
+from orderbook_cli.transport.reasons import connect_failure, host_of, in_words
 from orderbook_cli.venues.base import Venue
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # larger frames are skipped as malformed
@@ -105,8 +106,7 @@ class WebSocketVenue(Venue):
 
 
 def _describe(exc: BaseException) -> str:
-    text = sanitize(exc, 200)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return in_words(exc) or "no reason given"
 
 
 def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
@@ -122,8 +122,7 @@ def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
                                              class_=_capped_websocket_class(), enable_multithread=True, suppress_origin=True,
                                              skip_utf8_validation=True)  # obook decodes UTF-8 itself; the pure-Python check costs ~0.5 ms a frame
         except (websocket.WebSocketException, OSError) as exc:
-            failure: ObookError = NetworkError(f"cannot connect to {url}: {_describe(exc)}",
-                                               hint=f"check the network, the venue's status, or {venue.info.url_env}")
+            failure: ObookError = NetworkError(connect_failure(exc, url), hint=f"check the network, the venue's status, or {venue.info.url_env}")
         else:
             try:
                 for message in venue.subscribe_messages(request):
@@ -134,7 +133,7 @@ def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
                 ctx.malformed(exc)
                 failure = VenueFailed(f"the venue sent {exc.message}")
             except (websocket.WebSocketException, OSError) as exc:
-                failure = NetworkError(f"connection to {url} lost: {_describe(exc)}")
+                failure = NetworkError(f"lost the connection to {host_of(url)}: {_describe(exc)}")
             finally:
                 _close_quietly(ws)
         if failure is None or not ctx.retry_after_failure(failure):

@@ -46,7 +46,12 @@ def _load(venue_id: str, target: str) -> type[Venue]:
 
 
 def get_venue(venue_id: str) -> Venue:
-    target = BUILTIN.get(venue_id) or _plugins().get(venue_id)
+    """The venue by id, in any case (`Revx` is `revx`)."""
+    typed = venue_id.strip().lower()
+    if typed in BUILTIN:
+        return _load(typed, BUILTIN[typed])()
+    venue_id = next((name for name in _plugins() if name.lower() == typed), venue_id)
+    target = _plugins().get(venue_id)
     if target is None:
         raise UsageError(f"unknown venue {venue_id!r}", hint=f"choose one of: {', '.join(venue_ids())} (see 'obook venues')")
     return _load(venue_id, target)()

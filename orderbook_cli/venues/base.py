@@ -41,7 +41,14 @@ class Venue(ABC):
 
     def symbol(self, text: str) -> str:
         """The venue's spelling of whatever pair spelling the user typed."""
-        return self.info.symbols.spell(parse_pair(text))
+        example = self.info.example_symbol or self.info.symbols.example
+        try:
+            return self.info.symbols.spell(parse_pair(text, example))
+        except UsageError:  # only now is the cached pair list worth reading, for a suggestion
+            from orderbook_cli import symbol_cache
+
+            known = symbol_cache.read(self.info.id, self.environ)[0]
+            return self.info.symbols.spell(parse_pair(text, example, known, self.info.id))
 
     def default_depth(self) -> int:
         return self.info.default_depth

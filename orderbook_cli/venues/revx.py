@@ -119,12 +119,17 @@ class RevolutX(Venue):
         return [name.replace("/", "-") for name in pairs if isinstance(name, str)]
 
     def describe(self) -> dict[str, Any]:
-        row = super().describe()
+        # The listing must work whatever state the credentials are in: an unusable
+        # file is reported on its row (and the defaults are the public book's).
         try:
             source = self.credentials()
-            row["credentials"] = f"credentials: {source.describe()}" if source else "credentials: none found (public book)"
         except AuthError as error:
-            row["credentials"] = f"credentials: unusable: {error.message}"
+            self._credentials = None
+            problem = error.message + (f" ({error.hint})" if error.hint else "")
+            return {**super().describe(), "credentials": f"credentials: unusable: {problem}", "credentials_state": "unusable"}
+        row = super().describe()
+        row["credentials"] = f"credentials: {source.describe()}" if source else "credentials: none found (public book)"
+        row["credentials_state"] = "configured" if source else "none"
         return row
 
     def producer(self, request: FeedRequest) -> Producer:

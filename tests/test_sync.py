@@ -1,0 +1,175 @@
+"""The sync engine with scripted sequences: no venue, no network."""
+
+from decimal import Decimal as D
+
+from orderbook_cli.sync import Change, LevelBook, LevelOp, OrderBook, OrderOp, Seed, SyncEngine
+
+
+class Recorder:
+    def __init__(self, kind):
+        self.books, self.resyncs = [], []
+        self.engine = SyncEngine(kind, self.on_book, self.resyncs.append, max_buffer=8)
+
+    def on_book(self, timestamp):
+        bids, asks = self.engine.top(10)
+        self.books.append((self.engine.sequence, [(str(l.price), str(l.amount), l.count) for l in bids],
+                           [(str(l.price), str(l.amount), l.count) for l in asks]))
+
+    @property
+    def last(self):
+        return self.books[-1]
+
+
+def lv(side, price, amount):
+    return LevelOp(side == "bid", D(price), D(amount))
+
+
+def opened(oid, side, price, amount):
+    return OrderOp(oid, True, side == "bid", D(price), D(amount))
+
+
+def removed(oid, side=None):
+    return OrderOp(oid, False, None if side is None else side == "bid")
+
+
+def level_seed(seq=10):
+    return Seed(seq, [lv("bid", "100", "1"), lv("bid", "99", "2"), lv("ask", "101", "3"), lv("ask", "102", "4")])
+
+
+def test_level_book_applies_absolute_sizes_in_order_and_zero_deletes():
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed())
+    r.engine.change(Change(11, [lv("bid", "100", "5"), lv("ask", "101", "0"), lv("ask", "101.5", "1")]))
+    assert r.last == (11, [("100", "5", None), ("99", "2", None)], [("101.5", "1", None), ("102", "4", None)])
+    assert len(r.books) == 2 and not r.resyncs
+
+
+def test_stale_duplicate_and_same_version_heartbeat_change_nothing():
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed())
+    r.engine.change(Change(11, [lv("bid", "100", "7")]))
+    for stale in (Change(11, [lv("bid", "100", "9")]), Change(9, [lv("bid", "1", "1")]), Change(11, [])):
+        r.engine.change(stale)
+    assert len(r.books) == 2 and r.last[1][0] == ("100", "7", None) and not r.resyncs
+
+
+def test_gap_drops_the_book_keeps_the_newer_change_and_the_next_seed_starts_clean():
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed())
+    r.engine.change(Change(13, [lv("bid", "55", "1")]))  # 11 and 12 are missing
+    assert r.resyncs == ["sequence gap: expected 11, got 13"]
+    assert not r.engine.synced and len(r.books) == 1
+    r.engine.change(Change(14, [lv("ask", "103", "1")]))  # arrives while resyncing: waits
+    r.engine.seed(Seed(12, [lv("bid", "50", "1"), lv("ask", "60", "1")]))
+    assert r.last == (14, [("55", "1", None), ("50", "1", None)], [("60", "1", None), ("103", "1", None)])
+    assert [b[0] for b in r.books] == [10, 12, 13, 14]  # seed, then each queued change: one book per applied message
+
+
+def test_queued_changes_at_or_below_the_seed_are_dropped():
+    r = Recorder(LevelBook)
+    for seq in (8, 9, 10, 11, 12):
+        r.engine.change(Change(seq, [lv("bid", str(80 + seq), "1")]))
+    r.engine.seed(level_seed(10))
+    assert [b[0] for b in r.books] == [10, 11, 12]
+    assert [p for p, _, _ in r.last[1]] == ["100", "99", "92", "91"]
+
+
+def test_seed_older_than_the_queue_asks_again():
+    r = Recorder(LevelBook)
+    r.engine.change(Change(15, []))
+    r.engine.seed(level_seed(10))
+    assert r.books == [] and len(r.resyncs) == 1 and "older than the queued changes" in r.resyncs[0]
+    r.engine.seed(level_seed(14))
+    assert [b[0] for b in r.books] == [14, 15]
+
+
+def test_seed_newer_than_the_queue_then_late_changes_are_discarded():
+    r = Recorder(LevelBook)
+    r.engine.change(Change(5, [lv("bid", "1", "1")]))
+    r.engine.seed(level_seed(12))
+    r.engine.change(Change(12, [lv("bid", "1", "1")]))
+    r.engine.change(Change(13, [lv("bid", "100", "0")]))
+    assert [b[0] for b in r.books] == [12, 13] and r.last[1] == [("99", "2", None)]
+
+
+def test_out_of_order_change_is_a_gap():
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed())
+    r.engine.change(Change(12, []))
+    assert r.resyncs and not r.engine.synced
+
+
+def test_bounded_buffer_keeps_the_newest_and_the_hole_is_detected():
+    r = Recorder(LevelBook)  # max_buffer=8
+    for seq in range(11, 31):
+        r.engine.change(Change(seq, []))
+    assert len(r.engine.buffer) == 8
+    r.engine.seed(level_seed(10))
+    assert r.books == [] and "older than the queued" in r.resyncs[0]
+    r.engine.seed(level_seed(25))
+    assert [b[0] for b in r.books] == [25, 26, 27, 28, 29, 30]
+
+
+def test_crossed_book_is_treated_as_corrupt():
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed())
+    r.engine.change(Change(11, [lv("bid", "101", "1")]))
+    assert r.resyncs == ["the book is crossed after sequence 11"] and len(r.books) == 1 and not r.engine.synced
+
+
+def test_order_book_sums_orders_moves_modified_ones_and_removes_by_id():
+    r = Recorder(OrderBook)
+    r.engine.seed(Seed(100, [opened("a", "bid", "10", "1"), opened("b", "bid", "10", "2.5"), opened("c", "ask", "11", "1")]))
+    assert r.last == (100, [("10", "3.5", 2)], [("11", "1", 1)])
+    # a modified order: cancelled at the old price, then open at the new one, same id
+    r.engine.change(Change(101, [removed("a", "bid"), opened("a", "bid", "9.5", "1.25")]))
+    assert r.last[1] == [("10", "2.5", 1), ("9.5", "1.25", 1)]
+    # completed without side/amount: the known order says where it was
+    r.engine.change(Change(102, [removed("b")]))
+    assert r.last[1] == [("9.5", "1.25", 1)]
+    # open on a known id replaces it (partial fill), side from the known order if absent
+    r.engine.change(Change(103, [OrderOp("a", True, None, D("9.5"), D("0.25"))]))
+    assert r.last[1] == [("9.5", "0.25", 1)]
+    # a removal of an unknown order changes nothing but still advances the sequence
+    r.engine.change(Change(104, [removed("zzz", "ask")]))
+    assert r.last == (104, [("9.5", "0.25", 1)], [("11", "1", 1)]) and not r.resyncs
+
+
+def test_order_levels_are_exact_and_vanish_when_their_last_order_goes():
+    r = Recorder(OrderBook)
+    r.engine.seed(Seed(1, [opened("x", "ask", "5", "0.10000000"), opened("y", "ask", "5", "0.20000000")]))
+    r.engine.change(Change(2, [removed("x")]))
+    assert r.last[2] == [("5", "0.20000000", 1)]
+    r.engine.change(Change(3, [removed("y")]))
+    assert r.last[2] == [] and r.engine.book.asks.levels == {}
+
+
+def test_resync_never_keeps_orders_from_before():
+    r = Recorder(OrderBook)
+    r.engine.seed(Seed(1, [opened("ghost", "bid", "7", "1")]))
+    r.engine.resync("reconnected")
+    r.engine.seed(Seed(50, [opened("new", "bid", "6", "1")]))
+    assert r.last == (50, [("6", "1", 1)], []) and "ghost" not in r.engine.book.orders
+
+
+def test_top_is_bounded_by_depth_on_a_large_book():
+    r = Recorder(LevelBook)
+    r.engine.seed(Seed(1, [lv("bid", str(i), "1") for i in range(1, 5001)] + [lv("ask", str(i), "1") for i in range(6000, 11000)]))
+    bids, asks = r.engine.top(3)
+    assert [str(l.price) for l in bids] == ["5000", "4999", "4998"] and [str(l.total) for l in bids] == ["1", "2", "3"]
+    assert [str(l.price) for l in asks] == ["6000", "6001", "6002"]
+
+
+def test_json_books_carry_the_sequence_and_old_recordings_without_it_still_load():
+    from datetime import datetime, timezone
+
+    from orderbook_cli.book import RawLevel, make_book
+    from orderbook_cli.jsonout import book_from_dict, book_to_dict
+
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    book = make_book("v", "s", [RawLevel(D("1"), D("2"))], [], timestamp=None, received_at=at, sequence=42)
+    data = book_to_dict(book)
+    assert data["sequence"] == 42 and book_from_dict(data).sequence == 42
+    assert book_to_dict(make_book("v", "s", [], [], timestamp=None, received_at=at))["sequence"] is None
+    del data["sequence"]
+    assert book_from_dict(data).sequence is None
