@@ -44,16 +44,10 @@ def runs(chars: list[str], styles: list[Style | None]) -> list[Run]:
 
 
 def legend(items: list[tuple[str | Text, Style | None]], width: int, sep: str = "  ") -> Text:
-    """The legend items, most important first, up to the first that does not fit whole."""
-    line = Text(no_wrap=True)
-    for text, style in items:
-        extra = (len(sep) if line else 0) + (text.cell_len if isinstance(text, Text) else len(text))
-        if line.cell_len + extra > width:
-            break
-        if line:
-            line.append(sep)
-        line.append(text, style=style)
-    return line
+    """The legend items, most important first; the last ones are dropped whole until it fits."""
+    from orderbook_cli.render import Item, fit
+
+    return fit([Item(n, text if isinstance(text, Text) else Text(text, style=style)) for n, (text, style) in enumerate(items)], width, sep)
 
 
 def notice(text: str, width: int) -> Text:

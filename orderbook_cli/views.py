@@ -18,7 +18,6 @@ from orderbook_cli.canvas import legend
 from orderbook_cli.errors import sanitize
 
 VIEWS = ("ladder", "chart", "heatmap")
-COLOUR_MODES = ("truecolor", "256", "none")
 
 
 def next_view(name: str) -> str:
@@ -32,24 +31,20 @@ def colour_mode(console: Console) -> str:
     return "truecolor" if console.color_system == "truecolor" else "256"
 
 
-_MEASURE = Console(width=80, file=None, color_system=None, emoji=False, markup=False, highlight=False)
-
-
-def _lines(text: Text, width: int) -> int:
-    return len(text.wrap(_MEASURE, max(1, width)))
-
-
-def footer(name: str, view: render.LadderView, width: int) -> Text:
-    """The view's name, grouping, depth and keys: whole items only, as many as fit."""
+def footer(name: str, view: render.LadderView, width: int) -> list[Text]:
+    """The view's name, grouping, depth and keys (whole items, as many as fit); the key help on `?`."""
     parts = [name]
     if view.group is not None:
         parts.append(f"grouped by {plain(view.group)}")
     if view.depth is not None:
         parts.append(f"depth {view.depth}")
-    parts.append(render.HELP_LINE if view.show_help else "v next view · ? keys")
+    if view.show_help:  # the ladder's keys, but the level cursor: pictures have no rows to point at
+        parts += ["keys:"] + [key for key in render.HELP_KEYS if "level" not in key]
+    else:
+        parts.append("v next view · ? keys")
     line = legend([(part, None) for part in parts], width, sep=" · ")
     line.stylize("dim")
-    return line
+    return [line]
 
 
 def picture(name: str, book: Book | None, view: render.LadderView, *, venue: str, symbol: str, width: int, height: int,
@@ -59,12 +54,11 @@ def picture(name: str, book: Book | None, view: render.LadderView, *, venue: str
     `book` is what the screen shows (grouped, trimmed, frozen while paused);
     `history` and `newest` are the heatmap's columns and the book they end with.
     """
-    parts: list[RenderableType] = [render.header(book, view, venue, symbol)]
+    parts: list[RenderableType] = [render.header(book, view, venue, symbol, width)]
     if view.notice:
-        parts.append(Text(sanitize(view.notice), style="yellow"))
+        parts.append(legend([(sanitize(view.notice), "yellow")], width))
     below = footer(name, view, width)
-    used = sum(_lines(part, width) for part in parts) + 1
-    body_height = max(0, height - used)
+    body_height = max(0, height - len(parts) - len(below))
     if book is None:
         parts.append(Text("waiting for the first book…", style="dim"))
     elif name == "chart":
@@ -77,5 +71,4 @@ def picture(name: str, book: Book | None, view: render.LadderView, *, venue: str
         newest = newest or book
         step = view.group or heatmap.auto_step(newest, body_height - heatmap.CHROME)
         parts.append(heatmap.heatmap(history, newest, step=step, depth=view.depth, width=width, height=body_height, colour=colour))
-    parts.append(below)
-    return Group(*parts)
+    return Group(*parts, *below)

@@ -184,8 +184,8 @@ def test_heatmap_grouping_merges_rows():
 
 # --- the view switch in the live view ---
 
-def live_with_history(view="ladder"):
-    live = LiveLadder("revx", "TEST-USD", depth=20, group=None, impact=None, stale_after=5, view=view)
+def live_with_history(view="ladder", group=None):
+    live = LiveLadder("revx", "TEST-USD", depth=20, group=group, impact=None, stale_after=5, view=view)
     for s in range(10):
         live.on_book(ten_each_side(T0 + timedelta(seconds=s)), float(s))
     return live
@@ -212,9 +212,12 @@ def test_views_fill_the_screen_and_keep_keys(view, width, height):
     lines = out.rstrip("\n").splitlines()
     assert len(lines) == height and max(len(line) for line in lines) <= width
     assert lines[-1].startswith(view)
-    live.on_key("g", 10.0)  # grouping applies to the pictures too
-    out = draw(live.frame(10.0, height, 9.5, 3.0, 0, width=width), width)
-    assert "grouped by 10" in out or width < 50
+    grouped = live_with_history(view, group=D(5))  # grouping applies to the pictures too
+    out = draw(grouped.frame(10.0, height, 9.5, 3.0, 0, width=width), width)
+    assert "grouped by 5" in out or width < 50
+    if view == "heatmap" and width > 50:
+        assert "row 5" in out
+    live = grouped
     live.on_key(" ", 10.0)
     live.on_book(ten_each_side(T0 + timedelta(seconds=60), wall=(97, 80)), 11.0)
     frozen = draw(live.frame(11.0, height, 11.0, 3.0, 0, width=width), width)
