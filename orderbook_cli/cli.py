@@ -8,14 +8,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, List, Optional
 
-import typer
-
-from typer import Abort
-
-try:  # typer >= 0.29 vendors click
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - older typer
-    from click.exceptions import ClickException
+from orderbook_cli import lazytyper as typer  # declarations as Typer's; Typer itself is loaded only when needed
 
 from orderbook_cli import __version__
 
@@ -72,13 +65,21 @@ LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidit
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 
 
-class View(str, enum.Enum):
-    ladder = "ladder"
-    chart = "chart"
-    heatmap = "heatmap"
+VIEW_NAMES = ("ladder", "chart", "heatmap")  # views.VIEWS; a plain string option keeps the fast parse
 
 
-ViewOpt = Annotated[View, typer.Option("--view", help="ladder (numbers), chart (cumulative depth) or heatmap (resting size over time); the v key cycles them.")]
+def _view(text: str) -> str:
+    if text.lower() not in VIEW_NAMES:
+        raise typer.BadParameter(f"{text!r} is not one of {', '.join(VIEW_NAMES)}")
+    return text.lower()
+
+
+def _complete_view(incomplete: str) -> List[str]:
+    return [name for name in VIEW_NAMES if name.startswith(incomplete)]
+
+
+ViewOpt = Annotated[str, typer.Option("--view", parser=_view, metavar="ladder|chart|heatmap", autocompletion=_complete_view,
+                                      help="ladder (numbers), chart (cumulative depth) or heatmap (resting size over time); the v key cycles them.")]
 
 
 def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
@@ -173,7 +174,8 @@ def snapshot(
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
-    view: Annotated[View, typer.Option("--view", help="ladder or chart (the depth chart), on screen or in the --svg file.")] = View.ladder,
+    view: Annotated[str, typer.Option("--view", parser=_view, metavar="ladder|chart", autocompletion=_complete_view,
+                                      help="ladder or chart (the depth chart), on screen or in the --svg file.")] = "ladder",
     svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
 ) -> None:
     """Fetch one order book, print it once (ladder, or JSON with --json), and exit.
@@ -185,7 +187,7 @@ def snapshot(
 
     session.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, view=view.value, svg=svg,
+        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, view=view, svg=svg,
     ))
 
 
@@ -215,7 +217,7 @@ def watch(
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
-    view: ViewOpt = View.ladder,
+    view: ViewOpt = "ladder",
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -229,7 +231,7 @@ def watch(
     session.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after, view=view.value,
+        idle_timeout=idle_timeout, stale_after=stale_after, view=view,
     ))
 
 
@@ -292,14 +294,14 @@ def replay(
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     debug: DebugOpt = False,
     no_color: NoColorOpt = False,
-    view: ViewOpt = View.ladder,
+    view: ViewOpt = "ladder",
 ) -> None:
     """Play a recording back in the live ladder at its recorded pace (NDJSON when piped)."""
     from orderbook_cli import session
 
     session.replay(recording, sample=sample, speed=speed, opts=session.Options(
         venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
-        impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after, view=view.value,
+        impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after, view=view,
     ))
 
 
@@ -318,16 +320,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         completion_init()
     _raise_on_termination_signals()
     try:
-        command = typer.main.get_command(app)
-        result = command.main(args=args, prog_name="obook", standalone_mode=False)
+        run = None if COMPLETE_VAR in os.environ else typer.fast_call(app, args)
+        if run is not None:  # a plain command line: no need to load Typer
+            result = run()
+        else:
+            result = typer.main.get_command(app.real()).main(args=args, prog_name="obook", standalone_mode=False)
         return result if isinstance(result, int) else ExitStatus.SUCCESS
     except ObookError as error:
         _report(describe(error), debug)
         return error.exit_status
-    except ClickException as error:
+    except typer.ClickException as error:
         _report(f"obook: usage error: {error.format_message()} (see '{_help_for(error, args)} --help')", False)
         return ExitStatus.USAGE
-    except (KeyboardInterrupt, Abort):
+    except (KeyboardInterrupt, typer.Abort):
         return ExitStatus.INTERRUPTED
     except Terminated:
         return ExitStatus.TERMINATED
@@ -350,11 +355,11 @@ def _help_aliases(args: List[str]) -> List[str]:
     return args
 
 
-def _help_for(error: ClickException, args: List[str]) -> str:
+def _help_for(error: typer.ClickException, args: List[str]) -> str:
     """The help page that explains the mistake: the command being parsed, never a mistyped name."""
     ctx = getattr(error, "ctx", None)
     path = ctx.command_path if ctx is not None and ctx.command_path else "obook"
-    if path == "obook" and args and args[0] in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
+    if path == "obook" and args and args[0] in typer.main.get_command(app.real()).commands:  # type: ignore[attr-defined]
         path = f"obook {args[0]}"
     return path
 

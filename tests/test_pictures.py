@@ -283,3 +283,9 @@ def test_snapshot_heatmap_is_refused(obook, revx_book):
     from tests.conftest import assert_clean_failure
 
     assert_clean_failure(obook("snapshot", "revx", "ETH-USD", "--view", "heatmap", env=revx_book), 2, "heatmap")
+
+
+def test_cli_offers_exactly_the_registered_views():
+    from orderbook_cli import cli
+
+    assert cli.VIEW_NAMES == VIEWS
