@@ -28,6 +28,7 @@ COLUMN_SECONDS = 1
 HISTORY_COLUMNS = 400  # wider than any terminal people read
 LEVELS_KEPT = 60  # per side, nearest the touch
 CHROME = 2  # legend line, time axis
+BACKWARDS_SLOTS = 2  # book time going back further than this is a jump, not jitter
 PRICE_LABEL_EVERY = 5  # rows: labels sit on multiples of 5 steps, so they are round
 
 # Shades from thin to thick resting size: truecolor, the xterm 256 palette, and characters.
@@ -81,6 +82,8 @@ class History:
     def add(self, book: Book) -> None:
         stamp = (book.timestamp or book.received_at).timestamp()  # float-ok: time
         slot = int(stamp // self.seconds)
+        if self.book is not None and slot < self.slot - BACKWARDS_SLOTS:
+            self.clear()  # a replay jumped back (or looped): the picture starts again from there
         if self.book is not None and slot > self.slot:
             closed = self._column()
             # The closed book rested through any empty slots until this one.

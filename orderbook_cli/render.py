@@ -82,10 +82,11 @@ class LadderView:
     notice: str = ""
     cursor: int = 0  # 0: none; k > 0: the k-th ask from the best; -k: the k-th bid
     spread_book: Book | None = None  # the ungrouped book: its spread and mid are the real ones
-    liquidity: bool = True  # the ±bps liquidity line, when there is room
     header_items: list = field(default_factory=list)  # extra Items other views add to the header
     memory: Memory = field(default_factory=Memory)
     rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
+    dated: bool = False  # show the book's date too (a replay's books are not from today)
+    more_keys: tuple[str, ...] = ()  # keys of this mode beyond HELP_KEYS (a replay's)
 
 
 def decimals(number: Decimal) -> int:
@@ -156,12 +157,24 @@ def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
     while width is not None and len(kept) > 1 and sum(i.text.cell_len for i in kept) + len(sep) * (len(kept) - 1) > width:
         worst = max(range(len(kept)), key=lambda i: (kept[i].priority, i))
         del kept[worst]
-    line = Text(no_wrap=True, overflow="ellipsis")
+    line = Text(no_wrap=True, overflow="crop")
     for n, item in enumerate(kept):
         if n:
             line.append(sep)
         line.append_text(item.text)
-    return line
+    return clip_words(line, width)
+
+
+def clip_words(line: Text, width: int | None) -> Text:
+    """The line cut at the last space that leaves room for "…": a word (a number)
+    is shown whole or not at all."""
+    if width is None or line.cell_len <= width:
+        return line
+    cut = line.plain.rfind(" ", 0, max(width - 1, 0))
+    clipped = line[:cut] if cut > 0 else Text(no_wrap=True)
+    clipped.rstrip()
+    clipped.append("…")
+    return clipped if clipped.cell_len <= width else Text("…"[:width])
 
 
 def _bar(total: Decimal, scale: Decimal, width: int) -> str:
@@ -181,10 +194,12 @@ def _notionals(levels: Sequence[Level]) -> list[Decimal]:
     return out
 
 
-def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: str = "") -> list[Item]:
+def header_items(book: Book | None, view: LadderView) -> list[Item]:
     """The header's pieces by priority (0 is never dropped). Views add theirs via view.header_items."""
     live = view.state in ("live", "snapshot")
     items = [Item(0, Text(f"● {view.state if live else view.state.upper()}", style="bold green" if live else WARN_STYLE))]
+    if view.state == "replay":
+        items = [Item(0, Text("▶ REPLAY", style="bold black on cyan"))]
     if view.paused:
         items.append(Item(0, Text("PAUSED", style="bold magenta")))
     if book and book.spread is not None and book.spread < 0:
@@ -197,7 +212,8 @@ def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: s
         items.append(Item(2, Text(f"{view.malformed} bad frames", style="yellow")))
     if book:
         stamp = book.timestamp or book.received_at
-        items.append(Item(3, Text(f"{iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")))
+        when = iso_utc(stamp)[:19].replace("T", " ") if view.dated else iso_utc(stamp)[11:19]
+        items.append(Item(1 if view.dated else 3, Text(f"{when} UTC{'' if book.timestamp else ' (received)'}")))
     if view.updates_per_second is not None:
         items.append(Item(5, Text(f"{view.updates_per_second:.1f} upd/s")))
     return items + list(view.header_items)
@@ -205,7 +221,7 @@ def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: s
 
 def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", width: int | None = None) -> Text:
     """One line: who, connection state, how fresh; less important items go first when narrow."""
-    items = header_items(book, view, venue, symbol)
+    items = header_items(book, view)
     name = sanitize(f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}", 60)
     if width is not None:
         room = width - sum(i.text.cell_len + 2 for i in items if i.priority == 0)
@@ -415,7 +431,8 @@ def _percent(fraction: Decimal) -> str:
 
 
 def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text | None:
-    """The level under the cursor: cumulative size and notional, distance from mid."""
+    """The level under the cursor: cumulative size and notional, the average price
+    of sweeping to it, and its distance from mid."""
     side, levels = ("ask", book.asks) if view.cursor > 0 else ("bid", book.bids)
     index = abs(view.cursor) - 1
     if not view.cursor or index >= len(levels):
@@ -427,6 +444,9 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=CURSOR_STYLE)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
+    if level.total:
+        with localcontext(EXACT):
+            items.append(Item(3, Text(f"avg {fixed(notional / level.total, price_places(book) + 2)}")))
     if mid:
         distance = bps_from(level.price, mid)
         items.append(Item(1, Text(f"{'+' if distance > 0 else ''}{plain(distance)} bps from mid")))
@@ -454,13 +474,14 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         line = fit(items, width, " · ")
         line.stylize("dim")
         return [line]
-    lines, current = [], Text(no_wrap=True)
-    for key in ("keys:",) + HELP_KEYS:
-        if current and width is not None and current.cell_len + 3 + len(key) > width:
-            lines.append(current)
-            current = Text(no_wrap=True)
-        current.append((" · " if current and key != HELP_KEYS[0] else " " if current else "") + key)
-    lines.append(current)
+    lines, current = [], "keys:"
+    for key in HELP_KEYS + view.more_keys:  # wrapped between keys, never inside one
+        joined = f"{current}{' ' if current == 'keys:' else ' · '}{key}"
+        if width is not None and len(joined) > width:
+            lines.append(Text(current, no_wrap=True))
+            joined = key
+        current = joined
+    lines.append(Text(current, no_wrap=True))
     return [fit(items, width, " · ")] + lines if items else lines
 
 
@@ -497,18 +518,21 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
         return Group(*(top + compact_lines(book, view, width))[: height or None])
     # Optional lines, most wanted first; dropped from the end until 3 levels a side fit
     # (the cursor line only when not even one would).
-    extras: list[list[Text]] = []
-    for make in (lambda: [cursor_line(book, view, width)], lambda: footer(book, view, 0, width),
-                 lambda: impact_lines(book, view.impact, width) if view.impact is not None else [],
-                 lambda: [liquidity_line(view.spread_book or book, width)] if view.liquidity else []):
-        extras.append([line for line in make() if line is not None])
+    extras = [
+        ("cursor", [cursor_line(book, view, width)]),
+        ("footer", footer(book, view, 0, width)),
+        ("impact", impact_lines(book, view.impact, width) if view.impact is not None else []),
+        ("liquidity", [liquidity_line(view.spread_book or book, width)]),
+    ]
+    extras = [(name, [line for line in lines if line is not None]) for name, lines in extras]
+    count = lambda: sum(len(lines) for _, lines in extras)  # noqa: E731
     rows = None
     if height is not None:
         fixed_lines = len(top) + 2  # titles and spread row
         wanted = min(3, max(len(book.asks), len(book.bids)))
-        while len(extras) > 1 and (height - fixed_lines - sum(map(len, extras))) // 2 < wanted:
+        while len(extras) > 1 and (height - fixed_lines - count()) // 2 < wanted:
             extras.pop()  # the cursor line stays: the user asked for it
-        rows = (height - fixed_lines - sum(map(len, extras))) // 2
+        rows = (height - fixed_lines - count()) // 2
         if rows < 1 and extras:
             extras.pop()
             rows = (height - fixed_lines) // 2
@@ -518,8 +542,8 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
     body = [titles, *asks, spread_row(view.spread_book or book, width), *bids]
     tail = []
-    for n, lines in enumerate(extras):
-        if n == 1:  # the footer knows how many rows made it
+    for name, lines in extras:
+        if name == "footer":  # now it knows how many levels made it
             lines = footer(book, view, max(len(asks), len(bids)) if rows is not None else None, width)
         tail.extend(lines)
     return Group(*top, *body, *tail)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from orderbook_cli import jsonout
 from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import BookEvent, FeedRequest, State, StatusEvent
+from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.venues import Venue, get_venue, load_all
 
 
@@ -144,19 +145,24 @@ def watch(opts: Options) -> None:
         return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
-        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context)
+        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth())
     except ObookError as error:
         raise error.with_context(prepared.context)
 
 
-def _show(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
-    """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal."""
-    if opts.json_output or not sys.stdout.isatty():
+def _wants_ladder(opts: Options) -> bool:
+    return not opts.json_output and sys.stdout.isatty()
+
+
+def _show(open_feed, request: FeedRequest, opts: Options, context: str, **ladder) -> None:
+    """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal.
+    `ladder` goes to live.run (the venue's max_depth for +/-, a replay's player)."""
+    if not _wants_ladder(opts):
         _write_ndjson(open_feed, request, opts, context)
     else:
         from orderbook_cli import live
 
-        live.run(open_feed, request, opts)
+        live.run(open_feed, request, opts, **ladder)
 
 
 def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
@@ -172,7 +178,7 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
             try:
                 jsonout.write_line(jsonout.book_line(event.book, _extra(event.book, opts)))
             except BrokenPipeError:
-                jsonout.silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+                silence_stdout()  # the reader is gone (`| head -1`): done, quietly
                 return False
             written += 1
             return opts.count is None or written < opts.count
@@ -202,7 +208,7 @@ REPLAY_DEPTH = 50
 
 def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> None:
     """Play a recording back through the same ladder / NDJSON output as `watch`."""
-    from orderbook_cli.replay import Tally, open_recording, parse_speed, replay_feed
+    from orderbook_cli.replay import Player, Tally, open_recording, parse_speed, replay_feed
 
     _debug_logging(opts)
     rate = parse_speed(speed)
@@ -211,7 +217,11 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group)
     tally = Tally()
     try:
-        _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
+        if _wants_ladder(opts):
+            player = Player(stream, rate, tally)
+            _show(player.feed, request, opts, f"replay {request.symbol}", player=player)
+        else:
+            _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
     except ObookError as error:
         raise error.with_context(f"replay {request.symbol}")
     summary = tally.summary()

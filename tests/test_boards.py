@@ -11,7 +11,7 @@ from orderbook_cli import consolidate
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.boards import BoardView, frame
 from orderbook_cli.errors import NetworkError, UsageError
-from orderbook_cli.feed import Feed, FeedRequest, State
+from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
 from orderbook_cli.multi import Board, Plan, Source
 from orderbook_cli.session import Prepared
 from orderbook_cli.symbols import Pair, split_sources
@@ -69,8 +69,8 @@ def assert_whole_numbers(out):
 def test_side_by_side_one_ladder_per_source_with_own_header():
     out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), 120, 30))
     lines = out.splitlines()
-    assert "A bitso btc_usd" in lines[0] and "B revx BTC-USD" in lines[0] and "C bitmart-v3 BTC_USDT" in lines[0]
-    assert lines[1].count("● live") == 3 and lines[1].count("age 0.5s") == 3
+    assert "bitso btc_usd" in lines[0] and "revx BTC-USD" in lines[0] and "bitmart-v3 BTC_USDT" in lines[0]
+    assert lines[0].count("● live") == 3 and lines[0].count("│") == 2
     # each column has its own asks over its own spread over its own bids
     assert re.search(r"spread 8 \(0\.92 bps\)", out) and re.search(r"spread 3 \(0\.35 bps\)", out) and "spread 12" in out
     assert max(len(line) for line in lines) <= 120
@@ -83,17 +83,19 @@ def test_side_by_side_never_cuts_a_number(width):
     assert len(out.rstrip("\n").splitlines()) <= 10, out
     assert_whole_numbers(out)
     if width < 60:  # three ladders do not fit in 40 columns: say which were left off
-        assert "not shown (too narrow)" in out
+        assert "not shown: bitmart-v3 BTC_USDT" in out
 
 
 def test_side_by_side_marks_reconnecting_stale_and_failed():
     b = board([BITSO, REVX, BITMART], merged=False)
-    b.states[0].feed.stats.state, b.states[0].feed.stats.detail = State.RECONNECTING, "the venue closed the connection; retrying in 2.0s"
+    b.states[0].feed.stats.state = State.RECONNECTING
+    b.on_event(0, StatusEvent(State.RECONNECTING, "the venue closed the connection", retry_at=102.0))
     b.states[1].feed.stats.last_book_at = 90.0
     b.fail(2, NetworkError("cannot connect to ws://x"))
     out = draw(frame(b, 100.0, BoardView(stale_after=5), 150, 30), width=150)
-    assert "RECONNECTING" in out and "the venue closed the connection" in out
-    assert "age 10.0s  STALE" in out
+    assert "RECONNECTING" in out and "the venue closed the connection; retrying in 2s" in out
+    assert "age 10.0s STALE" in out
+    assert len({line.index("│") for line in out.splitlines() if "│" in line}) == 1  # the columns stay in place
     assert "FAILED" in out and "cannot connect" in out
 
 

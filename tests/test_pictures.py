@@ -139,6 +139,11 @@ def test_history_columns_come_from_book_time_and_stay_bounded():
     long_gap.add(ten_each_side(start))
     long_gap.add(ten_each_side(start + timedelta(days=3650)))  # no loop over ten years of empty slots
     assert len(long_gap.columns()) == 6
+    # a replay jumping back to its start begins the picture again; a little jitter does not
+    history.add(ten_each_side(start + timedelta(seconds=39)))
+    assert len(history.columns()) == 41
+    history.add(ten_each_side(start))
+    assert len(history.columns()) == 1
 
 
 def rows_by_price(out: str) -> dict[str, str]:

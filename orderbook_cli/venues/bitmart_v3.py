@@ -93,6 +93,12 @@ class BitMartV3(WebSocketVenue):
     def ping_message(self) -> str:
         return "ping"
 
+    def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
+        before, after = channel(old.symbol, old.wire_depth), channel(new.symbol, new.wire_depth)
+        if before == after:
+            return []
+        return [json.dumps({"op": "unsubscribe", "args": [before]}), json.dumps({"op": "subscribe", "args": [after]})]
+
     def parse(self, frame: str | bytes, request: FeedRequest) -> Message:
         if isinstance(frame, bytes):
             frame = inflate(frame)
