@@ -18,8 +18,6 @@ from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.canvas import Picture, legend, notice, runs
 from orderbook_cli.scales import PRICE_STEPS, ceil_steps, floor_steps, label, nice_step, overlay, place
 
-BID = Style(color="green")
-ASK = Style(color="red")
 MID = Style(color="yellow")
 AXIS = Style(dim=True)
 BOTH = Style(bold=True)
@@ -80,19 +78,27 @@ def _amount_axis(top_total: Decimal, rows: int) -> tuple[Decimal, dict[int, str]
     return top, labels
 
 
+def sides() -> tuple[Style, Style]:
+    """Bid and ask styles: the ladder's (a config theme may have changed them)."""
+    from orderbook_cli import render
+
+    return Style.parse(render.BID_STYLE), Style.parse(render.ASK_STYLE)
+
+
 def _legend(book: Book, width: int) -> Text:
     """Best bid, best ask, spread and mid, then the key to the glyphs; short words when narrow."""
     short = width < 72
+    bid_style, ask_style = sides()
     items: list[tuple[str, Style | None]] = []
     if book.best_bid is not None:
-        items.append((f"▲{'bid' if short else ' best bid'} {plain(book.best_bid)}", BID))
+        items.append((f"▲{'bid' if short else ' best bid'} {plain(book.best_bid)}", bid_style))
     if book.best_ask is not None:
-        items.append((f"▲{'ask' if short else ' best ask'} {plain(book.best_ask)}", ASK))
+        items.append((f"▲{'ask' if short else ' best ask'} {plain(book.best_ask)}", ask_style))
     if book.spread is not None:
         bps = f" ({plain((book.spread / book.mid * 10000).quantize(Decimal('0.01')))} bps)" if book.mid else ""
         items.append((f"spread {plain(book.spread)}{'' if short else bps}", None))
         items.append((f"┊ mid {plain(book.mid)}", MID))
-    items += [("⣿ bids", BID), ("⡇ asks", ASK), ("y: cumulative amount", AXIS)]
+    items += [("⣿ bids", bid_style), ("⡇ asks", ask_style), ("y: cumulative amount", AXIS)]
     return legend(items, width)
 
 
@@ -111,6 +117,7 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
         gutter, y_labels = 0, {}
     plot = width - gutter
     pixels, dots = plot * 2, rows * 4
+    bid_style, ask_style = sides()
     with localcontext(EXACT):
         low, span = mid - reach, reach * 2
         scale = pixels / span
@@ -135,7 +142,7 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
             for c in range(plot):
                 left, right = 2 * c, 2 * c + 1
                 bits = LEFT_FILL[min(4, max(0, floor_dot - dots + bid_h[left]))] | RIGHT_FILL[min(4, max(0, floor_dot - dots + bid_h[right]))]
-                style = BID if bits else None
+                style = bid_style if bits else None
                 hl, hr = ask_h[left], ask_h[right]
                 ask_bits = LEFT_FILL[min(4, max(0, floor_dot - dots + hl))]
                 for h, dots_of in ((hl, LEFT_DOTS), (hr, RIGHT_DOTS)):
@@ -143,7 +150,7 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
                     if h and 4 * r <= top_dot < floor_dot:
                         ask_bits |= dots_of[top_dot - 4 * r]  # the staircase's edge
                 if ask_bits and not bits:
-                    style = ASK
+                    style = ask_style
                 bits |= ask_bits
                 if bits:
                     chars.append(chr(BRAILLE + bits))
@@ -160,7 +167,7 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
     axis_styles: list[Style | None] = [AXIS] * plot
     for start, text in ticks:
         axis[start + len(text) // 2] = "┬"
-    for col, style in ((bid_col, BID), (ask_col, ASK)):
+    for col, style in ((bid_col, bid_style), (ask_col, ask_style)):
         if col is not None:
             axis[col] = "▲"
             axis_styles[col] = BOTH if bid_col == ask_col else style

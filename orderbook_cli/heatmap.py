@@ -21,6 +21,7 @@ from rich.style import Style
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.chart import sides
 from orderbook_cli.canvas import Picture, legend, notice, runs
 from orderbook_cli.scales import PRICE_STEPS, ceil_steps, floor_steps, label, nice_step, overlay, place, significant
 
@@ -35,8 +36,8 @@ PRICE_LABEL_EVERY = 5  # rows: labels sit on multiples of 5 steps, so they are r
 TRUECOLOR = ((30, 34, 84), (32, 74, 160), (20, 132, 170), (40, 180, 140), (150, 210, 70), (245, 215, 50), (255, 250, 220))
 XTERM256 = (17, 19, 25, 37, 113, 220, 230)
 RAMP = "·:░▒▓█"
-ASK_TRACE, BID_TRACE = Style(color="bright_red", bold=True), Style(color="bright_green", bold=True)
 AXIS = Style(dim=True)
+TRACE = Style(bold=True)
 
 
 class Column:
@@ -158,8 +159,9 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
     with localcontext(EXACT):  # shade k starts at top * (k / shades)^2: thin sizes stay visible
         bounds = [top * k * k / (shades * shades) for k in range(1, shades)]
     bid_ch, ask_ch = ("━", "━") if colour != "none" else ("═", "─")
-    on_bid = [(bid_ch, style + BID_TRACE if style else BID_TRACE) for _, style in palette]
-    on_ask = [(ask_ch, style + ASK_TRACE if style else ASK_TRACE) for _, style in palette]
+    bid_trace, ask_trace = (style + TRACE for style in sides())
+    on_bid = [(bid_ch, style + bid_trace if style else bid_trace) for _, style in palette]
+    on_ask = [(ask_ch, style + ask_trace if style else ask_trace) for _, style in palette]
     pad = plot - len(shown)
     lines = []
     for r in range(rows):
@@ -169,9 +171,9 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
             amount = grid.get(price_row)
             shade = None if amount is None else bisect_left(bounds, amount)
             if price_row == bid:
-                ch, style = (bid_ch, BID_TRACE) if shade is None else on_bid[shade]
+                ch, style = (bid_ch, bid_trace) if shade is None else on_bid[shade]
             elif price_row == ask:
-                ch, style = (ask_ch, ASK_TRACE) if shade is None else on_ask[shade]
+                ch, style = (ask_ch, ask_trace) if shade is None else on_ask[shade]
             else:
                 ch, style = (" ", None) if shade is None else palette[shade]
             chars.append(ch)
@@ -182,7 +184,7 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
             styles += [AXIS] * gutter
         lines.append(runs(chars, styles))
     lines += _time_axis(shown, plot, width)
-    return Group(_legend(palette, bounds, biggest, bid_ch, ask_ch, step, width), Picture(lines, width))
+    return Group(_legend(palette, bounds, biggest, (bid_ch, bid_trace), (ask_ch, ask_trace), step, width), Picture(lines, width))
 
 
 def _time_axis(shown: Sequence[Column], plot: int, width: int) -> list:
@@ -202,7 +204,7 @@ def _time_axis(shown: Sequence[Column], plot: int, width: int) -> list:
     return [[("".join(line).rstrip(), AXIS)]]
 
 
-def _legend(palette, bounds: list[Decimal], biggest: Decimal, bid_ch: str, ask_ch: str, step: Decimal, width: int) -> Text:
+def _legend(palette, bounds: list[Decimal], biggest: Decimal, bid: tuple[str, Style], ask: tuple[str, Style], step: Decimal, width: int) -> Text:
     """Shade to size first (what the picture means), then the traces, the row height and the time per column."""
     shades = list(zip(palette, [Decimal(0)] + bounds))
     for picks in (shades, shades[::3], shades[::6]):  # fewer shades on narrow screens
@@ -215,6 +217,6 @@ def _legend(palette, bounds: list[Decimal], biggest: Decimal, bid_ch: str, ask_c
             break
     items: list[tuple[str | Text, Style | None]] = [(scale, None)] if biggest else []
     names = ("best ask", "best bid") if width >= scale.cell_len + 24 or not biggest else ("ask", "bid")
-    items += [(f"{ask_ch} {names[0]}", ASK_TRACE), (f"{bid_ch} {names[1]}", BID_TRACE),
+    items += [(f"{ask[0]} {names[0]}", ask[1]), (f"{bid[0]} {names[1]}", bid[1]),
               (f"row {plain(step.normalize())}", AXIS), (f"{COLUMN_SECONDS}s/col", AXIS)]
     return legend(items, width)
