@@ -189,9 +189,9 @@ def test_one_failing_source_is_left_out_and_the_other_printed(obook, http_venue,
 def test_every_source_failing_exits_with_the_first_sources_code(obook, http_venue, unused_port):
     http_venue.route("/api/1.0/public/order-book/BTC-EUR", Reply(400, {"message": "No such pair: BTC-EUR"}))
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
-    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-EUR", "--timeout", "2", env=env)
+    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-EUR", "--timeout", "1", env=env)
     assert_clean_failure(run, 3, "every source failed", "bitso btc_usd", "revx BTC-EUR", "No such pair")
-    swapped = obook("watch", "revx:BTC-EUR", "bitso:btc_usd", "--json", "--timeout", "2", env=env)
+    swapped = obook("watch", "revx:BTC-EUR", "bitso:btc_usd", "--json", "--timeout", "1", env=env)
     assert swapped.code == 4, swapped
     assert "every source failed" in swapped.stderr.splitlines()[-1]
 
