@@ -27,7 +27,7 @@ from orderbook_cli.symbols import parse_pair
 
 FORWARD_WAIT = 0.25  # how often a forwarding thread checks whether the fan-in was closed
 FAILED = "failed"
-VENUE_OPTIONS = ("precision", "feed")  # given once, used by the sources whose venue has them
+VENUE_OPTIONS = ("precision", "feed", "public")  # given once, used by the sources whose venue has them
 
 
 class Source(NamedTuple):
