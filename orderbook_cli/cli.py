@@ -21,7 +21,7 @@ app = typer.Typer(
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
     "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
     "  obook replay --sample                            a recorded ladder, no network needed\n\n"
-    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, "
+    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 74 output not writable, "
     "130 interrupted (Ctrl-C), 143 terminated (SIGTERM/SIGHUP).",
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -74,7 +74,7 @@ def _complete_symbol(ctx: typer.Context, incomplete: str) -> List[str]:
 
 VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False, autocompletion=_complete_venue)]
 SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False, autocompletion=_complete_symbol)]
-DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the venue's, see 'obook venues').", show_default=False)]
+DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the config file's, else the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
 TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds (default 10, or the config file's).", show_default=False)]
 StaleOpt = Annotated[Optional[float], typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds (default 5, or the config file's).", show_default=False)]
@@ -88,8 +88,17 @@ PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public
 
 
 def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
-    """VENUE, then SYMBOL after a bare venue; VENUE:SYMBOL once a colon is typed."""
+    """VENUE, then SYMBOL after a bare venue; VENUE:SYMBOL once a colon is typed; @BOARD from the config."""
     from orderbook_cli import symbol_cache
+
+    if incomplete.startswith("@"):
+        from orderbook_cli import config
+
+        try:
+            boards = config.load().boards
+        except config.ConfigError:
+            return []  # completion never complains; `obook config show` says what is wrong
+        return [f"@{name}" for name in boards if name.startswith(incomplete[1:])]
 
     typed = list(ctx.params.get("sources") or ())
     if ":" in incomplete:
@@ -259,7 +268,10 @@ def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish."
     """Print the shell completion script (commands, options, venues, and cached symbols)."""
     from typer.completion import get_completion_script
 
-    typer.echo(get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value))
+    script = get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value)
+    if shell is Shell.zsh:  # installed in $fpath, compinit runs the file as _obook on the first TAB: complete then too
+        script += '\nif [[ "${funcstack[1]}" == "_obook" ]]; then _obook_completion "$@"; fi'
+    typer.echo(script)
 
 
 @app.command(

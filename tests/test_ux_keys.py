@@ -101,25 +101,25 @@ def header(screen: str) -> str:
 
 def test_replay_looks_like_a_replay_and_has_keys(terminal):
     terminal.start(f"{shlex.quote(OBOOK)} replay --sample", 120, 40)
-    screen = terminal.wait_for(r"book ([3-9]|\d\d+) of 240")  # far enough in to step back
+    screen = terminal.wait_for(r"book ([3-9]|\d\d+)/240")  # far enough in to step back
     top = header(screen)
     assert "REPLAY" in top and "live" not in top and "2018-06-01" in top  # the recording's own date
     terminal.keys(" ")
     paused = terminal.wait_for(lambda s: "PAUSED" in header(s))
-    position = int(re.search(r"book (\d+) of", header(paused)).group(1))
+    position = int(re.search(r"book (\d+)/", header(paused)).group(1))
     terminal.wait_for(lambda s: re.search(r"age [1-9]\.\ds", header(s)))  # age keeps counting while paused
-    assert f"book {position} of" in header(terminal.screen())  # and nothing moves
+    assert f"book {position}/" in header(terminal.screen())  # and nothing moves
     terminal.tmux("send-keys", "-t", "t", "Left")
-    terminal.wait_for(lambda s: f"book {position - 1} of 240" in header(s))
+    terminal.wait_for(lambda s: f"book {position - 1}/240" in header(s))
     terminal.keys(".")
-    terminal.wait_for(lambda s: f"book {position} of 240" in header(s))
+    terminal.wait_for(lambda s: f"book {position}/240" in header(s))
     terminal.tmux("send-keys", "-t", "t", "End")
-    terminal.wait_for(lambda s: "book 240 of 240" in header(s))
+    terminal.wait_for(lambda s: "book 240/240" in header(s))
     terminal.wait_for(r"end of recording")
     terminal.tmux("send-keys", "-t", "t", "Home")
-    terminal.wait_for(lambda s: "book 1 of 240" in header(s))
+    terminal.wait_for(lambda s: "book 1/240" in header(s))
     terminal.keys("]", "]", "l")
-    terminal.wait_for(lambda s: "4×  loop" in header(s))
+    terminal.wait_for(lambda s: "4× loop" in header(s))
     terminal.keys("[", "+")
     terminal.wait_for(lambda s: "2×" in header(s))
     screen = terminal.wait_for(r"the recording has 20 levels")
@@ -135,3 +135,25 @@ def test_split_keys_names_escape_sequences():
     assert split_keys("\x1b[D\x1b[D.") == ["left", "left", "."]
     assert split_keys("\x1b[1~\x1bOF\x1b[C") == ["home", "end", "right"]
     assert split_keys("\x1b[15~x") == ["x"]  # unknown sequences (F5) vanish whole, not as stray keys
+
+
+def test_connecting_before_the_first_book_and_the_retry_counts_down():
+    from orderbook_cli.feed import State, StatusEvent
+    from orderbook_cli.live import LiveLadder
+    from tests.test_render import draw
+
+    live = LiveLadder("bitso", "btc_mxn", depth=20, group=None, impact=None, stale_after=5)
+    live.on_status(StatusEvent(State.CONNECTING, "cannot resolve ws.bitso.com", retry_at=100.0))
+    first = draw(live.frame(92.9, 24, None, 0.0, 0), width=120)
+    assert "CONNECTING" in first and "RECONNECTING" not in first
+    assert "cannot resolve ws.bitso.com; retrying in 8s" in first
+    assert "retrying in 3s" in draw(live.frame(97.2, 24, None, 0.0, 0), width=120)
+    assert "retrying in 0s" in draw(live.frame(100.5, 24, None, 0.0, 0), width=120)
+
+
+def test_the_header_says_connecting_while_the_venue_refuses(terminal, unused_port):
+    terminal.start(f"OBOOK_BITSO_URL=ws://127.0.0.1:{unused_port} {shlex.quote(OBOOK)} watch bitso btc_mxn --timeout 20", 120, 20)
+    screen = terminal.wait_for(r"connection refused.*retrying in \d+s")
+    assert "CONNECTING" in screen and "RECONNECTING" not in screen and "Error" not in screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
