@@ -21,7 +21,7 @@ app = typer.Typer(
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
     "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
     "  obook replay --sample                            a recorded ladder, no network needed\n\n"
-    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, "
+    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 74 output not writable, "
     "130 interrupted (Ctrl-C), 143 terminated (SIGTERM/SIGHUP).",
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -268,7 +268,10 @@ def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish."
     """Print the shell completion script (commands, options, venues, and cached symbols)."""
     from typer.completion import get_completion_script
 
-    typer.echo(get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value))
+    script = get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value)
+    if shell is Shell.zsh:  # installed in $fpath, compinit runs the file as _obook on the first TAB: complete then too
+        script += '\nif [[ "${funcstack[1]}" == "_obook" ]]; then _obook_completion "$@"; fi'
+    typer.echo(script)
 
 
 @app.command(
