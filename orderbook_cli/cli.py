@@ -39,7 +39,7 @@ def _decimal(text: str) -> Decimal:
     try:
         value = to_decimal(text, "value")
     except MalformedData:
-        raise typer.BadParameter(f"{text[:40]!r} is not a plain positive decimal number from 1e-30 to 1e30 (at most 64 characters)") from None
+        raise typer.BadParameter(f"{text[:40]!r} is not a plain positive decimal number from 1e-30 to below 1e31 (at most 64 characters)") from None
     if value <= 0:
         raise typer.BadParameter(f"{text[:40]!r} must be a positive number")
     return value

@@ -531,6 +531,21 @@ def test_unusable_api_key_is_exit_6_and_never_echoed(obook, revx_dir, key):
     assert key.split("\n")[0] not in run.stderr and "Injected" not in run.stderr
 
 
+def test_unusable_api_key_in_the_config_file_names_the_file(obook, revx_dir):
+    config = revx_dir / "config.json"
+    config.write_text(json.dumps({"api_key": "line\nbreak-secret-key"}))
+    os.chmod(config, 0o600)
+    run = obook("snapshot", "revx", "ETH-USD", env={"OBOOK_REVX_URL": "http://127.0.0.1:9"})
+    assert_clean_failure(run, 6, f"API key in {config}")
+    assert "secret" not in run.stderr
+    venues = obook("venues")
+    assert venues.code == 0 and "unusable" in venues.stdout and "secret" not in venues.stdout
+
+
+def test_private_key_path_with_a_nul_byte_is_exit_6(obook, revx_dir):
+    assert_clean_failure(obook("snapshot", "revx", "ETH-USD", env=_with_key_file(revx_dir, "a\u0000b")), 6, "NUL byte")
+
+
 def _with_key_file(revx_dir, path) -> dict:
     (revx_dir / "config.json").write_text(json.dumps({"api_key": "k" * 64, "private_key_path": str(path)}))
     os.chmod(revx_dir / "config.json", 0o600)
