@@ -163,7 +163,7 @@ def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
                                              class_=_capped_websocket_class(), enable_multithread=True, suppress_origin=True,
                                              skip_utf8_validation=True)  # obook decodes UTF-8 itself; the pure-Python check costs ~0.5 ms a frame
         except (websocket.WebSocketException, OSError) as exc:
-            failure: ObookError = NetworkError(connect_failure(exc, url), hint=f"check the network, the venue's status, or {venue.info.url_env}")
+            failure: ObookError = NetworkError(connect_failure(exc, url), hint=f"check the network or {venue.info.url_env}")
         else:
             try:
                 for message in venue.subscribe_messages(ctx.request):  # the depth may have changed since the last link
