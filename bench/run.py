@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server  # noqa: E402
+from full_depth import bench_full_depth  # noqa: E402
 
 OBOOK = str(Path(sys.executable).with_name("obook"))
 RESULTS: list[tuple[str, str, str, str]] = []  # (figure, measured, budget, verdict)
@@ -83,14 +84,14 @@ def bench_snapshot(runs: int, scratch: Path) -> None:
 
 
 def bench_stream(frames: int, scratch: Path) -> None:
-    print(f"stream: `obook watch bitso btc_mxn --json --count {frames}` vs a minimal websocket-client loop")
+    print(f"stream: `obook watch bitso --feed top btc_mxn --json --count {frames}` vs a minimal websocket-client loop")
     floor = scratch / "floor_stream.py"
     floor.write_text(FLOOR_STREAM)
     results = {}
     for name in ("floor", "obook"):
         server = RawFlood(frames)  # a fresh flood each run; the server only does one sendall
         if name == "obook":
-            cmd, env = [OBOOK, "watch", "bitso", "btc_mxn", "--json", "--count", str(frames)], {"OBOOK_BITSO_URL": server.url}
+            cmd, env = [OBOOK, "watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", str(frames)], {"OBOOK_BITSO_URL": server.url}
         else:
             cmd, env = [sys.executable, str(floor), server.url, str(frames)], {}
         results[name] = timed(cmd, env)
@@ -152,7 +153,7 @@ def bench_live(scratch: Path, seconds: float) -> None:
     rate = 1000
     print(f"live view under load: the ladder in tmux (120x40) fed {rate} messages/s")
     flood = BitsoFlood(int(rate * (seconds + 8)), rate=rate)
-    pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {OBOOK} watch bitso btc_mxn")
+    pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {OBOOK} watch bitso --feed top btc_mxn")
     try:
         deadline = time.monotonic() + 10
         while "spread" not in pane.screen() and time.monotonic() < deadline:
@@ -200,7 +201,7 @@ def bench_idle(scratch: Path, seconds: float) -> None:
         return
     print(f"idle: the ladder on a quiet book (keep-alives only) for {seconds:.0f} s")
     quiet = quiet_bitso()
-    pane = Pane(scratch, f"OBOOK_BITSO_URL={quiet.url} {OBOOK} watch bitso btc_mxn")
+    pane = Pane(scratch, f"OBOOK_BITSO_URL={quiet.url} {OBOOK} watch bitso --feed top btc_mxn")
     try:
         deadline = time.monotonic() + 10
         while "spread" not in pane.screen() and time.monotonic() < deadline:
@@ -218,7 +219,7 @@ def bench_idle(scratch: Path, seconds: float) -> None:
 def bench_memory(frames: int) -> None:
     print(f"memory: RSS of `obook watch --json` over {frames:,} frames")
     server = RawFlood(frames)
-    proc = subprocess.Popen([OBOOK, "watch", "bitso", "btc_mxn", "--json", "--count", str(frames)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([OBOOK, "watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", str(frames)], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env={**os.environ, "OBOOK_BITSO_URL": server.url})
     samples = []
     for count, _ in enumerate(proc.stdout, 1):
@@ -274,6 +275,7 @@ def main() -> int:
         bench_live(scratch, seconds)
         bench_idle(scratch, seconds)
         bench_memory(soak)
+        bench_full_depth(record, args.quick)
         bench_peer(runs)
     print("\n| figure | measured | budget | |\n|---|---|---|---|")
     for figure, measured, budget, verdict in RESULTS:

@@ -71,6 +71,14 @@ ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decima
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 
 
+class FeedKind(str, enum.Enum):
+    top = "top"
+    full = "full"
+
+
+FeedOpt = Annotated[Optional[FeedKind], typer.Option("--feed", case_sensitive=False, help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"obook {__version__}")
@@ -126,13 +134,14 @@ def snapshot(
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     no_color: NoColorOpt = False,
+    feed: FeedOpt = None,
 ) -> None:
     """Fetch one order book, print it once (ladder, or JSON with --json), and exit."""
     from orderbook_cli import session
 
     session.snapshot(session.Options(
         venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, no_color=no_color,
+        precision=precision, group=group, impact=impact, no_color=no_color, feed=feed.value if feed else None,
     ))
 
 
@@ -157,6 +166,8 @@ def watch(
     idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.1, help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     no_color: NoColorOpt = False,
+    feed: FeedOpt = None,
+    record: Annotated[Optional[str], typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -168,7 +179,7 @@ def watch(
     session.watch(session.Options(
         venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after,
+        idle_timeout=idle_timeout, stale_after=stale_after, feed=feed.value if feed else None, record=record,
     ))
 
 
@@ -218,7 +229,7 @@ def symbols(
     "Keys as in watch: q quit, + / - depth, g grouping, space pause, ? help.",
 )
 def replay(
-    recording: Annotated[Optional[str], typer.Argument(help="An NDJSON recording from `watch --json` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
+    recording: Annotated[Optional[str], typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Play the recording shipped with obook.")] = False,
     speed: Annotated[str, typer.Option("--speed", help="Playback speed factor, or 'max' for no waiting.")] = "1",
     depth: DepthOpt = None,

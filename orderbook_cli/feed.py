@@ -36,7 +36,9 @@ BACKOFF_CAP = 30.0
 
 class State(str, enum.Enum):
     CONNECTING = "connecting"
+    SYNCING = "syncing"  # connected; waiting for the seed of a sequence-checked book
     LIVE = "live"
+    RESYNCING = "resyncing"  # the book lost its sequence (gap, crossed, reconnect): fetching a new seed
     RECONNECTING = "reconnecting"
     CLOSED = "closed"
 
@@ -51,6 +53,7 @@ class FeedRequest(NamedTuple):
     options: Mapping = MappingProxyType({})  # venue-specific, e.g. {"precision": 6}
     group: Decimal | None = None  # bucket prices into multiples of this tick
     fetch_depth: int | None = None  # levels to ask the venue for (more than depth when grouping)
+    record: str | None = None  # watch --record: write the raw traffic to this file
 
     @property
     def wire_depth(self) -> int:

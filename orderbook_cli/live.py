@@ -16,6 +16,7 @@ from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
+SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
 
 
 class KeyEvent:
@@ -117,7 +118,10 @@ class LiveLadder:
 
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = event.state.value
-        self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED) else None
+        self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED, *SYNC_STATES) else None
+        if event.state is State.RESYNCING:
+            self.view.resyncs += 1
+            self.view.last_resync = time.strftime("%H:%M:%S UTC", time.gmtime())
 
     def on_key(self, key: str, now: float) -> None:
         view = self.view
@@ -145,7 +149,7 @@ class LiveLadder:
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int):
         view = self.view
         view.age = None if last_book_at is None else now - last_book_at
-        view.stale = view.age is not None and (view.age > self.stale_after or view.state == State.RECONNECTING.value)
+        view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt

@@ -46,6 +46,8 @@ class LadderView:
     impact: Decimal | None = None
     changed: set = field(default_factory=set)  # {("ask"|"bid", price)} changed since the last frame
     notice: str = ""
+    resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
+    last_resync: str = ""  # HH:MM:SS UTC of the last one
 
 
 def decimals(number: Decimal) -> int:
@@ -86,6 +88,10 @@ def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "
     line.append(f"● {view.state if live else view.state.upper()}", style="bold green" if live else "bold black on yellow")
     if view.paused:
         line.append(" PAUSED", style="bold magenta")
+    if book is not None and book.sequence is not None:
+        line.append(f"  seq {book.sequence}")
+    if view.resyncs:
+        line.append(f"  {view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last {view.last_resync}", style="yellow")
     if book:
         stamp = book.timestamp or book.received_at
         line.append(f"  {iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")

@@ -111,6 +111,10 @@ def nothing_usable(tally: Tally) -> UsageError:
 
 def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None, tally: Tally) -> Feed:
     """Books from a recording at the recorded pace (streamed: memory stays flat)."""
+    from orderbook_cli import recording
+
+    if recording.is_recording(stream):  # raw venue traffic from `watch --record`: re-run through the venue's parsers
+        return recording.replay_feed(request, stream, speed)
 
     def produce(ctx: FeedContext) -> None:
         def skip(error: MalformedData) -> None:

@@ -27,6 +27,8 @@ class Options(NamedTuple):
     count: int | None = None
     idle_timeout: float | None = None
     stale_after: float = 5.0
+    feed: str | None = None  # --feed top|full
+    record: str | None = None  # watch --record FILE
 
 
 class Prepared(NamedTuple):
@@ -50,20 +52,31 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     venue = get_venue(opts.venue)
     try:
         symbol = venue.symbol(opts.symbol)
-        depth = venue.check_depth(opts.depth)
-        venue_options = {"precision": opts.precision}
+        venue_options = {"precision": opts.precision, "feed": opts.feed}
         venue.check_options(venue_options)
+        venue_options = {k: v for k, v in venue_options.items() if v is not None}
+        depth = venue.check_depth(opts.depth, venue_options)
+        if opts.record:
+            _check_recordable(venue)
     except ObookError as error:
         raise error.with_context(f"{venue.info.id} {sanitize(opts.symbol, 40)}")
     fetch_depth = None
     if opts.group is not None:  # buckets need more raw levels than they show
-        fetch_depth = max(depth, venue.max_depth() or depth)
+        fetch_depth = max(depth, venue.max_depth(venue_options) or depth)
     request = FeedRequest(
         venue=venue.info.id, symbol=symbol, depth=depth, timeout=opts.timeout, once=once,
-        idle_timeout=opts.idle_timeout, options={k: v for k, v in venue_options.items() if v is not None},
-        group=opts.group, fetch_depth=fetch_depth,
+        idle_timeout=opts.idle_timeout, options=venue_options,
+        group=opts.group, fetch_depth=fetch_depth, record=opts.record,
     )
     return Prepared(venue, request)
+
+
+def _check_recordable(venue: Venue) -> None:
+    from orderbook_cli.errors import UsageError
+    from orderbook_cli.venues.websocket import WebSocketVenue
+
+    if not isinstance(venue, WebSocketVenue):
+        raise UsageError(f"--record records WebSocket traffic; {venue.info.id} is polled over REST")
 
 
 def _extra(book, opts: Options) -> dict | None:
@@ -111,7 +124,7 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
     """Every book as one JSON line; state changes after the first book go to stderr."""
     import time
 
-    written = 0
+    written, resyncing = 0, False
     deadline = time.monotonic() + opts.timeout
     with open_feed(request) as feed:
         while opts.count is None or written < opts.count:
@@ -130,7 +143,13 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
                 raise event.error
             elif isinstance(event, StatusEvent) and event.state is State.CLOSED:
                 return  # the feed ended (a recording played to its end)
+            elif isinstance(event, StatusEvent) and event.state is State.RESYNCING:
+                print(f"obook: {context}: resyncing: {sanitize(event.detail)}", file=sys.stderr, flush=True)
+                resyncing = True  # the next book says it is whole again; no "live again" line
             elif isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
+                if event.state is State.LIVE and resyncing:
+                    resyncing = False
+                    continue
                 note = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
                 print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
 
@@ -156,7 +175,8 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     rate = parse_speed(speed)
     stream = open_recording(source, sample)
     name = "sample" if sample else "stdin" if source in (None, "-") else source
-    request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group)
+    request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group,
+                          options={"depth": opts.depth})  # a raw recording plays at its recorded depth unless told otherwise
     tally = Tally()
     try:
         _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")

@@ -87,13 +87,13 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
-    def get_json(
+    def get_body(
         self,
         path: str,
         params: Mapping[str, Any] | None = None,
         sign: Callable[[str, str, str], dict[str, str]] | None = None,
-    ) -> Any:
-        """GET origin+path?params and return the decoded JSON body.
+    ) -> bytes:
+        """GET origin+path?params and return the body of a 2xx answer (bounded).
 
         ``sign(method, path, query)`` returns auth headers for exactly the path
         and query string sent; it is called afresh for every request.
@@ -117,10 +117,16 @@ class HttpClient:
         log.debug("HTTP %s in %.0f ms: %s", response.status_code, (time.monotonic() - started) * 1000, preview(body))
         if not 200 <= response.status_code < 300:
             raise HttpStatusError(response.status_code, _venue_message(body), response.headers)
-        try:
-            return json_loads(body)
-        except MalformedData as exc:
-            raise MalformedData(f"the venue's response is {exc.message}") from exc
+        return body
+
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        sign: Callable[[str, str, str], dict[str, str]] | None = None,
+    ) -> Any:
+        """GET origin+path?params and return the decoded JSON body (see get_body)."""
+        return decode_json(self.get_body(path, params, sign))
 
     @staticmethod
     def _read_capped(response: httpx.Response) -> bytes:
@@ -134,6 +140,13 @@ class HttpClient:
                 raise MalformedData(f"response exceeds the {MAX_BODY_BYTES} byte limit")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        return json_loads(body)
+    except MalformedData as exc:
+        raise MalformedData(f"the venue's response is {exc.message}") from exc
 
 
 def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interval: float = 30.0) -> None:
