@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
-from typing import Iterable, NamedTuple
+from typing import Iterable, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -30,6 +30,7 @@ class Level(NamedTuple):
     amount: Decimal
     total: Decimal  # running sum of amount from the best level down to this one
     count: int | None
+    venues: Mapping[str, Decimal] | None = None  # consolidated books only: each source's amount at this price
 
 
 class Book(NamedTuple):

@@ -71,6 +71,37 @@ ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decima
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 
 
+def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
+    """VENUE, then SYMBOL after a bare venue; VENUE:SYMBOL once a colon is typed."""
+    from orderbook_cli import symbol_cache
+
+    typed = list(ctx.params.get("sources") or ())
+    if ":" in incomplete:
+        venue, _, symbol = incomplete.partition(":")
+        return [f"{venue}:{s}" for s in symbol_cache.complete(venue, symbol)]
+    if len(typed) == 1 and ":" not in typed[0]:
+        return symbol_cache.complete(typed[0], incomplete)
+    return _complete_venue(incomplete) if not typed or ":" in typed[0] else []
+
+
+SourcesArg = Annotated[List[str], typer.Argument(
+    metavar="VENUE SYMBOL | VENUE:SYMBOL...",
+    help="One source as VENUE SYMBOL (bitso btc_mxn), or up to six as VENUE:SYMBOL (bitso:btc_usd revx:BTC-USD). "
+    "SYMBOL: the venue's spelling or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.",
+    show_default=False, autocompletion=_complete_source)]
+MergeOpt = Annotated[bool, typer.Option("--merge", help="Several sources: one consolidated book (levels summed, per-venue breakdown) instead of one book each.")]
+QuoteAliasOpt = Annotated[Optional[List[str]], typer.Option("--quote-alias", metavar="A=B", help="With --merge: treat quote currency A as B (e.g. USDT=USD); repeatable.", show_default=False)]
+
+
+def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], **kw):
+    from orderbook_cli import session
+    from orderbook_cli.symbols import split_sources
+
+    pairs = split_sources(sources)
+    return session.Options(venue=pairs[0][0], symbol=pairs[0][1], sources=tuple(pairs), merge=merge,
+                           quote_aliases=tuple(quote_alias or ()), **kw)
+
+
 class FeedKind(str, enum.Enum):
     top = "top"
     full = "full"
@@ -121,11 +152,12 @@ def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the l
     "  obook snapshot revx BTC-USD\n\n"
     "  obook snapshot revx eth/usd --depth 20 --json | jq '.spread'\n\n"
     "  obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'\n\n"
-    "  obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'",
+    "  obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'\n\n"
+    "  obook snapshot bitso:btc_usd revx:BTC-USD --merge --json    one consolidated book\n\n"
+    "  obook snapshot bitso:btc_usd revx:BTC-USD --json            two books, one per line",
 )
 def snapshot(
-    venue: VenueArg,
-    symbol: SymbolArg,
+    sources: SourcesArg,
     depth: DepthOpt = None,
     json_output: JsonOpt = False,
     timeout: TimeoutOpt = 10.0,
@@ -134,13 +166,19 @@ def snapshot(
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     no_color: NoColorOpt = False,
+    merge: MergeOpt = False,
+    quote_alias: QuoteAliasOpt = None,
     feed: FeedOpt = None,
 ) -> None:
-    """Fetch one order book, print it once (ladder, or JSON with --json), and exit."""
+    """Fetch one order book, print it once (ladder, or JSON with --json), and exit.
+
+    Several VENUE:SYMBOL sources print side by side (one JSON line each), or
+    with --merge as one consolidated book.
+    """
     from orderbook_cli import session
 
-    session.snapshot(session.Options(
-        venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
+    session.snapshot(_options(
+        sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, no_color=no_color, feed=feed.value if feed else None,
     ))
 
@@ -150,11 +188,12 @@ def snapshot(
     "  obook watch bitmart-v3 BTC_USDT               live ladder; q or Ctrl-C quits\n\n"
     "  obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit\n\n"
     "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
+    "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
+    "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
     "Keys in the ladder: q quit, + / - depth, g price grouping, space pause, ? help.",
 )
 def watch(
-    venue: VenueArg,
-    symbol: SymbolArg,
+    sources: SourcesArg,
     depth: DepthOpt = None,
     json_output: JsonOpt = False,
     count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
@@ -166,6 +205,8 @@ def watch(
     idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.1, help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     no_color: NoColorOpt = False,
+    merge: MergeOpt = False,
+    quote_alias: QuoteAliasOpt = None,
     feed: FeedOpt = None,
     record: Annotated[Optional[str], typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
 ) -> None:
@@ -173,11 +214,13 @@ def watch(
 
     On a terminal this draws the ladder; with --json, or when stdout is not a
     terminal, it writes one JSON book per line (NDJSON), flushed per line.
+    Several VENUE:SYMBOL sources: ladders side by side (a JSON line whenever
+    any source updates), or with --merge one consolidated ladder.
     """
     from orderbook_cli import session
 
-    session.watch(session.Options(
-        venue=venue, symbol=symbol, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
+    session.watch(_options(
+        sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, feed=feed.value if feed else None, record=record,
     ))

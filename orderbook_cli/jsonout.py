@@ -36,9 +36,18 @@ def book_to_dict(book: Book, extra: dict[str, Any] | None = None) -> dict[str, A
         "mid": _maybe(book.mid),
         "sequence": book.sequence,
     }
+    if (book.bids or book.asks) and (book.bids or book.asks)[0].venues is not None:
+        _add_venues(out, book)
     if extra:
         out.update(extra)
     return out
+
+
+def _add_venues(out: dict[str, Any], book: Book) -> None:
+    """A consolidated book's per-level breakdown: venue -> amount at that price."""
+    for side, levels in (("bids", book.bids), ("asks", book.asks)):
+        for entry, level in zip(out[side], levels):
+            entry["venues"] = {key: plain(amount) for key, amount in (level.venues or {}).items()}
 
 
 def dumps(data: Any, *, pretty: bool = False) -> str:

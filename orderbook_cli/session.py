@@ -27,6 +27,9 @@ class Options(NamedTuple):
     count: int | None = None
     idle_timeout: float | None = None
     stale_after: float = 5.0
+    sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed; several: see multi.py
+    merge: bool = False
+    quote_aliases: tuple[str, ...] = ()
     feed: str | None = None  # --feed top|full
     record: str | None = None  # watch --record FILE
 
@@ -57,7 +60,7 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
         venue_options = {k: v for k, v in venue_options.items() if v is not None}
         depth = venue.check_depth(opts.depth, venue_options)
         if opts.record:
-            _check_recordable(venue)
+            _check_recordable(venue, opts)
     except ObookError as error:
         raise error.with_context(f"{venue.info.id} {sanitize(opts.symbol, 40)}")
     fetch_depth = None
@@ -71,10 +74,12 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     return Prepared(venue, request)
 
 
-def _check_recordable(venue: Venue) -> None:
+def _check_recordable(venue: Venue, opts: Options) -> None:
     from orderbook_cli.errors import UsageError
     from orderbook_cli.venues.websocket import WebSocketVenue
 
+    if len(opts.sources) > 1:
+        raise UsageError("--record records one source at a time")
     if not isinstance(venue, WebSocketVenue):
         raise UsageError(f"--record records WebSocket traffic; {venue.info.id} is polled over REST")
 
@@ -87,7 +92,15 @@ def _extra(book, opts: Options) -> dict | None:
     return {"impact": impact_to_dict(market_impact(book, opts.impact))}
 
 
+def _several(opts: Options) -> bool:
+    return opts.merge or len(opts.sources) > 1
+
+
 def snapshot(opts: Options) -> None:
+    if _several(opts):
+        from orderbook_cli import multi
+
+        return multi.snapshot(opts)
     prepared = prepare(opts, once=True)
     try:
         with prepared.venue.open_feed(prepared.request) as feed:
@@ -103,6 +116,10 @@ def snapshot(opts: Options) -> None:
 
 
 def watch(opts: Options) -> None:
+    if _several(opts):
+        from orderbook_cli import multi
+
+        return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
         _show(prepared.venue.open_feed, prepared.request, opts, prepared.context)

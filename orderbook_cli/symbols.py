@@ -59,3 +59,39 @@ def suggest(text: str, known: list[str]) -> str | None:
     typed = _letters(text)
     matches = [symbol for symbol in known if typed and _letters(symbol) == typed]
     return matches[0] if len(matches) == 1 else None
+
+
+MAX_SOURCES = 6
+_SOURCE_EXAMPLE = "e.g. bitso:btc_usd revx:BTC-USD"
+
+
+def split_sources(args: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """The (venue, symbol) sources a command line names.
+
+    Two forms: `VENUE SYMBOL` (one source, as ever) or one or more
+    `VENUE:SYMBOL` (symbols never contain ':', so a colon tells them apart).
+    """
+    from orderbook_cli.errors import sanitize
+
+    with_colon = [arg for arg in args if ":" in arg]
+    if not with_colon:
+        if len(args) == 2:
+            return [(args[0], args[1])]
+        if len(args) == 1:
+            raise UsageError(f"a symbol is missing after {sanitize(args[0], 40)!r}",
+                             hint=f"write VENUE SYMBOL (e.g. bitso btc_mxn) or VENUE:SYMBOL ({_SOURCE_EXAMPLE})")
+        raise UsageError(f"{len(args)} arguments where VENUE SYMBOL was expected",
+                         hint=f"for several sources write each as VENUE:SYMBOL, {_SOURCE_EXAMPLE}")
+    if len(with_colon) != len(args):
+        bare = next(arg for arg in args if ":" not in arg)
+        raise UsageError(f"{sanitize(bare, 40)!r} is not VENUE:SYMBOL, while {sanitize(with_colon[0], 40)!r} is",
+                         hint=f"with several sources write every one as VENUE:SYMBOL, {_SOURCE_EXAMPLE}")
+    if len(args) > MAX_SOURCES:
+        raise UsageError(f"{len(args)} sources: at most {MAX_SOURCES} at once")
+    sources = []
+    for arg in args:
+        venue, _, symbol = arg.partition(":")
+        if not venue or not symbol:
+            raise UsageError(f"source {sanitize(arg, 40)!r} needs both a venue and a symbol", hint=_SOURCE_EXAMPLE)
+        sources.append((venue, symbol))
+    return sources

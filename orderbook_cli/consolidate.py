@@ -1,0 +1,194 @@
+"""The consolidated book: several venues' books of one pair merged into one.
+
+Pure and exact: levels at the same price are summed, every level keeps each
+source's amount (its `venues` map), counts add up only when every
+contributor knows its count. Also what only a merged view can show: a bid
+on one venue above an ask on another, and a market order routed across
+venues best price first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal, localcontext
+from typing import Iterable, Mapping, NamedTuple, Sequence
+
+from orderbook_cli.book import EXACT, Book, Level
+from orderbook_cli.errors import UsageError, sanitize
+from orderbook_cli.impact import Fill, market_impact
+from orderbook_cli.symbols import Pair
+
+VENUE = "consolidated"
+MAX_ALIASES = 20
+_CURRENCY = re.compile(r"[A-Za-z0-9]{1,20}")
+_BPS = Decimal("0.01")
+_PRICE_PLACES = Decimal("1e-12")
+
+
+class SourceBook(NamedTuple):
+    key: str  # the source's name in `venues` maps: its venue id, or venue:symbol when the venue repeats
+    book: Book
+
+
+def source_keys(sources: Sequence[tuple[str, str]]) -> list[str]:
+    """Names for (venue id, venue symbol) sources: the venue id, or `venue:symbol`
+    for a venue that appears more than once (bitso:btc_usd, bitso:btc_usdt)."""
+    repeats = Counter(venue for venue, _ in sources)
+    return [venue if repeats[venue] == 1 else f"{venue}:{symbol}" for venue, symbol in sources]
+
+
+def parse_aliases(texts: Iterable[str]) -> dict[str, str]:
+    """--quote-alias USDT=USD (repeatable): quote currency -> the one it counts as."""
+    aliases: dict[str, str] = {}
+    for text in texts:
+        alias, _, canonical = text.partition("=")
+        if not (_CURRENCY.fullmatch(alias.strip()) and _CURRENCY.fullmatch(canonical.strip())):
+            raise UsageError(f"--quote-alias {sanitize(text, 45)!r} is not CURRENCY=CURRENCY", hint="e.g. --quote-alias USDT=USD")
+        aliases[alias.strip().upper()] = canonical.strip().upper()
+        if len(aliases) > MAX_ALIASES:
+            raise UsageError(f"more than {MAX_ALIASES} --quote-alias options")
+    return aliases
+
+
+def common_pair(pairs: Sequence[tuple[str, Pair]], aliases: Mapping[str, str]) -> Pair:
+    """The one pair all (label, pair) sources trade; a usage error naming the odd one out."""
+    def quote(pair: Pair) -> str:
+        return aliases.get(pair.quote, pair.quote)
+
+    (first_label, first), *rest = pairs
+    for label, pair in rest:
+        if pair.base != first.base:
+            raise UsageError(f"cannot merge {first.base} ({first_label}) with {pair.base} ({label}): different base currencies",
+                             hint="merge sources of one pair, e.g. bitso:btc_usd revx:BTC-USD")
+        if quote(pair) != quote(first):
+            raise UsageError(f"cannot merge books quoted in {first.quote} ({first_label}) and {pair.quote} ({label})",
+                             hint=f"merge sources of one quote currency, or accept both with --quote-alias {pair.quote}={first.quote}")
+    return Pair(first.base, quote(first))
+
+
+def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: bool, depth: int | None) -> tuple[Level, ...]:
+    amounts: dict[Decimal, dict[str, Decimal]] = {}
+    counts: dict[Decimal, int | None] = {}
+    for key, levels in sides:
+        for level in levels:
+            per_source = amounts.get(level.price)
+            if per_source is None:
+                amounts[level.price] = {key: level.amount}
+                counts[level.price] = level.count
+                continue
+            per_source[key] = per_source.get(key, Decimal(0)) + level.amount
+            known = counts[level.price]
+            counts[level.price] = None if known is None or level.count is None else known + level.count
+    prices = sorted(amounts, reverse=descending)
+    if depth is not None:
+        prices = prices[:depth]
+    out, total = [], Decimal(0)
+    for price in prices:
+        per_source = amounts[price]
+        amount = sum(per_source.values(), Decimal(0))
+        total += amount
+        out.append(Level(price, amount, total, counts[price], per_source))
+    return tuple(out)
+
+
+def merge(sources: Sequence[SourceBook], symbol: str, *, depth: int | None) -> Book | None:
+    """One book from the sources' books (None without any): equal prices summed,
+    each level's `venues` saying who contributes what. Its timestamp and
+    received_at are the newest among the sources."""
+    if not sources:
+        return None
+    with localcontext(EXACT):
+        bids = _merge_side([(s.key, s.book.bids) for s in sources], descending=True, depth=depth)
+        asks = _merge_side([(s.key, s.book.asks) for s in sources], descending=False, depth=depth)
+    stamps: list[datetime] = [s.book.timestamp for s in sources if s.book.timestamp is not None]
+    return Book(venue=VENUE, symbol=symbol, bids=bids, asks=asks,
+                timestamp=max(stamps) if stamps else None, received_at=max(s.book.received_at for s in sources))
+
+
+class Crossing(NamedTuple):
+    """A bid on one venue above an ask on another."""
+
+    bid_key: str
+    bid: Decimal
+    ask_key: str
+    ask: Decimal
+
+    @property
+    def gap(self) -> Decimal:
+        return self.bid - self.ask
+
+    @property
+    def gap_bps(self) -> Decimal:
+        """The gap relative to the ask (what buying there and selling here would earn)."""
+        with localcontext(EXACT):
+            return (self.gap / self.ask * 10000).quantize(_BPS)
+
+
+def crossing(sources: Sequence[SourceBook]) -> Crossing | None:
+    """The widest cross between two different sources, or None."""
+    widest = None
+    for bidder in sources:
+        for asker in sources:
+            bid, ask = bidder.book.best_bid, asker.book.best_ask
+            if bidder is asker or bid is None or ask is None or not ask or bid <= ask:
+                continue
+            if widest is None or bid - ask > widest.gap:
+                widest = Crossing(bidder.key, bid, asker.key, ask)
+    return widest
+
+
+class VenueFill(NamedTuple):
+    filled: Decimal
+    notional: Decimal
+
+    @property
+    def average_price(self) -> Decimal:
+        with localcontext(EXACT):
+            return (self.notional / self.filled).quantize(_PRICE_PLACES).normalize()
+
+
+class Route(NamedTuple):
+    """A market order across venues: the overall fill and each venue's part."""
+
+    fill: Fill
+    venues: dict[str, VenueFill]
+
+
+def _split(levels: tuple[Level, ...], size: Decimal) -> dict[str, VenueFill]:
+    """Who fills what, walking the merged levels best price first; at one price
+    the sources fill in the order they were given."""
+    parts: dict[str, VenueFill] = {}
+    remaining = size
+    with localcontext(EXACT):
+        for level in levels:
+            for key, amount in (level.venues or {}).items():
+                take = min(remaining, amount)
+                if take:
+                    filled, notional = parts.get(key, (Decimal(0), Decimal(0)))
+                    parts[key] = VenueFill(filled + take, notional + take * level.price)
+                    remaining -= take
+                if not remaining:
+                    return parts
+    return parts
+
+
+def route(book: Book, size: Decimal) -> tuple[Route, Route]:
+    """(buy, sell) of `size` routed across the venues of a consolidated book."""
+    buy, sell = market_impact(book, size)
+    return Route(buy, _split(book.asks, size)), Route(sell, _split(book.bids, size))
+
+
+def route_to_dict(routes: tuple[Route, Route]) -> dict:
+    """The `impact` object of a consolidated book: the usual one plus `venues` per side."""
+    from orderbook_cli.book import plain
+    from orderbook_cli.impact import impact_to_dict
+
+    out = impact_to_dict((routes[0].fill, routes[1].fill))
+    for side, routed in zip(("buy", "sell"), routes):
+        out[side]["venues"] = {
+            key: {"filled": plain(part.filled), "notional": plain(part.notional), "average_price": plain(part.average_price)}
+            for key, part in routed.venues.items()
+        }
+    return out

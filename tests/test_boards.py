@@ -1,0 +1,165 @@
+"""Several sources on a fixed-width console: side by side and consolidated, and the pure merge."""
+
+import re
+from datetime import datetime, timezone
+from decimal import Decimal as D
+
+import pytest
+from rich.console import Console
+
+from orderbook_cli import consolidate
+from orderbook_cli.book import RawLevel, make_book
+from orderbook_cli.boards import BoardView, frame
+from orderbook_cli.errors import NetworkError, UsageError
+from orderbook_cli.feed import Feed, FeedRequest, State
+from orderbook_cli.multi import Board, Plan, Source
+from orderbook_cli.session import Prepared
+from orderbook_cli.symbols import Pair, split_sources
+from orderbook_cli.venues import get_venue
+
+T0 = datetime(2025, 11, 21, 4, 40, tzinfo=timezone.utc)
+
+
+def book(venue, symbol, bids, asks, count=1):
+    return make_book(venue, symbol, [RawLevel(D(p), D(a), count) for p, a in bids], [RawLevel(D(p), D(a), count) for p, a in asks],
+                     timestamp=T0, received_at=T0)
+
+
+BITSO = book("bitso", "btc_usd", [("86612", "0.17311818"), ("86600", "1")], [("86620", "0.5")])
+REVX = book("revx", "BTC-USD", [("86612", "0.25"), ("86610", "0.3")], [("86615", "0.2"), ("86620", "1")])
+BITMART = book("bitmart-v3", "BTC_USDT", [("86618", "0.05")], [("86630", "3")], count=None)
+
+
+def board(books, merged, states=None, now=100.0):
+    """A board of real (unstarted) feeds whose stats say what each source is doing."""
+    sources, feeds = [], []
+    keys = consolidate.source_keys([(b.venue, b.symbol) for b in books])
+    for key, b in zip(keys, books):
+        request = FeedRequest(venue=b.venue, symbol=b.symbol, depth=20, timeout=1)
+        feed = Feed(request, lambda ctx: None)
+        feed.stats.state, feed.stats.last_book_at = State.LIVE, now - 0.5
+        sources.append(Source(key, Prepared(get_venue(b.venue), request)))
+        feeds.append(feed)
+    plan = Plan(sources, "BTC-USD" if merged else None, 20)
+    result = Board(plan, feeds, [None] * len(books))
+    for state, b in zip(result.states, books):
+        state.book = b
+    return result
+
+
+def draw(renderable, width=120, color=False):
+    console = Console(width=width, record=True, color_system="truecolor" if color else None, force_terminal=color, legacy_windows=False)
+    console.print(renderable)
+    return console.export_text(styles=color)
+
+
+PRICES = {str(lv.price) for b in (BITSO, REVX, BITMART) for lv in b.bids + b.asks}
+
+
+def assert_whole_numbers(out):
+    """No number is cut: nothing ends in a digit then an ellipsis, and every price column holds a real price."""
+    assert not re.search(r"(?<![\w-])[\d.]+…", out), out
+    for line in out.splitlines():
+        for cell in line.split("│"):
+            match = re.match(r"\s*(?:ask|bid)?\s*(\d+(?:\.\d+)?)\s", cell)
+            if match and match.group(1).startswith("86"):
+                assert match.group(1) in PRICES, (match.group(1), out)
+
+
+def test_side_by_side_one_ladder_per_source_with_own_header():
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), 120, 30))
+    lines = out.splitlines()
+    assert "A bitso btc_usd" in lines[0] and "B revx BTC-USD" in lines[0] and "C bitmart-v3 BTC_USDT" in lines[0]
+    assert lines[1].count("● live") == 3 and lines[1].count("age 0.5s") == 3
+    # each column has its own asks over its own spread over its own bids
+    assert re.search(r"spread 8 \(0\.92 bps\)", out) and re.search(r"spread 3 \(0\.35 bps\)", out) and "spread 12" in out
+    assert max(len(line) for line in lines) <= 120
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+def test_side_by_side_never_cuts_a_number(width):
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), width, 24), width=width)
+    assert max(len(line) for line in out.splitlines()) <= width
+    assert_whole_numbers(out)
+    if width < 60:  # three ladders do not fit in 40 columns: say which were left off
+        assert "not shown (too narrow)" in out
+
+
+def test_side_by_side_marks_reconnecting_stale_and_failed():
+    b = board([BITSO, REVX, BITMART], merged=False)
+    b.states[0].feed.stats.state, b.states[0].feed.stats.detail = State.RECONNECTING, "the venue closed the connection; retrying in 2.0s"
+    b.states[1].feed.stats.last_book_at = 90.0
+    b.fail(2, NetworkError("cannot connect to ws://x"))
+    out = draw(frame(b, 100.0, BoardView(stale_after=5), 150, 30), width=150)
+    assert "RECONNECTING" in out and "the venue closed the connection" in out
+    assert "age 10.0s STALE" in out
+    assert "FAILED" in out and "cannot connect" in out
+
+
+def test_merged_ladder_tags_levels_by_venue_and_names_the_best_venues():
+    out = draw(frame(board([BITSO, REVX], merged=True), 100.0, BoardView(), 120, 30))
+    assert "\x1b[" not in out
+    lines = out.splitlines()
+    assert "consolidated BTC-USD" in lines[0] and "2 of 2 sources live" in lines[0]
+    assert "A bitso btc_usd ● live" in out and "B revx BTC-USD ● live" in out
+    level = next(line for line in lines if re.match(r"bid\s+86612\s", line))
+    assert re.search(r"0\.42311818\s+0\.42311818\s+2\s+AB\s+A+B+", level), level  # tags, and the bar split A then B
+    assert re.search(r"ask\s+86615\s.*\s·B\s+B+", out)
+    assert "best bid 86612 A bitso+B revx" in out and "best ask 86615 B revx" in out
+    assert "CROSSED" not in out
+
+
+def test_merged_ladder_shows_crossing_routed_impact_and_colours():
+    b = board([BITSO, REVX, BITMART], merged=True)
+    out = draw(frame(b, 100.0, BoardView(impact=D("0.5")), 120, 40))
+    assert "CROSSED: C bitmart-v3 bid 86618 > B revx ask 86615 by 3 (0.35 bps)" in out
+    assert "buy  0.5: avg 86618" in out and "B revx 0.2 @ 86615" in out and "A bitso 0.3 @ 86620" in out
+    coloured = draw(frame(b, 100.0, BoardView(), 120, 40), color=True)
+    assert "\x1b[" in coloured  # venue colours are on top of the letters, not instead of them
+
+
+def test_merged_ladder_drops_stale_sources_and_says_so():
+    b = board([BITSO, REVX], merged=True)
+    b.states[0].feed.stats.last_book_at = 90.0
+    out = draw(frame(b, 100.0, BoardView(stale_after=5), 120, 30))
+    assert "1 of 2 sources live" in out and "age 10.0s STALE" in out and "(left out)" in out
+    assert not re.search(r"^bid\s+86600", out, re.M)  # bitso's own level is gone
+    assert re.search(r"bid\s+86612\s+0\.25\s", out)  # only revx's amount remains
+
+
+@pytest.mark.parametrize("width, height", [(40, 10), (60, 15), (80, 24)])
+def test_merged_ladder_fits_small_terminals(width, height):
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=True), 100.0, BoardView(impact=D(1)), width, height), width=width)
+    lines = out.rstrip("\n").splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert len(lines) <= height, out
+    assert sum(bool(re.match(r"(ask|bid)\s", line)) for line in lines) >= 2, out  # at least a level a side
+    assert_whole_numbers(out)
+
+
+def test_merge_is_exact_and_counts_only_when_everyone_counts():
+    merged = consolidate.merge([consolidate.SourceBook("bitso", BITSO), consolidate.SourceBook("bitmart-v3", BITMART),
+                                consolidate.SourceBook("revx", REVX)], "BTC-USD", depth=2)
+    assert [lv.price for lv in merged.bids] == [D("86618"), D("86612")]  # trimmed to depth 2
+    assert merged.bids[1].amount == D("0.42311818") and merged.bids[1].count == 2
+    assert dict(merged.bids[1].venues) == {"bitso": D("0.17311818"), "revx": D("0.25")}
+    assert merged.bids[0].count is None  # bitmart gives no counts
+    assert merged.asks[1].venues == {"bitso": D("0.5"), "revx": D("1")} and merged.asks[1].total == D("1.7")
+
+
+def test_pairs_and_aliases():
+    aliases = consolidate.parse_aliases(["usdt=USD"])
+    assert consolidate.common_pair([("a", Pair("BTC", "USD")), ("b", Pair("BTC", "USDT"))], aliases) == Pair("BTC", "USD")
+    with pytest.raises(UsageError, match="MXN.*USD"):
+        consolidate.common_pair([("a", Pair("BTC", "MXN")), ("b", Pair("BTC", "USD"))], {})
+    assert consolidate.source_keys([("bitso", "btc_usd"), ("revx", "BTC-USD"), ("bitso", "btc_usdt")]) == [
+        "bitso:btc_usd", "revx", "bitso:btc_usdt"]
+
+
+def test_split_sources_tells_the_two_forms_apart():
+    assert split_sources(["bitso", "btc_mxn"]) == [("bitso", "btc_mxn")]
+    assert split_sources(["bitso:btc_mxn"]) == [("bitso", "btc_mxn")]
+    assert split_sources(["bitso:btc_usd", "revx:BTC-USD"]) == [("bitso", "btc_usd"), ("revx", "BTC-USD")]
+    for bad in (["bitso"], ["bitso", "btc_mxn", "revx:BTC-USD"], ["a", "b", "c"], [":x"], ["x:"]):
+        with pytest.raises(UsageError):
+            split_sources(bad)

@@ -1,0 +1,237 @@
+"""Several sources at once against loopback venues: Revolut X over HTTP, Bitso and
+BitMart over WebSocket; side by side and consolidated (`--merge`)."""
+
+import json
+import time
+import zlib
+
+import pytest
+
+from tests.conftest import assert_clean_failure
+from tests.servers.http_venue import Reply
+
+ACK = {"action": "subscribe", "response": "ok", "time": 1, "type": "orders"}
+REVX_BTC = "/api/1.0/public/order-book/BTC-USD"
+
+
+def bitso_orders(book, bids, asks):
+    """An orders message: one entry per individual order, (price, amount)."""
+    def side(orders, t):
+        return [{"o": f"{t}{i}", "r": p, "a": a, "v": "1", "t": t, "d": 1} for i, (p, a) in enumerate(orders)]
+
+    return {"type": "orders", "book": book, "sent": 1763700000000, "payload": {"bids": side(bids, 0), "asks": side(asks, 1)}}
+
+
+BITSO_BIDS = [("86612", "0.1"), ("86612", "0.07311818"), ("86600", "1")]
+BITSO_ASKS = [("86620", "0.5")]
+REVX_BODY = {"data": {"bids": [{"p": "86612", "q": "0.25", "no": "1"}, {"p": "86610", "q": "0.3", "no": "2"}],
+                      "asks": [{"p": "86615", "q": "0.2", "no": "1"}, {"p": "86620", "q": "1", "no": "4"}]},
+             "metadata": {"timestamp": 1763700000500}}
+
+
+def bitso_script(frames, then="hold"):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        for frame in frames:
+            peer.send(frame(sub["book"]) if callable(frame) else frame)
+            time.sleep(0.05)
+        if then == "drop":
+            peer.drop()
+        else:
+            peer.hold()
+
+    return script
+
+
+def bitmart_v3_push(bids, asks, symbol="BTC_USDT"):
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    text = json.dumps({"table": "spot/depth20", "data": [{"bids": bids, "asks": asks, "symbol": symbol, "ms_t": 1763700000900}]})
+    return packer.compress(text.encode()) + packer.flush()
+
+
+def bitmart_v3_script(pushes):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({"event": "subscribe", "topic": sub["args"][0]})
+        for push in pushes:
+            peer.send(push)
+            time.sleep(0.05)
+        peer.hold()
+
+    return script
+
+
+@pytest.fixture
+def two_venues(http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+    bitso = ws_venue(bitso_script([lambda book: bitso_orders(book, BITSO_BIDS, BITSO_ASKS)]))
+    return {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url}
+
+
+def test_merged_snapshot_sums_levels_with_venue_breakdown(obook, two_venues):
+    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", env=two_venues)
+    assert run.code == 0, run
+    book = run.json()
+    assert book["venue"] == "consolidated" and book["symbol"] == "BTC-USD"
+    assert [(s["venue"], s["symbol"], s["sequence"]) for s in book["sources"]] == [("bitso", "btc_usd", None), ("revx", "BTC-USD", None)]
+    assert book["sources"][0]["timestamp"] == "2025-11-21T04:40:00.000Z"
+    assert book["sources"][1]["timestamp"] == "2025-11-21T04:40:00.500Z"
+    assert book["bids"] == [
+        {"price": "86612", "amount": "0.42311818", "total": "0.42311818", "count": 3,
+         "venues": {"bitso": "0.17311818", "revx": "0.25"}},
+        {"price": "86610", "amount": "0.3", "total": "0.72311818", "count": 2, "venues": {"revx": "0.3"}},
+        {"price": "86600", "amount": "1", "total": "1.72311818", "count": 1, "venues": {"bitso": "1"}},
+    ]
+    assert book["asks"] == [
+        {"price": "86615", "amount": "0.2", "total": "0.2", "count": 1, "venues": {"revx": "0.2"}},
+        {"price": "86620", "amount": "1.5", "total": "1.7", "count": 5, "venues": {"bitso": "0.5", "revx": "1"}},
+    ]
+    assert (book["best_bid"], book["best_ask"], book["spread"], book["mid"]) == ("86612", "86615", "3", "86613.5")
+    assert book["crossed"] is None and book["excluded"] == []
+
+
+def test_without_merge_two_books_in_the_order_given(obook, two_venues):
+    run = obook("snapshot", "revx:btc/usd", "bitso:BTC-USD", "--json", env=two_venues)
+    assert run.code == 0, run
+    books = run.lines()
+    assert [(b["venue"], b["symbol"]) for b in books] == [("revx", "BTC-USD"), ("bitso", "btc_usd")]
+    assert "venues" not in books[0]["bids"][0]  # plain contract books
+    assert books[1]["bids"][0] == {"price": "86612", "amount": "0.17311818", "total": "0.17311818", "count": 2}
+
+
+def test_quote_mismatch_exits_2_naming_both(obook):
+    run = obook("snapshot", "bitso:btc_mxn", "revx:BTC-USD", "--merge")
+    assert_clean_failure(run, 2, "MXN", "USD", "--quote-alias")
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["bitso", "btc_mxn", "revx:BTC-USD"], ["'bitso' is not VENUE:SYMBOL"]),
+    (["bitso"], ["symbol is missing"]),
+    (["bitso", "btc_mxn", "revx"], ["3 arguments", "VENUE:SYMBOL"]),
+    ([f"revx:BTC-{q}" for q in ("USD", "EUR", "GBP", "USDC", "USDT", "CHF", "PLN")], ["7 sources", "at most 6"]),
+    (["revx:BTC-USD", "revx:btc/usd"], ["given twice"]),
+    (["revx:", "bitso:btc_usd"], ["needs both a venue and a symbol"]),
+    (["nasdaq:BTC-USD", "revx:BTC-USD"], ["unknown venue"]),
+    (["bitso:btc_usd", "revx:ETH-USD", "--merge"], ["BTC", "ETH", "base"]),
+    (["bitso:btc_usd", "revx:BTC-USD", "--quote-alias", "USDT=USD"], ["--merge only"]),
+    (["bitso:btc_usd", "revx:BTC-USD", "--merge", "--quote-alias", "US DT"], ["CURRENCY=CURRENCY"]),
+])
+def test_source_usage_errors_exit_2(obook, args, needles):
+    assert_clean_failure(obook("snapshot", *args), 2, *needles)
+
+
+def test_three_sources_mixed_transports_with_quote_alias_crossing_and_routed_impact(obook, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+    bitso = ws_venue(bitso_script([lambda book: bitso_orders(book, BITSO_BIDS, BITSO_ASKS)]))
+    # BitMart's bid 86618 is above Revolut X's ask 86615: a cross-venue opportunity
+    bitmart = ws_venue(bitmart_v3_script([bitmart_v3_push([["86618", "0.05"], ["86612", "2"]], [["86630", "3"]])]))
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url, "OBOOK_BITMART_V3_URL": bitmart.url}
+    args = ["bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:btc_usdt", "--merge", "--quote-alias", "USDT=USD", "--json"]
+    run = obook("snapshot", *args, "--impact", "0.5", env=env)
+    assert run.code == 0, run
+    book = run.json()
+    assert book["symbol"] == "BTC-USD"
+    assert [s["venue"] for s in book["sources"]] == ["bitso", "revx", "bitmart-v3"]
+    assert book["bids"][0] == {"price": "86618", "amount": "0.05", "total": "0.05", "count": None, "venues": {"bitmart-v3": "0.05"}}
+    # BitMart sends no order counts: a level it contributes to has no count
+    assert book["bids"][1] == {"price": "86612", "amount": "2.42311818", "total": "2.47311818", "count": None,
+                               "venues": {"bitso": "0.17311818", "revx": "0.25", "bitmart-v3": "2"}}
+    # 86618 - 86615 = 3, 3 / 86615 = 0.35 bps
+    assert book["crossed"] == {"bid_venue": "bitmart-v3", "bid": "86618", "ask_venue": "revx", "ask": "86615", "gap": "3", "gap_bps": "0.35"}
+    impact = book["impact"]
+    # buy 0.5: 0.2 @ 86615 (revx), then at 86620 bitso 0.3 (sources fill in the order given)
+    assert impact["buy"]["venues"] == {"revx": {"filled": "0.2", "notional": "17323.0", "average_price": "86615"},
+                                       "bitso": {"filled": "0.3", "notional": "25986.0", "average_price": "86620"}}
+    assert impact["buy"]["filled"] == "0.5" and impact["buy"]["average_price"] == "86618"
+    # sell 0.5: 0.05 @ 86618 (bitmart), then 0.45 at 86612: bitso 0.17311818, revx 0.25, bitmart 0.02688182;
+    # bitmart: 0.05 * 86618 + 0.02688182 * 86612 = 4330.9 + 2328.28819384 = 6659.18819384 for 0.07688182
+    assert impact["sell"]["venues"] == {
+        "bitmart-v3": {"filled": "0.07688182", "notional": "6659.18819384", "average_price": "86615.902092848478"},
+        "bitso": {"filled": "0.17311818", "notional": "14994.11180616", "average_price": "86612"},
+        "revx": {"filled": "0.25", "notional": "21653.00", "average_price": "86612"},
+    }
+    side_by_side = obook("snapshot", *[a for a in args if a not in ("--merge", "--quote-alias", "USDT=USD")], env=env)
+    assert [b["venue"] for b in side_by_side.lines()] == ["bitso", "revx", "bitmart-v3"]
+
+
+def test_same_venue_twice_is_keyed_by_venue_and_symbol(obook, ws_venue):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        price = "86612" if sub["book"] == "btc_usd" else "86611"
+        peer.send(bitso_orders(sub["book"], [(price, "1")], [("86700", "1")]))
+        peer.hold()
+
+    bitso = ws_venue(script)
+    run = obook("snapshot", "bitso:btc_usd", "bitso:btc_usdt", "--merge", "--quote-alias", "USDT=USD", "--json",
+                env={"OBOOK_BITSO_URL": bitso.url})
+    assert run.code == 0, run
+    book = run.json()
+    assert book["asks"][0]["venues"] == {"bitso:btc_usd": "1", "bitso:btc_usdt": "1"}
+    assert [lv["venues"] for lv in book["bids"]] == [{"bitso:btc_usd": "1"}, {"bitso:btc_usdt": "1"}]
+
+
+def test_one_failing_source_is_left_out_and_the_other_printed(obook, http_venue, unused_port):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
+    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--timeout", "2", env=env)
+    assert run.code == 0, run
+    book = run.json()
+    assert [s["venue"] for s in book["sources"]] == ["revx"]
+    assert book["excluded"] == [{"venue": "bitso", "symbol": "btc_usd", "state": "failed"}]
+    assert all(set(lv["venues"]) == {"revx"} for lv in book["bids"] + book["asks"])
+    assert "bitso btc_usd" in run.stderr and "cannot connect" in run.stderr
+
+
+def test_every_source_failing_exits_with_the_first_sources_code(obook, http_venue, unused_port):
+    http_venue.route("/api/1.0/public/order-book/BTC-EUR", Reply(400, {"message": "No such pair: BTC-EUR"}))
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
+    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-EUR", "--timeout", "2", env=env)
+    assert_clean_failure(run, 3, "every source failed", "bitso btc_usd", "revx BTC-EUR", "No such pair")
+    swapped = obook("watch", "revx:BTC-EUR", "bitso:btc_usd", "--json", "--timeout", "2", env=env)
+    assert swapped.code == 4, swapped
+    assert "every source failed" in swapped.stderr.splitlines()[-1]
+
+
+def test_watch_side_by_side_ndjson_a_line_per_update(obook, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+    frames = [lambda book, i=i: bitso_orders(book, [(str(86600 + i), "1")], BITSO_ASKS) for i in range(3)]
+    bitso = ws_venue(bitso_script(frames))
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url}
+    run = obook("watch", "bitso:btc_usd", "revx:BTC-USD", "--json", "--count", "4", env=env)
+    assert run.code == 0, run
+    books = run.lines()
+    assert len(books) == 4
+    assert [b["best_bid"] for b in books if b["venue"] == "bitso"] == ["86600", "86601", "86602"][: sum(b["venue"] == "bitso" for b in books)]
+    assert {b["venue"] for b in books} == {"bitso", "revx"}
+
+
+def test_watch_merged_source_that_drops_is_left_out_and_others_go_on(obook, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+    connections = []
+
+    def script(peer):
+        connections.append(peer)
+        sub = peer.expect_json()
+        if peer.index > 0:
+            peer.drop()  # after the drop the venue stays unreachable
+            return
+        peer.send({**ACK, "book": sub["book"]})
+        peer.send(bitso_orders(sub["book"], BITSO_BIDS, BITSO_ASKS))
+        time.sleep(0.3)
+        peer.drop()
+
+    bitso = ws_venue(script)
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url}
+    run = obook("watch", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--count", "5", env=env, timeout=30)
+    assert run.code == 0, run
+    books = run.lines()
+    assert len(books) == 5
+    with_bitso = [b for b in books if any(s["venue"] == "bitso" for s in b["sources"])]
+    assert with_bitso, books  # it was in the book while it was live
+    last = books[-1]
+    assert [s["venue"] for s in last["sources"]] == ["revx"]
+    assert last["excluded"] == [{"venue": "bitso", "symbol": "btc_usd", "state": "reconnecting"}]
+    assert all(set(lv["venues"]) == {"revx"} for lv in last["bids"] + last["asks"])
+    assert "bitso btc_usd: reconnecting" in run.stderr

@@ -1,0 +1,79 @@
+"""`obook watch A:X B:Y --merge` and side by side in a real terminal (tmux)."""
+
+import re
+import shlex
+import shutil
+import time
+
+import pytest
+
+from tests.conftest import OBOOK
+from tests.servers.http_venue import Reply
+from tests.test_multi import ACK, BITSO_ASKS, REVX_BODY, REVX_BTC, bitso_orders
+from tests.test_terminal import Terminal
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    term = Terminal(tmp_path)
+    yield term
+    term.close()
+
+
+def bitso_stream(drop_after=None):
+    """Bitso: a book every 0.1 s with a moving second bid; the first link drops after `drop_after` s and
+    later ones are cut at once (the venue stays unreachable)."""
+    def script(peer):
+        sub = peer.expect_json()
+        if peer.index > 0 and drop_after is not None:
+            peer.drop()
+            return
+        peer.send({**ACK, "book": sub["book"]})
+        started = time.monotonic()
+        for seq in range(100000):
+            peer.send(bitso_orders(sub["book"], [("86612", "0.17311818"), (str(86500 + seq % 50), "1")], BITSO_ASKS))
+            time.sleep(0.1)
+            if drop_after is not None and time.monotonic() - started > drop_after:
+                peer.drop()
+                return
+
+    return script
+
+
+def command(http_venue, bitso, *args):
+    env = f"OBOOK_REVX_URL={shlex.quote(http_venue.url)} OBOOK_BITSO_URL={shlex.quote(bitso.url)}"
+    return f"{env} {shlex.quote(OBOOK)} watch bitso:btc_usd revx:BTC-USD " + " ".join(args)
+
+
+def test_merged_ladder_names_its_venues_and_quits_on_q(terminal, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+    bitso = ws_venue(bitso_stream(drop_after=2.0))
+    terminal.start(command(http_venue, bitso, "--merge", "--stale-after", "1"), width=100, height=30)
+    screen = terminal.wait_for(r"2 of 2 sources live")
+    lines = screen.splitlines()
+    assert "consolidated BTC-USD" in lines[0]
+    assert "A bitso btc_usd ● live" in screen and "B revx BTC-USD ● live" in screen
+    assert re.search(r"bid\s+86612\s+0\.42311818\s.*\sAB\s", screen), screen  # one level, two venues
+    assert "best bid 86612 A bitso+B revx" in screen and "best ask 86615 B revx" in screen
+    assert max(len(line) for line in lines) <= 100
+    # Bitso drops and stays away: its levels leave the merged book, and the header says so
+    screen = terminal.wait_for(r"1 of 2 sources live", timeout=10)
+    assert "(left out)" in screen and re.search(r"A bitso btc_usd (RECONNECTING|● live\s+age [\d.]+s STALE)", screen), screen
+    assert re.search(r"bid\s+86612\s+0\.25\s.*\s·B\s", screen), screen
+    terminal.keys("q")
+    screen = terminal.wait_for(r"EXIT=0")
+    assert "Traceback" not in screen
+
+
+def test_side_by_side_ladders_in_a_terminal(terminal, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+    bitso = ws_venue(bitso_stream())
+    terminal.start(command(http_venue, bitso), width=80, height=24)
+    screen = terminal.wait_for(lambda s: s.count("● live") == 2)
+    first = screen.splitlines()[0]
+    assert "A bitso btc_usd" in first and "B revx BTC-USD" in first and "│" in first
+    assert "spread 3 (0.35 bps)" in screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
