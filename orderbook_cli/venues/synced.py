@@ -79,7 +79,6 @@ class RestSeeder:
             if self._busy or not self._wanted or now < self._next_at:
                 return
             self._busy, self._wanted = True, False
-            self._next_at = now + SEED_INTERVAL
         threading.Thread(target=self._run, name="obook-seed", daemon=True).start()
 
     def _run(self) -> None:
@@ -102,11 +101,11 @@ class RestSeeder:
             with self._lock:
                 self._result = (body, now_utc())
         finally:
-            with self._lock:
+            with self._lock:  # spaced from the answer, so the venue sees the gap whatever the latency
                 self._busy = False
+                self._next_at = time.monotonic() + max(SEED_INTERVAL, delay or 0.0)
                 if delay is not None:
                     self._wanted = True
-                    self._next_at = max(self._next_at, time.monotonic() + delay)
 
 
 class SyncedVenue(WebSocketVenue):
