@@ -51,7 +51,7 @@ NO_RECORDER = _NoRecorder()
 
 
 class Recorder(_NoRecorder):
-    def __init__(self, path: str, request: FeedRequest):
+    def __init__(self, path: str, request: FeedRequest, feed: str | None):
         try:
             self._file: IO[bytes] = gzip.open(path, "wb") if path.endswith(".gz") else open(path, "wb")
         except OSError as exc:
@@ -61,7 +61,7 @@ class Recorder(_NoRecorder):
         self._lock = threading.Lock()  # the feed's thread writes; exit may close
         atexit.register(self.close)  # obook may exit while the feed's thread still runs: end the gzip stream properly
         self._write({MAGIC: FORMAT, "venue": request.venue, "symbol": request.symbol, "depth": request.depth,
-                     "feed": request.options.get("feed"), "obook": __version__})
+                     "feed": feed, "obook": __version__})
 
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
@@ -112,8 +112,8 @@ class _Recording:
         return self.handler.tick()
 
 
-def open_recorder(request: FeedRequest):
-    return Recorder(request.record, request) if request.record else NO_RECORDER
+def open_recorder(request: FeedRequest, feed: str | None):
+    return Recorder(request.record, request, feed) if request.record else NO_RECORDER
 
 
 def _stamp(moment: datetime) -> str:

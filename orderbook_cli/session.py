@@ -56,6 +56,8 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     try:
         symbol = venue.symbol(opts.symbol)
         venue_options = {"precision": opts.precision, "feed": opts.feed}
+        if len(opts.sources) > 1 and "feed" not in venue.info.options:
+            venue_options["feed"] = None  # several sources: --feed is for those whose venue has both feeds
         venue.check_options(venue_options)
         venue_options = {k: v for k, v in venue_options.items() if v is not None}
         depth = venue.check_depth(opts.depth, venue_options)

@@ -272,7 +272,7 @@ def test_recorded_session_replays_to_identical_books(obook, ws_venue, http_venue
     assert run.code == 0, run
     with gzip.open(target, "rt") as handle:
         header = json.loads(handle.readline())
-    assert header["venue"] == "bitso" and header["symbol"] == "btc_mxn" and header["feed"] is None and header["depth"] == 20
+    assert header["venue"] == "bitso" and header["symbol"] == "btc_mxn" and header["feed"] == "full" and header["depth"] == 20
     replayed = obook("replay", str(target), "--speed", "max", "--json")
     assert replayed.code == 0, replayed
     assert replayed.lines() == run.lines()

@@ -110,11 +110,24 @@ def test_bounded_buffer_keeps_the_newest_and_the_hole_is_detected():
     assert [b[0] for b in r.books] == [25, 26, 27, 28, 29, 30]
 
 
-def test_crossed_book_is_treated_as_corrupt():
+def test_a_book_that_stays_crossed_is_treated_as_corrupt():
     r = Recorder(LevelBook)
     r.engine.seed(level_seed())
-    r.engine.change(Change(11, [lv("bid", "101", "1")]))
-    assert r.resyncs == ["the book is crossed after sequence 11"] and len(r.books) == 1 and not r.engine.synced
+    r.engine.change(Change(11, [lv("bid", "101", "1")]))  # crossed for a moment: shown, as the venue said it
+    r.engine.change(Change(12, [lv("bid", "101", "0")]))  # and uncrossed by the next message
+    assert not r.resyncs and [b[0] for b in r.books] == [10, 11, 12]
+    for seq in range(13, 18):
+        r.engine.change(Change(seq, [lv("bid", "101.5", str(seq))]))
+    assert r.resyncs == ["the book stayed crossed for 5 changes (sequence 17)"] and not r.engine.synced
+    assert [b[0] for b in r.books] == [10, 11, 12, 13, 14, 15, 16]
+
+
+def test_a_book_growing_past_its_bound_is_dropped():
+    r = Recorder(OrderBook)
+    r.engine.max_entries = 3
+    r.engine.seed(Seed(1, [opened("a", "bid", "1", "1")]))
+    r.engine.change(Change(2, [opened(f"o{i}", "bid", "1", "1") for i in range(3)]))
+    assert r.resyncs == ["the book grew past 3 entries"] and not r.engine.synced
 
 
 def test_order_book_sums_orders_moves_modified_ones_and_removes_by_id():

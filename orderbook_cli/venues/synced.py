@@ -117,6 +117,9 @@ class SyncedVenue(WebSocketVenue):
     def full(self, request: FeedRequest) -> bool:
         return request.options.get("feed", "full") == "full"
 
+    def feed_kind(self, request: FeedRequest) -> str | None:
+        return "full" if self.full(request) else "top"
+
     @abstractmethod
     def read(self, frame: str | bytes, request: FeedRequest) -> Iterable[Seed | Change | Control | Rejected]:
         """One frame of the full feed to its messages; MalformedData for anything unusable."""

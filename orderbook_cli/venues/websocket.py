@@ -58,6 +58,10 @@ class WebSocketVenue(Venue):
     def ping_message(self) -> str:
         raise NotImplementedError
 
+    def feed_kind(self, request: FeedRequest) -> str | None:
+        """Which of the venue's feeds the request gets (None: it has only one)."""
+        return None
+
     def connections(self, ctx: FeedContext, request: FeedRequest, *, live: bool = True) -> Callable[[Callable[[str], None], Any], Any]:
         """Once per feed: a factory of one connection's frame handler, called with
         (send, recorder) on every (re)connection. ``live`` is False when a
@@ -74,7 +78,7 @@ class WebSocketVenue(Venue):
         request = ctx.request
         idle = request.idle_timeout or self.idle_timeout
         ping = (self.ping_interval, self.ping_message()) if self.ping_interval else None
-        recorder = open_recorder(request)
+        recorder = open_recorder(request, self.feed_kind(request))
         handler = self.connections(ctx, request)
 
         def on_connect(link):
