@@ -68,6 +68,7 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and fu
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", min=0, max=18, help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
 GroupOpt = Annotated[Optional[Decimal], typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
 ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decimal, metavar="SIZE", help="Show the cost of buying and selling SIZE base units against the book.", show_default=False)]
+LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidity' object to the JSON book: depth within ±10/25/50/100 bps of mid per side and the bid/ask imbalance (the ladder always shows it).")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 
 
@@ -165,6 +166,7 @@ def snapshot(
     precision: PrecisionOpt = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
+    liquidity: LiquidityOpt = False,
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
@@ -179,7 +181,7 @@ def snapshot(
 
     session.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, no_color=no_color, feed=feed.value if feed else None,
+        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, feed=feed.value if feed else None,
     ))
 
 
@@ -190,7 +192,7 @@ def snapshot(
     "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
     "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
     "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
-    "Keys in the ladder: q quit, + / - depth, g price grouping, space pause, ? help.",
+    "Keys in the ladder: q quit, ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, ? help.",
 )
 def watch(
     sources: SourcesArg,
@@ -202,6 +204,7 @@ def watch(
     precision: PrecisionOpt = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
+    liquidity: LiquidityOpt = False,
     idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.1, help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     no_color: NoColorOpt = False,
@@ -221,7 +224,7 @@ def watch(
 
     session.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, no_color=no_color, count=count,
+        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, feed=feed.value if feed else None, record=record,
     ))
 
@@ -269,7 +272,7 @@ def symbols(
     "  obook replay --sample                             a moving ladder, no network needed\n\n"
     "  obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max\n\n"
     "  gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid\n\n"
-    "Keys as in watch: q quit, + / - depth, g grouping, space pause, ? help.",
+    "Keys as in watch: q quit, ↑/↓ or j/k level cursor, + / - depth, g grouping, space pause, ? help.",
 )
 def replay(
     recording: Annotated[Optional[str], typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
@@ -280,6 +283,7 @@ def replay(
     count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
+    liquidity: LiquidityOpt = False,
     stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     debug: DebugOpt = False,
     no_color: NoColorOpt = False,
@@ -289,7 +293,7 @@ def replay(
 
     session.replay(recording, sample=sample, speed=speed, opts=session.Options(
         venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
-        impact=impact, no_color=no_color, count=count, stale_after=stale_after,
+        impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after,
     ))
 
 

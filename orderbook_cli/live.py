@@ -74,13 +74,53 @@ class Keys:
         threading.Thread(target=read, name="obook-keys", daemon=True).start()
 
 
+PRESET_BPS = (1, 5, 10, 50)
+
+
+def tick_near(target: Decimal, floor: Decimal) -> Decimal:
+    """The 1-2-5 × 10^k tick closest to `target` (never finer than `floor`)."""
+    exponent = target.adjusted()
+    candidates = [Decimal(m).scaleb(e) for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    best = min(candidates, key=lambda tick: max(tick / target, target / tick))  # nearest on a log scale
+    return max(best, floor).normalize() if best.adjusted() >= 0 else max(best, floor)
+
+
 def group_presets(book: Book | None) -> list[Decimal]:
-    """Grouping ticks for the `g` key: 10x, 100x, 1000x the finest price step shown."""
-    if not book or not (book.bids or book.asks):
+    """Grouping ticks for the `g` key: about 1, 5, 10 and 50 bps of mid, as 1-2-5 ticks
+    no finer than the book's own price step."""
+    if not book or book.mid is None or not book.mid:
         return []
-    places = max(render.decimals(lv.price) for lv in book.bids + book.asks)
-    step = Decimal(1).scaleb(-places)
-    return [step * 10, step * 100, step * 1000]
+    step = Decimal(1).scaleb(-max(render.decimals(lv.price) for lv in book.bids + book.asks))
+    presets: list[Decimal] = []
+    for bps in PRESET_BPS:
+        tick = tick_near(book.mid * bps / 10000, step)
+        if tick > step and tick not in presets:
+            presets.append(tick)
+    return presets
+
+
+UP, DOWN, ESCAPE = "up", "down", "escape"
+_SEQUENCES = {"\x1b[A": UP, "\x1bOA": UP, "\x1b[B": DOWN, "\x1bOB": DOWN}
+
+
+def split_keys(data: str) -> list[str]:
+    """Keys from what the terminal sent: characters, and arrows as UP / DOWN."""
+    keys, i = [], 0
+    while i < len(data):
+        if data[i] == "\x1b":
+            sequence = data[i:i + 3]
+            if sequence in _SEQUENCES:
+                keys.append(_SEQUENCES[sequence])
+                i += 3
+                continue
+            if len(sequence) == 3 and sequence[1] in "[O":
+                i += 3  # another escape sequence: ignored whole, not read as letters
+                continue
+            keys.append(ESCAPE)
+        else:
+            keys.append(data[i])
+        i += 1
+    return keys
 
 
 class LiveLadder:
@@ -103,6 +143,7 @@ class LiveLadder:
             self._show(book, now)
 
     def _display(self, book: Book) -> Book:
+        self.view.spread_book = book if self.view.group is not None else None  # the real spread and mid
         return regroup(book, depth=self.view.depth, group=self.view.group)
 
     def _show(self, book: Book, now: float) -> None:
@@ -141,12 +182,33 @@ class LiveLadder:
             view.paused = not view.paused
         elif key == "?":
             view.show_help = not view.show_help
+        elif key in (UP, "k", DOWN, "j", ESCAPE):
+            self._move_cursor(key)
         else:
             return
         if self.book is not None and (not view.paused or key == " "):
             self.shown = self._display(self.book)
 
-    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int):
+    def _move_cursor(self, key: str) -> None:
+        """Up goes towards the worst ask, down towards the worst bid, across the spread."""
+        if key == ESCAPE:
+            self.view.cursor = 0
+            return
+        book = self.shown
+        if book is None:
+            return
+        limit = max(len(book.asks), len(book.bids)) if self.view.rows_shown is None else self.view.rows_shown  # stay on screen
+        order = [-k for k in range(min(limit, len(book.bids)), 0, -1)] + [k for k in range(1, min(limit, len(book.asks)) + 1)]
+        if not order:
+            return
+        up = key in (UP, "k")
+        if self.view.cursor not in order:
+            self.view.cursor = 1 if up and book.asks else -1 if book.bids else 1
+            return
+        at = order.index(self.view.cursor) + (1 if up else -1)
+        self.view.cursor = order[min(max(at, 0), len(order) - 1)]
+
+    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None):
         view = self.view
         view.age = None if last_book_at is None else now - last_book_at
         view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
@@ -155,9 +217,7 @@ class LiveLadder:
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
-        extra = (2 if view.impact is not None else 0) + (1 if view.notice else 0) + 1
-        view.rows_per_side = max(1, (height - render.CHROME_LINES - extra) // 2)
-        return render.ladder(self.shown, view, self.venue, self.symbol)
+        return render.ladder(self.shown, view, self.venue, self.symbol, width=width, height=height)
 
 
 def follow_terminal_size(console) -> None:
@@ -196,7 +256,7 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) ->
                             ladder.on_book(event.book, now)
                             books_seen += 1
                         elif isinstance(event, KeyEvent):
-                            for key in event.keys:
+                            for key in split_keys(event.keys):
                                 ladder.on_key(key, now)
                         elif isinstance(event, StatusEvent):
                             ladder.on_status(event)
@@ -212,7 +272,10 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) ->
                     if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
                         stats = feed.stats
                         follow_terminal_size(console)
-                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed), refresh=True)
+                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=console.size.width), refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
+        if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
+            stats = feed.stats
+            console.print(ladder.frame(time.monotonic(), console.size.height - 1, stats.last_book_at, stats.updates_per_second(time.monotonic()), stats.malformed, width=console.size.width))

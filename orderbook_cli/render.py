@@ -1,32 +1,67 @@
 """The ladder: asks over bids around a spread row, drawn with Rich.
 
 Pure functions from a Book (and the view's state) to Rich renderables, so the
-same code serves `snapshot`, the live view and fixed-width render tests.
+same code serves `snapshot`, the live view and fixed-size render tests. Every
+line is laid out for an explicit width and the whole ladder for an explicit
+height: columns are dropped, never cropped, so no number is ever shown in part.
 Every venue-supplied string goes in as plain Text, never as markup.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Iterable, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import NamedTuple, Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from orderbook_cli.book import Book, Level, plain
+from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.timefmt import iso_utc
 
 BAR_WIDTH = 16
+MIN_BAR_WIDTH = 6  # narrower bars say nothing: drop them instead
 BAR_BLOCKS = " ▏▎▍▌▋▊▉█"
 MAX_NOTIONAL_DECIMALS = 8
 ASK_STYLE, BID_STYLE = "red", "green"
 CHANGED_STYLE = "bold reverse"
-# Lines around the levels: header, column titles, spread row, footer.
-CHROME_LINES = 4
+CURSOR_STYLE = "reverse"
+WARN_STYLE = "bold black on yellow"
+# Quote currencies whose amounts are conventionally shown at a fixed precision.
+QUOTE_PLACES = {
+    **dict.fromkeys(("USD", "EUR", "GBP", "MXN", "BRL", "ARS", "COP", "CAD", "AUD", "CHF", "USDT", "USDC", "DAI", "FDUSD", "TUSD", "PYUSD"), 2),
+    **dict.fromkeys(("JPY", "KRW"), 0),
+}
+_SYMBOL_PARTS = re.compile(r"([A-Za-z0-9]{1,12})[-_/:]([A-Za-z0-9]{1,12})")
+
+
+class Item(NamedTuple):
+    """A piece of a one-line row (header, footer…): lower priority numbers are kept longest."""
+
+    priority: int
+    text: Text
+
+
+@dataclass
+class Memory:
+    """Widest cells and most decimals seen so far, so columns keep their place
+    from one frame to the next (reset when the venue, symbol or grouping changes)."""
+
+    key: object = None
+    places: dict = field(default_factory=dict)
+    widths: dict = field(default_factory=dict)
+
+    def reset_for(self, key: object) -> None:
+        if key != self.key:
+            self.key, self.places, self.widths = key, {}, {}
+
+    def most(self, table: dict, name: str, seen: int) -> int:
+        table[name] = max(table.get(name, 0), seen)
+        return table[name]
 
 
 @dataclass
@@ -42,10 +77,15 @@ class LadderView:
     show_help: bool = False
     group: Decimal | None = None
     depth: int | None = None
-    rows_per_side: int | None = None  # what fits the terminal
     impact: Decimal | None = None
     changed: set = field(default_factory=set)  # {("ask"|"bid", price)} changed since the last frame
     notice: str = ""
+    cursor: int = 0  # 0: none; k > 0: the k-th ask from the best; -k: the k-th bid
+    spread_book: Book | None = None  # the ungrouped book: its spread and mid are the real ones
+    liquidity: bool = True  # the ±bps liquidity line, when there is room
+    header_items: list = field(default_factory=list)  # extra Items other views add to the header
+    memory: Memory = field(default_factory=Memory)
+    rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
     resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
     last_resync: str = ""  # HH:MM:SS UTC of the last one
 
@@ -64,163 +104,441 @@ def aligned(numbers: Sequence[Decimal], cap: int | None = None) -> list[str]:
     return [format(n, f".{places}f") for n in numbers]
 
 
-def _bar(total: Decimal, scale: Decimal) -> str:
-    if not scale:
-        return ""
-    eighths = int(total / scale * BAR_WIDTH * 8)
-    full, part = divmod(min(eighths, BAR_WIDTH * 8), 8)
-    return "█" * full + (BAR_BLOCKS[part] if part else "")
+def fixed(number: Decimal, places: int) -> str:
+    """The number rounded (half to even) to `places` decimals, plain notation."""
+    with localcontext(EXACT):
+        return plain(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
 
 
-def _notionals(levels: Iterable[Level]) -> list[Decimal]:
-    running, out = Decimal(0), []
-    for level in levels:
-        running += level.price * level.amount
-        out.append(running)
-    return out
+def short(number: Decimal, places: int = 2) -> str:
+    """Large numbers as three significant digits with k/M/B (narrow layouts);
+    smaller ones with at most `places` decimals."""
+    for factor, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
+        if abs(number) >= factor * Decimal("0.9995"):
+            scaled = number / factor
+            digits = 2 if abs(scaled) < Decimal("9.995") else 1 if abs(scaled) < Decimal("99.95") else 0
+            return fixed(scaled, digits) + suffix
+    return fixed(number, places)
 
 
-def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "") -> Text:
-    """One line (two on narrow terminals): who, connection state, how fresh."""
-    name = f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}"
-    line = Text.assemble((sanitize(name, 60), "bold cyan"), " ")
-    live = view.state in ("live", "snapshot")
-    line.append(f"● {view.state if live else view.state.upper()}", style="bold green" if live else "bold black on yellow")
-    if view.paused:
-        line.append(" PAUSED", style="bold magenta")
-    if book is not None and book.sequence is not None:
-        line.append(f"  seq {book.sequence}")
-    if view.resyncs:
-        line.append(f"  {view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last {view.last_resync}", style="yellow")
-    if book:
-        stamp = book.timestamp or book.received_at
-        line.append(f"  {iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")
-    if view.age is not None:
-        line.append("  ")
-        line.append(f"age {view.age:.1f}s" + (" STALE" if view.stale else ""), style="bold black on yellow" if view.stale else "")
-    if view.updates_per_second is not None:
-        line.append(f"  {view.updates_per_second:.1f} upd/s")
-    if view.malformed:
-        line.append(f"  {view.malformed} bad frames", style="yellow")
+def brief(number: Decimal, places: int) -> str:
+    """About three significant digits (k/M/B above a thousand), never more than `places` decimals."""
+    if abs(number) >= 1000 or not number:
+        return short(number, 0)
+    return fixed(number, max(0, min(places, 2 - number.adjusted())))
+
+
+def units(symbol: str) -> tuple[str, str] | None:
+    """(base, quote) from a symbol like BTC-USD, btc_mxn or BMX/ETH; None when unclear."""
+    match = _SYMBOL_PARTS.fullmatch(symbol)
+    return (match.group(1).upper(), match.group(2).upper()) if match else None
+
+
+def price_places(book: Book) -> int:
+    return max((decimals(lv.price) for lv in book.bids + book.asks), default=0)
+
+
+def quote_places(book: Book) -> int:
+    """Decimals for quote amounts: the currency's convention, else the price's."""
+    pair = units(book.symbol)
+    if pair and pair[1] in QUOTE_PLACES:
+        return QUOTE_PLACES[pair[1]]
+    return min(price_places(book), MAX_NOTIONAL_DECIMALS)
+
+
+def bps_from(price: Decimal, mid: Decimal) -> Decimal:
+    with localcontext(EXACT):
+        return ((price - mid) / mid * 10000).quantize(Decimal("0.01"))
+
+
+def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
+    """Items joined on one line; the lowest-priority (then rightmost) ones are
+    dropped whole until the line fits `width`."""
+    kept = list(items)
+    while width is not None and len(kept) > 1 and sum(i.text.cell_len for i in kept) + len(sep) * (len(kept) - 1) > width:
+        worst = max(range(len(kept)), key=lambda i: (kept[i].priority, i))
+        del kept[worst]
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for n, item in enumerate(kept):
+        if n:
+            line.append(sep)
+        line.append_text(item.text)
     return line
 
 
-def _spread_row(book: Book) -> Text:
+def _bar(total: Decimal, scale: Decimal, width: int) -> str:
+    if not scale:
+        return ""
+    eighths = int(total / scale * width * 8)
+    full, part = divmod(min(eighths, width * 8), 8)
+    return "█" * full + (BAR_BLOCKS[part] if part else "")
+
+
+def _notionals(levels: Sequence[Level]) -> list[Decimal]:
+    running, out = Decimal(0), []
+    with localcontext(EXACT):
+        for level in levels:
+            running += level.price * level.amount
+            out.append(running)
+    return out
+
+
+def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: str = "") -> list[Item]:
+    """The header's pieces by priority (0 is never dropped). Views add theirs via view.header_items."""
+    live = view.state in ("live", "snapshot")
+    items = [Item(0, Text(f"● {view.state if live else view.state.upper()}", style="bold green" if live else WARN_STYLE))]
+    if view.paused:
+        items.append(Item(0, Text("PAUSED", style="bold magenta")))
+    if book and book.spread is not None and book.spread < 0:
+        items.append(Item(0, Text("CROSSED", style=WARN_STYLE)))
+    if view.age is not None and view.stale:
+        items.append(Item(0, Text(f"age {view.age:.1f}s STALE", style=WARN_STYLE)))
+    elif view.age is not None:
+        items.append(Item(4, Text(f"age {view.age:.1f}s")))
+    if view.malformed:
+        items.append(Item(2, Text(f"{view.malformed} bad frames", style="yellow")))
+    if book is not None and book.sequence is not None:  # a sequence-checked book: which message it reflects
+        items.append(Item(3, Text(f"seq {book.sequence}")))
+    if view.resyncs:
+        items.append(Item(2, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last {view.last_resync}", style="yellow")))
+    if book:
+        stamp = book.timestamp or book.received_at
+        items.append(Item(3, Text(f"{iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")))
+    if view.updates_per_second is not None:
+        items.append(Item(5, Text(f"{view.updates_per_second:.1f} upd/s")))
+    return items + list(view.header_items)
+
+
+def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", width: int | None = None) -> Text:
+    """One line: who, connection state, how fresh; less important items go first when narrow."""
+    items = header_items(book, view, venue, symbol)
+    name = sanitize(f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}", 60)
+    if width is not None:
+        room = width - sum(i.text.cell_len + 2 for i in items if i.priority == 0)
+        if len(name) > room:  # a name is text, not a number: it may be shortened
+            name = name[: max(room - 1, 1)] + "…"
+    return fit([Item(0, Text(name, style="bold cyan")), *items], width)
+
+
+def spread_row(book: Book, width: int | None) -> Text:
+    """Spread (bps) and mid of `book` (the ungrouped one: the real spread), CROSSED/LOCKED flagged."""
+    return fit(_spread_items(book), width, " ")
+
+
+def _spread_items(book: Book) -> list[Item]:
     if book.spread is None:
-        return Text("spread —  (one side of the book is empty)", style="dim")
-    bps = (book.spread / book.mid * 10000).quantize(Decimal("0.01")) if book.mid else None
-    text = Text.assemble(("spread ", "bold"), plain(book.spread))
-    if bps is not None:
-        text.append(f" ({plain(bps)} bps)")
-    text.append("   mid ", style="bold")
-    text.append(plain(book.mid))
-    return text
+        return [Item(0, Text("spread —", style="dim")), Item(1, Text("(one side of the book is empty)", style="dim"))]
+    items = [Item(0, Text.assemble(("spread ", "bold"), plain(book.spread)))]
+    if book.mid:
+        items.append(Item(1, Text(f"({plain(bps_from(book.mid + book.spread, book.mid))} bps)")))
+    items.append(Item(2, Text.assemble(("  mid ", "bold"), plain(book.mid))))
+    if book.spread < 0:
+        items.insert(0, Item(0, Text("CROSSED", style=WARN_STYLE)))
+    elif book.spread == 0:
+        items.insert(0, Item(0, Text("LOCKED", style=WARN_STYLE)))
+    return items
 
 
-COLUMNS = (("side", "left"), ("price", "right"), ("amount", "right"), ("total", "right"),
-           ("notional", "right"), ("orders", "right"), ("depth", "left"))
+# Columns: name -> (title, justify). Layouts below name them left to right.
+COLUMNS = {
+    "side": ("", "left"), "price": ("price", "right"), "amount": ("amount", "right"),
+    "total": ("total", "right"), "notional": ("notional", "right"), "notional_k": ("notional", "right"),
+    "orders": ("orders", "right"),
+}
+# Widest first; each step drops what a trader misses least (the bar shrinks before any of it).
+LAYOUTS_WITH_BARS = (
+    ("side", "price", "amount", "total", "notional", "orders"),
+    ("side", "price", "amount", "total", "notional_k", "orders"),
+    ("side", "price", "amount", "total", "orders"),
+    ("side", "price", "amount", "total"),
+    ("price", "amount", "total"),
+)
+LAYOUTS_WITHOUT_BARS = (("price", "amount", "total"), ("price", "amount"))
 
 
-def ladder_lines(book: Book, view: LadderView) -> Group:
-    """Column titles, asks, the spread line, bids: padded lines sharing column widths."""
-    rows = view.rows_per_side
+class Layout(NamedTuple):
+    columns: tuple[str, ...]
+    widths: tuple[int, ...]
+    titles: tuple[str, ...]
+    bar: int  # 0: no depth bars
+
+
+def _cells(book: Book, memory: Memory) -> dict[str, list[str]]:
+    """Every column's text for every level of the book (asks then bids), at widths and
+    decimals that only grow: they come from the whole book and earlier frames, not
+    just the rows that fit."""
+    levels = book.asks + book.bids
+    places = memory.places
+    p = memory.most(places, "price", price_places(book))
+    a = memory.most(places, "amount", max((max(decimals(lv.amount), decimals(lv.total)) for lv in levels), default=0))
+    q = quote_places(book)
+    notionals = _notionals(book.asks) + _notionals(book.bids)
+    cells = {
+        "side": ["ask"] * len(book.asks) + ["bid"] * len(book.bids),
+        "price": [format(lv.price, f".{p}f") for lv in levels],
+        "amount": [format(lv.amount, f".{a}f") for lv in levels],
+        "total": [format(lv.total, f".{a}f") for lv in levels],
+        "notional": [fixed(n, q) for n in notionals],
+        "notional_k": [short(n, q) for n in notionals],
+        "orders": ["" if lv.count is None else str(lv.count) for lv in levels],
+    }
+    for name, texts in cells.items():
+        memory.most(memory.widths, name, max(map(len, texts), default=0))
+    return cells
+
+
+def choose_layout(book: Book, memory: Memory, width: int | None) -> Layout | None:
+    """The widest layout that fits `width` whole, or None (then: the compact summary)."""
+    pair = units(book.symbol)
+    unit = {"price": pair[1], "amount": pair[0], "total": pair[0], "notional": pair[1], "notional_k": pair[1]} if pair else {}
+    has_counts = any(lv.count is not None for lv in book.asks + book.bids)  # bitmart-v3 sends none: no empty column
+    for layouts, with_bars in ((LAYOUTS_WITH_BARS, True), (LAYOUTS_WITHOUT_BARS, False)):
+        for columns in layouts:
+            columns = tuple(c for c in columns if c != "orders" or has_counts)
+            for labelled in (True, False):
+                titles = tuple(f"{COLUMNS[c][0]} {unit[c]}" if labelled and c in unit else COLUMNS[c][0] for c in columns)
+                if labelled and not unit:
+                    continue
+                widths = tuple(max(len(t), memory.widths.get(c, 0)) for c, t in zip(columns, titles))
+                used = sum(widths) + len(widths) - 1
+                if width is None:
+                    return Layout(columns, widths, titles, BAR_WIDTH)
+                if with_bars and width - used - 1 >= MIN_BAR_WIDTH:
+                    return Layout(columns, widths, titles, min(BAR_WIDTH, width - used - 1))
+                if not with_bars and used <= width:
+                    return Layout(columns, widths, titles, 0)
+    return None
+
+
+def _row(layout: Layout, texts: list[Text], dim: bool) -> Text:
+    # Padded Text lines, not a rich Table: the widths are known, and tables cost
+    # several times more per frame (the live view draws many frames a second).
+    out = Text(no_wrap=True, overflow="crop")
+    for n, (name, width, cell) in enumerate(zip(layout.columns, layout.widths, texts)):
+        if n:
+            out.append(" ")
+        pad = " " * (width - cell.cell_len)
+        if COLUMNS[name][1] == "right":
+            out.append(pad)
+        out.append_text(cell)
+        if COLUMNS[name][1] == "left":
+            out.append(pad)
+    if len(texts) > len(layout.columns):
+        out.append(" ")
+        out.append_text(texts[-1])
+    out.rstrip()
+    if dim:
+        out.stylize("dim")
+    return out
+
+
+def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, cells: dict[str, list[str]]) -> tuple[Text, list[Text], list[Text]]:
+    """Column titles, ask lines (worst on top), bid lines (best first) for `rows` levels a side."""
     asks = book.asks[:rows] if rows is not None else book.asks
     bids = book.bids[:rows] if rows is not None else book.bids
-    both = list(asks) + list(bids)
-    prices = aligned([lv.price for lv in both])
-    amounts = aligned([lv.amount for lv in both])
-    totals = aligned([lv.total for lv in both])
-    notionals = aligned(_notionals(asks) + _notionals(bids), cap=MAX_NOTIONAL_DECIMALS)
-    scale = max((lv.total for lv in both), default=Decimal(0))  # one scale for both sides
+    scale = max((lv.total for lv in asks + bids), default=Decimal(0))  # one scale for both sides
+    styles = {"side": None, "price": "bold", "amount": "", "total": "", "notional": "dim", "notional_k": "dim", "orders": "dim"}
 
-    cells = []
-    for i, level in enumerate(both):
-        side, style = ("ask", ASK_STYLE) if i < len(asks) else ("bid", BID_STYLE)
+    def line(index: int, level: Level, side: str, rank: int) -> Text:
+        style = ASK_STYLE if side == "ask" else BID_STYLE
         changed = (side, level.price) in view.changed
-        cells.append((
-            Text(side, style=style),
-            Text(prices[i], style=f"bold {style}"),
-            Text(amounts[i], style=CHANGED_STYLE if changed else ""),
-            Text(totals[i]),
-            Text(notionals[i], style="dim"),
-            Text("" if level.count is None else str(level.count), style="dim"),
-            Text(_bar(level.total, scale), style=style),
-        ))
-    widths = [max([len(title)] + [row[c].cell_len for row in cells]) for c, (title, _) in enumerate(COLUMNS)]
-    widths[-1] = max(widths[-1], BAR_WIDTH)
-
-    def line(row) -> Text:
-        # Padded Text lines, not a rich Table: the widths are known, and tables cost
-        # several times more per frame (the live view draws many frames a second).
-        out = Text(no_wrap=True, overflow="crop")
-        for (title, justify), width, cell in zip(COLUMNS, widths, row):
-            pad = " " * (width - cell.cell_len)
-            if justify == "right":
-                out.append(pad)
-            out.append_text(cell)
-            if justify == "left":
-                out.append(pad)
-            out.append(" ")
-        out.rstrip()
-        if view.stale:
-            out.stylize("dim")
+        texts = []
+        for name in layout.columns:
+            kind = styles[name]
+            cell_style = style if kind is None else f"bold {style}" if kind == "bold" else kind
+            if name == "amount" and changed:
+                cell_style = CHANGED_STYLE
+            texts.append(Text(cells[name][index], style=cell_style))
+        if layout.bar:
+            texts.append(Text(_bar(level.total, scale, layout.bar), style=style))
+        out = _row(layout, texts, view.stale)
+        if view.cursor == (rank if side == "ask" else -rank):
+            out.stylize(CURSOR_STYLE)
         return out
 
-    titles = line([Text(title, style="bold") for title, _ in COLUMNS])
-    ask_lines = [line(row) for row in cells[: len(asks)][::-1]]  # worst ask on top, best ask next to the spread
-    bid_lines = [line(row) for row in cells[len(asks):]]
-    return Group(titles, *ask_lines, _spread_row(book), *bid_lines)
+    titles = [Text(t, style="bold") for t in layout.titles] + ([Text("depth", style="bold")] if layout.bar else [])
+    ask_lines = [line(i, lv, "ask", i + 1) for i, lv in enumerate(asks)][::-1]
+    offset = len(book.asks)
+    bid_lines = [line(offset + i, lv, "bid", i + 1) for i, lv in enumerate(bids)]
+    return _row(layout, titles, False), ask_lines, bid_lines
 
 
-def _impact_lines(book: Book, size: Decimal) -> Text:
+def compact_lines(book: Book, view: LadderView, width: int | None) -> list[Text]:
+    """Best bid and ask and the spread, for screens too small for a ladder."""
+    raw = view.spread_book or book
+    bid = Text.assemble(("bid ", f"bold {BID_STYLE}"), "—" if raw.best_bid is None else plain(raw.best_bid))
+    ask = Text.assemble(("ask ", f"bold {ASK_STYLE}"), "—" if raw.best_ask is None else plain(raw.best_ask))
+    lines = [bid, ask] if width is not None and bid.cell_len + ask.cell_len + 2 > width else [fit([Item(0, bid), Item(0, ask)], width)]
+    lines.append(spread_row(raw, width))
+    return [line for line in lines if width is None or line.cell_len <= width]
+
+
+def impact_lines(book: Book, size: Decimal, width: int | None = None) -> list[Text]:
+    """What buying and selling `size` would cost: averages at price precision + 2 digits."""
     from orderbook_cli.impact import market_impact
 
-    text = Text()
+    places = price_places(book)
+    base = (units(book.symbol) or ("",))[0]
+    amount = f"{plain(size)} {base}".rstrip()
+    lines = []
     for fill in market_impact(book, size):
         verb = "buy " if fill.side == "buy" else "sell"
         if fill.average_price is None:
-            text.append(f"{verb} {plain(size)}: no liquidity on this side\n", style="yellow")
+            lines.append(fit([Item(0, Text(f"{verb} {amount}:", style="yellow")), Item(1, Text("no liquidity on this side", style="yellow"))], width, " "))
             continue
-        text.append(f"{verb} {plain(size)}: avg {plain(fill.average_price)}  worst {plain(fill.worst_price)}")
+        items = [Item(0, Text(f"{verb} {amount}:")), Item(0, Text(f"avg {fixed(fill.average_price, places + 2)}")),
+                 Item(2, Text(f"worst {plain(fill.worst_price)}"))]
         if fill.slippage_bps is not None:
-            text.append(f"  slippage {plain(fill.slippage_bps)} bps")
+            items.append(Item(1, Text(f"slippage {plain(fill.slippage_bps)} bps")))
         if not fill.complete:
-            text.append(f"  book too thin: only {plain(fill.filled)} fillable", style="bold yellow")
-        text.append("\n")
-    text.rstrip()
-    return text
+            items.append(Item(0, Text(f"book too thin: only {plain(fill.filled)} fillable", style="bold yellow")))
+        lines.append(fit(items, width))
+    return lines
 
 
-HELP_LINE = "keys: q quit · +/- depth · g grouping · space pause · ? help"
+def liquidity_line(book: Book, width: int | None = None) -> Text | None:
+    """Base units within ±10/25/50/100 bps of mid, bids|asks, and the imbalance (+ = more bids)."""
+    from orderbook_cli.liquidity import liquidity
+
+    bands = liquidity(book)
+    if not bands:
+        return None
+    places = max((decimals(lv.amount) for lv in book.bids + book.asks), default=0)
+    items = [Item(0, Text("±bps bid|ask", style="bold"))]
+    for n, band in enumerate(bands):
+        more = "" if band.complete else "≥"
+        text = Text.assemble((f"{band.bps}:", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
+        if band.imbalance is not None:
+            text.append(f" {_percent(band.imbalance)}", style=BID_STYLE if band.imbalance > 0 else ASK_STYLE if band.imbalance < 0 else "")
+        items.append(Item(n + 1, text))
+    line = fit(items, width)
+    return line if len(line) > len(items[0].text) else None
 
 
-def ladder(book: Book | None, view: LadderView, venue: str = "", symbol: str = "") -> RenderableType:
-    parts: list[RenderableType] = [header(book, view, venue, symbol)]
-    if view.notice:
-        parts.append(Text(sanitize(view.notice), style="yellow"))
-    if book is None:
-        parts.append(Text("waiting for the first book…", style="dim"))
-    else:
-        parts.append(ladder_lines(book, view))
-        if view.impact is not None:
-            parts.append(_impact_lines(book, view.impact))
-    footer = []
+def _percent(fraction: Decimal) -> str:
+    value = fixed(fraction * 100, 0)
+    return f"{'+' if fraction > 0 else ''}{value}%"
+
+
+def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text | None:
+    """The level under the cursor: cumulative size and notional, distance from mid."""
+    side, levels = ("ask", book.asks) if view.cursor > 0 else ("bid", book.bids)
+    index = abs(view.cursor) - 1
+    if not view.cursor or index >= len(levels):
+        return None
+    level = levels[index]
+    pair = units(book.symbol) or ("", "")
+    notional = _notionals(levels[: index + 1])[-1]
+    mid = (view.spread_book or book).mid
+    items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=CURSOR_STYLE)),
+             Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
+             Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
+    if mid:
+        distance = bps_from(level.price, mid)
+        items.append(Item(1, Text(f"{'+' if distance > 0 else ''}{plain(distance)} bps from mid")))
+    return fit(items, width)
+
+
+HELP_KEYS = ("q quit", "↑/↓ j/k level", "+/- depth", "g grouping", "space pause", "? help")
+
+
+def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: int | None) -> list[Text]:
+    """Grouping, how many levels are on screen, and the keys (one line; the help may wrap)."""
+    items = []
     if view.group is not None:
-        footer.append(f"grouped by {plain(view.group)}")
-    if view.depth is not None:
-        footer.append(f"depth {view.depth}")
-    if view.show_help or footer:
-        footer.append(HELP_LINE if view.show_help else "? for keys")
-        parts.append(Text(" · ".join(footer), style="dim"))
-    return Group(*parts)
+        label = f"grouped by {plain(view.group)}"
+        mid = (view.spread_book or book).mid if book else None
+        if mid:
+            label += f" (≈{short(view.group / mid * 10000, 1)} bps)"
+        items.append(Item(1, Text(label)))
+    if book is not None:
+        held = max(len(book.asks), len(book.bids))
+        shown = held if shown_rows is None else min(shown_rows, held)
+        items.append(Item(0, Text(f"{shown} of {held} levels shown" if shown < held else f"{held} levels")))
+    if not view.show_help:
+        items.append(Item(2, Text("? keys")))
+        line = fit(items, width, " · ")
+        line.stylize("dim")
+        return [line]
+    lines, current = [], Text(no_wrap=True)
+    for key in ("keys:",) + HELP_KEYS:
+        if current and width is not None and current.cell_len + 3 + len(key) > width:
+            lines.append(current)
+            current = Text(no_wrap=True)
+        current.append((" · " if current and key != HELP_KEYS[0] else " " if current else "") + key)
+    lines.append(current)
+    return [fit(items, width, " · ")] + lines if items else lines
+
+
+class Ladder:
+    """A renderable ladder: laid out for an explicit width × height, or for the
+    console's width (and any height) when they are not given."""
+
+    def __init__(self, book: Book | None, view: LadderView, venue: str, symbol: str, width: int | None, height: int | None):
+        self.args = (book, view, venue, symbol)
+        self.width, self.height = width, height
+
+    def __rich_console__(self, console: Console, options):
+        yield ladder_screen(*self.args, width=self.width or options.max_width, height=self.height)
+
+
+def ladder(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", *, width: int | None = None, height: int | None = None) -> RenderableType:
+    """The whole screen for a `width` × `height` area (default: the console's width, any height)."""
+    return Ladder(book, view, venue, symbol, width, height)
+
+
+def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", *, width: int | None = None, height: int | None = None) -> Group:
+    """The ladder's lines for a `width` × `height` area (None: as wide / as tall as needed)."""
+    if book is not None:
+        view.memory.reset_for((book.venue, book.symbol, view.group))
+    top = [header(book, view, venue, symbol, width)]
+    if view.notice:
+        top.append(fit([Item(0, Text(sanitize(view.notice), style="yellow"))], width))
+    if book is None:
+        return Group(*top, Text("waiting for the first book…", style="dim"))
+    cells = _cells(book, view.memory)  # first: the widths it remembers decide the layout
+    layout = choose_layout(book, view.memory, width)
+    view.rows_shown = 0
+    if layout is None:
+        return Group(*(top + compact_lines(book, view, width))[: height or None])
+    # Optional lines, most wanted first; dropped from the end until 3 levels a side fit
+    # (the cursor line only when not even one would).
+    extras: list[list[Text]] = []
+    for make in (lambda: [cursor_line(book, view, width)], lambda: footer(book, view, 0, width),
+                 lambda: impact_lines(book, view.impact, width) if view.impact is not None else [],
+                 lambda: [liquidity_line(view.spread_book or book, width)] if view.liquidity else []):
+        extras.append([line for line in make() if line is not None])
+    rows = None
+    if height is not None:
+        fixed_lines = len(top) + 2  # titles and spread row
+        wanted = min(3, max(len(book.asks), len(book.bids)))
+        while len(extras) > 1 and (height - fixed_lines - sum(map(len, extras))) // 2 < wanted:
+            extras.pop()  # the cursor line stays: the user asked for it
+        rows = (height - fixed_lines - sum(map(len, extras))) // 2
+        if rows < 1 and extras:
+            extras.pop()
+            rows = (height - fixed_lines) // 2
+        if rows < 1:
+            return Group(*(top + compact_lines(book, view, width))[:height])
+    view.rows_shown = rows
+    titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
+    body = [titles, *asks, spread_row(view.spread_book or book, width), *bids]
+    tail = []
+    for n, lines in enumerate(extras):
+        if n == 1:  # the footer knows how many rows made it
+            lines = footer(book, view, max(len(asks), len(bids)) if rows is not None else None, width)
+        tail.extend(lines)
+    return Group(*top, *body, *tail)
 
 
 def console(no_color: bool = False, file=None) -> Console:
     return Console(file=file or sys.stdout, highlight=False, no_color=no_color or None, emoji=False, markup=False)
 
 
-def print_ladder(book: Book, *, impact: Decimal | None = None, no_color: bool = False) -> None:
-    console(no_color).print(ladder(book, LadderView(state="snapshot", impact=impact)))
+def print_ladder(book: Book, *, impact: Decimal | None = None, no_color: bool = False, raw: Book | None = None, group: Decimal | None = None) -> None:
+    out = console(no_color)
+    view = LadderView(state="snapshot", impact=impact, spread_book=raw, group=group)
+    out.print(ladder(book, view, width=out.width))
 
 
 def print_venues(rows: list[dict]) -> None:

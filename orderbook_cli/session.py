@@ -23,6 +23,7 @@ class Options(NamedTuple):
     precision: int | None = None
     group: Decimal | None = None
     impact: Decimal | None = None
+    liquidity: bool = False
     no_color: bool = False
     count: int | None = None
     idle_timeout: float | None = None
@@ -87,11 +88,16 @@ def _check_recordable(venue: Venue, opts: Options) -> None:
 
 
 def _extra(book, opts: Options) -> dict | None:
-    if opts.impact is None:
-        return None
-    from orderbook_cli.impact import impact_to_dict, market_impact
+    extra = {}
+    if opts.impact is not None:
+        from orderbook_cli.impact import impact_to_dict, market_impact
 
-    return {"impact": impact_to_dict(market_impact(book, opts.impact))}
+        extra["impact"] = impact_to_dict(market_impact(book, opts.impact))
+    if opts.liquidity:
+        from orderbook_cli.liquidity import liquidity, liquidity_to_dict
+
+        extra["liquidity"] = liquidity_to_dict(book, liquidity(book))
+    return extra or None
 
 
 def _several(opts: Options) -> bool:
@@ -104,8 +110,11 @@ def snapshot(opts: Options) -> None:
 
         return multi.snapshot(opts)
     prepared = prepare(opts, once=True)
+    request = prepared.request
+    if not opts.json_output and opts.group is not None:  # the ladder groups itself, to show the real spread
+        request = request._replace(group=None, depth=request.wire_depth, fetch_depth=None)
     try:
-        with prepared.venue.open_feed(prepared.request) as feed:
+        with prepared.venue.open_feed(request) as feed:
             book = feed.first_book()
     except ObookError as error:
         raise error.with_context(prepared.context)
@@ -113,8 +122,10 @@ def snapshot(opts: Options) -> None:
         jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(book, _extra(book, opts)), pretty=sys.stdout.isatty()))
     else:
         from orderbook_cli import render
+        from orderbook_cli.book import regroup
 
-        render.print_ladder(book, impact=opts.impact, no_color=opts.no_color)
+        shown = book if opts.group is None else regroup(book, depth=prepared.request.depth, group=opts.group)
+        render.print_ladder(shown, impact=opts.impact, no_color=opts.no_color, raw=book if opts.group is not None else None, group=opts.group)
 
 
 def watch(opts: Options) -> None:

@@ -37,10 +37,10 @@ def test_asks_above_bids_around_spread_row():
 def test_columns_totals_notional_counts_and_aligned_decimals():
     out = draw(ladder(sample(), LadderView(state="live")))
     best_ask = next(line for line in out.splitlines() if "4555" in line)
-    assert re.search(r"4555\.0\s+2\.1234\s+2\.1234\s+9672\.0870\s+2\s", best_ask), best_ask
+    assert re.search(r"4555\.0\s+2\.1234\s+2\.1234\s+9672\.09\s+2\s", best_ask), best_ask  # USD at cents
     deep_bid = next(line for line in out.splitlines() if "4548" in line)
-    # 0.25*4550 + 1*4549.5 + 2*4548 = 14783, printed at the column's 4 decimals; no count known
-    assert re.search(r"4548\.0\s+2\.0000\s+3\.2500\s+14783\.0000\s+█", deep_bid), deep_bid
+    # 0.25*4550 + 1*4549.5 + 2*4548 = 14783, printed at USD's 2 decimals; no count known
+    assert re.search(r"4548\.0\s+2\.0000\s+3\.2500\s+14783\.00\s+█", deep_bid), deep_bid
     # prices share one number of decimals, so the points line up
     columns = {line.index(".") for line in out.splitlines() if re.match(r"(ask|bid)\s", line)}
     assert len(columns) == 1
@@ -79,9 +79,9 @@ def test_impact_lines_match_hand_calculation():
     book = sample()
     out = draw(ladder(book, LadderView(state="live", impact=D(2))))
     # buy 2: 2 @ 4555 -> avg 4555, worst 4555; slippage (4555-4552.5)/4552.5*1e4 = 5.49 bps
-    assert "buy  2: avg 4555  worst 4555  slippage 5.49 bps" in out
+    assert "buy  2 BTC:  avg 4555.000  worst 4555  slippage 5.49 bps" in out  # price precision (1) + 2
     # sell 2: 0.25 @ 4550 + 1 @ 4549.5 + 0.75 @ 4548 = 9098 -> avg 4549; (4552.5-4549)/4552.5*1e4 = 7.69 bps
-    assert "sell 2: avg 4549  worst 4548  slippage 7.69 bps" in out
+    assert "sell 2 BTC:  avg 4549.000  worst 4548  slippage 7.69 bps" in out
     thin = draw(ladder(book, LadderView(state="live", impact=D(10))))
     assert "book too thin: only 3.1234 fillable" in thin
 
@@ -128,13 +128,13 @@ def test_fits_80x24_and_keys():
     live.on_key("-", 1.0)
     assert live.view.depth == 18
     live.on_key("g", 1.0)
-    assert live.view.group == D(10)
+    assert live.view.group == D(2)  # about 5 bps of 4550 (1 bp is finer than the book's step of 1)
     live.on_key(" ", 1.0)
     assert live.view.paused
     live.on_book(make_book("revx", "BTC-USD", [RawLevel(D(4571), D(1), 1)], [], timestamp=T0, received_at=T0), 2.0)
     assert live.shown.best_bid == D(4500)  # paused: the screen keeps the frozen book
     live.on_key(" ", 2.0)
-    assert live.shown.best_bid == D(4570)  # resumed: the newest book, grouped by 10
+    assert live.shown.best_bid == D(4570)  # resumed: the newest book, grouped by 2
     live.on_key("q", 3.0)
     assert live.quit
 

@@ -5,6 +5,7 @@ import shlex
 import shutil
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -24,11 +25,13 @@ def orders(seq: int, levels: int = 20):
 
 
 class Terminal:
-    def __init__(self, tmp_path):
-        self.socket = str(tmp_path / "tmux.sock")
+    """One tmux server per test on its own socket name (`tmux -L`), so tests can run in parallel."""
+
+    def __init__(self, tmp_path=None):
+        self.socket = f"obook-{uuid.uuid4().hex[:12]}"
 
     def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=True).stdout
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True).stdout
 
     def start(self, command: str, width: int = 80, height: int = 24) -> None:
         shell = f"{command}; echo EXIT=$?; sleep 60"
@@ -53,7 +56,7 @@ class Terminal:
         raise AssertionError(f"{pattern!r} never held; screen:\n{self.screen()}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
 @pytest.fixture
@@ -89,17 +92,17 @@ def test_ladder_at_80x24_keys_resize_and_quit(terminal, ws_venue):
     assert len(asks) == len(bids) >= 8  # as many levels as 24 lines allow
 
     terminal.keys("-", "-")
-    screen = terminal.wait_for(r"depth 18")
+    screen = terminal.wait_for(r"9 of 18 levels shown")
     terminal.keys("g")
-    screen = terminal.wait_for(r"grouped by 10")
-    assert re.search(r"bid\s+70[0-9]0\s", screen)
+    screen = terminal.wait_for(r"grouped by 5 \(≈6\.7 bps\)")  # the 1-2-5 tick nearest 5 bps of a 7,500 mid
+    assert re.search(r"bid\s+70[0-9][05]\s", screen)
     terminal.keys("?")
     terminal.wait_for(r"q quit")
     terminal.keys(" ")
     paused = terminal.wait_for(r"PAUSED")
     time.sleep(0.6)
     assert terminal.screen().splitlines()[3:] == paused.splitlines()[3:]  # frozen while the feed runs on
-    terminal.keys(" ", "g", "g", "g")  # resume; grouping 10 -> 100 -> 1000 -> off
+    terminal.keys(" ", "g", "g", "g")  # resume; grouping 5 -> 10 -> 50 -> off
     time.sleep(0.8)
     assert "grouped by" not in terminal.screen() and "PAUSED" not in terminal.screen()
     terminal.tmux("resize-window", "-t", "t", "-x", "110", "-y", "40")

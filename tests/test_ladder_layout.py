@@ -1,0 +1,249 @@
+"""The ladder at every size: whole numbers only, columns dropped in order, stable
+widths, units and precision, CROSSED, levels shown, liquidity, the level cursor."""
+
+import re
+from datetime import datetime, timezone
+from decimal import Decimal as D
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+
+from orderbook_cli import render
+from orderbook_cli.book import RawLevel, make_book, regroup
+from orderbook_cli.liquidity import liquidity, liquidity_to_dict
+from orderbook_cli.live import DOWN, ESCAPE, UP, LiveLadder, group_presets, split_keys
+from orderbook_cli.render import Item, LadderView, ladder
+from tests.ladder_check import check_screen, close
+
+T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
+
+
+def big_book(levels=20, counts=True, symbol="btc_mxn", venue="bitso"):
+    """A BTC/MXN-like book: seven-digit prices, eight-decimal amounts, notionals in millions."""
+    asks = [RawLevel(D("1400100.00") + D("50.37") * i, D("0.05184399") * (i + 1) + (D("24.3534") if i == 7 else 0), (i % 5) + 1 if counts else None) for i in range(levels)]
+    bids = [RawLevel(D("1399900.00") - D("41.13") * i, D("0.02715399") * (i + 2), (i % 4) + 1 if counts else None) for i in range(levels)]
+    return make_book(venue, symbol, bids, asks, timestamp=T0, received_at=T0)
+
+
+def small_book():
+    bids = [RawLevel(D("4550"), D("0.25"), 1), RawLevel(D("4549.5"), D("1"), 3), RawLevel(D("4548"), D("2"), None)]
+    asks = [RawLevel(D("4560"), D("1"), 1), RawLevel(D("4555"), D("2.1234"), 2)]
+    return make_book("revx", "BTC-USD", bids, asks, timestamp=T0, received_at=T0)
+
+
+def draw(renderable, width, height=200, color=False):
+    console = Console(width=width, height=height, record=True, color_system="truecolor" if color else None, force_terminal=color, legacy_windows=False)
+    console.print(renderable)
+    return console.export_text()
+
+
+def screen(book, width, height, view=None):
+    view = view or LadderView(state="live", age=0.3, updates_per_second=12.5)
+    return draw(ladder(book, view, width=width, height=height), width)
+
+
+SIZES = [(w, h) for w in (18, 22, 25, 30, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 80, 100, 120) for h in (4, 5, 6, 8, 10, 15, 24, 40)]
+
+
+@pytest.mark.parametrize("width,height", SIZES)
+def test_every_number_is_whole_at_every_size(width, height):
+    book = big_book()
+    out = screen(book, width, height)
+    lines = out.rstrip("\n").splitlines()
+    assert len(lines) <= height, out
+    seen = check_screen(out, book, width)
+    if height >= 8 and width >= 30:
+        assert seen["ask"] and seen["bid"], out  # a ladder, not just a summary
+
+
+def test_a_cropped_value_fails_the_check():
+    book = big_book()
+    out = screen(book, 80, 24)
+    row = next(line for line in out.splitlines() if line.startswith("ask"))
+    notional = row.split()[4]
+    with pytest.raises(AssertionError):
+        check_screen(out.replace(notional, notional[:3]), book, 80)
+    assert not close("609", D("60915.66")) and close("60.9k", D("60915.66")) and close("3.92M", D("3918941.52"))
+
+
+def titles(out):
+    return next(line for line in out.splitlines() if "price" in line).split()
+
+
+def test_columns_drop_in_order_notional_orders_side_then_bars():
+    book = big_book()
+    wide = screen(book, 120, 40)
+    assert titles(wide) == ["price", "MXN", "amount", "BTC", "total", "BTC", "notional", "MXN", "orders", "depth"]
+    assert "█" * render.BAR_WIDTH in wide
+    seen = []
+    for width in range(120, 21, -1):
+        heads = tuple(t for t in titles(screen(book, width, 40)) if t not in ("MXN", "BTC"))
+        if heads not in seen:
+            seen.append(heads)
+    assert seen == [
+        ("price", "amount", "total", "notional", "orders", "depth"),
+        ("price", "amount", "total", "orders", "depth"),
+        ("price", "amount", "total", "depth"),
+        ("price", "amount", "total"),
+        ("price", "amount"),
+    ]
+    narrow = screen(book, 62, 15)
+    assert re.search(r"\d\.\d\d[kM] ", narrow), narrow  # notional abbreviated before it is dropped
+    bars = [len(re.search(r"[█▏▎▍▌▋▊▉]+$", line).group()) for line in narrow.splitlines() if re.search(r"█$", line)]
+    assert bars and max(bars) >= render.MIN_BAR_WIDTH  # a bar is a bar, not one block
+
+
+def test_side_labels_go_after_orders():
+    book = big_book()
+    sides = {width: screen(book, width, 24).splitlines()[2].split()[0] for width in (72, 56, 48)}
+    widths_with_labels = [w for w, first in sides.items() if first == "ask"]
+    assert 72 in widths_with_labels
+
+
+def test_compact_summary_below_the_minimum():
+    book = big_book()
+    for width, height in ((20, 10), (40, 4), (18, 3)):
+        out = screen(book, width, height)
+        assert "spread 200" in out or "bid 1399900.00" in out, out
+        assert check_screen(out, book, width)["compact"], out
+        assert len(out.rstrip("\n").splitlines()) <= height
+
+
+def test_widths_stay_put_between_frames():
+    view = LadderView(state="live")
+    first = big_book()
+    thinner = make_book("bitso", "btc_mxn", [RawLevel(D("1399900"), D("0.1"), 1)], [RawLevel(D("1400100"), D("0.2"), 1)], timestamp=T0, received_at=T0)
+    one = draw(ladder(first, view, width=100, height=24), 100)
+    two = draw(ladder(thinner, view, width=100, height=24), 100)
+    assert titles(one) == titles(two)
+    column = lambda out: next(line for line in out.splitlines() if "price" in line).index("notional")  # noqa: E731
+    assert column(one) == column(two)
+    # widths come from the whole book, not only the rows that fit
+    only_three = draw(ladder(big_book(), LadderView(state="live"), width=100, height=12), 100)
+    assert column(only_three) == column(one)
+
+
+def test_quote_amounts_at_currency_precision_and_units_labelled():
+    book = big_book()
+    out = screen(book, 120, 40)
+    assert "price MXN" in out and "amount BTC" in out and "notional MXN" in out
+    best_ask = next(line for line in out.splitlines() if line.startswith("ask") and "1400100.00" in line)
+    assert re.search(r" 72586\.77 ", best_ask), best_ask  # 0.05184399 × 1400100 = 72586.770399: cents only
+    impact = draw(ladder(book, LadderView(state="live", impact=D("1")), width=120), 120)
+    avg = re.search(r"buy  1 BTC:  avg (\d+\.(\d+))", impact)
+    assert avg and len(avg.group(2)) == 4, impact  # price precision 2, plus 2
+
+
+def test_no_orders_column_when_the_venue_sends_no_counts():
+    out = screen(big_book(counts=False, venue="bitmart-v3", symbol="BTC_USDT"), 120, 40)
+    assert "orders" not in out and "notional USDT" in out
+
+
+def test_levels_shown_of_held():
+    out = screen(big_book(), 80, 24)
+    shown = sum(line.startswith("bid") for line in out.splitlines())
+    assert f"{shown} of 20 levels shown" in out and shown < 20
+    assert "20 levels" in screen(big_book(), 80, 60) and "of 20" not in screen(big_book(), 80, 60)
+
+
+def test_crossed_and_locked_books_are_flagged():
+    crossed = make_book("bitso", "btc_mxn", [RawLevel(D("101"), D("1"), 1)], [RawLevel(D("100"), D("1"), 1)], timestamp=T0, received_at=T0)
+    out = screen(crossed, 80, 24)
+    assert "CROSSED spread -1 (-99.50 bps)" in out and "CROSSED" in out.splitlines()[0]
+    locked = make_book("bitso", "btc_mxn", [RawLevel(D("100"), D("1"), 1)], [RawLevel(D("100"), D("1"), 1)], timestamp=T0, received_at=T0)
+    assert "LOCKED spread 0" in screen(locked, 80, 24)
+    assert "CROSSED" in screen(crossed, 20, 5)  # the compact summary says so too
+
+
+def test_header_drops_items_by_priority_and_takes_extensions():
+    view = LadderView(state="live", age=0.3, updates_per_second=12.5, malformed=4)
+    view.header_items.append(Item(1, Text("SYNCED seq 42")))
+    book = big_book()
+    wide = render.header(book, view, width=120).plain
+    assert wide == "bitso btc_mxn  ● live  age 0.3s  4 bad frames  21:40:36 UTC  12.5 upd/s  SYNCED seq 42"
+    narrow = render.header(book, view, width=40).plain
+    assert narrow == "bitso btc_mxn  ● live  SYNCED seq 42"
+    assert render.header(book, LadderView(state="reconnecting", age=9, stale=True), width=36).plain == "bit…  ● RECONNECTING  age 9.0s STALE"
+
+
+def test_group_presets_from_the_price_in_bps():
+    book = big_book()  # mid 1,400,000 MXN: 1 bp = 140
+    assert group_presets(book) == [D(100), D(500), D(1000), D(5000)]
+    assert group_presets(small_book()) == [D("0.5"), D(2), D(5), D(20)]  # 4549.5: the book's step is 0.1
+    cheap = make_book("x", "DOGE-USD", [RawLevel(D("0.12345"), D(1), 1)], [RawLevel(D("0.12355"), D(1), 1)], timestamp=T0, received_at=T0)
+    assert group_presets(cheap) == [D("0.00005"), D("0.0001"), D("0.0005")]
+
+
+def test_grouped_ladder_shows_the_real_spread_and_the_tick_as_typed():
+    book = big_book()
+    view = LadderView(state="live", group=D(1000), spread_book=book)
+    out = draw(ladder(regroup(book, depth=20, group=D(1000)), view, width=100, height=24), 100)
+    assert "spread 200.00 (1.43 bps)" in out  # not the grouped 2000
+    assert "grouped by 1000 (≈7.1 bps)" in out
+
+
+def test_liquidity_bands_by_hand():
+    book = small_book()  # mid 4552.5; 10 bps = 4.5525 -> [4547.9475, 4557.0525]
+    bands = liquidity(book)
+    assert [band.bps for band in bands] == [10, 25, 50, 100]
+    ten = bands[0]
+    assert ten.bid == D("3.25") and ten.ask == D("2.1234")  # every bid, the 4555 ask only
+    assert ten.bid_notional == D("14783.00") and ten.ask_notional == D("9672.0870")
+    assert ten.imbalance == D("0.2097")  # (3.25 - 2.1234) / 5.3734
+    assert not ten.complete  # the bids end inside the band: a lower bound
+    data = liquidity_to_dict(book, bands)
+    assert data["mid"] == "4552.5" and data["bands"][0] == {
+        "bps": 10, "bid": "3.25", "ask": "2.1234", "bid_notional": "14783.00", "ask_notional": "9672.0870", "imbalance": "0.2097", "complete": False}
+    assert data["bands"][1]["ask"] == "3.1234"
+    line = next(line for line in screen(book, 120, 24).splitlines() if line.startswith("±bps"))
+    assert "10: ≥3.25|≥2.12 +21%" in line
+    assert liquidity(make_book("x", "A-B", [], [RawLevel(D(1), D(1), 1)], timestamp=T0, received_at=T0)) == ()
+
+
+def test_liquidity_complete_when_the_book_reaches_past_the_band():
+    book = big_book()  # mid 1,400,000: 1 bp = ±140, 10 bps = ±1400
+    one, ten = liquidity(book, bands=(1, 10))
+    assert one.complete and one.bid == book.bids[0].amount and one.ask == book.asks[0].amount  # the next levels lie beyond
+    assert not ten.complete  # the deepest ask 1401057.03 is still inside 1401400
+    assert ten.ask == book.asks[-1].total
+
+
+def test_level_cursor_moves_and_reports_cumulative_size_notional_and_distance():
+    live = LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    book = big_book()
+    live.on_book(book, 0.0)
+    live.frame(0.1, 24, 0.0, 1.0, 0, width=100)
+    live.on_key(UP, 0.2)
+    assert live.view.cursor == 1  # the best ask
+    for key in ("k", "k", "j"):
+        live.on_key(key, 0.2)
+    assert live.view.cursor == 2
+    out = draw(live.frame(0.3, 24, 0.0, 1.0, 0, width=100), 100)
+    level = book.asks[1]
+    notional = book.asks[0].price * book.asks[0].amount + level.price * level.amount
+    line = next(line for line in out.splitlines() if line.startswith("▸"))
+    assert f"▸ ask 2 @ {level.price}" in line and f"cum {level.total} BTC" in line
+    assert f"{notional.quantize(D('0.01'))} MXN" in line
+    assert "+1.07 bps from mid" in line  # (1400150.37 - 1400000) / 1400000 × 1e4 = 1.074
+    for _ in range(5):
+        live.on_key(DOWN, 0.4)
+    assert live.view.cursor == -4  # ask 2, ask 1, then across the spread: bid 1 … bid 4
+    for _ in range(50):
+        live.on_key("j", 0.4)
+    assert live.view.cursor == -live.view.rows_shown  # never off screen
+    live.on_key(ESCAPE, 0.5)
+    assert live.view.cursor == 0
+
+
+def test_cursor_row_is_highlighted():
+    view = LadderView(state="live", cursor=-1)
+    coloured = Console(width=100, record=True, color_system="truecolor", force_terminal=True)
+    coloured.print(ladder(big_book(), view, width=100, height=24))
+    row = next(line for line in coloured.export_text(styles=True).splitlines() if "1399900.00" in line)
+    assert "\x1b[7m" in row or ";7m" in row or "7;" in row
+
+
+def test_arrow_keys_are_read_whole():
+    assert split_keys("\x1b[Ak\x1b[Bj\x1bOAq\x1b") == [UP, "k", DOWN, "j", UP, "q", ESCAPE]
+    assert split_keys("\x1b[C+") == ["+"]  # other sequences are not read as letters

@@ -1,0 +1,79 @@
+"""The ladder in a real terminal (tmux) at 40×10, 60×15, 80×24 and 120×40, with and
+without NO_COLOR: every number on screen is whole, the cursor works, and
+`--count` leaves the last frame on the normal screen."""
+
+import json
+import re
+import shlex
+import shutil
+
+import pytest
+
+from orderbook_cli.jsonout import book_to_dict, dumps
+from tests.conftest import OBOOK
+from tests.ladder_check import check_screen
+from tests.test_ladder_layout import big_book
+from tests.test_terminal import Terminal
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@pytest.fixture
+def tmux():
+    term = Terminal()
+    yield term
+    term.close()
+
+
+@pytest.fixture
+def recording(tmp_path):
+    book = big_book()
+    path = tmp_path / "book.ndjson"
+    path.write_text(dumps(book_to_dict(book)) + "\n")
+    return book, path
+
+
+def replay(path, *args, no_color: bool) -> str:
+    env = "NO_COLOR=1" if no_color else "env -u NO_COLOR"
+    return f"{env} {shlex.quote(OBOOK)} replay {shlex.quote(str(path))} " + " ".join(args)
+
+
+@pytest.mark.parametrize("no_color", [True, False], ids=["NO_COLOR", "colour"])
+@pytest.mark.parametrize("width,height", [(40, 10), (60, 15), (80, 24), (120, 40)])
+def test_every_number_on_screen_is_whole(tmux, recording, width, height, no_color):
+    book, path = recording
+    tmux.start(replay(path, no_color=no_color), width, height)
+    screen = tmux.wait_for(lambda s: "end of recording" in s and "spread" in s)
+    lines = screen.rstrip("\n").splitlines()
+    assert len(lines) <= height and "Traceback" not in screen
+    seen = check_screen(screen, book, width)
+    assert seen["ask"] >= 3 and seen["bid"] >= 3, screen
+    if height >= 15:
+        assert re.search(rf"{seen['bid']} of 20 levels shown", screen), screen
+    if width >= 80:
+        assert "notional MXN" in screen
+    tmux.tmux("send-keys", "-t", "t", "Up", "Up")
+    cursor = tmux.wait_for(lambda s: "▸ ask 2" in s)
+    assert check_screen(cursor, book, width)
+    tmux.keys("q")
+    tmux.wait_for(lambda s: "EXIT=0" in s)
+
+
+def test_count_leaves_the_last_frame_on_the_normal_screen(tmux, recording):
+    book, path = recording
+    tmux.start(replay(path, "--count", "1", no_color=True), 80, 24)
+    screen = tmux.wait_for(lambda s: "EXIT=0" in s)
+    assert "spread 200.00" in screen and "1400100.00" in screen  # the ladder is still there
+    above = screen[: screen.index("EXIT=0")]
+    check_screen(above, book, 80)
+
+
+def test_json_liquidity_object(obook, recording):
+    book, path = recording
+    run = obook("replay", str(path), "--liquidity")
+    assert run.code == 0, run
+    data = json.loads(run.stdout.splitlines()[0])
+    bands = data["liquidity"]["bands"]
+    assert data["liquidity"]["mid"] == "1400000.00" and [band["bps"] for band in bands] == [10, 25, 50, 100]
+    assert bands[0]["bid"] == str(book.bids[-1].total) and bands[0]["complete"] is False
+    assert "liquidity" not in json.loads(obook("replay", str(path)).stdout.splitlines()[0])
