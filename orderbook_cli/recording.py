@@ -25,10 +25,12 @@ from typing import IO, Any, Iterator
 from orderbook_cli import __version__
 from orderbook_cli.errors import MalformedData, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedContext, FeedRequest, State
+from orderbook_cli.transport.ws import MAX_FRAME_BYTES
 
 MAGIC = "obook_raw_recording"
 FORMAT = 1
 MAX_LINE_BYTES = 12 * 1024 * 1024  # a 4 MB seed or a 2 MB binary frame, escaped, fits
+MAX_SEED_BYTES = 4 * 1024 * 1024  # as the HTTP transport allows
 MAX_GAP_SECONDS = 60.0  # as for book recordings: a long silence plays as at most a minute
 GZIP_FLUSH_SECONDS = 1.0
 
@@ -224,18 +226,25 @@ def _play(line: bytes | None, handler, connections, previous: datetime | None, c
     if handler is None:
         raise MalformedData("a frame before any connection")
     if isinstance(record.get("frame"), str):
-        handler.frame(record["frame"], at)
+        handler.frame(_capped(record["frame"].encode("utf-8", "surrogateescape"), MAX_FRAME_BYTES).decode("utf-8", "surrogateescape"), at)
     elif isinstance(record.get("binary"), str):
         try:
-            handler.frame(base64.b64decode(record["binary"], validate=True), at)
+            handler.frame(_capped(base64.b64decode(record["binary"], validate=True), MAX_FRAME_BYTES), at)
         except binascii.Error:
             raise MalformedData("a binary frame that is not base64") from None
     elif isinstance(record.get("seed"), str) and hasattr(handler, "seed_body"):
-        handler.seed_body(record["seed"].encode("utf-8", "surrogateescape"), at)
+        handler.seed_body(_capped(record["seed"].encode("utf-8", "surrogateescape"), MAX_SEED_BYTES), at)
     else:
         raise MalformedData("a record that is neither a connection, a frame nor a seed")
     handler.tick()
     return handler, at
+
+
+def _capped(data: bytes, limit: int) -> bytes:
+    """A recorded frame or seed is held to the limits the live transports enforce."""
+    if len(data) > limit:
+        raise MalformedData(f"a recorded message of {len(data)} bytes (limit {limit})")
+    return data
 
 
 def _nothing_sent(message: str) -> None:

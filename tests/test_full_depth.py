@@ -138,15 +138,18 @@ def test_bitso_seed_older_than_the_queue_is_fetched_again(obook, ws_venue, http_
     assert "older than the queued changes" in run.stderr and len(http_venue.requests) == 2
 
 
-def test_bitso_rate_limited_seed_waits_as_told(obook, ws_venue, http_venue):
-    seeds = Seeds(http_venue, Reply(429, {"success": False}, headers={"Retry-After": "1"}),
-                  Reply(420, {"success": False}, headers={"Retry-After": "1"}), SEED_100)
-    ws = ws_venue(bitso_script(seeds, "seed", "seed", "seed", diff(101, opened("b4", "bid", "1005", "0.1"))))
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "2", env=bitso_env(ws, http_venue))
+def test_bitso_rate_limits_during_a_resync_are_waited_out(obook, ws_venue, http_venue):
+    seeds = Seeds(http_venue, SEED_100, Reply(429, {"success": False}, headers={"Retry-After": "3"}),
+                  Reply(420, {"success": False}, headers={"Retry-After": "1"}), seed(110, bids=[("n1", "2000", "1")]))
+    ws = ws_venue(bitso_script(seeds, "seed", diff(101, opened("b4", "bid", "1005", "0.1")), diff(103, opened("x", "bid", "1", "1")),
+                               "seed", "seed", diff(111, opened("n3", "ask", "2050", "2"))))
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "4", "--timeout", "30", env=bitso_env(ws, http_venue), timeout=90)
     assert run.code == 0, run
-    assert [b["sequence"] for b in run.lines()] == [100, 101]
+    assert [b["sequence"] for b in run.lines()] == [100, 101, 110, 111]
     at = [r.at for r in http_venue.requests]
-    assert len(at) == 3 and at[1] - at[0] >= 1.9 and at[2] - at[1] >= 1.9  # never faster than the floor nor the lockout
+    assert len(at) == 4
+    assert at[2] - at[1] >= 3  # the 429's Retry-After
+    assert at[3] - at[2] >= 2  # a shorter lockout still leaves the floor between fetches
 
 
 def test_bitso_reconnect_reseeds_and_leaves_no_ghost_levels(obook, ws_venue, http_venue):
