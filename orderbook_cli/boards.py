@@ -27,7 +27,7 @@ TAGS = "ABCDEF"
 COLOURS = ("cyan", "magenta", "yellow", "blue", "bright_white", "bright_magenta")
 SEPARATOR = " │ "
 MERGED_BAR_WIDTH = 16
-HELP_LINE = "keys: q quit · space pause · ? help"
+HELP_LINE = "keys: q quit · +/- depth · space pause · ? help"
 
 
 @dataclass
@@ -40,6 +40,13 @@ class BoardView:
     show_help: bool = False
     frozen: list = field(default_factory=list)  # the books on screen while paused
     live: bool = True  # False for a printed snapshot: no ages, nothing goes stale
+    depth: int | None = None  # levels a side the user asked for with +/- (None: as many as fit)
+
+    def rows(self, fitting: int | None) -> int | None:
+        """Levels a side: what fits the screen, and no more than +/- asked for."""
+        if self.depth is None or fitting is None:
+            return fitting if self.depth is None else self.depth
+        return min(fitting, self.depth)
 
 
 def tag(index: int) -> Text:
@@ -127,25 +134,25 @@ def _with_more(line: Text, left: int, width: int) -> Text:
 
 # -- one source's state ------------------------------------------------------
 
-def status(state: SourceState, now: float, view: BoardView) -> Text:
-    """● live  age 0.4s  12.0 upd/s, or RECONNECTING / STALE / FAILED, never hidden."""
-    if not view.live:
-        return Text("● snapshot" if not state.failed else "FAILED", style="bold green" if not state.failed else "bold white on red")
+def status(state: SourceState, now: float, view: BoardView, width: int | None = None, rate: bool = True) -> Text:
+    """● live  age 0.4s  12.0 upd/s, or RECONNECTING / STALE / FAILED, never hidden;
+    in a narrow column the rate, then the age, give way (the state and STALE stay)."""
+    if not view.live or state.failed:
+        return Text("FAILED", style="bold white on red") if state.failed else Text("● snapshot", style="bold green")
     name = state.state
-    out = Text()
-    if name == "failed":
-        out.append("FAILED", style="bold white on red")
-        return out
     ok = name == State.LIVE.value
-    out.append(f"● {name}" if ok else name.upper(), style="bold green" if ok else "bold black on yellow")
+    warn = "bold black on yellow"
+    parts = [(0, Text(f"● {name}" if ok else name.upper(), style="bold green" if ok else warn))]
     age = state.age(now)
     if age is not None:
-        stale = state.stale(now, view.stale_after)
-        out.append("  ")
-        out.append(f"age {age:.1f}s" + (" STALE" if stale else ""), style="bold black on yellow" if stale else "")
-    if view.paused:
-        out.append(" PAUSED", style="bold magenta")
-    return out
+        parts.append((2, Text(f"age {age:.1f}s")))
+        if state.stale(now, view.stale_after):
+            parts.append((1, Text("STALE", style=warn)))
+        if rate and state.feed is not None:
+            parts.append((3, Text(f"{state.feed.stats.updates_per_second(now):.1f} upd/s")))
+    while width is not None and len(parts) > 1 and sum(t.cell_len + 2 for _, t in parts) - 2 > width:
+        parts.remove(max(parts, key=lambda part: part[0]))
+    return Text("  ").join(text for _, text in parts)
 
 
 def _notice(state: SourceState) -> str:
@@ -189,7 +196,7 @@ def _spread(book: Book, width: int) -> Text:
 def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, levels: int | None) -> list[Text] | None:
     """One source's ladder as lines of at most `width` cells; None when it cannot fit."""
     head = Text.assemble(tag(index), " ") + words(state.source.label, width - 2, "bold cyan")
-    lines = [head, status(state, now, view)]
+    lines = [head, status(state, now, view, width)]
     notice = _notice(state)
     if notice:
         lines.append(words(notice, width, "yellow"))
@@ -214,7 +221,7 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
     count = len(board.states)
     gap = len(SEPARATOR)
     chrome = 6 + (1 if view.show_help else 0)  # name, state, notice, titles, spread, note
-    levels = None if height is None else max(1, (height - chrome) // 2)
+    levels = view.rows(None if height is None else max(1, (height - chrome) // 2))
     shown: list[list[Text]] = []
     for fitting in range(count, 0, -1):
         column_width = (width - gap * (fitting - 1)) // fitting
@@ -244,7 +251,9 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
 
 def _footer(out: list[Text], view: BoardView, width: int) -> None:
     if view.live:
-        out.append(words(HELP_LINE if view.show_help else "? for keys", width, "dim"))
+        hint = HELP_LINE if view.show_help else "? for keys"
+        line = words(hint if view.depth is None else f"depth {view.depth} · {hint}", width, "dim")
+        out.append(Text.assemble(("PAUSED ", "bold magenta"), line) if view.paused and line.cell_len + 7 <= width else line)
 
 
 # -- consolidated ----------------------------------------------------------
@@ -357,7 +366,7 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     legend = []
     for index, state in enumerate(board.states):
         entry = Text.assemble(tag(index), " ", (sanitize(state.source.label, 40), COLOURS[index]), " ")
-        entry.append_text(status(state, now, view))
+        entry.append_text(status(state, now, view, rate=False))
         if not any(s.key == state.source.key for s in live):
             entry.append(" (left out)", style="yellow")
         legend.append(entry)
@@ -380,6 +389,7 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
         while impact and fixed + 2 + len(impact) > height:
             impact.pop()
         levels = max(1, (height - fixed - len(impact) - footer) // 2)
+    levels = view.rows(levels)
     asks = book.asks[:levels] if levels is not None else book.asks
     bids = book.bids[:levels] if levels is not None else book.bids
     columns = fit(_merged_columns(asks, bids, keys), width)
@@ -401,7 +411,7 @@ def frame(board: Board, now: float, view: BoardView, width: int, height: int | N
     return side_by_side(board, books, now, view, width, height)
 
 
-def print_board(board: Board, opts, now: float, *, merged: bool) -> None:
+def print_board(board: Board, opts, now: float) -> None:
     """`snapshot` with several sources: the board printed once at the terminal's width."""
     console = render.console(opts.no_color)
     view = BoardView(impact=opts.impact, live=False)
@@ -414,7 +424,11 @@ def on_key(key: str, board: Board, view: BoardView) -> bool:
     """Handle one key; True to quit."""
     if key in ("q", "Q"):
         return True
-    if key == " ":
+    if key in ("+", "-"):
+        deepest = board.plan.depth
+        current = view.depth or deepest
+        view.depth = min(deepest, current + 1) if key == "+" else max(1, current - 1)
+    elif key == " ":
         view.paused = not view.paused
         view.frozen = [s.book for s in board.states] if view.paused else []
     elif key == "?":

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
-from typing import Iterable, Mapping, NamedTuple
+from functools import wraps
+from typing import Callable, Iterable, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -75,6 +76,31 @@ _MAX_ADJUSTED_EXPONENT = 30
 _MIN_EXPONENT = -30
 
 
+# How many distinct number strings to_decimal remembers before starting afresh.
+REMEMBERED_NUMBERS = 4096
+
+
+def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object, str], Decimal]:
+    """Venues send the same price and amount strings frame after frame: check and
+    convert each once. Failures are never remembered; the memory is bounded."""
+    known: dict[str, Decimal] = {}
+
+    @wraps(convert)
+    def remembered(value: object, field: str) -> Decimal:
+        if value.__class__ is not str:
+            return convert(value, field)
+        number = known.get(value)  # type: ignore[call-overload]
+        if number is None:
+            number = convert(value, field)
+            if len(known) >= REMEMBERED_NUMBERS:
+                known.clear()
+            known[value] = number  # type: ignore[index]
+        return number
+
+    return remembered
+
+
+@_remembering
 def to_decimal(value: object, field: str) -> Decimal:
     """A non-negative exact decimal from a JSON string or integer.
 
@@ -187,4 +213,7 @@ def regroup(book: Book, *, depth: int | None, group: Decimal | None) -> Book:
 
 def plain(number: Decimal) -> str:
     """Plain decimal notation, never an exponent: 1E-7 -> 0.0000001."""
-    return format(number.copy_abs() if number.is_zero() else number, "f")
+    text = str(number)  # plain already for most numbers, and cheaper than format()
+    if "E" in text or text[0] == "-":
+        return format(number.copy_abs() if number.is_zero() else number, "f")
+    return text

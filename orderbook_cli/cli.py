@@ -8,14 +8,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, List, Optional
 
-import typer
-
-from typer import Abort
-
-try:  # typer >= 0.29 vendors click
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - older typer
-    from click.exceptions import ClickException
+from orderbook_cli import lazytyper as typer  # declarations as Typer's; Typer itself is loaded only when needed
 
 from orderbook_cli import __version__
 
@@ -312,16 +305,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         completion_init()
     _raise_on_termination_signals()
     try:
-        command = typer.main.get_command(app)
-        result = command.main(args=args, prog_name="obook", standalone_mode=False)
+        run = None if COMPLETE_VAR in os.environ else typer.fast_call(app, args)
+        if run is not None:  # a plain command line: no need to load Typer
+            result = run()
+        else:
+            result = typer.main.get_command(app.real()).main(args=args, prog_name="obook", standalone_mode=False)
         return result if isinstance(result, int) else ExitStatus.SUCCESS
     except ObookError as error:
         _report(describe(error), debug)
         return error.exit_status
-    except ClickException as error:
+    except typer.ClickException as error:
         _report(f"obook: usage error: {error.format_message()} (see '{_help_for(error, args)} --help')", False)
         return ExitStatus.USAGE
-    except (KeyboardInterrupt, Abort):
+    except (KeyboardInterrupt, typer.Abort):
         return ExitStatus.INTERRUPTED
     except Terminated:
         return ExitStatus.TERMINATED
@@ -344,11 +340,11 @@ def _help_aliases(args: List[str]) -> List[str]:
     return args
 
 
-def _help_for(error: ClickException, args: List[str]) -> str:
+def _help_for(error: typer.ClickException, args: List[str]) -> str:
     """The help page that explains the mistake: the command being parsed, never a mistyped name."""
     ctx = getattr(error, "ctx", None)
     path = ctx.command_path if ctx is not None and ctx.command_path else "obook"
-    if path == "obook" and args and args[0] in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
+    if path == "obook" and args and args[0] in typer.main.get_command(app.real()).commands:  # type: ignore[attr-defined]
         path = f"obook {args[0]}"
     return path
 

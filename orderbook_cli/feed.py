@@ -1,9 +1,11 @@
 """Feeds: the one interface between venues and the two consumers.
 
-A venue supplies a *producer*: a function that talks to the venue on a
-background thread and reports through a :class:`FeedContext` (books, state
-changes, malformed frames, fatal errors). ``snapshot`` takes the first book;
-``watch`` consumes books until told to stop. The retry policy (exponential
+A venue supplies a *producer*: a function that talks to the venue and
+reports through a :class:`FeedContext` (books, state changes, malformed
+frames, fatal errors). It runs on a background thread behind a queue
+(``get``/``first_book``: the live view waits on books, keys and redraws at
+once), or on the consumer's own thread with every event handed straight to a
+callback (``run``: NDJSON output, no thread hand-off per book). The retry policy (exponential
 backoff with jitter, a per-venue floor, bounded attempts for one-shot use)
 lives here once, for REST polling and WebSocket streaming alike.
 """
@@ -180,8 +182,11 @@ class FeedContext:
         return self.sleep(delay)
 
 
+Sink = Callable[[Event], bool]
+
+
 class Feed:
-    """A producer on a daemon thread and the consumer's end of its queue."""
+    """A producer, and the consumer's end: a queue filled by a daemon thread, or a callback."""
 
     def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0):
         self.request = request
@@ -189,10 +194,14 @@ class Feed:
         self._stop = threading.Event()
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_SIZE)
         self._context = FeedContext(request, self, retry_floor)
-        self._thread = threading.Thread(target=self._run, args=(producer,), name=f"obook-{request.venue}", daemon=True)
+        self._producer = producer
+        self._thread: threading.Thread | None = None  # started by the first get()
+        self._sink: Sink | None = None  # run(): events go straight to the consumer
+        self._raised: BaseException | None = None  # run(): the fatal error or the consumer's own failure
+        self._first_book = threading.Lock()  # run(): the first book and the first-book deadline cannot both win
+        self._overdue = False
 
     def __enter__(self) -> "Feed":
-        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -204,6 +213,31 @@ class Feed:
     @property
     def closed(self) -> bool:
         return self._stop.is_set()
+
+    def run(self, on_event: Sink) -> None:
+        """Run the producer on this thread, handing every event to ``on_event`` as it
+        happens; ``on_event`` returns False to stop the feed. Returns when the feed
+        stops; raises its fatal error, or the timeout error when no book arrives
+        within the request's timeout."""
+        self._sink = on_event
+        watchdog = threading.Timer(self.request.timeout, self._first_book_overdue)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            self._run(self._producer)
+        finally:
+            watchdog.cancel()
+        if self._raised is not None:
+            raise self._raised
+        if self._overdue:
+            raise self.timeout_error()
+
+    def _first_book_overdue(self) -> None:
+        with self._first_book:
+            if self.stats.books:
+                return
+            self._overdue = True
+        self._stop.set()  # the producer notices within its tick and returns
 
     # -- producer side -------------------------------------------------
     def _run(self, producer: Producer) -> None:
@@ -220,6 +254,9 @@ class Feed:
             self._context.fail(internal)
 
     def _put(self, event: Event) -> None:
+        if self._sink is not None:
+            self._deliver(event)
+            return
         while True:
             try:
                 self._queue.put(event, timeout=0.2)
@@ -228,14 +265,36 @@ class Feed:
                 if self._stop.is_set() and not isinstance(event, FatalEvent):
                     return
 
+    def _deliver(self, event: Event) -> None:
+        if isinstance(event, FatalEvent):
+            self._raised = event.error  # run() raises it once the producer has returned
+            return
+        if self._stop.is_set():
+            return
+        try:
+            keep_going = self._sink(event)
+        except Exception as error:  # the consumer's failure is not the producer's to handle
+            self._raised, keep_going = error, False
+        if not keep_going:
+            self._stop.set()
+
     def _book(self, book: Book) -> None:
+        if not self.stats.books and self._sink is not None:
+            with self._first_book:  # the first book and run()'s first-book deadline cannot both win
+                if self._overdue:
+                    return
+                self._count_book()
+        else:
+            self._count_book()
+        if self.stats.state is not State.LIVE:
+            self._status(State.LIVE)
+        self._put(BookEvent(book))
+
+    def _count_book(self) -> None:
         now = time.monotonic()
         self.stats.books += 1
         self.stats.last_book_at = now
         self.stats.recent.append(now)
-        if self.stats.state is not State.LIVE:
-            self._status(State.LIVE)
-        self._put(BookEvent(book))
 
     def _status(self, state: State, detail: str = "", retry_at: float | None = None) -> None:
         self.stats.state, self.stats.detail = state, detail
@@ -253,6 +312,9 @@ class Feed:
         self._queue.put(event)
 
     def get(self, timeout: float | None) -> Event | None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, args=(self._producer,), name=f"obook-{self.request.venue}", daemon=True)
+            self._thread.start()
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from orderbook_cli.book import Book, Level, plain
 from orderbook_cli.timefmt import iso_utc
@@ -22,14 +22,14 @@ def _levels(levels: tuple[Level, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def book_to_dict(book: Book, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def book_to_dict(book: Book, extra: dict[str, Any] | None = None, *, levels: Callable[[tuple[Level, ...]], Any] = _levels) -> dict[str, Any]:
     out: dict[str, Any] = {
         "venue": book.venue,
         "symbol": book.symbol,
         "timestamp": iso_utc(book.timestamp) if book.timestamp else None,
         "received_at": iso_utc(book.received_at),
-        "bids": _levels(book.bids),
-        "asks": _levels(book.asks),
+        "bids": levels(book.bids),
+        "asks": levels(book.asks),
         "best_bid": _maybe(book.best_bid),
         "best_ask": _maybe(book.best_ask),
         "spread": _maybe(book.spread),
@@ -50,10 +50,53 @@ def _add_venues(out: dict[str, Any], book: Book) -> None:
             entry["venues"] = {key: plain(amount) for key, amount in (level.venues or {}).items()}
 
 
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def dumps(data: Any, *, pretty: bool = False) -> str:
     if pretty:
         return json.dumps(data, indent=2, ensure_ascii=False)
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return _compact(data)
+
+
+# One level as compact JSON text. Its values are non-negative decimals and an
+# int or null: nothing to escape, and str() is plain notation unless it shows
+# an exponent (checked once for the whole side, then plain() where needed).
+_LEVEL_JSON = '{"price":"%s","amount":"%s","total":"%s","count":%s}'
+_LEVEL_FIELDS = 4  # a book whose levels set more fields than these (venues) goes through book_to_dict
+
+
+def _levels_json(levels: tuple[Level, ...]) -> str | None:
+    if levels and any(field is not None for field in levels[0][_LEVEL_FIELDS:]):  # as book_to_dict, the first level says
+        return None
+    text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else int(lv[3])) for lv in levels])
+    if "E" in text or "-" in text:
+        text = ",".join([_LEVEL_JSON % (plain(lv[0]), plain(lv[1]), plain(lv[2]), "null" if lv[3] is None else int(lv[3])) for lv in levels])
+    return "[" + text + "]"
+
+
+def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:
+    """``dumps(book_to_dict(book, extra))``, the same text, without building and
+    encoding a dict per level: the streaming hot path (`watch --json`)."""
+    raw = {"bids": _levels_json(book.bids), "asks": _levels_json(book.asks)}
+    if None in raw.values():
+        return dumps(book_to_dict(book, extra))
+    parts, run = [], {}
+    for key, value in book_to_dict(book, extra, levels=_no_levels).items():
+        if key in raw:
+            if run:
+                parts.append(_compact(run)[1:-1])
+                run = {}
+            parts.append(f'"{key}":{raw[key]}')
+        else:
+            run[key] = value
+    if run:
+        parts.append(_compact(run)[1:-1])
+    return "{" + ",".join(parts) + "}"
+
+
+def _no_levels(levels: tuple[Level, ...]) -> None:
+    return None
 
 
 def write_line(text: str) -> None:

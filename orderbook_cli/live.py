@@ -133,13 +133,16 @@ class LiveLadder:
         self.stale_after = stale_after
         self.book: Book | None = None  # newest book from the feed
         self.shown: Book | None = None  # what the screen shows (frozen while paused)
+        self._shown_from: Book | None = None  # the feed's book behind it
         self.highlight: dict[tuple[str, Decimal], float] = {}
         self.status: StatusEvent | None = None  # the latest problem worth a notice line
         self.quit = False
 
     def on_book(self, book: Book, now: float) -> None:
+        # Only the book about to be drawn is regrouped and compared with the screen
+        # (frame()): at 1,000 books a second the others are simply replaced.
         self.book = book
-        if not self.view.paused:
+        if self.shown is None and not self.view.paused:
             self._show(book, now)
 
     def _display(self, book: Book) -> Book:
@@ -155,7 +158,7 @@ class LiveLadder:
                 for lv in levels:
                     if before.get((side, lv.price)) != lv.amount:
                         self.highlight[(side, lv.price)] = now + HIGHLIGHT_SECONDS
-        self.shown = shown
+        self.shown, self._shown_from = shown, book
 
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = event.state.value
@@ -210,6 +213,8 @@ class LiveLadder:
 
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None):
         view = self.view
+        if self.book is not self._shown_from and self.book is not None and not view.paused:
+            self._show(self.book, now)
         view.age = None if last_book_at is None else now - last_book_at
         view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
         view.updates_per_second = rate

@@ -26,6 +26,7 @@ from orderbook_cli.symbols import parse_pair
 
 FORWARD_WAIT = 0.25  # how often a forwarding thread checks whether the fan-in was closed
 FAILED = "failed"
+VENUE_OPTIONS = ("precision", "feed")  # given once, used by the sources whose venue has them
 
 
 class Source(NamedTuple):
@@ -53,13 +54,28 @@ class SourcesFailed(ObookError):
         self.exit_status = errors[0].exit_status
 
 
+def per_source(opts: Options) -> list[Options]:
+    """Each source's options: a venue-specific option (--precision, --feed) goes to the
+    sources whose venue has it; given for none of them, the venue's usual error says so."""
+    from orderbook_cli.venues import get_venue
+
+    venues = [get_venue(venue) for venue, _ in opts.sources]
+    given = [name for name in VENUE_OPTIONS if name in opts._fields and getattr(opts, name) is not None]
+    out = []
+    for (venue_id, symbol), venue in zip(opts.sources, venues):
+        elsewhere = {name: None for name in given
+                     if name not in venue.info.options and any(name in other.info.options for other in venues)}
+        out.append(opts._replace(venue=venue_id, symbol=symbol, debug=False, **elsewhere))
+    return out
+
+
 def make_plan(opts: Options, *, once: bool) -> Plan:
     """Check every source before any network: venues, symbols, depths, duplicates, quotes."""
     if opts.debug:
         from orderbook_cli import debuglog
 
         debuglog.enable()
-    prepared = [prepare(opts._replace(venue=venue, symbol=symbol, debug=False), once=once) for venue, symbol in opts.sources]
+    prepared = [prepare(source_opts, once=once) for source_opts in per_source(opts)]
     seen: set[tuple[str, str]] = set()
     for p in prepared:
         if (p.request.venue, p.request.symbol) in seen:
@@ -310,7 +326,7 @@ def snapshot(opts: Options) -> None:
         else:
             from orderbook_cli import boards
 
-            boards.print_board(board, opts, now, merged=True)
+            boards.print_board(board, opts, now)
         return
     if opts.json_output:
         for state in board.states:
@@ -319,7 +335,7 @@ def snapshot(opts: Options) -> None:
     else:
         from orderbook_cli import boards
 
-        boards.print_board(board, opts, now, merged=False)
+        boards.print_board(board, opts, now)
 
 
 def watch(opts: Options) -> None:

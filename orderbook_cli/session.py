@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from orderbook_cli import jsonout
 from orderbook_cli.errors import ObookError, sanitize
-from orderbook_cli.feed import BookEvent, FatalEvent, FeedRequest, State, StatusEvent
+from orderbook_cli.feed import BookEvent, FeedRequest, State, StatusEvent
 from orderbook_cli.venues import Venue, get_venue, load_all
 
 
@@ -151,37 +151,36 @@ def _show(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
 
 
 def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
-    """Every book as one JSON line; state changes after the first book go to stderr."""
+    """Every book as one JSON line, written as it arrives (the feed runs on this
+    thread: no hand-off per book); state changes after the first book go to stderr."""
     import time
 
     written, resyncing = 0, False
-    deadline = time.monotonic() + opts.timeout
+
+    def on_event(event) -> bool:
+        nonlocal written, resyncing
+        if isinstance(event, BookEvent):
+            try:
+                jsonout.write_line(jsonout.book_line(event.book, _extra(event.book, opts)))
+            except BrokenPipeError:
+                jsonout.silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+                return False
+            written += 1
+            return opts.count is None or written < opts.count
+        if isinstance(event, StatusEvent) and event.state is State.CLOSED:
+            return False  # the feed ended (a recording played to its end)
+        if isinstance(event, StatusEvent) and event.state is State.RESYNCING:
+            print(f"obook: {context}: resyncing: {sanitize(event.detail)}", file=sys.stderr, flush=True)
+            resyncing = True  # the next book says it is whole again: no "live again" line
+        elif isinstance(event, StatusEvent) and event.state is State.LIVE and resyncing:
+            resyncing = False
+        elif isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
+            note = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
+            print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
+        return True
+
     with open_feed(request) as feed:
-        while opts.count is None or written < opts.count:
-            wait = max(0.0, deadline - time.monotonic()) if written == 0 else None
-            event = feed.get(timeout=wait)
-            if event is None:
-                raise feed.timeout_error()
-            if isinstance(event, BookEvent):
-                try:
-                    jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(event.book, _extra(event.book, opts))))
-                except BrokenPipeError:
-                    jsonout.silence_stdout()  # the reader is gone (`| head -1`): done, quietly
-                    return
-                written += 1
-            elif isinstance(event, FatalEvent):
-                raise event.error
-            elif isinstance(event, StatusEvent) and event.state is State.CLOSED:
-                return  # the feed ended (a recording played to its end)
-            elif isinstance(event, StatusEvent) and event.state is State.RESYNCING:
-                print(f"obook: {context}: resyncing: {sanitize(event.detail)}", file=sys.stderr, flush=True)
-                resyncing = True  # the next book says it is whole again; no "live again" line
-            elif isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
-                if event.state is State.LIVE and resyncing:
-                    resyncing = False
-                    continue
-                note = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
-                print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
+        feed.run(on_event)
 
 
 def list_venues(*, json_output: bool) -> None:

@@ -78,8 +78,9 @@ def test_side_by_side_one_ladder_per_source_with_own_header():
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120])
 def test_side_by_side_never_cuts_a_number(width):
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), width, 24), width=width)
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), width, 10), width=width)
     assert max(len(line) for line in out.splitlines()) <= width
+    assert len(out.rstrip("\n").splitlines()) <= 10, out
     assert_whole_numbers(out)
     if width < 60:  # three ladders do not fit in 40 columns: say which were left off
         assert "not shown (too narrow)" in out
@@ -92,7 +93,7 @@ def test_side_by_side_marks_reconnecting_stale_and_failed():
     b.fail(2, NetworkError("cannot connect to ws://x"))
     out = draw(frame(b, 100.0, BoardView(stale_after=5), 150, 30), width=150)
     assert "RECONNECTING" in out and "the venue closed the connection" in out
-    assert "age 10.0s STALE" in out
+    assert "age 10.0s  STALE" in out
     assert "FAILED" in out and "cannot connect" in out
 
 
@@ -122,7 +123,7 @@ def test_merged_ladder_drops_stale_sources_and_says_so():
     b = board([BITSO, REVX], merged=True)
     b.states[0].feed.stats.last_book_at = 90.0
     out = draw(frame(b, 100.0, BoardView(stale_after=5), 120, 30))
-    assert "1 of 2 sources live" in out and "age 10.0s STALE" in out and "(left out)" in out
+    assert "1 of 2 sources live" in out and "age 10.0s  STALE" in out and "(left out)" in out
     assert not re.search(r"^bid\s+86600", out, re.M)  # bitso's own level is gone
     assert re.search(r"bid\s+86612\s+0\.25\s", out)  # only revx's amount remains
 
@@ -163,3 +164,25 @@ def test_split_sources_tells_the_two_forms_apart():
     for bad in (["bitso"], ["bitso", "btc_mxn", "revx:BTC-USD"], ["a", "b", "c"], [":x"], ["x:"]):
         with pytest.raises(UsageError):
             split_sources(bad)
+
+
+def test_keys_depth_pause_help_and_quit():
+    from orderbook_cli.boards import on_key
+
+    b = board([BITSO, REVX], merged=True)
+    view = BoardView()
+    for _ in range(25):
+        assert on_key("-", b, view) is False
+    assert view.depth == 1
+    out = draw(frame(b, 100.0, view, 120, 30))
+    assert sum(bool(re.match(r"(ask|bid)\s", line)) for line in out.splitlines()) == 2 and "depth 1 · ? for keys" in out
+    on_key("+", b, view)
+    on_key(" ", b, view)
+    b.states[0].book = book("bitso", "btc_usd", [("86500", "9")], [("86700", "9")])
+    paused = draw(frame(b, 100.0, view, 120, 30))
+    assert "PAUSED" in paused and "86500" not in paused and re.search(r"bid\s+86612\s+0\.42311818\s", paused)  # the frozen books
+    on_key(" ", b, view)
+    assert "0.42311818" not in draw(frame(b, 100.0, view, 120, 30))  # resumed: the new Bitso book, without 86612
+    on_key("?", b, view)
+    assert "q quit · +/- depth" in draw(frame(b, 100.0, view, 120, 30))
+    assert on_key("q", b, view) is True

@@ -235,3 +235,54 @@ def test_watch_merged_source_that_drops_is_left_out_and_others_go_on(obook, http
     assert last["excluded"] == [{"venue": "bitso", "symbol": "btc_usd", "state": "reconnecting"}]
     assert all(set(lv["venues"]) == {"revx"} for lv in last["bids"] + last["asks"])
     assert "bitso btc_usd: reconnecting" in run.stderr
+
+
+def test_watch_three_sources_merged_drops_a_silent_source_once_stale(obook, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+
+    def quiet_bitso(peer):  # one book, then only keep-alives: connected but stale
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        peer.send(bitso_orders(sub["book"], BITSO_BIDS, BITSO_ASKS))
+        for _ in range(100):
+            time.sleep(0.2)
+            peer.send({"type": "ka"})
+
+    def streaming_bitmart(peer):
+        sub = peer.expect_json()
+        peer.send({"event": "subscribe", "topic": sub["args"][0]})
+        for seq in range(200):
+            peer.send(bitmart_v3_push([[str(86500 + seq), "1"]], [["86700", "1"]]))
+            time.sleep(0.1)
+
+    bitso, bitmart = ws_venue(quiet_bitso), ws_venue(streaming_bitmart)
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url, "OBOOK_BITMART_V3_URL": bitmart.url}
+    run = obook("watch", "bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:BTC_USDT", "--merge", "--quote-alias", "USDT=USD",
+                "--json", "--count", "25", "--stale-after", "1", env=env, timeout=30)
+    assert run.code == 0, run
+    books = run.lines()
+    assert len(books) == 25 and all(b["venue"] == "consolidated" for b in books)
+    assert any({s["venue"] for s in b["sources"]} == {"bitso", "revx", "bitmart-v3"} for b in books[:8]), books[:8]
+    last = books[-1]  # about 2.5 s in: Bitso's only book is older than --stale-after
+    assert "bitso" not in {s["venue"] for s in last["sources"]}
+    assert {"venue": "bitso", "symbol": "btc_usd", "state": "stale"} in last["excluded"]
+    assert all("bitso" not in lv["venues"] for lv in last["bids"] + last["asks"])
+
+
+def test_venue_options_go_to_the_sources_that_have_them(obook, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+
+    def bitmart(peer):
+        sub = peer.expect_json()
+        assert sub == {"subscribe": "order", "symbol": "BTC_USD", "precision": 2}
+        peer.send({"subscribe": "depth", "symbol": "BTC_USD", "data": {
+            "buys": [{"amount": "1", "total": "1", "price": "86612.00", "count": "1"}],
+            "sells": [{"amount": "1", "total": "1", "price": "86625.00", "count": "1"}]}})
+        peer.hold()
+
+    seed = ws_venue(bitmart)
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITMART_URL": seed.url}
+    run = obook("snapshot", "revx:BTC-USD", "bitmart:BTC-USD", "--precision", "2", "--merge", "--json", env=env)
+    assert run.code == 0, run
+    assert run.json()["bids"][0]["venues"] == {"revx": "0.25", "bitmart": "1"}
+    assert_clean_failure(obook("snapshot", "revx:BTC-USD", "bitso:btc_usd", "--precision", "2"), 2, "--precision", "bitmart")

@@ -60,7 +60,7 @@ def test_merged_ladder_names_its_venues_and_quits_on_q(terminal, http_venue, ws_
     assert max(len(line) for line in lines) <= 100
     # Bitso drops and stays away: its levels leave the merged book, and the header says so
     screen = terminal.wait_for(r"1 of 2 sources live", timeout=10)
-    assert "(left out)" in screen and re.search(r"A bitso btc_usd (RECONNECTING|● live\s+age [\d.]+s STALE)", screen), screen
+    assert "(left out)" in screen and re.search(r"A bitso btc_usd (RECONNECTING|● live\s+age [\d.]+s\s+STALE)", screen), screen
     assert re.search(r"bid\s+86612\s+0\.25\s.*\s·B\s", screen), screen
     terminal.keys("q")
     screen = terminal.wait_for(r"EXIT=0")

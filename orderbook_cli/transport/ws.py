@@ -112,14 +112,16 @@ def stream(ctx: FeedContext, url: str, url_env: str, idle: float, ping: tuple[fl
             except (websocket.WebSocketException, OSError) as exc:
                 failure = NetworkError(f"lost the connection to {host_of(url)}: {_describe(exc)}")
             finally:
-                _close_quietly(ws)
+                _close_quietly(ws, wait=not ctx.stopped.is_set())
         if failure is None or not ctx.retry_after_failure(failure):
             return
 
 
-def _close_quietly(ws) -> None:
+def _close_quietly(ws, wait: bool) -> None:
+    """Say goodbye; wait for the venue's answer only when reconnecting (a consumer
+    that is done should not linger behind a venue still streaming)."""
     try:
-        ws.close(timeout=1)
+        ws.close(timeout=1 if wait else 0)
     except Exception as exc:  # closing a broken link may fail in many ways; nothing to do about it
         log.debug("WS close: %s", _describe(exc))
 

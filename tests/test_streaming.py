@@ -1,0 +1,162 @@
+"""The hot paths: `watch --json` runs its feed on the main thread (Feed.run)
+with the same behaviour as the threaded feed; the fast NDJSON encoder writes
+the same text as book_to_dict + dumps; the live ladder works only per frame."""
+
+import json
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+
+from orderbook_cli import jsonout
+from orderbook_cli.book import RawLevel, make_book
+from orderbook_cli.errors import NetworkError
+from orderbook_cli.feed import BookEvent, Feed, FeedRequest, State, StatusEvent
+from orderbook_cli.timefmt import now_utc
+from tests.conftest import assert_clean_failure
+from tests.test_bitso import ACK, env, orders, serving
+
+
+def _book(bids, asks, **kw):
+    raw = lambda levels: [RawLevel(Decimal(p), Decimal(a), c) for p, a, c in levels]  # noqa: E731
+    return make_book("bitso", "btc_mxn", raw(bids), raw(asks), timestamp=None, received_at=now_utc(), **kw)
+
+
+@pytest.mark.parametrize("bids, asks", [
+    ([("7000", "0.5", 1), ("6999.10", "1.25", None)], [("7001", "2", 3)]),
+    ([("1E+3", "1E-7", 1), ("0E-7", "0.00000010", 2)], [("1000.5", "3E+2", None)]),  # exponents: plain() kicks in
+    ([], [("5", "1", 1)]),
+    ([], []),
+])
+def test_book_line_is_the_same_text_as_book_to_dict(bids, asks):
+    book = _book(bids, asks)
+    for extra in (None, {"impact": {"buy": None, "note": "ü \"quoted\""}}):
+        expected = jsonout.dumps(jsonout.book_to_dict(book, extra))
+        assert jsonout.book_line(book, extra) == expected
+        assert "E" not in "".join(lv["price"] + lv["amount"] + lv["total"] for lv in json.loads(expected)["bids"])
+
+
+def test_book_line_with_grouped_and_trimmed_books():
+    book = _book([("7000.12", "1", 1), ("7000.18", "2", 1), ("6990", "3", None)], [("7001.01", "1", 1)], depth=1, group=Decimal("0.5"))
+    assert jsonout.book_line(book) == jsonout.dumps(jsonout.book_to_dict(book))
+
+
+REQUEST = FeedRequest(venue="test", symbol="X", depth=5, timeout=0.5)
+
+
+def test_run_hands_events_over_on_the_calling_thread_and_stops_when_told():
+    book = _book([("1", "1", 1)], [])
+    seen, threads = [], set()
+
+    def producer(ctx):
+        ctx.set_state(State.CONNECTING)
+        while not ctx.stopped.is_set():
+            ctx.emit_book(book)
+
+    def on_event(event):
+        threads.add(threading.get_ident())
+        seen.append(event)
+        return sum(isinstance(e, BookEvent) for e in seen) < 3
+
+    Feed(REQUEST, producer).run(on_event)
+    assert threads == {threading.get_ident()}
+    assert [type(e).__name__ for e in seen] == ["StatusEvent", "StatusEvent", "BookEvent", "BookEvent", "BookEvent"]
+    assert seen[1] == StatusEvent(State.LIVE)
+
+
+def test_run_raises_the_producers_fatal_error():
+    def producer(ctx):
+        raise NetworkError("gone")
+
+    with pytest.raises(NetworkError, match="gone"):
+        Feed(REQUEST, producer).run(lambda event: True)
+
+
+def test_run_raises_the_consumers_own_failure_instead_of_feeding_it_to_the_producer():
+    book = _book([("1", "1", 1)], [])
+    caught = []
+
+    def producer(ctx):
+        try:
+            ctx.emit_book(book)
+        except Exception as error:  # what a venue's except clause would see
+            caught.append(error)
+
+    def on_event(event):
+        if isinstance(event, BookEvent):
+            raise BrokenPipeError("reader gone")
+        return True
+
+    with pytest.raises(BrokenPipeError):
+        Feed(REQUEST, producer).run(on_event)
+    assert caught == []
+
+
+def test_run_gives_up_when_no_book_arrives_within_the_timeout():
+    def producer(ctx):
+        ctx.set_state(State.CONNECTING)
+        while ctx.sleep(0.05):
+            pass
+
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="no order book within 0.5s"):
+        Feed(REQUEST, producer).run(lambda event: True)
+    assert time.monotonic() - started < 2
+
+
+def test_watch_json_first_book_timeout_with_only_keepalives(obook, ws_venue):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        for _ in range(40):
+            peer.send({"type": "ka"})
+            time.sleep(0.1)
+
+    venue = ws_venue(script)
+    started = time.monotonic()
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--timeout", "1", env=env(venue))
+    assert_clean_failure(run, 3, "no order book within 1s")
+    assert time.monotonic() - started < 3.5
+
+
+def test_watch_json_count_stops_promptly_while_the_venue_keeps_streaming(obook, ws_venue):
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        for i in range(3000):
+            peer.send(orders(bid=str(7000 + i)))
+            time.sleep(0.001)
+
+    venue = ws_venue(script)
+    started = time.monotonic()
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "3", env=env(venue))
+    assert run.code == 0, run
+    assert [line["best_bid"] for line in run.lines()] == ["7000", "7001", "7002"]
+    assert time.monotonic() - started < 2.5
+
+
+def test_watch_json_notes_reconnects_on_stderr_and_keeps_counting(obook, ws_venue):
+    venue = ws_venue(serving(orders(bid="7001"), then="drop"))
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "2", env=env(venue), timeout=30)
+    assert run.code == 0, run
+    assert [line["best_bid"] for line in run.lines()] == ["7001", "7001"]
+    assert "reconnecting" in run.stderr and "live again" in run.stderr
+
+
+def test_the_live_ladder_regroups_only_the_book_it_draws(monkeypatch):
+    from orderbook_cli import live
+
+    calls = []
+    real = live.regroup
+    monkeypatch.setattr(live, "regroup", lambda book, **kw: calls.append(book) or real(book, **kw))
+    ladder = live.LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    books = [_book([(str(7000 + i), "1", 1)], [("8000", "1", 1)]) for i in range(100)]
+    for i, book in enumerate(books):
+        ladder.on_book(book, i / 1000)
+    ladder.frame(0.1, 40, 0.1, 1000.0, 0)
+    assert calls == [books[0], books[-1]]  # the first book at once, then only the one drawn
+    assert ladder.shown.best_bid == Decimal("7099")
+    assert ladder.view.changed == {("bid", Decimal("7099"))}
+    ladder.frame(0.15, 40, 0.1, 1000.0, 0)
+    assert len(calls) == 2  # nothing new: nothing regrouped
