@@ -96,12 +96,7 @@ def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], 
                            quote_aliases=tuple(quote_alias or ()), **kw)
 
 
-class FeedKind(str, enum.Enum):
-    top = "top"
-    full = "full"
-
-
-FeedOpt = Annotated[Optional[FeedKind], typer.Option("--feed", case_sensitive=False, help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
+FeedOpt = Annotated[Optional[str], typer.Option("--feed", metavar="top|full", help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
 
 
 def _version(value: bool) -> None:
@@ -174,7 +169,7 @@ def snapshot(
 
     session.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, feed=feed.value if feed else None,
+        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, feed=feed,
     ))
 
 
@@ -218,7 +213,7 @@ def watch(
     session.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after, feed=feed.value if feed else None, record=record,
+        idle_timeout=idle_timeout, stale_after=stale_after, feed=feed, record=record,
     ))
 
 

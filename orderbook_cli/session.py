@@ -56,7 +56,7 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     venue = get_venue(opts.venue)
     try:
         symbol = venue.symbol(opts.symbol)
-        venue_options = {"precision": opts.precision, "feed": opts.feed}
+        venue_options = {"precision": opts.precision, "feed": _feed_kind(opts.feed)}
         if len(opts.sources) > 1 and "feed" not in venue.info.options:
             venue_options["feed"] = None  # several sources: --feed is for those whose venue has both feeds
         venue.check_options(venue_options)
@@ -75,6 +75,14 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
         group=opts.group, fetch_depth=fetch_depth, record=opts.record,
     )
     return Prepared(venue, request)
+
+
+def _feed_kind(text: str | None) -> str | None:
+    from orderbook_cli.errors import UsageError
+
+    if text is None or text.strip().lower() in ("top", "full"):
+        return text and text.strip().lower()
+    raise UsageError(f"--feed {sanitize(text, 20)!r} is neither 'top' nor 'full'")
 
 
 def _check_recordable(venue: Venue, opts: Options) -> None:
