@@ -454,7 +454,7 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
     if book is not None:
         held = max(len(book.asks), len(book.bids))
         shown = held if shown_rows is None else min(shown_rows, held)
-        items.append(Item(0, Text(f"{shown} of {held} levels shown" if shown < held else f"{held} levels")))
+        items.append(Item(0, Text(f"{shown} of {held} levels shown" if shown < held else f"{held} level{'' if held == 1 else 's'}")))
     if not view.show_help:
         items.append(Item(2, Text("? keys")))
         line = fit(items, width, " · ")

@@ -145,6 +145,7 @@ def test_levels_shown_of_held():
     shown = sum(line.startswith("bid") for line in out.splitlines())
     assert f"{shown} of 20 levels shown" in out and shown < 20
     assert "20 levels" in screen(big_book(), 80, 60) and "of 20" not in screen(big_book(), 80, 60)
+    assert "· 1 level ·" in screen(big_book(levels=1), 80, 24).replace("\n", " · ")
 
 
 def test_crossed_and_locked_books_are_flagged():
@@ -247,3 +248,14 @@ def test_cursor_row_is_highlighted():
 def test_arrow_keys_are_read_whole():
     assert split_keys("\x1b[Ak\x1b[Bj\x1bOAq\x1b") == [UP, "k", DOWN, "j", UP, "q", ESCAPE]
     assert split_keys("\x1b[C+") == ["+"]  # other sequences are not read as letters
+
+
+def test_snapshot_ladder_grouped_shows_the_real_spread(obook, http_venue):
+    from tests.servers.http_venue import Reply, payload
+
+    http_venue.route("/api/2.0/public/order-book/BTC-USD", Reply(body=payload("revolutx_1.json")))
+    run = obook("snapshot", "revx", "BTC-USD", "--group", "10", env={"OBOOK_REVX_URL": http_venue.url, "COLUMNS": "100"})
+    assert run.code == 0, run
+    assert re.search(r"ask\s+2100\s+9\.96165567", run.stdout) and re.search(r"bid\s+2090\s+2\.33801954", run.stdout), run
+    assert "spread 7.00 (33." in run.stdout, run  # 2097.13 - 2090.13, not the grouped 10
+    assert "grouped by 10" in run.stdout
