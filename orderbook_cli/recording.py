@@ -26,6 +26,7 @@ from orderbook_cli import __version__
 from orderbook_cli.errors import MalformedData, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedContext, FeedRequest, State
 from orderbook_cli.transport.ws import MAX_FRAME_BYTES
+from orderbook_cli.venues.websocket import NO_RECORDER, NoRecorder
 
 MAGIC = "obook_raw_recording"
 FORMAT = 1
@@ -35,24 +36,7 @@ MAX_GAP_SECONDS = 60.0  # as for book recordings: a long silence plays as at mos
 GZIP_FLUSH_SECONDS = 1.0
 
 
-class _NoRecorder:
-    def connected(self) -> None:
-        pass
-
-    def seed(self, body: bytes, received_at: datetime) -> None:
-        pass
-
-    def wrap(self, handler):
-        return handler
-
-    def close(self) -> None:
-        pass
-
-
-NO_RECORDER = _NoRecorder()
-
-
-class Recorder(_NoRecorder):
+class Recorder(NoRecorder):
     def __init__(self, path: str, request: FeedRequest, feed: str | None):
         try:
             self._file: IO[bytes] = gzip.open(path, "wb") if path.endswith(".gz") else open(path, "wb")
@@ -112,10 +96,6 @@ class _Recording:
 
     def tick(self) -> bool:
         return self.handler.tick()
-
-
-def open_recorder(request: FeedRequest, feed: str | None):
-    return Recorder(request.record, request, feed) if request.record else NO_RECORDER
 
 
 def _stamp(moment: datetime) -> str:

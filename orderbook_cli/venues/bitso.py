@@ -17,7 +17,6 @@ side; obook aggregates them by price. There the side comes from the
 from __future__ import annotations
 
 import json
-from email.utils import parsedate_to_datetime
 from typing import Any, Iterable, Mapping
 
 from orderbook_cli.book import RawLevel, to_decimal
@@ -143,6 +142,8 @@ def read_seed(body: bytes) -> Seed:
 
 def _retry_after(headers: Mapping[str, str]) -> float:
     """Retry-After in seconds or as an HTTP date; a minute when absent (Bitso's lockout)."""
+    from email.utils import parsedate_to_datetime  # only after a lockout: keeps start-up lean
+
     raw = str(headers.get("retry-after") or "").strip()
     if raw.isdigit() and len(raw) <= 6:
         return min(float(raw), MAX_LOCKOUT_SECONDS)

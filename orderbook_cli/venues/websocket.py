@@ -41,6 +41,25 @@ class Rejected(NamedTuple):
 Message = Union[BookUpdate, Control, Rejected]
 
 
+class NoRecorder:
+    """What a connection reports its raw traffic to when nothing is recorded (see recording.py)."""
+
+    def connected(self) -> None:
+        pass
+
+    def seed(self, body: bytes, received_at: datetime) -> None:
+        pass
+
+    def wrap(self, handler):
+        return handler
+
+    def close(self) -> None:
+        pass
+
+
+NO_RECORDER = NoRecorder()
+
+
 class WebSocketVenue(Venue):
     """A venue spoken over one WebSocket: subclasses say what to send and how to read."""
 
@@ -72,13 +91,16 @@ class WebSocketVenue(Venue):
         return lambda ctx: self.stream(ctx)
 
     def stream(self, ctx: FeedContext) -> None:
-        from orderbook_cli.recording import open_recorder
         from orderbook_cli.transport.ws import stream
 
         request = ctx.request
         idle = request.idle_timeout or self.idle_timeout
         ping = (self.ping_interval, self.ping_message()) if self.ping_interval else None
-        recorder = open_recorder(request, self.feed_kind(request))
+        recorder = NO_RECORDER
+        if request.record:
+            from orderbook_cli.recording import Recorder
+
+            recorder = Recorder(request.record, request, self.feed_kind(request))
         handler = self.connections(ctx, request)
 
         def on_connect(link):
