@@ -27,6 +27,7 @@ TAGS = "ABCDEF"
 COLOURS = ("cyan", "magenta", "yellow", "blue", "bright_white", "bright_magenta")
 SEPARATOR = " │ "
 MERGED_BAR_WIDTH = 16
+MIN_COLUMN = 16  # narrower than this, a source's ladder is only a summary
 HELP_LINE = "keys: q quit · +/- depth · space pause · ? help"
 
 
@@ -39,6 +40,7 @@ class BoardView:
     paused: bool = False
     show_help: bool = False
     frozen: list = field(default_factory=list)  # the books on screen while paused
+    ladders: dict = field(default_factory=dict)  # side by side: each source's own ladder view
     live: bool = True  # False for a printed snapshot: no ages, nothing goes stale
     depth: int | None = None  # levels a side the user asked for with +/- (None: as many as fit)
 
@@ -134,25 +136,20 @@ def _with_more(line: Text, left: int, width: int) -> Text:
 
 # -- one source's state ------------------------------------------------------
 
-def status(state: SourceState, now: float, view: BoardView, width: int | None = None, rate: bool = True) -> Text:
-    """● live  age 0.4s  12.0 upd/s, or RECONNECTING / STALE / FAILED, never hidden;
-    in a narrow column the rate, then the age, give way (the state and STALE stay)."""
+def status(state: SourceState, now: float, view: BoardView) -> Text:
+    """● live  age 0.4s, or RECONNECTING / STALE / FAILED: never hidden."""
     if not view.live or state.failed:
         return Text("FAILED", style="bold white on red") if state.failed else Text("● snapshot", style="bold green")
     name = state.state
     ok = name == State.LIVE.value
     warn = "bold black on yellow"
-    parts = [(0, Text(f"● {name}" if ok else name.upper(), style="bold green" if ok else warn))]
+    parts = [Text(f"● {name}" if ok else name.upper(), style="bold green" if ok else warn)]
     age = state.age(now)
     if age is not None:
-        parts.append((2, Text(f"age {age:.1f}s")))
+        parts.append(Text(f"age {age:.1f}s"))
         if state.stale(now, view.stale_after):
-            parts.append((1, Text("STALE", style=warn)))
-        if rate and state.feed is not None:
-            parts.append((3, Text(f"{state.feed.stats.updates_per_second(now):.1f} upd/s")))
-    while width is not None and len(parts) > 1 and sum(t.cell_len + 2 for _, t in parts) - 2 > width:
-        parts.remove(max(parts, key=lambda part: part[0]))
-    return Text("  ").join(text for _, text in parts)
+            parts.append(Text("STALE", style=warn))
+    return Text("  ").join(parts)
 
 
 def _notice(state: SourceState) -> str:
@@ -165,69 +162,65 @@ def _notice(state: SourceState) -> str:
 
 # -- side by side ------------------------------------------------------------
 
-def _ladder_columns(asks: tuple[Level, ...], bids: tuple[Level, ...]) -> list[Column]:
-    levels = list(asks[::-1]) + list(bids)
-    prices, amounts, totals = (render.aligned([getattr(lv, f) for lv in levels]) for f in ("price", "amount", "total"))
-    styles = ["red"] * len(asks) + ["green"] * len(bids)
-    scale = max((lv.total for lv in levels), default=Decimal(0))
-    return [
-        Column("price", [Text(p, style=f"bold {s}") for p, s in zip(prices, styles)], rank=0),
-        Column("amount", [Text(a) for a in amounts], rank=1),
-        Column("total", [Text(t) for t in totals], rank=2),
-        Column("depth", [Text(_blocks(lv.total, scale, MERGED_BAR_WIDTH), style=s) for lv, s in zip(levels, styles)], right=False, rank=3),
-    ]
+def _ladder_view(index: int, state: SourceState, now: float, view: BoardView) -> render.LadderView:
+    """The source's own ladder view (kept between frames, so its columns keep their widths)."""
+    ladder = view.ladders.setdefault(index, render.LadderView())
+    ladder.state = state.state if view.live or state.failed else "snapshot"
+    ladder.age = state.age(now) if view.live else None
+    ladder.stale = view.live and state.stale(now, view.stale_after)
+    stats = state.feed.stats if state.feed is not None and view.live else None
+    ladder.updates_per_second = stats.updates_per_second(now) if stats else None
+    ladder.malformed = stats.malformed if stats else 0
+    ladder.notice = _notice(state)
+    ladder.paused, ladder.impact = view.paused, view.impact
+    return ladder
 
 
-def _blocks(amount: Decimal, scale: Decimal, width: int) -> str:
-    return "█" * int(amount / scale * width) if scale else ""
-
-
-def _spread(book: Book, width: int) -> Text:
-    if book.spread is None:
-        return words("spread — (one side empty)", width, "dim")
-    text = f"spread {plain(book.spread)}"
-    if book.mid:
-        bps = (book.spread / book.mid * 10000).quantize(Decimal("0.01"))
-        if len(text) + len(plain(bps)) + 7 <= width:
-            text += f" ({plain(bps)} bps)"
-    return Text(text if len(text) <= width else "", style="bold")
-
-
-def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, levels: int | None) -> list[Text] | None:
-    """One source's ladder as lines of at most `width` cells; None when it cannot fit."""
-    head = Text.assemble(tag(index), " ") + words(state.source.label, width - 2, "bold cyan")
-    lines = [head, status(state, now, view, width)]
-    notice = _notice(state)
-    if notice:
-        lines.append(words(notice, width, "yellow"))
+def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None) -> list[Text] | None:
+    """One source's ladder (the single-source ladder, laid out for `width` × `height`);
+    None when not even its narrowest layout fits."""
+    ladder = _ladder_view(index, state, now, view)
+    request = state.source.prepared.request
     if book is None:
+        lines = [render.header(None, ladder, request.venue, request.symbol, width)]
+        if ladder.notice:
+            lines.append(words(ladder.notice, width, "yellow"))
         lines.append(words("failed" if state.failed else "waiting for the first book…", width, "dim"))
         return lines
-    asks = book.asks[:levels] if levels is not None else book.asks
-    bids = book.bids[:levels] if levels is not None else book.bids
-    columns = fit(_ladder_columns(asks, bids), width)
-    if columns is None or (len(columns) < 2 and book.asks + book.bids):
-        return None
-    titles, body = rows(columns, len(asks) + len(bids))
-    stale = view.live and state.stale(now, view.stale_after)
-    if stale:
-        for line in body:
-            line.stylize("dim")
-    return lines + [titles, *body[: len(asks)], _spread(book, width), *body[len(asks):]]
+    if view.depth is not None:
+        book = book._replace(bids=book.bids[: view.depth], asks=book.asks[: view.depth])
+    lines = _within(render.ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)
+    if state.source.label not in lines[0].plain:  # a narrow header shortened the name: give it a line of its own
+        shorter = None if height is None else max(1, height - 1)
+        name = sanitize(state.source.label, width)  # a name is text, not a number: it may be shortened
+        lines = [Text(name, style="bold cyan"),
+                 *_within(render.ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=shorter), width)]
+    if ladder.rows_shown == 0 and (book.bids or book.asks):
+        return None  # only the compact summary fits: fewer, wider columns instead
+    return lines
+
+
+def _within(group: Group, width: int) -> list[Text]:
+    """The ladder's lines, each kept inside its column (an over-long text line is cut
+    at a word, never inside a number), so the columns beside it stay in place."""
+    return [line if line.cell_len <= width else words(line.plain, width, "yellow") for line in group.renderables]
 
 
 def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: BoardView, width: int, height: int | None) -> RenderableType:
-    """As many source ladders as fit, left to right, each with its own header and state."""
+    """As many source ladders as fit, left to right, each with its own header, state, age and staleness."""
     count = len(board.states)
     gap = len(SEPARATOR)
-    chrome = 6 + (1 if view.show_help else 0)  # name, state, notice, titles, spread, note
-    levels = view.rows(None if height is None else max(1, (height - chrome) // 2))
+    below = 1 if view.show_help else 0  # the keys line under the columns
     shown: list[list[Text]] = []
-    for fitting in range(count, 0, -1):
+    for fitting in range(min(count, max(1, (width + gap) // (MIN_COLUMN + gap))), 0, -1):
+        if fitting < count:
+            below = max(below, 1)  # the note naming the sources left out
         column_width = (width - gap * (fitting - 1)) // fitting
-        built = [source_column(i, board.states[i], books[i], now, view, column_width, levels) for i in range(fitting)]
+        column_height = None if height is None else max(1, height - below)
+        built = [source_column(i, board.states[i], books[i], now, view, column_width, column_height) for i in range(fitting)]
         if all(b is not None for b in built) or fitting == 1:
-            shown = [b or [words("too narrow for this ladder", column_width, "dim")] for b in built]
+            shown = [b if b is not None else _compact(i, board.states[i], books[i], now, view, column_width, column_height)
+                     for i, b in enumerate(built)]
             break
     column_width = (width - gap * (len(shown) - 1)) // len(shown)
     out: list[Text] = []
@@ -244,9 +237,17 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
         out.append(line)
     if len(shown) < count:
         hidden = ", ".join(s.source.label for s in board.states[len(shown):])
-        out.append(words(f"not shown (too narrow): {hidden} — widen the terminal or use --merge", width, "yellow"))
-    _footer(out, view, width)
+        out.append(words(f"not shown: {hidden} (too narrow; widen the terminal or use --merge)", width, "yellow"))
+    if view.show_help:
+        out.append(words(HELP_LINE, width, "dim"))
     return Group(*out)
+
+
+def _compact(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None) -> list[Text]:
+    """A single column too narrow for a ladder: the single ladder's compact summary."""
+    ladder = _ladder_view(index, state, now, view)
+    request = state.source.prepared.request
+    return _within(render.ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)
 
 
 def _footer(out: list[Text], view: BoardView, width: int) -> None:
@@ -309,7 +310,7 @@ def best_line(book: Book, keys: Sequence[str], width: int, max_lines: int) -> li
     if book.asks:
         parts.append(Text.assemble(("best ask ", "bold"), (plain(book.asks[0].price), "bold red"), f" {_who(book.asks[0], keys)}"))
     if book.spread is not None:
-        parts.append(_spread(book, width))
+        parts.append(render.spread_row(book, None))
         parts.append(Text.assemble(("mid ", "bold"), plain(book.mid)))
     if not parts:
         parts.append(Text("both sides empty", style="dim"))
@@ -366,7 +367,7 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     legend = []
     for index, state in enumerate(board.states):
         entry = Text.assemble(tag(index), " ", (sanitize(state.source.label, 40), COLOURS[index]), " ")
-        entry.append_text(status(state, now, view, rate=False))
+        entry.append_text(status(state, now, view))
         if not any(s.key == state.source.key for s in live):
             entry.append(" (left out)", style="yellow")
         legend.append(entry)

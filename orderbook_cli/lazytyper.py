@@ -20,6 +20,7 @@ tests/test_fast_parse.py holds both parses equal for every declared option.
 
 from __future__ import annotations
 
+import enum
 import re
 import types
 import typing
@@ -129,7 +130,8 @@ def _with_real_params(function: Callable) -> Callable:
 # Keyword arguments of Option/Argument that change nothing about parsing
 # (help and completion only), plus the ones the fast parse applies itself.
 _HARMLESS = frozenset({"help", "show_default", "metavar", "autocompletion", "shell_complete", "hidden",
-                       "rich_help_panel", "show_choices", "show_envvar"})
+                       "rich_help_panel", "show_choices", "show_envvar",
+                       "case_sensitive"})  # choices: only exact spellings are taken, which both modes accept
 _APPLIED = frozenset({"min", "max", "parser", "callback", "is_eager"})
 _COMMAND_HARMLESS = frozenset({"help", "short_help", "epilog", "rich_help_panel", "name", "options_metavar"})
 _INT = re.compile(r"[0-9]{1,18}")
@@ -168,8 +170,11 @@ class _Param:
         self.parser, self.callback, self.eager = kwargs.get("parser"), kwargs.get("callback"), bool(kwargs.get("is_eager"))
         if self.callback is not None and not _single_value_callback(self.callback):
             raise _Decline
-        if (self.parser is None and base not in (str, int, float, bool)) or (self.many and base is bool):
-            raise _Decline  # enums, paths, tuples ...: Typer's job
+        self.choices = {m.value: m for m in base} if isinstance(base, type) and issubclass(base, enum.Enum) else None
+        if self.choices is not None and not all(isinstance(value, str) for value in self.choices):
+            raise _Decline
+        if (self.parser is None and self.choices is None and base not in (str, int, float, bool)) or (self.many and base is bool):
+            raise _Decline  # paths, tuples ...: Typer's job
         self.is_option = kind == "Option"
         self.flag_values: dict[str, bool] = {}
         self.value_names: set[str] = set()
@@ -194,6 +199,10 @@ class _Param:
                 return self.parser(text)
             except Exception:
                 raise _Decline from None  # Typer words the usage error
+        if self.choices is not None:
+            if text not in self.choices:
+                raise _Decline  # another spelling, or no such choice: Typer decides
+            return self.choices[text]
         if self.type is str:
             return text
         pattern, convert = (_INT, int) if self.type is int else (_FLOAT, float)

@@ -158,12 +158,24 @@ def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
     while width is not None and len(kept) > 1 and sum(i.text.cell_len for i in kept) + len(sep) * (len(kept) - 1) > width:
         worst = max(range(len(kept)), key=lambda i: (kept[i].priority, i))
         del kept[worst]
-    line = Text(no_wrap=True, overflow="ellipsis")
+    line = Text(no_wrap=True, overflow="crop")
     for n, item in enumerate(kept):
         if n:
             line.append(sep)
         line.append_text(item.text)
-    return line
+    return clip_words(line, width)
+
+
+def clip_words(line: Text, width: int | None) -> Text:
+    """The line cut at the last space that leaves room for "…": a word (a number)
+    is shown whole or not at all."""
+    if width is None or line.cell_len <= width:
+        return line
+    cut = line.plain.rfind(" ", 0, max(width - 1, 0))
+    clipped = line[:cut] if cut > 0 else Text(no_wrap=True)
+    clipped.rstrip()
+    clipped.append("…")
+    return clipped if clipped.cell_len <= width else Text("…"[:width])
 
 
 def _bar(total: Decimal, scale: Decimal, width: int) -> str:
@@ -421,7 +433,8 @@ def _percent(fraction: Decimal) -> str:
 
 
 def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text | None:
-    """The level under the cursor: cumulative size and notional, distance from mid."""
+    """The level under the cursor: cumulative size and notional, the average price
+    of sweeping to it, and its distance from mid."""
     side, levels = ("ask", book.asks) if view.cursor > 0 else ("bid", book.bids)
     index = abs(view.cursor) - 1
     if not view.cursor or index >= len(levels):
@@ -433,6 +446,9 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=CURSOR_STYLE)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
+    if level.total:
+        with localcontext(EXACT):
+            items.append(Item(3, Text(f"avg {fixed(notional / level.total, price_places(book) + 2)}")))
     if mid:
         distance = bps_from(level.price, mid)
         items.append(Item(1, Text(f"{'+' if distance > 0 else ''}{plain(distance)} bps from mid")))

@@ -37,6 +37,8 @@ def _typer_params(args):
 
 
 def _sample(param):
+    if param.choices is not None:
+        return list(param.choices)[-1]
     if param.parser is not None:
         return "0.5"
     if param.type is int:
@@ -113,7 +115,8 @@ def test_fast_parse_agrees_with_typer(args):
     ["snapshot", "revx", "BTC-USD", "-d5"],
     ["--version"],
     ["nonsense"],
-    ["completions", "bash"],  # an enum argument
+    ["completions", "BASH"],  # a choice spelled otherwise: Typer decides
+    ["completions", "tcsh"],
     [],
 ])
 def test_everything_else_goes_to_typer(args):
@@ -137,3 +140,57 @@ def test_annotations_resolve_to_typers_own_objects():
         for hint in typing.get_type_hints(info.callback, include_extras=True).values():
             for extra in typing.get_args(hint)[1:]:
                 assert isinstance(extra, typer.models.ParameterInfo)
+
+
+class Kind(str, __import__("enum").Enum):
+    top = "top"
+    full = "full"
+
+
+def _declared_app():
+    """Kinds of declarations cli.py may grow, declared the way cli.py declares."""
+    from typing import Annotated, List, Optional
+
+    typer = lazytyper
+    app = typer.Typer()
+
+    @app.command()
+    def go(
+        name: Annotated[str, typer.Argument()],
+        kind: Annotated[Optional[Kind], typer.Option("--kind", case_sensitive=False)] = None,
+        level: Annotated[int, typer.Option("--level", "-l", min=0, max=9)] = 3,
+        wait: float = 1.5,
+        loud: bool = False,
+        tag: Annotated[Optional[List[str]], typer.Option("--tag")] = None,
+        old: int = typer.Option(7, "--old"),
+    ) -> None:
+        pass
+
+    return app, go
+
+
+@pytest.mark.parametrize("args", [
+    ["go", "x"],
+    ["go", "x", "--kind", "full", "-l", "9", "--wait", "2.25", "--loud", "--tag", "a", "--tag", "b", "--old", "8"],
+    ["go", "--no-loud", "x", "--level=0", "--kind=top"],
+])
+def test_fast_parse_agrees_with_typer_on_other_kinds_of_declarations(args):
+    import functools
+
+    import typer
+
+    app, go = _declared_app()
+    parsed = lazytyper.fast_parse(app, args)
+    assert parsed is not None
+    calls = []
+    real = lazytyper._with_real_params(go)
+    spy = functools.wraps(real)(lambda **kw: calls.append(kw))
+    probe = typer.Typer()
+    probe.command()(spy)
+    typer.main.get_command(probe).main(args=args[1:], standalone_mode=False)
+    assert parsed.values == calls[0]
+
+
+@pytest.mark.parametrize("args", [["go", "x", "--kind", "FULL"], ["go", "x", "-l", "10"], ["go", "x", "--wait", "1e3"]])
+def test_other_spellings_go_to_typer(args):
+    assert lazytyper.fast_parse(_declared_app()[0], args) is None

@@ -226,6 +226,7 @@ def test_level_cursor_moves_and_reports_cumulative_size_notional_and_distance():
     line = next(line for line in out.splitlines() if line.startswith("▸"))
     assert f"▸ ask 2 @ {level.price}" in line and f"cum {level.total} BTC" in line
     assert f"{notional.quantize(D('0.01'))} MXN" in line
+    assert f"avg {(notional / level.total).quantize(D('0.0001'))}" in line  # sweeping to it: price precision + 2
     assert "+1.07 bps from mid" in line  # (1400150.37 - 1400000) / 1400000 × 1e4 = 1.074
     for _ in range(5):
         live.on_key(DOWN, 0.4)
@@ -259,3 +260,15 @@ def test_snapshot_ladder_grouped_shows_the_real_spread(obook, http_venue):
     assert re.search(r"ask\s+2100\s+9\.96165567", run.stdout) and re.search(r"bid\s+2090\s+2\.33801954", run.stdout), run
     assert "spread 7.00 (33." in run.stdout, run  # 2097.13 - 2090.13, not the grouped 10
     assert "grouped by 10" in run.stdout
+
+
+def test_long_notices_are_cut_between_words():
+    notice = "the venue closed the connection (code 1006); retrying in 12.5s, attempt 3 of 10"
+    view = LadderView(state="reconnecting", notice=notice)
+    for width in range(20, len(notice) + 1):
+        out = draw(ladder(big_book(), view, width=width, height=24), width)
+        line = out.splitlines()[1]
+        assert len(line) <= width and (line == notice or line.endswith("…")), (width, line)
+        assert notice.startswith(line.rstrip("…").rstrip()), line  # whole words only
+        kept = line.rstrip("…").split()
+        assert kept == notice.split()[: len(kept)], line

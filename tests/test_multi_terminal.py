@@ -73,7 +73,7 @@ def test_side_by_side_ladders_in_a_terminal(terminal, http_venue, ws_venue):
     terminal.start(command(http_venue, bitso), width=80, height=24)
     screen = terminal.wait_for(lambda s: s.count("● live") == 2)
     first = screen.splitlines()[0]
-    assert "A bitso btc_usd" in first and "B revx BTC-USD" in first and "│" in first
+    assert "bitso btc_usd" in first and "revx BTC-USD" in first and "│" in first
     assert "spread 3 (0.35 bps)" in screen
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
