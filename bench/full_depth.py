@@ -27,9 +27,9 @@ GROWTH_BUDGET = 256 * 1024  # bytes a soak may add to a book that does not grow
 class _Sink:
     """Enough of a FeedContext for a SyncConnection: counts books, keeps nothing."""
 
-    def __init__(self) -> None:
+    def __init__(self, request) -> None:
         self.books = 0
-        self.request = None
+        self.request = request
 
     def emit_book(self, book) -> None:
         self.books += 1
@@ -50,8 +50,8 @@ def _setup(orders: int):
 
     venue = Bitso({})
     request = FeedRequest(venue="bitso", symbol="btc_mxn", depth=DEPTH, timeout=1)
-    sink = _Sink()
-    conn = SyncConnection(sink, venue, request, lambda _: None, None, NO_RECORDER)
+    sink = _Sink(request)
+    conn = SyncConnection(sink, venue, lambda _: None, None, NO_RECORDER)
     rng = random.Random(orders)
     half = orders // 2
     book = {"bids": [], "asks": []}

@@ -307,6 +307,11 @@ class Feed:
         log.debug("skipped malformed frame #%d: %s", self.stats.malformed, error)
 
     # -- consumer side -------------------------------------------------
+    def set_depth(self, depth: int) -> None:
+        """Ask the venue for `depth` levels from now on (the ladder's +/- keys): producers
+        read ``ctx.request`` afresh, re-requesting or re-subscribing as their venue needs."""
+        self.request = self._context.request = self._context.request._replace(depth=depth, fetch_depth=None)
+
     def inject(self, event: object) -> None:
         """Let the consumer's own event sources (keys) wake the same wait."""
         self._queue.put(event)

@@ -9,6 +9,8 @@ import time
 from decimal import Decimal
 from typing import Callable
 
+from rich.text import Text
+
 from orderbook_cli import render
 from orderbook_cli.book import Book, regroup
 from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, StatusEvent
@@ -17,6 +19,7 @@ MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed doe
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
 SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
+FLASH_SECONDS = 3.0  # how long a message such as "depth 50 is the most revx offers" stays
 
 
 class KeyEvent:
@@ -99,22 +102,30 @@ def group_presets(book: Book | None) -> list[Decimal]:
     return presets
 
 
-UP, DOWN, ESCAPE = "up", "down", "escape"
-_SEQUENCES = {"\x1b[A": UP, "\x1bOA": UP, "\x1b[B": DOWN, "\x1bOB": DOWN}
+UP, DOWN, LEFT, RIGHT, HOME, END, ESCAPE = "up", "down", "left", "right", "home", "end", "escape"
+_SEQUENCES = {  # xterm and VT220 styles
+    "\x1b[A": UP, "\x1bOA": UP, "\x1b[B": DOWN, "\x1bOB": DOWN,
+    "\x1b[C": RIGHT, "\x1bOC": RIGHT, "\x1b[D": LEFT, "\x1bOD": LEFT,
+    "\x1b[H": HOME, "\x1bOH": HOME, "\x1b[1~": HOME, "\x1b[7~": HOME,
+    "\x1b[F": END, "\x1bOF": END, "\x1b[4~": END, "\x1b[8~": END,
+}
 
 
 def split_keys(data: str) -> list[str]:
-    """Keys from what the terminal sent: characters, and arrows as UP / DOWN."""
+    """Keys from what the terminal sent: characters, and the sequences above by name."""
     keys, i = [], 0
     while i < len(data):
         if data[i] == "\x1b":
-            sequence = data[i:i + 3]
-            if sequence in _SEQUENCES:
+            sequence = next((seq for seq in _SEQUENCES if data.startswith(seq, i)), None)
+            if sequence:
                 keys.append(_SEQUENCES[sequence])
-                i += 3
+                i += len(sequence)
                 continue
-            if len(sequence) == 3 and sequence[1] in "[O":
-                i += 3  # another escape sequence: ignored whole, not read as letters
+            if data[i + 1:i + 2] in ("[", "O"):  # another escape sequence: ignored whole (up to its final byte), not read as letters
+                i += 2
+                while i < len(data) and not "@" <= data[i] <= "~":
+                    i += 1
+                i += 1
                 continue
             keys.append(ESCAPE)
         else:
@@ -123,12 +134,32 @@ def split_keys(data: str) -> list[str]:
     return keys
 
 
+# Replay keys: what each does to the player.
+REPLAY_KEYS = {
+    LEFT: lambda p: p.step(-1), ",": lambda p: p.step(-1),
+    RIGHT: lambda p: p.step(1), ".": lambda p: p.step(1),
+    "[": lambda p: p.change_speed(faster=False), "]": lambda p: p.change_speed(faster=True),
+    HOME: lambda p: p.jump(to_end=False), "<": lambda p: p.jump(to_end=False),
+    END: lambda p: p.jump(to_end=True), ">": lambda p: p.jump(to_end=True),
+    "l": lambda p: p.toggle_loop(), " ": lambda p: p.toggle_pause(),
+}
+
+
+REPLAY_HELP = ("←/→ step", "[/] slower/faster", "Home/End start/end", "l loop")
+
+
 class LiveLadder:
     """The view's state machine: events and keys in, renderables out."""
 
-    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float):
+    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float,
+                 max_depth: int | None = None, request_depth: Callable[[int], None] | None = None, player=None):
         self.venue, self.symbol = venue, symbol
-        self.max_depth = depth
+        self.max_depth = max_depth  # the venue's limit; None: as many levels as it sends
+        self.request_depth = request_depth  # asks the venue for another depth (+/-)
+        self.flash: tuple[str, float] | None = None  # a short-lived message and when it expires
+        self.player = player  # a replay's Player: its keys, progress and the recording's dates
+        self.shown_at: float | None = None  # when the book on screen arrived: its age keeps counting while paused
+        self._book_at: float | None = None
         self.view = render.LadderView(state=State.CONNECTING.value, depth=depth, group=group, impact=impact)
         self.stale_after = stale_after
         self.book: Book | None = None  # newest book from the feed
@@ -141,7 +172,9 @@ class LiveLadder:
     def on_book(self, book: Book, now: float) -> None:
         # Only the book about to be drawn is regrouped and compared with the screen
         # (frame()): at 1,000 books a second the others are simply replaced.
-        self.book = book
+        self.book, self._book_at = book, now
+        if self.player is not None and self.shown is None and self.view.depth is None:
+            self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
         if self.shown is None and not self.view.paused:
             self._show(book, now)
 
@@ -150,6 +183,7 @@ class LiveLadder:
         return regroup(book, depth=self.view.depth, group=self.view.group)
 
     def _show(self, book: Book, now: float) -> None:
+        self.shown_at = self._book_at
         shown = self._display(book)
         if self.shown is not None:
             before = {("ask", lv.price): lv.amount for lv in self.shown.asks}
@@ -161,7 +195,7 @@ class LiveLadder:
         self.shown, self._shown_from = shown, book
 
     def on_status(self, event: StatusEvent) -> None:
-        self.view.state = event.state.value
+        self.view.state = "replay" if self.player is not None and event.state in (State.LIVE, State.CLOSED) else event.state.value
         self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED, *SYNC_STATES) else None
         if event.state is State.RESYNCING:
             self.view.resyncs += 1
@@ -169,12 +203,14 @@ class LiveLadder:
 
     def on_key(self, key: str, now: float) -> None:
         view = self.view
+        if self.player is not None and key in REPLAY_KEYS:
+            REPLAY_KEYS[key](self.player)
+            view.paused = self.player.paused
+            return
         if key in ("q", "Q"):
             self.quit = True
-        elif key == "+":
-            view.depth = min(self.max_depth, (view.depth or 0) + 1)
-        elif key == "-":
-            view.depth = max(1, (view.depth or 1) - 1)
+        elif key in ("+", "-"):
+            self._change_depth(1 if key == "+" else -1, now)
         elif key == "g":
             presets = group_presets(self.book)
             if view.group is not None and view.group not in presets:
@@ -191,6 +227,25 @@ class LiveLadder:
             return
         if self.book is not None and (not view.paused or key == " "):
             self.shown = self._display(self.book)
+
+    def _change_depth(self, step: int, now: float) -> None:
+        """+/-: one level more or fewer, asked of the venue, up to what it offers."""
+        view = self.view
+        current = view.depth or 1
+        if step > 0:
+            sent = max(len(self.book.bids), len(self.book.asks)) if self.book else None
+            if self.max_depth is not None and current >= self.max_depth:
+                self.flash = (f"depth {self.max_depth} is the most {self.venue} offers", now + FLASH_SECONDS)
+                return
+            if self.max_depth is None and sent is not None and (sent < current or (self.request_depth is None and sent <= current)):
+                source = "the recording has" if self.player is not None else f"{self.venue} sends"
+                self.flash = (f"{source} {sent} levels: no deeper book", now + FLASH_SECONDS)
+                return
+        elif current <= 1:
+            return
+        view.depth = current + step
+        if self.request_depth is not None:
+            self.request_depth(view.depth)
 
     def _move_cursor(self, key: str) -> None:
         """Up goes towards the worst ask, down towards the worst bid, across the spread."""
@@ -213,13 +268,21 @@ class LiveLadder:
 
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None):
         view = self.view
-        if self.book is not self._shown_from and self.book is not None and not view.paused:
+        # A paused player sends only the books asked for (steps): those are shown.
+        if self.book is not self._shown_from and self.book is not None and (not view.paused or self.player is not None):
             self._show(self.book, now)
-        view.age = None if last_book_at is None else now - last_book_at
+        # The age of what is on screen: it keeps counting while paused.
+        view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
+        if self.player is not None:
+            view.header_items = [render.Item(1, Text(self.player.status()))]
+            view.dated = True
+            view.more_keys = REPLAY_HELP
         view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
+        if self.flash is not None and self.flash[1] > now:
+            view.notice = " · ".join(filter(None, (view.notice, self.flash[0])))
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
         return render.ladder(self.shown, view, self.venue, self.symbol, width=width, height=height)
@@ -235,16 +298,21 @@ def follow_terminal_size(console) -> None:
     console.size = (size.columns, size.lines)
 
 
-def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts) -> None:
+def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, max_depth: int | None = None, player=None) -> None:
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
 
-    ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after)
     console = render.console(opts.no_color)
     books_seen = 0
     deadline = time.monotonic() + opts.timeout
     feed_request = request._replace(group=None, fetch_depth=None)  # the view does the grouping
     with open_feed(feed_request) as feed, Keys() as keys:
+        if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
+            ladder = LiveLadder(request.venue, request.symbol, opts.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after,
+                                player=player)
+        else:
+            ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact,
+                                stale_after=opts.stale_after, max_depth=max_depth, request_depth=feed.set_depth)
         keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True

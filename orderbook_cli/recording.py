@@ -171,7 +171,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
 
     def produce(ctx: FeedContext) -> None:
         ctx.set_state(State.CONNECTING)
-        connections = venue.connections(ctx, recorded, live=False)
+        connections = venue.connections(ctx, live=False)
         handler = None
         previous: datetime | None = None
         for number, line in enumerate(lines, 2):
@@ -183,7 +183,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
                 ctx.malformed(MalformedData(f"recording line {number}: {exc.message}"))
         ctx.set_state(State.CLOSED, "end of recording: press q to quit")
 
-    return Feed(request._replace(venue=recorded.venue, symbol=recorded.symbol, depth=recorded.depth), produce)
+    return Feed(recorded, produce)
 
 
 def _play(line: bytes | None, handler, connections, previous: datetime | None, ctx: FeedContext, speed: float | None):

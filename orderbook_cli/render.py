@@ -86,6 +86,8 @@ class LadderView:
     header_items: list = field(default_factory=list)  # extra Items other views add to the header
     memory: Memory = field(default_factory=Memory)
     rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
+    dated: bool = False  # show the book's date too (a replay's books are not from today)
+    more_keys: tuple[str, ...] = ()  # keys of this mode beyond HELP_KEYS (a replay's)
     resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
     last_resync: str = ""  # HH:MM:SS UTC of the last one
 
@@ -199,6 +201,8 @@ def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: s
     """The header's pieces by priority (0 is never dropped). Views add theirs via view.header_items."""
     live = view.state in ("live", "snapshot")
     items = [Item(0, Text(f"● {view.state if live else view.state.upper()}", style="bold green" if live else WARN_STYLE))]
+    if view.state == "replay":
+        items = [Item(0, Text("▶ REPLAY", style="bold black on cyan"))]
     if view.paused:
         items.append(Item(0, Text("PAUSED", style="bold magenta")))
     if book and book.spread is not None and book.spread < 0:
@@ -215,7 +219,8 @@ def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: s
         items.append(Item(2, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last {view.last_resync}", style="yellow")))
     if book:
         stamp = book.timestamp or book.received_at
-        items.append(Item(3, Text(f"{iso_utc(stamp)[11:19]} UTC{'' if book.timestamp else ' (received)'}")))
+        when = iso_utc(stamp)[:19].replace("T", " ") if view.dated else iso_utc(stamp)[11:19]
+        items.append(Item(1 if view.dated else 3, Text(f"{when} UTC{'' if book.timestamp else ' (received)'}")))
     if view.updates_per_second is not None:
         items.append(Item(5, Text(f"{view.updates_per_second:.1f} upd/s")))
     return items + list(view.header_items)
@@ -477,7 +482,7 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         line.stylize("dim")
         return [line]
     lines, current = [], Text(no_wrap=True)
-    for key in ("keys:",) + HELP_KEYS:
+    for key in ("keys:",) + HELP_KEYS + view.more_keys:
         if current and width is not None and current.cell_len + 3 + len(key) > width:
             lines.append(current)
             current = Text(no_wrap=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -111,10 +112,6 @@ def nothing_usable(tally: Tally) -> UsageError:
 
 def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None, tally: Tally) -> Feed:
     """Books from a recording at the recorded pace (streamed: memory stays flat)."""
-    from orderbook_cli import recording
-
-    if recording.is_recording(stream):  # raw venue traffic from `watch --record`: re-run through the venue's parsers
-        return recording.replay_feed(request, stream, speed)
 
     def produce(ctx: FeedContext) -> None:
         def skip(error: MalformedData) -> None:
@@ -136,6 +133,139 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None, ta
         if not tally.books:
             ctx.fail(nothing_usable(tally))
             return
-        ctx.set_state(State.CLOSED, "end of recording: press q to quit")
+        ctx.set_state(State.CLOSED, "end of recording: press q to quit")  # the streamed (NDJSON) replay has no keys
 
     return Feed(request, produce)
+
+
+MAX_HELD_BYTES = 256 * 1024 * 1024  # the ladder keeps a recording's lines to step back; beyond this it stops reading
+SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, None)  # [ and ] move along these; None: no waiting
+
+
+class Player:
+    """A recording held in memory for the ladder, with the replay keys: pause, step
+    back/forward, slower/faster, jump to start/end, loop.
+
+    Lines are kept as bytes (a parsed book is several times larger) and parsed again
+    when shown; a loader thread reads ahead while playback starts at once.
+    """
+
+    def __init__(self, stream: IO[bytes], speed: float | None, tally: Tally):
+        self.stream, self.speed, self.tally = stream, speed, tally
+        self.lines: list[bytes] = []
+        self.times: list = []  # received_at of each line, for the recorded pace
+        self.loaded = False  # the whole recording is in memory
+        self.truncated = False  # it was larger than MAX_HELD_BYTES
+        self.position = -1  # the line on screen
+        self.paused = False
+        self.loop = False
+        self._target: int | None = None  # a step or jump waiting to be shown
+        self._wake = threading.Event()
+
+    # -- keys (called from the ladder's thread) ---------------------------
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self._wake.set()
+
+    def step(self, offset: int) -> None:
+        self.paused = True
+        self._go((self.position if self._target is None else self._target) + offset)  # keys may come faster than books
+
+    def jump(self, to_end: bool) -> None:
+        self._go(len(self.lines) - 1 if to_end else 0)
+
+    def change_speed(self, faster: bool) -> None:
+        index = SPEEDS.index(self.speed) if self.speed in SPEEDS else SPEEDS.index(1.0)
+        self.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, index + (1 if faster else -1)))]
+        self._wake.set()
+
+    def toggle_loop(self) -> None:
+        self.loop = not self.loop
+        self._wake.set()
+
+    def _go(self, index: int) -> None:
+        if self.lines:
+            self._target = max(0, min(len(self.lines) - 1, index))
+            self._wake.set()
+
+    def status(self) -> str:
+        """For the header: where playback is, how fast, looping."""
+        total = f"{len(self.lines)}{'' if self.loaded else '…'}"
+        speed = "max" if self.speed is None else f"{self.speed:g}×"
+        return f"book {self.position + 1} of {total}  {speed}{'  loop' if self.loop else ''}"
+
+    # -- the feed's thread ------------------------------------------------
+    def _load(self) -> None:
+        from orderbook_cli.debuglog import log
+        from orderbook_cli.jsonout import book_from_dict
+
+        held = 0
+        try:
+            for number, line in enumerate(self.stream, 1):
+                if not line.strip():
+                    continue
+                try:
+                    book = book_from_dict(json_loads(line))
+                except MalformedData as exc:
+                    self.tally.skipped += 1
+                    log.debug("skipped line %d: %s", number, exc.message)
+                    continue
+                held += len(line)
+                if held > MAX_HELD_BYTES:
+                    self.truncated = True
+                    return
+                self.times.append(book.received_at)
+                self.lines.append(line)
+                self.tally.books += 1
+                self._wake.set()
+        finally:
+            self.loaded = True
+            self._wake.set()
+
+    def feed(self, request: FeedRequest) -> Feed:
+        from orderbook_cli.jsonout import book_from_dict
+
+        def show(ctx: FeedContext, index: int) -> None:
+            self.position = index
+            book = book_from_dict(json_loads(self.lines[index]))
+            ctx.emit_book(regroup(book, depth=request.depth, group=request.group))
+
+        def produce(ctx: FeedContext) -> None:
+            threading.Thread(target=self._load, name="obook-replay-load", daemon=True).start()
+            ctx.set_state(State.LIVE)
+            ended = False
+            while not ctx.stopped.is_set():
+                self._wake.clear()
+                if self._target is not None:
+                    target, self._target = self._target, None
+                    show(ctx, target)
+                    continue
+                following = self.position + 1
+                if following >= len(self.lines):
+                    if self.loaded and not self.lines:
+                        ctx.fail(nothing_usable(self.tally))
+                        return
+                    if self.loaded and self.loop:
+                        following = 0
+                    else:
+                        if self.loaded and not ended:
+                            ended = True
+                            ctx.set_state(State.CLOSED, END_NOTICE + (" (only the first 256 MiB were read)" if self.truncated else ""))
+                        self._wake.wait(0.5)
+                        continue
+                if ended:
+                    ended = False
+                    ctx.set_state(State.LIVE)
+                if self.paused:
+                    self._wake.wait(0.5)
+                    continue
+                if self.position >= 0 and following > 0 and self.speed is not None:
+                    gap = (self.times[following] - self.times[self.position]).total_seconds()
+                    if gap > 0 and self._wake.wait(min(gap, MAX_GAP_SECONDS) / self.speed):
+                        continue  # a key changed something: decide again
+                show(ctx, following)
+
+        return Feed(request, produce)
+
+
+END_NOTICE = "end of recording: q quits, ← steps back, Home restarts, l loops"

@@ -143,19 +143,24 @@ def watch(opts: Options) -> None:
         return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
-        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context)
+        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth(prepared.request.options))
     except ObookError as error:
         raise error.with_context(prepared.context)
 
 
-def _show(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
-    """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal."""
-    if opts.json_output or not sys.stdout.isatty():
+def _wants_ladder(opts: Options) -> bool:
+    return not opts.json_output and sys.stdout.isatty()
+
+
+def _show(open_feed, request: FeedRequest, opts: Options, context: str, **ladder) -> None:
+    """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal.
+    `ladder` goes to live.run (the venue's max_depth for +/-, a replay's player)."""
+    if not _wants_ladder(opts):
         _write_ndjson(open_feed, request, opts, context)
     else:
         from orderbook_cli import live
 
-        live.run(open_feed, request, opts)
+        live.run(open_feed, request, opts, **ladder)
 
 
 def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
@@ -206,7 +211,8 @@ REPLAY_DEPTH = 50
 
 def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> None:
     """Play a recording back through the same ladder / NDJSON output as `watch`."""
-    from orderbook_cli.replay import Tally, open_recording, parse_speed, replay_feed
+    from orderbook_cli import recording
+    from orderbook_cli.replay import Player, Tally, open_recording, parse_speed, replay_feed
 
     _debug_logging(opts)
     rate = parse_speed(speed)
@@ -216,7 +222,13 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
                           options={"depth": opts.depth})  # a raw recording plays at its recorded depth unless told otherwise
     tally = Tally()
     try:
-        _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
+        if recording.is_recording(stream):  # raw venue traffic from `watch --record`: re-run through the venue's parsers
+            _show(lambda req: recording.replay_feed(req, stream, rate), request, opts, f"replay {request.symbol}")
+        elif _wants_ladder(opts):
+            player = Player(stream, rate, tally)
+            _show(player.feed, request, opts, f"replay {request.symbol}", player=player)
+        else:
+            _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
     except ObookError as error:
         raise error.with_context(f"replay {request.symbol}")
     summary = tally.summary()

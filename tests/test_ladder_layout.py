@@ -248,7 +248,7 @@ def test_cursor_row_is_highlighted():
 
 def test_arrow_keys_are_read_whole():
     assert split_keys("\x1b[Ak\x1b[Bj\x1bOAq\x1b") == [UP, "k", DOWN, "j", UP, "q", ESCAPE]
-    assert split_keys("\x1b[C+") == ["+"]  # other sequences are not read as letters
+    assert split_keys("\x1b[5~+") == ["+"]  # other sequences (PgUp) are not read as letters
 
 
 def test_snapshot_ladder_grouped_shows_the_real_spread(obook, http_venue):

@@ -257,7 +257,7 @@ def test_watch_three_sources_merged_drops_a_silent_source_once_stale(obook, http
 
     bitso, bitmart = ws_venue(quiet_bitso), ws_venue(streaming_bitmart)
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url, "OBOOK_BITMART_V3_URL": bitmart.url}
-    run = obook("watch", "bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:BTC_USDT", "--merge", "--quote-alias", "USDT=USD",
+    run = obook("watch", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:BTC_USDT", "--merge", "--quote-alias", "USDT=USD",
                 "--json", "--count", "25", "--stale-after", "1", env=env, timeout=30)
     assert run.code == 0, run
     books = run.lines()

@@ -146,6 +146,14 @@ class BitMartV3(SyncedVenue):
     def ping_message(self) -> str:
         return "ping"
 
+    def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
+        if self.full(new):
+            return []  # increase100 keeps 100 levels whatever is shown
+        before, after = channel(old.symbol, old.wire_depth), channel(new.symbol, new.wire_depth)
+        if before == after:
+            return []
+        return [json.dumps({"op": "unsubscribe", "args": [before]}), json.dumps({"op": "subscribe", "args": [after]})]
+
     def parse(self, frame: str | bytes, request: FeedRequest) -> Message:
         data = _decode(frame)
         return data if isinstance(data, Control) else parse_message(data, request.symbol)

@@ -135,13 +135,15 @@ class RevolutX(Venue):
     def producer(self, request: FeedRequest) -> Producer:
         from orderbook_cli.transport.http import HttpClient, HttpStatusError, poll, status_error
 
-        symbol, depth = request.symbol, request.wire_depth
+        symbol = request.symbol
         source = self.credentials()
         signer = load_signer(source) if source else None
-        use_v2 = depth > V1_MAX_DEPTH
+        v1_gone = False  # the seed endpoint answered 404/410: v2 from then on
 
-        def fetch_with(http: HttpClient) -> Book:
-            nonlocal use_v2
+        def fetch_with(http: HttpClient, request: FeedRequest) -> Book:
+            nonlocal v1_gone
+            depth = request.wire_depth  # read on every poll: the ladder's +/- keys change it
+            use_v2 = v1_gone or depth > V1_MAX_DEPTH
             if signer:
                 path, params = AUTHENTICATED, {"limit": depth}
             elif use_v2:
@@ -152,8 +154,8 @@ class RevolutX(Venue):
                 body = http.get_json(path.format(symbol=quote(symbol, safe="")), params, sign=signer)
             except HttpStatusError as error:
                 if not signer and not use_v2 and error.status in (404, 410):
-                    use_v2 = True  # the seed endpoint is deprecated; v2 replaces it
-                    return fetch_with(http)
+                    v1_gone = True  # the seed endpoint is deprecated; v2 replaces it
+                    return fetch_with(http, request)
                 raise _explain(status_error(error), error, symbol, signer is not None) from error
             received_at = now_utc()
             bids, asks, stamp = parse_book(body)
@@ -162,7 +164,7 @@ class RevolutX(Venue):
         def produce(ctx: FeedContext) -> None:
             http = HttpClient(self.url, request.timeout, self.info.url_env)
             try:
-                poll(ctx, lambda: fetch_with(http), AUTH_POLL_SECONDS if signer else PUBLIC_POLL_SECONDS)
+                poll(ctx, lambda: fetch_with(http, ctx.request), AUTH_POLL_SECONDS if signer else PUBLIC_POLL_SECONDS)
             finally:
                 http.close()
 

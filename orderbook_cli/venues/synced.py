@@ -139,19 +139,18 @@ class SyncedVenue(WebSocketVenue):
         """The frame that asks for an in-band seed."""
         raise NotImplementedError
 
-    def connections(self, ctx: FeedContext, request: FeedRequest, *, live: bool = True):
-        if not self.full(request):
-            return super().connections(ctx, request, live=live)
-        seeder = RestSeeder(ctx, lambda: self.fetch_seed(request)) if live and not self.seeds_in_band else None
-        return lambda send, recorder: SyncConnection(ctx, self, request, send, seeder, recorder)
+    def connections(self, ctx: FeedContext, *, live: bool = True):
+        if not self.full(ctx.request):
+            return super().connections(ctx, live=live)
+        seeder = RestSeeder(ctx, lambda: self.fetch_seed(ctx.request)) if live and not self.seeds_in_band else None
+        return lambda send, recorder: SyncConnection(ctx, self, send, seeder, recorder)
 
 
 class SyncConnection:
     """One connection's sequence-checked book: frames and seeds in, books and resyncs out."""
 
-    def __init__(self, ctx: FeedContext, venue: SyncedVenue, request: FeedRequest, send: Callable[[str], None],
-                 seeder: RestSeeder | None, recorder: Any):
-        self.ctx, self.venue, self.request = ctx, venue, request
+    def __init__(self, ctx: FeedContext, venue: SyncedVenue, send: Callable[[str], None], seeder: RestSeeder | None, recorder: Any):
+        self.ctx, self.venue = ctx, venue
         self.send, self.seeder, self.recorder = send, seeder, recorder
         self.engine = SyncEngine(venue.book_kind, self._book, self._resync)
         self.received_at = now_utc()
@@ -166,7 +165,7 @@ class SyncConnection:
 
     def frame(self, frame: str | bytes, received_at: datetime) -> bool:
         try:
-            messages = list(self.venue.read(frame, self.request))
+            messages = list(self.venue.read(frame, self.ctx.request))
         except MalformedData as exc:  # if it was a change, the next one shows the gap
             self.ctx.malformed(exc)
             return False
@@ -198,7 +197,7 @@ class SyncConnection:
         """A seed fetched out of band (or replayed from a recording)."""
         self.recorder.seed(body, received_at)
         try:
-            seed = self.venue.read_seed(body, self.request)
+            seed = self.venue.read_seed(body, self.ctx.request)
         except MalformedData as exc:
             self.ctx.malformed(exc)
             self.engine.resync(f"the seed was unusable: {exc.message}")
@@ -207,7 +206,7 @@ class SyncConnection:
         self.engine.seed(seed)
 
     def _book(self, timestamp: datetime | None) -> None:
-        request = self.request
+        request = self.ctx.request  # its depth may change while the whole book is kept
         if request.group is None:
             bids, asks = self.engine.top(request.depth)
             book = Book(request.venue, request.symbol, bids, asks, timestamp, self.received_at, self.engine.sequence)
@@ -225,7 +224,7 @@ class SyncConnection:
     def _ask(self) -> None:
         self.asked_at = time.monotonic()
         if self.venue.seeds_in_band:
-            self.send(self.venue.seed_request(self.request))
+            self.send(self.venue.seed_request(self.ctx.request))
         elif self.seeder is not None:
             self.seeder.request()
 

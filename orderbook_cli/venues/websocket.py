@@ -77,15 +77,21 @@ class WebSocketVenue(Venue):
     def ping_message(self) -> str:
         raise NotImplementedError
 
+    def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
+        """Frames that move a live link to the new request's depth; none where the
+        channel does not depend on depth (books are trimmed locally)."""
+        return []
+
     def feed_kind(self, request: FeedRequest) -> str | None:
         """Which of the venue's feeds the request gets (None: it has only one)."""
         return None
 
-    def connections(self, ctx: FeedContext, request: FeedRequest, *, live: bool = True) -> Callable[[Callable[[str], None], Any], Any]:
+    def connections(self, ctx: FeedContext, *, live: bool = True) -> Callable[[Callable[[str], None], Any], Any]:
         """Once per feed: a factory of one connection's frame handler, called with
         (send, recorder) on every (re)connection. ``live`` is False when a
-        recording is replayed (nothing may be fetched or sent)."""
-        return lambda send, recorder: BookFrames(ctx, self, request)
+        recording is replayed (nothing may be fetched or sent). Handlers read
+        ``ctx.request`` afresh: the ladder may ask for another depth meanwhile."""
+        return lambda send, recorder: BookFrames(ctx, self, send)
 
     def producer(self, request: FeedRequest) -> Producer:
         return lambda ctx: self.stream(ctx)
@@ -101,11 +107,11 @@ class WebSocketVenue(Venue):
             from orderbook_cli.recording import Recorder
 
             recorder = Recorder(request.record, request, self.feed_kind(request))
-        handler = self.connections(ctx, request)
+        handler = self.connections(ctx)
 
         def on_connect(link):
             recorder.connected()
-            for message in self.subscribe_messages(request):
+            for message in self.subscribe_messages(ctx.request):  # the depth may have changed since the last link
                 link.send(message)
             return recorder.wrap(handler(link.send, recorder))
 
@@ -120,11 +126,20 @@ class BookFrames:
 
     tick_seconds = None
 
-    def __init__(self, ctx: FeedContext, venue: WebSocketVenue, request: FeedRequest):
-        self.ctx, self.venue, self.request = ctx, venue, request
+    def __init__(self, ctx: FeedContext, venue: WebSocketVenue, send: Callable[[str], None]):
+        self.ctx, self.venue, self.send = ctx, venue, send
+        self.request = ctx.request
+
+    def _current(self) -> FeedRequest:
+        request = self.ctx.request
+        if request is not self.request:  # the ladder asked for another depth
+            for message in self.venue.resubscribe_messages(self.request, request):
+                self.send(message)
+            self.request = request
+        return request
 
     def frame(self, frame: str | bytes, received_at: datetime) -> bool:
-        ctx, request = self.ctx, self.request
+        ctx, request = self.ctx, self._current()
         try:
             message = self.venue.parse(frame, request)
         except MalformedData as exc:
@@ -143,4 +158,5 @@ class BookFrames:
         return False
 
     def tick(self) -> bool:
+        self._current()
         return False
