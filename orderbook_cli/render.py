@@ -82,7 +82,6 @@ class LadderView:
     notice: str = ""
     cursor: int = 0  # 0: none; k > 0: the k-th ask from the best; -k: the k-th bid
     spread_book: Book | None = None  # the ungrouped book: its spread and mid are the real ones
-    liquidity: bool = True  # the ±bps liquidity line, when there is room
     header_items: list = field(default_factory=list)  # extra Items other views add to the header
     memory: Memory = field(default_factory=Memory)
     rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
@@ -197,7 +196,7 @@ def _notionals(levels: Sequence[Level]) -> list[Decimal]:
     return out
 
 
-def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: str = "") -> list[Item]:
+def header_items(book: Book | None, view: LadderView) -> list[Item]:
     """The header's pieces by priority (0 is never dropped). Views add theirs via view.header_items."""
     live = view.state in ("live", "snapshot")
     items = [Item(0, Text(f"● {view.state if live else view.state.upper()}", style="bold green" if live else WARN_STYLE))]
@@ -228,7 +227,7 @@ def header_items(book: Book | None, view: LadderView, venue: str = "", symbol: s
 
 def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", width: int | None = None) -> Text:
     """One line: who, connection state, how fresh; less important items go first when narrow."""
-    items = header_items(book, view, venue, symbol)
+    items = header_items(book, view)
     name = sanitize(f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}", 60)
     if width is not None:
         room = width - sum(i.text.cell_len + 2 for i in items if i.priority == 0)
@@ -481,13 +480,14 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         line = fit(items, width, " · ")
         line.stylize("dim")
         return [line]
-    lines, current = [], Text(no_wrap=True)
-    for key in ("keys:",) + HELP_KEYS + view.more_keys:
-        if current and width is not None and current.cell_len + 3 + len(key) > width:
-            lines.append(current)
-            current = Text(no_wrap=True)
-        current.append((" · " if current and key != HELP_KEYS[0] else " " if current else "") + key)
-    lines.append(current)
+    lines, current = [], "keys:"
+    for key in HELP_KEYS + view.more_keys:  # wrapped between keys, never inside one
+        joined = f"{current}{' ' if current == 'keys:' else ' · '}{key}"
+        if width is not None and len(joined) > width:
+            lines.append(Text(current, no_wrap=True))
+            joined = key
+        current = joined
+    lines.append(Text(current, no_wrap=True))
     return [fit(items, width, " · ")] + lines if items else lines
 
 
@@ -524,18 +524,21 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
         return Group(*(top + compact_lines(book, view, width))[: height or None])
     # Optional lines, most wanted first; dropped from the end until 3 levels a side fit
     # (the cursor line only when not even one would).
-    extras: list[list[Text]] = []
-    for make in (lambda: [cursor_line(book, view, width)], lambda: footer(book, view, 0, width),
-                 lambda: impact_lines(book, view.impact, width) if view.impact is not None else [],
-                 lambda: [liquidity_line(view.spread_book or book, width)] if view.liquidity else []):
-        extras.append([line for line in make() if line is not None])
+    extras = [
+        ("cursor", [cursor_line(book, view, width)]),
+        ("footer", footer(book, view, 0, width)),
+        ("impact", impact_lines(book, view.impact, width) if view.impact is not None else []),
+        ("liquidity", [liquidity_line(view.spread_book or book, width)]),
+    ]
+    extras = [(name, [line for line in lines if line is not None]) for name, lines in extras]
+    count = lambda: sum(len(lines) for _, lines in extras)  # noqa: E731
     rows = None
     if height is not None:
         fixed_lines = len(top) + 2  # titles and spread row
         wanted = min(3, max(len(book.asks), len(book.bids)))
-        while len(extras) > 1 and (height - fixed_lines - sum(map(len, extras))) // 2 < wanted:
+        while len(extras) > 1 and (height - fixed_lines - count()) // 2 < wanted:
             extras.pop()  # the cursor line stays: the user asked for it
-        rows = (height - fixed_lines - sum(map(len, extras))) // 2
+        rows = (height - fixed_lines - count()) // 2
         if rows < 1 and extras:
             extras.pop()
             rows = (height - fixed_lines) // 2
@@ -545,8 +548,8 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
     body = [titles, *asks, spread_row(view.spread_book or book, width), *bids]
     tail = []
-    for n, lines in enumerate(extras):
-        if n == 1:  # the footer knows how many rows made it
+    for name, lines in extras:
+        if name == "footer":  # now it knows how many levels made it
             lines = footer(book, view, max(len(asks), len(bids)) if rows is not None else None, width)
         tail.extend(lines)
     return Group(*top, *body, *tail)

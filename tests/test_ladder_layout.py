@@ -272,3 +272,11 @@ def test_long_notices_are_cut_between_words():
         assert notice.startswith(line.rstrip("…").rstrip()), line  # whole words only
         kept = line.rstrip("…").split()
         assert kept == notice.split()[: len(kept)], line
+
+
+def test_help_wraps_between_keys():
+    for width in (30, 40, 60, 120):
+        out = screen(big_book(), width, 40, LadderView(state="live", show_help=True))
+        help_text = " · ".join(line for line in out.splitlines() if "keys:" in line or "·" in line and "levels" not in line)
+        for key in render.HELP_KEYS:
+            assert key in help_text, (width, out)

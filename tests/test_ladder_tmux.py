@@ -68,6 +68,43 @@ def test_count_leaves_the_last_frame_on_the_normal_screen(tmux, recording):
     check_screen(above, book, 80)
 
 
+def test_watch_count_leaves_the_last_frame(tmux, ws_venue):
+    from tests.test_terminal import ACK, orders
+
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        for seq in range(3):
+            peer.send(orders(seq))
+        peer.hold(30)
+
+    venue = ws_venue(script)
+    tmux.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso btc_mxn --count 3", 80, 24)
+    screen = tmux.wait_for(lambda s: "EXIT=0" in s)
+    above = screen[: screen.index("EXIT=0")]
+    assert re.search(r"bid\s+7002\s", above) and "spread" in above, screen  # the third book, on the normal screen
+
+
+def test_columns_stay_put_while_the_book_changes(tmux, tmp_path):
+    from orderbook_cli.book import RawLevel, make_book
+    from tests.test_ladder_layout import T0
+
+    wide = big_book()
+    narrow = make_book("bitso", "btc_mxn", [RawLevel(wide.bids[0].price, wide.bids[0].amount, 1)], [RawLevel(wide.asks[0].price, wide.asks[0].amount, 1)], timestamp=T0, received_at=T0)
+    path = tmp_path / "two.ndjson"
+    later = book_to_dict(narrow)
+    later["received_at"] = "2025-08-08T21:40:37.000Z"  # a second later
+    path.write_text(dumps(book_to_dict(wide)) + "\n" + dumps(later) + "\n")
+    tmux.start(replay(path, no_color=True), 100, 30)
+    first = tmux.wait_for(lambda s: "of 20 levels shown" in s)
+    second = tmux.wait_for(lambda s: "end of recording" in s)
+    assert "1 level " in second
+    titles = lambda s: next(line for line in s.splitlines() if "price" in line)  # noqa: E731
+    assert titles(first) == titles(second)
+    best = lambda s: next(line for line in s.splitlines() if "1400100.00" in line)  # noqa: E731
+    assert best(first).index("1400100.00") == best(second).index("1400100.00")
+
+
 def test_json_liquidity_object(obook, recording):
     book, path = recording
     run = obook("replay", str(path), "--liquidity")
