@@ -8,6 +8,7 @@ import zlib
 
 from tests.conftest import assert_clean_failure
 from tests.servers.http_venue import Reply, payload
+from tests.test_terminal import terminal  # noqa: F401  (the tmux fixture)
 
 BOOK_PATH = "/api/v3/order_book/"
 ACK = {"action": "subscribe", "response": "ok", "time": 1, "type": "diff-orders"}
@@ -290,3 +291,21 @@ def test_bitmart_recording_with_compressed_frames_replays(obook, ws_venue, tmp_p
     replayed = obook("replay", str(target), "--speed", "max", "--json")
     assert replayed.code == 0, replayed
     assert replayed.lines() == run.lines()
+
+
+def test_ladder_header_shows_the_sequence_and_the_resync(terminal, ws_venue, http_venue):
+    import shlex
+
+    from tests.conftest import OBOOK
+
+    seeds = Seeds(http_venue, SEED_100, seed(110, bids=[("n1", "2000", "1")], asks=[("n2", "2100", "1")]))
+    ws = ws_venue(bitso_script(seeds, "seed", diff(101, opened("b4", "bid", "1005", "0.1")), diff(103, opened("x", "bid", "1", "1")),
+                               "seed", diff(111, opened("n3", "ask", "2050", "2"))))
+    terminal.start(f"OBOOK_BITSO_URL={shlex.quote(ws.url)} OBOOK_BITSO_REST_URL={shlex.quote(http_venue.url)} {shlex.quote(OBOOK)} "
+                   "watch bitso btc_mxn", 120, 40)
+    screen = terminal.wait_for(r"seq 111")
+    header = screen.splitlines()[0]
+    assert "bitso btc_mxn" in header and "live" in header and "1 resync, last" in header, screen
+    assert "1005" not in screen  # nothing from before the resync
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
