@@ -152,12 +152,10 @@ def status(state: SourceState, now: float, view: BoardView) -> Text:
     return Text("  ").join(parts)
 
 
-def _notice(state: SourceState) -> str:
+def _notice(state: SourceState, now: float) -> str:
     if state.error is not None:
         return f"{state.error.kind}: {state.error.message}"
-    if state.feed is not None and state.feed.stats.state is State.RECONNECTING:
-        return state.feed.stats.detail
-    return ""
+    return state.problem.describe(now) if state.problem is not None else ""
 
 
 # -- side by side ------------------------------------------------------------
@@ -171,7 +169,7 @@ def _ladder_view(index: int, state: SourceState, now: float, view: BoardView) ->
     stats = state.feed.stats if state.feed is not None and view.live else None
     ladder.updates_per_second = stats.updates_per_second(now) if stats else None
     ladder.malformed = stats.malformed if stats else 0
-    ladder.notice = _notice(state)
+    ladder.notice = _notice(state, now)
     ladder.paused, ladder.impact = view.paused, view.impact
     return ladder
 

@@ -55,7 +55,8 @@ class Book(NamedTuple):
     def spread(self) -> Decimal | None:
         if not (self.bids and self.asks):
             return None
-        return self.asks[0].price - self.bids[0].price
+        with localcontext(EXACT):
+            return self.asks[0].price - self.bids[0].price
 
     @property
     def mid(self) -> Decimal | None:
@@ -65,15 +66,23 @@ class Book(NamedTuple):
             return (self.asks[0].price + self.bids[0].price) / 2
 
 
-# Inputs are bounded to 61 significant digits (see to_decimal); 90 digits of
-# working precision keep every sum, half and bucket exact.
-EXACT = Context(prec=90)
+# Inputs are bounded to 61 significant digits (see to_decimal); 130 digits of
+# working precision keep every sum, half, bucket and price x amount product
+# (impact notionals) exact.
+EXACT = Context(prec=130)
 
 # Plain decimal numbers only: no NaN/Infinity, no underscores, no signs but '+'.
-_NUMBER = re.compile(r"\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+_NUMBER = re.compile(r"\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
 # Bounds that keep plain-notation output short whatever a hostile venue sends.
 _MAX_ADJUSTED_EXPONENT = 30
 _MIN_EXPONENT = -30
+_MAX_TEXT = 64
+# A string of at most this many ASCII digits and one dot is within both bounds
+# by construction (31 integer digits at most, 30 fraction digits at most).
+_PLAIN_MAX_LEN = 31
+_MAX_INTEGER = 10 ** (_MAX_ADJUSTED_EXPONENT + 1)
+# Order counts (and other venue integers) above this are not believable.
+MAX_COUNT = 10**18
 
 
 # How many distinct number strings to_decimal remembers before starting afresh.
@@ -107,38 +116,63 @@ def to_decimal(value: object, field: str) -> Decimal:
     JSON numbers with a fraction arrive as Decimal (parsers load with
     ``parse_float=Decimal``); floats are refused so none can slip in.
     """
+    # Fast path: what venues send almost always ("4550.25"). Nothing to bound.
+    if value.__class__ is str and len(value) <= _PLAIN_MAX_LEN and value.isascii() and value.replace(".", "", 1).isdigit():
+        return Decimal(value)
+    return _checked_decimal(value, field)
+
+
+def _checked_decimal(value: object, field: str) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise MalformedData(f"{field} is {value!r}, not a number")
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
+        if not -_MAX_INTEGER < value < _MAX_INTEGER:  # checked before any conversion
+            raise MalformedData(f"{field} {_short(value)} is out of range")
         number = Decimal(value)
     elif isinstance(value, str):
-        if len(value) > 64 or not _NUMBER.fullmatch(value):
+        if len(value) > _MAX_TEXT or not _NUMBER.fullmatch(value):
             raise MalformedData(f"{field} {value[:40]!r} is not a decimal number")
         number = Decimal(value)
     else:
         raise MalformedData(f"{field} has type {type(value).__name__}, not a number")
     if not number.is_finite() or number < 0:
-        raise MalformedData(f"{field} {number} is not a finite non-negative number")
-    if number and (number.adjusted() > _MAX_ADJUSTED_EXPONENT or number.as_tuple().exponent < _MIN_EXPONENT):
-        raise MalformedData(f"{field} {number} is out of range")
+        raise MalformedData(f"{field} {_short(number)} is not a finite non-negative number")
+    if number.adjusted() > _MAX_ADJUSTED_EXPONENT or number.as_tuple().exponent < _MIN_EXPONENT:
+        raise MalformedData(f"{field} {_short(number)} is out of range")
     return number
 
 
 def to_count(value: object, field: str = "count") -> int | None:
-    """An order count from an integer or a digit string; None when absent."""
+    """An order count from an integer or an ASCII digit string; None when absent.
+
+    Sizes are checked before any conversion, so no venue value can cost
+    unbounded time (int() of a 1e999999 Decimal) or overflow later sums.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         raise MalformedData(f"{field} is {value!r}, not an integer")
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value) <= 18:
-        return int(value)
-    if isinstance(value, Decimal) and value == value.to_integral_value() and value >= 0:
-        return int(value)
-    raise MalformedData(f"{field} {str(value)[:40]!r} is not a non-negative integer")
+    if isinstance(value, int):
+        if 0 <= value < MAX_COUNT:
+            return value
+    elif isinstance(value, str):
+        text = value.strip()
+        if 0 < len(text) <= 18 and text.isascii() and text.isdigit():
+            return int(text)
+    elif isinstance(value, Decimal):
+        if value.is_finite() and value >= 0 and value.adjusted() < 18 and value == value.to_integral_value():
+            return int(value)
+    raise MalformedData(f"{field} {_short(value)!r} is not a non-negative integer below {MAX_COUNT}")
+
+
+def _short(value: object) -> str:
+    """A venue value for a message: its start only, and never str() of a huge int
+    (Python refuses to print integers of over 4,300 digits)."""
+    if isinstance(value, int) and not -(10**40) < value < 10**40:
+        return "(a very large integer)"
+    return str(value)[:40]
 
 
 def _bucket(price: Decimal, tick: Decimal, rounding: str) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, List, Optional
 
 from orderbook_cli import lazytyper as typer  # declarations as Typer's; Typer itself is loaded only when needed
@@ -31,12 +31,32 @@ app = typer.Typer(
 
 
 def _decimal(text: str) -> Decimal:
+    """Decimal options: bounded like venue numbers (length, digits, exponent) before use."""
+    from orderbook_cli.book import to_decimal
+    from orderbook_cli.errors import MalformedData
+
+    text = str(text)
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise typer.BadParameter(f"{text!r} is not a decimal number") from None
-    if not value.is_finite() or value <= 0:
-        raise typer.BadParameter(f"{text!r} must be a positive number")
+        value = to_decimal(text, "value")
+    except MalformedData:
+        raise typer.BadParameter(f"{text[:40]!r} is not a plain positive decimal number from 1e-30 to 1e30 (at most 64 characters)") from None
+    if value <= 0:
+        raise typer.BadParameter(f"{text[:40]!r} must be a positive number")
+    return value
+
+
+MAX_SECONDS = 86400.0
+
+
+def _seconds(text: str) -> float:
+    """Durations: a finite number of seconds from 0.1 to a day (no nan, inf or 1e308)."""
+    text = str(text)
+    try:
+        value = float(text) if len(text) <= 40 else float("nan")  # float-ok: a duration, not money
+    except ValueError:
+        raise typer.BadParameter(f"{text[:40]!r} is not a number of seconds") from None
+    if not 0.1 <= value <= MAX_SECONDS:
+        raise typer.BadParameter(f"{text[:40]!r} must be a number of seconds from 0.1 to {MAX_SECONDS:g}")
     return value
 
 
@@ -56,7 +76,7 @@ VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bi
 SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False, autocompletion=_complete_symbol)]
 DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Give up connecting or waiting for the first book after this many seconds.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and full errors to stderr (secrets redacted).")]
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", min=0, max=18, help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
 GroupOpt = Annotated[Optional[Decimal], typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
@@ -193,8 +213,8 @@ def watch(
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
-    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.1, help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
-    stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
+    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", parser=_seconds, metavar="SECONDS", help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
+    stale_after: Annotated[float, typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
@@ -246,7 +266,7 @@ def symbols(
     venue: VenueArg,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch the venue's pair list now (otherwise the cache, refreshed daily).")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the pairs as a JSON array of strings.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Give up fetching the pair list after this many seconds.")] = 10.0,
+    timeout: Annotated[float, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up fetching the pair list after this many seconds.")] = 10.0,
     quiet: Annotated[bool, typer.Option("--quiet", hidden=True)] = False,
 ) -> None:
     """List a venue's pairs (the list shell completion uses)."""
@@ -272,7 +292,7 @@ def replay(
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
-    stale_after: Annotated[float, typer.Option("--stale-after", min=0.1, help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
+    stale_after: Annotated[float, typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
     debug: DebugOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -290,6 +310,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from orderbook_cli.errors import ExitStatus, ObookError, describe
 
     from orderbook_cli.errors import Terminated
+    from orderbook_cli.stdio import guard_streams, silence_stdout
 
     args = _help_aliases(sys.argv[1:] if argv is None else list(argv))
     _ARGS[:] = args
@@ -299,12 +320,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         completion_init()
     _raise_on_termination_signals()
+    guard_streams()
     try:
         run = None if COMPLETE_VAR in os.environ else typer.fast_call(app, args)
         if run is not None:  # a plain command line: no need to load Typer
             result = run()
         else:
             result = typer.main.get_command(app.real()).main(args=args, prog_name="obook", standalone_mode=False)
+        sys.stdout.flush()  # a failing output is reported now, not lost at exit
         return result if isinstance(result, int) else ExitStatus.SUCCESS
     except ObookError as error:
         _report(describe(error), debug)
@@ -317,8 +340,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Terminated:
         return ExitStatus.TERMINATED
     except BrokenPipeError:
-        from orderbook_cli.jsonout import silence_stdout
-
         silence_stdout()
         return ExitStatus.SUCCESS
     except Exception as error:  # a bug: say so in one line, trace only with --debug
@@ -360,8 +381,9 @@ def _raise_on_termination_signals() -> None:
 def _report(line: str, with_traceback: bool) -> None:
     from orderbook_cli.errors import sanitize
 
-    if with_traceback:
+    if with_traceback:  # exception texts carry venue data: sanitized line by line too
         import traceback
 
-        traceback.print_exc(file=sys.stderr)
+        for trace_line in traceback.format_exc().splitlines():
+            print(sanitize(trace_line, 2000), file=sys.stderr)
     print(sanitize(line, 1000), file=sys.stderr, flush=True)

@@ -15,8 +15,13 @@ _PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(-----END [A-Z ]+-----|$)", re.S)
 
 
 class _RedactingFormatter(logging.Formatter):
+    """Key material redacted, and every line (tracebacks included) made safe for a terminal."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return _PEM.sub("[redacted key material]", super().format(record))
+        from orderbook_cli.errors import sanitize
+
+        text = _PEM.sub("[redacted key material]", super().format(record))
+        return "\n".join(sanitize(line, 100_000) for line in text.split("\n"))
 
 
 def enable() -> None:

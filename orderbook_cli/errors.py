@@ -18,6 +18,7 @@ class ExitStatus(enum.IntEnum):
     REJECTED = 4
     VENUE_FAILED = 5
     AUTH = 6
+    OUTPUT = 74  # stdout cannot be written (disk full, I/O error): EX_IOERR of sysexits.h
     INTERRUPTED = 130
     TERMINATED = 143  # SIGTERM / SIGHUP: 128 + 15, as shells report it
 
@@ -71,14 +72,23 @@ class AuthError(ObookError):
     kind = "authentication error"
 
 
+class OutputError(ObookError):
+    """The output could not be written (not a reader going away: that is a quiet exit 0)."""
+
+    exit_status = ExitStatus.OUTPUT
+    kind = "output error"
+
+
 class Terminated(BaseException):
     """SIGTERM or SIGHUP, raised in the main thread so every `with` block unwinds
     (the terminal is restored) instead of the process dying mid-screen."""
 
 
-# C0/C1 control characters (ESC, CR, BEL, CSI …) must never reach a terminal from
-# a venue-supplied string.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 control characters (ESC, CR, BEL, CSI …) and the bidirectional controls
+# that reorder what follows them (LRM/RLM/ALM, embeddings, overrides, isolates)
+# must never reach a terminal from a venue-supplied string.
+UNSAFE_CHARACTERS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
 
 def sanitize(text: object, limit: int = 300) -> str:

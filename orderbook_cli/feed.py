@@ -34,6 +34,9 @@ QUEUE_SIZE = 256
 ONE_SHOT_ATTEMPTS = 3
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
+_MAX_DOUBLINGS = 16  # 0.5 s * 2**16 is far beyond the cap; 2**n never overflows a float
+RATE_SLOT = 0.1  # seconds per slot of the update-rate counter
+RATE_SLOTS = 64  # 6.4 s of slots: more than the 5 s window
 
 
 class State(str, enum.Enum):
@@ -100,12 +103,20 @@ class FeedStats:
     malformed: int = 0
     reconnects: int = 0
     last_book_at: float | None = None  # time.monotonic()
-    recent: deque = field(default_factory=lambda: deque(maxlen=512))
+    # Books per RATE_SLOT-second slot, [slot number, books]: bounded memory and
+    # true at any rate (a window of timestamps would cap what it can count).
+    recent: deque = field(default_factory=lambda: deque(maxlen=RATE_SLOTS))
+
+    def count_book(self, now: float) -> None:
+        slot = int(now / RATE_SLOT)
+        if self.recent and self.recent[-1][0] == slot:
+            self.recent[-1][1] += 1
+        else:
+            self.recent.append([slot, 1])
 
     def updates_per_second(self, now: float, window: float = 5.0) -> float:
-        while self.recent and now - self.recent[0] > window:
-            self.recent.popleft()
-        return len(self.recent) / window
+        oldest = int((now - window) / RATE_SLOT)
+        return sum(books for slot, books in list(self.recent) if slot > oldest) / window
 
 
 class Backoff:
@@ -116,7 +127,7 @@ class Backoff:
         self.failures = 0
 
     def next_delay(self) -> float:
-        raw = min(self.cap, self.base * (2**self.failures))
+        raw = min(self.cap, self.base * (2 ** min(self.failures, _MAX_DOUBLINGS)))
         self.failures += 1
         return max(self.floor, raw * random.uniform(0.5, 1.0))
 
@@ -294,7 +305,7 @@ class Feed:
         now = time.monotonic()
         self.stats.books += 1
         self.stats.last_book_at = now
-        self.stats.recent.append(now)
+        self.stats.count_book(now)
 
     def _status(self, state: State, detail: str = "", retry_at: float | None = None) -> None:
         self.stats.state, self.stats.detail = state, detail

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
+import re
 import sys
 from typing import Any, Callable
 
 from orderbook_cli.book import Book, Level, plain
+from orderbook_cli.errors import UNSAFE_CHARACTERS
 from orderbook_cli.timefmt import iso_utc
 
 
@@ -43,6 +44,16 @@ def book_to_dict(book: Book, extra: dict[str, Any] | None = None, *, levels: Cal
     return out
 
 
+# json.dumps(ensure_ascii=False) escapes C0 but leaves DEL, C1 and the bidi
+# controls raw; inside JSON they only occur in strings, so escaping them there
+# keeps the document equal and the terminal safe.
+_UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def _add_venues(out: dict[str, Any], book: Book) -> None:
     """A consolidated book's per-level breakdown: venue -> amount at that price."""
     for side, levels in (("bids", book.bids), ("asks", book.asks)):
@@ -50,12 +61,20 @@ def _add_venues(out: dict[str, Any], book: Book) -> None:
             entry["venues"] = {key: plain(amount) for key, amount in (level.venues or {}).items()}
 
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_encode_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _safe(text: str) -> str:
+    return _UNSAFE.sub(_escape, text)
+
+
+def _compact(data: Any) -> str:
+    return _safe(_encode_compact(data))
 
 
 def dumps(data: Any, *, pretty: bool = False) -> str:
     if pretty:
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return _safe(json.dumps(data, indent=2, ensure_ascii=False))
     return _compact(data)
 
 
@@ -102,29 +121,11 @@ def _no_levels(levels: tuple[Level, ...]) -> None:
 def write_line(text: str) -> None:
     """One line of data on stdout, flushed at once (NDJSON consumers read per line).
 
-    A closed or vanished stdout raises BrokenPipeError: there is no reader left.
+    A closed or vanished stdout raises BrokenPipeError, a failing one
+    OutputError (see stdio.GuardedStdout, installed by cli.main).
     """
-    if sys.stdout is None:
-        raise BrokenPipeError("stdout is closed")
-    try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    except (ValueError, OSError) as exc:  # EPIPE, EBADF, "I/O operation on closed file"
-        if isinstance(exc, BrokenPipeError):
-            raise
-        raise BrokenPipeError(str(exc)) from exc
-
-
-def silence_stdout() -> None:
-    """After the reader went away (`| head -1`): stop writing, and stop Python
-    complaining at exit while flushing a closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (AttributeError, OSError, ValueError):
-        pass
-    finally:
-        os.close(devnull)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def book_from_dict(data: Any) -> Book:

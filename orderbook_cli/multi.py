@@ -22,6 +22,7 @@ from orderbook_cli.book import Book, plain
 from orderbook_cli.errors import ObookError, UsageError, describe, sanitize
 from orderbook_cli.feed import QUEUE_SIZE, BookEvent, FatalEvent, Feed, State, StatusEvent
 from orderbook_cli.session import Options, Prepared, prepare
+from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.symbols import parse_pair
 
 FORWARD_WAIT = 0.25  # how often a forwarding thread checks whether the fan-in was closed
@@ -169,6 +170,7 @@ class SourceState:
     feed: Feed | None
     book: Book | None = None
     error: ObookError | None = None
+    problem: StatusEvent | None = None  # the latest reconnect notice, until the source is live again
 
     @property
     def failed(self) -> bool:
@@ -185,8 +187,9 @@ class SourceState:
         return None if last is None else now - last
 
     def stale(self, now: float, stale_after: float) -> bool:
+        """Too old to trust: failed, older than `stale_after`, or not live (reconnecting, resyncing…)."""
         age = self.age(now)
-        return self.failed or (age is not None and (age > stale_after or self.state == State.RECONNECTING.value))
+        return self.failed or (age is not None and (age > stale_after or self.state != State.LIVE.value))
 
     def live(self, now: float, stale_after: float | None) -> bool:
         """Its book may go into a consolidated book."""
@@ -205,6 +208,8 @@ class Board:
         state = self.states[index]
         if isinstance(event, BookEvent):
             state.book = event.book
+        elif isinstance(event, StatusEvent):
+            state.problem = event if event.state is State.RECONNECTING else None
         elif isinstance(event, FatalEvent):
             state.error = event.error.with_context(state.source.label)
             return state.error
@@ -392,7 +397,7 @@ def _write_ndjson(plan: Plan, opts: Options) -> None:
                 if event.state is State.CLOSED:
                     continue
                 if state.book is not None and event.state in (State.RECONNECTING, State.LIVE):
-                    note = f"reconnecting: {event.detail}" if event.state is State.RECONNECTING else "live again"
+                    note = f"reconnecting: {event.describe(now)}" if event.state is State.RECONNECTING else "live again"
                     _note(f"obook: {state.source.label}: {note}")
                 if plan.symbol is None or event.state is not State.RECONNECTING or not written:
                     continue  # a consolidated book changes when a source drops out of it
@@ -402,7 +407,7 @@ def _write_ndjson(plan: Plan, opts: Options) -> None:
             try:
                 jsonout.write_line(line)
             except BrokenPipeError:
-                jsonout.silence_stdout()
+                silence_stdout()
                 return
             written += 1
 

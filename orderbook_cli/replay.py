@@ -21,6 +21,10 @@ from orderbook_cli.transport.wire import json_loads
 
 SAMPLE = Path(__file__).resolve().parent / "samples" / "bitso_btc_mxn.ndjson.gz"
 MAX_GAP_SECONDS = 60.0  # a long silence in a recording plays as at most a minute
+MIN_SPEED, MAX_SPEED = 0.01, 10000.0
+# A recorded line is one book or one venue frame (frames are capped at 2 MiB);
+# longer lines (a file of NULs, /dev/zero, no newline at all) are not a recording.
+MAX_LINE_BYTES = 8 * 1024 * 1024
 
 
 def parse_speed(text: str) -> float | None:
@@ -28,11 +32,11 @@ def parse_speed(text: str) -> float | None:
     if text.strip().lower() == "max":
         return None
     try:
-        speed = float(text)  # float-ok: a playback rate, not money
+        speed = float(text) if len(text) <= 40 else float("nan")  # float-ok: a playback rate, not money
     except ValueError:
-        raise UsageError(f"--speed {text!r} is neither a number nor 'max'") from None
-    if not speed > 0:
-        raise UsageError("--speed must be positive (or 'max')")
+        raise UsageError(f"--speed {text[:40]!r} is neither a number nor 'max'") from None
+    if not MIN_SPEED <= speed <= MAX_SPEED:  # also refuses nan and inf
+        raise UsageError(f"--speed must be a positive factor from {MIN_SPEED:g} to {MAX_SPEED:g} (or 'max')")
     return speed
 
 
@@ -95,7 +99,10 @@ class Tally:
 def read_books(stream: IO[bytes], on_bad_line) -> Iterator[Book]:
     from orderbook_cli.jsonout import book_from_dict
 
-    for number, line in enumerate(stream, 1):
+    for number, line in enumerate(iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""), 1):
+        if len(line) > MAX_LINE_BYTES:
+            raise UsageError(f"line {number} is longer than {MAX_LINE_BYTES} bytes: this is not an obook recording",
+                             hint="replay reads NDJSON from `obook watch ... --json`, optionally gzipped")
         if not line.strip():
             continue
         try:

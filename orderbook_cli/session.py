@@ -10,6 +10,7 @@ from decimal import Decimal
 from orderbook_cli import jsonout
 from orderbook_cli.errors import ObookError, sanitize
 from orderbook_cli.feed import BookEvent, FeedRequest, State, StatusEvent
+from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.venues import Venue, get_venue, load_all
 
 
@@ -176,7 +177,7 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
             try:
                 jsonout.write_line(jsonout.book_line(event.book, _extra(event.book, opts)))
             except BrokenPipeError:
-                jsonout.silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+                silence_stdout()  # the reader is gone (`| head -1`): done, quietly
                 return False
             written += 1
             return opts.count is None or written < opts.count

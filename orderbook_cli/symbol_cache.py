@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Mapping
 
+from orderbook_cli.symbols import is_pair
+
 MAX_AGE = 24 * 3600
 RETRY_AFTER = 600
 
@@ -32,7 +34,7 @@ def read(venue_id: str, environ: Mapping[str, str] = os.environ) -> tuple[list[s
     """(symbols, fetched_at) from the cache; ([], None) when there is none."""
     try:
         data = json.loads(_file(venue_id, environ).read_text(encoding="utf-8"))
-        symbols = [s for s in data["symbols"] if isinstance(s, str)]
+        symbols = [s for s in data["symbols"] if is_pair(s)]  # validated like user input: no `*`, no escapes
         return symbols, float(data["fetched_at"])  # float-ok: a Unix time, not money
     except (OSError, ValueError, KeyError, TypeError):
         return [], None
@@ -46,7 +48,7 @@ def write(venue_id: str, symbols: list[str], environ: Mapping[str, str] = os.env
     """Cache a venue's pairs; returns them as cached (sorted, no duplicates)."""
     path = _file(venue_id, environ)
     path.parent.mkdir(parents=True, exist_ok=True)
-    cached = sorted(set(symbols))
+    cached = sorted({s for s in symbols if is_pair(s)})
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps({"fetched_at": time.time(), "symbols": cached}), encoding="utf-8")
     temporary.replace(path)  # atomic: completion never reads half a file

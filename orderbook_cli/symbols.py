@@ -35,6 +35,11 @@ class SymbolStyle(NamedTuple):
         return self.spell(Pair("BTC", "USD"))
 
 
+def is_pair(text: object) -> bool:
+    """Whether a venue-supplied name is spelled like a pair obook accepts (ASCII letters and digits only)."""
+    return isinstance(text, str) and _PAIR.fullmatch(text) is not None
+
+
 def parse_pair(text: str, example: str = "BTC-USD", known: list[str] | None = None, venue: str = "") -> Pair:
     """The pair in what the user typed. A malformed one gets a hint in the venue's own
     spelling (`example`) and, when the venue's cached pair list has it (BTCUSD → BTC-USD), a suggestion."""

@@ -9,8 +9,10 @@ from orderbook_cli.errors import MalformedData
 
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII,  # "²", "①" or Arabic-Indic digits are not digits here
 )
+_MAX_EPOCH = 10**20  # nanoseconds until the year 5138; anything larger is not a time
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -20,6 +22,8 @@ def now_utc() -> datetime:
 
 def from_epoch_ms(value: int) -> datetime:
     # Venues say "milliseconds", but guard against seconds/micros/nanos by magnitude.
+    if not 0 <= value < _MAX_EPOCH:
+        raise MalformedData("timestamp is out of range")
     if value < 10**11:
         value *= 1000
     elif value >= 10**17:
@@ -36,27 +40,30 @@ def parse_venue_time(value: object) -> datetime | None:
     """ISO-8601 (any fraction length, with or without zone: UTC assumed) or epoch ms."""
     if value is None or value == "":
         return None
+    if isinstance(value, datetime):  # already parsed (e.g. the latest of several)
+        return value
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return from_epoch_ms(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit() and len(text) <= 20:
+        if len(text) <= 20 and text.isascii() and text.isdigit():
             return from_epoch_ms(int(text))
         match = _ISO.fullmatch(text)
         if match:
             year, month, day, hour, minute, second, fraction, zone = match.groups()
             micros = int((fraction or "0")[:6].ljust(6, "0"))
-            offset = timezone.utc
-            if zone and zone not in ("Z", "z"):
-                sign = -1 if zone[0] == "-" else 1
-                digits = zone[1:].replace(":", "")
-                offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
             try:
+                offset = timezone.utc
+                if zone and zone not in ("Z", "z"):
+                    sign = -1 if zone[0] == "-" else 1
+                    digits = zone[1:].replace(":", "")
+                    offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
                 stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micros, offset)
-            except ValueError as exc:
+                return stamp.astimezone(timezone.utc)
+            except (ValueError, OverflowError) as exc:  # +99:00, month 13, year 0, 0001-01-01 at +01:00
                 raise MalformedData(f"timestamp {text[:40]!r} is not a valid date") from exc
-            return stamp.astimezone(timezone.utc)
-    raise MalformedData(f"timestamp {str(value)[:40]!r} is neither ISO-8601 nor epoch milliseconds")
+    shown = "a negative integer" if isinstance(value, int) else repr(str(value)[:40])
+    raise MalformedData(f"timestamp {shown} is neither ISO-8601 nor epoch milliseconds")
 
 
 def iso_utc(stamp: datetime) -> str:

@@ -11,7 +11,7 @@ from orderbook_cli import consolidate
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.boards import BoardView, frame
 from orderbook_cli.errors import NetworkError, UsageError
-from orderbook_cli.feed import Feed, FeedRequest, State
+from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
 from orderbook_cli.multi import Board, Plan, Source
 from orderbook_cli.session import Prepared
 from orderbook_cli.symbols import Pair, split_sources
@@ -88,11 +88,12 @@ def test_side_by_side_never_cuts_a_number(width):
 
 def test_side_by_side_marks_reconnecting_stale_and_failed():
     b = board([BITSO, REVX, BITMART], merged=False)
-    b.states[0].feed.stats.state, b.states[0].feed.stats.detail = State.RECONNECTING, "the venue closed the connection; retrying in 2.0s"
+    b.states[0].feed.stats.state = State.RECONNECTING
+    b.on_event(0, StatusEvent(State.RECONNECTING, "the venue closed the connection", retry_at=102.0))
     b.states[1].feed.stats.last_book_at = 90.0
     b.fail(2, NetworkError("cannot connect to ws://x"))
     out = draw(frame(b, 100.0, BoardView(stale_after=5), 150, 30), width=150)
-    assert "RECONNECTING" in out and "the venue closed the connection" in out
+    assert "RECONNECTING" in out and "the venue closed the connection; retrying in 2s" in out
     assert "age 10.0s STALE" in out
     assert len({line.index("│") for line in out.splitlines() if "│" in line}) == 1  # the columns stay in place
     assert "FAILED" in out and "cannot connect" in out

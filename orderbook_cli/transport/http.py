@@ -4,9 +4,9 @@ and the polling loop that turns a fetch function into a feed.
 
 from __future__ import annotations
 
-import json
 import ssl
 import time
+import zlib
 from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
@@ -42,12 +42,12 @@ class HttpStatusError(ObookError):
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float:
     """Revolut X sends Retry-After in milliseconds."""
-    raw = headers.get("retry-after")
-    try:
-        seconds = int(str(raw).strip()) / 1000
-    except (TypeError, ValueError):
+    raw = str(headers.get("retry-after", "")).strip()
+    digits = raw[1:] if raw[:1] == "-" else raw
+    if not (0 < len(digits) <= 12 and digits.isascii() and digits.isdigit()):  # checked before int()
         return DEFAULT_RETRY_AFTER
-    return min(MAX_RETRY_AFTER, max(0.0, seconds))
+    # 0 or negative is no licence to hammer: the venue's polling floor still applies (feed.retry_after_failure)
+    return min(MAX_RETRY_AFTER, max(0.0, int(raw) / 1000))
 
 
 def status_error(error: HttpStatusError) -> ObookError:
@@ -64,8 +64,8 @@ def status_error(error: HttpStatusError) -> ObookError:
 
 def _venue_message(body: bytes) -> str:
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = json_loads(body)
+    except MalformedData:  # not JSON, absurdly nested, or numbers too long
         data = None
     if isinstance(data, dict):
         for key in ("message", "error", "errorMessage", "msg"):
@@ -88,7 +88,7 @@ class HttpClient:
         self.override_env = override_env
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": f"obook/{__version__}", "Accept": "application/json"},
+            headers={"User-Agent": f"obook/{__version__}", "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
             verify=True if self.origin.lower().startswith("https:") else _trusting_nothing(),
         )
@@ -139,15 +139,27 @@ class HttpClient:
 
     @staticmethod
     def _read_capped(response: httpx.Response) -> bytes:
+        """The body, decoded, never more than MAX_BODY_BYTES at any point of decoding.
+
+        httpx would inflate a whole chunk at once (a 3.5 KB gzip bomb is 4 GB),
+        so obook reads the raw bytes and inflates them itself, bounded. One
+        content coding at most: stacked codings (gzip, gzip) are refused.
+        """
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise MalformedData(f"response of {declared} bytes exceeds the {MAX_BODY_BYTES} byte limit")
+        if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_BODY_BYTES):
+            raise MalformedData(f"response of {declared[:20]} bytes exceeds the {MAX_BODY_BYTES} byte limit")
+        inflater = _inflater(response.headers.get("content-encoding", ""))
         chunks, size = [], 0
-        for chunk in response.iter_bytes():
+        for raw in response.iter_raw():
+            chunk = raw if inflater is None else _inflate(inflater, raw, MAX_BODY_BYTES - size)
             size += len(chunk)
             if size > MAX_BODY_BYTES:
                 raise MalformedData(f"response exceeds the {MAX_BODY_BYTES} byte limit")
             chunks.append(chunk)
+        if inflater is not None:
+            chunks.append(_inflate(inflater, b"", MAX_BODY_BYTES - size))  # what zlib still holds
+            if size + len(chunks[-1]) > MAX_BODY_BYTES:
+                raise MalformedData(f"response exceeds the {MAX_BODY_BYTES} byte limit once decompressed")
         return b"".join(chunks)
 
 
@@ -158,6 +170,33 @@ def decode_json(body: bytes) -> Any:
         raise MalformedData(f"the venue's response is {exc.message}") from exc
 
 
+# The codings obook asks for (Accept-Encoding) and can inflate with a bound.
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+def _inflater(header: str):
+    codings = [c.strip().lower() for c in header.split(",") if c.strip() and c.strip().lower() != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise MalformedData(f"response with stacked content codings ({sanitize(header, 60)}); obook accepts one")
+    if codings[0] not in _WBITS:
+        raise MalformedData(f"response with content coding {sanitize(codings[0], 30)!r}, which obook did not ask for")
+    return zlib.decompressobj(_WBITS[codings[0]])
+
+
+def _inflate(inflater, data: bytes, room: int) -> bytes:
+    """Inflate one raw chunk into at most room+1 bytes (one more than allowed means too much)."""
+    try:
+        out = inflater.decompress(data, max(0, room) + 1)
+    except zlib.error as exc:
+        raise MalformedData(f"response does not decompress ({exc})") from exc
+    if inflater.unconsumed_tail:  # output stopped at the bound with input left
+        raise MalformedData(f"response exceeds the {MAX_BODY_BYTES} byte limit once decompressed")
+    return out
+
+
 def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interval: float = 30.0) -> None:
     """Call ``fetch`` (which returns a Book) repeatedly, never more often than ``interval``.
 
@@ -166,13 +205,14 @@ def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interv
     anything else ends the feed with that error.
     """
     ctx.set_state(State.CONNECTING)
+    ctx.backoff.floor = max(ctx.backoff.floor, interval)  # a retry is a request too: never faster than polling
     while not ctx.stopped.is_set():
         started = time.monotonic()
         try:
             book = fetch()
         except RateLimited as error:
             interval = min(max_interval, interval * 2)
-            if not ctx.retry_after_failure(error, delay=error.retry_after):
+            if not ctx.retry_after_failure(error, delay=max(error.retry_after, interval)):
                 return
             continue
         except ObookError as error:

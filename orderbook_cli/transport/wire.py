@@ -13,13 +13,31 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Longer number literals are refused before conversion: no venue number needs
+# more, and int() of a long literal costs quadratic time.
+MAX_NUMBER_CHARS = 100
+
+
+def _int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _decimal(text: str) -> Decimal:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number of {len(text)} characters")
+    return Decimal(text)
+
+
 def json_loads(body: str | bytes) -> Any:
-    """JSON with exact numbers: fractions become Decimal, never float; NaN/Infinity refused.
+    """JSON with exact numbers: fractions become Decimal, never float; NaN/Infinity refused;
+    number literals bounded by length.
 
     Anything that is not JSON raises MalformedData, obook's own error.
     """
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+        return json.loads(body, parse_float=_decimal, parse_int=_int, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN, absurd nesting
         raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
 

@@ -51,9 +51,12 @@ class Link:
 @lru_cache(maxsize=1)  # defined once, not on every (re)connection
 def _capped_websocket_class():
     """A websocket-client WebSocket that refuses frames over MAX_FRAME_BYTES from
-    their header, before reading the payload (websocket-client has no such limit)."""
+    their header, before reading the payload (websocket-client has no such limit),
+    caps a whole message across fragments the same way, counts a message that
+    never completes as silence, and follows no redirect."""
     import websocket
-    from websocket._abnf import frame_buffer
+    from websocket._abnf import continuous_frame, frame_buffer
+    from websocket._handshake import SUPPORTED_REDIRECT_STATUSES
 
     class CappedFrames(frame_buffer):
         def recv_length(self) -> None:
@@ -61,10 +64,43 @@ def _capped_websocket_class():
             if self.length is not None and self.length > MAX_FRAME_BYTES:
                 raise MalformedData(f"a frame of {self.length} bytes (limit {MAX_FRAME_BYTES})")
 
+    class CappedMessages(continuous_frame):
+        time_limit: float = 30.0  # set to the idle timeout by _read
+
+        def add(self, frame) -> None:
+            if not self.cont_data:
+                self.started = time.monotonic()
+                if not frame.fin:
+                    frame.data = bytearray(frame.data)  # fragments append in place, not by copying
+            elif len(self.cont_data[1]) + len(frame.data) > MAX_FRAME_BYTES:
+                raise MalformedData(f"a fragmented message over {MAX_FRAME_BYTES} bytes (limit {MAX_FRAME_BYTES})")
+            elif time.monotonic() - self.started > self.time_limit:
+                raise websocket.WebSocketTimeoutException("a message that never completes")  # silence, for the watchdog
+            super().add(frame)
+
+        def extract(self, frame) -> tuple:
+            opcode, whole = super().extract(frame)
+            if isinstance(whole.data, bytearray):
+                whole.data = bytes(whole.data)
+            return opcode, whole
+
     class CappedWebSocket(websocket.WebSocket):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.frame_buffer = CappedFrames(self._recv, self.frame_buffer.skip_utf8_validation)
+            self.cont_frame = CappedMessages(self.cont_frame.fire_cont_frame, self.cont_frame.skip_utf8_validation)
+
+        def connect(self, url, **options) -> None:
+            options["redirect_limit"] = 0
+            try:
+                super().connect(url, **options)
+            except websocket.WebSocketException:
+                answer = getattr(self, "handshake_response", None)
+                if answer is not None and answer.status in SUPPORTED_REDIRECT_STATUSES:
+                    where = answer.headers.get("location") or "nowhere"
+                    raise websocket.WebSocketException(
+                        f"the venue redirects (HTTP {answer.status}) to {where}; obook follows no redirect") from None
+                raise
 
     return CappedWebSocket
 
@@ -132,6 +168,7 @@ def _read(ctx: FeedContext, ws, handler: FrameHandler, idle: float, ping: tuple[
 
     # A link watched for `idle` seconds of silence must be pinged well within that.
     ping_every = min(ping[0], idle / 2) if ping else None
+    ws.cont_frame.time_limit = idle
     last_frame = last_ping = time.monotonic()
     while not ctx.stopped.is_set():
         ws.settimeout(min(handler.tick_seconds or TICK_SECONDS, idle / 4))

@@ -51,7 +51,7 @@ def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
             break
     else:
         published = [lv.get("pdt") for side in ("bids", "asks") for lv in container[side] if lv.get("pdt") is not None]
-        times = [parse_venue_time(p) for p in published]
+        times = [t for t in map(parse_venue_time, published) if t is not None]  # pdt "" is no time
         stamp = max(times) if times else None
     return sides["bids"], sides["asks"], stamp
 

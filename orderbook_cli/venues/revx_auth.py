@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
+import os
 import stat
 import time
 from pathlib import Path
@@ -20,7 +20,8 @@ from typing import Mapping, NamedTuple
 
 from orderbook_cli.errors import AuthError
 
-_PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----\s*(.*?)\s*-----END \1-----", re.S)
+MAX_FILE_BYTES = 64 * 1024  # a config or an Ed25519 PEM is a few hundred bytes
+API_KEY_LENGTHS = range(8, 513)
 _ED25519_OID = bytes.fromhex("06032b6570")  # 1.3.101.112
 _SEED_PREFIX = bytes.fromhex("04220420")  # OCTET STRING { OCTET STRING (32 bytes) }
 
@@ -42,11 +43,33 @@ def config_dir(environ: Mapping[str, str]) -> Path:
     return Path(configured).expanduser() if configured else Path(environ.get("HOME", "~")).expanduser() / ".config" / "revolut-x"
 
 
-def _check_private(path: Path, what: str) -> None:
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _read_private(path: Path, what: str) -> bytes:
+    """A small, private, regular file's bytes; checked by type, mode and size before reading."""
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
+    except FileNotFoundError:
+        hint = "set private_key_path in config.json or REVOLUTX_PRIVATE_KEY_PATH" if what == "private key" else None
+        raise AuthError(f"the Revolut X {what} {path} does not exist", hint=hint) from None
     except OSError as exc:
         raise AuthError(f"cannot read the Revolut X {what} {path}: {exc.strerror}") from None
+    for is_type, kind in _FILE_TYPES:
+        if is_type(info.st_mode):
+            raise AuthError(f"the Revolut X {what} {path} is {kind}, not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise AuthError(f"the Revolut X {what} {path} is {info.st_size} bytes; obook reads at most {MAX_FILE_BYTES}")
+    _check_mode(path, info.st_mode, what)
+    try:
+        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as handle:
+            return handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+    except OSError as exc:
+        raise AuthError(f"cannot read the Revolut X {what} {path}: {exc.strerror}") from None
+
+
+def _check_mode(path: Path, mode: int, what: str) -> None:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise AuthError(
             f"the Revolut X {what} {path} is accessible by group or others (mode {stat.S_IMODE(mode):04o})",
@@ -59,11 +82,11 @@ def find_credentials(environ: Mapping[str, str]) -> CredentialSource | None:
     directory = config_dir(environ)
     config_file = directory / "config.json"
     settings: dict = {}
-    if config_file.is_file():
-        _check_private(config_file, "config file")
+    if os.path.lexists(config_file):
+        text = _read_private(config_file, "config file")
         try:
-            settings = json.loads(config_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            settings = json.loads(text.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested beyond reason
             raise AuthError(f"the Revolut X config file {config_file} is not valid JSON", hint="it should hold {\"api_key\": \"...\"}") from exc
         if not isinstance(settings, dict):
             raise AuthError(f"the Revolut X config file {config_file} is not a JSON object")
@@ -81,16 +104,29 @@ def find_credentials(environ: Mapping[str, str]) -> CredentialSource | None:
     )
 
 
+def _pem_block(text: str) -> tuple[str, str] | None:
+    """(label, base64 body) of the first PEM block, found with plain string searches (linear time)."""
+    begin = text.find("-----BEGIN ")
+    label_end = text.find("-----", begin + 11) if begin >= 0 else -1
+    if label_end < 0:
+        return None
+    label = text[begin + 11 : label_end]
+    end = text.find(f"-----END {label}-----", label_end + 5)
+    if end < 0 or not label or not all(c.isupper() or c == " " for c in label):
+        return None
+    return label, text[label_end + 5 : end]
+
+
 def _ed25519_seed(pem_text: str, path: Path) -> bytes:
-    match = _PEM.search(pem_text)
-    if not match:
+    block = _pem_block(pem_text)
+    if block is None:
         raise AuthError(f"{path} is not a PEM private key", hint="create one with: openssl genpkey -algorithm ed25519 -out private.pem")
-    label = match.group(1)
+    label, body = block
     if label != "PRIVATE KEY":
         hint = "decrypt it: openssl pkey -in KEY -out private.pem" if "ENCRYPTED" in label else "obook needs a PKCS#8 Ed25519 key: openssl genpkey -algorithm ed25519 -out private.pem"
         raise AuthError(f"{path} holds a {label.lower()}, not an unencrypted PKCS#8 private key", hint=hint)
     try:
-        der = base64.b64decode("".join(match.group(2).split()), validate=True)
+        der = base64.b64decode("".join(body.split()), validate=True)
     except (binascii.Error, ValueError):
         raise AuthError(f"{path} is not a valid PEM file (bad base64)") from None
     start = der.find(_SEED_PREFIX)
@@ -118,18 +154,24 @@ class Signer:
         return "Signer(<redacted>)"
 
 
-def load_signer(source: CredentialSource) -> Signer:
-    if not source.api_key:
-        where = source.config_file or "REVOLUTX_API_KEY"
-        raise AuthError(f"no Revolut X API key in {where}", hint="add \"api_key\" to config.json or set REVOLUTX_API_KEY")
-    if not source.key_path.is_file():
+def _check_api_key(key: str, where: object) -> str:
+    """Printable ASCII of a sane length, so it can go into a header; never echoed back."""
+    key = key.strip()
+    if len(key) not in API_KEY_LENGTHS or not all("!" <= c <= "~" for c in key):
         raise AuthError(
-            f"the Revolut X private key {source.key_path} does not exist",
-            hint="set private_key_path in config.json or REVOLUTX_PRIVATE_KEY_PATH",
+            f"the Revolut X API key in {where} is not a valid key ({API_KEY_LENGTHS.start}-{API_KEY_LENGTHS.stop - 1} printable ASCII characters, no spaces or line breaks)",
+            hint="copy the key again from Revolut X's API settings",
         )
-    _check_private(source.key_path, "private key")
+    return key
+
+
+def load_signer(source: CredentialSource) -> Signer:
+    where = source.config_file or "REVOLUTX_API_KEY"
+    if not source.api_key:
+        raise AuthError(f"no Revolut X API key in {where}", hint="add \"api_key\" to config.json or set REVOLUTX_API_KEY")
+    api_key = _check_api_key(source.api_key, where)
     try:
-        text = source.key_path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
+        text = _read_private(source.key_path, "private key").decode("ascii")
+    except UnicodeDecodeError:
         raise AuthError(f"{source.key_path} is not a PEM private key") from None
-    return Signer(source.api_key.strip(), _ed25519_seed(text, source.key_path))
+    return Signer(api_key, _ed25519_seed(text, source.key_path))

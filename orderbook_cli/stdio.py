@@ -1,0 +1,75 @@
+"""The process's standard streams when they are closed, vanish or fail.
+
+A reader that went away (`| head -1`, `>&-`) ends obook quietly (exit 0);
+an output that cannot take the data (`> /dev/full`, an I/O error) is one
+clear stderr line and its own exit status; a closed stderr swallows the
+error lines instead of Python sending them to stdout.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import Any
+
+from orderbook_cli.errors import OutputError
+
+_READER_GONE = (errno.EPIPE, errno.EBADF)
+
+
+class GuardedStdout:
+    """sys.stdout, with every write failure turned into what it means for obook."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream  # None when the process started with stdout closed
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+    def isatty(self) -> bool:
+        return self._stream is not None and self._stream.isatty()
+
+    def write(self, text: str) -> int:
+        return self._call("write", text)
+
+    def flush(self) -> None:
+        if self._stream is not None:  # nothing buffered for a closed stdout (Python flushes at exit too)
+            self._call("flush")
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if self._stream is None:
+            raise BrokenPipeError("stdout is closed")
+        try:
+            return getattr(self._stream, method)(*args)
+        except UnicodeError:
+            raise
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as exc:  # ValueError: "I/O operation on closed file"
+            if isinstance(exc, ValueError) or exc.errno in _READER_GONE:
+                raise BrokenPipeError(str(exc)) from exc
+            silence_stdout()  # the data cannot go anywhere; stop Python retrying at exit
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}", hint="check the disk or device it goes to") from exc
+
+
+def guard_streams() -> None:
+    """Install the guard on stdout; give a closed stderr a sink (else print(file=None) writes to stdout)."""
+    if not isinstance(sys.stdout, GuardedStdout):
+        sys.stdout = GuardedStdout(sys.stdout)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
+def silence_stdout() -> None:
+    """After the reader went away (`| head -1`): stop writing, and stop Python
+    complaining at exit while flushing a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
