@@ -76,13 +76,15 @@ VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bi
 SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False, autocompletion=_complete_symbol)]
 DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds.")]
+TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds (default 10, or the config file's).", show_default=False)]
+StaleOpt = Annotated[Optional[float], typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds (default 5, or the config file's).", show_default=False)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and full errors to stderr (secrets redacted).")]
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", min=0, max=18, help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
 GroupOpt = Annotated[Optional[Decimal], typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
 ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decimal, metavar="SIZE", help="Show the cost of buying and selling SIZE base units against the book.", show_default=False)]
 LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidity' object to the JSON book: depth within ±10/25/50/100 bps of mid per side and the bid/ask imbalance (the ladder always shows it).")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
+PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public book, even when API credentials are configured.")]
 
 
 def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
@@ -100,7 +102,8 @@ def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
 
 SourcesArg = Annotated[List[str], typer.Argument(
     metavar="VENUE SYMBOL | VENUE:SYMBOL...",
-    help="One source as VENUE SYMBOL (bitso btc_mxn), or up to six as VENUE:SYMBOL (bitso:btc_usd revx:BTC-USD). "
+    help="One source as VENUE SYMBOL (bitso btc_mxn), or up to six as VENUE:SYMBOL (bitso:btc_usd revx:BTC-USD), "
+    "or @BOARD, a named list from the config file (see 'obook config'). "
     "SYMBOL: the venue's spelling or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.",
     show_default=False, autocompletion=_complete_source)]
 MergeOpt = Annotated[bool, typer.Option("--merge", help="Several sources: one consolidated book (levels summed, per-venue breakdown) instead of one book each.")]
@@ -109,9 +112,10 @@ QuoteAliasOpt = Annotated[Optional[List[str]], typer.Option("--quote-alias", met
 
 def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], **kw):
     from orderbook_cli import session
+    from orderbook_cli.config import expand_boards
     from orderbook_cli.symbols import split_sources
 
-    pairs = split_sources(sources)
+    pairs = split_sources(expand_boards(sources))
     return session.Options(venue=pairs[0][0], symbol=pairs[0][1], sources=tuple(pairs), merge=merge,
                            quote_aliases=tuple(quote_alias or ()), **kw)
 
@@ -169,7 +173,7 @@ def snapshot(
     sources: SourcesArg,
     depth: DepthOpt = None,
     json_output: JsonOpt = False,
-    timeout: TimeoutOpt = 10.0,
+    timeout: TimeoutOpt = None,
     debug: DebugOpt = False,
     precision: PrecisionOpt = None,
     group: GroupOpt = None,
@@ -178,6 +182,7 @@ def snapshot(
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
+    public: PublicOpt = False,
     feed: FeedOpt = None,
 ) -> None:
     """Fetch one order book, print it once (ladder, or JSON with --json), and exit.
@@ -189,7 +194,7 @@ def snapshot(
 
     session.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, feed=feed,
+        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, public=public or None, feed=feed,
     ))
 
 
@@ -207,17 +212,18 @@ def watch(
     depth: DepthOpt = None,
     json_output: JsonOpt = False,
     count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
-    timeout: TimeoutOpt = 10.0,
+    timeout: TimeoutOpt = None,
     debug: DebugOpt = False,
     precision: PrecisionOpt = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
     idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", parser=_seconds, metavar="SECONDS", help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
-    stale_after: Annotated[float, typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
+    stale_after: StaleOpt = None,
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
+    public: PublicOpt = False,
     feed: FeedOpt = None,
     record: Annotated[Optional[str], typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
 ) -> None:
@@ -233,7 +239,7 @@ def watch(
     session.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after, feed=feed, record=record,
+        idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, feed=feed, record=record,
     ))
 
 
@@ -248,9 +254,12 @@ COMPLETE_VAR = "_OBOOK_COMPLETE"
 
 @app.command(
     epilog="[bold]Install[/bold]\n\n"
-    "  bash: obook completions bash > ~/.local/share/bash-completion/completions/obook\n\n"
-    "  zsh:  obook completions zsh > \"${fpath[1]}/_obook\"   (then restart zsh)\n\n"
-    "  fish: obook completions fish > ~/.config/fish/completions/obook.fish",
+    "  bash: mkdir -p ~/.local/share/bash-completion/completions\n\n"
+    "        obook completions bash > ~/.local/share/bash-completion/completions/obook\n\n"
+    "  zsh:  mkdir -p ~/.zfunc && obook completions zsh > ~/.zfunc/_obook\n\n"
+    "        then in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)\n\n"
+    "  fish: mkdir -p ~/.config/fish/completions\n\n"
+    "        obook completions fish > ~/.config/fish/completions/obook.fish",
 )
 def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.", show_default=False)]) -> None:
     """Print the shell completion script (commands, options, venues, and cached symbols)."""
@@ -292,7 +301,7 @@ def replay(
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
-    stale_after: Annotated[float, typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds.")] = 5.0,
+    stale_after: StaleOpt = None,
     debug: DebugOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -303,6 +312,34 @@ def replay(
         venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
         impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after,
     ))
+
+
+config_app = typer.Typer(
+    help="The config file: default depth, timeout, staleness, colours, and named boards of sources.",
+    no_args_is_help=True,
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook config path                        where the file is (or would be)\n\n"
+    "  $EDITOR \"$(obook config path)\"\n\n"
+    "  obook config show                        check it and print the settings in effect",
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print the config file's path: $OBOOK_CONFIG, else $XDG_CONFIG_HOME/obook/config.toml (~/.config/obook/config.toml)."""
+    from orderbook_cli import config
+
+    where = config.path()
+    typer.echo(str(where) if where is not None else "")
+
+
+@config_app.command("show")
+def config_show(json_output: Annotated[bool, typer.Option("--json", help="Print the settings as one JSON object.")] = False) -> None:
+    """Check the config file (exit 2 naming the bad key) and print the settings in effect."""
+    from orderbook_cli import session
+
+    session.show_config(json_output=json_output)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -333,6 +370,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         _report(describe(error), debug)
         return error.exit_status
     except typer.ClickException as error:
+        if not error.format_message().strip():  # `obook config` alone: its help page was the answer
+            return ExitStatus.SUCCESS
         _report(f"obook: usage error: {error.format_message()} (see '{_help_for(error, args)} --help')", False)
         return ExitStatus.USAGE
     except (KeyboardInterrupt, typer.Abort):

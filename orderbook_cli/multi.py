@@ -27,7 +27,7 @@ from orderbook_cli.symbols import parse_pair
 
 FORWARD_WAIT = 0.25  # how often a forwarding thread checks whether the fan-in was closed
 FAILED = "failed"
-VENUE_OPTIONS = ("precision", "feed")  # given once, used by the sources whose venue has them
+VENUE_OPTIONS = ("precision", "feed", "public")  # given once, used by the sources whose venue has them
 
 
 class Source(NamedTuple):
@@ -286,6 +286,10 @@ def consolidated_to_dict(board: Board, book: Book, opts: Options, now: float, st
     }
     if opts.impact is not None:
         extra["impact"] = consolidate.route_to_dict(consolidate.route(book, opts.impact))
+    if opts.liquidity:
+        from orderbook_cli.liquidity import liquidity, liquidity_to_dict
+
+        extra["liquidity"] = liquidity_to_dict(book, liquidity(book))
     return jsonout.book_to_dict(book, extra)
 
 

@@ -311,10 +311,9 @@ def choose_layout(book: Book, memory: Memory, width: int | None) -> Layout | Non
     for layouts, with_bars in ((LAYOUTS_WITH_BARS, True), (LAYOUTS_WITHOUT_BARS, False)):
         for columns in layouts:
             columns = tuple(c for c in columns if c != "orders" or has_counts)
-            for labelled in (True, False):
-                titles = tuple(f"{COLUMNS[c][0]} {unit[c]}" if labelled and c in unit else COLUMNS[c][0] for c in columns)
-                if labelled and not unit:
-                    continue
+            labelled = tuple(f"{COLUMNS[c][0]} {unit[c]}" if c in unit else COLUMNS[c][0] for c in columns)
+            free = tuple(t if len(t) <= memory.widths.get(c, 0) else COLUMNS[c][0] for c, t in zip(columns, labelled))
+            for titles in (labelled, free):  # every unit, else the units that cost no width
                 widths = tuple(max(len(t), memory.widths.get(c, 0)) for c, t in zip(columns, titles))
                 used = sum(widths) + len(widths) - 1
                 if width is None:

@@ -19,7 +19,7 @@ class Options(NamedTuple):
     symbol: str
     depth: int | None = None
     json_output: bool = False
-    timeout: float = 10.0
+    timeout: float | None = None  # None: the config file's, else DEFAULT_TIMEOUT
     debug: bool = False
     precision: int | None = None
     group: Decimal | None = None
@@ -28,12 +28,35 @@ class Options(NamedTuple):
     no_color: bool = False
     count: int | None = None
     idle_timeout: float | None = None
-    stale_after: float = 5.0
+    stale_after: float | None = None  # None: the config file's, else DEFAULT_STALE_AFTER
     sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed; several: see multi.py
     merge: bool = False
     quote_aliases: tuple[str, ...] = ()
     feed: str | None = None  # --feed top|full
     record: str | None = None  # watch --record FILE
+    config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
+    public: bool | None = None  # revx: the public book even when credentials are configured
+
+
+DEFAULT_TIMEOUT, DEFAULT_STALE_AFTER = 10.0, 5.0
+
+
+def settle(opts: Options) -> Options:
+    """Options with the config file's defaults filled in where the command line gave none."""
+    from orderbook_cli import config
+
+    settings = config.load()
+    opts = opts._replace(
+        timeout=opts.timeout if opts.timeout is not None else settings.timeout or DEFAULT_TIMEOUT,
+        stale_after=opts.stale_after if opts.stale_after is not None else settings.stale_after or DEFAULT_STALE_AFTER,
+        config_depth=settings.depth,
+        no_color=opts.no_color or settings.theme == "mono",
+    )
+    if settings.colours != config.THEMES["default"] and not opts.json_output:
+        from orderbook_cli import render
+
+        render.ASK_STYLE, render.BID_STYLE = settings.colours
+    return opts
 
 
 class Prepared(NamedTuple):
@@ -57,12 +80,13 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     venue = get_venue(opts.venue)
     try:
         symbol = venue.symbol(opts.symbol)
-        venue_options = {"precision": opts.precision, "feed": _feed_kind(opts.feed)}
+        venue_options = {"precision": opts.precision, "public": opts.public, "feed": _feed_kind(opts.feed)}
         if len(opts.sources) > 1 and "feed" not in venue.info.options:
             venue_options["feed"] = None  # several sources: --feed is for those whose venue has both feeds
         venue.check_options(venue_options)
+        venue.use_options(venue_options)  # before the depth: options may change the venue's default
         venue_options = {k: v for k, v in venue_options.items() if v is not None}
-        depth = venue.check_depth(opts.depth, venue_options)
+        depth = venue.check_depth(opts.depth if opts.depth is not None else _capped(opts.config_depth, venue, venue_options), venue_options)
         if opts.record:
             _check_recordable(venue, opts)
     except ObookError as error:
@@ -96,6 +120,12 @@ def _check_recordable(venue: Venue, opts: Options) -> None:
         raise UsageError(f"--record records WebSocket traffic; {venue.info.id} is polled over REST")
 
 
+def _capped(depth: int | None, venue: Venue, options: dict) -> int | None:
+    """A default depth is a wish, not a request: no deeper than the venue allows."""
+    limit = venue.max_depth(options)
+    return depth if depth is None or limit is None else min(depth, limit)
+
+
 def _extra(book, opts: Options) -> dict | None:
     extra = {}
     if opts.impact is not None:
@@ -114,6 +144,7 @@ def _several(opts: Options) -> bool:
 
 
 def snapshot(opts: Options) -> None:
+    opts = settle(opts)
     if _several(opts):
         from orderbook_cli import multi
 
@@ -138,6 +169,7 @@ def snapshot(opts: Options) -> None:
 
 
 def watch(opts: Options) -> None:
+    opts = settle(opts)
     if _several(opts):
         from orderbook_cli import multi
 
@@ -215,10 +247,12 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     from orderbook_cli import recording
     from orderbook_cli.replay import Player, Tally, open_recording, parse_speed, replay_feed
 
+    opts = settle(opts)
     _debug_logging(opts)
     rate = parse_speed(speed)
     stream = open_recording(source, sample)
     name = "sample" if sample else "stdin" if source in (None, "-") else source
+    opts = opts._replace(depth=opts.depth or opts.config_depth)  # None: the depth the recording has
     request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group,
                           options={"depth": opts.depth})  # a raw recording plays at its recorded depth unless told otherwise
     tally = Tally()
@@ -255,3 +289,27 @@ def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: fl
     else:
         for symbol in symbols:
             jsonout.write_line(sanitize(symbol, 60))
+
+
+def show_config(*, json_output: bool) -> None:
+    """`obook config show`: the settings in effect, after checking the file."""
+    from orderbook_cli import config
+
+    settings = config.load()
+    ask, bid = settings.colours
+    effective = {
+        "path": str(settings.path) if settings.path else None,
+        "depth": settings.depth, "timeout": settings.timeout or DEFAULT_TIMEOUT,
+        "stale_after": settings.stale_after or DEFAULT_STALE_AFTER, "theme": settings.theme,
+        "ask_color": ask or None, "bid_color": bid or None,
+        "boards": {name: list(sources) for name, sources in settings.boards.items()},
+    }
+    if json_output:
+        jsonout.write_line(jsonout.dumps(effective, pretty=sys.stdout.isatty()))
+        return
+    where = config.path()
+    jsonout.write_line(f"config file: {where or '(none: OBOOK_CONFIG is empty)'}{'' if settings.path else ' (not there: built-in defaults)'}")
+    jsonout.write_line(f"depth: {settings.depth or 'the venue default'} · timeout: {effective['timeout']:g}s · stale after: {effective['stale_after']:g}s")
+    jsonout.write_line(f"theme: {settings.theme} (asks {ask or 'no colour'}, bids {bid or 'no colour'})")
+    for name, sources in settings.boards.items():
+        jsonout.write_line(f"@{name}: {' '.join(sources)}")

@@ -106,3 +106,31 @@ def test_symbols_for_websocket_venues_use_their_rest_lists(obook, http_venue):
     env = {"OBOOK_BITSO_REST_URL": http_venue.url, "OBOOK_BITMART_REST_URL": http_venue.url}
     assert obook("symbols", "bitso", "--json", env=env).json() == ["btc_mxn", "eth_mxn"]
     assert obook("symbols", "bitmart-v3", "--json", env=env).json() == ["BMX_ETH", "BTC_USDT"]
+
+
+def readme_install_lines(shell: str) -> list[str]:
+    """The README's install commands for one shell, as a user would paste them."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("## Shell completion"):]
+    block = block[block.index("```sh") + 5: block.index("```", block.index("```sh") + 5)]
+    lines, current = [], None
+    for line in block.splitlines():
+        if line.startswith("# "):
+            current = line[2:].split()[0].rstrip(":")
+        elif line.strip() and current == shell:
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_readme_install_lines_work_on_a_fresh_account(shell, tmp_path):
+    home = tmp_path / "fresh"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "PATH": f"{BIN}:{os.environ['PATH']}", "XDG_CONFIG_HOME": str(home / ".config")}
+    lines = readme_install_lines(shell)
+    assert any(line.startswith("mkdir -p") for line in lines), lines
+    proc = subprocess.run(["bash", "-e", "-c", "\n".join(lines)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    installed = {"bash": ".local/share/bash-completion/completions/obook", "zsh": ".zfunc/_obook",
+                 "fish": ".config/fish/completions/obook.fish"}[shell]
+    assert (home / installed).read_text() == (ROOT / "completions" / f"obook.{shell}").read_text()

@@ -1,6 +1,7 @@
 """The ladder at every size: whole numbers only, columns dropped in order, stable
 widths, units and precision, CROSSED, levels shown, liquidity, the level cursor."""
 
+import json
 import re
 from datetime import datetime, timezone
 from decimal import Decimal as D
@@ -11,10 +12,12 @@ from rich.text import Text
 
 from orderbook_cli import render
 from orderbook_cli.book import RawLevel, make_book, regroup
+from orderbook_cli.jsonout import book_to_dict, dumps
 from orderbook_cli.liquidity import liquidity, liquidity_to_dict
 from orderbook_cli.live import DOWN, ESCAPE, UP, LiveLadder, group_presets, split_keys
 from orderbook_cli.render import Item, LadderView, ladder
 from tests.ladder_check import check_screen, close
+from tests.test_multi import two_venues  # noqa: F401 (a fixture)
 
 T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
 
@@ -280,3 +283,24 @@ def test_help_wraps_between_keys():
         help_text = " · ".join(line for line in out.splitlines() if "keys:" in line or "·" in line and "levels" not in line)
         for key in render.HELP_KEYS:
             assert key in help_text, (width, out)
+
+
+def test_json_liquidity_object(obook, tmp_path):
+    book = big_book()
+    path = tmp_path / "book.ndjson"
+    path.write_text(dumps(book_to_dict(book)) + "\n")
+    run = obook("replay", str(path), "--liquidity")
+    assert run.code == 0, run
+    data = json.loads(run.stdout.splitlines()[0])
+    bands = data["liquidity"]["bands"]
+    assert data["liquidity"]["mid"] == "1400000.00" and [band["bps"] for band in bands] == [10, 25, 50, 100]
+    assert bands[0]["bid"] == str(book.bids[-1].total) and bands[0]["complete"] is False
+    assert "liquidity" not in json.loads(obook("replay", str(path)).stdout.splitlines()[0])
+
+
+def test_json_liquidity_of_a_consolidated_book(obook, two_venues):
+    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--liquidity", env=two_venues)
+    assert run.code == 0, run
+    ten = run.json()["liquidity"]["bands"][0]
+    # mid 86613.5, ±86.61: every bid (86612, 86610, 86600) and both asks (86615, 86620)
+    assert (ten["bps"], ten["bid"], ten["ask"], ten["imbalance"]) == (10, "1.72311818", "1.7", "0.0068")

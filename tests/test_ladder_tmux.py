@@ -2,7 +2,6 @@
 without NO_COLOR: every number on screen is whole, the cursor works, and
 `--count` leaves the last frame on the normal screen."""
 
-import json
 import re
 import shlex
 import shutil
@@ -103,14 +102,3 @@ def test_columns_stay_put_while_the_book_changes(tmux, tmp_path):
     assert titles(first) == titles(second)
     best = lambda s: next(line for line in s.splitlines() if "1400100.00" in line)  # noqa: E731
     assert best(first).index("1400100.00") == best(second).index("1400100.00")
-
-
-def test_json_liquidity_object(obook, recording):
-    book, path = recording
-    run = obook("replay", str(path), "--liquidity")
-    assert run.code == 0, run
-    data = json.loads(run.stdout.splitlines()[0])
-    bands = data["liquidity"]["bands"]
-    assert data["liquidity"]["mid"] == "1400000.00" and [band["bps"] for band in bands] == [10, 25, 50, 100]
-    assert bands[0]["bid"] == str(book.bids[-1].total) and bands[0]["complete"] is False
-    assert "liquidity" not in json.loads(obook("replay", str(path)).stdout.splitlines()[0])

@@ -100,8 +100,10 @@ def test_without_merge_two_books_in_the_order_given(obook, two_venues):
     assert books[1]["bids"][0] == {"price": "86612", "amount": "0.17311818", "total": "0.17311818", "count": 2}
 
 
-def test_quote_mismatch_exits_2_naming_both(obook):
-    run = obook("snapshot", "bitso:btc_mxn", "revx:BTC-USD", "--merge")
+@pytest.mark.parametrize("command", ["snapshot", "watch"])
+def test_quote_mismatch_exits_2_naming_both_before_any_network(obook, command, unused_port):
+    nowhere = {"OBOOK_REVX_URL": f"http://127.0.0.1:{unused_port}", "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
+    run = obook(command, "bitso:btc_mxn", "revx:BTC-USD", "--merge", env=nowhere)
     assert_clean_failure(run, 2, "MXN", "USD", "--quote-alias")
 
 
@@ -286,3 +288,17 @@ def test_venue_options_go_to_the_sources_that_have_them(obook, http_venue, ws_ve
     assert run.code == 0, run
     assert run.json()["bids"][0]["venues"] == {"revx": "0.25", "bitmart": "1"}
     assert_clean_failure(obook("snapshot", "revx:BTC-USD", "bitso:btc_usd", "--precision", "2"), 2, "--precision", "bitmart")
+
+
+def test_bash_completes_sources(isolated_user_state):
+    import os
+
+    from tests.test_completions import bash_complete
+
+    cache = isolated_user_state / ".cache" / "obook"
+    cache.mkdir(parents=True)
+    (cache / "symbols-revx.json").write_text(json.dumps({"fetched_at": time.time(), "symbols": ["BTC-USD", "ETH-USD"]}))
+    env = {**os.environ, "OBOOK_REVX_URL": "http://127.0.0.1:9"}
+    assert bash_complete("obook watch bitso:btc_usd re", env) == ["revx"]
+    assert bash_complete("obook watch bitso:btc_usd revx:B", env) == ["revx:BTC-USD"]
+    assert bash_complete("obook snapshot revx B", env) == ["BTC-USD"]  # the one-source form as before

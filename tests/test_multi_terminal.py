@@ -77,3 +77,11 @@ def test_side_by_side_ladders_in_a_terminal(terminal, http_venue, ws_venue):
     assert "spread 3 (0.35 bps)" in screen
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def test_every_source_failing_restores_the_terminal_and_exits_with_the_first_code(terminal, unused_port):
+    env = f"OBOOK_REVX_URL=http://127.0.0.1:{unused_port} OBOOK_BITSO_URL=ws://127.0.0.1:{unused_port}"
+    terminal.start(f"{env} {shlex.quote(OBOOK)} watch bitso:btc_usd revx:BTC-USD --merge --timeout 1 2>&1", width=100, height=20)
+    screen = terminal.wait_for(r"EXIT=\d+", timeout=15)
+    assert "EXIT=3" in screen and "every source failed" in screen and "bitso btc_usd" in screen and "revx BTC-USD" in screen
+    assert "Traceback" not in screen

@@ -71,6 +71,9 @@ class Venue(ABC):
             if value is not None and name not in self.info.options:
                 raise UsageError(f"--{name} applies to {self._venues_with(name)} only, not {self.info.id}")
 
+    def use_options(self, options: Mapping[str, Any]) -> None:
+        """Options that change how the venue is spoken to (e.g. revx --public); checked already."""
+
     def _venues_with(self, option: str) -> str:
         from orderbook_cli.venues import load_all
 

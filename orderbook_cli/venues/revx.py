@@ -99,6 +99,7 @@ class RevolutX(Venue):
         url_env="OBOOK_REVX_URL",
         default_url="https://revx.revolut.com",
         example_symbol="BTC-USD",
+        options=("public",),
         summary="public book (5 levels, or up to 50 via v2); up to 50 levels with an API key",
     )
 
@@ -108,6 +109,10 @@ class RevolutX(Venue):
         if self._credentials is False:
             self._credentials = find_credentials(self.environ)
         return self._credentials
+
+    def use_options(self, options) -> None:
+        if options.get("public"):
+            self._credentials = None  # --public: never look at the credentials
 
     def default_depth(self) -> int:
         return AUTH_DEFAULT_DEPTH if self.credentials() else V1_MAX_DEPTH

@@ -1,0 +1,186 @@
+"""The user's defaults: `$XDG_CONFIG_HOME/obook/config.toml` (default `~/.config/obook/config.toml`).
+
+    [defaults]
+    depth = 10              # levels a side when --depth is not given (capped at the venue's maximum)
+    stale_after = 3         # seconds (watch/replay --stale-after)
+    timeout = 15            # seconds (--timeout)
+    theme = "colorblind"    # default (red/green), colorblind (orange/blue) or mono (no colour)
+    ask_color = "red"       # override the theme's side colours (a colour name, #rrggbb or color(N))
+    bid_color = "green"
+
+    [boards]                # named source lists: `obook watch @majors`
+    majors = ["bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:BTC_USDT"]
+
+The command line always wins. The file comes from outside, so it is bounded
+(64 KiB), and every value is checked: a bad file is a usage error (exit 2)
+naming the file and the key, never a silent fallback. `OBOOK_CONFIG` names
+another file (an empty value: no config file at all).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple
+
+from orderbook_cli.errors import UsageError, sanitize
+
+MAX_BYTES = 64 * 1024
+MAX_BOARDS = 50
+MAX_SOURCES = 6  # as many as one command line takes
+THEMES = {"default": ("red", "green"), "colorblind": ("#e69f00", "#0072b2"), "mono": ("", "")}
+_BOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_SOURCE = re.compile(r"[A-Za-z0-9_.-]{1,40}:[A-Za-z0-9/_-]{1,41}")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}|color\([0-9]{1,3}\)|(bright_)?(black|red|green|yellow|blue|magenta|cyan|white)|[a-z_]{3,24}[0-9]{0,2}")
+
+
+class ConfigError(UsageError):
+    kind = "config error"
+
+
+class Config(NamedTuple):
+    path: Path | None = None  # None: no file (built-in defaults)
+    depth: int | None = None
+    stale_after: float | None = None
+    timeout: float | None = None
+    theme: str = "default"
+    ask_color: str | None = None
+    bid_color: str | None = None
+    boards: Mapping[str, tuple[str, ...]] = {}
+
+    @property
+    def colours(self) -> tuple[str, str]:
+        """(ask, bid) styles; empty strings mean no colour."""
+        ask, bid = THEMES[self.theme]
+        return self.ask_color or ask, self.bid_color or bid
+
+
+def path(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """Where obook reads its config (whether or not the file exists); None when OBOOK_CONFIG is empty."""
+    if "OBOOK_CONFIG" in environ:
+        return Path(environ["OBOOK_CONFIG"]).expanduser() if environ["OBOOK_CONFIG"] else None
+    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "obook" / "config.toml"
+
+
+def load(environ: Mapping[str, str] = os.environ) -> Config:
+    """The config, validated; built-in defaults when there is no file."""
+    where = path(environ)
+    if where is None:
+        return Config()
+    try:
+        with where.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        if "OBOOK_CONFIG" in environ:  # named explicitly: it must be there
+            raise ConfigError(f"{where}: no such file", hint="fix OBOOK_CONFIG, or set it empty for no config") from None
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {where}: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise ConfigError(f"{where} is larger than {MAX_BYTES // 1024} KiB", hint="a config file holds a few settings; is this the right file?")
+    return parse(data, where)
+
+
+def parse(data: bytes, where: Path) -> Config:
+    import tomllib
+
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where} is not valid TOML: {sanitize(exc, 160)}") from None
+    _only(document, ("defaults", "boards"), where, "")
+    defaults = _table(document, "defaults", where)
+    _only(defaults, ("depth", "stale_after", "timeout", "theme", "ask_color", "bid_color"), where, "defaults.")
+    theme = _get(defaults, "theme", str, where, "defaults.", "default")
+    if theme not in THEMES:
+        raise ConfigError(f"{where}: defaults.theme must be one of {', '.join(THEMES)} (got {sanitize(theme, 40)!r})")
+    return Config(
+        path=where,
+        depth=_number(defaults, "depth", int, 1, 1000, where),
+        stale_after=_number(defaults, "stale_after", float, 0.1, 86400, where),
+        timeout=_number(defaults, "timeout", float, 0.1, 3600, where),
+        theme=theme,
+        ask_color=_colour(defaults, "ask_color", where),
+        bid_color=_colour(defaults, "bid_color", where),
+        boards=_boards(_table(document, "boards", where), where),
+    )
+
+
+def _only(table: dict, known: tuple[str, ...], where: Path, prefix: str) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown setting {prefix}{sanitize(key, 40)}", hint=f"known here: {', '.join(prefix + k for k in known)}")
+
+
+def _table(document: dict, name: str, where: Path) -> dict:
+    table = document.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: {name} must be a table ([{name}])")
+    return table
+
+
+def _get(table: dict, key: str, kind: type, where: Path, prefix: str, default: Any = None) -> Any:
+    value = table.get(key, default)
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool):
+        raise ConfigError(f"{where}: {prefix}{key} must be {_KIND_NAMES[kind]} (got {sanitize(repr(value), 40)})")
+    return value
+
+
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "a string", list: "a list"}
+
+
+def _number(table: dict, key: str, kind: type, low: float, high: float, where: Path) -> Any:
+    value = table.get(key)
+    if value is None:
+        return None
+    accepted = (int,) if kind is int else (int, float)
+    if isinstance(value, bool) or not isinstance(value, accepted) or not low <= value <= high:
+        raise ConfigError(f"{where}: defaults.{key} must be {_KIND_NAMES[kind]} from {low:g} to {high:g} (got {sanitize(repr(value), 40)})")
+    return kind(value)
+
+
+def _colour(table: dict, key: str, where: Path) -> str | None:
+    value = _get(table, key, str, where, "defaults.")
+    if value is not None and not _COLOUR.fullmatch(value):
+        raise ConfigError(f"{where}: defaults.{key} {sanitize(value, 40)!r} is not a colour", hint="a name such as red or bright_blue, #rrggbb, or color(N)")
+    return value
+
+
+def _boards(table: dict, where: Path) -> dict[str, tuple[str, ...]]:
+    if len(table) > MAX_BOARDS:
+        raise ConfigError(f"{where}: {len(table)} boards; at most {MAX_BOARDS}")
+    boards = {}
+    for name, sources in table.items():
+        label = f"boards.{sanitize(name, 40)}"
+        if not _BOARD_NAME.fullmatch(name):
+            raise ConfigError(f"{where}: board name {sanitize(name, 40)!r} must be letters, digits, - or _ (at most 32)")
+        if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_SOURCES:
+            raise ConfigError(f"{where}: {label} must be a list of 1 to {MAX_SOURCES} \"VENUE:SYMBOL\" strings")
+        for source in sources:
+            if not isinstance(source, str) or not _SOURCE.fullmatch(source):
+                raise ConfigError(f"{where}: {label}: {sanitize(repr(source), 50)} is not VENUE:SYMBOL", hint="e.g. \"bitso:btc_mxn\"")
+        boards[name] = tuple(sources)
+    return boards
+
+
+def expand_boards(args: list[str], config: Config | None = None) -> list[str]:
+    """Sources with every `@NAME` replaced by that board's VENUE:SYMBOL list."""
+    if not any(arg.startswith("@") for arg in args):
+        return list(args)  # the common case reads no file
+    config = config or load()
+    out: list[str] = []
+    for arg in args:
+        if not arg.startswith("@"):
+            out.append(arg)
+            continue
+        name = arg[1:]
+        if name not in config.boards:
+            known = ", ".join("@" + n for n in config.boards) or "none defined"
+            raise UsageError(f"no board named {sanitize(name, 40)!r} in {config.path or 'the config file'}",
+                             hint=f"boards: {known} (see 'obook config path')")
+        out.extend(config.boards[name])
+    return out
