@@ -74,7 +74,7 @@ def _complete_symbol(ctx: typer.Context, incomplete: str) -> List[str]:
 
 VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False, autocompletion=_complete_venue)]
 SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False, autocompletion=_complete_symbol)]
-DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the venue's, see 'obook venues').", show_default=False)]
+DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the config file's, else the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
 TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds (default 10, or the config file's).", show_default=False)]
 StaleOpt = Annotated[Optional[float], typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds (default 5, or the config file's).", show_default=False)]
@@ -88,8 +88,17 @@ PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public
 
 
 def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
-    """VENUE, then SYMBOL after a bare venue; VENUE:SYMBOL once a colon is typed."""
+    """VENUE, then SYMBOL after a bare venue; VENUE:SYMBOL once a colon is typed; @BOARD from the config."""
     from orderbook_cli import symbol_cache
+
+    if incomplete.startswith("@"):
+        from orderbook_cli import config
+
+        try:
+            boards = config.load().boards
+        except config.ConfigError:
+            return []  # completion never complains; `obook config show` says what is wrong
+        return [f"@{name}" for name in boards if name.startswith(incomplete[1:])]
 
     typed = list(ctx.params.get("sources") or ())
     if ":" in incomplete:

@@ -134,3 +134,12 @@ def test_readme_install_lines_work_on_a_fresh_account(shell, tmp_path):
     installed = {"bash": ".local/share/bash-completion/completions/obook", "zsh": ".zfunc/_obook",
                  "fish": ".config/fish/completions/obook.fish"}[shell]
     assert (home / installed).read_text() == (ROOT / "completions" / f"obook.{shell}").read_text()
+
+
+def test_bash_completes_board_names_from_the_config(isolated_user_state):
+    config = isolated_user_state / ".config" / "obook"
+    config.mkdir(parents=True)
+    (config / "config.toml").write_text('[boards]\nusd = ["revx:BTC-USD"]\nmxn = ["bitso:btc_mxn"]\n')
+    assert bash_complete("obook watch @u", dict(os.environ)) == ["@usd"]
+    (config / "config.toml").write_text("[boards\n")  # broken: completion stays quiet
+    assert bash_complete("obook watch @u", dict(os.environ)) == []

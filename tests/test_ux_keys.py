@@ -135,3 +135,25 @@ def test_split_keys_names_escape_sequences():
     assert split_keys("\x1b[D\x1b[D.") == ["left", "left", "."]
     assert split_keys("\x1b[1~\x1bOF\x1b[C") == ["home", "end", "right"]
     assert split_keys("\x1b[15~x") == ["x"]  # unknown sequences (F5) vanish whole, not as stray keys
+
+
+def test_connecting_before_the_first_book_and_the_retry_counts_down():
+    from orderbook_cli.feed import State, StatusEvent
+    from orderbook_cli.live import LiveLadder
+    from tests.test_render import draw
+
+    live = LiveLadder("bitso", "btc_mxn", depth=20, group=None, impact=None, stale_after=5)
+    live.on_status(StatusEvent(State.CONNECTING, "cannot resolve ws.bitso.com", retry_at=100.0))
+    first = draw(live.frame(92.9, 24, None, 0.0, 0), width=120)
+    assert "CONNECTING" in first and "RECONNECTING" not in first
+    assert "cannot resolve ws.bitso.com; retrying in 8s" in first
+    assert "retrying in 3s" in draw(live.frame(97.2, 24, None, 0.0, 0), width=120)
+    assert "retrying in 0s" in draw(live.frame(100.5, 24, None, 0.0, 0), width=120)
+
+
+def test_the_header_says_connecting_while_the_venue_refuses(terminal, unused_port):
+    terminal.start(f"OBOOK_BITSO_URL=ws://127.0.0.1:{unused_port} {shlex.quote(OBOOK)} watch bitso btc_mxn --timeout 20", 120, 20)
+    screen = terminal.wait_for(r"connection refused.*retrying in \d+s")
+    assert "CONNECTING" in screen and "RECONNECTING" not in screen and "Error" not in screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
