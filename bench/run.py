@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server  # noqa: E402
 from full_depth import bench_full_depth  # noqa: E402
+from views import bench_views  # noqa: E402
 
 OBOOK = str(Path(sys.executable).with_name("obook"))
 RESULTS: list[tuple[str, str, str, str]] = []  # (figure, measured, budget, verdict)
@@ -320,7 +321,7 @@ def _byte_compile_obook() -> None:
     compileall.compile_dir(str(Path(orderbook_cli.__file__).parent), quiet=1)
 
 
-BENCHES = ("snapshot", "stream", "render", "live", "idle", "memory", "full_depth", "peer")
+BENCHES = ("snapshot", "stream", "render", "live", "views", "idle", "memory", "full_depth", "peer")
 
 
 def main() -> int:
@@ -339,6 +340,7 @@ def main() -> int:
             "stream": lambda: bench_stream(frames, rounds, scratch),
             "render": bench_render,
             "live": lambda: bench_live(scratch, seconds),
+            "views": lambda: bench_views(record, Pane, cpu_seconds, scratch, seconds, OBOOK, 20 if args.quick else 60),
             "idle": lambda: bench_idle(scratch, seconds),
             "memory": lambda: bench_memory(soak),
             "full_depth": lambda: bench_full_depth(record, args.quick),

@@ -5,3 +5,4 @@ _obook_completion() {
 }
 
 compdef _obook_completion obook
+if [[ "${funcstack[1]}" == "_obook" ]]; then _obook_completion "$@"; fi

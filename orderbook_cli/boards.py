@@ -18,7 +18,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from orderbook_cli import consolidate, render
-from orderbook_cli.book import Book, Level, plain
+from orderbook_cli.book import Book, Level, plain, regroup
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
 from orderbook_cli.multi import Board, FanIn, Plan, SourceState, first_book_deadlines, open_feeds
@@ -29,6 +29,7 @@ SEPARATOR = " │ "
 MERGED_BAR_WIDTH = 16
 MIN_COLUMN = 16  # narrower than this, a source's ladder is only a summary
 HELP_LINE = "keys: q quit · +/- depth · space pause · ? help"
+MERGED_HELP_LINE = "keys: q quit · +/- depth · g grouping · space pause · ? help"
 
 
 @dataclass
@@ -43,6 +44,8 @@ class BoardView:
     ladders: dict = field(default_factory=dict)  # side by side: each source's own ladder view
     live: bool = True  # False for a printed snapshot: no ages, nothing goes stale
     depth: int | None = None  # levels a side the user asked for with +/- (None: as many as fit)
+    group: Decimal | None = None  # merged view: every source bucketed by this tick (key g)
+    group_key: bool = False  # whether g regroups (the merged view: one pair, one tick)
 
     def rows(self, fitting: int | None) -> int | None:
         """Levels a side: what fits the screen, and no more than +/- asked for."""
@@ -250,8 +253,9 @@ def _compact(index: int, state: SourceState, book: Book | None, now: float, view
 
 def _footer(out: list[Text], view: BoardView, width: int) -> None:
     if view.live:
-        hint = HELP_LINE if view.show_help else "? for keys"
-        line = words(hint if view.depth is None else f"depth {view.depth} · {hint}", width, "dim")
+        hint = (MERGED_HELP_LINE if view.group_key else HELP_LINE) if view.show_help else "? for keys"
+        settings = ([f"grouped by {plain(view.group)}"] if view.group is not None else []) + ([f"depth {view.depth}"] if view.depth is not None else [])
+        line = words(" · ".join(settings + [hint]), width, "dim")
         out.append(Text.assemble(("PAUSED ", "bold magenta"), line) if view.paused and line.cell_len + 7 <= width else line)
 
 
@@ -309,7 +313,6 @@ def best_line(book: Book, keys: Sequence[str], width: int, max_lines: int) -> li
         parts.append(Text.assemble(("best ask ", "bold"), (plain(book.asks[0].price), "bold red"), f" {_who(book.asks[0], keys)}"))
     if book.spread is not None:
         parts.append(render.spread_row(book, None))
-        parts.append(Text.assemble(("mid ", "bold"), plain(book.mid)))
     if not parts:
         parts.append(Text("both sides empty", style="dim"))
     return pack(parts, width, max_lines)
@@ -351,7 +354,10 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     stale_after = view.stale_after if view.live else None
     live = [consolidate.SourceBook(s.source.key, b) for s, b in zip(board.states, books)
             if b is not None and not s.failed and (stale_after is None or not s.stale(now, stale_after))]
-    book = consolidate.merge(live, board.plan.symbol or "", depth=board.plan.depth)
+    raw = book = consolidate.merge(live, board.plan.symbol or "", depth=board.plan.depth)
+    if view.group is not None and live:  # every source bucketed alike; best prices and spread stay the real ones
+        book = consolidate.merge([s._replace(book=regroup(s.book, depth=None, group=view.group)) for s in live],
+                                 board.plan.symbol or "", depth=board.plan.depth)
     tight = height is not None and height < 20  # small screens: one line each for the legend, best prices, impact
     head = [Text(f"consolidated {sanitize(board.plan.symbol, 40)}", style="bold cyan"),
             Text(f"{len(live)} of {len(keys)} sources live", style="bold green" if len(live) == len(keys) else "bold black on yellow")]
@@ -377,7 +383,7 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     cross = consolidate.crossing(live)
     if cross is not None:
         out.extend(crossed_lines(cross, keys, width))
-    best = best_line(book, keys, width, 1 if tight else 2)
+    best = best_line(raw, keys, width, 1 if tight else 2)
     impact = impact_lines(book, view.impact, keys, width, 1 if tight else 2) if view.impact is not None else []
     footer = view.live
     levels = None
@@ -419,6 +425,16 @@ def print_board(board: Board, opts, now: float) -> None:
 
 # -- the live loop -----------------------------------------------------------
 
+def next_group(current: Decimal | None, book: Book | None) -> Decimal | None:
+    """The `g` key: off, then the ladder's presets for this book (about 1, 5, 10, 50 bps), then off."""
+    from orderbook_cli.live import group_presets
+
+    cycle = [None, *group_presets(book)]
+    if current not in cycle:
+        cycle.insert(1, current)
+    return cycle[(cycle.index(current) + 1) % len(cycle)]
+
+
 def on_key(key: str, board: Board, view: BoardView) -> bool:
     """Handle one key; True to quit."""
     if key in ("q", "Q"):
@@ -427,6 +443,8 @@ def on_key(key: str, board: Board, view: BoardView) -> bool:
         deepest = board.plan.depth
         current = view.depth or deepest
         view.depth = min(deepest, current + 1) if key == "+" else max(1, current - 1)
+    elif key == "g" and view.group_key:
+        view.group = next_group(view.group, board.merged(0.0, None))
     elif key == " ":
         view.paused = not view.paused
         view.frozen = [s.book for s in board.states] if view.paused else []
@@ -442,11 +460,15 @@ def run(plan: Plan, opts) -> None:
     from orderbook_cli.feed import BookEvent
     from orderbook_cli.live import IDLE_REDRAW, MAX_FPS, KeyEvent, Keys, follow_terminal_size
 
+    merged = plan.symbol is not None
+    if merged:  # the view groups (key g), so the real best prices stay known
+        plan = plan._replace(sources=[s._replace(prepared=s.prepared._replace(request=s.prepared.request._replace(group=None)))
+                                      for s in plan.sources])
     feeds, errors = open_feeds(plan)
     board = Board(plan, feeds, errors)
     if board.all_failed:
         raise board.failure()
-    view = BoardView(stale_after=opts.stale_after, impact=opts.impact)
+    view = BoardView(stale_after=opts.stale_after, impact=opts.impact, group=opts.group if merged else None, group_key=merged)
     console = render.console(opts.no_color)
     books_seen, quit_ = 0, False
     deadline = time.monotonic() + opts.timeout

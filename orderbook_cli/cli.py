@@ -21,7 +21,7 @@ app = typer.Typer(
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
     "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
     "  obook replay --sample                            a recorded ladder, no network needed\n\n"
-    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, "
+    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 74 output not writable, "
     "130 interrupted (Ctrl-C), 143 terminated (SIGTERM/SIGHUP).",
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -85,6 +85,23 @@ ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decima
 LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidity' object to the JSON book: depth within ±10/25/50/100 bps of mid per side and the bid/ask imbalance (the ladder always shows it).")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public book, even when API credentials are configured.")]
+
+
+VIEW_NAMES = ("ladder", "chart", "heatmap")  # views.VIEWS; a plain string option keeps the fast parse
+
+
+def _view(text: str) -> str:
+    if text.lower() not in VIEW_NAMES:
+        raise typer.BadParameter(f"{text!r} is not one of {', '.join(VIEW_NAMES)}")
+    return text.lower()
+
+
+def _complete_view(incomplete: str) -> List[str]:
+    return [name for name in VIEW_NAMES if name.startswith(incomplete)]
+
+
+ViewOpt = Annotated[str, typer.Option("--view", parser=_view, metavar="ladder|chart|heatmap", autocompletion=_complete_view,
+                                      help="ladder (numbers), chart (cumulative depth) or heatmap (resting size over time); the v key cycles them.")]
 
 
 def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
@@ -176,7 +193,9 @@ def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the l
     "  obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'\n\n"
     "  obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'\n\n"
     "  obook snapshot bitso:btc_usd revx:BTC-USD --merge --json    one consolidated book\n\n"
-    "  obook snapshot bitso:btc_usd revx:BTC-USD --json            two books, one per line",
+    "  obook snapshot bitso:btc_usd revx:BTC-USD --json            two books, one per line\n\n"
+    "  obook snapshot revx ETH-USD --svg book.svg                    the ladder as a picture to share\n\n"
+    "  obook snapshot bitso btc_mxn --view chart --svg depth.svg",
 )
 def snapshot(
     sources: SourcesArg,
@@ -191,6 +210,9 @@ def snapshot(
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
+    view: Annotated[str, typer.Option("--view", parser=_view, metavar="ladder|chart", autocompletion=_complete_view,
+                                      help="ladder or chart (the depth chart), on screen or in the --svg file.")] = "ladder",
+    svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
     public: PublicOpt = False,
     feed: FeedOpt = None,
 ) -> None:
@@ -203,7 +225,7 @@ def snapshot(
 
     session.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, public=public or None, feed=feed,
+        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, public=public or None, view=view, svg=svg, feed=feed,
     ))
 
 
@@ -214,7 +236,8 @@ def snapshot(
     "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
     "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
     "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
-    "Keys in the ladder: q quit, ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, ? help.",
+    "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
+    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, ? help.",
 )
 def watch(
     sources: SourcesArg,
@@ -232,6 +255,7 @@ def watch(
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
+    view: ViewOpt = "ladder",
     public: PublicOpt = False,
     feed: FeedOpt = None,
     record: Annotated[Optional[str], typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
@@ -248,7 +272,7 @@ def watch(
     session.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, feed=feed, record=record,
+        idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view, feed=feed, record=record,
     ))
 
 
@@ -274,7 +298,10 @@ def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish."
     """Print the shell completion script (commands, options, venues, and cached symbols)."""
     from typer.completion import get_completion_script
 
-    typer.echo(get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value))
+    script = get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value)
+    if shell is Shell.zsh:  # installed in $fpath, compinit runs the file as _obook on the first TAB: complete then too
+        script += '\nif [[ "${funcstack[1]}" == "_obook" ]]; then _obook_completion "$@"; fi'
+    typer.echo(script)
 
 
 @app.command(
@@ -298,7 +325,8 @@ def symbols(
     "  obook replay --sample                             a moving ladder, no network needed\n\n"
     "  obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max\n\n"
     "  gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid\n\n"
-    "Keys as in watch: q quit, ↑/↓ or j/k level cursor, + / - depth, g grouping, space pause, ? help.",
+    "  obook replay --sample --view heatmap --speed max     the session's liquidity as a heatmap\n\n"
+    "Keys as in watch: q quit, v next view, ↑/↓ or j/k level cursor, + / - depth, g grouping, space pause, ? help.",
 )
 def replay(
     recording: Annotated[Optional[str], typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
@@ -313,13 +341,14 @@ def replay(
     stale_after: StaleOpt = None,
     debug: DebugOpt = False,
     no_color: NoColorOpt = False,
+    view: ViewOpt = "ladder",
 ) -> None:
     """Play a recording back in the live ladder at its recorded pace (NDJSON when piped)."""
     from orderbook_cli import session
 
     session.replay(recording, sample=sample, speed=speed, opts=session.Options(
         venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
-        impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after,
+        impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after, view=view,
     ))
 
 

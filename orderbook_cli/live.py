@@ -11,7 +11,7 @@ from typing import Callable
 
 from rich.text import Text
 
-from orderbook_cli import render
+from orderbook_cli import render, views
 from orderbook_cli.book import Book, regroup
 from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, StatusEvent
 
@@ -152,7 +152,10 @@ class LiveLadder:
     """The view's state machine: events and keys in, renderables out."""
 
     def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float,
-                 max_depth: int | None = None, request_depth: Callable[[int], None] | None = None, player=None):
+                 max_depth: int | None = None, request_depth: Callable[[int], None] | None = None, player=None,
+                 view: str = "ladder"):
+        from orderbook_cli.heatmap import History
+
         self.venue, self.symbol = venue, symbol
         self.max_depth = max_depth  # the venue's limit; None: as many levels as it sends
         self.request_depth = request_depth  # asks the venue for another depth (+/-)
@@ -168,11 +171,15 @@ class LiveLadder:
         self.highlight: dict[tuple[str, Decimal], float] = {}
         self.status: StatusEvent | None = None  # the latest problem worth a notice line
         self.quit = False
+        self.view_name = view  # which picture: views.VIEWS
+        self.history = History()  # the heatmap's columns, kept whichever view is drawn
+        self.frozen: tuple = ()  # the heatmap's columns when paused
 
     def on_book(self, book: Book, now: float) -> None:
         # Only the book about to be drawn is regrouped and compared with the screen
         # (frame()): at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
+        self.history.add(book)  # the heatmap keeps every book's time slot, cheaply
         if self.player is not None and self.shown is None and self.view.depth is None:
             self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
         if self.shown is None and not self.view.paused:
@@ -219,6 +226,9 @@ class LiveLadder:
             view.group = cycle[(cycle.index(view.group) + 1) % len(cycle)] if view.group in cycle else None
         elif key == " ":
             view.paused = not view.paused
+            self.frozen = (self.history.columns(), self.history.book) if view.paused else ()
+        elif key == "v":
+            self.view_name = views.next_view(self.view_name)
         elif key == "?":
             view.show_help = not view.show_help
         elif key in (UP, "k", DOWN, "j", ESCAPE):
@@ -266,7 +276,8 @@ class LiveLadder:
         at = order.index(self.view.cursor) + (1 if up else -1)
         self.view.cursor = order[min(max(at, 0), len(order) - 1)]
 
-    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None):
+    def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None,
+              colour: str = "none"):
         view = self.view
         # A paused player sends only the books asked for (steps): those are shown.
         if self.book is not self._shown_from and self.book is not None and (not view.paused or self.player is not None):
@@ -285,6 +296,10 @@ class LiveLadder:
             view.notice = " · ".join(filter(None, (view.notice, self.flash[0])))
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
+        if self.view_name != "ladder":
+            columns, newest = self.frozen or (self.history.columns(), self.history.book)
+            return views.picture(self.view_name, self.shown, view, venue=self.venue, symbol=self.symbol, width=width or 80,
+                                 height=height, colour=colour, history=columns, newest=newest)
         return render.ladder(self.shown, view, self.venue, self.symbol, width=width, height=height)
 
 
@@ -309,10 +324,10 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, ma
     with open_feed(feed_request) as feed, Keys() as keys:
         if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
             ladder = LiveLadder(request.venue, request.symbol, opts.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after,
-                                player=player)
+                                player=player, view=opts.view)
         else:
             ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact,
-                                stale_after=opts.stale_after, max_depth=max_depth, request_depth=feed.set_depth)
+                                stale_after=opts.stale_after, max_depth=max_depth, request_depth=feed.set_depth, view=opts.view)
         keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
@@ -345,10 +360,12 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, ma
                     if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
                         stats = feed.stats
                         follow_terminal_size(console)
-                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=console.size.width), refresh=True)
+                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed,
+                                                 width=console.size.width, colour=views.colour_mode(console)), refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
         if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
             stats = feed.stats
-            console.print(ladder.frame(time.monotonic(), console.size.height - 1, stats.last_book_at, stats.updates_per_second(time.monotonic()), stats.malformed, width=console.size.width))
+            console.print(ladder.frame(time.monotonic(), console.size.height - 1, stats.last_book_at, stats.updates_per_second(time.monotonic()), stats.malformed, width=console.size.width,
+                                  colour=views.colour_mode(console)))

@@ -458,7 +458,7 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     return fit(items, width)
 
 
-HELP_KEYS = ("q quit", "↑/↓ j/k level", "+/- depth", "g grouping", "space pause", "? help")
+HELP_KEYS = ("q quit", "v view", "↑/↓ j/k level", "+/- depth", "g grouping", "space pause", "? help")
 
 
 def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: int | None) -> list[Text]:

@@ -11,11 +11,12 @@ import gzip
 import io
 import sys
 import threading
+import zlib
 from pathlib import Path
 from typing import IO, Iterator
 
 from orderbook_cli.book import Book, regroup
-from orderbook_cli.errors import MalformedData, UsageError
+from orderbook_cli.errors import MalformedData, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedContext, FeedRequest, State
 from orderbook_cli.transport.wire import json_loads
 
@@ -96,10 +97,19 @@ class Tally:
         return f"skipped {self.skipped} of {self.books + self.skipped} lines that are not obook books (rerun with --debug to see why)"
 
 
+def _read_line(stream: IO[bytes]) -> bytes:
+    """One line, at most MAX_LINE_BYTES + 1 bytes; a broken gzip stream is the file's fault, not obook's."""
+    try:
+        return stream.readline(MAX_LINE_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile, truncated gzip, corrupt deflate data
+        raise UsageError(f"the recording cannot be read to its end: {sanitize(exc, 120)}",
+                         hint="is it a complete NDJSON or gzip file?") from None
+
+
 def read_books(stream: IO[bytes], on_bad_line) -> Iterator[Book]:
     from orderbook_cli.jsonout import book_from_dict
 
-    for number, line in enumerate(iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""), 1):
+    for number, line in enumerate(iter(lambda: _read_line(stream), b""), 1):
         if len(line) > MAX_LINE_BYTES:
             raise UsageError(f"line {number} is longer than {MAX_LINE_BYTES} bytes: this is not an obook recording",
                              hint="replay reads NDJSON from `obook watch ... --json`, optionally gzipped")
@@ -199,7 +209,7 @@ class Player:
         """For the header: where playback is, how fast, looping."""
         total = f"{len(self.lines)}{'' if self.loaded else '…'}"
         speed = "max" if self.speed is None else f"{self.speed:g}×"
-        return f"book {self.position + 1} of {total}  {speed}{'  loop' if self.loop else ''}"
+        return f"book {self.position + 1}/{total} {speed}{' loop' if self.loop else ''}"
 
     # -- the feed's thread ------------------------------------------------
     def _load(self) -> None:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from decimal import Decimal
 
 from orderbook_cli import jsonout
-from orderbook_cli.errors import ObookError, sanitize
+from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import BookEvent, FeedRequest, State, StatusEvent
 from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.venues import Venue, get_venue, load_all
@@ -34,6 +34,10 @@ class Options(NamedTuple):
     quote_aliases: tuple[str, ...] = ()
     feed: str | None = None  # --feed top|full
     record: str | None = None  # watch --record FILE
+    view: str = "ladder"  # ladder | chart | heatmap (views.VIEWS)
+    svg: str | None = None  # snapshot: write the picture to this file
+
+
     config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
     public: bool | None = None  # revx: the public book even when credentials are configured
 
@@ -145,7 +149,15 @@ def _several(opts: Options) -> bool:
 
 def snapshot(opts: Options) -> None:
     opts = settle(opts)
+    if opts.view == "heatmap":
+        raise UsageError("snapshot shows one moment; the heatmap needs history", hint="use --view ladder or chart, or obook watch --view heatmap")
+    if opts.svg is not None:
+        from orderbook_cli.svg import check_target
+
+        check_target(opts.svg)
     if _several(opts):
+        if opts.svg is not None or opts.view != "ladder":
+            raise UsageError("--svg and --view draw one source's book", hint="give one VENUE SYMBOL")
         from orderbook_cli import multi
 
         return multi.snapshot(opts)
@@ -158,8 +170,22 @@ def snapshot(opts: Options) -> None:
             book = feed.first_book()
     except ObookError as error:
         raise error.with_context(prepared.context)
+    if opts.svg is not None:
+        from orderbook_cli.svg import write_svg
+
+        write_svg(book, opts.svg, opts.view, opts.impact)
+        print(f"obook: wrote {sanitize(opts.svg, 200)} ({opts.view}, {prepared.context})", file=sys.stderr, flush=True)
+        if not opts.json_output:
+            return
     if opts.json_output:
         jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(book, _extra(book, opts)), pretty=sys.stdout.isatty()))
+    elif opts.view == "chart":
+        from orderbook_cli import render
+        from orderbook_cli.chart import depth_chart
+
+        out = render.console(opts.no_color)
+        out.print(render.header(book, render.LadderView(state="snapshot")))
+        out.print(depth_chart(book, out.size.width, min(out.size.height, 40) - 2))
     else:
         from orderbook_cli import render
         from orderbook_cli.book import regroup
@@ -171,6 +197,8 @@ def snapshot(opts: Options) -> None:
 def watch(opts: Options) -> None:
     opts = settle(opts)
     if _several(opts):
+        if opts.view != "ladder":
+            raise UsageError("--view chart and heatmap draw one source's book", hint="give one VENUE SYMBOL, or leave out --view")
         from orderbook_cli import multi
 
         return multi.watch(opts)

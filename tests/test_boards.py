@@ -188,3 +188,23 @@ def test_keys_depth_pause_help_and_quit():
     on_key("?", b, view)
     assert "q quit · +/- depth" in draw(frame(b, 100.0, view, 120, 30))
     assert on_key("q", b, view) is True
+
+
+def test_g_groups_every_source_alike_in_the_merged_view():
+    from orderbook_cli.boards import on_key
+
+    b = board([BITSO, REVX], merged=True)
+    view = BoardView(group_key=True)
+    on_key("g", b, view)
+    assert view.group == D(10)  # about 1 bps of 86613.5, as a 1-2-5 tick
+    out = draw(frame(b, 100.0, view, 120, 30))
+    # bids round down: bitso 86612 + 0.17311818 and revx 86612 0.25, 86610 0.3 -> 86610; bitso 86600 -> 86600
+    assert re.search(r"bid\s+86610\s+0\.72311818\s.*\sAB\s", out), out
+    assert re.search(r"ask\s+86620\s+1\.70000000\s", out), out  # asks round up: 86615 and 86620 -> 86620
+    assert "grouped by 10" in out and "best bid 86612 A bitso+B revx · best ask 86615 B revx · spread 3" in out  # the real prices
+    while view.group is not None:
+        on_key("g", b, view)
+    assert "grouped by" not in draw(frame(b, 100.0, view, 120, 30))
+    side = BoardView()
+    on_key("g", board([BITSO, REVX], merged=False), side)  # side by side: pairs may differ, no common tick
+    assert side.group is None

@@ -143,3 +143,16 @@ def test_bash_completes_board_names_from_the_config(isolated_user_state):
     assert bash_complete("obook watch @u", dict(os.environ)) == ["@usd"]
     (config / "config.toml").write_text("[boards\n")  # broken: completion stays quiet
     assert bash_complete("obook watch @u", dict(os.environ)) == []
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completes_on_the_first_tab_when_installed_in_fpath(tmp_path):
+    """compinit autoloads the file as _obook: its first call must complete, not only define."""
+    (tmp_path / ".zfunc").mkdir()
+    (tmp_path / ".zfunc" / "_obook").write_text((ROOT / "completions" / "obook.zsh").read_text())
+    script = ("fpath=(~/.zfunc $fpath); autoload -Uz compinit; compinit -u -d ~/.zcompdump; "
+              "_arguments() { print -r -- \"$@\" }; words=(obook wa); CURRENT=2; _obook")
+    proc = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "HOME": str(tmp_path), "PATH": f"{BIN}:{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stderr
+    assert '"watch"' in proc.stdout, proc.stdout

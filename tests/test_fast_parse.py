@@ -36,11 +36,14 @@ def _typer_params(args):
     return values
 
 
+PARSER_SAMPLES = {"_view": "chart"}  # parsers that take words, not numbers
+
+
 def _sample(param):
     if param.choices is not None:
         return list(param.choices)[-1]
     if param.parser is not None:
-        return "0.5"
+        return PARSER_SAMPLES.get(param.parser.__name__, "0.5")
     if param.type is int:
         low = param.min if param.min is not None else 1
         return str(max(low, min(3, param.max if param.max is not None else 3)))

@@ -421,6 +421,13 @@ def test_replay_refuses_endless_lines(obook, tmp_path, make):
     assert time.monotonic() - started < 20
 
 
+@pytest.mark.parametrize("data", [b"\x1f\x8bgarbage", b"\x1f\x8b" + bytes(range(256)) * 40, _gzip(payload("bitso_1.json"))[:300]],
+                         ids=["short", "bad-method", "truncated"])
+def test_replay_of_a_broken_gzip_is_a_usage_error(obook, tmp_path, data):
+    (tmp_path / "broken.gz").write_bytes(data)
+    assert_clean_failure(obook("replay", str(tmp_path / "broken.gz"), "--speed", "max", "--json"), 2, "cannot be read")
+
+
 # ------------------------------------------------------------------ 4: retries
 
 def test_backoff_never_overflows_and_stays_within_floor_and_cap():

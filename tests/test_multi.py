@@ -189,9 +189,9 @@ def test_one_failing_source_is_left_out_and_the_other_printed(obook, http_venue,
 def test_every_source_failing_exits_with_the_first_sources_code(obook, http_venue, unused_port):
     http_venue.route("/api/1.0/public/order-book/BTC-EUR", Reply(400, {"message": "No such pair: BTC-EUR"}))
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
-    run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "revx:BTC-EUR", "--timeout", "2", env=env)
+    run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "revx:BTC-EUR", "--timeout", "1", env=env)
     assert_clean_failure(run, 3, "every source failed", "bitso btc_usd", "revx BTC-EUR", "No such pair")
-    swapped = obook("watch", "--feed", "top", "revx:BTC-EUR", "bitso:btc_usd", "--json", "--timeout", "2", env=env)
+    swapped = obook("watch", "--feed", "top", "revx:BTC-EUR", "bitso:btc_usd", "--json", "--timeout", "1", env=env)
     assert swapped.code == 4, swapped
     assert "every source failed" in swapped.stderr.splitlines()[-1]
 
@@ -302,3 +302,19 @@ def test_bash_completes_sources(isolated_user_state):
     assert bash_complete("obook watch bitso:btc_usd re", env) == ["revx"]
     assert bash_complete("obook watch bitso:btc_usd revx:B", env) == ["revx:BTC-USD"]
     assert bash_complete("obook snapshot revx B", env) == ["BTC-USD"]  # the one-source form as before
+
+
+def test_watch_goes_on_when_one_source_is_rejected(obook, http_venue, ws_venue):
+    http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
+
+    def rejecting(peer):
+        sub = peer.expect_json()
+        peer.send({"action": "subscribe", "type": "orders", "error": f"This book is not supported - {sub['book']}"})
+        peer.hold(5)
+
+    bitso = ws_venue(rejecting)
+    env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url}
+    run = obook("watch", "bitso:foo_bar", "revx:BTC-USD", "--json", "--count", "2", env=env)
+    assert run.code == 0, run
+    assert [b["venue"] for b in run.lines()] == ["revx", "revx"]
+    assert "bitso foo_bar" in run.stderr and "not supported" in run.stderr and "going on with the other sources" in run.stderr

@@ -3,6 +3,7 @@
 import re
 import shlex
 import shutil
+import threading
 import time
 
 import pytest
@@ -22,22 +23,21 @@ def terminal(tmp_path):
     term.close()
 
 
-def bitso_stream(drop_after=None):
-    """Bitso: a book every 0.1 s with a moving second bid; the first link drops after `drop_after` s and
-    later ones are cut at once (the venue stays unreachable)."""
+def bitso_stream(drop: threading.Event | None = None):
+    """Bitso: a book every 0.1 s with a moving second bid; once `drop` is set the link is cut,
+    and so is every later one (the venue stays unreachable)."""
     def script(peer):
         sub = peer.expect_json()
-        if peer.index > 0 and drop_after is not None:
+        if drop is not None and drop.is_set():
             peer.drop()
             return
         peer.send({**ACK, "book": sub["book"]})
-        started = time.monotonic()
         for seq in range(100000):
-            peer.send(bitso_orders(sub["book"], [("86612", "0.17311818"), (str(86500 + seq % 50), "1")], BITSO_ASKS))
-            time.sleep(0.1)
-            if drop_after is not None and time.monotonic() - started > drop_after:
+            if drop is not None and drop.is_set():
                 peer.drop()
                 return
+            peer.send(bitso_orders(sub["book"], [("86612", "0.17311818"), (str(86500 + seq % 50), "1")], BITSO_ASKS))
+            time.sleep(0.1)
 
     return script
 
@@ -49,7 +49,8 @@ def command(http_venue, bitso, *args):
 
 def test_merged_ladder_names_its_venues_and_quits_on_q(terminal, http_venue, ws_venue):
     http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
-    bitso = ws_venue(bitso_stream(drop_after=2.0))
+    drop = threading.Event()
+    bitso = ws_venue(bitso_stream(drop))
     terminal.start(command(http_venue, bitso, "--merge", "--stale-after", "1"), width=100, height=30)
     screen = terminal.wait_for(r"2 of 2 sources live")
     lines = screen.splitlines()
@@ -58,10 +59,14 @@ def test_merged_ladder_names_its_venues_and_quits_on_q(terminal, http_venue, ws_
     assert re.search(r"bid\s+86612\s+0\.42311818\s.*\sAB\s", screen), screen  # one level, two venues
     assert "best bid 86612 A bitso+B revx" in screen and "best ask 86615 B revx" in screen
     assert max(len(line) for line in lines) <= 100
+    terminal.keys("g")  # every source bucketed by one tick; the best prices stay the real ones
+    screen = terminal.wait_for(r"grouped by 10")
+    assert re.search(r"bid\s+86610\s+0\.72311818\s.*\sAB\s", screen) and "best bid 86612" in screen, screen
     # Bitso drops and stays away: its levels leave the merged book, and the header says so
+    drop.set()
     screen = terminal.wait_for(r"1 of 2 sources live", timeout=10)
     assert "(left out)" in screen and re.search(r"A bitso btc_usd (RECONNECTING|● live\s+age [\d.]+s\s+STALE)", screen), screen
-    assert re.search(r"bid\s+86612\s+0\.25\s.*\s·B\s", screen), screen
+    assert re.search(r"bid\s+86610\s+0\.55\s.*\s·B\s", screen), screen  # Revolut X's 86612 and 86610, grouped
     terminal.keys("q")
     screen = terminal.wait_for(r"EXIT=0")
     assert "Traceback" not in screen

@@ -1,0 +1,194 @@
+"""The depth chart: cumulative amount against price, bids left of mid, asks right.
+
+Drawn in braille (2x4 dots per cell), so steps fall between characters. Bids
+are solid (⣿), asks are hatched with a solid top edge (⡇), so the sides read
+apart without colour. Prices and amounts stay exact Decimals; only screen
+positions are integers.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.text import Text
+
+from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.canvas import Picture, legend, notice, runs
+from orderbook_cli.scales import PRICE_STEPS, ceil_steps, floor_steps, label, nice_step, overlay, place
+
+MID = Style(color="yellow")
+AXIS = Style(dim=True)
+BOTH = Style(bold=True)
+
+BRAILLE = 0x2800
+# Bit of the braille dot at (sub-row 0..3 from the top) in the left / right dot column.
+LEFT_DOTS = (0x01, 0x02, 0x04, 0x40)
+RIGHT_DOTS = (0x08, 0x10, 0x20, 0x80)
+# The bottom n dots of a dot column, n = 0..4.
+LEFT_FILL = (0, 0x40, 0x44, 0x46, 0x47)
+RIGHT_FILL = (0, 0x80, 0xA0, 0xB0, 0xB8)
+
+MIN_ROWS, MIN_WIDTH = 2, 12
+Y_LABEL_EVERY = 4  # rows between amount labels at least
+CHROME = 3  # legend line, axis line, price labels
+
+
+def _heights(levels: tuple[Level, ...], px, pixels: int, dots: int, top: Decimal, rising_left: bool) -> list[int]:
+    """Dot height of the cumulative staircase in each pixel column (0 outside the side)."""
+    heights = [0] * pixels
+    if not levels:
+        return heights
+    at: dict[int, Decimal] = {}
+    for level in levels:
+        at[px(level.price)] = level.total  # deeper levels in one pixel column: the larger total wins
+    first, last = px(levels[0].price), px(levels[-1].price)
+    span = range(first, last - 1, -1) if rising_left else range(first, last + 1)
+    running = Decimal(0)
+    for x in span:
+        running = at.get(x, running)
+        heights[x] = max(1, ceil_steps(running * dots, top))
+    return heights
+
+
+def _extent(book: Book) -> tuple[Decimal, Decimal]:
+    """Centre and half-width of the price range: mid, and the deeper side's reach."""
+    with localcontext(EXACT):
+        mid = book.mid if book.mid is not None else (book.best_bid or book.best_ask)
+        reach = max(mid - book.bids[-1].price if book.bids else Decimal(0), book.asks[-1].price - mid if book.asks else Decimal(0))
+        if reach <= 0:
+            reach = mid / 1000 if mid else Decimal(1)
+        return mid, reach
+
+
+def _amount_axis(top_total: Decimal, rows: int) -> tuple[Decimal, dict[int, str]]:
+    """The chart's top value (a whole number of round steps) and labels by row."""
+    step = nice_step(top_total / max(1, rows // Y_LABEL_EVERY))
+    with localcontext(EXACT):
+        top = step * ceil_steps(top_total, step)
+        labels: dict[int, str] = {}
+        last_row = None
+        for k in range(ceil_steps(top, step), -1, -1):  # top down
+            value = step * k
+            row = min(rows - 1, rows - ceil_steps(value * rows, top))
+            if last_row is None or row - last_row >= Y_LABEL_EVERY:
+                labels[row] = label(value, step)
+                last_row = row
+    return top, labels
+
+
+def sides() -> tuple[Style, Style]:
+    """Bid and ask styles: the ladder's (a config theme may have changed them)."""
+    from orderbook_cli import render
+
+    return Style.parse(render.BID_STYLE), Style.parse(render.ASK_STYLE)
+
+
+def _legend(book: Book, width: int) -> Text:
+    """Best bid, best ask, spread and mid, then the key to the glyphs; short words when narrow."""
+    short = width < 72
+    bid_style, ask_style = sides()
+    items: list[tuple[str, Style | None]] = []
+    if book.best_bid is not None:
+        items.append((f"▲{'bid' if short else ' best bid'} {plain(book.best_bid)}", bid_style))
+    if book.best_ask is not None:
+        items.append((f"▲{'ask' if short else ' best ask'} {plain(book.best_ask)}", ask_style))
+    if book.spread is not None:
+        bps = f" ({plain((book.spread / book.mid * 10000).quantize(Decimal('0.01')))} bps)" if book.mid else ""
+        items.append((f"spread {plain(book.spread)}{'' if short else bps}", None))
+        items.append((f"┊ mid {plain(book.mid)}", MID))
+    items += [("⣿ bids", bid_style), ("⡇ asks", ask_style), ("y: cumulative amount", AXIS)]
+    return legend(items, width)
+
+
+def depth_chart(book: Book, width: int, height: int) -> RenderableType:
+    """The chart filling width x height cells (the legend line and the axes included)."""
+    rows = height - CHROME
+    if not (book.bids or book.asks):
+        return notice("the book is empty", width)
+    if rows < MIN_ROWS or width < MIN_WIDTH:
+        return notice("too small for the chart: enlarge the terminal or press v", width)
+    mid, reach = _extent(book)
+    top_total = max(book.bids[-1].total if book.bids else Decimal(0), book.asks[-1].total if book.asks else Decimal(0))
+    top, y_labels = _amount_axis(top_total, rows)
+    gutter = max(len(text) for text in y_labels.values()) + 1
+    if width - gutter < MIN_WIDTH:
+        gutter, y_labels = 0, {}
+    plot = width - gutter
+    pixels, dots = plot * 2, rows * 4
+    bid_style, ask_style = sides()
+    with localcontext(EXACT):
+        low, span = mid - reach, reach * 2
+        scale = pixels / span
+
+        def px(price: Decimal) -> int:
+            return min(pixels - 1, max(0, int((price - low) * scale)))
+
+        bid_h = _heights(book.bids, px, pixels, dots, top, rising_left=True)
+        ask_h = _heights(book.asks, px, pixels, dots, top, rising_left=False)
+        mid_col = px(mid) // 2
+        bid_col = px(book.best_bid) // 2 if book.bids else None
+        ask_col = px(book.best_ask) // 2 if book.asks else None
+
+        lines = []
+        for r in range(rows):
+            chars, styles = [], []
+            if gutter:
+                text = y_labels.get(r)
+                chars += list((text or "").rjust(gutter - 1) + ("┤" if text else "│"))
+                styles += [AXIS] * gutter
+            floor_dot = 4 * r + 4  # dots in this row and above
+            for c in range(plot):
+                left, right = 2 * c, 2 * c + 1
+                bits = LEFT_FILL[min(4, max(0, floor_dot - dots + bid_h[left]))] | RIGHT_FILL[min(4, max(0, floor_dot - dots + bid_h[right]))]
+                style = bid_style if bits else None
+                hl, hr = ask_h[left], ask_h[right]
+                ask_bits = LEFT_FILL[min(4, max(0, floor_dot - dots + hl))]
+                for h, dots_of in ((hl, LEFT_DOTS), (hr, RIGHT_DOTS)):
+                    top_dot = dots - h
+                    if h and 4 * r <= top_dot < floor_dot:
+                        ask_bits |= dots_of[top_dot - 4 * r]  # the staircase's edge
+                if ask_bits and not bits:
+                    style = ask_style
+                bits |= ask_bits
+                if bits:
+                    chars.append(chr(BRAILLE + bits))
+                elif c == mid_col:
+                    chars.append("┊")
+                    style = MID
+                else:
+                    chars.append(" ")
+                styles.append(style)
+            lines.append(runs(chars, styles))
+        ticks = _price_ticks(low, span, plot, pixels, px)
+
+    axis = list("─" * plot)
+    axis_styles: list[Style | None] = [AXIS] * plot
+    for start, text in ticks:
+        axis[start + len(text) // 2] = "┬"
+    for col, style in ((bid_col, bid_style), (ask_col, ask_style)):
+        if col is not None:
+            axis[col] = "▲"
+            axis_styles[col] = BOTH if bid_col == ask_col else style
+    lead = [" "] * (gutter - 1) + ["└"] if gutter else []
+    lines.append(runs(lead + axis, [AXIS] * len(lead) + axis_styles))
+    label_line = [" "] * width
+    overlay(label_line, [(start + gutter, text) for start, text in ticks])
+    lines.append([("".join(label_line).rstrip(), None)])
+    return Group(_legend(book, width), Picture(lines, width))
+
+
+def _price_ticks(low: Decimal, span: Decimal, plot: int, pixels: int, px) -> list[tuple[int, str]]:
+    """Round prices under the plot, as many as fit whole with a space around each."""
+    widest = len(plain(low + span).split(".")[0]) + 3
+    step = nice_step(span / max(1, plot // (widest + 2)), PRICE_STEPS)
+    while True:
+        wanted = []
+        for k in range(ceil_steps(low, step), floor_steps(low + span, step) + 1):
+            value = step * k
+            wanted.append((px(value) // 2, label(value, step)))
+        placed = place(wanted, plot, gap=2)
+        if len(placed) == len(wanted) or step > span:
+            return placed
+        step = nice_step(step * Decimal("1.01"), PRICE_STEPS)

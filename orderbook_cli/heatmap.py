@@ -1,0 +1,222 @@
+"""The liquidity heatmap: resting size by price (up the screen) and time (left to
+right, now at the right edge), with the best bid and best ask traced through it.
+
+History is one column per COLUMN_SECONDS of *book* time (the venue's timestamp,
+else when it arrived), so a replay at any speed builds the same picture. It is a
+ring of at most HISTORY_COLUMNS columns, each holding at most LEVELS_KEPT levels
+per side: memory stays bounded however long obook runs.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import deque
+from heapq import nlargest
+from decimal import Decimal, localcontext
+from typing import Sequence
+
+from rich.color import Color
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.text import Text
+
+from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.chart import sides
+from orderbook_cli.canvas import Picture, legend, notice, runs
+from orderbook_cli.scales import PRICE_STEPS, ceil_steps, floor_steps, label, nice_step, overlay, place, significant
+
+COLUMN_SECONDS = 1
+HISTORY_COLUMNS = 400  # wider than any terminal people read
+LEVELS_KEPT = 60  # per side, nearest the touch
+CHROME = 2  # legend line, time axis
+BACKWARDS_SLOTS = 2  # book time going back further than this is a jump, not jitter
+PRICE_LABEL_EVERY = 5  # rows: labels sit on multiples of 5 steps, so they are round
+
+# Shades from thin to thick resting size: truecolor, the xterm 256 palette, and characters.
+TRUECOLOR = ((30, 34, 84), (32, 74, 160), (20, 132, 170), (40, 180, 140), (150, 210, 70), (245, 215, 50), (255, 250, 220))
+XTERM256 = (17, 19, 25, 37, 113, 220, 230)
+RAMP = "·:░▒▓█"
+AXIS = Style(dim=True)
+TRACE = Style(bold=True)
+
+
+class Column:
+    """The book during one time slot (the last book seen in it), and its cells once bucketed."""
+
+    __slots__ = ("slot", "bids", "asks", "_key", "_cells")
+
+    def __init__(self, slot: int, book: Book):
+        self.slot = slot
+        self.bids: tuple[Level, ...] = book.bids[:LEVELS_KEPT]
+        self.asks: tuple[Level, ...] = book.asks[:LEVELS_KEPT]
+        self._key: tuple | None = None
+        self._cells: tuple[dict[int, Decimal], int | None, int | None] = ({}, None, None)
+
+    def cells(self, step: Decimal, depth: int | None) -> tuple[dict[int, Decimal], int | None, int | None]:
+        """Size per price row (row n holds prices in [n*step, (n+1)*step) for bids, (.., n*step] for
+        asks, like --group), and the rows of the best bid and best ask. Cached per step."""
+        key = (step, depth)
+        if self._key != key:
+            cells: dict[int, Decimal] = {}
+            with localcontext(EXACT):
+                for levels, steps in ((self.bids, floor_steps), (self.asks, ceil_steps)):
+                    for level in levels[:depth]:
+                        row = steps(level.price, step)
+                        cells[row] = cells.get(row, 0) + level.amount
+            bid = floor_steps(self.bids[0].price, step) if self.bids else None
+            ask = ceil_steps(self.asks[0].price, step) if self.asks else None
+            self._key, self._cells = key, (cells, bid, ask)
+        return self._cells
+
+
+class History:
+    """The ring of columns: call add() for every book, columns() to draw."""
+
+    def __init__(self, capacity: int = HISTORY_COLUMNS, seconds: float = COLUMN_SECONDS):
+        self.ring: deque[Column] = deque(maxlen=capacity)
+        self.seconds = seconds  # float-ok: time
+        self.book: Book | None = None  # the newest book: the open column at the right edge
+        self.slot = 0
+        self._open: Column | None = None
+        self._open_book: Book | None = None
+
+    def add(self, book: Book) -> None:
+        stamp = (book.timestamp or book.received_at).timestamp()  # float-ok: time
+        slot = int(stamp // self.seconds)
+        if self.book is not None and slot < self.slot - BACKWARDS_SLOTS:
+            self.clear()  # a replay jumped back (or looped): the picture starts again from there
+        if self.book is not None and slot > self.slot:
+            closed = self._column()
+            # The closed book rested through any empty slots until this one.
+            for _ in range(min(slot - self.slot, self.ring.maxlen or 0)):
+                self.ring.append(closed)
+        if self.book is None or slot >= self.slot:
+            self.slot = slot
+        self.book = book
+
+    def _column(self) -> Column:
+        if self._open_book is not self.book:
+            self._open, self._open_book = Column(self.slot, self.book), self.book
+        return self._open
+
+    def columns(self) -> list[Column]:
+        """Oldest first; the last one is now."""
+        if self.book is None:
+            return []
+        return [*self.ring, self._column()]
+
+    def clear(self) -> None:
+        self.ring.clear()
+        self.book = self._open = self._open_book = None
+
+
+def auto_step(book: Book, rows: int) -> Decimal:
+    """A round price step per row that fits the book's depth on the screen around mid."""
+    with localcontext(EXACT):
+        prices = [lv.price for lv in book.bids[-1:] + book.asks[-1:] + book.bids[:1] + book.asks[:1]]
+        if not prices:
+            return Decimal(1)
+        reach = max(prices) - min(prices)
+        if not reach:
+            reach = max(prices) / 100 or Decimal(1)
+        return nice_step(reach / max(1, rows - 1), PRICE_STEPS)
+
+
+def _palette(colour: str) -> list[tuple[str, Style | None]]:
+    """(character, style) per shade, thin to thick."""
+    if colour == "truecolor":
+        return [(" ", Style(bgcolor=Color.from_rgb(*rgb))) for rgb in TRUECOLOR]
+    if colour == "256":
+        return [(" ", Style(bgcolor=Color.from_ansi(n))) for n in XTERM256]
+    return [(ch, None) for ch in RAMP]
+
+
+def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int | None, width: int, height: int, colour: str) -> RenderableType:
+    """Columns (oldest first) as a width x height picture: a legend line, the map with
+    price labels on the right, and a time axis."""
+    rows = height - CHROME
+    if rows < 1 or width < 12:
+        return notice("too small for the heatmap: enlarge the terminal or press v", width)
+    with localcontext(EXACT):
+        mid = book.mid if book.mid is not None else (book.best_bid or book.best_ask or Decimal(0))
+        centre = floor_steps(mid, step)
+    top_row = centre + rows // 2  # price row shown on the first screen line
+    every = PRICE_LABEL_EVERY if rows >= 2 * PRICE_LABEL_EVERY else 1
+    labels = {r: label(step * (top_row - r), step) for r in range(rows) if (top_row - r) % every == 0}
+    gutter = max((len(text) for text in labels.values()), default=0) + 1
+    if width - gutter < 10:
+        gutter, labels = 0, {}
+    plot = width - gutter
+    shown = list(columns[-plot:])
+    cells = [column.cells(step, depth) for column in shown]
+    visible = [amount for grid, _, _ in cells for row, amount in grid.items() if top_row - rows < row <= top_row]
+    biggest = max(visible, default=Decimal(0))
+    # The scale tops out near the 95th percentile, so one huge wall does not wash the rest
+    # out, but at a third of the largest size at least, so a wall still stands out.
+    top = max(min(nlargest(len(visible) // 20 + 1, visible)), biggest / 3) if visible else Decimal(0)
+    palette = _palette(colour)
+    shades = len(palette)
+    with localcontext(EXACT):  # shade k starts at top * (k / shades)^2: thin sizes stay visible
+        bounds = [top * k * k / (shades * shades) for k in range(1, shades)]
+    bid_ch, ask_ch = ("━", "━") if colour != "none" else ("═", "─")
+    bid_trace, ask_trace = (style + TRACE for style in sides())
+    on_bid = [(bid_ch, style + bid_trace if style else bid_trace) for _, style in palette]
+    on_ask = [(ask_ch, style + ask_trace if style else ask_trace) for _, style in palette]
+    pad = plot - len(shown)
+    lines = []
+    for r in range(rows):
+        price_row = top_row - r
+        chars, styles = [" "] * pad, [None] * pad
+        for grid, bid, ask in cells:
+            amount = grid.get(price_row)
+            shade = None if amount is None else bisect_left(bounds, amount)
+            if price_row == bid:
+                ch, style = (bid_ch, bid_trace) if shade is None else on_bid[shade]
+            elif price_row == ask:
+                ch, style = (ask_ch, ask_trace) if shade is None else on_ask[shade]
+            else:
+                ch, style = (" ", None) if shade is None else palette[shade]
+            chars.append(ch)
+            styles.append(style)
+        if gutter:
+            text = labels.get(r)
+            chars += list(("┤" if text else "│") + (text or "").ljust(gutter - 1))
+            styles += [AXIS] * gutter
+        lines.append(runs(chars, styles))
+    lines += _time_axis(shown, plot, width)
+    return Group(_legend(palette, bounds, biggest, (bid_ch, bid_trace), (ask_ch, ask_trace), step, width), Picture(lines, width))
+
+
+def _time_axis(shown: Sequence[Column], plot: int, width: int) -> list:
+    """Seconds before now under the map, "now" at the right edge."""
+    if not shown:
+        return [[("", None)]]
+    now = shown[-1].slot
+    ticks = [(plot - 1, "now")]
+    for i in range(len(shown) - 1, -1, -1):
+        age = (now - shown[i].slot) * COLUMN_SECONDS
+        if age and age % 15 == 0:
+            text = f"-{age // 60}m" if age % 60 == 0 else f"-{age}s"
+            ticks.append((plot - len(shown) + i, text))
+    placed = place(ticks, plot, gap=2)
+    line = [" "] * width
+    overlay(line, placed)
+    return [[("".join(line).rstrip(), AXIS)]]
+
+
+def _legend(palette, bounds: list[Decimal], biggest: Decimal, bid: tuple[str, Style], ask: tuple[str, Style], step: Decimal, width: int) -> Text:
+    """Shade to size first (what the picture means), then the traces, the row height and the time per column."""
+    shades = list(zip(palette, [Decimal(0)] + bounds))
+    for picks in (shades, shades[::3], shades[::6]):  # fewer shades on narrow screens
+        scale = Text("size " if len(picks) == len(shades) else "")
+        for (ch, style), start in picks:
+            scale.append(ch, style=style)
+            scale.append(f"{'>' if not start else ''}{significant(start)} ")
+        scale.append(f"(max {significant(biggest)})")
+        if scale.cell_len <= width:
+            break
+    items: list[tuple[str | Text, Style | None]] = [(scale, None)] if biggest else []
+    names = ("best ask", "best bid") if width >= scale.cell_len + 24 or not biggest else ("ask", "bid")
+    items += [(f"{ask[0]} {names[0]}", ask[1]), (f"{bid[0]} {names[1]}", bid[1]),
+              (f"row {plain(step.normalize())}", AXIS), (f"{COLUMN_SECONDS}s/col", AXIS)]
+    return legend(items, width)

@@ -1,0 +1,62 @@
+"""`snapshot --svg FILE`: the ladder or the depth chart as an SVG picture to share.
+
+Rich records what it would print and writes it as SVG text elements, so every
+price and amount is real text in the file (searchable, copyable), in the same
+colours and layout as the terminal.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.measure import Measurement
+
+from orderbook_cli import render
+from orderbook_cli.book import Book
+from orderbook_cli.errors import UsageError, sanitize
+
+CHART_SIZE = (100, 32)  # columns x lines: a picture that reads well in a chat or an issue
+MIN_WIDTH, MAX_WIDTH = 60, 160
+
+
+def check_target(path: str) -> Path:
+    """Fail before fetching anything when the file cannot be written there."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--svg {sanitize(path, 200)} is a directory", hint="give a file name, e.g. --svg book.svg")
+    if not target.parent.is_dir():
+        raise UsageError(f"--svg {sanitize(path, 200)}: no directory {sanitize(str(target.parent), 200)}", hint="create it first or pick another path")
+    return target
+
+
+def picture(book: Book, view: str, impact: Decimal | None = None):
+    """The renderable and the width to record it at."""
+    state = render.LadderView(state="snapshot", impact=impact)
+    if view == "chart":
+        from orderbook_cli.chart import depth_chart
+
+        width, height = CHART_SIZE
+        return Group(render.header(book, state), depth_chart(book, width, height - 1)), width
+    ladder = render.ladder(book, state)
+    measure = Console(width=MAX_WIDTH, file=io.StringIO())
+    width = Measurement.get(measure, measure.options, ladder).maximum
+    return ladder, min(MAX_WIDTH, max(MIN_WIDTH, width))
+
+
+def to_svg(book: Book, view: str = "ladder", impact: Decimal | None = None) -> str:
+    renderable, width = picture(book, view, impact)
+    console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor",
+                      emoji=False, markup=False, highlight=False, legacy_windows=False)
+    console.print(renderable)
+    return console.export_svg(title=sanitize(f"obook {book.venue} {book.symbol}", 80))
+
+
+def write_svg(book: Book, path: str, view: str = "ladder", impact: Decimal | None = None) -> None:
+    target = check_target(path)
+    try:
+        target.write_text(to_svg(book, view, impact), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {sanitize(path, 200)}: {exc.strerror or exc}", hint="pick a writable path") from None
