@@ -19,6 +19,7 @@ import gzip
 import json
 import threading
 import time
+import zlib
 from datetime import datetime, timezone
 from typing import IO, Any, Iterator
 
@@ -121,8 +122,8 @@ def is_recording(stream: IO[bytes]) -> bool:
         return False
     try:
         head = peek(64)[:64]
-    except (OSError, EOFError):
-        return False
+    except (OSError, EOFError, zlib.error) as exc:  # a broken gzip stream: the file's fault, as replay says for books
+        raise UsageError(f"the recording cannot be read: {sanitize(exc, 120)}", hint="is it a complete NDJSON or gzip file?") from None
     return head.lstrip().startswith(b'{"' + MAGIC.encode() + b'"')
 
 
