@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 from orderbook_cli.errors import UsageError, sanitize
+from orderbook_cli.smallfile import Unsuitable, read_small
 
 MAX_BYTES = 64 * 1024
 MAX_BOARDS = 50
@@ -70,16 +71,15 @@ def load(environ: Mapping[str, str] = os.environ) -> Config:
     if where is None:
         return Config()
     try:
-        with where.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        data = read_small(where, MAX_BYTES)
     except FileNotFoundError:
         if "OBOOK_CONFIG" in environ:  # named explicitly: it must be there
             raise ConfigError(f"{where}: no such file", hint="fix OBOOK_CONFIG, or set it empty for no config") from None
         return Config()
+    except Unsuitable as exc:  # a FIFO, a device, or far too large: never read
+        raise ConfigError(f"{where} {exc}", hint="a config file holds a few settings; is this the right file?") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {where}: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise ConfigError(f"{where} is larger than {MAX_BYTES // 1024} KiB", hint="a config file holds a few settings; is this the right file?")
     return parse(data, where)
 
 
@@ -92,6 +92,8 @@ def parse(data: bytes, where: Path) -> Config:
         raise ConfigError(f"{where} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where} is not valid TOML: {sanitize(exc, 160)}") from None
+    except RecursionError:  # arrays nested thousands deep
+        raise ConfigError(f"{where} is not valid TOML: nested too deeply") from None
     _only(document, ("defaults", "boards"), where, "")
     defaults = _table(document, "defaults", where)
     _only(defaults, ("depth", "stale_after", "timeout", "theme", "ask_color", "bid_color"), where, "defaults.")

@@ -325,22 +325,22 @@ def choose_layout(book: Book, memory: Memory, width: int | None) -> Layout | Non
     return None
 
 
-def _row(layout: Layout, texts: list[Text], dim: bool) -> Text:
+def _row(layout: Layout, cells: list[tuple[str, str]], dim: bool) -> Text:
+    """One padded line from (text, style) cells; a cell past the columns is the bar."""
     # Padded Text lines, not a rich Table: the widths are known, and tables cost
     # several times more per frame (the live view draws many frames a second).
-    out = Text(no_wrap=True, overflow="crop")
-    for n, (name, width, cell) in enumerate(zip(layout.columns, layout.widths, texts)):
-        if n:
-            out.append(" ")
-        pad = " " * (width - cell.cell_len)
-        if COLUMNS[name][1] == "right":
-            out.append(pad)
-        out.append_text(cell)
-        if COLUMNS[name][1] == "left":
-            out.append(pad)
-    if len(texts) > len(layout.columns):
-        out.append(" ")
-        out.append_text(texts[-1])
+    parts = []
+    for n, (name, width, (text, style)) in enumerate(zip(layout.columns, layout.widths, cells)):
+        pad = " " * (width - len(text))  # cells are ASCII: length is width
+        right = COLUMNS[name][1] == "right"
+        parts.append(((" " if n else "") + (pad if right else ""), ""))
+        parts.append((text, style))
+        if not right:
+            parts.append((pad, ""))
+    if len(cells) > len(layout.columns):
+        parts.append((" ", ""))
+        parts.append(cells[-1])
+    out = Text.assemble(*parts, no_wrap=True, overflow="crop")
     out.rstrip()
     if dim:
         out.stylize("dim")
@@ -352,26 +352,26 @@ def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, 
     asks = book.asks[:rows] if rows is not None else book.asks
     bids = book.bids[:rows] if rows is not None else book.bids
     scale = max((lv.total for lv in asks + bids), default=Decimal(0))  # one scale for both sides
-    styles = {"side": None, "price": "bold", "amount": "", "total": "", "notional": "dim", "notional_k": "dim", "orders": "dim"}
+    kinds = {"side": None, "price": "bold", "amount": "", "total": "", "notional": "dim", "notional_k": "dim", "orders": "dim"}
 
     def line(index: int, level: Level, side: str, rank: int) -> Text:
         style = ASK_STYLE if side == "ask" else BID_STYLE
         changed = (side, level.price) in view.changed
-        texts = []
+        row = []
         for name in layout.columns:
-            kind = styles[name]
+            kind = kinds[name]
             cell_style = style if kind is None else f"bold {style}" if kind == "bold" else kind
             if name == "amount" and changed:
                 cell_style = CHANGED_STYLE
-            texts.append(Text(cells[name][index], style=cell_style))
+            row.append((cells[name][index], cell_style))
         if layout.bar:
-            texts.append(Text(_bar(level.total, scale, layout.bar), style=style))
-        out = _row(layout, texts, view.stale)
+            row.append((_bar(level.total, scale, layout.bar), style))
+        out = _row(layout, row, view.stale)
         if view.cursor == (rank if side == "ask" else -rank):
             out.stylize(CURSOR_STYLE)
         return out
 
-    titles = [Text(t, style="bold") for t in layout.titles] + ([Text("depth", style="bold")] if layout.bar else [])
+    titles = [(t, "bold") for t in layout.titles] + ([("depth", "bold")] if layout.bar else [])
     ask_lines = [line(i, lv, "ask", i + 1) for i, lv in enumerate(asks)][::-1]
     offset = len(book.asks)
     bid_lines = [line(offset + i, lv, "bid", i + 1) for i, lv in enumerate(bids)]

@@ -547,7 +547,7 @@ def test_devices_fifos_and_huge_files_are_refused_by_type_and_size(obook, revx_d
     huge = revx_dir / "huge.pem"
     huge.write_bytes(b"x" * (1 << 20))
     os.chmod(huge, 0o600)
-    for path, needle in (("/dev/zero", "character device"), (fifo, "a FIFO"), (huge, "at most")):
+    for path, needle in (("/dev/zero", "character device"), (fifo, "a FIFO"), (huge, "larger than 64 KiB")):
         assert_clean_failure(obook("snapshot", "revx", "ETH-USD", env=_with_key_file(revx_dir, path), timeout=20), 6, needle)
 
 
@@ -557,6 +557,15 @@ def test_config_nested_deep_or_oversized_is_exit_6(obook, revx_dir):
         config.write_text(text)
         os.chmod(config, 0o600)
         assert_clean_failure(obook("snapshot", "revx", "ETH-USD", env={"OBOOK_REVX_URL": "http://127.0.0.1:9"}), 6, "config")
+
+
+def test_obook_config_fifo_device_and_deep_nesting_are_usage_errors(obook, tmp_path):
+    fifo, deep = tmp_path / "fifo.toml", tmp_path / "deep.toml"
+    os.mkfifo(fifo)
+    deep.write_text("a = " + "[" * 20000 + "]" * 20000)
+    for path, needle in ((fifo, "a FIFO"), ("/dev/zero", "character device"), (deep, "nested too deeply")):
+        run = obook("snapshot", "revx", "ETH-USD", env={"OBOOK_CONFIG": str(path), "OBOOK_REVX_URL": "http://127.0.0.1:9"}, timeout=20)
+        assert_clean_failure(run, 2, needle)
 
 
 # ------------------------------------------------------------------ 9: output failures

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Mapping, NamedTuple
 
 from orderbook_cli.errors import AuthError
+from orderbook_cli.smallfile import Unsuitable, read_small
 
 MAX_FILE_BYTES = 64 * 1024  # a config or an Ed25519 PEM is a few hundred bytes
 API_KEY_LENGTHS = range(8, 513)
@@ -43,28 +44,15 @@ def config_dir(environ: Mapping[str, str]) -> Path:
     return Path(configured).expanduser() if configured else Path(environ.get("HOME", "~")).expanduser() / ".config" / "revolut-x"
 
 
-_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-
-
 def _read_private(path: Path, what: str) -> bytes:
-    """A small, private, regular file's bytes; checked by type, mode and size before reading."""
+    """A small, private, regular file's bytes; checked by type, size and mode before reading."""
     try:
-        info = path.stat()
+        return read_small(path, MAX_FILE_BYTES, check=lambda info: _check_mode(path, info.st_mode, what))
     except FileNotFoundError:
         hint = "set private_key_path in config.json or REVOLUTX_PRIVATE_KEY_PATH" if what == "private key" else None
         raise AuthError(f"the Revolut X {what} {path} does not exist", hint=hint) from None
-    except OSError as exc:
-        raise AuthError(f"cannot read the Revolut X {what} {path}: {exc.strerror}") from None
-    for is_type, kind in _FILE_TYPES:
-        if is_type(info.st_mode):
-            raise AuthError(f"the Revolut X {what} {path} is {kind}, not a regular file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise AuthError(f"the Revolut X {what} {path} is {info.st_size} bytes; obook reads at most {MAX_FILE_BYTES}")
-    _check_mode(path, info.st_mode, what)
-    try:
-        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as handle:
-            return handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+    except Unsuitable as exc:
+        raise AuthError(f"the Revolut X {what} {path} {exc}") from None
     except OSError as exc:
         raise AuthError(f"cannot read the Revolut X {what} {path}: {exc.strerror}") from None
 

@@ -1,0 +1,40 @@
+"""Small local files (obook's config, Revolut X credentials), read safely:
+checked by type and size before a byte is read, so a FIFO cannot hang obook,
+a device cannot feed it for ever, and a huge file is never loaded."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Callable
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+class Unsuitable(Exception):
+    """The path exists but is not a small regular file; the text says why (never the content)."""
+
+
+def _nonblocking(name: str, flags: int) -> int:
+    return os.open(name, flags | os.O_NONBLOCK)  # a FIFO swapped in after stat() cannot block the open
+
+
+def read_small(path: Path, limit: int, check: Callable[[os.stat_result], None] | None = None) -> bytes:
+    """The file's bytes. FileNotFoundError and OSError pass through; Unsuitable for the wrong
+    kind of file or one over ``limit`` bytes; ``check`` sees the stat result before reading."""
+    info = path.stat()
+    for is_kind, kind in _KINDS:
+        if is_kind(info.st_mode):
+            raise Unsuitable(f"is {kind}, not a regular file")
+    too_large = Unsuitable(f"is larger than {limit // 1024} KiB")
+    if info.st_size > limit:
+        raise too_large
+    if check is not None:
+        check(info)
+    with open(path, "rb", opener=_nonblocking) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise too_large
+    return data
