@@ -25,6 +25,7 @@ from servers import BitsoFlood  # noqa: E402
 FRAME_BUDGET_MS = 10.0
 LIVE_CPU_BUDGET = 0.6  # the ladder's: well under one core at 1,000 messages/s
 WIDTH, HEIGHT = 120, 40
+DRAWN = {"ladder": "spread", "chart": "best bid", "heatmap": "(max "}
 
 
 def _books(count: int, levels: int = 50):
@@ -72,9 +73,12 @@ def live_cpu(view: str, Pane, cpu_seconds, scratch: Path, seconds: float, obook:
     flood = BitsoFlood(int(rate * (seconds + 8)), rate=rate)
     pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {obook} watch bitso btc_mxn --view {view}", WIDTH, HEIGHT)
     try:
+        drawn = DRAWN[view]  # the view shows a book, not just its header
         deadline = time.monotonic() + 10
-        while "bitso btc_mxn" not in pane.screen() and time.monotonic() < deadline:
+        while drawn not in pane.screen() and time.monotonic() < deadline:
             time.sleep(0.1)
+        if drawn not in pane.screen():
+            raise RuntimeError(f"--view {view} never drew a book:\n{pane.screen()}")
         time.sleep(1)
         pid = pane.obook_pid()
         cpu0, t0 = cpu_seconds(pid), time.monotonic()

@@ -287,7 +287,7 @@ def _venue_tags(level: Level, keys: Sequence[str]) -> Text:
 def _merged_columns(asks: tuple[Level, ...], bids: tuple[Level, ...], keys: Sequence[str]) -> list[Column]:
     levels = list(asks[::-1]) + list(bids)
     prices, amounts, totals = (render.aligned([getattr(lv, f) for lv in levels]) for f in ("price", "amount", "total"))
-    sides = [("ask", "red")] * len(asks) + [("bid", "green")] * len(bids)
+    sides = [("ask", render.ASK_STYLE)] * len(asks) + [("bid", render.BID_STYLE)] * len(bids)  # the config theme's colours
     scale = max((lv.amount for lv in levels), default=Decimal(0))
     return [
         Column("side", [Text(name, style=s) for name, s in sides], right=False, rank=3),

@@ -354,9 +354,10 @@ class Feed:
                 f"no usable order book within {self.request.timeout:g}s: {self.stats.malformed} malformed frame(s) skipped",
                 hint="rerun with --debug to see them",
             )
-        detail = f": {self.stats.detail}" if self.stats.detail else ""
+        if self.stats.detail:  # the reason says what to look at; one short line
+            return NetworkError(f"no order book within {self.request.timeout:g}s: {self.stats.detail}", hint="check the network")
         return NetworkError(
-            f"no order book within {self.request.timeout:g}s{detail}",
+            f"no order book within {self.request.timeout:g}s",
             hint="check the network or the venue's status, or raise --timeout",
         )
 

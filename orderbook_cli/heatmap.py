@@ -43,12 +43,13 @@ TRACE = Style(bold=True)
 class Column:
     """The book during one time slot (the last book seen in it), and its cells once bucketed."""
 
-    __slots__ = ("slot", "bids", "asks", "_key", "_cells")
+    __slots__ = ("slot", "bids", "asks", "reach", "_key", "_cells")
 
     def __init__(self, slot: int, book: Book):
         self.slot = slot
         self.bids: tuple[Level, ...] = book.bids[:LEVELS_KEPT]
         self.asks: tuple[Level, ...] = book.asks[:LEVELS_KEPT]
+        self.reach = _reach(self.bids, self.asks)
         self._key: tuple | None = None
         self._cells: tuple[dict[int, Decimal], int | None, int | None] = ({}, None, None)
 
@@ -110,16 +111,23 @@ class History:
         self.book = self._open = self._open_book = None
 
 
-def auto_step(book: Book, rows: int) -> Decimal:
-    """A round price step per row that fits the book's depth on the screen around mid."""
+def _reach(bids: Sequence[Level], asks: Sequence[Level]) -> Decimal | None:
+    """The price span from the deepest bid to the deepest ask kept (None: an empty book)."""
+    prices = [lv.price for lv in (*bids[-1:], *asks[-1:], *bids[:1], *asks[:1])]
+    if not prices:
+        return None
     with localcontext(EXACT):
-        prices = [lv.price for lv in book.bids[-1:] + book.asks[-1:] + book.bids[:1] + book.asks[:1]]
-        if not prices:
-            return Decimal(1)
-        reach = max(prices) - min(prices)
-        if not reach:
-            reach = max(prices) / 100 or Decimal(1)
-        return nice_step(reach / max(1, rows - 1), PRICE_STEPS)
+        return max(prices) - min(prices) or max(prices) / 100 or Decimal(1)
+
+
+def auto_step(columns: Sequence[Column], rows: int) -> Decimal:
+    """A round price step per row that fits the books' usual depth on the screen: the
+    median span of the columns shown, so one odd book does not rescale the picture."""
+    reaches = sorted(r for r in (column.reach for column in columns) if r is not None)
+    if not reaches:
+        return Decimal(1)
+    with localcontext(EXACT):
+        return nice_step(reaches[len(reaches) // 2] / max(1, rows - 1), PRICE_STEPS)
 
 
 def _palette(colour: str) -> list[tuple[str, Style | None]]:

@@ -69,6 +69,6 @@ def picture(name: str, book: Book | None, view: render.LadderView, *, venue: str
         from orderbook_cli import heatmap
 
         newest = newest or book
-        step = view.group or heatmap.auto_step(newest, body_height - heatmap.CHROME)
+        step = view.group or heatmap.auto_step(history[-max(1, width):], body_height - heatmap.CHROME)
         parts.append(heatmap.heatmap(history, newest, step=step, depth=view.depth, width=width, height=body_height, colour=colour))
     return Group(*parts, *below)

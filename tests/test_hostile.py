@@ -169,11 +169,16 @@ def in_process(monkeypatch):
         return int(code), out.getvalue(), err.getvalue()
 
     yield run
-    for thread in threading.enumerate():  # let feeds close their links (process exit would) before servers stop
-        if thread.name.startswith("obook-"):
-            thread.join(timeout=2)
+    join_feeds()
     for name, handler in saved.items():
         signal.signal(getattr(signal, name), handler)
+
+
+def join_feeds() -> None:
+    """Let in-process feeds close their links (process exit would) before the servers stop."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("obook-"):
+            thread.join(timeout=2)
 
 
 CLI_PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -633,6 +638,16 @@ def test_spread_and_mid_are_exact():
     assert book.mid == Decimal("61728394506172839450617283945.3")
 
 
+def test_spread_from_a_venue_is_exact_in_json(obook, http_venue):
+    body = {"data": {"bids": [{"p": "0.1", "q": "1"}], "asks": [{"p": "123456789012345678901234567890.5", "q": "1"}]}}
+    http_venue.route(V1, Reply(body=body))
+    run = obook("snapshot", "revx", "ETH-USD", "--json", "--impact", "1", env={"OBOOK_REVX_URL": http_venue.url})
+    assert run.code == 0, run
+    book = run.json()
+    assert book["spread"] == "123456789012345678901234567890.4" and book["mid"] == "61728394506172839450617283945.3"
+    assert book["impact"]["buy"]["notional"] == "123456789012345678901234567890.5"
+
+
 def test_impact_notional_is_exact_at_the_bounds():
     from decimal import Context, localcontext
 
@@ -655,6 +670,25 @@ def test_completion_offers_only_valid_cached_symbols(isolated_user_state):
     cache.mkdir(parents=True)
     (cache / "symbols-revx.json").write_text(json.dumps({"fetched_at": time.time(), "symbols": ["BTC-USD", "*", "$(reboot)", "ETH-\x1b[31mUSD", "BTC-\u00b2"]}))
     assert symbol_cache.complete("revx", "", environ=os.environ) == ["BTC-USD"]
+
+
+def test_update_rate_counts_a_fast_loopback_feed(ws_venue):
+    """Thousands of books from a real WebSocket: the rate shown is above the old 102.4 ceiling."""
+    from orderbook_cli.feed import BookEvent
+    from orderbook_cli.venues import get_venue
+
+    frames = 2000
+    venue = ws_venue(lambda peer: (peer.expect_json(), [peer.send(BITSO.good(i)) for i in range(frames)], peer.hold(5)))
+    bitso = type(get_venue("bitso"))({"OBOOK_BITSO_URL": venue.url})
+    books = 0
+    with bitso.open_feed(FeedRequest(venue="bitso", symbol="btc_mxn", depth=5, timeout=10)) as feed:
+        while books < frames:
+            event = feed.get(timeout=10)
+            assert event is not None
+            books += isinstance(event, BookEvent)
+        rate = feed.stats.updates_per_second(time.monotonic())
+    join_feeds()
+    assert 102.4 < rate <= frames / 5  # the old 512-entry window could never show more than 102.4
 
 
 def test_update_rate_is_true_at_thousands_per_second():

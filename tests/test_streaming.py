@@ -109,7 +109,7 @@ def test_watch_json_first_book_timeout_with_only_keepalives(obook, ws_venue):
     def script(peer):
         sub = peer.expect_json()
         peer.send({**ACK, "book": sub["book"]})
-        for _ in range(40):
+        for _ in range(100):
             peer.send({"type": "ka"})
             time.sleep(0.1)
 
@@ -117,14 +117,14 @@ def test_watch_json_first_book_timeout_with_only_keepalives(obook, ws_venue):
     started = time.monotonic()
     run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--timeout", "1", env=env(venue))
     assert_clean_failure(run, 3, "no order book within 1s")
-    assert time.monotonic() - started < 3.5
+    assert time.monotonic() - started < 8  # the venue keeps the link alive for 10 s
 
 
 def test_watch_json_count_stops_promptly_while_the_venue_keeps_streaming(obook, ws_venue):
     def script(peer):
         sub = peer.expect_json()
         peer.send({**ACK, "book": sub["book"]})
-        for i in range(3000):
+        for i in range(30000):  # about 30 s: obook must not wait for the end
             peer.send(orders(bid=str(7000 + i)))
             time.sleep(0.001)
 
@@ -133,7 +133,7 @@ def test_watch_json_count_stops_promptly_while_the_venue_keeps_streaming(obook, 
     run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "3", env=env(venue))
     assert run.code == 0, run
     assert [line["best_bid"] for line in run.lines()] == ["7000", "7001", "7002"]
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 10
 
 
 def test_watch_json_notes_reconnects_on_stderr_and_keeps_counting(obook, ws_venue):

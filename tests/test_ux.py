@@ -141,7 +141,10 @@ def test_malformed_symbol_hints_in_the_venues_spelling_and_suggests(obook, isola
 def test_unresolvable_host_is_one_short_line_in_words(obook):
     run = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--timeout", "5", env={"OBOOK_BITSO_URL": "wss://ws.bitso.invalid"})
     assert_clean_failure(run, 3, "cannot resolve ws.bitso.invalid", "OBOOK_BITSO_URL")
-    assert "Exception" not in run.stderr and "Errno" not in run.stderr and len(run.stderr) < 160, run
+    assert "Exception" not in run.stderr and "Errno" not in run.stderr and len(run.stderr.strip()) <= 120, run
+    watch = obook("watch", "bitso", "btc_mxn", "--json", "--timeout", "2", env={"OBOOK_BITSO_URL": "wss://ws.bitso.invalid"})
+    assert_clean_failure(watch, 3, "no order book within 2s: cannot resolve ws.bitso.invalid")
+    assert len(watch.stderr.strip()) <= 120, watch  # one line at 120 columns
     http = obook("snapshot", "revx", "BTC-USD", "--timeout", "5", env={"OBOOK_REVX_URL": "https://revx.invalid"})
     assert_clean_failure(http, 3, "cannot resolve revx.invalid")
     assert "Errno" not in http.stderr

@@ -119,7 +119,7 @@ class HttpClient:
             raise NetworkError(f"timed out talking to {self.origin}", hint="check the network or raise --timeout") from exc
         except httpx.ConnectError as exc:
             reason = connect_failure(exc, self.origin)
-            hint = "the venue's TLS certificate did not verify; obook never skips verification" if "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper() else f"check the network, the venue's status, or {self.override_env}"
+            hint = "the venue's TLS certificate did not verify; obook never skips verification" if "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper() else f"check the network or {self.override_env}"
             raise NetworkError(reason, hint=hint) from exc
         except httpx.HTTPError as exc:
             raise NetworkError(f"connection to {self.origin} failed: {sanitize(exc, 200) or type(exc).__name__}") from exc

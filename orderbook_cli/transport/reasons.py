@@ -38,7 +38,7 @@ def connect_failure(exc: BaseException, url: str) -> str:
         if isinstance(cause, socket.gaierror):
             return f"cannot resolve {host.rsplit(':', 1)[0] if host.count(':') == 1 else host}"
         if isinstance(cause, ConnectionRefusedError):
-            return f"cannot connect to {host}: connection refused (nothing listening there)"
+            return f"cannot connect to {host}: connection refused (nothing listening)"
         if isinstance(cause, ssl.SSLCertVerificationError):
             return f"the TLS certificate of {host} does not verify"
         if isinstance(cause, ConnectionResetError):

@@ -138,7 +138,7 @@ def stream(ctx: FeedContext, url: str, url_env: str, idle: float, ping: tuple[fl
                                              class_=_capped_websocket_class(), enable_multithread=True, suppress_origin=True,
                                              skip_utf8_validation=True)  # obook decodes UTF-8 itself; the pure-Python check costs ~0.5 ms a frame
         except (websocket.WebSocketException, OSError) as exc:
-            failure: ObookError | None = NetworkError(connect_failure(exc, url), hint=f"check the network, the venue's status, or {url_env}")
+            failure: ObookError | None = NetworkError(connect_failure(exc, url), hint=f"check the network or {url_env}")
         else:
             try:
                 failure = _read(ctx, ws, on_connect(Link(ws)), idle, ping)
