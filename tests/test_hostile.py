@@ -681,7 +681,7 @@ def test_update_rate_counts_a_fast_loopback_feed(ws_venue):
     venue = ws_venue(lambda peer: (peer.expect_json(), [peer.send(BITSO.good(i)) for i in range(frames)], peer.hold(5)))
     bitso = type(get_venue("bitso"))({"OBOOK_BITSO_URL": venue.url})
     books = 0
-    with bitso.open_feed(FeedRequest(venue="bitso", symbol="btc_mxn", depth=5, timeout=10)) as feed:
+    with bitso.open_feed(FeedRequest(venue="bitso", symbol="btc_mxn", depth=5, timeout=10, options={"feed": "top"})) as feed:
         while books < frames:
             event = feed.get(timeout=10)
             assert event is not None
