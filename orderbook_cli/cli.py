@@ -326,7 +326,9 @@ def symbols(
     "  obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max\n\n"
     "  gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid\n\n"
     "  obook replay --sample --view heatmap --speed max     the session's liquidity as a heatmap\n\n"
-    "Keys as in watch: q quit, v next view, ↑/↓ or j/k level cursor, + / - depth, g grouping, space pause, ? help.",
+    "Replay keys: space pause, ←/→ (or , .) step a book, [ / ] slower/faster, Home/End (or < >) start/end, l loop. "
+    "As in watch: q quit, v next view, ↑/↓ or j/k level cursor, + / - depth, g grouping, ? help.\n\n"
+    "Lines that are not books are skipped and counted on stderr; a file with no book at all exits 2.",
 )
 def replay(
     recording: Annotated[Optional[str], typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,

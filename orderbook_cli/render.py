@@ -479,15 +479,21 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         line = fit(items, width, " · ")
         line.stylize("dim")
         return [line]
+    lines = help_lines(HELP_KEYS + view.more_keys, width)
+    return [fit(items, width, " · ")] + lines if items else lines
+
+
+def help_lines(keys: Sequence[str], width: int | None) -> list[Text]:
+    """"keys: ..." wrapped between keys, never inside one."""
     lines, current = [], "keys:"
-    for key in HELP_KEYS + view.more_keys:  # wrapped between keys, never inside one
+    for key in keys:
         joined = f"{current}{' ' if current == 'keys:' else ' · '}{key}"
         if width is not None and len(joined) > width:
             lines.append(Text(current, no_wrap=True))
             joined = key
         current = joined
     lines.append(Text(current, no_wrap=True))
-    return [fit(items, width, " · ")] + lines if items else lines
+    return lines
 
 
 class Ladder:

@@ -157,3 +157,13 @@ def test_the_header_says_connecting_while_the_venue_refuses(terminal, unused_por
     assert "CONNECTING" in screen and "RECONNECTING" not in screen and "Error" not in screen
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def test_replay_ladder_keeps_the_line_cap(terminal, tmp_path):
+    from tests.test_replay import recorded_line
+
+    bad = tmp_path / "huge.ndjson"
+    bad.write_bytes((recorded_line(1, "2025-01-01T00:00:00Z") + "\n").encode() + b"x" * (9 * 1024 * 1024))
+    terminal.start(f"{shlex.quote(OBOOK)} replay {shlex.quote(str(bad))} 2>{shlex.quote(str(tmp_path / 'err'))}", 100, 30)
+    terminal.wait_for(r"EXIT=2")
+    assert "longer than" in (tmp_path / "err").read_text()
