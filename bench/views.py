@@ -65,6 +65,15 @@ def frame_times(repeats: int) -> dict[str, float]:
             times.append(time.perf_counter() - start)
             console.file = io.StringIO()
         results[view] = statistics.median(times) * 1000
+    cold = []
+    for _ in range(5):  # the first heatmap frame after `v` or `g` buckets every column on screen once
+        live = LiveLadder("bench", "BTC-USD", depth=50, group=None, impact=None, stale_after=5, view="heatmap")
+        for n, book in enumerate(books):
+            live.on_book(book, float(n))
+        start = time.perf_counter()
+        console.print(live.frame(1000.0, HEIGHT, 999.9, 1000.0, 0, width=WIDTH, colour="truecolor"))
+        cold.append(time.perf_counter() - start)
+    results["heatmap cold"] = statistics.median(cold) * 1000
     return results
 
 
@@ -95,6 +104,7 @@ def bench_views(record, Pane, cpu_seconds, scratch: Path, seconds: float, obook:
     record("frame ladder 120x40 (median)", f"{frames['ladder']:.1f} ms")
     for view in ("chart", "heatmap"):
         record(f"frame {view} 120x40 (median)", f"{frames[view]:.1f} ms", f"< {FRAME_BUDGET_MS:.0f} ms", frames[view] < FRAME_BUDGET_MS)
+    record("first heatmap frame after v or g (buckets the history on screen)", f"{frames['heatmap cold']:.1f} ms")
     import shutil
 
     if not shutil.which("tmux"):

@@ -23,8 +23,7 @@ AXIS = Style(dim=True)
 BOTH = Style(bold=True)
 
 BRAILLE = 0x2800
-# Bit of the braille dot at (sub-row 0..3 from the top) in the left / right dot column.
-LEFT_DOTS = (0x01, 0x02, 0x04, 0x40)
+# Bit of the braille dot at (sub-row 0..3 from the top) in the right dot column.
 RIGHT_DOTS = (0x08, 0x10, 0x20, 0x80)
 # The bottom n dots of a dot column, n = 0..4.
 LEFT_FILL = (0, 0x40, 0x44, 0x46, 0x47)
@@ -138,28 +137,34 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
                 text = y_labels.get(r)
                 chars += list((text or "").rjust(gutter - 1) + ("┤" if text else "│"))
                 styles += [AXIS] * gutter
-            floor_dot = 4 * r + 4  # dots in this row and above
+            base = dots - 4 * r - 4  # a column taller than this reaches into this row, by (height - base) dots
             for c in range(plot):
                 left, right = 2 * c, 2 * c + 1
-                bits = LEFT_FILL[min(4, max(0, floor_dot - dots + bid_h[left]))] | RIGHT_FILL[min(4, max(0, floor_dot - dots + bid_h[right]))]
-                style = bid_style if bits else None
-                hl, hr = ask_h[left], ask_h[right]
-                ask_bits = LEFT_FILL[min(4, max(0, floor_dot - dots + hl))]
-                for h, dots_of in ((hl, LEFT_DOTS), (hr, RIGHT_DOTS)):
-                    top_dot = dots - h
-                    if h and 4 * r <= top_dot < floor_dot:
-                        ask_bits |= dots_of[top_dot - 4 * r]  # the staircase's edge
-                if ask_bits and not bits:
-                    style = ask_style
-                bits |= ask_bits
+                bits = ask_bits = 0
+                n = bid_h[left] - base
+                if n > 0:
+                    bits = LEFT_FILL[n if n < 4 else 4]
+                n = bid_h[right] - base
+                if n > 0:
+                    bits |= RIGHT_FILL[n if n < 4 else 4]
+                n = ask_h[left] - base
+                if n > 0:
+                    ask_bits = LEFT_FILL[n if n < 4 else 4]  # hatched: the left dot column only
+                n = ask_h[right] - base
+                if 0 < n <= 4:
+                    ask_bits |= RIGHT_DOTS[4 - n]  # and the staircase's top edge
                 if bits:
-                    chars.append(chr(BRAILLE + bits))
+                    chars.append(chr(BRAILLE + (bits | ask_bits)))
+                    styles.append(bid_style)
+                elif ask_bits:
+                    chars.append(chr(BRAILLE + ask_bits))
+                    styles.append(ask_style)
                 elif c == mid_col:
                     chars.append("┊")
-                    style = MID
+                    styles.append(MID)
                 else:
                     chars.append(" ")
-                styles.append(style)
+                    styles.append(None)
             lines.append(runs(chars, styles))
         ticks = _price_ticks(low, span, plot, pixels, px)
 

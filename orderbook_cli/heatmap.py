@@ -59,11 +59,14 @@ class Column:
         key = (step, depth)
         if self._key != key:
             cells: dict[int, Decimal] = {}
-            with localcontext(EXACT):
-                for levels, steps in ((self.bids, floor_steps), (self.asks, ceil_steps)):
-                    for level in levels[:depth]:
-                        row = steps(level.price, step)
-                        cells[row] = cells.get(row, 0) + level.amount
+            with localcontext(EXACT):  # prices are positive: // is floor division, exact here
+                for level in self.bids[:depth]:
+                    row = int(level.price // step)
+                    cells[row] = cells.get(row, 0) + level.amount
+                for level in self.asks[:depth]:
+                    row = int(level.price // step)
+                    row += bool(level.price % step)  # asks round up
+                    cells[row] = cells.get(row, 0) + level.amount
             bid = floor_steps(self.bids[0].price, step) if self.bids else None
             ask = ceil_steps(self.asks[0].price, step) if self.asks else None
             self._key, self._cells = key, (cells, bid, ask)

@@ -107,6 +107,11 @@ def _read_line(stream: IO[bytes]) -> bytes:
 
 
 def read_books(stream: IO[bytes], on_bad_line) -> Iterator[Book]:
+    return (book for _, book in read_lines(stream, on_bad_line))
+
+
+def read_lines(stream: IO[bytes], on_bad_line) -> Iterator[tuple[bytes, Book]]:
+    """(line, book) for every line that is a book; the others go to on_bad_line."""
     from orderbook_cli.jsonout import book_from_dict
 
     for number, line in enumerate(iter(lambda: _read_line(stream), b""), 1):
@@ -116,9 +121,11 @@ def read_books(stream: IO[bytes], on_bad_line) -> Iterator[Book]:
         if not line.strip():
             continue
         try:
-            yield book_from_dict(json_loads(line))
+            book = book_from_dict(json_loads(line))
         except MalformedData as exc:
             on_bad_line(MalformedData(f"line {number}: {exc.message}"))
+            continue
+        yield line, book
 
 
 def nothing_usable(tally: Tally) -> UsageError:
@@ -177,6 +184,7 @@ class Player:
         self.paused = False
         self.loop = False
         self._target: int | None = None  # a step or jump waiting to be shown
+        self.error: UsageError | None = None  # why reading stopped early, for the feed to report
         self._wake = threading.Event()
 
     # -- keys (called from the ladder's thread) ---------------------------
@@ -214,19 +222,14 @@ class Player:
     # -- the feed's thread ------------------------------------------------
     def _load(self) -> None:
         from orderbook_cli.debuglog import log
-        from orderbook_cli.jsonout import book_from_dict
+
+        def skip(error: MalformedData) -> None:
+            self.tally.skipped += 1
+            log.debug("skipped %s", error.message)
 
         held = 0
         try:
-            for number, line in enumerate(self.stream, 1):
-                if not line.strip():
-                    continue
-                try:
-                    book = book_from_dict(json_loads(line))
-                except MalformedData as exc:
-                    self.tally.skipped += 1
-                    log.debug("skipped line %d: %s", number, exc.message)
-                    continue
+            for line, book in read_lines(self.stream, skip):
                 held += len(line)
                 if held > MAX_HELD_BYTES:
                     self.truncated = True
@@ -235,6 +238,8 @@ class Player:
                 self.lines.append(line)
                 self.tally.books += 1
                 self._wake.set()
+        except UsageError as error:  # not a recording after all (a huge line, a broken gzip stream)
+            self.error = error
         finally:
             self.loaded = True
             self._wake.set()
@@ -253,6 +258,9 @@ class Player:
             ended = False
             while not ctx.stopped.is_set():
                 self._wake.clear()
+                if self.error is not None:
+                    ctx.fail(self.error)
+                    return
                 if self._target is not None:
                     target, self._target = self._target, None
                     show(ctx, target)

@@ -32,19 +32,21 @@ def colour_mode(console: Console) -> str:
 
 
 def footer(name: str, view: render.LadderView, width: int) -> list[Text]:
-    """The view's name, grouping, depth and keys (whole items, as many as fit); the key help on `?`."""
+    """The view's name, grouping and depth (whole items, as many as fit), then the keys:
+    a hint, or on `?` the ladder's keys but the level cursor (a picture has no rows to point at)."""
     parts = [name]
     if view.group is not None:
         parts.append(f"grouped by {plain(view.group)}")
     if view.depth is not None:
         parts.append(f"depth {view.depth}")
-    if view.show_help:  # the ladder's keys, but the level cursor: pictures have no rows to point at
-        parts += ["keys:"] + [key for key in render.HELP_KEYS if "level" not in key]
-    else:
+    if not view.show_help:
         parts.append("v next view · ? keys")
     line = legend([(part, None) for part in parts], width, sep=" · ")
     line.stylize("dim")
-    return [line]
+    if not view.show_help:
+        return [line]
+    keys = [key for key in render.HELP_KEYS if "level" not in key] + list(view.more_keys)
+    return [line, *render.help_lines(keys, width)]
 
 
 def picture(name: str, book: Book | None, view: render.LadderView, *, venue: str, symbol: str, width: int, height: int,

@@ -294,3 +294,16 @@ def test_cli_offers_exactly_the_registered_views():
     from orderbook_cli import cli
 
     assert cli.VIEW_NAMES == VIEWS
+
+
+@pytest.mark.parametrize("width", [40, 80])
+def test_help_in_a_picture_lists_its_keys_whole(width):
+    live = live_with_history("chart")
+    live.on_key("?", 10.0)
+    out = draw(live.frame(10.0, 24, 9.5, 3.0, 0, width=width), width)
+    lines = out.rstrip("\n").splitlines()
+    assert len(lines) == 24 and max(len(line) for line in lines) <= width
+    help_text = " · ".join(lines[next(i for i, line in enumerate(lines) if line.startswith("keys:")):])
+    for key in ("q quit", "v view", "+/- depth", "g grouping", "space pause", "? help"):
+        assert key in help_text
+    assert "level" not in help_text

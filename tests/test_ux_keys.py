@@ -82,7 +82,7 @@ def test_plus_resubscribes_bitmart_v3_to_a_deeper_channel(terminal, ws_venue):
 
     venue = ws_venue(script)
     try:
-        terminal.start(f"OBOOK_BITMART_V3_URL={venue.url} {shlex.quote(OBOOK)} watch bitmart-v3 BTC_USDT --depth 5", 100, 40)
+        terminal.start(f"OBOOK_BITMART_V3_URL={venue.url} {shlex.quote(OBOOK)} watch bitmart-v3 BTC_USDT --feed top --depth 5", 100, 40)
         terminal.wait_for(r"bid\s+60000\s")
         terminal.keys("+")
         terminal.wait_for(r"bid\s+59995\s")  # the 6th level comes from the depth20 channel
@@ -157,3 +157,13 @@ def test_the_header_says_connecting_while_the_venue_refuses(terminal, unused_por
     assert "CONNECTING" in screen and "RECONNECTING" not in screen and "Error" not in screen
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def test_replay_ladder_keeps_the_line_cap(terminal, tmp_path):
+    from tests.test_replay import recorded_line
+
+    bad = tmp_path / "huge.ndjson"
+    bad.write_bytes((recorded_line(1, "2025-01-01T00:00:00Z") + "\n").encode() + b"x" * (9 * 1024 * 1024))
+    terminal.start(f"{shlex.quote(OBOOK)} replay {shlex.quote(str(bad))} 2>{shlex.quote(str(tmp_path / 'err'))}", 100, 30)
+    terminal.wait_for(r"EXIT=2")
+    assert "longer than" in (tmp_path / "err").read_text()
