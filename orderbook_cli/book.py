@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
+from collections import OrderedDict
 from functools import wraps
 from typing import Callable, Iterable, Mapping, NamedTuple
 
@@ -91,8 +92,9 @@ REMEMBERED_NUMBERS = 4096
 
 def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object, str], Decimal]:
     """Venues send the same price and amount strings frame after frame: check and
-    convert each once. Failures are never remembered; the memory is bounded."""
-    known: dict[str, Decimal] = {}
+    convert each once. Failures are never remembered; once full, the oldest is
+    forgotten for each new one, so memory stays level."""
+    known: OrderedDict[str, Decimal] = OrderedDict()
 
     @wraps(convert)
     def remembered(value: object, field: str) -> Decimal:
@@ -102,7 +104,7 @@ def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object,
         if number is None:
             number = convert(value, field)
             if len(known) >= REMEMBERED_NUMBERS:
-                known.clear()
+                known.popitem(last=False)
             known[value] = number  # type: ignore[index]
         return number
 
