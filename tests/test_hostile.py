@@ -231,6 +231,23 @@ def test_every_hostile_literal_is_bounded_data_or_obooks_error(text):
             pass
 
 
+@pytest.mark.parametrize("text", HOSTILE_LITERALS)
+def test_sequence_numbers_and_bitso_lockouts_are_bounded(text):
+    from orderbook_cli.transport.wire import json_loads
+    from orderbook_cli.venues import bitmart_v3, bitso
+
+    try:
+        value = json_loads(f"[{text}]")[0]
+    except MalformedData:
+        return
+    for parse in (bitso._sequence, bitmart_v3._version):
+        try:
+            assert 0 <= parse(value) < 2**63
+        except MalformedData:
+            pass
+    assert 0 <= bitso._retry_after({"retry-after": str(value)}) <= bitso.MAX_LOCKOUT_SECONDS
+
+
 def test_counts_and_times_are_ascii_and_bounded():
     for bad in ("\u00b2", "\u2460", "\u0663", Decimal("1e999999"), Decimal("1E+19"), 10**19, "1" * 19, -1, Decimal("1.5")):
         with pytest.raises(MalformedData):
