@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server  # noqa: E402
+from full_depth import bench_full_depth  # noqa: E402
 from views import bench_views  # noqa: E402
 
 OBOOK = str(Path(sys.executable).with_name("obook"))
@@ -95,7 +96,7 @@ def bench_snapshot(runs: int, scratch: Path) -> None:
 
 
 def bench_stream(frames: int, rounds: int, scratch: Path) -> None:
-    print(f"stream: `obook watch bitso btc_mxn --json --count {frames}` vs a websocket-client loop (recv, json.loads, json.dumps); {rounds} paired rounds")
+    print(f"stream: `obook watch bitso --feed top btc_mxn --json --count {frames}` vs a websocket-client loop (recv, json.loads, json.dumps); {rounds} paired rounds")
     floor = scratch / "floor_stream.py"
     floor.write_text(FLOOR_STREAM)
     runs: dict[str, list[tuple[float, float]]] = {"floor": [], "obook": []}
@@ -103,7 +104,7 @@ def bench_stream(frames: int, rounds: int, scratch: Path) -> None:
         for name in ("floor", "obook"):
             server = RawFlood(frames)  # a fresh flood each run; the server only does one sendall
             if name == "obook":
-                cmd, env = [OBOOK, "watch", "bitso", "btc_mxn", "--json", "--count", str(frames)], {"OBOOK_BITSO_URL": server.url}
+                cmd, env = [OBOOK, "watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", str(frames)], {"OBOOK_BITSO_URL": server.url}
             else:
                 cmd, env = [sys.executable, str(floor), server.url, str(frames)], {}
             runs[name].append(timed(cmd, env))
@@ -198,7 +199,7 @@ def bench_live(scratch: Path, seconds: float) -> None:
     print(f"live view under load: the ladder in tmux (120x40) fed {rate} messages/s of 20-order frames, and the floor fed the same")
     floor_cpu = _floor_live_cpu(scratch, rate, seconds)
     flood = BitsoFlood(int(rate * (seconds + 8)), rate=rate)
-    pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {OBOOK} watch bitso btc_mxn")
+    pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {OBOOK} watch bitso --feed top btc_mxn")
     try:
         deadline = time.monotonic() + 10
         while "spread" not in pane.screen() and time.monotonic() < deadline:
@@ -249,7 +250,7 @@ def bench_idle(scratch: Path, seconds: float) -> None:
         return
     print(f"idle: the ladder on a quiet book (keep-alives only) for {seconds:.0f} s")
     quiet = quiet_bitso()
-    pane = Pane(scratch, f"OBOOK_BITSO_URL={quiet.url} {OBOOK} watch bitso btc_mxn")
+    pane = Pane(scratch, f"OBOOK_BITSO_URL={quiet.url} {OBOOK} watch bitso --feed top btc_mxn")
     try:
         deadline = time.monotonic() + 10
         while "spread" not in pane.screen() and time.monotonic() < deadline:
@@ -267,7 +268,7 @@ def bench_idle(scratch: Path, seconds: float) -> None:
 def bench_memory(frames: int) -> None:
     print(f"memory: RSS of `obook watch --json` over {frames:,} frames")
     server = RawFlood(frames)
-    proc = subprocess.Popen([OBOOK, "watch", "bitso", "btc_mxn", "--json", "--count", str(frames)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([OBOOK, "watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", str(frames)], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env={**os.environ, "OBOOK_BITSO_URL": server.url})
     samples = []
     for count, _ in enumerate(proc.stdout, 1):
@@ -320,7 +321,7 @@ def _byte_compile_obook() -> None:
     compileall.compile_dir(str(Path(orderbook_cli.__file__).parent), quiet=1)
 
 
-BENCHES = ("snapshot", "stream", "render", "live", "views", "idle", "memory", "peer")
+BENCHES = ("snapshot", "stream", "render", "live", "views", "idle", "memory", "full_depth", "peer")
 
 
 def main() -> int:
@@ -342,6 +343,7 @@ def main() -> int:
             "views": lambda: bench_views(record, Pane, cpu_seconds, scratch, seconds, OBOOK, 20 if args.quick else 60),
             "idle": lambda: bench_idle(scratch, seconds),
             "memory": lambda: bench_memory(soak),
+            "full_depth": lambda: bench_full_depth(record, args.quick),
             "peer": lambda: bench_peer(runs),
         }
         for name in BENCHES:

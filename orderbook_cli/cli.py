@@ -39,7 +39,7 @@ def _decimal(text: str) -> Decimal:
     try:
         value = to_decimal(text, "value")
     except MalformedData:
-        raise typer.BadParameter(f"{text[:40]!r} is not a plain positive decimal number from 1e-30 to 1e30 (at most 64 characters)") from None
+        raise typer.BadParameter(f"{text[:40]!r} is not a plain positive decimal number from 1e-30 to below 1e31 (at most 64 characters)") from None
     if value <= 0:
         raise typer.BadParameter(f"{text[:40]!r} must be a positive number")
     return value
@@ -146,6 +146,9 @@ def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], 
                            quote_aliases=tuple(quote_alias or ()), **kw)
 
 
+FeedOpt = Annotated[Optional[str], typer.Option("--feed", metavar="top|full", help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"obook {__version__}")
@@ -211,6 +214,7 @@ def snapshot(
                                       help="ladder or chart (the depth chart), on screen or in the --svg file.")] = "ladder",
     svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
     public: PublicOpt = False,
+    feed: FeedOpt = None,
 ) -> None:
     """Fetch one order book, print it once (ladder, or JSON with --json), and exit.
 
@@ -221,7 +225,7 @@ def snapshot(
 
     session.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, public=public or None, view=view, svg=svg,
+        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, public=public or None, view=view, svg=svg, feed=feed,
     ))
 
 
@@ -253,6 +257,8 @@ def watch(
     quote_alias: QuoteAliasOpt = None,
     view: ViewOpt = "ladder",
     public: PublicOpt = False,
+    feed: FeedOpt = None,
+    record: Annotated[Optional[str], typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -266,7 +272,7 @@ def watch(
     session.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view,
+        idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view, feed=feed, record=record,
     ))
 
 
@@ -325,7 +331,7 @@ def symbols(
     "Lines that are not books are skipped and counted on stderr; a file with no book at all exits 2.",
 )
 def replay(
-    recording: Annotated[Optional[str], typer.Argument(help="An NDJSON recording from `watch --json` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
+    recording: Annotated[Optional[str], typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Play the recording shipped with obook.")] = False,
     speed: Annotated[str, typer.Option("--speed", help="Playback speed factor, or 'max' for no waiting.")] = "1",
     depth: DepthOpt = None,

@@ -41,7 +41,9 @@ RATE_SLOTS = 64  # 6.4 s of slots: more than the 5 s window
 
 class State(str, enum.Enum):
     CONNECTING = "connecting"
+    SYNCING = "syncing"  # connected; waiting for the seed of a sequence-checked book
     LIVE = "live"
+    RESYNCING = "resyncing"  # the book lost its sequence (gap, crossed, reconnect): fetching a new seed
     RECONNECTING = "reconnecting"
     CLOSED = "closed"
 
@@ -56,6 +58,7 @@ class FeedRequest(NamedTuple):
     options: Mapping = MappingProxyType({})  # venue-specific, e.g. {"precision": 6}
     group: Decimal | None = None  # bucket prices into multiples of this tick
     fetch_depth: int | None = None  # levels to ask the venue for (more than depth when grouping)
+    record: str | None = None  # watch --record: write the raw traffic to this file
 
     @property
     def wire_depth(self) -> int:

@@ -18,6 +18,7 @@ from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
+SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
 FLASH_SECONDS = 3.0  # how long a message such as "depth 50 is the most revx offers" stays
 
 
@@ -202,7 +203,10 @@ class LiveLadder:
 
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = "replay" if self.player is not None and event.state in (State.LIVE, State.CLOSED) else event.state.value
-        self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED) else None
+        self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED, *SYNC_STATES) else None
+        if event.state is State.RESYNCING:
+            self.view.resyncs += 1
+            self.view.last_resync = time.strftime("%H:%M:%S UTC", time.gmtime())
 
     def on_key(self, key: str, now: float) -> None:
         view = self.view
@@ -284,7 +288,7 @@ class LiveLadder:
             view.header_items = [render.Item(1, Text(self.player.status()))]
             view.dated = True
             view.more_keys = REPLAY_HELP
-        view.stale = view.age is not None and (view.age > self.stale_after or view.state == State.RECONNECTING.value)
+        view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt

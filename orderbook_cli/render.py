@@ -87,6 +87,8 @@ class LadderView:
     rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
     dated: bool = False  # show the book's date too (a replay's books are not from today)
     more_keys: tuple[str, ...] = ()  # keys of this mode beyond HELP_KEYS (a replay's)
+    resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
+    last_resync: str = ""  # HH:MM:SS UTC of the last one
 
 
 def decimals(number: Decimal) -> int:
@@ -210,6 +212,10 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
         items.append(Item(4, Text(f"age {view.age:.1f}s")))
     if view.malformed:
         items.append(Item(2, Text(f"{view.malformed} bad frames", style="yellow")))
+    if book is not None and book.sequence is not None:  # a sequence-checked book: which message it reflects
+        items.append(Item(3, Text(f"seq {book.sequence}")))
+    if view.resyncs:
+        items.append(Item(2, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last {view.last_resync}", style="yellow")))
     if book:
         stamp = book.timestamp or book.received_at
         when = iso_utc(stamp)[:19].replace("T", " ") if view.dated else iso_utc(stamp)[11:19]

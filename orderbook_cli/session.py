@@ -32,6 +32,8 @@ class Options(NamedTuple):
     sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed; several: see multi.py
     merge: bool = False
     quote_aliases: tuple[str, ...] = ()
+    feed: str | None = None  # --feed top|full
+    record: str | None = None  # watch --record FILE
     view: str = "ladder"  # ladder | chart | heatmap (views.VIEWS)
     svg: str | None = None  # snapshot: write the picture to this file
 
@@ -82,26 +84,49 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     venue = get_venue(opts.venue)
     try:
         symbol = venue.symbol(opts.symbol)
-        venue_options = {"precision": opts.precision, "public": opts.public}
+        venue_options = {"precision": opts.precision, "public": opts.public, "feed": _feed_kind(opts.feed)}
+        if len(opts.sources) > 1 and "feed" not in venue.info.options:
+            venue_options["feed"] = None  # several sources: --feed is for those whose venue has both feeds
         venue.check_options(venue_options)
         venue.use_options(venue_options)  # before the depth: options may change the venue's default
-        depth = venue.check_depth(opts.depth if opts.depth is not None else _capped(opts.config_depth, venue))
+        venue_options = {k: v for k, v in venue_options.items() if v is not None}
+        depth = venue.check_depth(opts.depth if opts.depth is not None else _capped(opts.config_depth, venue, venue_options), venue_options)
+        if opts.record:
+            _check_recordable(venue, opts)
     except ObookError as error:
         raise error.with_context(f"{venue.info.id} {sanitize(opts.symbol, 40)}")
     fetch_depth = None
     if opts.group is not None:  # buckets need more raw levels than they show
-        fetch_depth = max(depth, venue.max_depth() or depth)
+        fetch_depth = max(depth, venue.max_depth(venue_options) or depth)
     request = FeedRequest(
         venue=venue.info.id, symbol=symbol, depth=depth, timeout=opts.timeout, once=once,
-        idle_timeout=opts.idle_timeout, options={k: v for k, v in venue_options.items() if v is not None},
-        group=opts.group, fetch_depth=fetch_depth,
+        idle_timeout=opts.idle_timeout, options=venue_options,
+        group=opts.group, fetch_depth=fetch_depth, record=opts.record,
     )
     return Prepared(venue, request)
 
 
-def _capped(depth: int | None, venue: Venue) -> int | None:
+def _feed_kind(text: str | None) -> str | None:
+    from orderbook_cli.errors import UsageError
+
+    if text is None or text.strip().lower() in ("top", "full"):
+        return text and text.strip().lower()
+    raise UsageError(f"--feed {sanitize(text, 20)!r} is neither 'top' nor 'full'")
+
+
+def _check_recordable(venue: Venue, opts: Options) -> None:
+    from orderbook_cli.errors import UsageError
+    from orderbook_cli.venues.websocket import WebSocketVenue
+
+    if len(opts.sources) > 1:
+        raise UsageError("--record records one source at a time")
+    if not isinstance(venue, WebSocketVenue):
+        raise UsageError(f"--record records WebSocket traffic; {venue.info.id} is polled over REST")
+
+
+def _capped(depth: int | None, venue: Venue, options: dict) -> int | None:
     """A default depth is a wish, not a request: no deeper than the venue allows."""
-    limit = venue.max_depth()
+    limit = venue.max_depth(options)
     return depth if depth is None or limit is None else min(depth, limit)
 
 
@@ -179,7 +204,7 @@ def watch(opts: Options) -> None:
         return multi.watch(opts)
     prepared = prepare(opts, once=False)
     try:
-        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth())
+        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth(prepared.request.options))
     except ObookError as error:
         raise error.with_context(prepared.context)
 
@@ -204,10 +229,10 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
     thread: no hand-off per book); state changes after the first book go to stderr."""
     import time
 
-    written = 0
+    written, resyncing = 0, False
 
     def on_event(event) -> bool:
-        nonlocal written
+        nonlocal written, resyncing
         if isinstance(event, BookEvent):
             try:
                 jsonout.write_line(jsonout.book_line(event.book, _extra(event.book, opts)))
@@ -218,7 +243,12 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
             return opts.count is None or written < opts.count
         if isinstance(event, StatusEvent) and event.state is State.CLOSED:
             return False  # the feed ended (a recording played to its end)
-        if isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
+        if isinstance(event, StatusEvent) and event.state is State.RESYNCING:
+            print(f"obook: {context}: resyncing: {sanitize(event.detail)}", file=sys.stderr, flush=True)
+            resyncing = True  # the next book says it is whole again: no "live again" line
+        elif isinstance(event, StatusEvent) and event.state is State.LIVE and resyncing:
+            resyncing = False
+        elif isinstance(event, StatusEvent) and written and event.state in (State.RECONNECTING, State.LIVE):
             note = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
             print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
         return True
@@ -242,6 +272,7 @@ REPLAY_DEPTH = 50
 
 def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> None:
     """Play a recording back through the same ladder / NDJSON output as `watch`."""
+    from orderbook_cli import recording
     from orderbook_cli.replay import Player, Tally, open_recording, parse_speed, replay_feed
 
     opts = settle(opts)
@@ -250,10 +281,13 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     stream = open_recording(source, sample)
     name = "sample" if sample else "stdin" if source in (None, "-") else source
     opts = opts._replace(depth=opts.depth or opts.config_depth)  # None: the depth the recording has
-    request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group)
+    request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group,
+                          options={"depth": opts.depth})  # a raw recording plays at its recorded depth unless told otherwise
     tally = Tally()
     try:
-        if _wants_ladder(opts):
+        if recording.is_recording(stream):  # raw venue traffic from `watch --record`: re-run through the venue's parsers
+            _show(lambda req: recording.replay_feed(req, stream, rate), request, opts, f"replay {request.symbol}")
+        elif _wants_ladder(opts):
             player = Player(stream, rate, tally)
             _show(player.feed, request, opts, f"replay {request.symbol}", player=player)
         else:

@@ -24,7 +24,10 @@ def _nonblocking(name: str, flags: int) -> int:
 def read_small(path: Path, limit: int, check: Callable[[os.stat_result], None] | None = None) -> bytes:
     """The file's bytes. FileNotFoundError and OSError pass through; Unsuitable for the wrong
     kind of file or one over ``limit`` bytes; ``check`` sees the stat result before reading."""
-    info = path.stat()
+    try:
+        info = path.stat()
+    except ValueError:  # a NUL byte in a configured path
+        raise Unsuitable("is not a usable path (it contains a NUL byte)") from None
     for is_kind, kind in _KINDS:
         if is_kind(info.st_mode):
             raise Unsuitable(f"is {kind}, not a regular file")

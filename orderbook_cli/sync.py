@@ -26,6 +26,8 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 from orderbook_cli.book import EXACT, Level
 
 MAX_BUFFER = 4096  # changes kept while waiting for a seed; the oldest go first (the seed check catches the hole)
+MAX_ENTRIES = 250_000  # orders or levels a book may hold (Bitso's largest book has about 6,400 orders)
+CROSSED_LIMIT = 5  # a book still crossed after this many applied messages in a row is corrupt
 
 
 class LevelOp(NamedTuple):
@@ -127,6 +129,9 @@ class LevelBook:
     def __init__(self) -> None:
         self.bids, self.asks = Side(descending=True), Side(descending=False)
 
+    def size(self) -> int:
+        return len(self.bids) + len(self.asks)
+
     def apply(self, ops: Iterable[LevelOp]) -> None:
         for op in ops:
             (self.bids if op.is_bid else self.asks).set(op.price, op.amount)
@@ -138,6 +143,9 @@ class OrderBook(LevelBook):
     def __init__(self) -> None:
         super().__init__()
         self.orders: dict[str, tuple[bool, Decimal, Decimal]] = {}
+
+    def size(self) -> int:
+        return len(self.orders)
 
     def apply(self, ops: Iterable[OrderOp]) -> None:
         orders = self.orders
@@ -167,12 +175,14 @@ class SyncEngine:
     """
 
     def __init__(self, kind: BookKind, on_book: Callable[[datetime | None], None],
-                 on_resync: Callable[[str], None], max_buffer: int = MAX_BUFFER):
+                 on_resync: Callable[[str], None], max_buffer: int = MAX_BUFFER, max_entries: int = MAX_ENTRIES):
         self.kind = kind
         self.on_book, self.on_resync = on_book, on_resync
         self.book: LevelBook | None = None
         self.sequence: int | None = None
         self.buffer: deque[Change] = deque(maxlen=max_buffer)
+        self.max_entries = max_entries
+        self.crossed_for = 0  # applied messages in a row after which the book was crossed
         self.resyncs = 0
 
     @property
@@ -184,7 +194,10 @@ class SyncEngine:
         book = self.kind()
         with localcontext(EXACT):
             book.apply(seed.ops)
-        self.book, self.sequence = book, seed.sequence
+        self.book, self.sequence, self.crossed_for = book, seed.sequence, 0
+        if book.size() > self.max_entries:
+            self._resync(f"the seed holds more than {self.max_entries} entries", ())
+            return
         waiting = sorted((c for c in self.buffer if c.sequence > seed.sequence), key=lambda c: c.sequence)
         self.buffer.clear()
         if waiting and waiting[0].sequence != seed.sequence + 1:
@@ -212,8 +225,12 @@ class SyncEngine:
         with localcontext(EXACT):
             self.book.apply(change.ops)
         self.sequence = change.sequence
-        if self.crossed():
-            self._resync(f"the book is crossed after sequence {change.sequence}", rest)
+        self.crossed_for = self.crossed_for + 1 if self.crossed() else 0
+        if self.crossed_for >= CROSSED_LIMIT:
+            self._resync(f"the book stayed crossed for {CROSSED_LIMIT} changes (sequence {change.sequence})", rest)
+            return False
+        if self.book.size() > self.max_entries:
+            self._resync(f"the book grew past {self.max_entries} entries", rest)
             return False
         self.on_book(change.timestamp)
         return True

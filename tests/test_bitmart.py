@@ -164,7 +164,7 @@ def v3_env(venue):
 
 def test_v3_snapshot_inflates_compressed_frames(obook, ws_venue):
     venue = ws_venue(v3_serving(v3_push()))
-    run = obook("snapshot", "bitmart-v3", "BTC/USDT", "--json", "--depth", "5", env=v3_env(venue))
+    run = obook("snapshot", "bitmart-v3", "--feed", "top", "BTC/USDT", "--json", "--depth", "5", env=v3_env(venue))
     assert run.code == 0, run
     assert venue.sent_json()[0] == {"op": "subscribe", "args": ["spot/depth5:BTC_USDT"]}
     book = run.json()
@@ -179,7 +179,7 @@ def test_v3_snapshot_inflates_compressed_frames(obook, ws_venue):
 @pytest.mark.parametrize("depth, channel", [(None, "spot/depth20"), ("5", "spot/depth5"), ("6", "spot/depth20"), ("21", "spot/depth50"), ("50", "spot/depth50")])
 def test_v3_smallest_channel_covering_depth(obook, ws_venue, depth, channel):
     venue = ws_venue(v3_serving(v3_push()))
-    args = ["snapshot", "bitmart-v3", "btc-usdt", "--json"] + (["--depth", depth] if depth else [])
+    args = ["snapshot", "bitmart-v3", "btc-usdt", "--json", "--feed", "top"] + (["--depth", depth] if depth else [])
     assert obook(*args, env=v3_env(venue)).code == 0
     assert venue.sent_json()[0]["args"] == [f"{channel}:BTC_USDT"]
 
@@ -188,7 +188,7 @@ def test_v3_doc_payloads_plain_text(obook, ws_venue):
     doc5 = json.loads(payload("bitmart_5.json"))
     doc7 = json.loads(payload("bitmart_7.json"))
     venue = ws_venue(v3_serving(json.dumps(doc5), json.dumps(doc7), compress=False))
-    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--count", "2", env=v3_env(venue))
+    run = obook("watch", "bitmart-v3", "--feed", "top", "ETH_USDT", "--json", "--count", "2", env=v3_env(venue))
     assert run.code == 0, run
     first, second = run.lines()
     assert (first["best_bid"], first["best_ask"]) == ("161.94", "161.96")
@@ -212,7 +212,7 @@ def test_v3_text_ping_pong(obook, ws_venue, monkeypatch):
 
     venue = ws_venue(script)
     started = time.monotonic()
-    run = obook("watch", "bitmart-v3", "BTC_USDT", "--json", "--count", "2", "--idle-timeout", "2", env=v3_env(venue))
+    run = obook("watch", "bitmart-v3", "--feed", "top", "BTC_USDT", "--json", "--count", "2", "--idle-timeout", "2", env=v3_env(venue))
     assert run.code == 0, run
     assert "ping" in seen
     assert [b["best_bid"] for b in run.lines()] == ["30001", "30002"]
@@ -226,12 +226,12 @@ def test_v3_unknown_symbol_exits_4(obook, ws_venue):
         peer.hold(5)
 
     venue = ws_venue(script)
-    assert_clean_failure(obook("snapshot", "bitmart-v3", "NOPE_USDT", env=v3_env(venue)), 4, "NOPE_USDT", "90004")
+    assert_clean_failure(obook("snapshot", "bitmart-v3", "--feed", "top", "NOPE_USDT", env=v3_env(venue)), 4, "NOPE_USDT", "90004")
 
 
 def test_v3_dropped_connection_and_garbage(obook, ws_venue):
     venue = ws_venue(v3_serving(b"\x00\x01not deflate", "{broken", v3_push(bid="1"), then="drop"))
-    run = obook("watch", "bitmart-v3", "BTC_USDT", "--json", "--count", "2", "--debug", env=v3_env(venue), timeout=40)
+    run = obook("watch", "bitmart-v3", "--feed", "top", "BTC_USDT", "--json", "--count", "2", "--debug", env=v3_env(venue), timeout=40)
     assert run.code == 0, run
     assert len(run.lines()) == 2 and len(venue.connections) == 2
     assert "skipped malformed frame #2" in run.stderr
@@ -240,7 +240,7 @@ def test_v3_dropped_connection_and_garbage(obook, ws_venue):
 def test_v3_incremental_updates_are_not_shown_as_books(obook, ws_venue):
     update = {"table": "spot/depth/increase100", "data": [{"asks": [], "bids": [["30500", "1"]], "symbol": "BTC_USDT", "ms_t": 1, "type": "update"}]}
     venue = ws_venue(v3_serving(update, v3_push(bid="30005")))
-    assert obook("snapshot", "bitmart-v3", "BTC_USDT", "--json", env=v3_env(venue)).json()["best_bid"] == "30005"
+    assert obook("snapshot", "bitmart-v3", "--feed", "top", "BTC_USDT", "--json", env=v3_env(venue)).json()["best_bid"] == "30005"
 
 
 @pytest.mark.parametrize("key", ["message", "error", "msg", "errmsg"])

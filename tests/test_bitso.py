@@ -41,7 +41,7 @@ def env(venue):
 
 def test_snapshot_subscribes_venue_symbol_and_aggregates_orders(obook, ws_venue):
     venue = ws_venue(serving({"type": "ka"}, lambda book: {**DOC, "book": book}))
-    run = obook("snapshot", "bitso", "BTC/USD", "--json", env=env(venue))
+    run = obook("snapshot", "bitso", "--feed", "top", "BTC/USD", "--json", env=env(venue))
     assert run.code == 0, run
     assert venue.sent_json()[0] == {"action": "subscribe", "book": "btc_usd", "type": "orders"}
     book = run.json()
@@ -59,7 +59,7 @@ def test_snapshot_subscribes_venue_symbol_and_aggregates_orders(obook, ws_venue)
 def test_doc_example_without_sent_has_null_timestamp(obook, ws_venue):
     frame = json.loads(payload("bitso_9.json"))
     venue = ws_venue(serving(frame))
-    book = obook("snapshot", "bitso", "btc_mxn", "--json", env=env(venue)).json()
+    book = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--json", env=env(venue)).json()
     assert book["timestamp"] is None
     assert [b["price"] for b in book["bids"]] == ["7185", "7183.01", "7183"]
     assert [a["price"] for a in book["asks"]] == ["7251.1", "7251.72"]
@@ -67,7 +67,7 @@ def test_doc_example_without_sent_has_null_timestamp(obook, ws_venue):
 
 def test_watch_count_prints_exactly_n_lines(obook, ws_venue):
     venue = ws_venue(serving(*[orders(bid=str(7700 + i)) for i in range(6)]))
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "3", env=env(venue))
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "3", env=env(venue))
     assert run.code == 0, run
     lines = run.stdout.splitlines()
     assert len(lines) == 3
@@ -76,7 +76,7 @@ def test_watch_count_prints_exactly_n_lines(obook, ws_venue):
 
 def test_drop_after_two_books_reconnects_and_delivers_five(obook, ws_venue):
     venue = ws_venue(serving(orders(bid="7001"), orders(bid="7002"), then="drop"))
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "5", env=env(venue))
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "5", env=env(venue))
     assert run.code == 0, run
     assert len(run.lines()) == 5
     assert len(venue.connections) >= 3
@@ -102,7 +102,7 @@ GARBAGE = [
 
 def test_garbage_frames_are_skipped_and_counted(obook, ws_venue):
     venue = ws_venue(serving(*GARBAGE, orders(bid="7005")))
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "1", "--debug", env=env(venue))
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "1", "--debug", env=env(venue))
     assert run.code == 0, run
     assert [b["best_bid"] for b in run.lines()] == ["7005"]
     assert f"skipped malformed frame #{len(GARBAGE)}" in run.stderr
@@ -110,7 +110,7 @@ def test_garbage_frames_are_skipped_and_counted(obook, ws_venue):
 
 def test_other_books_and_channels_are_ignored(obook, ws_venue):
     venue = ws_venue(serving({"type": "trades", "book": "btc_mxn", "payload": []}, orders(book="eth_mxn", bid="1"), orders(bid="7006")))
-    assert obook("snapshot", "bitso", "btc_mxn", "--json", env=env(venue)).json()["best_bid"] == "7006"
+    assert obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--json", env=env(venue)).json()["best_bid"] == "7006"
 
 
 def test_unsupported_book_exits_4_naming_it(obook, ws_venue):
@@ -120,16 +120,16 @@ def test_unsupported_book_exits_4_naming_it(obook, ws_venue):
         peer.hold(5)
 
     venue = ws_venue(script)
-    run = obook("snapshot", "bitso", "foo_bar", env=env(venue))
+    run = obook("snapshot", "bitso", "--feed", "top", "foo_bar", env=env(venue))
     assert_clean_failure(run, 4, "foo_bar", "not supported")
-    watch = obook("watch", "bitso", "foo_bar", "--json", env=env(venue))
+    watch = obook("watch", "bitso", "--feed", "top", "foo_bar", "--json", env=env(venue))
     assert_clean_failure(watch, 4, "foo_bar")
 
 
 def test_quiet_book_times_out_with_exit_3(obook, ws_venue):
     venue = ws_venue(serving())  # acks, then nothing
     started = time.monotonic()
-    run = obook("snapshot", "bitso", "btc_mxn", "--timeout", "1.5", env=env(venue))
+    run = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--timeout", "1.5", env=env(venue))
     assert_clean_failure(run, 3, "no order book within 1.5s")
     assert time.monotonic() - started < 5
 
@@ -146,7 +146,7 @@ def test_silent_link_is_declared_dead_and_reconnected(obook, ws_venue):
             peer.hold()
 
     venue = ws_venue(script)
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "2", "--idle-timeout", "1", env=env(venue))
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "2", "--idle-timeout", "1", env=env(venue))
     assert run.code == 0, run
     assert [b["best_bid"] for b in run.lines()] == ["7101", "7102"]
     assert len(venue.connections) == 2
@@ -165,18 +165,18 @@ def test_keepalives_keep_a_quiet_link_alive(obook, ws_venue):
         peer.hold()
 
     venue = ws_venue(script)
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "2", "--idle-timeout", "1", env=env(venue))
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "2", "--idle-timeout", "1", env=env(venue))
     assert run.code == 0, run
     assert len(venue.connections) == 1
 
 
 def test_nothing_listening_exits_3(obook, unused_port):
-    run = obook("snapshot", "bitso", "btc_mxn", "--timeout", "3", env={"OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"})
+    run = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--timeout", "3", env={"OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"})
     assert_clean_failure(run, 3, "cannot connect", "OBOOK_BITSO_URL")
 
 
 def test_depth_limits(obook, ws_venue):
     venue = ws_venue(serving(lambda book: {**DOC, "book": book}))
-    book = obook("snapshot", "bitso", "btc_mxn", "--json", "--depth", "1", env=env(venue)).json()
+    book = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--json", "--depth", "1", env=env(venue)).json()
     assert len(book["bids"]) == 1 and book["bids"][0]["count"] == 2
-    assert_clean_failure(obook("snapshot", "bitso", "btc_mxn", "--depth", "21"), 2, "1..20")
+    assert_clean_failure(obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--depth", "21"), 2, "1..20")

@@ -50,7 +50,7 @@ def test_default_depth_is_capped_at_the_venues_maximum(obook, config_file, tmp_p
     books = [json.loads(line) for line in obook("replay", "--sample", "--speed", "max", "--count", "1").stdout.splitlines()]
     recording.write_text(json.dumps(books[0]) + "\n")
     assert len(obook("replay", str(recording), "--speed", "max").lines()[0]["bids"]) == 20  # all the recording has
-    run = obook("snapshot", "bitso", "btc_mxn", "--timeout", "1", env={"OBOOK_BITSO_URL": "ws://127.0.0.1:9"})
+    run = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--timeout", "1", env={"OBOOK_BITSO_URL": "ws://127.0.0.1:9"})
     assert run.code == 3, run  # not "--depth 500 is out of range": a default is capped, not refused
 
 

@@ -57,7 +57,7 @@ def silent_tcp():
 def test_ws_garbage_is_skipped_counted_and_never_ends_the_stream(obook, ws_venue, spec):
     garbage = ["{not json", b"\x89PNG\r\n\x1a\n\x00\xff", spec.bad_types, spec.missing_fields, "[]", "null"]
     venue = ws_venue(venue_script(spec, *garbage, spec.good(1)))
-    run = obook("watch", spec.venue, spec.symbol, "--json", "--count", "1", "--debug", env=env_for(spec, venue.url))
+    run = obook("watch", *spec.target, "--json", "--count", "1", "--debug", env=env_for(spec, venue.url))
     assert run.code == 0, run
     assert len(run.lines()) == 1
     assert f"skipped malformed frame #{len(garbage)}" in run.stderr
@@ -67,14 +67,14 @@ def test_ws_garbage_is_skipped_counted_and_never_ends_the_stream(obook, ws_venue
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_only_garbage_snapshot_exits_5(obook, ws_venue, spec):
     venue = ws_venue(venue_script(spec, "{not json", spec.bad_types, spec.missing_fields))
-    run = obook("snapshot", spec.venue, spec.symbol, "--timeout", "1.5", env=env_for(spec, venue.url))
+    run = obook("snapshot", *spec.target, "--timeout", "1.5", env=env_for(spec, venue.url))
     assert_clean_failure(run, 5, "malformed")
 
 
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_drop_before_any_book_snapshot_exits_3(obook, ws_venue, spec):
     venue = ws_venue(venue_script(spec, "DROP"))
-    run = obook("snapshot", spec.venue, spec.symbol, "--timeout", "3", env=env_for(spec, venue.url))
+    run = obook("snapshot", *spec.target, "--timeout", "3", env=env_for(spec, venue.url))
     assert_clean_failure(run, 3)
     assert 1 <= len(venue.connections) <= 3  # bounded retries
 
@@ -82,7 +82,7 @@ def test_ws_drop_before_any_book_snapshot_exits_3(obook, ws_venue, spec):
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_drop_mid_stream_watch_recovers(obook, ws_venue, spec):
     venue = ws_venue(venue_script(spec, lambda i: spec.good(i), lambda i: "DROP" if i == 0 else 0.0))
-    run = obook("watch", spec.venue, spec.symbol, "--json", "--count", "2", env=env_for(spec, venue.url), timeout=30)
+    run = obook("watch", *spec.target, "--json", "--count", "2", env=env_for(spec, venue.url), timeout=30)
     assert run.code == 0, run
     assert len(run.lines()) == 2 and len(venue.connections) == 2
     assert "reconnecting" in run.stderr and "live again" in run.stderr
@@ -92,7 +92,7 @@ def test_ws_drop_mid_stream_watch_recovers(obook, ws_venue, spec):
 def test_ws_silent_after_subscribe_snapshot_exits_3_within_timeout(obook, ws_venue, spec):
     venue = ws_venue(venue_script(spec))
     started = time.monotonic()
-    run = obook("snapshot", spec.venue, spec.symbol, "--timeout", "1.5", env=env_for(spec, venue.url))
+    run = obook("snapshot", *spec.target, "--timeout", "1.5", env=env_for(spec, venue.url))
     assert_clean_failure(run, 3, "no order book within 1.5s")
     assert time.monotonic() - started < 4
 
@@ -100,7 +100,7 @@ def test_ws_silent_after_subscribe_snapshot_exits_3_within_timeout(obook, ws_ven
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_frozen_feed_is_dropped_and_recovered(obook, ws_venue, spec):
     venue = ws_venue(venue_script(spec, lambda i: spec.good(i), lambda i: 6.0 if i == 0 else 0.0))
-    run = obook("watch", spec.venue, spec.symbol, "--json", "--count", "2", "--idle-timeout", "1", env=env_for(spec, venue.url), timeout=30)
+    run = obook("watch", *spec.target, "--json", "--count", "2", "--idle-timeout", "1", env=env_for(spec, venue.url), timeout=30)
     assert run.code == 0, run
     assert "no data from the venue for 1s" in run.stderr
 
@@ -108,7 +108,7 @@ def test_ws_frozen_feed_is_dropped_and_recovered(obook, ws_venue, spec):
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_accept_and_never_answer_exits_3_within_timeout(obook, silent_tcp, spec):
     started = time.monotonic()
-    run = obook("snapshot", spec.venue, spec.symbol, "--timeout", "1.5", env=env_for(spec, f"ws://127.0.0.1:{silent_tcp.port}"))
+    run = obook("snapshot", *spec.target, "--timeout", "1.5", env=env_for(spec, f"ws://127.0.0.1:{silent_tcp.port}"))
     assert_clean_failure(run, 3)
     assert time.monotonic() - started < 4
 
@@ -116,14 +116,14 @@ def test_ws_accept_and_never_answer_exits_3_within_timeout(obook, silent_tcp, sp
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_slow_answer_within_timeout_succeeds(obook, ws_venue, spec):
     venue = ws_venue(venue_script(spec, 1.0, spec.good(3)))
-    run = obook("snapshot", spec.venue, spec.symbol, "--json", "--timeout", "4", env=env_for(spec, venue.url))
+    run = obook("snapshot", *spec.target, "--json", "--timeout", "4", env=env_for(spec, venue.url))
     assert run.code == 0, run
 
 
 @pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
 def test_ws_oversized_frame_is_refused_unread_and_the_link_recovers(obook, ws_venue, spec):
     venue = ws_venue(venue_script(spec, lambda i: OVERSIZED if i == 0 else spec.good(i)))
-    run = obook("watch", spec.venue, spec.symbol, "--json", "--count", "1", "--debug", env=env_for(spec, venue.url), timeout=30)
+    run = obook("watch", *spec.target, "--json", "--count", "1", "--debug", env=env_for(spec, venue.url), timeout=30)
     assert run.code == 0, run
     assert "limit 2097152" in run.stderr and len(venue.connections) == 2
 
@@ -136,7 +136,7 @@ def test_ws_tls_certificate_not_trusted_exits_3(obook, ws_venue, spec, tmp_path)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         port = server.socket.getsockname()[1]
-        run = obook("snapshot", spec.venue, spec.symbol, "--timeout", "3", env=env_for(spec, f"wss://127.0.0.1:{port}"))
+        run = obook("snapshot", *spec.target, "--timeout", "3", env=env_for(spec, f"wss://127.0.0.1:{port}"))
         assert_clean_failure(run, 3, "certificate")
     finally:
         server.shutdown()
@@ -146,7 +146,7 @@ def test_ws_tls_certificate_not_trusted_exits_3(obook, ws_venue, spec, tmp_path)
 def test_ws_reconnect_storm_impossible(obook, ws_venue, spec):
     """A venue that accepts and drops at once sees a handful of connections, not thousands."""
     venue = ws_venue(lambda peer: peer.drop())
-    run = obook("watch", spec.venue, spec.symbol, "--json", "--timeout", "4", env=env_for(spec, venue.url))
+    run = obook("watch", *spec.target, "--json", "--timeout", "4", env=env_for(spec, venue.url))
     assert_clean_failure(run, 3)
     assert 1 <= len(venue.connections) <= 5, venue.connections
     gaps = [b - a for a, b in zip(venue.connections, venue.connections[1:])]

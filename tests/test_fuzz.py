@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from orderbook_cli.book import Book
 from orderbook_cli.errors import ObookError
 from orderbook_cli.feed import FeedRequest
-from orderbook_cli.transport.ws import BookUpdate, Control, Rejected
+from orderbook_cli.venues.websocket import BookUpdate, Control, Rejected
 from orderbook_cli.venues import get_venue
 from orderbook_cli.venues.revx import parse_book as revx_parse
 

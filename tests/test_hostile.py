@@ -101,7 +101,7 @@ PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=list(
 
 
 def _parse_ws(venue_id: str, frame: str) -> None:
-    from orderbook_cli.transport.ws import BookUpdate
+    from orderbook_cli.venues.websocket import BookUpdate
     from orderbook_cli.venues import get_venue
 
     request = FeedRequest(venue=venue_id, symbol=WS_SYMBOLS[venue_id], depth=20, timeout=1)
@@ -201,7 +201,7 @@ def test_property_snapshot_exit_status_on_arbitrary_bodies(http_venue, in_proces
 def test_property_watch_survives_any_frame(ws_venue, in_process, frame):
     """Whatever one frame holds, the good frame after it is shown: the stream goes on."""
     venue = ws_venue(lambda peer: (peer.expect_json(), peer.send(frame), peer.send(BITSO.good(1)), peer.send(BITSO.good(1)), peer.hold(1)))
-    code, out, err = in_process("watch", "bitso", "btc_mxn", "--json", "--count", "2", "--timeout", "5", env={"OBOOK_BITSO_URL": venue.url})
+    code, out, err = in_process("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "2", "--timeout", "5", env={"OBOOK_BITSO_URL": venue.url})
     assert code == 0, err
     assert json.loads(out.splitlines()[-1])["bids"][0]["price"] == "7001"  # a good book after it, whatever it was
 
@@ -296,7 +296,7 @@ def test_bitso_times_with_impossible_offsets_are_skipped(obook, ws_venue):
     bad = json.loads(BITSO.good(0))
     bad["sent"] = "2025-01-01T00:00:00+99:00"
     venue = ws_venue(lambda peer: (peer.expect_json(), peer.send(json.dumps(bad)), peer.send(BITSO.good(1)), peer.hold(5)))
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "1", env={"OBOOK_BITSO_URL": venue.url}, timeout=20)
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "1", env={"OBOOK_BITSO_URL": venue.url}, timeout=20)
     assert run.code == 0, run
     assert run.lines()[0]["bids"][0]["price"] == "7001"
 
@@ -362,7 +362,7 @@ def test_ws_endless_fragmented_message_is_capped_and_the_link_recovers(obook, ws
             peer.hold(5)
 
     venue = ws_venue(script)
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "1", "--debug", env={"OBOOK_BITSO_URL": venue.url}, timeout=30)
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "1", "--debug", env={"OBOOK_BITSO_URL": venue.url}, timeout=30)
     assert run.code == 0, run
     assert "fragmented message over 2097152 bytes" in run.stderr and len(venue.connections) == 2
 
@@ -382,7 +382,7 @@ def test_ws_message_that_never_completes_counts_as_silence(obook, ws_venue):
         peer.hold(5)
 
     venue = ws_venue(script)
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "2", "--idle-timeout", "1", env={"OBOOK_BITSO_URL": venue.url}, timeout=30)
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "2", "--idle-timeout", "1", env={"OBOOK_BITSO_URL": venue.url}, timeout=30)
     assert run.code == 0, run
     assert "no data from the venue for 1s" in run.stderr and len(venue.connections) == 2
 
@@ -402,7 +402,7 @@ def test_ws_redirects_are_never_followed(obook, ws_venue):
     redirector, stop = SilentTcp(), threading.Event()
     threading.Thread(target=answer_with_redirects, args=(redirector, target.url + "/elsewhere", stop), daemon=True).start()
     try:
-        run = obook("snapshot", "bitso", "btc_mxn", "--timeout", "2", env={"OBOOK_BITSO_URL": f"ws://127.0.0.1:{redirector.port}"})
+        run = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--timeout", "2", env={"OBOOK_BITSO_URL": f"ws://127.0.0.1:{redirector.port}"})
     finally:
         stop.set()
         redirector.stop()
@@ -509,7 +509,7 @@ def test_debug_output_is_sanitized(obook, ws_venue):
     reason = "nope \x1b]0;pwned\x07 \u202eevil \x9b31m"
     venue = ws_venue(lambda peer: (peer.expect_json(), peer.send(json.dumps({"subscribe": "depth", "symbol": "BMX_ETH", "message": reason})),
                                    peer.send(json.dumps({"action": "subscribe", "response": "error", "error": reason})), peer.hold(2)))
-    bitso = obook("snapshot", "bitso", "btc_mxn", "--debug", "--timeout", "3", env={"OBOOK_BITSO_URL": venue.url})
+    bitso = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--debug", "--timeout", "3", env={"OBOOK_BITSO_URL": venue.url})
     assert bitso.code == 4, bitso
     for unsafe in ("\x1b", "\x07", "\u202e", "\x9b"):
         assert unsafe not in bitso.stderr
@@ -529,6 +529,21 @@ def test_unusable_api_key_is_exit_6_and_never_echoed(obook, revx_dir, key):
     run = obook("snapshot", "revx", "ETH-USD", env={"REVOLUTX_API_KEY": key, "OBOOK_REVX_URL": "http://127.0.0.1:9"})
     assert_clean_failure(run, 6, "API key")
     assert key.split("\n")[0] not in run.stderr and "Injected" not in run.stderr
+
+
+def test_unusable_api_key_in_the_config_file_names_the_file(obook, revx_dir):
+    config = revx_dir / "config.json"
+    config.write_text(json.dumps({"api_key": "line\nbreak-secret-key"}))
+    os.chmod(config, 0o600)
+    run = obook("snapshot", "revx", "ETH-USD", env={"OBOOK_REVX_URL": "http://127.0.0.1:9"})
+    assert_clean_failure(run, 6, f"API key in {config}")
+    assert "secret" not in run.stderr
+    venues = obook("venues")
+    assert venues.code == 0 and "unusable" in venues.stdout and "secret" not in venues.stdout
+
+
+def test_private_key_path_with_a_nul_byte_is_exit_6(obook, revx_dir):
+    assert_clean_failure(obook("snapshot", "revx", "ETH-USD", env=_with_key_file(revx_dir, "a\u0000b")), 6, "NUL byte")
 
 
 def _with_key_file(revx_dir, path) -> dict:
@@ -621,7 +636,7 @@ def test_snapshot_values_are_usage_errors(obook, args):
 
 @pytest.mark.parametrize("args", [["--idle-timeout", "nan"], ["--stale-after", "nan"], ["--stale-after", "inf"]])
 def test_watch_values_are_usage_errors(obook, args):
-    assert_clean_failure(obook("watch", "bitso", "btc_mxn", *args, env={"OBOOK_BITSO_URL": "ws://127.0.0.1:9"}), 2)
+    assert_clean_failure(obook("watch", "bitso", "--feed", "top", "btc_mxn", *args, env={"OBOOK_BITSO_URL": "ws://127.0.0.1:9"}), 2)
 
 
 @pytest.mark.parametrize("speed", ["1e-300", "nan", "inf", "-1", "0"])
@@ -681,7 +696,7 @@ def test_update_rate_counts_a_fast_loopback_feed(ws_venue):
     venue = ws_venue(lambda peer: (peer.expect_json(), [peer.send(BITSO.good(i)) for i in range(frames)], peer.hold(5)))
     bitso = type(get_venue("bitso"))({"OBOOK_BITSO_URL": venue.url})
     books = 0
-    with bitso.open_feed(FeedRequest(venue="bitso", symbol="btc_mxn", depth=5, timeout=10)) as feed:
+    with bitso.open_feed(FeedRequest(venue="bitso", symbol="btc_mxn", depth=5, timeout=10, options={"feed": "top"})) as feed:
         while books < frames:
             event = feed.get(timeout=10)
             assert event is not None

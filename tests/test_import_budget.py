@@ -54,7 +54,7 @@ def test_bitso_snapshot_json_imports(ws_venue):
         peer.hold(5)
 
     venue = ws_venue(script)
-    modules = modules_loaded(["snapshot", "bitso", "btc_mxn", "--json"], {**os.environ, "OBOOK_BITSO_URL": venue.url})
+    modules = modules_loaded(["snapshot", "bitso", "--feed", "top", "btc_mxn", "--json"], {**os.environ, "OBOOK_BITSO_URL": venue.url})
     for package in NEVER_ON_THE_JSON_PATH + ["nacl", "httpx"]:
         assert not loaded(modules, package), package
     assert len(modules) <= BUDGETS["bitso"], len(modules)

@@ -300,7 +300,7 @@ def test_json_liquidity_object(obook, tmp_path):
 
 
 def test_json_liquidity_of_a_consolidated_book(obook, two_venues):
-    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--liquidity", env=two_venues)
+    run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--liquidity", env=two_venues)
     assert run.code == 0, run
     ten = run.json()["liquidity"]["bands"][0]
     # mid 86613.5, ±86.61: every bid (86612, 86610, 86600) and both asks (86615, 86620)

@@ -78,7 +78,7 @@ def test_watch_count_leaves_the_last_frame(tmux, ws_venue):
         peer.hold(30)
 
     venue = ws_venue(script)
-    tmux.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso btc_mxn --count 3", 80, 24)
+    tmux.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn --count 3", 80, 24)
     screen = tmux.wait_for(lambda s: "EXIT=0" in s)
     above = screen[: screen.index("EXIT=0")]
     assert re.search(r"bid\s+7002\s", above) and "spread" in above, screen  # the third book, on the normal screen

@@ -70,7 +70,7 @@ def two_venues(http_venue, ws_venue):
 
 
 def test_merged_snapshot_sums_levels_with_venue_breakdown(obook, two_venues):
-    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", env=two_venues)
+    run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", env=two_venues)
     assert run.code == 0, run
     book = run.json()
     assert book["venue"] == "consolidated" and book["symbol"] == "BTC-USD"
@@ -92,7 +92,7 @@ def test_merged_snapshot_sums_levels_with_venue_breakdown(obook, two_venues):
 
 
 def test_without_merge_two_books_in_the_order_given(obook, two_venues):
-    run = obook("snapshot", "revx:btc/usd", "bitso:BTC-USD", "--json", env=two_venues)
+    run = obook("snapshot", "--feed", "top", "revx:btc/usd", "bitso:BTC-USD", "--json", env=two_venues)
     assert run.code == 0, run
     books = run.lines()
     assert [(b["venue"], b["symbol"]) for b in books] == [("revx", "BTC-USD"), ("bitso", "btc_usd")]
@@ -130,7 +130,7 @@ def test_three_sources_mixed_transports_with_quote_alias_crossing_and_routed_imp
     bitmart = ws_venue(bitmart_v3_script([bitmart_v3_push([["86618", "0.05"], ["86612", "2"]], [["86630", "3"]])]))
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url, "OBOOK_BITMART_V3_URL": bitmart.url}
     args = ["bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:btc_usdt", "--merge", "--quote-alias", "USDT=USD", "--json"]
-    run = obook("snapshot", *args, "--impact", "0.5", env=env)
+    run = obook("snapshot", "--feed", "top", *args, "--impact", "0.5", env=env)
     assert run.code == 0, run
     book = run.json()
     assert book["symbol"] == "BTC-USD"
@@ -153,7 +153,7 @@ def test_three_sources_mixed_transports_with_quote_alias_crossing_and_routed_imp
         "bitso": {"filled": "0.17311818", "notional": "14994.11180616", "average_price": "86612"},
         "revx": {"filled": "0.25", "notional": "21653.00", "average_price": "86612"},
     }
-    side_by_side = obook("snapshot", *[a for a in args if a not in ("--merge", "--quote-alias", "USDT=USD")], env=env)
+    side_by_side = obook("snapshot", "--feed", "top", *[a for a in args if a not in ("--merge", "--quote-alias", "USDT=USD")], env=env)
     assert [b["venue"] for b in side_by_side.lines()] == ["bitso", "revx", "bitmart-v3"]
 
 
@@ -166,7 +166,7 @@ def test_same_venue_twice_is_keyed_by_venue_and_symbol(obook, ws_venue):
         peer.hold()
 
     bitso = ws_venue(script)
-    run = obook("snapshot", "bitso:btc_usd", "bitso:btc_usdt", "--merge", "--quote-alias", "USDT=USD", "--json",
+    run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "bitso:btc_usdt", "--merge", "--quote-alias", "USDT=USD", "--json",
                 env={"OBOOK_BITSO_URL": bitso.url})
     assert run.code == 0, run
     book = run.json()
@@ -177,7 +177,7 @@ def test_same_venue_twice_is_keyed_by_venue_and_symbol(obook, ws_venue):
 def test_one_failing_source_is_left_out_and_the_other_printed(obook, http_venue, unused_port):
     http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
-    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--timeout", "2", env=env)
+    run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--timeout", "2", env=env)
     assert run.code == 0, run
     book = run.json()
     assert [s["venue"] for s in book["sources"]] == ["revx"]
@@ -189,9 +189,9 @@ def test_one_failing_source_is_left_out_and_the_other_printed(obook, http_venue,
 def test_every_source_failing_exits_with_the_first_sources_code(obook, http_venue, unused_port):
     http_venue.route("/api/1.0/public/order-book/BTC-EUR", Reply(400, {"message": "No such pair: BTC-EUR"}))
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
-    run = obook("snapshot", "bitso:btc_usd", "revx:BTC-EUR", "--timeout", "1", env=env)
+    run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "revx:BTC-EUR", "--timeout", "1", env=env)
     assert_clean_failure(run, 3, "every source failed", "bitso btc_usd", "revx BTC-EUR", "No such pair")
-    swapped = obook("watch", "revx:BTC-EUR", "bitso:btc_usd", "--json", "--timeout", "1", env=env)
+    swapped = obook("watch", "--feed", "top", "revx:BTC-EUR", "bitso:btc_usd", "--json", "--timeout", "1", env=env)
     assert swapped.code == 4, swapped
     assert "every source failed" in swapped.stderr.splitlines()[-1]
 
@@ -201,7 +201,7 @@ def test_watch_side_by_side_ndjson_a_line_per_update(obook, http_venue, ws_venue
     frames = [lambda book, i=i: bitso_orders(book, [(str(86600 + i), "1")], BITSO_ASKS) for i in range(3)]
     bitso = ws_venue(bitso_script(frames))
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url}
-    run = obook("watch", "bitso:btc_usd", "revx:BTC-USD", "--json", "--count", "4", env=env)
+    run = obook("watch", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "--json", "--count", "4", env=env)
     assert run.code == 0, run
     books = run.lines()
     assert len(books) == 4
@@ -226,7 +226,7 @@ def test_watch_merged_source_that_drops_is_left_out_and_others_go_on(obook, http
 
     bitso = ws_venue(script)
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url}
-    run = obook("watch", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--count", "5", env=env, timeout=30)
+    run = obook("watch", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--count", "5", env=env, timeout=30)
     assert run.code == 0, run
     books = run.lines()
     assert len(books) == 5
@@ -259,7 +259,7 @@ def test_watch_three_sources_merged_drops_a_silent_source_once_stale(obook, http
 
     bitso, bitmart = ws_venue(quiet_bitso), ws_venue(streaming_bitmart)
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url, "OBOOK_BITMART_V3_URL": bitmart.url}
-    run = obook("watch", "bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:BTC_USDT", "--merge", "--quote-alias", "USDT=USD",
+    run = obook("watch", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:BTC_USDT", "--merge", "--quote-alias", "USDT=USD",
                 "--json", "--count", "25", "--stale-after", "1", env=env, timeout=30)
     assert run.code == 0, run
     books = run.lines()

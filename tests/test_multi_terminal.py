@@ -44,7 +44,7 @@ def bitso_stream(drop: threading.Event | None = None):
 
 def command(http_venue, bitso, *args):
     env = f"OBOOK_REVX_URL={shlex.quote(http_venue.url)} OBOOK_BITSO_URL={shlex.quote(bitso.url)}"
-    return f"{env} {shlex.quote(OBOOK)} watch bitso:btc_usd revx:BTC-USD " + " ".join(args)
+    return f"{env} {shlex.quote(OBOOK)} watch --feed top bitso:btc_usd revx:BTC-USD " + " ".join(args)
 
 
 def test_merged_ladder_names_its_venues_and_quits_on_q(terminal, http_venue, ws_venue):

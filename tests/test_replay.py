@@ -35,7 +35,7 @@ def test_record_then_replay_at_max_speed(obook, ws_venue, tmp_path):
         peer.hold()
 
     venue = ws_venue(script)
-    recording = obook("watch", "bitso", "btc_mxn", "--json", "--count", "50", env={"OBOOK_BITSO_URL": venue.url})
+    recording = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "50", env={"OBOOK_BITSO_URL": venue.url})
     assert recording.code == 0, recording
     session = tmp_path / "s.ndjson"
     session.write_text(recording.stdout)

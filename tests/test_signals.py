@@ -30,7 +30,7 @@ def bitso(ws_venue):
 
 
 def test_head_1_exits_quietly_with_0(bitso):
-    command = f"{shlex.quote(OBOOK)} watch bitso btc_mxn --json | head -1; echo \"status=${{PIPESTATUS[0]}}\" >&2"
+    command = f"{shlex.quote(OBOOK)} watch bitso --feed top btc_mxn --json | head -1; echo \"status=${{PIPESTATUS[0]}}\" >&2"
     proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=bitso, timeout=20)
     assert json.loads(proc.stdout)["venue"] == "bitso"
     assert "status=0" in proc.stderr
@@ -38,14 +38,14 @@ def test_head_1_exits_quietly_with_0(bitso):
 
 
 def test_closed_stdout_never_hangs(bitso):
-    command = f"{shlex.quote(OBOOK)} watch bitso btc_mxn --json >&-; echo \"status=$?\" >&2"
+    command = f"{shlex.quote(OBOOK)} watch bitso --feed top btc_mxn --json >&-; echo \"status=$?\" >&2"
     proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=bitso, timeout=20)
     assert "status=0" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def _started(bitso, *args):
-    proc = subprocess.Popen([OBOOK, "watch", "bitso", "btc_mxn", "--json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bitso, text=True)
+    proc = subprocess.Popen([OBOOK, "watch", "bitso", "--feed", "top", "btc_mxn", "--json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bitso, text=True)
     assert json.loads(proc.stdout.readline())["venue"] == "bitso"  # it is streaming
     return proc
 
@@ -70,7 +70,7 @@ def test_sigterm_restores_the_terminal(bitso, tmp_path):
     marker = "5.4321"  # a unique --stale-after finds this process among others
     try:
         # obook runs in the foreground, so it owns the terminal and puts it in cbreak mode
-        term.start(f"OBOOK_BITSO_URL={shlex.quote(bitso['OBOOK_BITSO_URL'])} {shlex.quote(OBOOK)} watch bitso btc_mxn --stale-after {marker}; "
+        term.start(f"OBOOK_BITSO_URL={shlex.quote(bitso['OBOOK_BITSO_URL'])} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn --stale-after {marker}; "
                    f"echo EXIT=$?; stty -a | grep -o -- '-\\?icanon' | head -1; stty -a | grep -o -- '-\\?echo ' | head -1")
         term.wait_for(r"spread")
         candidates = subprocess.run(["pgrep", "-f", f"stale-after {marker}"], capture_output=True, text=True).stdout.split()

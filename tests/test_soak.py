@@ -39,7 +39,7 @@ def test_100k_frames_flat_memory(ws_venue):
         peer.hold()
 
     venue = ws_venue(script)
-    proc = subprocess.Popen([OBOOK, "watch", "bitso", "btc_mxn", "--json", "--count", str(FRAMES)],
+    proc = subprocess.Popen([OBOOK, "watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", str(FRAMES)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "OBOOK_BITSO_URL": venue.url})
     samples = {}
     started = time.monotonic()

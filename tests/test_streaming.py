@@ -115,7 +115,7 @@ def test_watch_json_first_book_timeout_with_only_keepalives(obook, ws_venue):
 
     venue = ws_venue(script)
     started = time.monotonic()
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--timeout", "1", env=env(venue))
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--timeout", "1", env=env(venue))
     assert_clean_failure(run, 3, "no order book within 1s")
     assert time.monotonic() - started < 8  # the venue keeps the link alive for 10 s
 
@@ -130,7 +130,7 @@ def test_watch_json_count_stops_promptly_while_the_venue_keeps_streaming(obook, 
 
     venue = ws_venue(script)
     started = time.monotonic()
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "3", env=env(venue))
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "3", env=env(venue))
     assert run.code == 0, run
     assert [line["best_bid"] for line in run.lines()] == ["7000", "7001", "7002"]
     assert time.monotonic() - started < 10
@@ -138,7 +138,7 @@ def test_watch_json_count_stops_promptly_while_the_venue_keeps_streaming(obook, 
 
 def test_watch_json_notes_reconnects_on_stderr_and_keeps_counting(obook, ws_venue):
     venue = ws_venue(serving(orders(bid="7001"), then="drop"))
-    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "2", env=env(venue), timeout=30)
+    run = obook("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "2", env=env(venue), timeout=30)
     assert run.code == 0, run
     assert [line["best_bid"] for line in run.lines()] == ["7001", "7001"]
     assert "reconnecting" in run.stderr and "live again" in run.stderr

@@ -110,11 +110,24 @@ def test_bounded_buffer_keeps_the_newest_and_the_hole_is_detected():
     assert [b[0] for b in r.books] == [25, 26, 27, 28, 29, 30]
 
 
-def test_crossed_book_is_treated_as_corrupt():
+def test_a_book_that_stays_crossed_is_treated_as_corrupt():
     r = Recorder(LevelBook)
     r.engine.seed(level_seed())
-    r.engine.change(Change(11, [lv("bid", "101", "1")]))
-    assert r.resyncs == ["the book is crossed after sequence 11"] and len(r.books) == 1 and not r.engine.synced
+    r.engine.change(Change(11, [lv("bid", "101", "1")]))  # crossed for a moment: shown, as the venue said it
+    r.engine.change(Change(12, [lv("bid", "101", "0")]))  # and uncrossed by the next message
+    assert not r.resyncs and [b[0] for b in r.books] == [10, 11, 12]
+    for seq in range(13, 18):
+        r.engine.change(Change(seq, [lv("bid", "101.5", str(seq))]))
+    assert r.resyncs == ["the book stayed crossed for 5 changes (sequence 17)"] and not r.engine.synced
+    assert [b[0] for b in r.books] == [10, 11, 12, 13, 14, 15, 16]
+
+
+def test_a_book_growing_past_its_bound_is_dropped():
+    r = Recorder(OrderBook)
+    r.engine.max_entries = 3
+    r.engine.seed(Seed(1, [opened("a", "bid", "1", "1")]))
+    r.engine.change(Change(2, [opened(f"o{i}", "bid", "1", "1") for i in range(3)]))
+    assert r.resyncs == ["the book grew past 3 entries"] and not r.engine.synced
 
 
 def test_order_book_sums_orders_moves_modified_ones_and_removes_by_id():
@@ -173,3 +186,21 @@ def test_json_books_carry_the_sequence_and_old_recordings_without_it_still_load(
     assert book_to_dict(make_book("v", "s", [], [], timestamp=None, received_at=at))["sequence"] is None
     del data["sequence"]
     assert book_from_dict(data).sequence is None
+
+
+def test_ladder_header_shows_sync_state_sequence_and_resyncs():
+    from datetime import datetime, timezone
+
+    from orderbook_cli import render
+    from orderbook_cli.book import RawLevel, make_book
+    from orderbook_cli.feed import State, StatusEvent
+    from orderbook_cli.live import LiveLadder
+
+    ladder = LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    ladder.on_status(StatusEvent(State.RESYNCING, "sequence gap: expected 102, got 103"))
+    book = make_book("bitso", "btc_mxn", [RawLevel(D("1"), D("1"))], [], timestamp=None,
+                     received_at=datetime(2026, 1, 1, tzinfo=timezone.utc), sequence=2734)
+    text = render.header(book, ladder.view).plain
+    assert "RESYNCING" in text and "seq 2734" in text and "1 resync, last " in text
+    ladder.on_status(StatusEvent(State.LIVE))
+    assert "live" in render.header(book, ladder.view).plain

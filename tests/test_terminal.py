@@ -67,7 +67,7 @@ def terminal(tmp_path):
 
 
 def watch_command(url: str, *args: str) -> str:
-    return f"OBOOK_BITSO_URL={shlex.quote(url)} {shlex.quote(OBOOK)} watch bitso btc_mxn " + " ".join(args)
+    return f"OBOOK_BITSO_URL={shlex.quote(url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn " + " ".join(args)
 
 
 def test_ladder_at_80x24_keys_resize_and_quit(terminal, ws_venue):
@@ -188,7 +188,7 @@ def test_websocket_venues_draw_live_ladders(terminal, ws_venue, venue_id):
             time.sleep(0.1)
 
     venue = ws_venue(script)
-    terminal.start(f"{spec.env}={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch {venue_id} {spec.symbol}")
+    terminal.start(f"{spec.env}={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch {' '.join(spec.target)}")
     first = terminal.wait_for(r"spread")
     assert f"{venue_id} {spec.symbol}" in first and "live" in first
     assert ("orders" in first) is (venue_id == "bitmart")  # bitmart-v3 sends no counts: no empty column

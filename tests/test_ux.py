@@ -139,7 +139,7 @@ def test_malformed_symbol_hints_in_the_venues_spelling_and_suggests(obook, isola
 # -- failures in words ---------------------------------------------------------------
 
 def test_unresolvable_host_is_one_short_line_in_words(obook):
-    run = obook("snapshot", "bitso", "btc_mxn", "--timeout", "5", env={"OBOOK_BITSO_URL": "wss://ws.bitso.invalid"})
+    run = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--timeout", "5", env={"OBOOK_BITSO_URL": "wss://ws.bitso.invalid"})
     assert_clean_failure(run, 3, "cannot resolve ws.bitso.invalid", "OBOOK_BITSO_URL")
     assert "Exception" not in run.stderr and "Errno" not in run.stderr and len(run.stderr.strip()) <= 120, run
     watch = obook("watch", "bitso", "btc_mxn", "--json", "--timeout", "2", env={"OBOOK_BITSO_URL": "wss://ws.bitso.invalid"})

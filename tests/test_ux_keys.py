@@ -82,7 +82,7 @@ def test_plus_resubscribes_bitmart_v3_to_a_deeper_channel(terminal, ws_venue):
 
     venue = ws_venue(script)
     try:
-        terminal.start(f"OBOOK_BITMART_V3_URL={venue.url} {shlex.quote(OBOOK)} watch bitmart-v3 BTC_USDT --depth 5", 100, 40)
+        terminal.start(f"OBOOK_BITMART_V3_URL={venue.url} {shlex.quote(OBOOK)} watch bitmart-v3 BTC_USDT --feed top --depth 5", 100, 40)
         terminal.wait_for(r"bid\s+60000\s")
         terminal.keys("+")
         terminal.wait_for(r"bid\s+59995\s")  # the 6th level comes from the depth20 channel

@@ -96,13 +96,13 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
-    def get_json(
+    def get_body(
         self,
         path: str,
         params: Mapping[str, Any] | None = None,
         sign: Callable[[str, str, str], dict[str, str]] | None = None,
-    ) -> Any:
-        """GET origin+path?params and return the decoded JSON body.
+    ) -> bytes:
+        """GET origin+path?params and return the body of a 2xx answer (bounded).
 
         ``sign(method, path, query)`` returns auth headers for exactly the path
         and query string sent; it is called afresh for every request.
@@ -126,10 +126,16 @@ class HttpClient:
         log.debug("HTTP %s in %.0f ms: %s", response.status_code, (time.monotonic() - started) * 1000, preview(body))
         if not 200 <= response.status_code < 300:
             raise HttpStatusError(response.status_code, _venue_message(body), response.headers)
-        try:
-            return json_loads(body)
-        except MalformedData as exc:
-            raise MalformedData(f"the venue's response is {exc.message}") from exc
+        return body
+
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        sign: Callable[[str, str, str], dict[str, str]] | None = None,
+    ) -> Any:
+        """GET origin+path?params and return the decoded JSON body (see get_body)."""
+        return decode_json(self.get_body(path, params, sign))
 
     @staticmethod
     def _read_capped(response: httpx.Response) -> bytes:
@@ -155,6 +161,13 @@ class HttpClient:
             if size + len(chunks[-1]) > MAX_BODY_BYTES:
                 raise MalformedData(f"response exceeds the {MAX_BODY_BYTES} byte limit once decompressed")
         return b"".join(chunks)
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        return json_loads(body)
+    except MalformedData as exc:
+        raise MalformedData(f"the venue's response is {exc.message}") from exc
 
 
 # The codings obook asks for (Accept-Encoding) and can inflate with a bound.

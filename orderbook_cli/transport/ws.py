@@ -1,54 +1,51 @@
-"""The streaming core every WebSocket venue shares (websocket-client).
+"""WebSocket links (websocket-client), knowing no venue.
 
-A venue declares its subscription, keep-alive and parser; this module
-connects (within --timeout), subscribes, reads frames on the feed's thread,
-treats a link with no frame for too long as dead, sends keep-alive pings,
-and reconnects with backoff. Every book the venues here send is a full
-book, so nothing from before a reconnect is ever mixed into a new book.
+:func:`stream` connects (within --timeout), lets the caller subscribe on the
+new :class:`Link`, reads frames on the feed's thread and hands each one to
+the caller's handler, treats a link with no frame for too long as dead,
+sends keep-alive pings, and reconnects with backoff. Each connection gets
+a fresh handler, so nothing from before a reconnect reaches a new book.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from functools import lru_cache
-from abc import abstractmethod
 from datetime import datetime
-from typing import Iterable, NamedTuple, Union
+from functools import lru_cache
+from typing import Callable, Protocol
 
-from orderbook_cli.book import RawLevel
 from orderbook_cli.debuglog import log, preview
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
-from orderbook_cli.feed import FeedContext, FeedRequest, Producer, State
+from orderbook_cli.feed import FeedContext, State
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.transport.reasons import connect_failure, host_of, in_words
-from orderbook_cli.venues.base import Venue
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # larger frames are skipped as malformed
 TICK_SECONDS = 0.5  # how often the reader wakes to check the watchdog, pings and stop
 
 
-class BookUpdate(NamedTuple):
-    """A full book from one frame."""
+class FrameHandler(Protocol):
+    """What reads one connection's frames (one per connection)."""
 
-    bids: Iterable[RawLevel]
-    asks: Iterable[RawLevel]
-    timestamp: datetime | None
+    tick_seconds: float | None  # wake at least this often for tick() (None: TICK_SECONDS)
 
+    def frame(self, frame: str | bytes, received_at: datetime) -> bool:
+        """Handle one frame (text decoded, binary as is); True when the feed is done."""
 
-class Control(NamedTuple):
-    """Acks, keep-alives, pongs, other channels: proof of life, nothing to show."""
-
-    kind: str
+    def tick(self) -> bool:
+        """Called whenever the reader wakes; True when the feed is done."""
 
 
-class Rejected(NamedTuple):
-    """The venue refused the subscription: fatal, no retry."""
+class Link:
+    """One open WebSocket, as far as a handler may touch it: send text."""
 
-    error: ObookError
+    def __init__(self, ws) -> None:
+        self._ws = ws
 
-
-Message = Union[BookUpdate, Control, Rejected]
+    def send(self, message: str) -> None:
+        log.debug("WS send %s", message)
+        self._ws.send(message)
 
 
 @lru_cache(maxsize=1)  # defined once, not on every (re)connection
@@ -120,41 +117,19 @@ def inflate(data: bytes) -> bytes:
     return out
 
 
-class WebSocketVenue(Venue):
-    """A venue spoken over one WebSocket: subclasses say what to send and how to read."""
-
-    idle_timeout: float = 30.0  # no frame at all (keep-alives included) for this long: the link is dead
-    ping_interval: float | None = None  # send ping_message() this often, if the venue wants pings
-
-    @abstractmethod
-    def subscribe_messages(self, request: FeedRequest) -> list[str]:
-        """Frames to send right after connecting."""
-
-    @abstractmethod
-    def parse(self, frame: str | bytes, request: FeedRequest) -> Message:
-        """One frame to a message; raise MalformedData for anything unusable."""
-
-    def ping_message(self) -> str:
-        raise NotImplementedError
-
-    def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
-        """Frames that move a live link to the new request's depth; none where the
-        channel does not depend on depth (books are trimmed locally)."""
-        return []
-
-    def producer(self, request: FeedRequest) -> Producer:
-        return lambda ctx: stream(ctx, self)
-
-
 def _describe(exc: BaseException) -> str:
     return in_words(exc) or "no reason given"
 
 
-def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
+def stream(ctx: FeedContext, url: str, url_env: str, idle: float, ping: tuple[float, str] | None,
+           on_connect: Callable[[Link], FrameHandler]) -> None:
+    """Connect, let ``on_connect`` subscribe and return the connection's handler, read; reconnect on failure.
+
+    ``ping``: (interval, message) when the far end wants keep-alive pings.
+    """
     import websocket  # websocket-client
 
-    request, url = ctx.request, venue.url
-    idle = request.idle_timeout or venue.idle_timeout
+    request = ctx.request
     ctx.set_state(State.CONNECTING)
     while not ctx.stopped.is_set():
         log.debug("WS connect %s", url)
@@ -163,13 +138,10 @@ def stream(ctx: FeedContext, venue: WebSocketVenue) -> None:
                                              class_=_capped_websocket_class(), enable_multithread=True, suppress_origin=True,
                                              skip_utf8_validation=True)  # obook decodes UTF-8 itself; the pure-Python check costs ~0.5 ms a frame
         except (websocket.WebSocketException, OSError) as exc:
-            failure: ObookError = NetworkError(connect_failure(exc, url), hint=f"check the network or {venue.info.url_env}")
+            failure: ObookError | None = NetworkError(connect_failure(exc, url), hint=f"check the network or {url_env}")
         else:
             try:
-                for message in venue.subscribe_messages(ctx.request):  # the depth may have changed since the last link
-                    log.debug("WS send %s", message)
-                    ws.send(message)
-                failure = _read(ctx, ws, venue, idle)
+                failure = _read(ctx, ws, on_connect(Link(ws)), idle, ping)
             except MalformedData as exc:  # a frame obook will not even read: drop the link
                 ctx.malformed(exc)
                 failure = VenueFailed(f"the venue sent {exc.message}")
@@ -190,31 +162,27 @@ def _close_quietly(ws, wait: bool) -> None:
         log.debug("WS close: %s", _describe(exc))
 
 
-def _read(ctx: FeedContext, ws, venue: WebSocketVenue, idle: float) -> ObookError | None:
-    """Read until stopped (None) or the link fails (the reason)."""
+def _read(ctx: FeedContext, ws, handler: FrameHandler, idle: float, ping: tuple[float, str] | None) -> ObookError | None:
+    """Read until stopped or done (None) or the link fails (the reason)."""
     import websocket
 
-    request = ctx.request
     # A link watched for `idle` seconds of silence must be pinged well within that.
-    ping_every = min(venue.ping_interval, idle / 2) if venue.ping_interval else None
-    ws.settimeout(min(TICK_SECONDS, idle / 4))
+    ping_every = min(ping[0], idle / 2) if ping else None
     ws.cont_frame.time_limit = idle
     last_frame = last_ping = time.monotonic()
     while not ctx.stopped.is_set():
-        if ctx.request is not request:  # the ladder asked for another depth
-            for message in venue.resubscribe_messages(request, ctx.request):
-                log.debug("WS send %s", message)
-                ws.send(message)
-            request = ctx.request
+        ws.settimeout(min(handler.tick_seconds or TICK_SECONDS, idle / 4))
         try:
             opcode, data = ws.recv_data()
         except websocket.WebSocketTimeoutException:
             now = time.monotonic()
             if now - last_frame > idle:
                 return NetworkError(f"no data from the venue for {idle:g}s", hint="the link looks dead; reconnecting")
-            if ping_every and now - last_ping >= ping_every:
-                ws.send(venue.ping_message())
+            if ping and ping_every and now - last_ping >= ping_every:
+                ws.send(ping[1])
                 last_ping = now
+            if handler.tick():
+                return None
             continue
         except websocket.WebSocketConnectionClosedException:
             return NetworkError("the venue closed the connection")
@@ -233,20 +201,6 @@ def _read(ctx: FeedContext, ws, venue: WebSocketVenue, idle: float) -> ObookErro
         if len(data) > MAX_FRAME_BYTES:
             ctx.malformed(MalformedData(f"frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}"))
             continue
-        try:
-            message = venue.parse(frame, request)
-        except MalformedData as exc:
-            ctx.malformed(exc)
-            continue
-        if isinstance(message, Rejected):
-            raise message.error
-        if isinstance(message, BookUpdate):
-            try:
-                book = request.book(message.bids, message.asks, message.timestamp, received_at)
-            except MalformedData as exc:  # levels are parsed lazily by some venues
-                ctx.malformed(exc)
-                continue
-            ctx.emit_book(book)
-            if request.once:
-                return None
+        if handler.frame(frame, received_at) or handler.tick():
+            return None
     return None

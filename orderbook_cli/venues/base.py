@@ -53,13 +53,14 @@ class Venue(ABC):
     def default_depth(self) -> int:
         return self.info.default_depth
 
-    def max_depth(self) -> int | None:
+    def max_depth(self, options: Mapping[str, Any] | None = None) -> int | None:
+        """The most levels per side this venue can show (with these options, e.g. the feed)."""
         return self.info.max_depth
 
-    def check_depth(self, depth: int | None) -> int:
+    def check_depth(self, depth: int | None, options: Mapping[str, Any] | None = None) -> int:
         if depth is None:
             return self.default_depth()
-        limit = self.max_depth()
+        limit = self.max_depth(options)
         if depth < 1 or (limit is not None and depth > limit):
             bound = f"1..{limit}" if limit else "at least 1"
             raise UsageError(f"--depth {depth} is out of range for {self.info.id} ({bound})")

@@ -18,7 +18,7 @@ from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, WebSocketVenue
+from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected, WebSocketVenue
 from orderbook_cli.venues.base import VenueInfo
 
 DEFAULT_PRECISION = 6  # works for the seed's BMX_ETH (valid range there: 6..8)

@@ -1,28 +1,37 @@
 """BitMart's current spot WebSocket API: what the live exchange serves today.
 
-wss://ws-manager-compress.bitmart.com/api?protocol=1.1; subscribe
-{"op":"subscribe","args":["spot/depthN:SYMBOL"]} with the smallest of
-depth5/20/50 that covers --depth; every push is a full book of
-[price, size] pairs with `ms_t` (epoch ms). Data frames may be binary,
-raw-DEFLATE compressed. Keep-alive: text "ping" about every 15 s.
+wss://ws-manager-compress.bitmart.com/api?protocol=1.1. `--feed full`
+(default) subscribes {"op":"subscribe","args":["spot/depth/increase100:SYMBOL"]}:
+a snapshot, then updates with absolute sizes ("0" deletes) numbered by
+`version`; obook keeps the 100-level book with the sync engine and, when a
+version is missing, sends {"op":"request","args":[...]} on the same socket
+and replaces the book with the snapshot that answers. `--feed top` uses the
+smallest of depth5/20/50 that covers --depth, where every push is a full
+book. Levels are [price, size] pairs with `ms_t` (epoch ms). Data frames
+may be binary, raw-DEFLATE compressed. Keep-alive: text "ping" about every 15 s.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from orderbook_cli.book import RawLevel, to_decimal
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
+from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed
 from orderbook_cli.timefmt import parse_venue_time
 from orderbook_cli.transport.wire import json_loads
-from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, WebSocketVenue, inflate
+from orderbook_cli.transport.ws import inflate
+from orderbook_cli.venues.synced import SyncedVenue
+from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
 from orderbook_cli.venues.base import VenueInfo
 from orderbook_cli.venues.bitmart import list_bitmart_symbols
 
 CHANNEL_DEPTHS = (5, 20, 50)
+INCREMENTAL = "spot/depth/increase100"
+FULL_DEPTH = 100
 
 
 def channel(symbol: str, depth: int) -> str:
@@ -42,7 +51,8 @@ def _pairs(entry: dict, side: str) -> list[RawLevel]:
     return out
 
 
-def parse_message(data: Any, symbol: str) -> Message:
+def _our_entries(data: Any, symbol: str) -> Message | list[dict]:
+    """The depth entries for our symbol, or the control message the frame is."""
     if not isinstance(data, dict):
         raise MalformedData("frame is not a JSON object")
     if data.get("errorCode") or data.get("errorMessage"):
@@ -58,50 +68,105 @@ def parse_message(data: Any, symbol: str) -> Message:
     if not isinstance(entries, list) or not entries:
         raise MalformedData("depth push without data")
     ours = [e for e in entries if isinstance(e, dict) and str(e.get("symbol", symbol)).upper() == symbol]
-    if not ours:
-        return Control("other symbol")
+    return ours or Control("other symbol")
+
+
+def parse_message(data: Any, symbol: str) -> Message:
+    """A depth5/20/50 push: a whole book."""
+    ours = _our_entries(data, symbol)
+    if not isinstance(ours, list):
+        return ours
     entry = ours[-1]
     if entry.get("type") == "update":
-        return Control("incremental update")  # only full books are shown; obook subscribes to full-book channels
+        return Control("incremental update")  # only full books are shown on the top feed
     return BookUpdate(_pairs(entry, "bids"), _pairs(entry, "asks"), parse_venue_time(entry.get("ms_t")))
 
 
-class BitMartV3(WebSocketVenue):
+def _version(value: object) -> int:
+    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    raise MalformedData(f"version {str(value)[:30]!r} is not a non-negative integer")
+
+
+def read_incremental(data: Any, symbol: str) -> list:
+    """An increase100 push: snapshots become seeds, updates numbered changes (absolute sizes)."""
+    ours = _our_entries(data, symbol)
+    if not isinstance(ours, list):
+        return [ours]
+    if data.get("table") != INCREMENTAL:
+        return [Control("other channel")]
+    out: list = []
+    for entry in ours:
+        ops = [LevelOp(True, lv.price, lv.amount) for lv in _pairs(entry, "bids")]
+        ops += [LevelOp(False, lv.price, lv.amount) for lv in _pairs(entry, "asks")]
+        kind = entry.get("type")
+        if kind not in ("snapshot", "update"):
+            raise MalformedData(f"increase100 push of type {sanitize(kind, 20)!r}")
+        message = Seed if kind == "snapshot" else Change
+        out.append(message(_version(entry.get("version")), ops, parse_venue_time(entry.get("ms_t"))))
+    return out
+
+
+class BitMartV3(SyncedVenue):
     info = VenueInfo(
         id="bitmart-v3",
         name="BitMart (current spot API)",
         transport="WebSocket",
         auth="none",
         default_depth=20,
-        max_depth=50,
+        max_depth=FULL_DEPTH,
         symbols=SymbolStyle("_", upper=True),
         url_env="OBOOK_BITMART_V3_URL",
         default_url="wss://ws-manager-compress.bitmart.com/api?protocol=1.1",
         retry_floor=1.0,
+        options=("feed",),
         example_symbol="BTC_USDT",
-        summary="what the live exchange serves today: spot/depth5|20|50 full books, compressed frames",
+        summary="what the live exchange serves today: full: increase100, 100 levels, version-checked; top: depth5|20|50 books",
     )
     ping_interval = 15.0
     idle_timeout = 30.0
+    book_kind = LevelBook
+    seeds_in_band = True
+
+    def max_depth(self, options: Mapping[str, Any] | None = None) -> int | None:
+        return CHANNEL_DEPTHS[-1] if (options or {}).get("feed") == "top" else FULL_DEPTH
 
     def list_symbols(self, timeout: float) -> list[str]:
         return list_bitmart_symbols(self, timeout)
 
     def subscribe_messages(self, request: FeedRequest) -> list[str]:
-        return [json.dumps({"op": "subscribe", "args": [channel(request.symbol, request.wire_depth)]})]
+        topic = f"{INCREMENTAL}:{request.symbol}" if self.full(request) else channel(request.symbol, request.wire_depth)
+        return [json.dumps({"op": "subscribe", "args": [topic]})]
+
+    def seed_request(self, request: FeedRequest) -> str:
+        return json.dumps({"op": "request", "args": [f"{INCREMENTAL}:{request.symbol}"]})
 
     def ping_message(self) -> str:
         return "ping"
 
     def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
+        if self.full(new):
+            return []  # increase100 keeps 100 levels whatever is shown
         before, after = channel(old.symbol, old.wire_depth), channel(new.symbol, new.wire_depth)
         if before == after:
             return []
         return [json.dumps({"op": "unsubscribe", "args": [before]}), json.dumps({"op": "subscribe", "args": [after]})]
 
     def parse(self, frame: str | bytes, request: FeedRequest) -> Message:
-        if isinstance(frame, bytes):
-            frame = inflate(frame)
-        if frame.strip() in ("pong", b"pong"):
-            return Control("pong")
-        return parse_message(json_loads(frame), request.symbol)
+        data = _decode(frame)
+        return data if isinstance(data, Control) else parse_message(data, request.symbol)
+
+    def read(self, frame: str | bytes, request: FeedRequest) -> Iterable:
+        data = _decode(frame)
+        return [data] if isinstance(data, Control) else read_incremental(data, request.symbol)
+
+
+def _decode(frame: str | bytes) -> Any:
+    """A frame's JSON (binary frames are raw DEFLATE), or the pong it is."""
+    if isinstance(frame, bytes):
+        frame = inflate(frame)
+    if frame.strip() in ("pong", b"pong"):
+        return Control("pong")
+    return json_loads(frame)

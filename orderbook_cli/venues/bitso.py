@@ -1,24 +1,40 @@
-"""Bitso: the WebSocket `orders` channel.
+"""Bitso: `--feed full` (default) keeps the whole book from `diff-orders` and a
+REST seed; `--feed top` shows the `orders` channel.
 
-Each `orders` message replaces the whole book with the top 20 individual
-orders per side; obook aggregates them by price (amount = sum of `a`,
-count = number of orders). The side comes from the `bids`/`asks` array,
-never from `t` (the doc example has it swapped). Book time is `sent`.
+Full depth follows Bitso's "How to keep an order book" (see venue notes):
+subscribe to `diff-orders` and queue, seed from
+`GET /api/v3/order_book/?book=X&aggregate=false` (its `sequence` is a string),
+apply diffs from seed + 1 on. It is an order-level feed: `open` inserts or
+moves order `o`, `cancelled`/`completed` remove it, whatever `a`/`v` say;
+the side is `t` (0 bid, 1 ask) or the known order's. `snapshot` reads the
+REST book alone: a quiet book pushes nothing on the socket.
+
+`orders` replaces the whole book with the top 20 individual orders per
+side; obook aggregates them by price. There the side comes from the
+`bids`/`asks` array, never from `t` (the doc example has it swapped).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from orderbook_cli.book import RawLevel, to_decimal
-from orderbook_cli.errors import MalformedData, VenueRejected
-from orderbook_cli.feed import FeedRequest
+from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
+from orderbook_cli.feed import FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
-from orderbook_cli.timefmt import parse_venue_time
+from orderbook_cli.sync import Change, OrderBook, OrderOp, Seed
+from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.transport.ws import BookUpdate, Control, Message, Rejected, WebSocketVenue
 from orderbook_cli.venues.base import VenueInfo
+from orderbook_cli.venues.synced import SyncedVenue
+from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
+
+REST_ENV, REST_ORIGIN = "OBOOK_BITSO_REST_URL", "https://api.bitso.com"
+TOP_DEPTH = 20  # the orders channel's 20 orders per side
+LOCKOUT_SECONDS = 60.0  # Bitso locks a client out for a minute after too many requests
+MAX_LOCKOUT_SECONDS = 600.0
+MAX_ORDER_ID = 64
 
 
 def _orders(payload: dict, side: str) -> list[RawLevel]:
@@ -29,50 +45,192 @@ def _orders(payload: dict, side: str) -> list[RawLevel]:
     ]
 
 
-def parse_message(data: Any, book: str) -> Message:
+def _control(data: Any, book: str, channel: str) -> Message | None:
+    """Acks, refusals, keep-alives and other books; None for a message of `channel` about `book`."""
     if not isinstance(data, dict):
         raise MalformedData("frame is not a JSON object")
     if data.get("action") == "subscribe":
         if "error" in data or data.get("response", "ok") != "ok":
             reason = data.get("error") or data.get("response")
-            return Rejected(VenueRejected(f"Bitso does not support the book {book!r}: {reason}", hint="check the book name, e.g. btc_mxn"))
+            return Rejected(VenueRejected(f"Bitso does not support the book {book!r}: {sanitize(reason, 200)}", hint="check the book name, e.g. btc_mxn"))
         return Control("ack")
     kind = data.get("type")
     if kind == "ka":
         return Control("keepalive")
-    if kind != "orders" or data.get("book") not in (None, book):
+    if kind != channel or data.get("book") not in (None, book):
         return Control("other")
+    return None
+
+
+def parse_message(data: Any, book: str) -> Message:
+    """An `orders` frame: a whole (top 20 orders) book."""
+    control = _control(data, book, "orders")
+    if control is not None:
+        return control
     payload = data.get("payload")
     if not isinstance(payload, dict):
         raise MalformedData("orders message without a payload object")
     return BookUpdate(_orders(payload, "bids"), _orders(payload, "asks"), parse_venue_time(data.get("sent")))
 
 
-class Bitso(WebSocketVenue):
+def _sequence(value: object) -> int:
+    """A sequence number: a JSON number on the socket, a string in REST."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    raise MalformedData(f"sequence {str(value)[:30]!r} is not a non-negative integer")
+
+
+def _order_id(value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_ORDER_ID:
+        raise MalformedData("an order without a usable id")
+    return value
+
+
+def _is_bid(value: object) -> bool | None:
+    if value is None:
+        return None
+    if value in (0, "0") and not isinstance(value, bool):
+        return True
+    if value in (1, "1") and not isinstance(value, bool):
+        return False
+    raise MalformedData(f"order side t={str(value)[:10]!r} is neither 0 nor 1")
+
+
+def _order_change(entry: dict) -> OrderOp:
+    order_id, status = _order_id(entry.get("o")), entry.get("s")
+    if status == "open":
+        return OrderOp(order_id, True, _is_bid(entry.get("t")), to_decimal(entry.get("r"), "order rate"), to_decimal(entry.get("a"), "order amount"))
+    if status in ("cancelled", "completed"):  # never keyed on a/v: recorded traffic and the docs disagree on them
+        return OrderOp(order_id, False)
+    raise MalformedData(f"an order change with status {sanitize(status, 20)!r}")
+
+
+def read_diff(data: Any, book: str) -> list:
+    """A `diff-orders` frame: one numbered change of one or several orders."""
+    control = _control(data, book, "diff-orders")
+    if control is not None:
+        return [control]
+    sequence = _sequence(data.get("sequence"))
+    ops = [_order_change(entry) for entry in objects(data, "payload", "diff-orders message")]
+    return [Change(sequence, ops, parse_venue_time(data.get("sent")))]
+
+
+def _rest_payload(body: bytes) -> dict:
+    data = json_loads(body)
+    if not isinstance(data, dict) or data.get("success") is not True or not isinstance(data.get("payload"), dict):
+        raise MalformedData("the order book response has no successful payload")
+    return data["payload"]
+
+
+def _rest_levels(payload: dict, count: int | None) -> dict[str, list[RawLevel]]:
+    return {side: [RawLevel(to_decimal(lv.get("price"), f"{side} price"), to_decimal(lv.get("amount"), f"{side} amount"), count)
+                   for lv in objects(payload, side, "order book")] for side in ("bids", "asks")}
+
+
+def read_seed(body: bytes) -> Seed:
+    """The REST book with order ids (aggregate=false), as a seed."""
+    payload = _rest_payload(body)
+    ops = []
+    for side, is_bid in (("bids", True), ("asks", False)):
+        for order in objects(payload, side, "order book"):
+            ops.append(OrderOp(_order_id(order.get("oid")), True, is_bid,
+                               to_decimal(order.get("price"), f"{side} price"), to_decimal(order.get("amount"), f"{side} amount")))
+    return Seed(_sequence(payload.get("sequence")), ops, parse_venue_time(payload.get("updated_at")))
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
+    """Retry-After in seconds or as an HTTP date; a minute when absent (Bitso's lockout)."""
+    from email.utils import parsedate_to_datetime  # only after a lockout: keeps start-up lean
+
+    raw = str(headers.get("retry-after") or "").strip()
+    if raw.isdigit() and len(raw) <= 6:
+        return min(float(raw), MAX_LOCKOUT_SECONDS)
+    try:
+        return min(max(0.0, (parsedate_to_datetime(raw) - now_utc()).total_seconds()), MAX_LOCKOUT_SECONDS)
+    except (TypeError, ValueError, IndexError):
+        return LOCKOUT_SECONDS
+
+
+class Bitso(SyncedVenue):
     info = VenueInfo(
         id="bitso",
         name="Bitso",
         transport="WebSocket",
         auth="none",
         default_depth=20,
-        max_depth=20,
+        max_depth=None,
         symbols=SymbolStyle("_", upper=False),
         url_env="OBOOK_BITSO_URL",
         default_url="wss://ws.bitso.com",
+        options=("feed",),
         example_symbol="btc_mxn",
-        summary="orders channel: top 20 orders per side, aggregated by price",
+        summary="full: the whole book from diff-orders + REST seed, sequence-checked; top: the orders channel (20 orders a side)",
     )
     idle_timeout = 45.0  # Bitso sends {"type":"ka"} about every 20 s
+    book_kind = OrderBook
+
+    def max_depth(self, options: Mapping[str, Any] | None = None) -> int | None:
+        return TOP_DEPTH if (options or {}).get("feed") == "top" else None  # full: the whole book is kept
 
     def list_symbols(self, timeout: float) -> list[str]:
-        body = self._get_json("OBOOK_BITSO_REST_URL", "https://api.bitso.com", "/api/v3/available_books/", timeout)
+        body = self._get_json(REST_ENV, REST_ORIGIN, "/api/v3/available_books/", timeout)
         books = objects(body, "payload", "the book list")
         return [b["book"] for b in books if isinstance(b.get("book"), str)]
 
     def subscribe_messages(self, request: FeedRequest) -> list[str]:
-        return [json.dumps({"action": "subscribe", "book": request.symbol, "type": "orders"})]
+        channel = "diff-orders" if self.full(request) else "orders"
+        return [json.dumps({"action": "subscribe", "book": request.symbol, "type": channel})]
 
     def parse(self, frame: str | bytes, request: FeedRequest) -> Message:
         if isinstance(frame, bytes):
             raise MalformedData("unexpected binary frame")
         return parse_message(json_loads(frame), request.symbol)
+
+    def read(self, frame: str | bytes, request: FeedRequest) -> Iterable:
+        if isinstance(frame, bytes):
+            raise MalformedData("unexpected binary frame")
+        return read_diff(json_loads(frame), request.symbol)
+
+    def read_seed(self, body: bytes, request: FeedRequest) -> Seed:
+        return read_seed(body)
+
+    def _rest_book(self, request: FeedRequest, aggregate: bool) -> bytes:
+        from orderbook_cli.transport.http import HttpClient, HttpStatusError, RateLimited, status_error
+
+        http = HttpClient(self.environ.get(REST_ENV) or REST_ORIGIN, request.timeout, REST_ENV)
+        try:
+            return http.get_body("/api/v3/order_book/", {"book": request.symbol, "aggregate": "true" if aggregate else "false"})
+        except HttpStatusError as error:
+            if error.status in (420, 429):
+                wait = _retry_after(error.headers)
+                raise RateLimited(f"Bitso rate limit (HTTP {error.status}, locked out for {wait:g}s)", wait) from error
+            raise status_error(error) from error
+        finally:
+            http.close()
+
+    def fetch_seed(self, request: FeedRequest) -> bytes:
+        return self._rest_book(request, aggregate=False)
+
+    def producer(self, request: FeedRequest) -> Producer:
+        if request.once and self.full(request):
+            return lambda ctx: self._snapshot(ctx, request)
+        return super().producer(request)
+
+    def _snapshot(self, ctx, request: FeedRequest) -> None:
+        """One REST book: aggregated, or the orders themselves when more levels are asked for."""
+        from orderbook_cli.transport.http import poll
+
+        def fetch():
+            received_at = now_utc()
+            payload = _rest_payload(self._rest_book(request, aggregate=True))
+            levels = _rest_levels(payload, None)
+            if min(len(levels["bids"]), len(levels["asks"])) < request.wire_depth:
+                payload = _rest_payload(self._rest_book(request, aggregate=False))
+                levels = _rest_levels(payload, 1)  # one entry per order: make_book sums and counts them
+            book = request.book(levels["bids"], levels["asks"], parse_venue_time(payload.get("updated_at")), received_at)
+            return book._replace(sequence=_sequence(payload.get("sequence")))
+
+        poll(ctx, fetch, interval=1.0)
+

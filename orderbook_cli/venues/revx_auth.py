@@ -80,13 +80,16 @@ def find_credentials(environ: Mapping[str, str]) -> CredentialSource | None:
             raise AuthError(f"the Revolut X config file {config_file} is not a JSON object")
     elif not environ.get("REVOLUTX_API_KEY"):
         return None
-    api_key = environ.get("REVOLUTX_API_KEY") or settings.get("api_key")
+    from_environment = environ.get("REVOLUTX_API_KEY")
+    api_key = from_environment or settings.get("api_key")
+    if isinstance(api_key, str) and api_key.strip():  # checked where it is found, so the message names the source
+        api_key = _check_api_key(api_key, "REVOLUTX_API_KEY" if from_environment else config_file)
     raw_path = environ.get("REVOLUTX_PRIVATE_KEY_PATH") or settings.get("private_key_path") or "private.pem"
     key_path = Path(str(raw_path)).expanduser()
     if not key_path.is_absolute():
         key_path = directory / key_path
     return CredentialSource(
-        api_key=api_key if isinstance(api_key, str) and api_key.strip() else None,
+        api_key=api_key if isinstance(api_key, str) and api_key else None,
         key_path=key_path,
         config_file=config_file if settings else None,
     )
@@ -157,9 +160,8 @@ def load_signer(source: CredentialSource) -> Signer:
     where = source.config_file or "REVOLUTX_API_KEY"
     if not source.api_key:
         raise AuthError(f"no Revolut X API key in {where}", hint="add \"api_key\" to config.json or set REVOLUTX_API_KEY")
-    api_key = _check_api_key(source.api_key, where)
     try:
         text = _read_private(source.key_path, "private key").decode("ascii")
     except UnicodeDecodeError:
         raise AuthError(f"{source.key_path} is not a PEM private key") from None
-    return Signer(api_key, _ed25519_seed(text, source.key_path))
+    return Signer(source.api_key, _ed25519_seed(text, source.key_path))

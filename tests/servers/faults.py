@@ -80,9 +80,15 @@ def _deflate(text: str) -> bytes:
 class WsVenueSpec:
     """How to be a well-behaved venue of one WebSocket protocol, so faults can be layered on."""
 
-    def __init__(self, venue: str, env: str, symbol: str, ack, good, bad_types, missing_fields):
+    def __init__(self, venue: str, env: str, symbol: str, ack, good, bad_types, missing_fields, feed_args=()):
         self.venue, self.env, self.symbol = venue, env, symbol
         self.ack, self.good, self.bad_types, self.missing_fields = ack, good, bad_types, missing_fields
+        self.feed_args = tuple(feed_args)  # these frames are whole books: the venue's top feed where it also has a full one
+
+    @property
+    def target(self) -> tuple[str, ...]:
+        """VENUE [--feed top] SYMBOL, as obook's arguments."""
+        return (self.venue, *self.feed_args, self.symbol)
 
 
 def _bitso_book(seq: int) -> str:
@@ -104,7 +110,7 @@ def _bitmart_v3_book(seq: int) -> bytes:
 
 WS_VENUES = [
     WsVenueSpec(
-        "bitso", "OBOOK_BITSO_URL", "btc_mxn",
+        "bitso", "OBOOK_BITSO_URL", "btc_mxn", feed_args=("--feed", "top"),
         ack=lambda sub: json.dumps({"action": "subscribe", "response": "ok", "time": 1, "type": "orders", "book": sub.get("book")}),
         good=_bitso_book,
         bad_types=json.dumps({"type": "orders", "book": "btc_mxn", "payload": {"bids": [{"r": ["7000"], "a": {"x": 1}}], "asks": []}}),
@@ -118,7 +124,7 @@ WS_VENUES = [
         missing_fields=json.dumps({"subscribe": "depth", "symbol": "BMX_ETH", "data": {"buys": []}}),
     ),
     WsVenueSpec(
-        "bitmart-v3", "OBOOK_BITMART_V3_URL", "BTC_USDT",
+        "bitmart-v3", "OBOOK_BITMART_V3_URL", "BTC_USDT", feed_args=("--feed", "top"),
         ack=lambda sub: json.dumps({"event": "subscribe", "topic": sub.get("args", [""])[0]}),
         good=_bitmart_v3_book,
         bad_types=_deflate(json.dumps({"table": "spot/depth20", "data": [{"bids": [[1.5, "x"]], "asks": "no", "symbol": "BTC_USDT"}]})),

@@ -1,0 +1,232 @@
+"""Raw recordings: `watch --record FILE` keeps every frame and REST seed as it
+arrived; `replay FILE` feeds them through the same parsers and sync engine.
+
+One JSON object per line (gzip when the name ends in .gz). The first line
+names what was recorded; then one line per event, each with its receive
+time `t` (ISO-8601 with microseconds, so replayed books carry the same
+`received_at`): `{"connect": true}` when a connection opened, `{"frame":
+TEXT}` or `{"binary": BASE64}` for a frame, `{"seed": TEXT}` for a REST seed
+at the moment it was applied. A recording is outside input: every line is
+bounded before it is decoded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import binascii
+import gzip
+import json
+import threading
+import time
+import zlib
+from datetime import datetime, timezone
+from typing import IO, Any, Iterator
+
+from orderbook_cli import __version__
+from orderbook_cli.errors import MalformedData, UsageError, sanitize
+from orderbook_cli.feed import Feed, FeedContext, FeedRequest, State
+from orderbook_cli.transport.ws import MAX_FRAME_BYTES
+from orderbook_cli.venues.websocket import NO_RECORDER, NoRecorder
+
+MAGIC = "obook_raw_recording"
+FORMAT = 1
+MAX_LINE_BYTES = 12 * 1024 * 1024  # a 4 MB seed or a 2 MB binary frame, escaped, fits
+MAX_SEED_BYTES = 4 * 1024 * 1024  # as the HTTP transport allows
+MAX_GAP_SECONDS = 60.0  # as for book recordings: a long silence plays as at most a minute
+GZIP_FLUSH_SECONDS = 1.0
+
+
+class Recorder(NoRecorder):
+    def __init__(self, path: str, request: FeedRequest, feed: str | None):
+        try:
+            self._file: IO[bytes] = gzip.open(path, "wb") if path.endswith(".gz") else open(path, "wb")
+        except OSError as exc:
+            raise UsageError(f"cannot write the recording {sanitize(path, 80)}: {exc.strerror}") from None
+        self._gzip = path.endswith(".gz")
+        self._flushed = time.monotonic()
+        self._lock = threading.Lock()  # the feed's thread writes; exit may close
+        atexit.register(self.close)  # obook may exit while the feed's thread still runs: end the gzip stream properly
+        self._write({MAGIC: FORMAT, "venue": request.venue, "symbol": request.symbol, "depth": request.depth,
+                     "feed": feed, "obook": __version__})
+
+    def _write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.write(line)
+            now = time.monotonic()
+            if not self._gzip or now - self._flushed >= GZIP_FLUSH_SECONDS:  # readable even if obook is killed
+                self._file.flush()
+                self._flushed = now
+
+    def connected(self) -> None:
+        self._write({"t": _stamp(datetime.now(timezone.utc)), "connect": True})
+
+    def frame(self, frame: str | bytes, received_at: datetime) -> None:
+        if isinstance(frame, bytes):
+            self._write({"t": _stamp(received_at), "binary": base64.b64encode(frame).decode()})
+        else:
+            self._write({"t": _stamp(received_at), "frame": frame})
+
+    def seed(self, body: bytes, received_at: datetime) -> None:
+        self._write({"t": _stamp(received_at), "seed": body.decode("utf-8", "surrogateescape")})
+
+    def wrap(self, handler):
+        return _Recording(self, handler)
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class _Recording:
+    """A connection's handler that writes each frame down before handling it."""
+
+    def __init__(self, recorder: Recorder, handler):
+        self.recorder, self.handler = recorder, handler
+
+    @property
+    def tick_seconds(self) -> float | None:
+        return self.handler.tick_seconds
+
+    def frame(self, frame: str | bytes, received_at: datetime) -> bool:
+        self.recorder.frame(frame, received_at)
+        return self.handler.frame(frame, received_at)
+
+    def tick(self) -> bool:
+        return self.handler.tick()
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _time(value: object) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise MalformedData("a record without a time")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise MalformedData(f"a record time {value[:40]!r} is not ISO-8601") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# ------------------------------------------------------------------ replay
+
+def is_recording(stream: IO[bytes]) -> bool:
+    """Whether the stream starts with a raw recording's header (looked at, not consumed)."""
+    peek = getattr(stream, "peek", None)
+    if peek is None:
+        return False
+    try:
+        head = peek(64)[:64]
+    except (OSError, EOFError, zlib.error) as exc:  # a broken gzip stream: the file's fault, as replay says for books
+        raise UsageError(f"the recording cannot be read: {sanitize(exc, 120)}", hint="is it a complete NDJSON or gzip file?") from None
+    return head.lstrip().startswith(b'{"' + MAGIC.encode() + b'"')
+
+
+def _lines(stream: IO[bytes]) -> Iterator[bytes | None]:
+    """Lines, each at most MAX_LINE_BYTES (None for one that was longer, skipped whole)."""
+    while True:
+        try:
+            line = stream.readline(MAX_LINE_BYTES + 1)
+        except EOFError:  # a gzip recording cut short (obook was killed): play what is there
+            return
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while True:
+                rest = stream.readline(MAX_LINE_BYTES)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield line
+
+
+def _header(line: bytes | None) -> dict[str, Any]:
+    from orderbook_cli.transport.wire import json_loads
+
+    data = json_loads(line) if line else None
+    if not isinstance(data, dict) or data.get(MAGIC) != FORMAT:
+        raise UsageError("not an obook raw recording of a format this version reads")
+    venue, symbol, depth, feed = data.get("venue"), data.get("symbol"), data.get("depth"), data.get("feed")
+    if not (isinstance(venue, str) and isinstance(symbol, str) and len(symbol) <= 60 and isinstance(depth, int)
+            and not isinstance(depth, bool) and 1 <= depth <= 10_000 and feed in (None, "top", "full")):
+        raise UsageError("the recording's header is damaged (venue, symbol, depth, feed)")
+    return data
+
+
+def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) -> Feed:
+    """A feed that re-runs a raw recording through the recorded venue's own parsers."""
+    from orderbook_cli.venues import get_venue
+
+    lines = _lines(stream)
+    header = _header(next(lines, None))
+    venue = get_venue(header["venue"])
+    options = {"feed": header["feed"]} if header["feed"] and "feed" in venue.info.options else {}
+    recorded = FeedRequest(venue=venue.info.id, symbol=header["symbol"], depth=request.options.get("depth") or header["depth"],
+                           timeout=request.timeout, options=options, group=request.group)
+
+    def produce(ctx: FeedContext) -> None:
+        ctx.set_state(State.CONNECTING)
+        connections = venue.connections(ctx, live=False)
+        handler = None
+        previous: datetime | None = None
+        for number, line in enumerate(lines, 2):
+            if ctx.stopped.is_set():
+                return
+            try:
+                handler, previous = _play(line, handler, connections, previous, ctx, speed)
+            except MalformedData as exc:
+                ctx.malformed(MalformedData(f"recording line {number}: {exc.message}"))
+        ctx.set_state(State.CLOSED, "end of recording: press q to quit")
+
+    return Feed(recorded, produce)
+
+
+def _play(line: bytes | None, handler, connections, previous: datetime | None, ctx: FeedContext, speed: float | None):
+    from orderbook_cli.transport.wire import json_loads
+
+    if line is None:
+        raise MalformedData(f"a line longer than {MAX_LINE_BYTES} bytes")
+    if not line.strip():
+        return handler, previous
+    record = json_loads(line)
+    if not isinstance(record, dict):
+        raise MalformedData("a record is not a JSON object")
+    at = _time(record.get("t"))
+    if previous is not None and speed is not None:
+        gap = (at - previous).total_seconds()
+        if gap > 0 and not ctx.sleep(min(gap, MAX_GAP_SECONDS) / speed):
+            return handler, None
+    if record.get("connect") is True:
+        return connections(_nothing_sent, NO_RECORDER), at
+    if handler is None:
+        raise MalformedData("a frame before any connection")
+    if isinstance(record.get("frame"), str):
+        handler.frame(_capped(record["frame"].encode("utf-8", "surrogateescape"), MAX_FRAME_BYTES).decode("utf-8", "surrogateescape"), at)
+    elif isinstance(record.get("binary"), str):
+        try:
+            handler.frame(_capped(base64.b64decode(record["binary"], validate=True), MAX_FRAME_BYTES), at)
+        except binascii.Error:
+            raise MalformedData("a binary frame that is not base64") from None
+    elif isinstance(record.get("seed"), str) and hasattr(handler, "seed_body"):
+        handler.seed_body(_capped(record["seed"].encode("utf-8", "surrogateescape"), MAX_SEED_BYTES), at)
+    else:
+        raise MalformedData("a record that is neither a connection, a frame nor a seed")
+    handler.tick()
+    return handler, at
+
+
+def _capped(data: bytes, limit: int) -> bytes:
+    """A recorded frame or seed is held to the limits the live transports enforce."""
+    if len(data) > limit:
+        raise MalformedData(f"a recorded message of {len(data)} bytes (limit {limit})")
+    return data
+
+
+def _nothing_sent(message: str) -> None:
+    """A replayed connection sends nothing: the venue's answers are in the recording."""

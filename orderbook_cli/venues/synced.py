@@ -1,0 +1,234 @@
+"""WebSocket venues whose book is kept from a seed and numbered changes.
+
+The venue says how to read a frame (seeds, changes, control), how to read a
+REST seed if it has one, and how to ask for a seed; :class:`SyncConnection`
+wires that to the venue-agnostic :class:`~orderbook_cli.sync.SyncEngine` and
+reports through the feed context: one book per applied message, a
+`resyncing` state with the reason whenever the book had to be dropped.
+
+Seeds fetched over REST come in on a helper thread so the socket keeps
+being read (and changes keep being queued) meanwhile; they are handed to
+the engine on the reader's thread. Fetches are rate-limited: at most one
+every SEED_INTERVAL seconds, longer after failures, and as long as the venue
+says after a 420/429 lockout.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import abstractmethod
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from orderbook_cli.book import Book, RawLevel, make_book
+from orderbook_cli.errors import MalformedData, ObookError
+from orderbook_cli.feed import Backoff, FeedContext, FeedRequest, State, is_transient
+from orderbook_cli.sync import BookKind, Change, Seed, SyncEngine
+from orderbook_cli.timefmt import now_utc
+from orderbook_cli.venues.websocket import Control, Rejected, WebSocketVenue
+
+SEED_INTERVAL = 2.0  # seconds between REST seed fetches at the least
+SEED_BACKOFF_CAP = 60.0
+IN_BAND_RETRY = 10.0  # ask again for an in-band seed that has not come after this long
+BUSY_TICK = 0.05  # how often the reader looks for a seed fetched in the background
+
+
+class RestSeeder:
+    """Fetches seeds on a helper thread, never more often than the venue allows.
+
+    Lives as long as the feed (across reconnections), so the rate limit holds
+    whatever the socket does. Only the reader's thread talks to the feed.
+    """
+
+    def __init__(self, ctx: FeedContext, fetch: Callable[[], bytes]):
+        self.ctx, self.fetch = ctx, fetch
+        self.backoff = Backoff(floor=SEED_INTERVAL, base=SEED_INTERVAL, cap=SEED_BACKOFF_CAP)
+        self._lock = threading.Lock()
+        self._wanted = self._busy = False
+        self._next_at = 0.0
+        self._result: tuple[bytes, datetime] | None = None
+        self._fatal: ObookError | None = None
+        self._notice = ""  # why the seed is late, reported from the reader's thread
+
+    @property
+    def busy(self) -> bool:
+        return self._busy or self._wanted
+
+    def request(self) -> None:
+        with self._lock:
+            self._wanted = True
+            self._result = None  # a seed fetched for an older book is no use now
+        self._start_if_due()
+
+    def ready(self) -> tuple[bytes, datetime] | None:
+        """The fetched seed body and when it arrived, once; raises what cannot be retried."""
+        if self._fatal is not None:
+            raise self._fatal
+        self._start_if_due()
+        with self._lock:
+            result, self._result = self._result, None
+            notice, self._notice = self._notice, ""
+        if notice:
+            self.ctx.set_state(State.SYNCING, notice)
+        return result
+
+    def _start_if_due(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self._busy or not self._wanted or now < self._next_at:
+                return
+            self._busy, self._wanted = True, False
+        threading.Thread(target=self._run, name="obook-seed", daemon=True).start()
+
+    def _run(self) -> None:
+        from orderbook_cli.transport.http import RateLimited
+
+        delay = None
+        try:
+            body = self.fetch()
+        except RateLimited as error:
+            delay = error.retry_after
+            self._notice = f"{error.message}; next seed in {delay:g}s"
+        except ObookError as error:
+            if not is_transient(error):
+                self._fatal = error
+                return
+            delay = self.backoff.next_delay()
+            self._notice = f"seed fetch failed: {error.message}; retrying in {delay:.1f}s"
+        except Exception as error:  # a bug must reach the user, not leave the book waiting forever
+            internal = ObookError(f"seed fetch: {type(error).__name__}: {error}", hint="this is a bug in obook; rerun with --debug and report it")
+            internal.__cause__ = error
+            self._fatal = internal
+        else:
+            self.backoff.reset()
+            with self._lock:
+                self._result = (body, now_utc())
+        finally:
+            with self._lock:  # spaced from the answer, so the venue sees the gap whatever the latency
+                self._busy = False
+                self._next_at = time.monotonic() + max(SEED_INTERVAL, delay or 0.0)
+                if delay is not None:
+                    self._wanted = True
+
+
+class SyncedVenue(WebSocketVenue):
+    """A WebSocket venue with a sequence-checked book under `--feed full`."""
+
+    book_kind: BookKind
+    seeds_in_band = False  # True: the venue pushes the seed on the socket by itself after subscribing
+
+    def full(self, request: FeedRequest) -> bool:
+        return request.options.get("feed", "full") == "full"
+
+    def feed_kind(self, request: FeedRequest) -> str | None:
+        return "full" if self.full(request) else "top"
+
+    @abstractmethod
+    def read(self, frame: str | bytes, request: FeedRequest) -> Iterable[Seed | Change | Control | Rejected]:
+        """One frame of the full feed to its messages; MalformedData for anything unusable."""
+
+    def read_seed(self, body: bytes, request: FeedRequest) -> Seed:
+        raise NotImplementedError
+
+    def fetch_seed(self, request: FeedRequest) -> bytes:
+        """A seed body fetched out of band (REST); venues with in-band seeds do not have one."""
+        raise NotImplementedError
+
+    def seed_request(self, request: FeedRequest) -> str:
+        """The frame that asks for an in-band seed."""
+        raise NotImplementedError
+
+    def connections(self, ctx: FeedContext, *, live: bool = True):
+        if not self.full(ctx.request):
+            return super().connections(ctx, live=live)
+        seeder = RestSeeder(ctx, lambda: self.fetch_seed(ctx.request)) if live and not self.seeds_in_band else None
+        return lambda send, recorder: SyncConnection(ctx, self, send, seeder, recorder)
+
+
+class SyncConnection:
+    """One connection's sequence-checked book: frames and seeds in, books and resyncs out."""
+
+    def __init__(self, ctx: FeedContext, venue: SyncedVenue, send: Callable[[str], None], seeder: RestSeeder | None, recorder: Any):
+        self.ctx, self.venue = ctx, venue
+        self.send, self.seeder, self.recorder = send, seeder, recorder
+        self.engine = SyncEngine(venue.book_kind, self._book, self._resync)
+        self.received_at = now_utc()
+        # when a seed was last asked for; subscribing asks for an in-band one
+        self.asked_at: float | None = time.monotonic() if venue.seeds_in_band else None
+        self.done = False
+        ctx.set_state(State.SYNCING)
+
+    @property
+    def tick_seconds(self) -> float | None:
+        return BUSY_TICK if self.seeder is not None and self.seeder.busy else None
+
+    def frame(self, frame: str | bytes, received_at: datetime) -> bool:
+        try:
+            messages = list(self.venue.read(frame, self.ctx.request))
+        except MalformedData as exc:  # if it was a change, the next one shows the gap
+            self.ctx.malformed(exc)
+            return False
+        self.received_at = received_at
+        for message in messages:
+            if isinstance(message, Rejected):
+                raise message.error
+            if isinstance(message, Seed):
+                self.engine.seed(message)
+            elif isinstance(message, Change):
+                self.engine.change(message)
+                if not self.engine.synced and self.asked_at is None:
+                    self._ask()
+            elif message.kind == "ack" and self.asked_at is None and not self.venue.seeds_in_band:
+                self._ask()  # subscribed: changes from now on are queued, so a seed can be fetched
+        return self.done
+
+    def tick(self) -> bool:
+        if self.seeder is not None:
+            ready = self.seeder.ready()
+            if ready is not None:
+                self.seed_body(*ready)
+        elif (self.venue.seeds_in_band and self.asked_at is not None and not self.engine.synced
+              and time.monotonic() - self.asked_at > IN_BAND_RETRY):
+            self._ask()
+        return self.done
+
+    def seed_body(self, body: bytes, received_at: datetime) -> None:
+        """A seed fetched out of band (or replayed from a recording)."""
+        self.recorder.seed(body, received_at)
+        try:
+            seed = self.venue.read_seed(body, self.ctx.request)
+        except MalformedData as exc:
+            self.ctx.malformed(exc)
+            self.engine.resync(f"the seed was unusable: {exc.message}")
+            return
+        self.received_at = received_at
+        self.engine.seed(seed)
+
+    def _book(self, timestamp: datetime | None) -> None:
+        request = self.ctx.request  # its depth may change while the whole book is kept
+        if request.group is None:
+            bids, asks = self.engine.top(request.depth)
+            book = Book(request.venue, request.symbol, bids, asks, timestamp, self.received_at, self.engine.sequence)
+        else:  # buckets need more raw levels than they show
+            bids, asks = self.engine.top(request.wire_depth)
+            book = make_book(request.venue, request.symbol, _raw(bids), _raw(asks), timestamp=timestamp, received_at=self.received_at,
+                             depth=request.depth, group=request.group, sequence=self.engine.sequence)
+        self.ctx.emit_book(book)
+        self.done = request.once
+
+    def _resync(self, reason: str) -> None:
+        self.ctx.set_state(State.RESYNCING, reason)
+        self._ask()
+
+    def _ask(self) -> None:
+        self.asked_at = time.monotonic()
+        if self.venue.seeds_in_band:
+            self.send(self.venue.seed_request(self.ctx.request))
+        elif self.seeder is not None:
+            self.seeder.request()
+
+
+def _raw(levels) -> list[RawLevel]:
+    return [RawLevel(level.price, level.amount, level.count) for level in levels]
+

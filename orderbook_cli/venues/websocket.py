@@ -1,0 +1,162 @@
+"""What a venue spoken over one WebSocket declares, and the handler that turns
+its frames into books (over the venue-agnostic link in transport/ws.py).
+
+A plain venue's every book is a full book from one frame; venues whose
+books are kept from a seed and numbered changes build on this in
+venues/synced.py.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import datetime
+from typing import Any, Callable, Iterable, NamedTuple, Union
+
+from orderbook_cli.book import RawLevel
+from orderbook_cli.errors import MalformedData, ObookError
+from orderbook_cli.feed import FeedContext, FeedRequest, Producer
+from orderbook_cli.venues.base import Venue
+
+
+class BookUpdate(NamedTuple):
+    """A full book from one frame."""
+
+    bids: Iterable[RawLevel]
+    asks: Iterable[RawLevel]
+    timestamp: datetime | None
+
+
+class Control(NamedTuple):
+    """Acks, keep-alives, pongs, other channels: proof of life, nothing to show."""
+
+    kind: str
+
+
+class Rejected(NamedTuple):
+    """The venue refused the subscription: fatal, no retry."""
+
+    error: ObookError
+
+
+Message = Union[BookUpdate, Control, Rejected]
+
+
+class NoRecorder:
+    """What a connection reports its raw traffic to when nothing is recorded (see recording.py)."""
+
+    def connected(self) -> None:
+        pass
+
+    def seed(self, body: bytes, received_at: datetime) -> None:
+        pass
+
+    def wrap(self, handler):
+        return handler
+
+    def close(self) -> None:
+        pass
+
+
+NO_RECORDER = NoRecorder()
+
+
+class WebSocketVenue(Venue):
+    """A venue spoken over one WebSocket: subclasses say what to send and how to read."""
+
+    idle_timeout: float = 30.0  # no frame at all (keep-alives included) for this long: the link is dead
+    ping_interval: float | None = None  # send ping_message() this often, if the venue wants pings
+
+    @abstractmethod
+    def subscribe_messages(self, request: FeedRequest) -> list[str]:
+        """Frames to send right after connecting."""
+
+    @abstractmethod
+    def parse(self, frame: str | bytes, request: FeedRequest):
+        """One frame to a message; raise MalformedData for anything unusable."""
+
+    def ping_message(self) -> str:
+        raise NotImplementedError
+
+    def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
+        """Frames that move a live link to the new request's depth; none where the
+        channel does not depend on depth (books are trimmed locally)."""
+        return []
+
+    def feed_kind(self, request: FeedRequest) -> str | None:
+        """Which of the venue's feeds the request gets (None: it has only one)."""
+        return None
+
+    def connections(self, ctx: FeedContext, *, live: bool = True) -> Callable[[Callable[[str], None], Any], Any]:
+        """Once per feed: a factory of one connection's frame handler, called with
+        (send, recorder) on every (re)connection. ``live`` is False when a
+        recording is replayed (nothing may be fetched or sent). Handlers read
+        ``ctx.request`` afresh: the ladder may ask for another depth meanwhile."""
+        return lambda send, recorder: BookFrames(ctx, self, send)
+
+    def producer(self, request: FeedRequest) -> Producer:
+        return lambda ctx: self.stream(ctx)
+
+    def stream(self, ctx: FeedContext) -> None:
+        from orderbook_cli.transport.ws import stream
+
+        request = ctx.request
+        idle = request.idle_timeout or self.idle_timeout
+        ping = (self.ping_interval, self.ping_message()) if self.ping_interval else None
+        recorder = NO_RECORDER
+        if request.record:
+            from orderbook_cli.recording import Recorder
+
+            recorder = Recorder(request.record, request, self.feed_kind(request))
+        handler = self.connections(ctx)
+
+        def on_connect(link):
+            recorder.connected()
+            for message in self.subscribe_messages(ctx.request):  # the depth may have changed since the last link
+                link.send(message)
+            return recorder.wrap(handler(link.send, recorder))
+
+        try:
+            stream(ctx, self.url, self.info.url_env, idle, ping, on_connect)
+        finally:
+            recorder.close()
+
+
+class BookFrames:
+    """Every frame that is a book becomes one; the first one is enough for a snapshot."""
+
+    tick_seconds = None
+
+    def __init__(self, ctx: FeedContext, venue: WebSocketVenue, send: Callable[[str], None]):
+        self.ctx, self.venue, self.send = ctx, venue, send
+        self.request = ctx.request
+
+    def _current(self) -> FeedRequest:
+        request = self.ctx.request
+        if request is not self.request:  # the ladder asked for another depth
+            for message in self.venue.resubscribe_messages(self.request, request):
+                self.send(message)
+            self.request = request
+        return request
+
+    def frame(self, frame: str | bytes, received_at: datetime) -> bool:
+        ctx, request = self.ctx, self._current()
+        try:
+            message = self.venue.parse(frame, request)
+        except MalformedData as exc:
+            ctx.malformed(exc)
+            return False
+        if isinstance(message, Rejected):
+            raise message.error
+        if isinstance(message, BookUpdate):
+            try:
+                book = request.book(message.bids, message.asks, message.timestamp, received_at)
+            except MalformedData as exc:  # levels are parsed lazily by some venues
+                ctx.malformed(exc)
+                return False
+            ctx.emit_book(book)
+            return request.once
+        return False
+
+    def tick(self) -> bool:
+        self._current()
+        return False
