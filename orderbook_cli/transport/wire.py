@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from orderbook_cli.errors import MalformedData, sanitize
@@ -18,6 +19,7 @@ def _reject_constant(name: str) -> Any:
 MAX_NUMBER_CHARS = 100
 
 
+@lru_cache(maxsize=1024)  # venues repeat the same small integers (sides, flags) in every frame; the C cache skips a Python call
 def _int(text: str) -> int:
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(f"a number of {len(text)} digits")
