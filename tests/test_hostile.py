@@ -215,20 +215,36 @@ def test_absurd_nesting_is_obooks_error():
         json_loads(DEEP)
 
 
-@pytest.mark.parametrize("text", HOSTILE_LITERALS)
-def test_every_hostile_literal_is_bounded_data_or_obooks_error(text):
-    from orderbook_cli.timefmt import parse_venue_time
+@pytest.fixture(params=HOSTILE_LITERALS)
+def hostile_value(request):
+    """Each hostile literal as the JSON decoder hands it over (skipped when the decoder already refuses it)."""
     from orderbook_cli.transport.wire import json_loads
 
     try:
-        value = json_loads(f"[{text}]")[0]
+        return json_loads(f"[{request.param}]")[0]
     except MalformedData:
-        return
+        pytest.skip("refused by the JSON decoder itself")
+
+
+def test_every_hostile_literal_is_bounded_data_or_obooks_error(hostile_value):
+    from orderbook_cli.timefmt import parse_venue_time
+
     for convert in (lambda v: to_decimal(v, "price"), to_count, parse_venue_time):
         try:
-            convert(value)
+            convert(hostile_value)
         except MalformedData:
             pass
+
+
+def test_sequence_numbers_and_bitso_lockouts_are_bounded(hostile_value):
+    from orderbook_cli.venues import bitmart_v3, bitso
+
+    for parse in (bitso._sequence, bitmart_v3._version):
+        try:
+            assert 0 <= parse(hostile_value) < 2**63
+        except MalformedData:
+            pass
+    assert 0 <= bitso._retry_after({"retry-after": str(hostile_value)}) <= bitso.MAX_LOCKOUT_SECONDS
 
 
 def test_counts_and_times_are_ascii_and_bounded():
@@ -431,6 +447,15 @@ def test_replay_refuses_endless_lines(obook, tmp_path, make):
 def test_replay_of_a_broken_gzip_is_a_usage_error(obook, tmp_path, data):
     (tmp_path / "broken.gz").write_bytes(data)
     assert_clean_failure(obook("replay", str(tmp_path / "broken.gz"), "--speed", "max", "--json"), 2, "cannot be read")
+
+
+def test_raw_recording_with_corrupt_gzip_data_is_a_usage_error(obook, tmp_path):
+    header = json.dumps({"obook_raw_recording": 1, "venue": "bitso", "symbol": "btc_mxn", "depth": 20, "feed": "top"}).encode() + b"\n"
+    lines = b"".join(b'{"t": "x", "junk": "' + os.urandom(500).hex().encode() + b'"}\n' for _ in range(400))
+    data = bytearray(_gzip(header + lines))
+    data[-5000:-4960] = bytes(b ^ 0xFF for b in data[-5000:-4960])  # past what the format check peeks at
+    (tmp_path / "raw.gz").write_bytes(bytes(data))
+    assert_clean_failure(obook("replay", str(tmp_path / "raw.gz"), "--speed", "max", "--json"), 2, "cannot be read")
 
 
 # ------------------------------------------------------------------ 4: retries

@@ -83,7 +83,7 @@ def parse_message(data: Any, symbol: str) -> Message:
 
 
 def _version(value: object) -> int:
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+    if isinstance(value, str) and len(value) <= 18 and value.isascii() and value.isdigit():
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
         return value

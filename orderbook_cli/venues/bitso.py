@@ -75,7 +75,7 @@ def parse_message(data: Any, book: str) -> Message:
 
 def _sequence(value: object) -> int:
     """A sequence number: a JSON number on the socket, a string in REST."""
-    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+    if isinstance(value, str) and len(value) <= 18 and value.isascii() and value.isdigit():
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
         return value
@@ -145,7 +145,7 @@ def _retry_after(headers: Mapping[str, str]) -> float:
     from email.utils import parsedate_to_datetime  # only after a lockout: keeps start-up lean
 
     raw = str(headers.get("retry-after") or "").strip()
-    if raw.isdigit() and len(raw) <= 6:
+    if len(raw) <= 6 and raw.isascii() and raw.isdigit():
         return min(float(raw), MAX_LOCKOUT_SECONDS)
     try:
         return min(max(0.0, (parsedate_to_datetime(raw) - now_utc()).total_seconds()), MAX_LOCKOUT_SECONDS)
