@@ -130,6 +130,20 @@ def test_bitso_lost_diff_reseeds_without_old_levels(obook, ws_venue, http_venue)
     assert "live again" not in run.stderr
 
 
+def test_bitso_crossing_diff_then_silence_reseeds(obook, ws_venue, http_venue):
+    seeds = Seeds(http_venue, SEED_100, seed(110, bids=[("n1", "2000", "1")], asks=[("n2", "2100", "1")]))
+    ws = ws_venue(bitso_script(seeds, "seed", diff(101, opened("x", "bid", "1010", "0.1")),  # bid 1010 >= ask 1010, then quiet
+                               "seed", diff(111, opened("n3", "ask", "2050", "2"))))
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "4", env=bitso_env(ws, http_venue))
+    assert run.code == 0, run
+    books = run.lines()
+    assert [b["sequence"] for b in books] == [100, 101, 110, 111]
+    assert levels(books[1], "bids")[0] == ("1010", "0.1", 1) and levels(books[1], "asks")[0][0] == "1010"  # shown as sent
+    assert {lv["price"] for lv in books[3]["bids"] + books[3]["asks"]} == {"2000", "2050", "2100"}
+    assert run.stderr.count("resyncing: the book stayed crossed for more than 1s (sequence 101)") == 1, run.stderr
+    assert len(http_venue.requests) == 2
+
+
 def test_bitso_seed_older_than_the_queue_is_fetched_again(obook, ws_venue, http_venue):
     seeds = Seeds(http_venue, seed(95, bids=[("s", "1", "1")]), SEED_100)
     ws = ws_venue(bitso_script(seeds, diff(98, opened("q", "bid", "2", "1")), 0.3, "seed", diff(101, opened("b4", "bid", "1005", "0.1"))))
