@@ -24,9 +24,9 @@ from bisect import bisect_left
 from collections import deque
 from datetime import datetime
 from decimal import Decimal, localcontext
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from orderbook_cli.book import EXACT, Level
+from orderbook_cli.book import EXACT, Level, RawLevel
 
 MAX_BUFFER = 4096  # changes kept while waiting for a seed; the oldest go first (the seed check catches the hole)
 MAX_ENTRIES = 250_000  # orders or levels a book may hold (Bitso's largest book has about 6,400 orders)
@@ -111,6 +111,13 @@ class Side:
         if not self.prices:
             return None
         return self.prices[-1] if self.descending else self.prices[0]
+
+    def walk(self) -> Iterator[RawLevel]:
+        """Every level, best first, lazily: a caller that stops early pays only for what it read."""
+        levels = self.levels
+        for price in reversed(self.prices) if self.descending else self.prices:
+            amount, count = levels[price]
+            yield RawLevel(price, amount, count)
 
     def top(self, depth: int | None) -> tuple[Level, ...]:
         """The best `depth` levels with running totals: O(depth)."""
@@ -279,6 +286,11 @@ class SyncEngine:
         self.buffer.extend(keep)
         self.resyncs += 1
         self.on_resync(reason)
+
+    def walk(self) -> tuple[Iterator[RawLevel], Iterator[RawLevel]]:
+        """(bids, asks): every level per side, best first, lazily (read them before the next change)."""
+        assert self.book is not None
+        return self.book.bids.walk(), self.book.asks.walk()
 
     def top(self, depth: int | None) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
         """(bids, asks): the best `depth` levels per side, best first, with running totals."""

@@ -21,7 +21,7 @@ from abc import abstractmethod
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from orderbook_cli.book import Book, RawLevel, make_book
+from orderbook_cli.book import Book, bucket_levels, make_book
 from orderbook_cli.errors import MalformedData, ObookError
 from orderbook_cli.feed import Backoff, FeedContext, FeedRequest, State, is_transient
 from orderbook_cli.sync import BookKind, Change, Seed, SyncEngine
@@ -217,10 +217,12 @@ class SyncConnection:
         if request.group is None:
             bids, asks = self.engine.top(request.depth)
             book = Book(request.venue, request.symbol, bids, asks, timestamp, self.received_at, self.engine.sequence)
-        else:  # buckets need more raw levels than they show
-            bids, asks = self.engine.top(request.wire_depth)
-            book = make_book(request.venue, request.symbol, _raw(bids), _raw(asks), timestamp=timestamp, received_at=self.received_at,
-                             depth=request.depth, group=request.group, sequence=self.engine.sequence)
+        else:  # the whole book is here: each bucket sums every order in it, however many levels deep
+            bids, asks = self.engine.walk()
+            depth, group = request.depth, request.group
+            book = make_book(request.venue, request.symbol, bucket_levels(bids, descending=True, depth=depth, group=group),
+                             bucket_levels(asks, descending=False, depth=depth, group=group), timestamp=timestamp,
+                             received_at=self.received_at, depth=depth, group=group, sequence=self.engine.sequence)
         self.ctx.emit_book(book)
         self.done = request.once
 
@@ -234,8 +236,4 @@ class SyncConnection:
             self.send(self.venue.seed_request(self.ctx.request))
         elif self.seeder is not None:
             self.seeder.request()
-
-
-def _raw(levels) -> list[RawLevel]:
-    return [RawLevel(level.price, level.amount, level.count) for level in levels]
 
