@@ -318,3 +318,20 @@ def test_watch_goes_on_when_one_source_is_rejected(obook, http_venue, ws_venue):
     assert run.code == 0, run
     assert [b["venue"] for b in run.lines()] == ["revx", "revx"]
     assert "bitso foo_bar" in run.stderr and "not supported" in run.stderr and "going on with the other sources" in run.stderr
+
+
+def test_merged_snapshot_with_bitsos_full_book_carries_its_sequence(obook, http_venue):
+    from tests.test_full_depth import BOOK_PATH, SEED_100
+
+    http_venue.route(BOOK_PATH, Reply(body=SEED_100))  # the full feed's snapshot is Bitso's REST book
+    http_venue.route("/api/1.0/public/order-book/BTC-MXN", Reply(body={
+        "data": {"bids": [{"p": "1000", "q": "0.25", "no": "1"}], "asks": [{"p": "1015", "q": "1", "no": "1"}]}}))
+    env = {"OBOOK_BITSO_REST_URL": http_venue.url, "OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": "ws://127.0.0.1:9"}
+    run = obook("snapshot", "bitso:btc_mxn", "revx:BTC-MXN", "--merge", "--json", env=env)
+    assert run.code == 0, run
+    book = run.json()
+    assert [(s["venue"], s["sequence"]) for s in book["sources"]] == [("bitso", 100), ("revx", None)]
+    assert book["sequence"] is None  # no one sequence for several venues
+    assert book["bids"][0] == {"price": "1000", "amount": "1.75000000", "total": "1.75000000", "count": 3,
+                               "venues": {"bitso": "1.50000000", "revx": "0.25"}}
+    assert [a["venues"] for a in book["asks"]] == [{"bitso": "0.25000000"}, {"revx": "1"}, {"bitso": "3.00000000"}]
