@@ -80,7 +80,7 @@ def frame_times(repeats: int) -> dict[str, float]:
 def live_cpu(view: str, Pane, cpu_seconds, scratch: Path, seconds: float, obook: str, rate: int = 1000) -> float:
     """Share of one core the live view uses while fed `rate` messages/s."""
     flood = BitsoFlood(int(rate * (seconds + 8)), rate=rate)
-    pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {obook} watch bitso btc_mxn --view {view}", WIDTH, HEIGHT)
+    pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {obook} watch bitso --feed top btc_mxn --view {view}", WIDTH, HEIGHT)
     try:
         drawn = DRAWN[view]  # the view shows a book, not just its header
         deadline = time.monotonic() + 10

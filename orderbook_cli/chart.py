@@ -166,7 +166,7 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
                     chars.append(" ")
                     styles.append(None)
             lines.append(runs(chars, styles))
-        ticks = _price_ticks(low, span, plot, pixels, px)
+        ticks = _price_ticks(low, span, plot, px)
 
     axis = list("─" * plot)
     axis_styles: list[Style | None] = [AXIS] * plot
@@ -184,7 +184,7 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
     return Group(_legend(book, width), Picture(lines, width))
 
 
-def _price_ticks(low: Decimal, span: Decimal, plot: int, pixels: int, px) -> list[tuple[int, str]]:
+def _price_ticks(low: Decimal, span: Decimal, plot: int, px) -> list[tuple[int, str]]:
     """Round prices under the plot, as many as fit whole with a space around each."""
     widest = len(plain(low + span).split(".")[0]) + 3
     step = nice_step(span / max(1, plot // (widest + 2)), PRICE_STEPS)

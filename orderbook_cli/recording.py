@@ -134,6 +134,8 @@ def _lines(stream: IO[bytes]) -> Iterator[bytes | None]:
             line = stream.readline(MAX_LINE_BYTES + 1)
         except EOFError:  # a gzip recording cut short (obook was killed): play what is there
             return
+        except (OSError, zlib.error) as exc:  # corrupt gzip data: the file's fault, not a bug in obook
+            raise UsageError(f"the recording cannot be read to its end: {sanitize(exc, 120)}", hint="is it a complete NDJSON or gzip file?") from None
         if not line:
             return
         if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):

@@ -449,6 +449,15 @@ def test_replay_of_a_broken_gzip_is_a_usage_error(obook, tmp_path, data):
     assert_clean_failure(obook("replay", str(tmp_path / "broken.gz"), "--speed", "max", "--json"), 2, "cannot be read")
 
 
+def test_raw_recording_with_corrupt_gzip_data_is_a_usage_error(obook, tmp_path):
+    header = json.dumps({"obook_raw_recording": 1, "venue": "bitso", "symbol": "btc_mxn", "depth": 20, "feed": "top"}).encode() + b"\n"
+    lines = b"".join(b'{"t": "x", "junk": "' + os.urandom(500).hex().encode() + b'"}\n' for _ in range(400))
+    data = bytearray(_gzip(header + lines))
+    data[-5000:-4960] = bytes(b ^ 0xFF for b in data[-5000:-4960])  # past what the format check peeks at
+    (tmp_path / "raw.gz").write_bytes(bytes(data))
+    assert_clean_failure(obook("replay", str(tmp_path / "raw.gz"), "--speed", "max", "--json"), 2, "cannot be read")
+
+
 # ------------------------------------------------------------------ 4: retries
 
 def test_backoff_never_overflows_and_stays_within_floor_and_cap():
