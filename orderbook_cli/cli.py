@@ -66,14 +66,7 @@ def _complete_venue(incomplete: str) -> List[str]:
     return [venue for venue in venue_ids() if venue.startswith(incomplete.lower())]
 
 
-def _complete_symbol(ctx: typer.Context, incomplete: str) -> List[str]:
-    from orderbook_cli import symbol_cache
-
-    return symbol_cache.complete(ctx.params.get("venue"), incomplete)
-
-
 VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False, autocompletion=_complete_venue)]
-SymbolArg = Annotated[str, typer.Argument(help="Pair: the venue's spelling (BMX_ETH, btc_mxn, BTC-USD) or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.", show_default=False, autocompletion=_complete_symbol)]
 DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the config file's, else the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
 TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds (default 10, or the config file's).", show_default=False)]

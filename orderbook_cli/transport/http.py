@@ -198,7 +198,7 @@ def _inflate(inflater, data: bytes, room: int) -> bytes:
 
 
 def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interval: float = 30.0) -> None:
-    """Call ``fetch`` (which returns a Book) repeatedly, never more often than ``interval``.
+    """Call ``fetch`` (which returns a Book) repeatedly, waiting ``interval`` after each answer.
 
     429 waits the venue's Retry-After and slows polling down; transient
     failures back off and retry (a bounded number of times for one-shot use);
@@ -207,7 +207,6 @@ def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interv
     ctx.set_state(State.CONNECTING)
     ctx.backoff.floor = max(ctx.backoff.floor, interval)  # a retry is a request too: never faster than polling
     while not ctx.stopped.is_set():
-        started = time.monotonic()
         try:
             book = fetch()
         except RateLimited as error:
@@ -224,5 +223,8 @@ def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interv
         ctx.emit_book(book)
         if ctx.request.once:
             return
-        if not ctx.sleep(interval - (time.monotonic() - started)):
+        # The interval runs from the answer, not from the request: the venue counts
+        # arrivals, and a first request slowed by connecting would otherwise let the
+        # second arrive less than `interval` after it.
+        if not ctx.sleep(interval):
             return
