@@ -102,3 +102,19 @@ def test_replay_at_max_speed_builds_a_heatmap(terminal):
     assert "-1m" in axis  # 82 s of book time, though it played in a moment
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def test_chart_on_the_sequence_checked_bitso_feed(terminal, ws_venue, http_venue):
+    """The default (full) Bitso feed: REST seed + diff-orders; the chart draws it under the shared header."""
+    from tests.test_full_depth import SEED_100, Seeds, bitso_env, bitso_script, diff, opened
+
+    seeds = Seeds(http_venue, SEED_100)
+    ws = ws_venue(bitso_script(seeds, "seed", diff(101, opened("b4", "bid", "1005", "0.1")), diff(102, opened("a3", "ask", "1030", "1"))))
+    env = " ".join(f"{key}={shlex.quote(value)}" for key, value in bitso_env(ws, http_venue).items())
+    terminal.start(f"{env} {shlex.quote(OBOOK)} watch bitso btc_mxn --view chart")
+    screen = terminal.wait_for(lambda s: "seq 102" in s and "best bid 1005" in s and s.rstrip().splitlines()[-1].startswith("chart"))
+    lines = screen.rstrip().splitlines()
+    labels = [int(n) for n in re.findall(r"\b\d{3,4}\b", lines[-2])]
+    assert labels and all(980 <= n <= 1040 for n in labels), screen  # the price axis sits on the book
+    terminal.keys("q")
+    assert "Traceback" not in terminal.wait_for(r"EXIT=0")
