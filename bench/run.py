@@ -348,7 +348,10 @@ def main() -> int:
         }
         for name in BENCHES:
             if not args.only or name in args.only:
-                calls[name]()
+                try:
+                    calls[name]()
+                except Exception as error:  # one broken benchmark must not hide the others' figures
+                    record(f"{name} benchmark", f"crashed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", "runs", False)
     print("\n| figure | measured | budget [goal] | result |\n|---|---|---|---|")
     for figure, measured, budget, verdict in RESULTS:
         print(f"| {figure} | {measured} | {budget} | {verdict} |")

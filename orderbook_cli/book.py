@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
+from collections import OrderedDict
 from functools import wraps
-from typing import Callable, Iterable, Mapping, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -98,8 +99,9 @@ REMEMBERED_NUMBERS = 4096
 
 def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object, str], Decimal]:
     """Venues send the same price and amount strings frame after frame: check and
-    convert each once. Failures are never remembered; the memory is bounded."""
-    known: dict[str, Decimal] = {}
+    convert each once. Failures are never remembered; once full, the oldest is
+    forgotten for each new one, so memory stays level."""
+    known: OrderedDict[str, Decimal] = OrderedDict()
 
     @wraps(convert)
     def remembered(value: object, field: str) -> Decimal:
@@ -109,7 +111,7 @@ def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object,
         if number is None:
             number = convert(value, field)
             if len(known) >= REMEMBERED_NUMBERS:
-                known.clear()
+                known.popitem(last=False)
             known[value] = number  # type: ignore[index]
         return number
 
@@ -191,6 +193,20 @@ _LEVEL_DEFAULTS = tuple(Level._field_defaults[name] for name in Level._fields[4:
 def _bucket(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
     steps = (price / tick).to_integral_value(rounding=rounding)
     return (steps * tick).quantize(tick) if tick.as_tuple().exponent < 0 else steps * tick
+
+
+def bucket_levels(levels: Iterable[RawLevel], *, descending: bool, depth: int, group: Decimal) -> Iterator[RawLevel]:
+    """Of levels sorted best-first, those the best `depth` buckets of `group` hold:
+    the walk stops at the first level of the next bucket, however deep that is."""
+    rounding = ROUND_FLOOR if descending else ROUND_CEILING
+    buckets, current = 0, None
+    for level in levels:
+        bucket = _bucket(level.price, group, rounding)
+        if bucket != current:
+            buckets, current = buckets + 1, bucket
+            if buckets > depth:
+                return
+        yield level
 
 
 def _side(levels: Iterable[RawLevel], *, descending: bool, depth: int | None, group: Decimal | None) -> tuple[Level, ...]:

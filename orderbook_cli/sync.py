@@ -5,7 +5,9 @@ book and the sequence it reflects) and :class:`Change` (the next sequence
 number and what it does); :class:`SyncEngine` applies them strictly in
 order: changes that arrive before the seed wait in a bounded buffer, those
 at or below the book's sequence are dropped, a missing number or a book
-left crossed asks for a new seed, and a new seed always starts from an
+left crossed (for CROSSED_LIMIT applied messages or CROSSED_SECONDS, whichever
+comes first; a crossing that the next changes undo is tolerated) asks for a
+new seed, and a new seed always starts from an
 empty book, so nothing from before a resync survives into the next book.
 
 Two book kinds: :class:`LevelBook` (price levels with absolute sizes, size
@@ -17,17 +19,19 @@ O(log levels) to find its place and the top of the book costs O(depth).
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections import deque
 from datetime import datetime
 from decimal import Decimal, localcontext
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from orderbook_cli.book import EXACT, Level
+from orderbook_cli.book import EXACT, Level, RawLevel
 
 MAX_BUFFER = 4096  # changes kept while waiting for a seed; the oldest go first (the seed check catches the hole)
 MAX_ENTRIES = 250_000  # orders or levels a book may hold (Bitso's largest book has about 6,400 orders)
 CROSSED_LIMIT = 5  # a book still crossed after this many applied messages in a row is corrupt
+CROSSED_SECONDS = 1.0  # ... or crossed for longer than this (a quiet book gets no more messages to count)
 
 
 class LevelOp(NamedTuple):
@@ -108,6 +112,13 @@ class Side:
             return None
         return self.prices[-1] if self.descending else self.prices[0]
 
+    def walk(self) -> Iterator[RawLevel]:
+        """Every level, best first, lazily: a caller that stops early pays only for what it read."""
+        levels = self.levels
+        for price in reversed(self.prices) if self.descending else self.prices:
+            amount, count = levels[price]
+            yield RawLevel(price, amount, count)
+
     def top(self, depth: int | None) -> tuple[Level, ...]:
         """The best `depth` levels with running totals: O(depth)."""
         prices = self.prices
@@ -171,11 +182,14 @@ class SyncEngine:
 
     ``on_book(timestamp)`` after every applied seed or change (read the book
     with :meth:`top`); ``on_resync(reason)`` when the book is unusable and a
-    new seed is needed (the engine has already dropped it).
+    new seed is needed (the engine has already dropped it). ``clock`` (seconds,
+    monotonic) times how long the book has been crossed; call :meth:`check`
+    between messages so a book that crossed and then went quiet is caught too.
     """
 
     def __init__(self, kind: BookKind, on_book: Callable[[datetime | None], None],
-                 on_resync: Callable[[str], None], max_buffer: int = MAX_BUFFER, max_entries: int = MAX_ENTRIES):
+                 on_resync: Callable[[str], None], max_buffer: int = MAX_BUFFER, max_entries: int = MAX_ENTRIES,
+                 clock: Callable[[], float] = time.monotonic):
         self.kind = kind
         self.on_book, self.on_resync = on_book, on_resync
         self.book: LevelBook | None = None
@@ -183,6 +197,8 @@ class SyncEngine:
         self.buffer: deque[Change] = deque(maxlen=max_buffer)
         self.max_entries = max_entries
         self.crossed_for = 0  # applied messages in a row after which the book was crossed
+        self.crossed_since: float | None = None  # clock() when the book became crossed
+        self.clock = clock
         self.resyncs = 0
 
     @property
@@ -194,7 +210,7 @@ class SyncEngine:
         book = self.kind()
         with localcontext(EXACT):
             book.apply(seed.ops)
-        self.book, self.sequence, self.crossed_for = book, seed.sequence, 0
+        self.book, self.sequence, self.crossed_for, self.crossed_since = book, seed.sequence, 0, None
         if book.size() > self.max_entries:
             self._resync(f"the seed holds more than {self.max_entries} entries", ())
             return
@@ -225,14 +241,32 @@ class SyncEngine:
         with localcontext(EXACT):
             self.book.apply(change.ops)
         self.sequence = change.sequence
-        self.crossed_for = self.crossed_for + 1 if self.crossed() else 0
+        if self.crossed():
+            self.crossed_for += 1
+            if self.crossed_since is None:
+                self.crossed_since = self.clock()
+        else:
+            self.crossed_for, self.crossed_since = 0, None
         if self.crossed_for >= CROSSED_LIMIT:
             self._resync(f"the book stayed crossed for {CROSSED_LIMIT} changes (sequence {change.sequence})", rest)
+            return False
+        if self._crossed_too_long(rest):
             return False
         if self.book.size() > self.max_entries:
             self._resync(f"the book grew past {self.max_entries} entries", rest)
             return False
         self.on_book(change.timestamp)
+        return True
+
+    def check(self) -> None:
+        """Between messages: resync a book that has stayed crossed for too long."""
+        if self.book is not None:
+            self._crossed_too_long(())
+
+    def _crossed_too_long(self, rest: Sequence[Change]) -> bool:
+        if self.crossed_since is None or self.clock() - self.crossed_since <= CROSSED_SECONDS:
+            return False
+        self._resync(f"the book stayed crossed for more than {CROSSED_SECONDS:g}s (sequence {self.sequence})", rest)
         return True
 
     def crossed(self) -> bool:
@@ -247,11 +281,16 @@ class SyncEngine:
         self._resync(reason, ())
 
     def _resync(self, reason: str, keep: Iterable[Change]) -> None:
-        self.book, self.sequence = None, None
+        self.book, self.sequence, self.crossed_for, self.crossed_since = None, None, 0, None
         self.buffer.clear()
         self.buffer.extend(keep)
         self.resyncs += 1
         self.on_resync(reason)
+
+    def walk(self) -> tuple[Iterator[RawLevel], Iterator[RawLevel]]:
+        """(bids, asks): every level per side, best first, lazily (read them before the next change)."""
+        assert self.book is not None
+        return self.book.bids.walk(), self.book.asks.walk()
 
     def top(self, depth: int | None) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
         """(bids, asks): the best `depth` levels per side, best first, with running totals."""

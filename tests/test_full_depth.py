@@ -130,6 +130,38 @@ def test_bitso_lost_diff_reseeds_without_old_levels(obook, ws_venue, http_venue)
     assert "live again" not in run.stderr
 
 
+def test_bitso_crossing_diff_then_silence_reseeds(obook, ws_venue, http_venue):
+    seeds = Seeds(http_venue, SEED_100, seed(110, bids=[("n1", "2000", "1")], asks=[("n2", "2100", "1")]))
+    ws = ws_venue(bitso_script(seeds, "seed", diff(101, opened("x", "bid", "1010", "0.1")),  # bid 1010 >= ask 1010, then quiet
+                               "seed", diff(111, opened("n3", "ask", "2050", "2"))))
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "4", env=bitso_env(ws, http_venue))
+    assert run.code == 0, run
+    books = run.lines()
+    assert [b["sequence"] for b in books] == [100, 101, 110, 111]
+    assert levels(books[1], "bids")[0] == ("1010", "0.1", 1) and levels(books[1], "asks")[0][0] == "1010"  # shown as sent
+    assert {lv["price"] for lv in books[3]["bids"] + books[3]["asks"]} == {"2000", "2050", "2100"}
+    assert run.stderr.count("resyncing: the book stayed crossed for more than 1s (sequence 101)") == 1, run.stderr
+    assert len(http_venue.requests) == 2
+
+
+def test_bitso_group_fills_depth_buckets_from_the_whole_book(obook, ws_venue, http_venue):
+    deep = seed(100, bids=[("b1", "1009", "0.1"), ("b2", "1008", "0.2"), ("b3", "1005", "0.3"), ("b4", "1005", "0.3"),
+                           ("b5", "1001", "0.4"), ("b6", "999", "1"), ("b7", "995", "2"), ("b8", "989", "5")],
+                asks=[("a1", "1011", "1"), ("a2", "1012", "1"), ("a3", "1019", "1"), ("a4", "1020", "1"),
+                      ("a5", "1021", "2"), ("a6", "1030", "3"), ("a7", "1031", "7")])
+    seeds = Seeds(http_venue, deep)
+    ws = ws_venue(bitso_script(seeds, "seed", diff(101, opened("b9", "bid", "1003", "0.05"), opened("a8", "ask", "1025", "0.5"))))
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "2", "--depth", "2", "--group", "10", env=bitso_env(ws, http_venue))
+    assert run.code == 0, run
+    first, second = run.lines()
+    # bids floor into 1000 (five orders over four levels) and 990; asks ceil into 1020 (four levels) and 1030
+    assert levels(first, "bids") == [("1000", "1.3", 5), ("990", "3", 2)]
+    assert levels(first, "asks") == [("1020", "4", 4), ("1030", "5", 2)]
+    assert [lv["total"] for lv in first["asks"]] == ["4", "9"]
+    assert levels(second, "bids") == [("1000", "1.35", 6), ("990", "3", 2)]
+    assert levels(second, "asks") == [("1020", "4", 4), ("1030", "5.5", 3)]
+
+
 def test_bitso_seed_older_than_the_queue_is_fetched_again(obook, ws_venue, http_venue):
     seeds = Seeds(http_venue, seed(95, bids=[("s", "1", "1")]), SEED_100)
     ws = ws_venue(bitso_script(seeds, diff(98, opened("q", "bid", "2", "1")), 0.3, "seed", diff(101, opened("b4", "bid", "1005", "0.1"))))

@@ -42,7 +42,7 @@ def replay(path, *args, no_color: bool) -> str:
 def test_every_number_on_screen_is_whole(tmux, recording, width, height, no_color):
     book, path = recording
     tmux.start(replay(path, no_color=no_color), width, height)
-    screen = tmux.wait_for(lambda s: "end of recording" in s and "spread" in s)
+    screen = tmux.wait_for(lambda s: "end of recording" in s and "spread" in s, stable=True)
     lines = screen.rstrip("\n").splitlines()
     assert len(lines) <= height and "Traceback" not in screen
     seen = check_screen(screen, book, width)
@@ -52,16 +52,16 @@ def test_every_number_on_screen_is_whole(tmux, recording, width, height, no_colo
     if width >= 80:
         assert "notional MXN" in screen
     tmux.tmux("send-keys", "-t", "t", "Up", "Up")
-    cursor = tmux.wait_for(lambda s: "▸ ask 2" in s)
+    cursor = tmux.wait_for(lambda s: "▸ ask 2" in s, stable=True)
     assert check_screen(cursor, book, width)
     tmux.keys("q")
-    tmux.wait_for(lambda s: "EXIT=0" in s)
+    tmux.wait_for(lambda s: "EXIT=0" in s, stable=True)
 
 
 def test_count_leaves_the_last_frame_on_the_normal_screen(tmux, recording):
     book, path = recording
     tmux.start(replay(path, "--count", "1", no_color=True), 80, 24)
-    screen = tmux.wait_for(lambda s: "EXIT=0" in s)
+    screen = tmux.wait_for(lambda s: "EXIT=0" in s, stable=True)
     assert "spread 200.00" in screen and "1400100.00" in screen  # the ladder is still there
     above = screen[: screen.index("EXIT=0")]
     check_screen(above, book, 80)
@@ -79,7 +79,7 @@ def test_watch_count_leaves_the_last_frame(tmux, ws_venue):
 
     venue = ws_venue(script)
     tmux.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn --count 3", 80, 24)
-    screen = tmux.wait_for(lambda s: "EXIT=0" in s)
+    screen = tmux.wait_for(lambda s: "EXIT=0" in s, stable=True)
     above = screen[: screen.index("EXIT=0")]
     assert re.search(r"bid\s+7002\s", above) and "spread" in above, screen  # the third book, on the normal screen
 
@@ -95,8 +95,8 @@ def test_columns_stay_put_while_the_book_changes(tmux, tmp_path):
     later["received_at"] = "2025-08-08T21:40:37.000Z"  # a second later
     path.write_text(dumps(book_to_dict(wide)) + "\n" + dumps(later) + "\n")
     tmux.start(replay(path, no_color=True), 100, 30)
-    first = tmux.wait_for(lambda s: "of 20 levels shown" in s)
-    second = tmux.wait_for(lambda s: "end of recording" in s)
+    first = tmux.wait_for(lambda s: "of 20 levels shown" in s, stable=True)
+    second = tmux.wait_for(lambda s: "end of recording" in s, stable=True)
     assert "1 level " in second
     titles = lambda s: next(line for line in s.splitlines() if "price" in line)  # noqa: E731
     assert titles(first) == titles(second)

@@ -8,7 +8,8 @@ from orderbook_cli.sync import Change, LevelBook, LevelOp, OrderBook, OrderOp, S
 class Recorder:
     def __init__(self, kind):
         self.books, self.resyncs = [], []
-        self.engine = SyncEngine(kind, self.on_book, self.resyncs.append, max_buffer=8)
+        self.now = 1000.0  # the engine's clock, moved by the test
+        self.engine = SyncEngine(kind, self.on_book, self.resyncs.append, max_buffer=8, clock=lambda: self.now)
 
     def on_book(self, timestamp):
         bids, asks = self.engine.top(10)
@@ -120,6 +121,42 @@ def test_a_book_that_stays_crossed_is_treated_as_corrupt():
         r.engine.change(Change(seq, [lv("bid", "101.5", str(seq))]))
     assert r.resyncs == ["the book stayed crossed for 5 changes (sequence 17)"] and not r.engine.synced
     assert [b[0] for b in r.books] == [10, 11, 12, 13, 14, 15, 16]
+
+
+def test_a_book_crossed_then_quiet_is_resynced_after_a_second():
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed())
+    r.engine.change(Change(11, [lv("bid", "101", "1")]))  # crosses, then the venue goes quiet
+    r.now += 1.0
+    r.engine.check()
+    assert not r.resyncs and r.engine.synced  # a second of crossing is still tolerated
+    r.now += 0.01
+    r.engine.check()
+    assert r.resyncs == ["the book stayed crossed for more than 1s (sequence 11)"] and not r.engine.synced
+    r.now += 5
+    r.engine.check()  # no book, nothing more to report
+    assert len(r.resyncs) == 1 and [b[0] for b in r.books] == [10, 11]
+
+
+def test_a_book_crossed_too_long_is_resynced_on_the_next_message_and_uncrossing_resets_the_timer():
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed())
+    r.engine.change(Change(11, [lv("bid", "101", "1")]))
+    r.now += 0.9
+    r.engine.change(Change(12, [lv("bid", "101", "0")]))  # uncrossed: the timer starts over
+    r.engine.change(Change(13, [lv("bid", "101", "1")]))
+    r.now += 0.9
+    r.engine.check()
+    r.engine.change(Change(14, [lv("bid", "99", "5")]))  # still crossed, 0.9s in
+    assert not r.resyncs and [b[0] for b in r.books] == [10, 11, 12, 13, 14]
+    r.now += 0.2
+    r.engine.change(Change(15, [lv("bid", "98", "5")]))
+    assert r.resyncs == ["the book stayed crossed for more than 1s (sequence 15)"] and not r.engine.synced
+    assert [b[0] for b in r.books] == [10, 11, 12, 13, 14]
+    r.engine.seed(level_seed(20))  # a fresh seed starts with no crossing behind it
+    r.now += 10
+    r.engine.check()
+    assert len(r.resyncs) == 1 and r.engine.synced
 
 
 def test_a_book_growing_past_its_bound_is_dropped():

@@ -44,16 +44,23 @@ class Terminal:
         for key in keys:
             self.tmux("send-keys", "-t", "t", "-l", key)
 
-    def wait_for(self, pattern, timeout: float = 10) -> str:
-        """Poll the screen until `pattern` (a regex, or a predicate on the screen) holds."""
+    def wait_for(self, pattern, timeout: float = 10, stable: bool = False) -> str:
+        """Poll the screen until `pattern` (a regex, or a predicate on the screen) holds.
+
+        ``stable``: and the screen is a settled frame, the same on two captures in a
+        row, so a capture taken while the program is still drawing (cut off mid-row)
+        is never what the test reads. Only for screens that stop changing.
+        """
         check = pattern if callable(pattern) else (lambda screen: re.search(pattern, screen))
         deadline = time.monotonic() + timeout
+        previous = None
         while time.monotonic() < deadline:
             screen = self.screen()
-            if check(screen):
+            if check(screen) and (not stable or screen == previous):
                 return screen
+            previous = screen
             time.sleep(0.1)
-        raise AssertionError(f"{pattern!r} never held; screen:\n{self.screen()}")
+        raise AssertionError(f"{pattern!r} never held{' on a settled screen' if stable else ''}; screen:\n{self.screen()}")
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)

@@ -21,7 +21,7 @@ from abc import abstractmethod
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from orderbook_cli.book import Book, RawLevel, make_book
+from orderbook_cli.book import Book, bucket_levels, make_book
 from orderbook_cli.errors import MalformedData, ObookError
 from orderbook_cli.feed import Backoff, FeedContext, FeedRequest, State, is_transient
 from orderbook_cli.sync import BookKind, Change, Seed, SyncEngine
@@ -32,6 +32,7 @@ SEED_INTERVAL = 2.0  # seconds between REST seed fetches at the least
 SEED_BACKOFF_CAP = 60.0
 IN_BAND_RETRY = 10.0  # ask again for an in-band seed that has not come after this long
 BUSY_TICK = 0.05  # how often the reader looks for a seed fetched in the background
+CROSSED_TICK = 0.25  # how often the reader looks at a crossed book that has gone quiet
 
 
 class RestSeeder:
@@ -143,16 +144,19 @@ class SyncedVenue(WebSocketVenue):
         if not self.full(ctx.request):
             return super().connections(ctx, live=live)
         seeder = RestSeeder(ctx, lambda: self.fetch_seed(ctx.request)) if live and not self.seeds_in_band else None
-        return lambda send, recorder: SyncConnection(ctx, self, send, seeder, recorder)
+        return lambda send, recorder: SyncConnection(ctx, self, send, seeder, recorder, live=live)
 
 
 class SyncConnection:
     """One connection's sequence-checked book: frames and seeds in, books and resyncs out."""
 
-    def __init__(self, ctx: FeedContext, venue: SyncedVenue, send: Callable[[str], None], seeder: RestSeeder | None, recorder: Any):
+    def __init__(self, ctx: FeedContext, venue: SyncedVenue, send: Callable[[str], None], seeder: RestSeeder | None, recorder: Any,
+                 live: bool = True):
         self.ctx, self.venue = ctx, venue
         self.send, self.seeder, self.recorder = send, seeder, recorder
-        self.engine = SyncEngine(venue.book_kind, self._book, self._resync)
+        # a replay times a crossed book by the recorded receive times, so it resyncs where the live feed did
+        clock = time.monotonic if live else lambda: self.received_at.timestamp()  # float-ok: seconds
+        self.engine = SyncEngine(venue.book_kind, self._book, self._resync, clock=clock)
         self.received_at = now_utc()
         # when a seed was last asked for; subscribing asks for an in-band one
         self.asked_at: float | None = time.monotonic() if venue.seeds_in_band else None
@@ -161,7 +165,9 @@ class SyncConnection:
 
     @property
     def tick_seconds(self) -> float | None:
-        return BUSY_TICK if self.seeder is not None and self.seeder.busy else None
+        if self.seeder is not None and self.seeder.busy:
+            return BUSY_TICK
+        return CROSSED_TICK if self.engine.crossed_since is not None else None
 
     def frame(self, frame: str | bytes, received_at: datetime) -> bool:
         try:
@@ -184,6 +190,7 @@ class SyncConnection:
         return self.done
 
     def tick(self) -> bool:
+        self.engine.check()
         if self.seeder is not None:
             ready = self.seeder.ready()
             if ready is not None:
@@ -210,10 +217,12 @@ class SyncConnection:
         if request.group is None:
             bids, asks = self.engine.top(request.depth)
             book = Book(request.venue, request.symbol, bids, asks, timestamp, self.received_at, self.engine.sequence)
-        else:  # buckets need more raw levels than they show
-            bids, asks = self.engine.top(request.wire_depth)
-            book = make_book(request.venue, request.symbol, _raw(bids), _raw(asks), timestamp=timestamp, received_at=self.received_at,
-                             depth=request.depth, group=request.group, sequence=self.engine.sequence)
+        else:  # the whole book is here: each bucket sums every order in it, however many levels deep
+            bids, asks = self.engine.walk()
+            depth, group = request.depth, request.group
+            book = make_book(request.venue, request.symbol, bucket_levels(bids, descending=True, depth=depth, group=group),
+                             bucket_levels(asks, descending=False, depth=depth, group=group), timestamp=timestamp,
+                             received_at=self.received_at, depth=depth, group=group, sequence=self.engine.sequence)
         self.ctx.emit_book(book)
         self.done = request.once
 
@@ -227,8 +236,4 @@ class SyncConnection:
             self.send(self.venue.seed_request(self.ctx.request))
         elif self.seeder is not None:
             self.seeder.request()
-
-
-def _raw(levels) -> list[RawLevel]:
-    return [RawLevel(level.price, level.amount, level.count) for level in levels]
 
