@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Sequence
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from orderbook_cli import consolidate, render
-from orderbook_cli.book import Book, Level, plain, regroup
+from orderbook_cli.book import EXACT, Book, Level, plain, regroup
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
 from orderbook_cli.multi import Board, FanIn, Plan, SourceState, first_book_deadlines, open_feeds
@@ -268,8 +268,9 @@ def _split_bar(level: Level, scale: Decimal, keys: Sequence[str]) -> Text:
         return text
     position, running = 0, Decimal(0)
     for key, amount in (level.venues or {}).items():
-        running += amount
-        end = min(MERGED_BAR_WIDTH, int(running / scale * MERGED_BAR_WIDTH))
+        with localcontext(EXACT):
+            running += amount
+            end = min(MERGED_BAR_WIDTH, int(running / scale * MERGED_BAR_WIDTH))
         index = keys.index(key)
         if end > position:
             text.append(TAGS[index] * (end - position), style=f"reverse {COLOURS[index]}")

@@ -71,6 +71,13 @@ class Book(NamedTuple):
 # working precision keep every sum, half, bucket and price x amount product
 # (impact notionals) exact.
 EXACT = Context(prec=130)
+BPS_PLACES = Decimal("0.01")
+
+
+def bps_of(difference: Decimal, base: Decimal) -> Decimal:
+    """`difference` in basis points of `base` (a mid, an ask), to 0.01 bps: derived figures are computed exactly."""
+    with localcontext(EXACT):
+        return (difference / base * 10000).quantize(BPS_PLACES)
 
 # Plain decimal numbers only: no NaN/Infinity, no underscores, no signs but '+'.
 _NUMBER = re.compile(r"\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)

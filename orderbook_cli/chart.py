@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
 
-from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.canvas import Picture, legend, notice, runs
 from orderbook_cli.scales import PRICE_STEPS, ceil_steps, floor_steps, label, nice_step, overlay, place
 
@@ -63,8 +63,8 @@ def _extent(book: Book) -> tuple[Decimal, Decimal]:
 
 def _amount_axis(top_total: Decimal, rows: int) -> tuple[Decimal, dict[int, str]]:
     """The chart's top value (a whole number of round steps) and labels by row."""
-    step = nice_step(top_total / max(1, rows // Y_LABEL_EVERY))
     with localcontext(EXACT):
+        step = nice_step(top_total / max(1, rows // Y_LABEL_EVERY))
         top = step * ceil_steps(top_total, step)
         labels: dict[int, str] = {}
         last_row = None
@@ -94,7 +94,7 @@ def _legend(book: Book, width: int) -> Text:
     if book.best_ask is not None:
         items.append((f"▲{'ask' if short else ' best ask'} {plain(book.best_ask)}", ask_style))
     if book.spread is not None:
-        bps = f" ({plain((book.spread / book.mid * 10000).quantize(Decimal('0.01')))} bps)" if book.mid else ""
+        bps = f" ({plain(bps_of(book.spread, book.mid))} bps)" if book.mid else ""
         items.append((f"spread {plain(book.spread)}{'' if short else bps}", None))
         items.append((f"┊ mid {plain(book.mid)}", MID))
     items += [("⣿ bids", bid_style), ("⡇ asks", ask_style), ("y: cumulative amount", AXIS)]
@@ -186,14 +186,15 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
 
 def _price_ticks(low: Decimal, span: Decimal, plot: int, px) -> list[tuple[int, str]]:
     """Round prices under the plot, as many as fit whole with a space around each."""
-    widest = len(plain(low + span).split(".")[0]) + 3
-    step = nice_step(span / max(1, plot // (widest + 2)), PRICE_STEPS)
-    while True:
-        wanted = []
-        for k in range(ceil_steps(low, step), floor_steps(low + span, step) + 1):
-            value = step * k
-            wanted.append((px(value) // 2, label(value, step)))
-        placed = place(wanted, plot, gap=2)
-        if len(placed) == len(wanted) or step > span:
-            return placed
-        step = nice_step(step * Decimal("1.01"), PRICE_STEPS)
+    with localcontext(EXACT):
+        widest = len(plain(low + span).split(".")[0]) + 3
+        step = nice_step(span / max(1, plot // (widest + 2)), PRICE_STEPS)
+        while True:
+            wanted = []
+            for k in range(ceil_steps(low, step), floor_steps(low + span, step) + 1):
+                value = step * k
+                wanted.append((px(value) // 2, label(value, step)))
+            placed = place(wanted, plot, gap=2)
+            if len(placed) == len(wanted) or step > span:
+                return placed
+            step = nice_step(step * Decimal("1.01"), PRICE_STEPS)

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
-from orderbook_cli.book import EXACT, Book, Level
+from orderbook_cli.book import EXACT, Book, Level, bps_of
 from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.impact import Fill, market_impact
 from orderbook_cli.symbols import Pair
@@ -23,7 +23,6 @@ from orderbook_cli.symbols import Pair
 VENUE = "consolidated"
 MAX_ALIASES = 20
 _CURRENCY = re.compile(r"[A-Za-z0-9]{1,20}")
-_BPS = Decimal("0.01")
 _PRICE_PLACES = Decimal("1e-12")
 
 
@@ -122,8 +121,7 @@ class Crossing(NamedTuple):
     @property
     def gap_bps(self) -> Decimal:
         """The gap relative to the ask (what buying there and selling here would earn)."""
-        with localcontext(EXACT):
-            return (self.gap / self.ask * 10000).quantize(_BPS)
+        return bps_of(self.gap, self.ask)
 
 
 def crossing(sources: Sequence[SourceBook]) -> Crossing | None:

@@ -153,7 +153,8 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
         centre = floor_steps(mid, step)
     top_row = centre + rows // 2  # price row shown on the first screen line
     every = PRICE_LABEL_EVERY if rows >= 2 * PRICE_LABEL_EVERY else 1
-    labels = {r: label(step * (top_row - r), step) for r in range(rows) if (top_row - r) % every == 0}
+    with localcontext(EXACT):
+        labels = {r: label(step * (top_row - r), step) for r in range(rows) if (top_row - r) % every == 0}
     gutter = max((len(text) for text in labels.values()), default=0) + 1
     if width - gutter < 10:
         gutter, labels = 0, {}
@@ -164,10 +165,10 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
     biggest = max(visible, default=Decimal(0))
     # The scale tops out near the 95th percentile, so one huge wall does not wash the rest
     # out, but at a third of the largest size at least, so a wall still stands out.
-    top = max(min(nlargest(len(visible) // 20 + 1, visible)), biggest / 3) if visible else Decimal(0)
     palette = _palette(colour)
     shades = len(palette)
     with localcontext(EXACT):  # shade k starts at top * (k / shades)^2: thin sizes stay visible
+        top = max(min(nlargest(len(visible) // 20 + 1, visible)), biggest / 3) if visible else Decimal(0)
         bounds = [top * k * k / (shades * shades) for k in range(1, shades)]
     bid_ch, ask_ch = ("━", "━") if colour != "none" else ("═", "─")
     bid_trace, ask_trace = (style + TRACE for style in sides())

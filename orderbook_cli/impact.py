@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 
 _PRICE_PLACES = Decimal("1e-12")
-_BPS_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def _walk(side: str, levels: tuple[Level, ...], size: Decimal, mid: Decimal | No
             average = (notional / filled).quantize(_PRICE_PLACES).normalize()
             if mid:
                 change = (average - mid) if side == "buy" else (mid - average)
-                slippage = (change / mid * 10000).quantize(_BPS_PLACES)
+                slippage = bps_of(change, mid)
     return Fill(side, size, filled, notional, average, worst, slippage)
 
 

@@ -6,13 +6,13 @@ import os
 import select
 import sys
 import time
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Callable
 
 from rich.text import Text
 
 from orderbook_cli import render, views
-from orderbook_cli.book import Book, regroup
+from orderbook_cli.book import EXACT, Book, regroup
 from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, StatusEvent
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
@@ -95,10 +95,11 @@ def group_presets(book: Book | None) -> list[Decimal]:
         return []
     step = Decimal(1).scaleb(-max(render.decimals(lv.price) for lv in book.bids + book.asks))
     presets: list[Decimal] = []
-    for bps in PRESET_BPS:
-        tick = tick_near(book.mid * bps / 10000, step)
-        if tick > step and tick not in presets:
-            presets.append(tick)
+    with localcontext(EXACT):
+        for bps in PRESET_BPS:
+            tick = tick_near(book.mid * bps / 10000, step)
+            if tick > step and tick not in presets:
+                presets.append(tick)
     return presets
 
 

@@ -21,7 +21,7 @@ import threading
 import time
 import zlib
 from datetime import datetime, timezone
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from orderbook_cli import __version__
 from orderbook_cli.errors import MalformedData, UsageError, sanitize
@@ -127,27 +127,6 @@ def is_recording(stream: IO[bytes]) -> bool:
     return head.lstrip().startswith(b'{"' + MAGIC.encode() + b'"')
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes | None]:
-    """Lines, each at most MAX_LINE_BYTES (None for one that was longer, skipped whole)."""
-    while True:
-        try:
-            line = stream.readline(MAX_LINE_BYTES + 1)
-        except EOFError:  # a gzip recording cut short (obook was killed): play what is there
-            return
-        except (OSError, zlib.error) as exc:  # corrupt gzip data: the file's fault, not a bug in obook
-            raise UsageError(f"the recording cannot be read to its end: {sanitize(exc, 120)}", hint="is it a complete NDJSON or gzip file?") from None
-        if not line:
-            return
-        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-            while True:
-                rest = stream.readline(MAX_LINE_BYTES)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield None
-            continue
-        yield line
-
-
 def _header(line: bytes | None) -> dict[str, Any]:
     from orderbook_cli.transport.wire import json_loads
 
@@ -163,10 +142,12 @@ def _header(line: bytes | None) -> dict[str, Any]:
 
 def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) -> Feed:
     """A feed that re-runs a raw recording through the recorded venue's own parsers."""
+    from orderbook_cli.replay import capped_lines
     from orderbook_cli.venues import get_venue
 
-    lines = _lines(stream)
-    header = _header(next(lines, None))
+    lines = capped_lines(stream, MAX_LINE_BYTES, what="an obook raw recording", cut_short_ends=True,
+                         hint="record one with: obook watch VENUE SYMBOL --record FILE")
+    header = _header(next(lines, (1, None))[1])
     venue = get_venue(header["venue"])
     options = {"feed": header["feed"]} if header["feed"] and "feed" in venue.info.options else {}
     recorded = FeedRequest(venue=venue.info.id, symbol=header["symbol"], depth=request.options.get("depth") or header["depth"],
@@ -177,7 +158,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
         connections = venue.connections(ctx, live=False)
         handler = None
         previous: datetime | None = None
-        for number, line in enumerate(lines, 2):
+        for number, line in lines:
             if ctx.stopped.is_set():
                 return
             try:
@@ -189,11 +170,9 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
     return Feed(recorded, produce)
 
 
-def _play(line: bytes | None, handler, connections, previous: datetime | None, ctx: FeedContext, speed: float | None):
+def _play(line: bytes, handler, connections, previous: datetime | None, ctx: FeedContext, speed: float | None):
     from orderbook_cli.transport.wire import json_loads
 
-    if line is None:
-        raise MalformedData(f"a line longer than {MAX_LINE_BYTES} bytes")
     if not line.strip():
         return handler, previous
     record = json_loads(line)

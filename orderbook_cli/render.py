@@ -19,7 +19,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.timefmt import iso_utc
 
@@ -114,11 +114,12 @@ def fixed(number: Decimal, places: int) -> str:
 def short(number: Decimal, places: int = 2) -> str:
     """Large numbers as three significant digits with k/M/B (narrow layouts);
     smaller ones with at most `places` decimals."""
-    for factor, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
-        if abs(number) >= factor * Decimal("0.9995"):
-            scaled = number / factor
-            digits = 2 if abs(scaled) < Decimal("9.995") else 1 if abs(scaled) < Decimal("99.95") else 0
-            return fixed(scaled, digits) + suffix
+    with localcontext(EXACT):
+        for factor, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
+            if abs(number) >= factor * Decimal("0.9995"):
+                scaled = number / factor
+                digits = 2 if abs(scaled) < Decimal("9.995") else 1 if abs(scaled) < Decimal("99.95") else 0
+                return fixed(scaled, digits) + suffix
     return fixed(number, places)
 
 
@@ -149,7 +150,7 @@ def quote_places(book: Book) -> int:
 
 def bps_from(price: Decimal, mid: Decimal) -> Decimal:
     with localcontext(EXACT):
-        return ((price - mid) / mid * 10000).quantize(Decimal("0.01"))
+        return bps_of(price - mid, mid)
 
 
 def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
@@ -182,7 +183,8 @@ def clip_words(line: Text, width: int | None) -> Text:
 def _bar(total: Decimal, scale: Decimal, width: int) -> str:
     if not scale:
         return ""
-    eighths = int(total / scale * width * 8)
+    with localcontext(EXACT):
+        eighths = int(total / scale * width * 8)
     full, part = divmod(min(eighths, width * 8), 8)
     return "█" * full + (BAR_BLOCKS[part] if part else "")
 
@@ -246,7 +248,7 @@ def _spread_items(book: Book) -> list[Item]:
         return [Item(0, Text("spread —", style="dim")), Item(1, Text("(one side of the book is empty)", style="dim"))]
     items = [Item(0, Text.assemble(("spread ", "bold"), plain(book.spread)))]
     if book.mid:
-        items.append(Item(1, Text(f"({plain(bps_from(book.mid + book.spread, book.mid))} bps)")))
+        items.append(Item(1, Text(f"({plain(bps_of(book.spread, book.mid))} bps)")))
     items.append(Item(2, Text.assemble(("  mid ", "bold"), plain(book.mid))))
     if book.spread < 0:
         items.insert(0, Item(0, Text("CROSSED", style=WARN_STYLE)))
@@ -468,7 +470,7 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         label = f"grouped by {plain(view.group)}"
         mid = (view.spread_book or book).mid if book else None
         if mid:
-            label += f" (≈{short(view.group / mid * 10000, 1)} bps)"
+            label += f" (≈{short(bps_of(view.group, mid), 1)} bps)"
         items.append(Item(1, Text(label)))
     if book is not None:
         held = max(len(book.asks), len(book.bids))

@@ -65,13 +65,14 @@ class _Prefixed(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n], self._head = self._head[:n], self._head[n:]
-            return n
-        data = self._rest.read1(len(buffer)) if hasattr(self._rest, "read1") else self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        n = min(len(buffer), len(self._head))
+        buffer[:n], self._head = self._head[:n], self._head[n:]
+        if n < len(buffer):  # the head and the pipe's next chunk in one read, so a peek sees a raw recording's header
+            wanted = len(buffer) - n
+            data = self._rest.read1(wanted) if hasattr(self._rest, "read1") else self._rest.read(wanted)
+            buffer[n: n + len(data)] = data
+            n += len(data)
+        return n
 
 
 def _ungzipped(handle: IO[bytes]) -> IO[bytes]:
@@ -97,13 +98,34 @@ class Tally:
         return f"skipped {self.skipped} of {self.books + self.skipped} lines that are not obook books (rerun with --debug to see why)"
 
 
-def _read_line(stream: IO[bytes]) -> bytes:
-    """One line, at most MAX_LINE_BYTES + 1 bytes; a broken gzip stream is the file's fault, not obook's."""
-    try:
-        return stream.readline(MAX_LINE_BYTES + 1)
-    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile, truncated gzip, corrupt deflate data
-        raise UsageError(f"the recording cannot be read to its end: {sanitize(exc, 120)}",
-                         hint="is it a complete NDJSON or gzip file?") from None
+NDJSON_HINT = "replay reads NDJSON from `obook watch ... --json`, optionally gzipped"
+
+
+def capped_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES, *, what: str = "an obook recording",
+                 hint: str = NDJSON_HINT, cut_short_ends: bool = False) -> Iterator[tuple[int, bytes]]:
+    """(number, line) for each line of at most `limit` bytes. A longer line is exit 2 naming it: skipping
+    to its end could take for ever (/dev/zero has none). `cut_short_ends`: a gzip stream cut short
+    (obook killed while recording) ends the lines; otherwise a broken stream is the file's fault, not obook's."""
+    number = 0
+    while True:
+        try:
+            line = stream.readline(limit + 1)
+        except EOFError as exc:  # a truncated gzip stream
+            if cut_short_ends:
+                return
+            raise _unreadable(exc) from None
+        except (OSError, zlib.error) as exc:  # BadGzipFile, corrupt deflate data
+            raise _unreadable(exc) from None
+        if not line:
+            return
+        number += 1
+        if len(line) > limit:
+            raise UsageError(f"line {number} is longer than {limit} bytes: this is not {what}", hint=hint)
+        yield number, line
+
+
+def _unreadable(exc: BaseException) -> UsageError:
+    return UsageError(f"the recording cannot be read to its end: {sanitize(exc, 120)}", hint="is it a complete NDJSON or gzip file?")
 
 
 def read_books(stream: IO[bytes], on_bad_line) -> Iterator[Book]:
@@ -114,10 +136,7 @@ def read_lines(stream: IO[bytes], on_bad_line) -> Iterator[tuple[bytes, Book]]:
     """(line, book) for every line that is a book; the others go to on_bad_line."""
     from orderbook_cli.jsonout import book_from_dict
 
-    for number, line in enumerate(iter(lambda: _read_line(stream), b""), 1):
-        if len(line) > MAX_LINE_BYTES:
-            raise UsageError(f"line {number} is longer than {MAX_LINE_BYTES} bytes: this is not an obook recording",
-                             hint="replay reads NDJSON from `obook watch ... --json`, optionally gzipped")
+    for number, line in capped_lines(stream):
         if not line.strip():
             continue
         try:

@@ -43,7 +43,8 @@ def label(value: Decimal, step: Decimal) -> str:
     """A tick value in plain notation with exactly the step's decimals (2.5 steps: 102.5, 105.0)."""
     exponent = step.normalize().as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return plain(value.quantize(Decimal(1).scaleb(-places)))
+    with localcontext(EXACT):
+        return plain(value.quantize(Decimal(1).scaleb(-places)))
 
 
 def significant(value: Decimal, digits: int = 2) -> str:

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -27,7 +28,7 @@ from hypothesis import strategies as st
 from orderbook_cli.book import RawLevel, make_book, to_count, to_decimal
 from orderbook_cli.errors import MalformedData, ObookError, sanitize
 from orderbook_cli.feed import Backoff, BACKOFF_CAP, FeedRequest, FeedStats
-from tests.conftest import assert_clean_failure
+from tests.conftest import OBOOK, Run, assert_clean_failure
 from tests.servers.faults import WS_VENUES, SilentTcp
 from tests.servers.http_venue import Reply, payload
 
@@ -449,13 +450,31 @@ def test_replay_of_a_broken_gzip_is_a_usage_error(obook, tmp_path, data):
     assert_clean_failure(obook("replay", str(tmp_path / "broken.gz"), "--speed", "max", "--json"), 2, "cannot be read")
 
 
+RAW_HEADER = json.dumps({"obook_raw_recording": 1, "venue": "bitso", "symbol": "btc_mxn", "depth": 20, "feed": "top"}).encode() + b"\n"
+
+
 def test_raw_recording_with_corrupt_gzip_data_is_a_usage_error(obook, tmp_path):
-    header = json.dumps({"obook_raw_recording": 1, "venue": "bitso", "symbol": "btc_mxn", "depth": 20, "feed": "top"}).encode() + b"\n"
+    header = RAW_HEADER
     lines = b"".join(b'{"t": "x", "junk": "' + os.urandom(500).hex().encode() + b'"}\n' for _ in range(400))
     data = bytearray(_gzip(header + lines))
     data[-5000:-4960] = bytes(b ^ 0xFF for b in data[-5000:-4960])  # past what the format check peeks at
     (tmp_path / "raw.gz").write_bytes(bytes(data))
     assert_clean_failure(obook("replay", str(tmp_path / "raw.gz"), "--speed", "max", "--json"), 2, "cannot be read")
+
+
+@pytest.mark.parametrize("source", ["pipe-of-dev-zero", "file-with-a-long-line"])
+def test_raw_recording_with_an_endless_line_fails_fast(tmp_path, source):
+    """A valid header, then a line with no end (or past the cap): exit 2 naming the line, never an endless skip."""
+    if source == "file-with-a-long-line":
+        (tmp_path / "raw").write_bytes(RAW_HEADER + b"a" * (13 << 20) + b"\n" + b'{"t": "x"}\n')
+        command = [OBOOK, "replay", str(tmp_path / "raw"), "--speed", "max", "--json"]
+    else:
+        (tmp_path / "header").write_bytes(RAW_HEADER)
+        command = ["sh", "-c", 'cat "$1" /dev/zero | "$2" replay - --speed max --json', "sh", str(tmp_path / "header"), OBOOK]
+    started = time.monotonic()
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert_clean_failure(Run(proc), 2, "line 2 is longer than")
+    assert time.monotonic() - started < 20
 
 
 # ------------------------------------------------------------------ 4: retries

@@ -1,8 +1,11 @@
 """The ladder on a fixed-width Rich console: layout, grouping, impact, staleness, safety."""
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
+from decimal import Inexact, Rounded, localcontext
+
+import pytest
 
 from rich.console import Console
 
@@ -157,3 +160,33 @@ def test_stale_threshold():
     assert not live.view.stale
     out = draw(live.frame(2.5, 24, 0.0, 0.0, 0))
     assert live.view.stale and "STALE" in out
+
+
+# --- derived figures are exact (issue 13 item 11) ---
+
+def huge_book(at=T0):
+    """A 31-digit best ask over a best bid of 0.1: every derived figure needs more than 28 digits."""
+    bids = [RawLevel(D("0.1"), D("3.000000000000000000000000001"), 1), RawLevel(D("0.05"), D("7"), 2)]
+    asks = [RawLevel(D("123456789012345678901234567890.5"), D("1.000000000000000000000000003"), 1),
+            RawLevel(D("123456789012345678901234567891.7"), D("2"), 1)]
+    return make_book("revx", "BTC-USD", bids, asks, timestamp=at, received_at=at)
+
+
+def test_spread_mid_and_bps_of_a_huge_book_show_every_digit():
+    out = draw(ladder(huge_book(), LadderView(state="live")), width=220)
+    assert "spread 123456789012345678901234567890.4 (20000.00 bps)" in out
+    assert "mid 61728394506172839450617283945.3" in out
+
+
+@pytest.mark.parametrize("view, shown", [("ladder", "spread 123456789012345678901234567890.4"),
+                                         ("chart", "mid 61728394506172839450617283945.3"),
+                                         ("heatmap", "┤125000000000000000000000000000")])
+def test_no_derived_figure_is_rounded_outside_the_exact_context(view, shown):
+    """Any price/amount arithmetic done in the default 28-digit context rounds these numbers: trap it."""
+    with localcontext() as ctx:
+        ctx.traps[Inexact] = ctx.traps[Rounded] = True
+        live = LiveLadder("revx", "BTC-USD", depth=20, group=None, impact=D("2.5"), stale_after=5, view=view)
+        for s in range(5):
+            live.on_book(huge_book(T0 + timedelta(seconds=s)), float(s))
+        out = draw(live.frame(5.0, 40, 4.5, 3.0, 0, width=160), width=160)
+    assert shown in out
