@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from collections import OrderedDict
 from functools import wraps
+from operator import itemgetter
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
@@ -188,6 +189,7 @@ def _short(value: object) -> str:
 # whatever fields come after the first four at their declared defaults.
 _new_level = tuple.__new__
 _LEVEL_DEFAULTS = tuple(Level._field_defaults[name] for name in Level._fields[4:])
+_PRICE = itemgetter(0)
 
 
 def _bucket(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
@@ -210,27 +212,27 @@ def bucket_levels(levels: Iterable[RawLevel], *, descending: bool, depth: int, g
 
 
 def _side(levels: Iterable[RawLevel], *, descending: bool, depth: int | None, group: Decimal | None) -> tuple[Level, ...]:
-    merged: dict[Decimal, list] = {}
-    rounding = ROUND_FLOOR if descending else ROUND_CEILING  # bids round down, asks round up
-    for level in levels:
-        if not level.amount:
-            continue  # an empty level is no level
-        price = _bucket(level.price, group, rounding) if group else level.price
-        slot = merged.get(price)
-        if slot is None:
-            merged[price] = [level.amount, level.count]
-        else:
-            slot[0] += level.amount
-            slot[1] = None if slot[1] is None or level.count is None else slot[1] + level.count
-    prices = sorted(merged, reverse=descending)
-    if depth is not None:
-        prices = prices[:depth]
-    out = []
-    total = Decimal(0)
-    for price in prices:
-        amount, count = merged[price]
+    """Sorted best-first (stable: of equal prices the first sent is kept), then equal
+    neighbours merged as the walk totals them: no hashing of Decimals."""
+    if group:
+        rounding = ROUND_FLOOR if descending else ROUND_CEILING  # bids round down, asks round up
+        rows = [(_bucket(price, group, rounding), amount, count) for price, amount, count in levels if amount]
+    else:
+        rows = [level for level in levels if level[1]]  # an empty level is no level
+    rows.sort(key=_PRICE, reverse=descending)
+    out: list[Level] = []
+    total, last_price, tail = Decimal(0), None, _LEVEL_DEFAULTS
+    for price, amount, count in rows:
         total += amount
-        out.append(_new_level(Level, (price, amount, total, count, *_LEVEL_DEFAULTS)))
+        if price == last_price:  # the same price again: merge into the last level
+            last = out[-1]
+            count = None if last[3] is None or count is None else last[3] + count
+            out[-1] = _new_level(Level, (last[0], last[1] + amount, total, count) + tail)
+            continue
+        if len(out) == depth:
+            break
+        last_price = price
+        out.append(_new_level(Level, (price, amount, total, count) + tail))
     return tuple(out)
 
 

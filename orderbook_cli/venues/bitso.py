@@ -17,6 +17,7 @@ side; obook aggregates them by price. There the side comes from the
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from orderbook_cli.book import RawLevel, to_decimal
@@ -37,12 +38,11 @@ MAX_LOCKOUT_SECONDS = 600.0
 MAX_ORDER_ID = 64
 
 
-def _orders(payload: dict, side: str) -> list[RawLevel]:
-    """One RawLevel per individual order; make_book merges equal prices and counts them."""
-    return [
-        RawLevel(to_decimal(order.get("r"), f"{side} rate"), to_decimal(order.get("a"), f"{side} amount"), 1)
-        for order in objects(payload, side, "orders message")
-    ]
+def _orders(payload: dict, side: str) -> list[tuple[Decimal, Decimal, int]]:
+    """A (price, amount, 1) RawLevel-shaped tuple per individual order (plain tuples:
+    the hot path of `--feed top`); make_book merges equal prices and counts them."""
+    rate, amount = f"{side} rate", f"{side} amount"
+    return [(to_decimal(order.get("r"), rate), to_decimal(order.get("a"), amount), 1) for order in objects(payload, side, "orders message")]
 
 
 def _control(data: Any, book: str, channel: str) -> Message | None:
