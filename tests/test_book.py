@@ -113,3 +113,44 @@ def test_fractional_grouping_and_regroup():
     g = regroup(b, depth=None, group=D("0.00001"))
     assert [plain(lv.price) for lv in g.bids] == ["0.00011", "0.00010"]
     assert [plain(lv.price) for lv in g.asks] == ["0.00012"]
+
+
+def _reference_side(levels, descending, depth, group):
+    """make_book's earlier dict-based merge, kept as the oracle for the sort-then-merge walk."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, localcontext
+
+    from orderbook_cli.book import EXACT, _bucket
+
+    with localcontext(EXACT):
+        merged = {}
+        for price, amount, count in levels:
+            if not amount:
+                continue
+            if group:
+                price = _bucket(price, group, ROUND_FLOOR if descending else ROUND_CEILING)
+            slot = merged.get(price)
+            if slot is None:
+                merged[price] = [amount, count]
+            else:
+                slot[0] += amount
+                slot[1] = None if slot[1] is None or count is None else slot[1] + count
+        out, total = [], D(0)
+        for price in sorted(merged, reverse=descending)[:depth]:
+            total += merged[price][0]
+            out.append((str(price), str(merged[price][0]), str(total), merged[price][1]))
+        return out
+
+
+def test_merge_walk_matches_the_dict_merge_to_the_digit():
+    import random
+
+    rng = random.Random(14)
+    spellings = ["10", "10.0", "10.00", "9.5", "9.50", "11", "0.001", "1E+1", "0", "12.345"]
+    amounts = ["0", "0.0", "1", "0.10", "0.2", "2.500", "1E-3", "7"]
+    for _ in range(300):
+        rows = [(D(rng.choice(spellings)), D(rng.choice(amounts)), rng.choice([None, 1, 2])) for _ in range(rng.randint(0, 12))]
+        depth, group = rng.choice([None, 0, 1, 3]), rng.choice([None, None, D("0.5"), D("2")])
+        b = make_book("x", "y", list(rows), tuple(rows), timestamp=None, received_at=T0, depth=depth, group=group)
+        for side, descending in ((b.bids, True), (b.asks, False)):
+            got = [(str(lv.price), str(lv.amount), str(lv.total), lv.count) for lv in side]
+            assert got == _reference_side(rows, descending, depth, group), (rows, depth, group)
