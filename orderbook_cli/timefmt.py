@@ -69,4 +69,6 @@ def parse_venue_time(value: object) -> datetime | None:
 def iso_utc(stamp: datetime) -> str:
     """2025-08-08T21:40:36.124Z"""
     stamp = stamp.astimezone(timezone.utc)
+    if stamp.year >= 1000:  # isoformat is cheaper; it pads years to 4 digits where %Y does not
+        return stamp.isoformat(timespec="milliseconds")[:-6] + "Z"  # drops "+00:00"
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
