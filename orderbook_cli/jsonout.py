@@ -94,24 +94,18 @@ def _levels_json(levels: tuple[Level, ...]) -> str | None:
     return "[" + text + "]"
 
 
+# Where book_line puts the two sides: no JSON string's text holds it (quotes
+# inside strings are escaped), and bids/asks come before any extra key.
+_NO_LEVELS = '"bids":null,"asks":null'
+
+
 def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:
     """``dumps(book_to_dict(book, extra))``, the same text, without building and
     encoding a dict per level: the streaming hot path (`watch --json`)."""
-    raw = {"bids": _levels_json(book.bids), "asks": _levels_json(book.asks)}
-    if None in raw.values():
+    bids, asks = _levels_json(book.bids), _levels_json(book.asks)
+    if bids is None or asks is None:
         return dumps(book_to_dict(book, extra))
-    parts, run = [], {}
-    for key, value in book_to_dict(book, extra, levels=_no_levels).items():
-        if key in raw:
-            if run:
-                parts.append(_compact(run)[1:-1])
-                run = {}
-            parts.append(f'"{key}":{raw[key]}')
-        else:
-            run[key] = value
-    if run:
-        parts.append(_compact(run)[1:-1])
-    return "{" + ",".join(parts) + "}"
+    return _compact(book_to_dict(book, extra, levels=_no_levels)).replace(_NO_LEVELS, f'"bids":{bids},"asks":{asks}', 1)
 
 
 def _no_levels(levels: tuple[Level, ...]) -> None:

@@ -37,6 +37,14 @@ def test_book_line_is_the_same_text_as_book_to_dict(bids, asks):
         assert "E" not in "".join(lv["price"] + lv["amount"] + lv["total"] for lv in json.loads(expected)["bids"])
 
 
+def test_book_line_places_the_levels_whatever_the_strings_and_extras_hold():
+    sneaky = '"bids":null,"asks":null'
+    book = make_book("bitso", sneaky, [RawLevel(Decimal("7"), Decimal("1"), 1)], [], timestamp=None, received_at=now_utc())
+    extra = {"impact": {"bids": None, "asks": None, "note": sneaky}}
+    assert jsonout.book_line(book, extra) == jsonout.dumps(jsonout.book_to_dict(book, extra))
+    assert json.loads(jsonout.book_line(book, extra))["bids"][0]["price"] == "7"
+
+
 def test_book_line_with_grouped_and_trimmed_books():
     book = _book([("7000.12", "1", 1), ("7000.18", "2", 1), ("6990", "3", None)], [("7001.01", "1", 1)], depth=1, group=Decimal("0.5"))
     assert jsonout.book_line(book) == jsonout.dumps(jsonout.book_to_dict(book))
