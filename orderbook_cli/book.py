@@ -154,6 +154,15 @@ def _checked_decimal(value: object, field: str) -> Decimal:
     return number
 
 
+def to_sequence(value: object, field: str) -> int:
+    """A sequence or version number: a JSON integer, or an ASCII digit string (Bitso's REST)."""
+    if isinstance(value, str) and len(value) <= 18 and value.isascii() and value.isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    raise MalformedData(f"{field} {str(value)[:30]!r} is not a non-negative integer")
+
+
 def to_count(value: object, field: str = "count") -> int | None:
     """An order count from an integer or an ASCII digit string; None when absent.
 

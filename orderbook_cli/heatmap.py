@@ -154,7 +154,7 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
     top_row = centre + rows // 2  # price row shown on the first screen line
     every = PRICE_LABEL_EVERY if rows >= 2 * PRICE_LABEL_EVERY else 1
     with localcontext(EXACT):
-        labels = {r: label(step * (top_row - r), step) for r in range(rows) if (top_row - r) % every == 0}
+        labels = {r: label(step * (top_row - r), step) for r in range(rows) if (top_row - r) % every == 0 and top_row >= r}  # no price below zero
     gutter = max((len(text) for text in labels.values()), default=0) + 1
     if width - gutter < 10:
         gutter, labels = 0, {}

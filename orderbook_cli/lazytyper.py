@@ -287,7 +287,7 @@ def _parse(params: list[_Param], tokens: list[str]) -> dict[str, Any]:
         if param.name not in values:
             if param.default is _MISSING:
                 raise _Decline  # a missing argument: Typer says which
-            values[param.name] = float(param.default) if param.type is float and isinstance(param.default, int) else param.default
+            values[param.name] = float(param.default) if param.type is float and isinstance(param.default, int) else param.default  # float-ok: as click converts a float option's int default (durations)
     for param in sorted(params, key=lambda p: not p.eager):  # click: eager parameters first
         if param.callback is not None:
             try:

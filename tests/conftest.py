@@ -105,3 +105,13 @@ def ws_venue():
     yield start
     for venue in started:
         venue.stop()
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    """A real terminal (tmux) of its own, closed after the test."""
+    from tests.test_terminal import Terminal
+
+    term = Terminal(tmp_path)
+    yield term
+    term.close()

@@ -8,7 +8,6 @@ import zlib
 
 from tests.conftest import assert_clean_failure
 from tests.servers.http_venue import Reply, payload
-from tests.test_terminal import terminal  # noqa: F401  (the tmux fixture)
 
 BOOK_PATH = "/api/v3/order_book/"
 ACK = {"action": "subscribe", "response": "ok", "time": 1, "type": "diff-orders"}

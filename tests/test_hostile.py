@@ -238,13 +238,13 @@ def test_every_hostile_literal_is_bounded_data_or_obooks_error(hostile_value):
 
 
 def test_sequence_numbers_and_bitso_lockouts_are_bounded(hostile_value):
-    from orderbook_cli.venues import bitmart_v3, bitso
+    from orderbook_cli.book import to_sequence
+    from orderbook_cli.venues import bitso
 
-    for parse in (bitso._sequence, bitmart_v3._version):
-        try:
-            assert 0 <= parse(hostile_value) < 2**63
-        except MalformedData:
-            pass
+    try:
+        assert 0 <= to_sequence(hostile_value, "sequence") < 2**63
+    except MalformedData:
+        pass
     assert 0 <= bitso._retry_after({"retry-after": str(hostile_value)}) <= bitso.MAX_LOCKOUT_SECONDS
 
 

@@ -11,16 +11,8 @@ import pytest
 from tests.conftest import OBOOK
 from tests.servers.http_venue import Reply
 from tests.test_multi import ACK, BITSO_ASKS, REVX_BODY, REVX_BTC, bitso_orders
-from tests.test_terminal import Terminal
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-@pytest.fixture
-def terminal(tmp_path):
-    term = Terminal(tmp_path)
-    yield term
-    term.close()
 
 
 def bitso_stream(drop: threading.Event | None = None):

@@ -187,6 +187,16 @@ def test_heatmap_grouping_merges_rows():
     assert len(filled) == 4
 
 
+
+def test_heatmap_near_zero_labels_no_negative_price():
+    """A book whose mid is a few rows above zero: rows below zero hold no price and get no label."""
+    book = make_book("revx", "TEST-USD", [RawLevel(D("0.1"), D(1), 1)], [RawLevel(D("0.3"), D(1), 1)], timestamp=T0, received_at=T0)
+    history = history_of([book])
+    out = draw(heatmap(history.columns(), history.book, step=D("0.1"), depth=None, width=40, height=30, colour="none"), 40)
+    labels = [m.group(1) for m in (re.search(r"┤(\S+)\s*$", line) for line in out.splitlines()) if m]
+    assert "0.0" in labels  # zero is labelled, the rows under it are not
+    assert not [text for text in labels if text.startswith("-")], labels
+
 # --- the view switch in the live view ---
 
 def live_with_history(view="ladder", group=None):

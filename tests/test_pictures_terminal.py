@@ -8,16 +8,9 @@ import time
 import pytest
 
 from tests.conftest import OBOOK
-from tests.test_terminal import ACK, Terminal, orders, watch_command
+from tests.test_terminal import ACK, orders, watch_command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-@pytest.fixture
-def terminal(tmp_path):
-    term = Terminal(tmp_path)
-    yield term
-    term.close()
 
 
 def live_bitso(ws_venue, seconds: float = 60):

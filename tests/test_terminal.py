@@ -66,13 +66,6 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
-@pytest.fixture
-def terminal(tmp_path):
-    term = Terminal(tmp_path)
-    yield term
-    term.close()
-
-
 def watch_command(url: str, *args: str) -> str:
     return f"OBOOK_BITSO_URL={shlex.quote(url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn " + " ".join(args)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping
 
-from orderbook_cli.book import RawLevel, to_decimal
+from orderbook_cli.book import RawLevel, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
@@ -82,12 +82,6 @@ def parse_message(data: Any, symbol: str) -> Message:
     return BookUpdate(_pairs(entry, "bids"), _pairs(entry, "asks"), parse_venue_time(entry.get("ms_t")))
 
 
-def _version(value: object) -> int:
-    if isinstance(value, str) and len(value) <= 18 and value.isascii() and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
-        return value
-    raise MalformedData(f"version {str(value)[:30]!r} is not a non-negative integer")
 
 
 def read_incremental(data: Any, symbol: str) -> list:
@@ -105,7 +99,7 @@ def read_incremental(data: Any, symbol: str) -> list:
         if kind not in ("snapshot", "update"):
             raise MalformedData(f"increase100 push of type {sanitize(kind, 20)!r}")
         message = Seed if kind == "snapshot" else Change
-        out.append(message(_version(entry.get("version")), ops, parse_venue_time(entry.get("ms_t"))))
+        out.append(message(to_sequence(entry.get("version"), "version"), ops, parse_venue_time(entry.get("ms_t"))))
     return out
 
 

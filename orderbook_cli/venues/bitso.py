@@ -20,7 +20,7 @@ import json
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from orderbook_cli.book import RawLevel, to_decimal
+from orderbook_cli.book import RawLevel, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
@@ -73,13 +73,6 @@ def parse_message(data: Any, book: str) -> Message:
     return BookUpdate(_orders(payload, "bids"), _orders(payload, "asks"), parse_venue_time(data.get("sent")))
 
 
-def _sequence(value: object) -> int:
-    """A sequence number: a JSON number on the socket, a string in REST."""
-    if isinstance(value, str) and len(value) <= 18 and value.isascii() and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
-        return value
-    raise MalformedData(f"sequence {str(value)[:30]!r} is not a non-negative integer")
 
 
 def _order_id(value: object) -> str:
@@ -112,7 +105,7 @@ def read_diff(data: Any, book: str) -> list:
     control = _control(data, book, "diff-orders")
     if control is not None:
         return [control]
-    sequence = _sequence(data.get("sequence"))
+    sequence = to_sequence(data.get("sequence"), "sequence")
     ops = [_order_change(entry) for entry in objects(data, "payload", "diff-orders message")]
     return [Change(sequence, ops, parse_venue_time(data.get("sent")))]
 
@@ -137,7 +130,7 @@ def read_seed(body: bytes) -> Seed:
         for order in objects(payload, side, "order book"):
             ops.append(OrderOp(_order_id(order.get("oid")), True, is_bid,
                                to_decimal(order.get("price"), f"{side} price"), to_decimal(order.get("amount"), f"{side} amount")))
-    return Seed(_sequence(payload.get("sequence")), ops, parse_venue_time(payload.get("updated_at")))
+    return Seed(to_sequence(payload.get("sequence"), "sequence"), ops, parse_venue_time(payload.get("updated_at")))
 
 
 def _retry_after(headers: Mapping[str, str]) -> float:
@@ -146,7 +139,7 @@ def _retry_after(headers: Mapping[str, str]) -> float:
 
     raw = str(headers.get("retry-after") or "").strip()
     if len(raw) <= 6 and raw.isascii() and raw.isdigit():
-        return min(float(raw), MAX_LOCKOUT_SECONDS)
+        return min(float(raw), MAX_LOCKOUT_SECONDS)  # float-ok: seconds to wait
     try:
         return min(max(0.0, (parsedate_to_datetime(raw) - now_utc()).total_seconds()), MAX_LOCKOUT_SECONDS)
     except (TypeError, ValueError, IndexError):
@@ -230,7 +223,7 @@ class Bitso(SyncedVenue):
                 payload = _rest_payload(self._rest_book(request, aggregate=False))
                 levels = _rest_levels(payload, 1)  # one entry per order: make_book sums and counts them
             book = request.book(levels["bids"], levels["asks"], parse_venue_time(payload.get("updated_at")), received_at)
-            return book._replace(sequence=_sequence(payload.get("sequence")))
+            return book._replace(sequence=to_sequence(payload.get("sequence"), "sequence"))
 
         poll(ctx, fetch, interval=1.0)
 
