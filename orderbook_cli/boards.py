@@ -101,13 +101,8 @@ def rows(columns: Sequence[Column], count: int) -> tuple[Text, list[Text]]:
 
 
 def words(text: str, width: int, style: str = "") -> Text:
-    """Text cut at a word boundary with an ellipsis, so no number is ever half shown."""
-    text = sanitize(text)
-    if len(text) > width:
-        cut = text[: max(0, width - 1)]
-        cut = cut.rsplit(" ", 1)[0] if " " in cut else ""
-        text = (cut + "…") if cut else ""
-    return Text(text, style=style, no_wrap=True)
+    """Untrusted text as one line cut at a word boundary (render.clip_words), so no number is ever half shown."""
+    return render.clip_words(Text(sanitize(text), style=style, no_wrap=True), width)
 
 
 def pack(parts: Sequence[Text], width: int, max_lines: int, sep: str = " · ") -> list[Text]:
