@@ -15,7 +15,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from collections import OrderedDict
 from functools import wraps
 from operator import itemgetter
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -36,6 +36,28 @@ class Level(NamedTuple):
     venues: Mapping[str, Decimal] | None = None  # consolidated books only: each source's amount at this price
 
 
+class Figures(NamedTuple):
+    """What shape.shape computed from the whole book obook holds, before grouping and
+    whatever depth is shown: every view and the JSON read these, never the shown levels."""
+
+    best_bid: Decimal | None
+    best_ask: Decimal | None
+    spread: Decimal | None
+    mid: Decimal | None
+    spread_bps: Decimal | None
+    impact: tuple[Any, Any] | None = None  # impact.Fill (buy, sell), when asked for
+    liquidity: tuple[Any, ...] | None = None  # liquidity.Band per band, when asked for
+    group: Decimal | None = None  # the tick the shown levels are bucketed by
+
+    @property
+    def crossed(self) -> bool:
+        return self.spread is not None and self.spread < 0
+
+    @property
+    def locked(self) -> bool:
+        return self.spread is not None and self.spread == 0
+
+
 class Book(NamedTuple):
     venue: str
     symbol: str
@@ -44,17 +66,24 @@ class Book(NamedTuple):
     timestamp: datetime | None  # the venue's time for the book, if it sends one
     received_at: datetime
     sequence: int | None = None  # the venue's sequence/version this book reflects, if it has one
+    figures: Figures | None = None  # set once shaped (shape.py): the real book's figures
 
     @property
     def best_bid(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.best_bid
         return self.bids[0].price if self.bids else None
 
     @property
     def best_ask(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.best_ask
         return self.asks[0].price if self.asks else None
 
     @property
     def spread(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.spread
         if not (self.bids and self.asks):
             return None
         with localcontext(EXACT):
@@ -62,6 +91,8 @@ class Book(NamedTuple):
 
     @property
     def mid(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.mid
         if not (self.bids and self.asks):
             return None
         with localcontext(EXACT):
@@ -201,7 +232,8 @@ _LEVEL_DEFAULTS = tuple(Level._field_defaults[name] for name in Level._fields[4:
 _PRICE = itemgetter(0)
 
 
-def _bucket(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
+def bucket_price(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
+    """The multiple of `tick` a price falls in (bids round down, asks round up)."""
     steps = (price / tick).to_integral_value(rounding=rounding)
     return (steps * tick).quantize(tick) if tick.as_tuple().exponent < 0 else steps * tick
 
@@ -212,7 +244,7 @@ def bucket_levels(levels: Iterable[RawLevel], *, descending: bool, depth: int, g
     rounding = ROUND_FLOOR if descending else ROUND_CEILING
     buckets, current = 0, None
     for level in levels:
-        bucket = _bucket(level.price, group, rounding)
+        bucket = bucket_price(level.price, group, rounding)
         if bucket != current:
             buckets, current = buckets + 1, bucket
             if buckets > depth:
@@ -225,7 +257,7 @@ def _side(levels: Iterable[RawLevel], *, descending: bool, depth: int | None, gr
     neighbours merged as the walk totals them: no hashing of Decimals."""
     if group:
         rounding = ROUND_FLOOR if descending else ROUND_CEILING  # bids round down, asks round up
-        rows = [(_bucket(price, group, rounding), amount, count) for price, amount, count in levels if amount]
+        rows = [(bucket_price(price, group, rounding), amount, count) for price, amount, count in levels if amount]
     else:
         rows = [level for level in levels if level[1]]  # an empty level is no level
     rows.sort(key=_PRICE, reverse=descending)
