@@ -1,0 +1,269 @@
+"""The normalized trade (the tape): what every venue's trade parser produces.
+
+A trade is one print: exact price and amount, the taker's (aggressor's) side
+where the venue documents it, else ``None``. Each venue's side field, as its
+documentation defines it (see tests/payloads/trades/README.md):
+
+- Bitso ``trades`` channel, ``t``: "Taker side: 0 indicates buy, 1 indicates
+  sell" (docs.bitso.com). Taken as the taker's side.
+- BitMart ``spot/trade``, ``side``: "Side of trade (buy or sell)"; BitMart
+  does not say whose side. ``side`` is ``None``; the label is kept as
+  ``venue_side``.
+- Revolut X ``/api/1.0/public/trades/all``, ``side``: "Trade side", likewise
+  unqualified: ``side`` is ``None``, the label is ``venue_side``.
+
+Everything from a venue is bounded before conversion (numbers by
+``to_decimal``, times by ``parse_venue_time``, ids by length), so a hostile
+frame costs bounded time and memory and is skipped as MalformedData.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal, localcontext
+from typing import Any, NamedTuple
+
+from orderbook_cli.book import EXACT, plain, to_decimal
+from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
+from orderbook_cli.jsonout import dumps
+from orderbook_cli.timefmt import iso_utc, parse_venue_time
+from orderbook_cli.transport.wire import objects
+
+BUY, SELL = "buy", "sell"
+MAX_ID = 64  # trade and order ids: longer ones are not believable
+MAX_TRADES_PER_FRAME = 10_000  # more prints than this in one frame or page is not a venue talking
+
+
+class Trade(NamedTuple):
+    venue: str
+    symbol: str
+    id: str | None  # the venue's trade id; None where it sends none (BitMart)
+    price: Decimal
+    amount: Decimal
+    side: str | None  # the taker's side, "buy"/"sell", or None where the venue does not say
+    timestamp: datetime | None  # the venue's time for the trade
+    received_at: datetime
+    extras: tuple[tuple[str, str], ...] = ()  # venue extras, e.g. Bitso's maker_order/taker_order
+
+    @property
+    def signed_amount(self) -> Decimal:
+        """The amount with the taker's sign: positive bought, negative sold, 0 unknown."""
+        if self.side == BUY:
+            return self.amount
+        return -self.amount if self.side == SELL else Decimal(0)
+
+
+def trade_to_dict(trade: Trade) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "venue": trade.venue,
+        "symbol": trade.symbol,
+        "id": trade.id,
+        "price": plain(trade.price),
+        "amount": plain(trade.amount),
+        "side": trade.side,
+        "timestamp": iso_utc(trade.timestamp) if trade.timestamp else None,
+        "received_at": iso_utc(trade.received_at),
+    }
+    out.update(trade.extras)
+    return out
+
+
+def trade_line(trade: Trade) -> str:
+    """One NDJSON line of the tape (control characters escaped, as books are)."""
+    return dumps(trade_to_dict(trade))
+
+
+# -- bounded helpers for venue fields ------------------------------------
+
+def text_id(value: object, field: str, *, required: bool = True) -> str | None:
+    """A trade or order id: a short string, or a non-negative JSON integer, as text."""
+    if value is None and not required:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return str(value)
+    if isinstance(value, str) and 0 < len(value) <= MAX_ID and value.isprintable():
+        return value
+    raise MalformedData(f"{field} {sanitize(str(value)[:MAX_ID], MAX_ID)!r} is not a usable id")
+
+
+def side_word(value: object, field: str) -> str:
+    """A venue's "buy"/"sell" label (any case), checked."""
+    if isinstance(value, str) and value.lower() in (BUY, SELL):
+        return value.lower()
+    raise MalformedData(f"{field} {sanitize(str(value)[:20], 20)!r} is neither buy nor sell")
+
+
+def bitso_taker_side(value: object) -> str:
+    """Bitso's ``t`` on a trade: the taker's side, 0 buy, 1 sell (docs.bitso.com, trades channel)."""
+    if value in (0, "0") and not isinstance(value, bool):
+        return BUY
+    if value in (1, "1") and not isinstance(value, bool):
+        return SELL
+    raise MalformedData(f"trade side t={sanitize(str(value)[:10], 10)!r} is neither 0 nor 1")
+
+
+def _entries(container: Any, key: str, what: str) -> list[dict]:
+    entries = objects(container, key, what)
+    if len(entries) > MAX_TRADES_PER_FRAME:
+        raise MalformedData(f"{what} with {len(entries)} trades; at most {MAX_TRADES_PER_FRAME} are believable")
+    return entries
+
+
+# -- the venues' trade messages -------------------------------------------
+
+def bitso_trades(data: Any, book: str, received_at: datetime) -> list[Trade]:
+    """A Bitso `trades` frame (acks and keep-alives give none); a refused book raises VenueRejected."""
+    if not isinstance(data, dict):
+        raise MalformedData("frame is not a JSON object")
+    if data.get("action") == "subscribe":
+        if "error" in data or data.get("response", "ok") != "ok":
+            reason = sanitize(data.get("error") or data.get("response"), 200)
+            raise VenueRejected(f"Bitso does not support the book {book!r}: {reason}", hint="check the book name, e.g. btc_mxn")
+        return []
+    if data.get("type") != "trades" or data.get("book") not in (None, book):
+        return []
+    sent = parse_venue_time(data.get("sent"))
+    out = []
+    for entry in _entries(data, "payload", "trades message"):
+        extras = (("maker_order", text_id(entry.get("mo"), "maker order id")), ("taker_order", text_id(entry.get("to"), "taker order id")))
+        out.append(Trade(
+            "bitso", book, text_id(entry.get("i"), "trade id"),
+            to_decimal(entry.get("r"), "trade rate"), to_decimal(entry.get("a"), "trade amount"),
+            bitso_taker_side(entry.get("t")),
+            parse_venue_time(entry.get("x")) or sent, received_at,
+            tuple((key, value) for key, value in extras if value is not None),
+        ))
+    return out
+
+
+def bitmart_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
+    """A BitMart `spot/trade` push (already inflated and decoded); events give none."""
+    if not isinstance(data, dict):
+        raise MalformedData("frame is not a JSON object")
+    if data.get("errorCode") or data.get("errorMessage"):
+        reason = sanitize(data.get("errorMessage") or data.get("errorCode"), 200)
+        raise VenueRejected(f"BitMart refused the trade subscription to {symbol}: {reason}", hint="check the symbol, e.g. BTC_USDT")
+    if data.get("table") != "spot/trade":
+        return []
+    out = []
+    for entry in _entries(data, "data", "spot/trade push"):
+        if str(entry.get("symbol", symbol)).upper() != symbol:
+            continue
+        stamp = entry.get("ms_t")
+        out.append(Trade(
+            "bitmart-v3", symbol, None,
+            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("size"), "trade size"),
+            None,  # BitMart's `side` is "side of trade", whose it does not say
+            parse_venue_time(stamp) if stamp is not None else parse_venue_time(entry.get("s_t")),
+            received_at,
+            (("venue_side", side_word(entry.get("side"), "trade side")),),
+        ))
+    return out
+
+
+def revx_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
+    """A Revolut X `GET /api/1.0/public/trades/all` page, oldest first."""
+    trades = []
+    for entry in _entries(data, "data", "trade history"):
+        trades.append(Trade(
+            "revx", symbol, text_id(entry.get("id"), "trade id"),
+            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("quantity"), "trade quantity"),
+            None,  # Revolut X documents `side` as "Trade side", not whose
+            parse_venue_time(entry.get("timestamp")), received_at,
+            (("venue_side", side_word(entry.get("side"), "trade side")),),
+        ))
+    trades.sort(key=lambda t: t.timestamp or received_at)  # stable: same-millisecond prints keep the venue's order
+    return trades
+
+
+def next_cursor(data: Any) -> str:
+    """A trade-history page's cursor for more of the same window ("" when none)."""
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
+    return cursor if isinstance(cursor, str) and len(cursor) <= 512 and cursor.isprintable() else ""
+
+
+# -- printed once, however polled windows overlap ------------------------
+
+class SeenIds:
+    """The last `capacity` trade ids: a polled window that overlaps the last one prints
+    only what is new. Bounded: the oldest id is forgotten for each new one."""
+
+    def __init__(self, capacity: int = 20_000):
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def fresh(self, trades: Iterable[Trade]) -> Iterator[Trade]:
+        for trade in trades:
+            if trade.id is None:
+                yield trade
+                continue
+            if trade.id in self._ids:
+                continue
+            self._ids[trade.id] = None
+            if len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+            yield trade
+
+
+# -- the tape --------------------------------------------------------------
+
+class Tape:
+    """The last trades (a ring), volume by taker side since start, and volume
+    traded at each price over the last `window` seconds. Memory is bounded
+    whatever the rate: both rings have a maximum length."""
+
+    def __init__(self, capacity: int = 500, window: float = 60.0, max_recent: int = 100_000):
+        self.trades: deque[Trade] = deque(maxlen=capacity)
+        self.window = window
+        self.bought = Decimal(0)  # taker buys since start (base units)
+        self.sold = Decimal(0)
+        self.unsided = Decimal(0)  # where the venue does not say whose side
+        self._recent: deque[tuple[float, Decimal, Decimal]] = deque(maxlen=max_recent)  # (monotonic, price, amount)
+        self._at_price: dict[Decimal, Decimal] = {}
+
+    def add(self, trade: Trade, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self.trades.append(trade)
+        with localcontext(EXACT):
+            if trade.side == BUY:
+                self.bought += trade.amount
+            elif trade.side == SELL:
+                self.sold += trade.amount
+            else:
+                self.unsided += trade.amount
+            if len(self._recent) == self._recent.maxlen:
+                self._forget(*self._recent[0][1:])
+            self._recent.append((now, trade.price, trade.amount))
+            self._at_price[trade.price] = self._at_price.get(trade.price, Decimal(0)) + trade.amount
+        self._expire(now)
+
+    @property
+    def delta(self) -> Decimal:
+        """Volume delta: taker buys minus taker sells since start."""
+        with localcontext(EXACT):
+            return self.bought - self.sold
+
+    def newest_first(self) -> list[Trade]:
+        return list(reversed(self.trades))
+
+    def volume_at(self, now: float | None = None) -> dict[Decimal, Decimal]:
+        """Amount traded at each price over the last window."""
+        self._expire(time.monotonic() if now is None else now)
+        return dict(self._at_price)
+
+    def _expire(self, now: float) -> None:
+        while self._recent and self._recent[0][0] <= now - self.window:
+            _, price, amount = self._recent.popleft()
+            self._forget(price, amount)
+
+    def _forget(self, price: Decimal, amount: Decimal) -> None:
+        with localcontext(EXACT):
+            left = self._at_price[price] - amount
+        if left:
+            self._at_price[price] = left
+        else:
+            del self._at_price[price]
