@@ -74,7 +74,7 @@ StaleOpt = Annotated[Optional[float], typer.Option("--stale-after", parser=_seco
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and full errors to stderr (secrets redacted).")]
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", min=0, max=18, help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
 GroupOpt = Annotated[Optional[Decimal], typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
-ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decimal, metavar="SIZE", help="Show the cost of buying and selling SIZE base units against the book.", show_default=False)]
+ImpactOpt = Annotated[Optional[str], typer.Option("--impact", metavar="SIZE", help="Show the cost of buying and selling SIZE against the book: base units (2) or a quote amount (50000USD).", show_default=False)]
 LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidity' object to the JSON book: depth within ±10/25/50/100 bps of mid per side and the bid/ask imbalance (the ladder always shows it).")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public book, even when API credentials are configured.")]

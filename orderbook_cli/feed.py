@@ -318,6 +318,10 @@ class Feed:
         read ``ctx.request`` afresh, re-requesting or re-subscribing as their venue needs."""
         self.request = self._context.request = self._context.request._replace(depth=depth)
 
+    def set_shape(self, spec: ShapeSpec) -> None:
+        """Shape books by `spec` from the next one on (the ladder's +/- and g keys)."""
+        self.shape_spec = spec
+
     def inject(self, event: object) -> None:
         """Let the consumer's own event sources (keys) wake the same wait."""
         self._queue.put(event)

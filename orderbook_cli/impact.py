@@ -16,6 +16,7 @@ from orderbook_cli.book import EXACT, Level, RawLevel, bps_of, to_decimal
 from orderbook_cli.errors import MalformedData, UsageError
 
 _PRICE_PLACES = Decimal("1e-12")
+_AMOUNT_PLACES = Decimal("1e-18")  # base units bought with a quote amount: a quotient, kept to 18 places
 _SIZE = re.compile(r"\s*([0-9.]+)\s*([A-Za-z]{2,10})?\s*", re.ASCII)
 
 
@@ -81,9 +82,11 @@ def _walk(side: str, levels: Iterable[Level | RawLevel], size: ImpactSize, mid: 
                 break
             price = level.price
             if size.in_quote:
-                take = min(remaining / price, level.amount) if price else level.amount
-                cost = take * price
-                remaining = max(Decimal(0), remaining - cost)
+                if level.amount * price >= remaining:  # this level finishes the order: its part is a quotient
+                    take, cost = (remaining / price).quantize(_AMOUNT_PLACES).normalize(), remaining
+                else:
+                    take, cost = level.amount, level.amount * price
+                remaining -= cost
             else:
                 take = min(remaining, level.amount)
                 cost = take * price
@@ -95,8 +98,6 @@ def _walk(side: str, levels: Iterable[Level | RawLevel], size: ImpactSize, mid: 
             if venues is not None:  # at one price the sources fill in the order they were given
                 parts = {} if parts is None else parts
                 _route(parts, venues, take, price)
-        if size.in_quote and not remaining:
-            notional = size.amount  # the last partial take is a quotient: the spend is what was asked
         average = slippage = None
         if filled:
             average = (notional / filled).quantize(_PRICE_PLACES).normalize()

@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
-from orderbook_cli.book import EXACT, Book, Figures, Level, RawLevel, bps_of, bucket_price
+from orderbook_cli.book import EXACT, Book, Figures, Level, RawLevel, bps_of
 from orderbook_cli.impact import ImpactSize, market_impact
 from orderbook_cli.liquidity import liquidity
 
@@ -52,9 +52,15 @@ class WholeBook(NamedTuple):
     sequence: int | None = None
 
 
-def _first(levels: Iterable[Level | RawLevel]) -> Decimal | None:
+def bucket_price(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
+    """The multiple of `tick` a price falls in (bids round down, asks round up)."""
+    steps = (price / tick).to_integral_value(rounding=rounding)
+    return (steps * tick).quantize(tick) if tick.as_tuple().exponent < 0 else steps * tick
+
+
+def _first(levels: Iterable[Level | RawLevel]) -> Level | RawLevel | None:
     for level in levels:
-        return level.price
+        return level
     return None
 
 
@@ -111,7 +117,9 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
     else:
         bids, asks = (lambda: held.bids), (lambda: held.asks)
     with localcontext(EXACT):
-        best_bid, best_ask = _first(bids()), _first(asks())
+        top_bid, top_ask = _first(bids()), _first(asks())
+        best_bid = top_bid.price if top_bid is not None else None
+        best_ask = top_ask.price if top_ask is not None else None
         spread = mid = spread_bps = None
         if best_bid is not None and best_ask is not None:
             spread = best_ask - best_bid
@@ -119,7 +127,8 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
             spread_bps = bps_of(spread, mid) if mid else None
         impact = market_impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
         bands = liquidity(bids(), asks(), mid) if spec.liquidity else None
-        figures = Figures(best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group)
+        venues = (getattr(top_bid, "venues", None), getattr(top_ask, "venues", None))
+        figures = Figures(best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues)
         if spec.group is not None:
             shown_bids = _grouped(bids(), descending=True, depth=spec.depth, group=spec.group)
             shown_asks = _grouped(asks(), descending=False, depth=spec.depth, group=spec.group)

@@ -93,7 +93,7 @@ def _check_spread(line: str, book: Book) -> None:
 
 
 def _check_liquidity(line: str, book: Book) -> None:
-    bands = {band.bps: band for band in liquidity(book)}
+    bands = {band.bps: band for band in liquidity(book.bids, book.asks, book.mid)}
     found = re.findall(r"(\d+): (≥?[\d.]+[kMB]?)\|(≥?[\d.]+[kMB]?)(?: ([+-]?\d+%))?", line)
     assert found, line
     assert line.count(":") == len(found), line  # no band cut short

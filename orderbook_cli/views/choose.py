@@ -8,7 +8,6 @@ header (venue, state, age) and its footer of keys.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -90,11 +89,11 @@ def screen(name: str, book: Book | None, view: LadderView, *, venue: str, symbol
                    history=history, newest=newest)
 
 
-def print_snapshot(book: Book, name: str, *, theme: Theme, no_color: bool, impact: Decimal | None = None, raw: Book | None = None,
-                   group: Decimal | None = None) -> None:
-    """`snapshot`: the ladder or the chart printed once at the terminal's width."""
+def print_snapshot(book: Book, name: str, *, theme: Theme, no_color: bool) -> None:
+    """`snapshot`: the ladder or the chart printed once at the terminal's width (the shaped book:
+    grouped and trimmed as asked, its figures from the whole book)."""
     out = console(no_color)
-    view = LadderView(state="snapshot", impact=impact, spread_book=raw, group=group, theme=theme)
+    view = LadderView(state="snapshot", group=book.figures.group if book.figures is not None else None, theme=theme)
     if name == "chart":
         from orderbook_cli.views.chart import depth_chart
 

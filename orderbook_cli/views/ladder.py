@@ -183,23 +183,24 @@ def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, 
 
 def compact_lines(book: Book, view: LadderView, width: int | None) -> list[Text]:
     """Best bid and ask and the spread, for screens too small for a ladder."""
-    raw = view.spread_book or book
-    bid = Text.assemble(("bid ", f"bold {view.theme.bid}"), "—" if raw.best_bid is None else plain(raw.best_bid))
-    ask = Text.assemble(("ask ", f"bold {view.theme.ask}"), "—" if raw.best_ask is None else plain(raw.best_ask))
+    bid = Text.assemble(("bid ", f"bold {view.theme.bid}"), "—" if book.best_bid is None else plain(book.best_bid))
+    ask = Text.assemble(("ask ", f"bold {view.theme.ask}"), "—" if book.best_ask is None else plain(book.best_ask))
     lines = [bid, ask] if width is not None and bid.cell_len + ask.cell_len + 2 > width else [fit([Item(0, bid), Item(0, ask)], width)]
-    lines.append(spread_row(raw, width, view.theme))
+    lines.append(spread_row(book, width, view.theme))
     return [line for line in lines if width is None or line.cell_len <= width]
 
 
-def impact_lines(book: Book, size: Decimal, width: int | None = None) -> list[Text]:
-    """What buying and selling `size` would cost: averages at price precision + 2 digits."""
-    from orderbook_cli.impact import market_impact
-
+def impact_lines(book: Book, width: int | None = None) -> list[Text]:
+    """What buying and selling the --impact size would cost (the shape step's fills, from
+    the whole book): averages at price precision + 2 digits."""
+    fills = book.figures.impact if book.figures is not None else None
+    if fills is None:
+        return []
     places = price_places(book)
     base = (units(book.symbol) or ("",))[0]
-    amount = f"{plain(size)} {base}".rstrip()
+    amount = f"{plain(fills[0].size)} {fills[0].currency or base}".rstrip()
     lines = []
-    for fill in market_impact(book, size):
+    for fill in fills:
         verb = "buy " if fill.side == "buy" else "sell"
         if fill.average_price is None:
             lines.append(fit([Item(0, Text(f"{verb} {amount}:", style="yellow")), Item(1, Text("no liquidity on this side", style="yellow"))], width, " "))
@@ -215,10 +216,9 @@ def impact_lines(book: Book, size: Decimal, width: int | None = None) -> list[Te
 
 
 def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT) -> Text | None:
-    """Base units within ±10/25/50/100 bps of mid, bids|asks, and the imbalance (+ = more bids)."""
-    from orderbook_cli.liquidity import liquidity
-
-    bands = liquidity(book)
+    """Base units within ±10/25/50/100 bps of mid, bids|asks, and the imbalance (+ = more bids):
+    the shape step's bands, from the whole book whatever is shown."""
+    bands = book.figures.liquidity if book.figures is not None else None
     if not bands:
         return None
     places = max((decimals(lv.amount) for lv in book.bids + book.asks), default=0)
@@ -243,7 +243,7 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     level = levels[index]
     pair = units(book.symbol) or ("", "")
     notional = _notionals(levels[: index + 1])[-1]
-    mid = (view.spread_book or book).mid
+    mid = book.mid
     items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=view.theme.cursor)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
@@ -261,7 +261,7 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
     items = []
     if view.group is not None:
         label = f"grouped by {plain(view.group)}"
-        mid = (view.spread_book or book).mid if book else None
+        mid = book.mid if book else None
         if mid:
             label += f" (≈{short(bps_of(view.group, mid), 1)} bps)"
         items.append(Item(1, Text(label)))
@@ -314,8 +314,8 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     extras = [
         ("cursor", [cursor_line(book, view, width)]),
         ("footer", footer(book, view, 0, width)),
-        ("impact", impact_lines(book, view.impact, width) if view.impact is not None else []),
-        ("liquidity", [liquidity_line(view.spread_book or book, width, view.theme)]),
+        ("impact", impact_lines(book, width)),
+        ("liquidity", [liquidity_line(book, width, view.theme)]),
     ]
     extras = [(name, [line for line in lines if line is not None]) for name, lines in extras]
     count = lambda: sum(len(lines) for _, lines in extras)
@@ -333,7 +333,7 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
             return Group(*(top + compact_lines(book, view, width))[:height])
     view.rows_shown = rows
     titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
-    body = [titles, *asks, spread_row(view.spread_book or book, width, view.theme), *bids]
+    body = [titles, *asks, spread_row(book, width, view.theme), *bids]
     tail = []
     for name, lines in extras:
         if name == "footer":  # now it knows how many levels made it

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from orderbook_cli.book import Book
 from orderbook_cli.views.keys import LADDER_ACTIONS
 from orderbook_cli.views.theme import DEFAULT, Theme
 
@@ -41,11 +40,9 @@ class LadderView:
     show_help: bool = False
     group: Decimal | None = None
     depth: int | None = None
-    impact: Decimal | None = None
     changed: set = field(default_factory=set)  # {("ask"|"bid", price)} changed since the last frame
     notice: str = ""
     cursor: int = 0  # 0: none; k > 0: the k-th ask from the best; -k: the k-th bid
-    spread_book: Book | None = None  # the ungrouped book: its spread and mid are the real ones
     header_items: list = field(default_factory=list)  # extra Items other views add to the header
     memory: Memory = field(default_factory=Memory)
     theme: Theme = DEFAULT

@@ -8,7 +8,6 @@ colours and layout as the terminal.
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -35,9 +34,9 @@ def check_target(path: str) -> Path:
     return target
 
 
-def picture(book: Book, view: str, impact: Decimal | None = None, theme: Theme = DEFAULT):
+def picture(book: Book, view: str, theme: Theme = DEFAULT):
     """The renderable and the width to record it at."""
-    state = LadderView(state="snapshot", impact=impact, theme=theme)
+    state = LadderView(state="snapshot", group=book.figures.group if book.figures is not None else None, theme=theme)
     if view == "chart":
         from orderbook_cli.views.chart import depth_chart
 
@@ -49,17 +48,17 @@ def picture(book: Book, view: str, impact: Decimal | None = None, theme: Theme =
     return drawn, min(MAX_WIDTH, max(MIN_WIDTH, width))
 
 
-def to_svg(book: Book, view: str = "ladder", impact: Decimal | None = None, theme: Theme = DEFAULT) -> str:
-    renderable, width = picture(book, view, impact, theme)
+def to_svg(book: Book, view: str = "ladder", theme: Theme = DEFAULT) -> str:
+    renderable, width = picture(book, view, theme)
     console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor",
                       emoji=False, markup=False, highlight=False, legacy_windows=False)
     console.print(renderable)
     return console.export_svg(title=sanitize(f"obook {book.venue} {book.symbol}", 80))
 
 
-def write_svg(book: Book, path: str, view: str = "ladder", impact: Decimal | None = None, theme: Theme = DEFAULT) -> None:
+def write_svg(book: Book, path: str, view: str = "ladder", theme: Theme = DEFAULT) -> None:
     target = check_target(path)
     try:
-        target.write_text(to_svg(book, view, impact, theme), encoding="utf-8")
+        target.write_text(to_svg(book, view, theme), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {sanitize(path, 200)}: {exc.strerror or exc}", hint="pick a writable path") from None
