@@ -121,7 +121,8 @@ def bench_render() -> None:
     from rich.console import Console
 
     from orderbook_cli.book import RawLevel, make_book
-    from orderbook_cli.render import LadderView, ladder
+    from orderbook_cli.views.ladder import ladder
+    from orderbook_cli.views.state import LadderView
     from orderbook_cli.timefmt import now_utc
 
     for levels in (20, 50, 200):

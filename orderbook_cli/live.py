@@ -3,78 +3,43 @@
 from __future__ import annotations
 
 import os
-import select
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal, localcontext
-from typing import Callable
 
 from rich.text import Text
 
-from orderbook_cli import render, views
 from orderbook_cli.book import EXACT, Book, regroup
-from orderbook_cli.feed import BookEvent, FatalEvent, Feed, FeedRequest, State, StatusEvent
+from orderbook_cli.feed import (
+    BookEvent,
+    FatalEvent,
+    Feed,
+    FeedRequest,
+    State,
+    StatusEvent,
+)
+from orderbook_cli.views import choose
+from orderbook_cli.views.keys import (
+    LADDER_ACTIONS,
+    REPLAY_ACTIONS,
+    KeyEvent,
+    Keys,
+    action,
+    split_keys,
+)
+from orderbook_cli.views.layout import Item
+from orderbook_cli.views.numbers import decimals
+from orderbook_cli.views.state import LadderView
+from orderbook_cli.views.terminal import colour_mode
+from orderbook_cli.views.terminal import console as make_console
+from orderbook_cli.views.theme import Theme
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
 SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
 FLASH_SECONDS = 3.0  # how long a message such as "depth 50 is the most revx offers" stays
-
-
-class KeyEvent:
-    __slots__ = ("keys",)
-
-    def __init__(self, keys: str):
-        self.keys = keys
-
-
-class Keys:
-    """Single keypresses without Enter (cbreak mode); the terminal is always restored."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stdin
-        self.fd = None
-        self._saved = None
-
-    def __enter__(self) -> "Keys":
-        try:
-            import termios
-            import tty
-
-            if self.stream.isatty():
-                self.fd = self.stream.fileno()
-                self._saved = termios.tcgetattr(self.fd)
-                tty.setcbreak(self.fd)
-        except (ImportError, OSError, ValueError):
-            self.fd = None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._saved is not None:
-            import termios
-
-            saved, self._saved = self._saved, None
-            termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
-
-    def forward(self, put) -> None:
-        """Read keys on a daemon thread and hand them to `put`, so the view can sleep
-        until something happens instead of polling the keyboard."""
-        import threading
-
-        if self.fd is None:
-            return
-
-        def read() -> None:
-            while self._saved is not None:
-                ready, _, _ = select.select([self.fd], [], [], 0.5)
-                if ready:
-                    data = os.read(self.fd, 64)
-                    if not data:
-                        return
-                    put(KeyEvent(data.decode("utf-8", "ignore")))
-
-        threading.Thread(target=read, name="obook-keys", daemon=True).start()
 
 
 PRESET_BPS = (1, 5, 10, 50)
@@ -93,7 +58,7 @@ def group_presets(book: Book | None) -> list[Decimal]:
     no finer than the book's own price step."""
     if not book or book.mid is None or not book.mid:
         return []
-    step = Decimal(1).scaleb(-max(render.decimals(lv.price) for lv in book.bids + book.asks))
+    step = Decimal(1).scaleb(-max(decimals(lv.price) for lv in book.bids + book.asks))
     presets: list[Decimal] = []
     with localcontext(EXACT):
         for bps in PRESET_BPS:
@@ -103,50 +68,13 @@ def group_presets(book: Book | None) -> list[Decimal]:
     return presets
 
 
-UP, DOWN, LEFT, RIGHT, HOME, END, ESCAPE = "up", "down", "left", "right", "home", "end", "escape"
-_SEQUENCES = {  # xterm and VT220 styles
-    "\x1b[A": UP, "\x1bOA": UP, "\x1b[B": DOWN, "\x1bOB": DOWN,
-    "\x1b[C": RIGHT, "\x1bOC": RIGHT, "\x1b[D": LEFT, "\x1bOD": LEFT,
-    "\x1b[H": HOME, "\x1bOH": HOME, "\x1b[1~": HOME, "\x1b[7~": HOME,
-    "\x1b[F": END, "\x1bOF": END, "\x1b[4~": END, "\x1b[8~": END,
-}
-
-
-def split_keys(data: str) -> list[str]:
-    """Keys from what the terminal sent: characters, and the sequences above by name."""
-    keys, i = [], 0
-    while i < len(data):
-        if data[i] == "\x1b":
-            sequence = next((seq for seq in _SEQUENCES if data.startswith(seq, i)), None)
-            if sequence:
-                keys.append(_SEQUENCES[sequence])
-                i += len(sequence)
-                continue
-            if data[i + 1:i + 2] in ("[", "O"):  # another escape sequence: ignored whole (up to its final byte), not read as letters
-                i += 2
-                while i < len(data) and not "@" <= data[i] <= "~":
-                    i += 1
-                i += 1
-                continue
-            keys.append(ESCAPE)
-        else:
-            keys.append(data[i])
-        i += 1
-    return keys
-
-
-# Replay keys: what each does to the player.
+# Replay actions (views.keys.KEYMAP): what each does to the player.
 REPLAY_KEYS = {
-    LEFT: lambda p: p.step(-1), ",": lambda p: p.step(-1),
-    RIGHT: lambda p: p.step(1), ".": lambda p: p.step(1),
-    "[": lambda p: p.change_speed(faster=False), "]": lambda p: p.change_speed(faster=True),
-    HOME: lambda p: p.jump(to_end=False), "<": lambda p: p.jump(to_end=False),
-    END: lambda p: p.jump(to_end=True), ">": lambda p: p.jump(to_end=True),
-    "l": lambda p: p.toggle_loop(), " ": lambda p: p.toggle_pause(),
+    "step_back": lambda p: p.step(-1), "step_forward": lambda p: p.step(1),
+    "slower": lambda p: p.change_speed(faster=False), "faster": lambda p: p.change_speed(faster=True),
+    "to_start": lambda p: p.jump(to_end=False), "to_end": lambda p: p.jump(to_end=True),
+    "loop": lambda p: p.toggle_loop(), "pause": lambda p: p.toggle_pause(),
 }
-
-
-REPLAY_HELP = ("←/→ step", "[/] slower/faster", "Home/End start/end", "l loop")
 
 
 class LiveLadder:
@@ -154,8 +82,8 @@ class LiveLadder:
 
     def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float,
                  max_depth: int | None = None, request_depth: Callable[[int], None] | None = None, player=None,
-                 view: str = "ladder"):
-        from orderbook_cli.heatmap import History
+                 view: str = "ladder", theme: Theme | None = None):
+        from orderbook_cli.views.heatmap import History
 
         self.venue, self.symbol = venue, symbol
         self.max_depth = max_depth  # the venue's limit; None: as many levels as it sends
@@ -164,7 +92,8 @@ class LiveLadder:
         self.player = player  # a replay's Player: its keys, progress and the recording's dates
         self.shown_at: float | None = None  # when the book on screen arrived: its age keeps counting while paused
         self._book_at: float | None = None
-        self.view = render.LadderView(state=State.CONNECTING.value, depth=depth, group=group, impact=impact)
+        self.view = LadderView(state=State.CONNECTING.value, depth=depth, group=group, impact=impact, theme=theme or Theme(),
+                               actions=LADDER_ACTIONS | (REPLAY_ACTIONS if player is not None else frozenset()))
         self.stale_after = stale_after
         self.book: Book | None = None  # newest book from the feed
         self.shown: Book | None = None  # what the screen shows (frozen while paused)
@@ -172,7 +101,7 @@ class LiveLadder:
         self.highlight: dict[tuple[str, Decimal], float] = {}
         self.status: StatusEvent | None = None  # the latest problem worth a notice line
         self.quit = False
-        self.view_name = view  # which picture: views.VIEWS
+        self.view_name = view  # which picture: views.choose.VIEWS
         self.history = History()  # the heatmap's columns, kept whichever view is drawn
         self.frozen: tuple = ()  # the heatmap's columns when paused
 
@@ -211,29 +140,30 @@ class LiveLadder:
 
     def on_key(self, key: str, now: float) -> None:
         view = self.view
-        if self.player is not None and key in REPLAY_KEYS:
-            REPLAY_KEYS[key](self.player)
+        name = action(key, view.actions)
+        if self.player is not None and name in REPLAY_KEYS:
+            REPLAY_KEYS[name](self.player)
             view.paused = self.player.paused
             return
-        if key in ("q", "Q"):
+        if name == "quit":
             self.quit = True
-        elif key in ("+", "-"):
-            self._change_depth(1 if key == "+" else -1, now)
-        elif key == "g":
+        elif name in ("deeper", "shallower"):
+            self._change_depth(1 if name == "deeper" else -1, now)
+        elif name == "group":
             presets = group_presets(self.book)
             if view.group is not None and view.group not in presets:
                 presets.insert(0, view.group)
             cycle = [None] + presets
             view.group = cycle[(cycle.index(view.group) + 1) % len(cycle)] if view.group in cycle else None
-        elif key == " ":
+        elif name == "pause":
             view.paused = not view.paused
             self.frozen = (self.history.columns(), self.history.book) if view.paused else ()
-        elif key == "v":
-            self.view_name = views.next_view(self.view_name)
-        elif key == "?":
+        elif name == "next_view":
+            self.view_name = choose.next_view(self.view_name)
+        elif name == "help":
             view.show_help = not view.show_help
-        elif key in (UP, "k", DOWN, "j", ESCAPE):
-            self._move_cursor(key)
+        elif name in ("cursor_up", "cursor_down", "cursor_off"):
+            self._move_cursor(name)
         else:
             return
         if self.book is not None and (not view.paused or key == " "):
@@ -258,9 +188,9 @@ class LiveLadder:
         if self.request_depth is not None:
             self.request_depth(view.depth)
 
-    def _move_cursor(self, key: str) -> None:
+    def _move_cursor(self, name: str) -> None:
         """Up goes towards the worst ask, down towards the worst bid, across the spread."""
-        if key == ESCAPE:
+        if name == "cursor_off":
             self.view.cursor = 0
             return
         book = self.shown
@@ -270,7 +200,7 @@ class LiveLadder:
         order = [-k for k in range(min(limit, len(book.bids)), 0, -1)] + [k for k in range(1, min(limit, len(book.asks)) + 1)]
         if not order:
             return
-        up = key in (UP, "k")
+        up = name == "cursor_up"
         if self.view.cursor not in order:
             self.view.cursor = 1 if up and book.asks else -1 if book.bids else 1
             return
@@ -286,9 +216,8 @@ class LiveLadder:
         # The age of what is on screen: it keeps counting while paused.
         view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
         if self.player is not None:
-            view.header_items = [render.Item(1, Text(self.player.status()))]
+            view.header_items = [Item(1, Text(self.player.status()))]
             view.dated = True
-            view.more_keys = REPLAY_HELP
         view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
         view.updates_per_second = rate
         view.malformed = malformed
@@ -297,11 +226,9 @@ class LiveLadder:
             view.notice = " · ".join(filter(None, (view.notice, self.flash[0])))
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
-        if self.view_name != "ladder":
-            columns, newest = self.frozen or (self.history.columns(), self.history.book)
-            return views.picture(self.view_name, self.shown, view, venue=self.venue, symbol=self.symbol, width=width or 80,
-                                 height=height, colour=colour, history=columns, newest=newest)
-        return render.ladder(self.shown, view, self.venue, self.symbol, width=width, height=height)
+        columns, newest = self.frozen or (self.history.columns(), self.history.book)
+        return choose.screen(self.view_name, self.shown, view, venue=self.venue, symbol=self.symbol, width=width, height=height,
+                             colour=colour, history=columns, newest=newest)
 
 
 def follow_terminal_size(console) -> None:
@@ -318,17 +245,18 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, ma
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
 
-    console = render.console(opts.no_color)
+    console = make_console(opts.no_color)
     books_seen = 0
     deadline = time.monotonic() + opts.timeout
     feed_request = request._replace(group=None, fetch_depth=None)  # the view does the grouping
     with open_feed(feed_request) as feed, Keys() as keys:
         if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
             ladder = LiveLadder(request.venue, request.symbol, opts.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after,
-                                player=player, view=opts.view)
+                                player=player, view=opts.view, theme=Theme.from_colours(opts.colours))
         else:
             ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact,
-                                stale_after=opts.stale_after, max_depth=max_depth, request_depth=feed.set_depth, view=opts.view)
+                                stale_after=opts.stale_after, max_depth=max_depth, request_depth=feed.set_depth, view=opts.view,
+                                 theme=Theme.from_colours(opts.colours))
         keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
@@ -362,11 +290,11 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, ma
                         stats = feed.stats
                         follow_terminal_size(console)
                         live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed,
-                                                 width=console.size.width, colour=views.colour_mode(console)), refresh=True)
+                                                 width=console.size.width, colour=colour_mode(console)), refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
         if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
             stats = feed.stats
             console.print(ladder.frame(time.monotonic(), console.size.height - 1, stats.last_book_at, stats.updates_per_second(time.monotonic()), stats.malformed, width=console.size.width,
-                                  colour=views.colour_mode(console)))
+                                  colour=colour_mode(console)))

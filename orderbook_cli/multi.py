@@ -333,18 +333,18 @@ def snapshot(opts: Options) -> None:
         if opts.json_output:
             jsonout.write_line(jsonout.dumps(consolidated_to_dict(board, book, opts, now, None), pretty=pretty))
         else:
-            from orderbook_cli import boards
+            from orderbook_cli.views.boards import print_board
 
-            boards.print_board(board, opts, now)
+            print_board(board, opts, now)
         return
     if opts.json_output:
         for state in board.states:
             if state.book is not None:
                 jsonout.write_line(_book_line(state.book, opts, pretty))
     else:
-        from orderbook_cli import boards
+        from orderbook_cli.views.boards import print_board
 
-        boards.print_board(board, opts, now)
+        print_board(board, opts, now)
 
 
 def watch(opts: Options) -> None:

@@ -36,6 +36,7 @@ class Options(NamedTuple):
     record: str | None = None  # watch --record FILE
     view: str = "ladder"  # ladder | chart | heatmap (views.VIEWS)
     svg: str | None = None  # snapshot: write the picture to this file
+    colours: tuple[str, str] | None = None  # (ask, bid) from the config's theme; None: the default (views.theme.Theme)
 
 
     config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
@@ -55,11 +56,8 @@ def settle(opts: Options) -> Options:
         stale_after=opts.stale_after if opts.stale_after is not None else settings.stale_after or DEFAULT_STALE_AFTER,
         config_depth=settings.depth,
         no_color=opts.no_color or settings.theme == "mono",
+        colours=settings.colours,
     )
-    if settings.colours != config.THEMES["default"] and not opts.json_output:
-        from orderbook_cli import render
-
-        render.ASK_STYLE, render.BID_STYLE = settings.colours
     return opts
 
 
@@ -152,7 +150,7 @@ def snapshot(opts: Options) -> None:
     if opts.view == "heatmap":
         raise UsageError("snapshot shows one moment; the heatmap needs history", hint="use --view ladder or chart, or obook watch --view heatmap")
     if opts.svg is not None:
-        from orderbook_cli.svg import check_target
+        from orderbook_cli.views.svg import check_target
 
         check_target(opts.svg)
     if _several(opts):
@@ -171,27 +169,23 @@ def snapshot(opts: Options) -> None:
     except ObookError as error:
         raise error.with_context(prepared.context)
     if opts.svg is not None:
-        from orderbook_cli.svg import write_svg
+        from orderbook_cli.views.svg import write_svg
+        from orderbook_cli.views.theme import Theme
 
-        write_svg(book, opts.svg, opts.view, opts.impact)
+        write_svg(book, opts.svg, opts.view, opts.impact, Theme.from_colours(opts.colours))
         print(f"obook: wrote {sanitize(opts.svg, 200)} ({opts.view}, {prepared.context})", file=sys.stderr, flush=True)
         if not opts.json_output:
             return
     if opts.json_output:
         jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(book, _extra(book, opts)), pretty=sys.stdout.isatty()))
-    elif opts.view == "chart":
-        from orderbook_cli import render
-        from orderbook_cli.chart import depth_chart
-
-        out = render.console(opts.no_color)
-        out.print(render.header(book, render.LadderView(state="snapshot")))
-        out.print(depth_chart(book, out.size.width, min(out.size.height, 40) - 2))
     else:
-        from orderbook_cli import render
         from orderbook_cli.book import regroup
+        from orderbook_cli.views.choose import print_snapshot
+        from orderbook_cli.views.theme import Theme
 
-        shown = book if opts.group is None else regroup(book, depth=prepared.request.depth, group=opts.group)
-        render.print_ladder(shown, impact=opts.impact, no_color=opts.no_color, raw=book if opts.group is not None else None, group=opts.group)
+        shown = book if opts.group is None or opts.view == "chart" else regroup(book, depth=prepared.request.depth, group=opts.group)
+        print_snapshot(shown, opts.view, theme=Theme.from_colours(opts.colours), no_color=opts.no_color, impact=opts.impact,
+                       raw=book if opts.group is not None else None, group=opts.group)
 
 
 def watch(opts: Options) -> None:
@@ -262,9 +256,9 @@ def list_venues(*, json_output: bool) -> None:
     if json_output:
         jsonout.write_line(jsonout.dumps(rows, pretty=sys.stdout.isatty()))
         return
-    from orderbook_cli import render
+    from orderbook_cli.views.venue_list import print_venues
 
-    render.print_venues(rows)
+    print_venues(rows)
 
 
 REPLAY_DEPTH = 50

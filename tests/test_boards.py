@@ -9,7 +9,7 @@ from rich.console import Console
 
 from orderbook_cli import consolidate
 from orderbook_cli.book import RawLevel, make_book
-from orderbook_cli.boards import BoardView, frame
+from orderbook_cli.views.boards import BoardView, frame
 from orderbook_cli.errors import NetworkError, UsageError
 from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
 from orderbook_cli.multi import Board, Plan, Source

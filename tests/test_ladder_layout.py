@@ -10,12 +10,15 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from orderbook_cli import render
 from orderbook_cli.book import RawLevel, make_book, regroup
 from orderbook_cli.jsonout import book_to_dict, dumps
 from orderbook_cli.liquidity import liquidity, liquidity_to_dict
-from orderbook_cli.live import DOWN, ESCAPE, UP, LiveLadder, group_presets, split_keys
-from orderbook_cli.render import Item, LadderView, ladder
+from orderbook_cli.live import LiveLadder, group_presets
+from orderbook_cli.views.header import header
+from orderbook_cli.views.keys import DOWN, ESCAPE, LADDER_ACTIONS, UP, help_keys, split_keys
+from orderbook_cli.views.ladder import BAR_WIDTH, MIN_BAR_WIDTH, ladder
+from orderbook_cli.views.layout import Item
+from orderbook_cli.views.state import LadderView
 from tests.ladder_check import check_screen, close
 from tests.test_multi import two_venues  # noqa: F401 (a fixture)
 
@@ -78,7 +81,7 @@ def test_columns_drop_in_order_notional_orders_side_then_bars():
     book = big_book()
     wide = screen(book, 120, 40)
     assert titles(wide) == ["price", "MXN", "amount", "BTC", "total", "BTC", "notional", "MXN", "orders", "depth"]
-    assert "█" * render.BAR_WIDTH in wide
+    assert "█" * BAR_WIDTH in wide
     seen = []
     for width in range(120, 21, -1):
         heads = tuple(t for t in titles(screen(book, width, 40)) if t not in ("MXN", "BTC"))
@@ -94,7 +97,7 @@ def test_columns_drop_in_order_notional_orders_side_then_bars():
     narrow = screen(book, 62, 15)
     assert re.search(r"\d\.\d\d[kM] ", narrow), narrow  # notional abbreviated before it is dropped
     bars = [len(re.search(r"[█▏▎▍▌▋▊▉]+$", line).group()) for line in narrow.splitlines() if re.search(r"█$", line)]
-    assert bars and max(bars) >= render.MIN_BAR_WIDTH  # a bar is a bar, not one block
+    assert bars and max(bars) >= MIN_BAR_WIDTH  # a bar is a bar, not one block
 
 
 def test_side_labels_go_after_orders():
@@ -164,11 +167,11 @@ def test_header_drops_items_by_priority_and_takes_extensions():
     view = LadderView(state="live", age=0.3, updates_per_second=12.5, malformed=4)
     view.header_items.append(Item(1, Text("SYNCED seq 42")))
     book = big_book()
-    wide = render.header(book, view, width=120).plain
+    wide = header(book, view, width=120).plain
     assert wide == "bitso btc_mxn  ● live  age 0.3s  4 bad frames  21:40:36 UTC  12.5 upd/s  SYNCED seq 42"
-    narrow = render.header(book, view, width=40).plain
+    narrow = header(book, view, width=40).plain
     assert narrow == "bitso btc_mxn  ● live  SYNCED seq 42"
-    assert render.header(book, LadderView(state="reconnecting", age=9, stale=True), width=36).plain == "bit…  ● RECONNECTING  age 9.0s STALE"
+    assert header(book, LadderView(state="reconnecting", age=9, stale=True), width=36).plain == "bit…  ● RECONNECTING  age 9.0s STALE"
 
 
 def test_group_presets_from_the_price_in_bps():
@@ -282,7 +285,7 @@ def test_help_wraps_between_keys():
         out = screen(big_book(), width, 40, LadderView(state="live", show_help=True))
         lines = out.splitlines()
         help_text = " · ".join(lines[next(i for i, line in enumerate(lines) if "keys:" in line):])  # the help is last
-        for key in render.HELP_KEYS:
+        for key in help_keys(LADDER_ACTIONS):
             assert key in help_text, (width, out)
 
 

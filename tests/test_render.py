@@ -12,7 +12,8 @@ from rich.console import Console
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.impact import impact_to_dict, market_impact
 from orderbook_cli.live import LiveLadder
-from orderbook_cli.render import BAR_WIDTH, LadderView, ladder
+from orderbook_cli.views.ladder import BAR_WIDTH, ladder
+from orderbook_cli.views.state import LadderView
 
 T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
 

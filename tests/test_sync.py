@@ -228,16 +228,16 @@ def test_json_books_carry_the_sequence_and_old_recordings_without_it_still_load(
 def test_ladder_header_shows_sync_state_sequence_and_resyncs():
     from datetime import datetime, timezone
 
-    from orderbook_cli import render
     from orderbook_cli.book import RawLevel, make_book
     from orderbook_cli.feed import State, StatusEvent
     from orderbook_cli.live import LiveLadder
+    from orderbook_cli.views.header import header
 
     ladder = LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
     ladder.on_status(StatusEvent(State.RESYNCING, "sequence gap: expected 102, got 103"))
     book = make_book("bitso", "btc_mxn", [RawLevel(D("1"), D("1"))], [], timestamp=None,
                      received_at=datetime(2026, 1, 1, tzinfo=timezone.utc), sequence=2734)
-    text = render.header(book, ladder.view).plain
+    text = header(book, ladder.view).plain
     assert "RESYNCING" in text and "seq 2734" in text and "1 resync, last " in text
     ladder.on_status(StatusEvent(State.LIVE))
-    assert "live" in render.header(book, ladder.view).plain
+    assert "live" in header(book, ladder.view).plain

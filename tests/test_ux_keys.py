@@ -121,7 +121,7 @@ def test_replay_looks_like_a_replay_and_has_keys(terminal):
 
 
 def test_split_keys_names_escape_sequences():
-    from orderbook_cli.live import split_keys
+    from orderbook_cli.views.keys import split_keys
 
     assert split_keys("q") == ["q"]
     assert split_keys("\x1b[D\x1b[D.") == ["left", "left", "."]

@@ -15,8 +15,9 @@ from rich.style import Style
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
-from orderbook_cli.canvas import Picture, legend, notice, runs
-from orderbook_cli.scales import PRICE_STEPS, ceil_steps, floor_steps, label, nice_step, overlay, place
+from orderbook_cli.views import scales
+from orderbook_cli.views.canvas import Picture, legend, notice, runs
+from orderbook_cli.views.theme import DEFAULT, Theme
 
 MID = Style(color="yellow")
 AXIS = Style(dim=True)
@@ -47,7 +48,7 @@ def _heights(levels: tuple[Level, ...], px, pixels: int, dots: int, top: Decimal
     running = Decimal(0)
     for x in span:
         running = at.get(x, running)
-        heights[x] = max(1, ceil_steps(running * dots, top))
+        heights[x] = max(1, scales.ceil_steps(running * dots, top))
     return heights
 
 
@@ -64,30 +65,28 @@ def _extent(book: Book) -> tuple[Decimal, Decimal]:
 def _amount_axis(top_total: Decimal, rows: int) -> tuple[Decimal, dict[int, str]]:
     """The chart's top value (a whole number of round steps) and labels by row."""
     with localcontext(EXACT):
-        step = nice_step(top_total / max(1, rows // Y_LABEL_EVERY))
-        top = step * ceil_steps(top_total, step)
+        step = scales.nice_step(top_total / max(1, rows // Y_LABEL_EVERY))
+        top = step * scales.ceil_steps(top_total, step)
         labels: dict[int, str] = {}
         last_row = None
-        for k in range(ceil_steps(top, step), -1, -1):  # top down
+        for k in range(scales.ceil_steps(top, step), -1, -1):  # top down
             value = step * k
-            row = min(rows - 1, rows - ceil_steps(value * rows, top))
+            row = min(rows - 1, rows - scales.ceil_steps(value * rows, top))
             if last_row is None or row - last_row >= Y_LABEL_EVERY:
-                labels[row] = label(value, step)
+                labels[row] = scales.label(value, step)
                 last_row = row
     return top, labels
 
 
-def sides() -> tuple[Style, Style]:
-    """Bid and ask styles: the ladder's (a config theme may have changed them)."""
-    from orderbook_cli import render
-
-    return Style.parse(render.BID_STYLE), Style.parse(render.ASK_STYLE)
+def sides(theme: Theme) -> tuple[Style, Style]:
+    """Bid and ask styles: the ladder's (the config's theme)."""
+    return Style.parse(theme.bid), Style.parse(theme.ask)
 
 
-def _legend(book: Book, width: int) -> Text:
+def _legend(book: Book, width: int, theme: Theme) -> Text:
     """Best bid, best ask, spread and mid, then the key to the glyphs; short words when narrow."""
     short = width < 72
-    bid_style, ask_style = sides()
+    bid_style, ask_style = sides(theme)
     items: list[tuple[str, Style | None]] = []
     if book.best_bid is not None:
         items.append((f"▲{'bid' if short else ' best bid'} {plain(book.best_bid)}", bid_style))
@@ -101,7 +100,7 @@ def _legend(book: Book, width: int) -> Text:
     return legend(items, width)
 
 
-def depth_chart(book: Book, width: int, height: int) -> RenderableType:
+def depth_chart(book: Book, width: int, height: int, theme: Theme = DEFAULT) -> RenderableType:
     """The chart filling width x height cells (the legend line and the axes included)."""
     rows = height - CHROME
     if not (book.bids or book.asks):
@@ -116,7 +115,7 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
         gutter, y_labels = 0, {}
     plot = width - gutter
     pixels, dots = plot * 2, rows * 4
-    bid_style, ask_style = sides()
+    bid_style, ask_style = sides(theme)
     with localcontext(EXACT):
         low, span = mid - reach, reach * 2
         scale = pixels / span
@@ -143,13 +142,13 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
                 bits = ask_bits = 0
                 n = bid_h[left] - base
                 if n > 0:
-                    bits = LEFT_FILL[n if n < 4 else 4]
+                    bits = LEFT_FILL[min(4, n)]
                 n = bid_h[right] - base
                 if n > 0:
-                    bits |= RIGHT_FILL[n if n < 4 else 4]
+                    bits |= RIGHT_FILL[min(4, n)]
                 n = ask_h[left] - base
                 if n > 0:
-                    ask_bits = LEFT_FILL[n if n < 4 else 4]  # hatched: the left dot column only
+                    ask_bits = LEFT_FILL[min(4, n)]  # hatched: the left dot column only
                 n = ask_h[right] - base
                 if 0 < n <= 4:
                     ask_bits |= RIGHT_DOTS[4 - n]  # and the staircase's top edge
@@ -179,22 +178,22 @@ def depth_chart(book: Book, width: int, height: int) -> RenderableType:
     lead = [" "] * (gutter - 1) + ["└"] if gutter else []
     lines.append(runs(lead + axis, [AXIS] * len(lead) + axis_styles))
     label_line = [" "] * width
-    overlay(label_line, [(start + gutter, text) for start, text in ticks])
+    scales.overlay(label_line, [(start + gutter, text) for start, text in ticks])
     lines.append([("".join(label_line).rstrip(), None)])
-    return Group(_legend(book, width), Picture(lines, width))
+    return Group(_legend(book, width, theme), Picture(lines, width))
 
 
 def _price_ticks(low: Decimal, span: Decimal, plot: int, px) -> list[tuple[int, str]]:
     """Round prices under the plot, as many as fit whole with a space around each."""
     with localcontext(EXACT):
         widest = len(plain(low + span).split(".")[0]) + 3
-        step = nice_step(span / max(1, plot // (widest + 2)), PRICE_STEPS)
+        step = scales.nice_step(span / max(1, plot // (widest + 2)), scales.PRICE_STEPS)
         while True:
             wanted = []
-            for k in range(ceil_steps(low, step), floor_steps(low + span, step) + 1):
+            for k in range(scales.ceil_steps(low, step), scales.floor_steps(low + span, step) + 1):
                 value = step * k
-                wanted.append((px(value) // 2, label(value, step)))
-            placed = place(wanted, plot, gap=2)
+                wanted.append((px(value) // 2, scales.label(value, step)))
+            placed = scales.place(wanted, plot, gap=2)
             if len(placed) == len(wanted) or step > span:
                 return placed
-            step = nice_step(step * Decimal("1.01"), PRICE_STEPS)
+            step = scales.nice_step(step * Decimal("1.01"), scales.PRICE_STEPS)

@@ -13,6 +13,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from orderbook_cli.views.layout import Item, fit
+
 Run = tuple[str, Style | None]
 
 
@@ -45,8 +47,6 @@ def runs(chars: list[str], styles: list[Style | None]) -> list[Run]:
 
 def legend(items: list[tuple[str | Text, Style | None]], width: int, sep: str = "  ") -> Text:
     """The legend items, most important first; the last ones are dropped whole until it fits."""
-    from orderbook_cli.render import Item, fit
-
     return fit([Item(n, text if isinstance(text, Text) else Text(text, style=style)) for n, (text, style) in enumerate(items)], width, sep)
 
 

@@ -9,175 +9,35 @@ Every venue-supplied string goes in as plain Text, never as markup.
 
 from __future__ import annotations
 
-import re
-import sys
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from decimal import Decimal, localcontext
+from typing import NamedTuple
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.errors import sanitize
-from orderbook_cli.timefmt import iso_utc
+from orderbook_cli.views.header import header, spread_row
+from orderbook_cli.views.keys import help_keys, help_lines
+from orderbook_cli.views.layout import Item, fit
+from orderbook_cli.views.numbers import (
+    bps_from,
+    brief,
+    decimals,
+    fixed,
+    percent,
+    price_places,
+    quote_places,
+    short,
+    units,
+)
+from orderbook_cli.views.state import LadderView, Memory
+from orderbook_cli.views.theme import DEFAULT, Theme
 
 BAR_WIDTH = 16
 MIN_BAR_WIDTH = 6  # narrower bars say nothing: drop them instead
 BAR_BLOCKS = " ▏▎▍▌▋▊▉█"
-MAX_NOTIONAL_DECIMALS = 8
-ASK_STYLE, BID_STYLE = "red", "green"
-CHANGED_STYLE = "bold reverse"
-CURSOR_STYLE = "reverse"
-WARN_STYLE = "bold black on yellow"
-# Quote currencies whose amounts are conventionally shown at a fixed precision.
-QUOTE_PLACES = {
-    **dict.fromkeys(("USD", "EUR", "GBP", "MXN", "BRL", "ARS", "COP", "CAD", "AUD", "CHF", "USDT", "USDC", "DAI", "FDUSD", "TUSD", "PYUSD"), 2),
-    **dict.fromkeys(("JPY", "KRW"), 0),
-}
-_SYMBOL_PARTS = re.compile(r"([A-Za-z0-9]{1,12})[-_/:]([A-Za-z0-9]{1,12})")
-
-
-class Item(NamedTuple):
-    """A piece of a one-line row (header, footer…): lower priority numbers are kept longest."""
-
-    priority: int
-    text: Text
-
-
-@dataclass
-class Memory:
-    """Widest cells and most decimals seen so far, so columns keep their place
-    from one frame to the next (reset when the venue, symbol or grouping changes)."""
-
-    key: object = None
-    places: dict = field(default_factory=dict)
-    widths: dict = field(default_factory=dict)
-
-    def reset_for(self, key: object) -> None:
-        if key != self.key:
-            self.key, self.places, self.widths = key, {}, {}
-
-    def most(self, table: dict, name: str, seen: int) -> int:
-        table[name] = max(table.get(name, 0), seen)
-        return table[name]
-
-
-@dataclass
-class LadderView:
-    """What the ladder shows besides the book itself."""
-
-    state: str = "snapshot"
-    age: float | None = None  # seconds since the book arrived
-    stale: bool = False
-    updates_per_second: float | None = None
-    malformed: int = 0
-    paused: bool = False
-    show_help: bool = False
-    group: Decimal | None = None
-    depth: int | None = None
-    impact: Decimal | None = None
-    changed: set = field(default_factory=set)  # {("ask"|"bid", price)} changed since the last frame
-    notice: str = ""
-    cursor: int = 0  # 0: none; k > 0: the k-th ask from the best; -k: the k-th bid
-    spread_book: Book | None = None  # the ungrouped book: its spread and mid are the real ones
-    header_items: list = field(default_factory=list)  # extra Items other views add to the header
-    memory: Memory = field(default_factory=Memory)
-    rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
-    dated: bool = False  # show the book's date too (a replay's books are not from today)
-    more_keys: tuple[str, ...] = ()  # keys of this mode beyond HELP_KEYS (a replay's)
-    resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
-    last_resync: str = ""  # HH:MM:SS UTC of the last one
-
-
-def decimals(number: Decimal) -> int:
-    """Digits after the point in the number as written (0 for integers and exponents)."""
-    exponent = number.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
-
-
-def aligned(numbers: Sequence[Decimal], cap: int | None = None) -> list[str]:
-    """Same number of decimals for a column, so right-aligned points line up."""
-    places = max((decimals(n) for n in numbers), default=0)
-    if cap is not None:
-        places = min(places, cap)
-    return [format(n, f".{places}f") for n in numbers]
-
-
-def fixed(number: Decimal, places: int) -> str:
-    """The number rounded (half to even) to `places` decimals, plain notation."""
-    with localcontext(EXACT):
-        return plain(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
-
-
-def short(number: Decimal, places: int = 2) -> str:
-    """Large numbers as three significant digits with k/M/B (narrow layouts);
-    smaller ones with at most `places` decimals."""
-    with localcontext(EXACT):
-        for factor, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
-            if abs(number) >= factor * Decimal("0.9995"):
-                scaled = number / factor
-                digits = 2 if abs(scaled) < Decimal("9.995") else 1 if abs(scaled) < Decimal("99.95") else 0
-                return fixed(scaled, digits) + suffix
-    return fixed(number, places)
-
-
-def brief(number: Decimal, places: int) -> str:
-    """About three significant digits (k/M/B above a thousand), never more than `places` decimals."""
-    if abs(number) >= 1000 or not number:
-        return short(number, 0)
-    return fixed(number, max(0, min(places, 2 - number.adjusted())))
-
-
-def units(symbol: str) -> tuple[str, str] | None:
-    """(base, quote) from a symbol like BTC-USD, btc_mxn or BMX/ETH; None when unclear."""
-    match = _SYMBOL_PARTS.fullmatch(symbol)
-    return (match.group(1).upper(), match.group(2).upper()) if match else None
-
-
-def price_places(book: Book) -> int:
-    return max((decimals(lv.price) for lv in book.bids + book.asks), default=0)
-
-
-def quote_places(book: Book) -> int:
-    """Decimals for quote amounts: the currency's convention, else the price's."""
-    pair = units(book.symbol)
-    if pair and pair[1] in QUOTE_PLACES:
-        return QUOTE_PLACES[pair[1]]
-    return min(price_places(book), MAX_NOTIONAL_DECIMALS)
-
-
-def bps_from(price: Decimal, mid: Decimal) -> Decimal:
-    with localcontext(EXACT):
-        return bps_of(price - mid, mid)
-
-
-def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
-    """Items joined on one line; the lowest-priority (then rightmost) ones are
-    dropped whole until the line fits `width`."""
-    kept = list(items)
-    while width is not None and len(kept) > 1 and sum(i.text.cell_len for i in kept) + len(sep) * (len(kept) - 1) > width:
-        worst = max(range(len(kept)), key=lambda i: (kept[i].priority, i))
-        del kept[worst]
-    line = Text(no_wrap=True, overflow="crop")
-    for n, item in enumerate(kept):
-        if n:
-            line.append(sep)
-        line.append_text(item.text)
-    return clip_words(line, width)
-
-
-def clip_words(line: Text, width: int | None) -> Text:
-    """The line cut at the last space that leaves room for "…": a word (a number)
-    is shown whole or not at all."""
-    if width is None or line.cell_len <= width:
-        return line
-    cut = line.plain.rfind(" ", 0, max(width - 1, 0))
-    clipped = line[:cut] if cut > 0 else Text(no_wrap=True)
-    clipped.rstrip()
-    clipped.append("…")
-    return clipped if clipped.cell_len <= width else Text("…"[:width])
 
 
 def _bar(total: Decimal, scale: Decimal, width: int) -> str:
@@ -196,65 +56,6 @@ def _notionals(levels: Sequence[Level]) -> list[Decimal]:
             running += level.price * level.amount
             out.append(running)
     return out
-
-
-def header_items(book: Book | None, view: LadderView) -> list[Item]:
-    """The header's pieces by priority (0 is never dropped). Views add theirs via view.header_items."""
-    live = view.state in ("live", "snapshot")
-    items = [Item(0, Text(f"● {view.state if live else view.state.upper()}", style="bold green" if live else WARN_STYLE))]
-    if view.state == "replay":
-        items = [Item(0, Text("▶ REPLAY", style="bold black on cyan"))]
-    if view.paused:
-        items.append(Item(0, Text("PAUSED", style="bold magenta")))
-    if book and book.spread is not None and book.spread < 0:
-        items.append(Item(0, Text("CROSSED", style=WARN_STYLE)))
-    if view.age is not None and view.stale:
-        items.append(Item(0, Text(f"age {view.age:.1f}s STALE", style=WARN_STYLE)))
-    elif view.age is not None:
-        items.append(Item(4, Text(f"age {view.age:.1f}s")))
-    if view.malformed:
-        items.append(Item(2, Text(f"{view.malformed} bad frames", style="yellow")))
-    if book is not None and book.sequence is not None:  # a sequence-checked book: which message it reflects
-        items.append(Item(3, Text(f"seq {book.sequence}")))
-    if view.resyncs:
-        items.append(Item(2, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last {view.last_resync}", style="yellow")))
-    if book:
-        stamp = book.timestamp or book.received_at
-        when = iso_utc(stamp)[:19].replace("T", " ") if view.dated else iso_utc(stamp)[11:19]
-        items.append(Item(1 if view.dated else 3, Text(f"{when} UTC{'' if book.timestamp else ' (received)'}")))
-    if view.updates_per_second is not None:
-        items.append(Item(5, Text(f"{view.updates_per_second:.1f} upd/s")))
-    return items + list(view.header_items)
-
-
-def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", width: int | None = None) -> Text:
-    """One line: who, connection state, how fresh; less important items go first when narrow."""
-    items = header_items(book, view)
-    name = sanitize(f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}", 60)
-    if width is not None:
-        room = width - sum(i.text.cell_len + 2 for i in items if i.priority == 0)
-        if len(name) > room:  # a name is text, not a number: it may be shortened
-            name = name[: max(room - 1, 1)] + "…"
-    return fit([Item(0, Text(name, style="bold cyan")), *items], width)
-
-
-def spread_row(book: Book, width: int | None) -> Text:
-    """Spread (bps) and mid of `book` (the ungrouped one: the real spread), CROSSED/LOCKED flagged."""
-    return fit(_spread_items(book), width, " ")
-
-
-def _spread_items(book: Book) -> list[Item]:
-    if book.spread is None:
-        return [Item(0, Text("spread —", style="dim")), Item(1, Text("(one side of the book is empty)", style="dim"))]
-    items = [Item(0, Text.assemble(("spread ", "bold"), plain(book.spread)))]
-    if book.mid:
-        items.append(Item(1, Text(f"({plain(bps_of(book.spread, book.mid))} bps)")))
-    items.append(Item(2, Text.assemble(("  mid ", "bold"), plain(book.mid))))
-    if book.spread < 0:
-        items.insert(0, Item(0, Text("CROSSED", style=WARN_STYLE)))
-    elif book.spread == 0:
-        items.insert(0, Item(0, Text("LOCKED", style=WARN_STYLE)))
-    return items
 
 
 # Columns: name -> (title, justify). Layouts below name them left to right.
@@ -357,20 +158,20 @@ def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, 
     kinds = {"side": None, "price": "bold", "amount": "", "total": "", "notional": "dim", "notional_k": "dim", "orders": "dim"}
 
     def line(index: int, level: Level, side: str, rank: int) -> Text:
-        style = ASK_STYLE if side == "ask" else BID_STYLE
+        style = view.theme.side(side)
         changed = (side, level.price) in view.changed
         row = []
         for name in layout.columns:
             kind = kinds[name]
             cell_style = style if kind is None else f"bold {style}" if kind == "bold" else kind
             if name == "amount" and changed:
-                cell_style = CHANGED_STYLE
+                cell_style = view.theme.changed
             row.append((cells[name][index], cell_style))
         if layout.bar:
             row.append((_bar(level.total, scale, layout.bar), style))
         out = _row(layout, row, view.stale)
         if view.cursor == (rank if side == "ask" else -rank):
-            out.stylize(CURSOR_STYLE)
+            out.stylize(view.theme.cursor)
         return out
 
     titles = [(t, "bold") for t in layout.titles] + ([("depth", "bold")] if layout.bar else [])
@@ -383,10 +184,10 @@ def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, 
 def compact_lines(book: Book, view: LadderView, width: int | None) -> list[Text]:
     """Best bid and ask and the spread, for screens too small for a ladder."""
     raw = view.spread_book or book
-    bid = Text.assemble(("bid ", f"bold {BID_STYLE}"), "—" if raw.best_bid is None else plain(raw.best_bid))
-    ask = Text.assemble(("ask ", f"bold {ASK_STYLE}"), "—" if raw.best_ask is None else plain(raw.best_ask))
+    bid = Text.assemble(("bid ", f"bold {view.theme.bid}"), "—" if raw.best_bid is None else plain(raw.best_bid))
+    ask = Text.assemble(("ask ", f"bold {view.theme.ask}"), "—" if raw.best_ask is None else plain(raw.best_ask))
     lines = [bid, ask] if width is not None and bid.cell_len + ask.cell_len + 2 > width else [fit([Item(0, bid), Item(0, ask)], width)]
-    lines.append(spread_row(raw, width))
+    lines.append(spread_row(raw, width, view.theme))
     return [line for line in lines if width is None or line.cell_len <= width]
 
 
@@ -413,7 +214,7 @@ def impact_lines(book: Book, size: Decimal, width: int | None = None) -> list[Te
     return lines
 
 
-def liquidity_line(book: Book, width: int | None = None) -> Text | None:
+def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT) -> Text | None:
     """Base units within ±10/25/50/100 bps of mid, bids|asks, and the imbalance (+ = more bids)."""
     from orderbook_cli.liquidity import liquidity
 
@@ -426,15 +227,10 @@ def liquidity_line(book: Book, width: int | None = None) -> Text | None:
         more = "" if band.complete else "≥"
         text = Text.assemble((f"{band.bps}:", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
         if band.imbalance is not None:
-            text.append(f" {_percent(band.imbalance)}", style=BID_STYLE if band.imbalance > 0 else ASK_STYLE if band.imbalance < 0 else "")
+            text.append(f" {percent(band.imbalance)}", style=theme.bid if band.imbalance > 0 else theme.ask if band.imbalance < 0 else "")
         items.append(Item(n + 1, text))
     line = fit(items, width)
     return line if len(line) > len(items[0].text) else None
-
-
-def _percent(fraction: Decimal) -> str:
-    value = fixed(fraction * 100, 0)
-    return f"{'+' if fraction > 0 else ''}{value}%"
 
 
 def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text | None:
@@ -448,7 +244,7 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     pair = units(book.symbol) or ("", "")
     notional = _notionals(levels[: index + 1])[-1]
     mid = (view.spread_book or book).mid
-    items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=CURSOR_STYLE)),
+    items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=view.theme.cursor)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
     if level.total:
@@ -458,9 +254,6 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
         distance = bps_from(level.price, mid)
         items.append(Item(1, Text(f"{'+' if distance > 0 else ''}{plain(distance)} bps from mid")))
     return fit(items, width)
-
-
-HELP_KEYS = ("q quit", "v view", "↑/↓ j/k level", "+/- depth", "g grouping", "space pause", "? help")
 
 
 def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: int | None) -> list[Text]:
@@ -481,21 +274,8 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         line = fit(items, width, " · ")
         line.stylize("dim")
         return [line]
-    lines = help_lines(HELP_KEYS + view.more_keys, width)
+    lines = help_lines(help_keys(view.actions), width)
     return [fit(items, width, " · ")] + lines if items else lines
-
-
-def help_lines(keys: Sequence[str], width: int | None) -> list[Text]:
-    """"keys: ..." wrapped between keys, never inside one."""
-    lines, current = [], "keys:"
-    for key in keys:
-        joined = f"{current}{' ' if current == 'keys:' else ' · '}{key}"
-        if width is not None and len(joined) > width:
-            lines.append(Text(current, no_wrap=True))
-            joined = key
-        current = joined
-    lines.append(Text(current, no_wrap=True))
-    return lines
 
 
 class Ladder:
@@ -535,10 +315,10 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
         ("cursor", [cursor_line(book, view, width)]),
         ("footer", footer(book, view, 0, width)),
         ("impact", impact_lines(book, view.impact, width) if view.impact is not None else []),
-        ("liquidity", [liquidity_line(view.spread_book or book, width)]),
+        ("liquidity", [liquidity_line(view.spread_book or book, width, view.theme)]),
     ]
     extras = [(name, [line for line in lines if line is not None]) for name, lines in extras]
-    count = lambda: sum(len(lines) for _, lines in extras)  # noqa: E731
+    count = lambda: sum(len(lines) for _, lines in extras)
     rows = None
     if height is not None:
         fixed_lines = len(top) + 2  # titles and spread row
@@ -553,47 +333,10 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
             return Group(*(top + compact_lines(book, view, width))[:height])
     view.rows_shown = rows
     titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
-    body = [titles, *asks, spread_row(view.spread_book or book, width), *bids]
+    body = [titles, *asks, spread_row(view.spread_book or book, width, view.theme), *bids]
     tail = []
     for name, lines in extras:
         if name == "footer":  # now it knows how many levels made it
             lines = footer(book, view, max(len(asks), len(bids)) if rows is not None else None, width)
         tail.extend(lines)
     return Group(*top, *body, *tail)
-
-
-def console(no_color: bool = False, file=None) -> Console:
-    return Console(file=file or sys.stdout, highlight=False, no_color=no_color or None, emoji=False, markup=False)
-
-
-def print_ladder(book: Book, *, impact: Decimal | None = None, no_color: bool = False, raw: Book | None = None, group: Decimal | None = None) -> None:
-    out = console(no_color)
-    view = LadderView(state="snapshot", impact=impact, spread_book=raw, group=group)
-    out.print(ladder(book, view, width=out.width))
-
-
-def print_venues(rows: list[dict]) -> None:
-    """A table that fits 80 columns (short cells only), then each venue's details,
-    wrapped under its id rather than back to the left margin."""
-    out = console()
-    table = Table(header_style="bold", box=None, padding=(0, 2, 0, 0))
-    for title in ("venue", "transport", "auth", "depth", "symbol"):
-        table.add_column(title, no_wrap=True)
-    for row in rows:
-        depth = f"{row['default_depth']} (max {row['max_depth'] or 'all'})"
-        table.add_row(Text(row["id"], style="bold"), Text(row["transport"]), Text(row["auth"]), Text(depth), Text(row["symbol_format"]))
-    out.print(table)
-    out.print()
-    details = Table.grid(padding=(0, 2, 1, 0))
-    details.add_column(no_wrap=True)
-    details.add_column(overflow="fold")
-    for row in rows:
-        text = Text(row["name"], style="bold")
-        if row.get("summary"):
-            text.append(f": {row['summary']}")
-        text.append(f"\n{row['endpoint']} (override: {row['endpoint_env']})", style="dim")
-        if row.get("credentials"):
-            unusable = row.get("credentials_state") == "unusable"
-            text.append(f"\n{row['credentials']}", style="yellow" if unusable else "")
-        details.add_row(Text(row["id"], style="bold"), text)
-    out.print(details)

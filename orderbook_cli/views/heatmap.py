@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
-from heapq import nlargest
+from collections.abc import Sequence
 from decimal import Decimal, localcontext
-from typing import Sequence
+from heapq import nlargest
 
 from rich.color import Color
 from rich.console import Group, RenderableType
@@ -21,9 +21,19 @@ from rich.style import Style
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book, Level, plain
-from orderbook_cli.chart import sides
-from orderbook_cli.canvas import Picture, legend, notice, runs
-from orderbook_cli.scales import PRICE_STEPS, ceil_steps, floor_steps, label, nice_step, overlay, place, significant
+from orderbook_cli.views.canvas import Picture, legend, notice, runs
+from orderbook_cli.views.chart import sides
+from orderbook_cli.views.scales import (
+    PRICE_STEPS,
+    ceil_steps,
+    floor_steps,
+    label,
+    nice_step,
+    overlay,
+    place,
+    significant,
+)
+from orderbook_cli.views.theme import DEFAULT, Theme
 
 COLUMN_SECONDS = 1
 HISTORY_COLUMNS = 400  # wider than any terminal people read
@@ -43,7 +53,7 @@ TRACE = Style(bold=True)
 class Column:
     """The book during one time slot (the last book seen in it), and its cells once bucketed."""
 
-    __slots__ = ("slot", "bids", "asks", "reach", "_key", "_cells")
+    __slots__ = ("_cells", "_key", "asks", "bids", "reach", "slot")
 
     def __init__(self, slot: int, book: Book):
         self.slot = slot
@@ -142,7 +152,8 @@ def _palette(colour: str) -> list[tuple[str, Style | None]]:
     return [(ch, None) for ch in RAMP]
 
 
-def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int | None, width: int, height: int, colour: str) -> RenderableType:
+def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int | None, width: int, height: int, colour: str,
+            theme: Theme = DEFAULT) -> RenderableType:
     """Columns (oldest first) as a width x height picture: a legend line, the map with
     price labels on the right, and a time axis."""
     rows = height - CHROME
@@ -171,7 +182,7 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
         top = max(min(nlargest(len(visible) // 20 + 1, visible)), biggest / 3) if visible else Decimal(0)
         bounds = [top * k * k / (shades * shades) for k in range(1, shades)]
     bid_ch, ask_ch = ("━", "━") if colour != "none" else ("═", "─")
-    bid_trace, ask_trace = (style + TRACE for style in sides())
+    bid_trace, ask_trace = (style + TRACE for style in sides(theme))
     on_bid = [(bid_ch, style + bid_trace if style else bid_trace) for _, style in palette]
     on_ask = [(ask_ch, style + ask_trace if style else ask_trace) for _, style in palette]
     pad = plot - len(shown)

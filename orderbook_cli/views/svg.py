@@ -14,9 +14,12 @@ from pathlib import Path
 from rich.console import Console, Group
 from rich.measure import Measurement
 
-from orderbook_cli import render
 from orderbook_cli.book import Book
 from orderbook_cli.errors import UsageError, sanitize
+from orderbook_cli.views.header import header
+from orderbook_cli.views.ladder import ladder
+from orderbook_cli.views.state import LadderView
+from orderbook_cli.views.theme import DEFAULT, Theme
 
 CHART_SIZE = (100, 32)  # columns x lines: a picture that reads well in a chat or an issue
 MIN_WIDTH, MAX_WIDTH = 60, 160
@@ -32,31 +35,31 @@ def check_target(path: str) -> Path:
     return target
 
 
-def picture(book: Book, view: str, impact: Decimal | None = None):
+def picture(book: Book, view: str, impact: Decimal | None = None, theme: Theme = DEFAULT):
     """The renderable and the width to record it at."""
-    state = render.LadderView(state="snapshot", impact=impact)
+    state = LadderView(state="snapshot", impact=impact, theme=theme)
     if view == "chart":
-        from orderbook_cli.chart import depth_chart
+        from orderbook_cli.views.chart import depth_chart
 
         width, height = CHART_SIZE
-        return Group(render.header(book, state), depth_chart(book, width, height - 1)), width
-    ladder = render.ladder(book, state)
+        return Group(header(book, state), depth_chart(book, width, height - 1, theme)), width
+    drawn = ladder(book, state)
     measure = Console(width=MAX_WIDTH, file=io.StringIO())
-    width = Measurement.get(measure, measure.options, ladder).maximum
-    return ladder, min(MAX_WIDTH, max(MIN_WIDTH, width))
+    width = Measurement.get(measure, measure.options, drawn).maximum
+    return drawn, min(MAX_WIDTH, max(MIN_WIDTH, width))
 
 
-def to_svg(book: Book, view: str = "ladder", impact: Decimal | None = None) -> str:
-    renderable, width = picture(book, view, impact)
+def to_svg(book: Book, view: str = "ladder", impact: Decimal | None = None, theme: Theme = DEFAULT) -> str:
+    renderable, width = picture(book, view, impact, theme)
     console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor",
                       emoji=False, markup=False, highlight=False, legacy_windows=False)
     console.print(renderable)
     return console.export_svg(title=sanitize(f"obook {book.venue} {book.symbol}", 80))
 
 
-def write_svg(book: Book, path: str, view: str = "ladder", impact: Decimal | None = None) -> None:
+def write_svg(book: Book, path: str, view: str = "ladder", impact: Decimal | None = None, theme: Theme = DEFAULT) -> None:
     target = check_target(path)
     try:
-        target.write_text(to_svg(book, view, impact), encoding="utf-8")
+        target.write_text(to_svg(book, view, impact, theme), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {sanitize(path, 200)}: {exc.strerror or exc}", hint="pick a writable path") from None

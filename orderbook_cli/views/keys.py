@@ -1,0 +1,150 @@
+"""Keys: single keypresses from the terminal, the one key map (key -> action name)
+every live view uses, and the `?` help built from that map."""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+from collections.abc import Collection, Sequence
+from typing import Self
+
+from rich.text import Text
+
+
+class KeyEvent:
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: str):
+        self.keys = keys
+
+
+class Keys:
+    """Single keypresses without Enter (cbreak mode); the terminal is always restored."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdin
+        self.fd = None
+        self._saved = None
+
+    def __enter__(self) -> Self:
+        try:
+            import termios
+            import tty
+
+            if self.stream.isatty():
+                self.fd = self.stream.fileno()
+                self._saved = termios.tcgetattr(self.fd)
+                tty.setcbreak(self.fd)
+        except (ImportError, OSError, ValueError):
+            self.fd = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            import termios
+
+            saved, self._saved = self._saved, None
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
+
+    def forward(self, put) -> None:
+        """Read keys on a daemon thread and hand them to `put`, so the view can sleep
+        until something happens instead of polling the keyboard."""
+        import threading
+
+        if self.fd is None:
+            return
+
+        def read() -> None:
+            while self._saved is not None:
+                ready, _, _ = select.select([self.fd], [], [], 0.5)
+                if ready:
+                    data = os.read(self.fd, 64)
+                    if not data:
+                        return
+                    put(KeyEvent(data.decode("utf-8", "ignore")))
+
+        threading.Thread(target=read, name="obook-keys", daemon=True).start()
+
+
+UP, DOWN, LEFT, RIGHT, HOME, END, ESCAPE = "up", "down", "left", "right", "home", "end", "escape"
+_SEQUENCES = {  # xterm and VT220 styles
+    "\x1b[A": UP, "\x1bOA": UP, "\x1b[B": DOWN, "\x1bOB": DOWN,
+    "\x1b[C": RIGHT, "\x1bOC": RIGHT, "\x1b[D": LEFT, "\x1bOD": LEFT,
+    "\x1b[H": HOME, "\x1bOH": HOME, "\x1b[1~": HOME, "\x1b[7~": HOME,
+    "\x1b[F": END, "\x1bOF": END, "\x1b[4~": END, "\x1b[8~": END,
+}
+
+
+def split_keys(data: str) -> list[str]:
+    """Keys from what the terminal sent: characters, and the sequences above by name."""
+    keys, i = [], 0
+    while i < len(data):
+        if data[i] == "\x1b":
+            sequence = next((seq for seq in _SEQUENCES if data.startswith(seq, i)), None)
+            if sequence:
+                keys.append(_SEQUENCES[sequence])
+                i += len(sequence)
+                continue
+            if data[i + 1:i + 2] in ("[", "O"):  # another escape sequence: ignored whole (up to its final byte), not read as letters
+                i += 2
+                while i < len(data) and not "@" <= data[i] <= "~":
+                    i += 1
+                i += 1
+                continue
+            keys.append(ESCAPE)
+        else:
+            keys.append(data[i])
+        i += 1
+    return keys
+
+
+# The one key map: what each key means. A view acts on the actions it offers.
+KEYMAP = {
+    "q": "quit", "Q": "quit", "v": "next_view", "+": "deeper", "-": "shallower", "g": "group", " ": "pause", "?": "help",
+    UP: "cursor_up", "k": "cursor_up", DOWN: "cursor_down", "j": "cursor_down", ESCAPE: "cursor_off",
+    LEFT: "step_back", ",": "step_back", RIGHT: "step_forward", ".": "step_forward",
+    "[": "slower", "]": "faster", HOME: "to_start", "<": "to_start", END: "to_end", ">": "to_end", "l": "loop",
+}
+# The `?` help, in this order: (keys as shown, what they do, the actions they stand for).
+HELP = (
+    ("q", "quit", ("quit",)), ("v", "view", ("next_view",)), ("↑/↓ j/k", "level", ("cursor_up", "cursor_down")),
+    ("+/-", "depth", ("deeper", "shallower")), ("g", "grouping", ("group",)), ("space", "pause", ("pause",)), ("?", "help", ("help",)),
+    ("←/→", "step", ("step_back", "step_forward")), ("[/]", "slower/faster", ("slower", "faster")),
+    ("Home/End", "start/end", ("to_start", "to_end")), ("l", "loop", ("loop",)),
+)
+# What each kind of screen offers.
+BOARD_ACTIONS = frozenset({"quit", "deeper", "shallower", "pause", "help"})
+MERGED_ACTIONS = BOARD_ACTIONS | {"group"}
+PICTURE_ACTIONS = MERGED_ACTIONS | {"next_view"}
+LADDER_ACTIONS = PICTURE_ACTIONS | {"cursor_up", "cursor_down", "cursor_off"}
+REPLAY_ACTIONS = frozenset({"step_back", "step_forward", "slower", "faster", "to_start", "to_end", "loop"})
+
+
+def action(key: str, offered: Collection[str]) -> str | None:
+    """The action a key stands for on a screen that offers `offered` (None: nothing)."""
+    name = KEYMAP.get(key)
+    return name if name in offered else None
+
+
+def help_keys(offered: Collection[str]) -> list[str]:
+    """The help entries ("q quit", …) for the actions a screen offers."""
+    return [f"{keys} {what}" for keys, what, actions in HELP if any(a in offered for a in actions)]
+
+
+def keys_text(offered: Collection[str]) -> str:
+    """The help on one line: "keys: q quit · …"."""
+    return "keys: " + " · ".join(help_keys(offered))
+
+
+def help_lines(keys: Sequence[str], width: int | None) -> list[Text]:
+    """"keys: ..." wrapped between keys, never inside one."""
+    lines, current = [], "keys:"
+    for key in keys:
+        joined = f"{current}{' ' if current == 'keys:' else ' · '}{key}"
+        if width is not None and len(joined) > width:
+            lines.append(Text(current, no_wrap=True))
+            joined = key
+        current = joined
+    lines.append(Text(current, no_wrap=True))
+    return lines

@@ -1,0 +1,56 @@
+"""What a view shows besides the book: the state every view is drawn from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from orderbook_cli.book import Book
+from orderbook_cli.views.keys import LADDER_ACTIONS
+from orderbook_cli.views.theme import DEFAULT, Theme
+
+
+@dataclass
+class Memory:
+    """Widest cells and most decimals seen so far, so columns keep their place
+    from one frame to the next (reset when the venue, symbol or grouping changes)."""
+
+    key: object = None
+    places: dict = field(default_factory=dict)
+    widths: dict = field(default_factory=dict)
+
+    def reset_for(self, key: object) -> None:
+        if key != self.key:
+            self.key, self.places, self.widths = key, {}, {}
+
+    def most(self, table: dict, name: str, seen: int) -> int:
+        table[name] = max(table.get(name, 0), seen)
+        return table[name]
+
+
+@dataclass
+class LadderView:
+    """What the ladder shows besides the book itself."""
+
+    state: str = "snapshot"
+    age: float | None = None  # seconds since the book arrived
+    stale: bool = False
+    updates_per_second: float | None = None
+    malformed: int = 0
+    paused: bool = False
+    show_help: bool = False
+    group: Decimal | None = None
+    depth: int | None = None
+    impact: Decimal | None = None
+    changed: set = field(default_factory=set)  # {("ask"|"bid", price)} changed since the last frame
+    notice: str = ""
+    cursor: int = 0  # 0: none; k > 0: the k-th ask from the best; -k: the k-th bid
+    spread_book: Book | None = None  # the ungrouped book: its spread and mid are the real ones
+    header_items: list = field(default_factory=list)  # extra Items other views add to the header
+    memory: Memory = field(default_factory=Memory)
+    theme: Theme = DEFAULT
+    rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
+    dated: bool = False  # show the book's date too (a replay's books are not from today)
+    actions: frozenset = LADDER_ACTIONS  # what the keys do here (views.keys), for the `?` help
+    resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
+    last_resync: str = ""  # HH:MM:SS UTC of the last one
