@@ -49,6 +49,7 @@ class Figures(NamedTuple):
     liquidity: tuple[Any, ...] | None = None  # liquidity.Band per band, when asked for
     group: Decimal | None = None  # the tick the shown levels are bucketed by
     best_venues: tuple[Mapping[str, Decimal] | None, Mapping[str, Decimal] | None] = (None, None)  # consolidated: who quotes the best bid, ask
+    condition_bands: tuple[Any, ...] = ()  # liquidity.Band for each band --until/--alert conditions read (conditions.bands_needed)
 
     @property
     def crossed(self) -> bool:

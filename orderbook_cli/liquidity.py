@@ -24,19 +24,20 @@ class Band(NamedTuple):
 def _within(levels: Iterable[Level | RawLevel], limits: list[Decimal], inside: Callable[[Decimal, Decimal], bool]) -> list[tuple[Decimal, Decimal, bool]]:
     """Per limit (narrowest first): amount and notional inside it, and whether the side
     reaches past it. One walk, stopping at the first level past the widest limit."""
-    sums = [[Decimal(0), Decimal(0), False] for _ in limits]
+    amounts = [Decimal(0)] * len(limits)
+    notionals = [Decimal(0)] * len(limits)
+    past = [False] * len(limits)
     for level in levels:
         price = level.price
         for index, limit in enumerate(limits):
-            band = sums[index]
             if inside(price, limit):
-                band[0] += level.amount
-                band[1] += level.amount * price
+                amounts[index] += level.amount
+                notionals[index] += level.amount * price
             else:
-                band[2] = True
-        if sums[-1][2]:
+                past[index] = True
+        if past[-1]:
             break
-    return [(amount, notional, past) for amount, notional, past in sums]
+    return list(zip(amounts, notionals, past))
 
 
 def liquidity(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel], mid: Decimal | None,

@@ -37,6 +37,7 @@ class ShapeSpec:
     group: Decimal | None = None  # bucket prices into multiples of this tick
     impact: ImpactSize | None = None  # price a market order of this size
     liquidity: bool = False  # the ±bps bands around the mid
+    condition_bands: tuple[int, ...] = ()  # bands (bps) --until/--alert conditions read (conditions.bands_needed)
 
 
 class WholeBook(NamedTuple):
@@ -55,7 +56,8 @@ class WholeBook(NamedTuple):
 def bucket_price(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
     """The multiple of `tick` a price falls in (bids round down, asks round up)."""
     steps = (price / tick).to_integral_value(rounding=rounding)
-    return (steps * tick).quantize(tick) if tick.as_tuple().exponent < 0 else steps * tick
+    exponent = tick.as_tuple().exponent  # an int: ticks are finite
+    return (steps * tick).quantize(tick) if isinstance(exponent, int) and exponent < 0 else steps * tick
 
 
 def _first(levels: Iterable[Level | RawLevel]) -> Level | RawLevel | None:
@@ -128,7 +130,8 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
         impact = market_impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
         bands = liquidity(bids(), asks(), mid) if spec.liquidity else None
         venues = (getattr(top_bid, "venues", None), getattr(top_ask, "venues", None))
-        figures = Figures(best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues)
+        conditions = liquidity(bids(), asks(), mid, spec.condition_bands) if spec.condition_bands else ()
+        figures = Figures(best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions)
         if spec.group is not None:
             shown_bids = _grouped(bids(), descending=True, depth=spec.depth, group=spec.group)
             shown_asks = _grouped(asks(), descending=False, depth=spec.depth, group=spec.group)

@@ -238,9 +238,9 @@ def best_line(book: Book, keys: Sequence[str], width: int, max_lines: int, theme
     """Best bid and ask with the venues quoting them, then spread and mid."""
     parts = []
     bid_venues, ask_venues = book.figures.best_venues if book.figures is not None else (None, None)
-    if book.bids:
+    if book.best_bid is not None:
         parts.append(Text.assemble(("best bid ", "bold"), (plain(book.best_bid), f"bold {theme.bid}"), f" {_who(bid_venues, keys)}"))
-    if book.asks:
+    if book.best_ask is not None:
         parts.append(Text.assemble(("best ask ", "bold"), (plain(book.best_ask), f"bold {theme.ask}"), f" {_who(ask_venues, keys)}"))
     if book.spread is not None:
         parts.append(spread_row(book, None, theme))
