@@ -269,6 +269,34 @@ def watch(
     ))
 
 
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook trades bitso btc_mxn                      live time and sales; q or Ctrl-C quits\n\n"
+    "  obook trades bitso btc_mxn --json --count 5     five NDJSON trades, then exit\n\n"
+    "  obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue\n\n"
+    "  obook trades bitmart-v3 BTC_USDT | jq -r .price\n\n"
+    "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends "
+    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, revx.",
+)
+def trades(
+    sources: SourcesArg,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON trade per line (NDJSON) instead of the live list.")] = False,
+    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many trades.", show_default=False)] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting after this many seconds (default 10, or the config file's).", show_default=False)] = None,
+    debug: DebugOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Follow the venue's public trades until q / Ctrl-C (or --count trades).
+
+    On a terminal a live time-and-sales list (newest first; + bought, - sold,
+    ? side unknown; volume bought and sold since start); with --json, or when
+    stdout is not a terminal, one JSON trade per line, flushed per line.
+    """
+    from orderbook_cli import tape
+
+    tape.run(sources, count=count, json_output=json_output, timeout=timeout, no_color=no_color, debug=debug)
+
+
 class Shell(str, enum.Enum):
     bash = "bash"
     zsh = "zsh"

@@ -41,6 +41,7 @@ MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed doe
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
 SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
+LEFT_FOR_THE_SHELL = 3  # lines a frame printed at the end leaves free (the command line, the next prompt)
 FLASH_SECONDS = 3.0  # how long a message such as "depth 50 is the most revx offers" stays
 
 
@@ -224,9 +225,11 @@ class LiveLadder:
         # The age of what is on screen: it keeps counting while paused.
         view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
         if self.player is not None:
-            view.header_items = [Item(1, Text(self.player.status()))]
+            view.header_items = [Item(3, Text(self.player.status()))]
             view.dated = True
-        view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
+        paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
+        view.stale = not paused_replay and view.age is not None and (view.age > self.stale_after
+                                                                     or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
@@ -304,6 +307,8 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: Sh
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
         if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
-            stats = feed.stats
-            console.print(ladder.frame(time.monotonic(), console.size.height - 1, stats.last_book_at, stats.updates_per_second(time.monotonic()), stats.malformed, width=console.size.width,
-                                  colour=colour_mode(console)))
+            stats, now = feed.stats, time.monotonic()
+            ladder.view.actions, ladder.view.show_help = frozenset(), False  # printed: no keys any more
+            # Room for the command line above and the next prompt below: the header stays on screen.
+            console.print(ladder.frame(now, max(1, console.size.height - LEFT_FOR_THE_SHELL), stats.last_book_at, stats.updates_per_second(now),
+                                       stats.malformed, width=console.size.width, colour=colour_mode(console)))

@@ -15,7 +15,7 @@ from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.impact import ImpactSize
 from orderbook_cli.jsonout import impact_to_dict
 from orderbook_cli.live import LiveLadder
-from orderbook_cli.views.ladder import BAR_WIDTH, ladder
+from orderbook_cli.views.ladder import BAR_WIDTH, MAX_BAR_WIDTH, ladder
 from orderbook_cli.views.state import LadderView
 
 T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
@@ -54,11 +54,20 @@ def test_columns_totals_notional_counts_and_aligned_decimals():
 
 
 def test_depth_bars_share_one_scale():
-    out = draw(ladder(sample(), LadderView(state="live")))
+    out = draw(ladder(sample(), LadderView(state="live"), width=80))
     bars = {price: line.count("█") for line in out.splitlines() for price in ("4548", "4560", "4550") if f" {price}" in line}
-    assert bars["4548"] == BAR_WIDTH  # the largest total on either side fills the bar
-    assert bars["4560"] == int(3.1234 / 3.25 * BAR_WIDTH)
+    full = 80 - len("ask    4560.0     1.0000    3.1234     14232.09      1 ")
+    assert full > BAR_WIDTH and bars["4548"] == full  # the largest total on either side fills the bar
+    assert bars["4560"] == int(3.1234 / 3.25 * full)
     assert bars["4550"] < bars["4560"]
+
+
+@pytest.mark.parametrize("width", [100, 150, 200])
+def test_wide_terminals_widen_the_bars_not_the_numbers(width):
+    out = draw(ladder(sample(), LadderView(state="live"), width=width), width=width)
+    full = max(line.count("█") for line in out.splitlines())
+    assert full == min(MAX_BAR_WIDTH, width - len("ask    4560.0     1.0000    3.1234     14232.09      1 "))
+    assert max(len(line) for line in out.splitlines()) <= width
 
 
 def test_header_shows_venue_state_age_rate_and_malformed():

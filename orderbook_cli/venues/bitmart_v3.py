@@ -134,8 +134,8 @@ class BitMartV3(SyncedVenue):
         topic = f"{INCREMENTAL}:{request.symbol}" if self.full(request) else channel(request.symbol, request.depth)
         return [json.dumps({"op": "subscribe", "args": [topic]})]
 
-    def seed_request(self, request: FeedRequest) -> str:
-        return json.dumps({"op": "request", "args": [f"{INCREMENTAL}:{request.symbol}"]})
+    def resync_messages(self, request: FeedRequest) -> list[str]:
+        return [json.dumps({"op": "request", "args": [f"{INCREMENTAL}:{request.symbol}"]})]
 
     def ping_message(self) -> str:
         return "ping"

@@ -94,7 +94,7 @@ def _notice(state: SourceState, now: float) -> str:
 
 def _ladder_view(index: int, state: SourceState, now: float, view: BoardView) -> LadderView:
     """The source's own ladder view (kept between frames, so its columns keep their widths)."""
-    ladder = view.ladders.setdefault(index, LadderView(theme=view.theme))
+    ladder = view.ladders.setdefault(index, LadderView(theme=view.theme, actions=frozenset()))  # the board has the keys
     ladder.state = state.state if view.live or state.failed else "snapshot"
     ladder.age = state.age(now) if view.live else None
     ladder.stale = view.live and state.stale(now, view.stale_after)
@@ -106,25 +106,26 @@ def _ladder_view(index: int, state: SourceState, now: float, view: BoardView) ->
     return ladder
 
 
-def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None) -> list[Text] | None:
+def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None,
+                  named: bool = True) -> list[Text] | None:
     """One source's ladder (the single-source ladder, laid out for `width` × `height`);
-    None when not even its narrowest layout fits."""
+    None when not even its narrowest layout fits. Not `named`: the source's name gets
+    a line of its own above a header without it."""
     ladder = _ladder_view(index, state, now, view)
+    ladder.named = named
     request = state.source.prepared.request
+    above = [] if named else [words(state.source.label, width, "bold cyan")]  # a name is text: it may be shortened
+    if height is not None:
+        height = max(1, height - len(above))
     if book is None:
-        lines = [header(None, ladder, request.venue, request.symbol, width)]
+        lines = [*above, header(None, ladder, request.venue, request.symbol, width)]
         if ladder.notice:
             lines.append(words(ladder.notice, width, "yellow"))
         lines.append(words("failed" if state.failed else "waiting for the first book…", width, "dim"))
         return lines
     if view.depth is not None:
         book = book._replace(bids=book.bids[: view.depth], asks=book.asks[: view.depth])
-    lines = _within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)
-    if state.source.label not in lines[0].plain:  # a narrow header shortened the name: give it a line of its own
-        shorter = None if height is None else max(1, height - 1)
-        name = sanitize(state.source.label, width)  # a name is text, not a number: it may be shortened
-        lines = [Text(name, style="bold cyan"),
-                 *_within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=shorter), width)]
+    lines = [*above, *_within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)]
     if ladder.rows_shown == 0 and (book.bids or book.asks):
         return None  # only the compact summary fits: fewer, wider columns instead
     return lines
@@ -148,6 +149,9 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
         column_width = (width - gap * (fitting - 1)) // fitting
         column_height = None if height is None else max(1, height - below)
         built = [source_column(i, board.states[i], books[i], now, view, column_width, column_height) for i in range(fitting)]
+        if any(b is not None and board.states[i].source.label not in b[0].plain for i, b in enumerate(built)):
+            # a narrow header shortened a name: every column names its source on a line of its own, so rows stay level
+            built = [source_column(i, board.states[i], books[i], now, view, column_width, column_height, named=False) for i in range(fitting)]
         if all(b is not None for b in built) or fitting == 1:
             shown = [b if b is not None else _compact(i, board.states[i], books[i], now, view, column_width, column_height)
                      for i, b in enumerate(built)]

@@ -20,7 +20,7 @@ from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.views.header import header, spread_row
 from orderbook_cli.views.keys import help_keys, help_lines
-from orderbook_cli.views.layout import Item, fit
+from orderbook_cli.views.layout import Item, fit, wrap_words
 from orderbook_cli.views.numbers import (
     bps_from,
     brief,
@@ -35,8 +35,9 @@ from orderbook_cli.views.numbers import (
 from orderbook_cli.views.state import LadderView, Memory
 from orderbook_cli.views.theme import DEFAULT, Theme
 
-BAR_WIDTH = 16
+BAR_WIDTH = 16  # when the width is open (a printed ladder, an SVG)
 MIN_BAR_WIDTH = 6  # narrower bars say nothing: drop them instead
+MAX_BAR_WIDTH = 64  # on a wide terminal the bars take the room the numbers leave, up to this
 BAR_BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -122,7 +123,7 @@ def choose_layout(book: Book, memory: Memory, width: int | None) -> Layout | Non
                 if width is None:
                     return Layout(columns, widths, titles, BAR_WIDTH)
                 if with_bars and width - used - 1 >= MIN_BAR_WIDTH:
-                    return Layout(columns, widths, titles, min(BAR_WIDTH, width - used - 1))
+                    return Layout(columns, widths, titles, min(MAX_BAR_WIDTH, width - used - 1))
                 if not with_bars and used <= width:
                     return Layout(columns, widths, titles, 0)
     return None
@@ -216,18 +217,22 @@ def impact_lines(book: Book, width: int | None = None) -> list[Text]:
 
 
 def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT) -> Text | None:
-    """Base units within ±10/25/50/100 bps of mid, bids|asks, and the imbalance (+ = more bids):
-    the shape step's bands, from the whole book whatever is shown."""
+    """Base units resting within ±10/25/50/100 bps of mid, bids|asks, and which side
+    leans heavier (the imbalance, (bid − ask) / (bid + ask)); "≥": the book held ends
+    inside the band, so there is at least that much. The shape step's bands, from the
+    whole book whatever is shown."""
     bands = book.figures.liquidity if book.figures is not None else None
     if not bands:
         return None
     places = max((decimals(lv.amount) for lv in book.bids + book.asks), default=0)
-    items = [Item(0, Text("±bps bid|ask", style="bold"))]
+    base = (units(book.symbol) or ("",))[0]
+    items = [Item(0, Text(f"near mid {base} bid|ask:".replace("  ", " "), style="bold"))]
     for n, band in enumerate(bands):
         more = "" if band.complete else "≥"
-        text = Text.assemble((f"{band.bps}:", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
-        if band.imbalance is not None:
-            text.append(f" {percent(band.imbalance)}", style=theme.bid if band.imbalance > 0 else theme.ask if band.imbalance < 0 else "")
+        text = Text.assemble((f"±{band.bps}bps", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
+        if band.imbalance:
+            heavier, style = ("bids", theme.bid) if band.imbalance > 0 else ("asks", theme.ask)
+            text.append(f" ({percent(abs(band.imbalance))} {heavier})", style=style)
         items.append(Item(n + 1, text))
     line = fit(items, width)
     return line if len(line) > len(items[0].text) else None
@@ -257,7 +262,7 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
 
 
 def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: int | None) -> list[Text]:
-    """Grouping, how many levels are on screen, and the keys (one line; the help may wrap)."""
+    """Grouping, how many levels are on screen, and a hint of the keys when there are any."""
     items = []
     if view.group is not None:
         label = f"grouped by {plain(view.group)}"
@@ -269,13 +274,13 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         held = max(len(book.asks), len(book.bids))
         shown = held if shown_rows is None else min(shown_rows, held)
         items.append(Item(0, Text(f"{shown} of {held} levels shown" if shown < held else f"{held} level{'' if held == 1 else 's'}")))
-    if not view.show_help:
+    if "help" in view.actions and not view.show_help:  # a printed ladder has no keys
         items.append(Item(2, Text("? keys")))
-        line = fit(items, width, " · ")
-        line.stylize("dim")
-        return [line]
-    lines = help_lines(help_keys(view.actions), width)
-    return [fit(items, width, " · ")] + lines if items else lines
+    if not items:
+        return []
+    line = fit(items, width, " · ")
+    line.stylize("dim")
+    return [line]
 
 
 class Ladder:
@@ -300,19 +305,23 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     if book is not None:
         view.memory.reset_for((book.venue, book.symbol, view.group))
     top = [header(book, view, venue, symbol, width)]
-    if view.notice:
-        top.append(fit([Item(0, Text(sanitize(view.notice), style="yellow"))], width))
+    if view.notice:  # cut between words, so a countdown stays whole: two lines unless 3 levels a side would not fit
+        held = max(len(book.asks), len(book.bids)) if book is not None else 0
+        roomy = height is None or height - 5 >= 2 * min(3, held)  # header, notice × 2, titles, spread row
+        top.extend(wrap_words(Text(sanitize(view.notice), style="yellow"), width, 2 if roomy else 1))
+    asked = help_lines(help_keys(view.actions), width) if view.show_help else []  # the user asked: it stays
     if book is None:
-        return Group(*top, Text("waiting for the first book…", style="dim"))
+        return Group(*[*top, Text("waiting for the first book…", style="dim"), *asked][: height or None])
     cells = _cells(book, view.memory)  # first: the widths it remembers decide the layout
     layout = choose_layout(book, view.memory, width)
     view.rows_shown = 0
     if layout is None:
-        return Group(*(top + compact_lines(book, view, width))[: height or None])
-    # Optional lines, most wanted first; dropped from the end until 3 levels a side fit
-    # (the cursor line only when not even one would).
+        return Group(*(top + asked + compact_lines(book, view, width))[: height or None])
+    # Optional lines, most wanted first; dropped from the end until 3 levels a side fit.
+    # The cursor line and the help stay (the user asked for them) while one level fits.
     extras = [
         ("cursor", [cursor_line(book, view, width)]),
+        ("help", asked),
         ("footer", footer(book, view, 0, width)),
         ("impact", impact_lines(book, width)),
         ("liquidity", [liquidity_line(book, width, view.theme)]),
@@ -323,14 +332,11 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     if height is not None:
         fixed_lines = len(top) + 2  # titles and spread row
         wanted = min(3, max(len(book.asks), len(book.bids)))
-        while len(extras) > 1 and (height - fixed_lines - count()) // 2 < wanted:
-            extras.pop()  # the cursor line stays: the user asked for it
-        rows = (height - fixed_lines - count()) // 2
-        if rows < 1 and extras:
+        while len(extras) > 2 and (height - fixed_lines - count()) // 2 < wanted:
             extras.pop()
-            rows = (height - fixed_lines) // 2
-        if rows < 1:
-            return Group(*(top + compact_lines(book, view, width))[:height])
+        rows = (height - fixed_lines - count()) // 2
+        if rows < 1:  # not one level a side: the help (if asked for) and the best prices
+            return Group(*(top + asked + compact_lines(book, view, width))[:height])
     view.rows_shown = rows
     titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
     body = [titles, *asks, spread_row(book, width, view.theme), *bids]
