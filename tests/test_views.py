@@ -11,6 +11,7 @@ from rich.console import Console
 
 from orderbook_cli.live import LiveLadder
 from orderbook_cli.replay import Player, Tally
+from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.views.boards import BoardView, frame
 from orderbook_cli.views.keys import LADDER_ACTIONS, REPLAY_ACTIONS, help_keys
 from orderbook_cli.views.ladder import ladder
@@ -67,7 +68,7 @@ def test_three_ladders_at_80_columns_name_each_source_once_with_rows_level():
 
 def test_a_paused_replay_is_not_stale():
     player = Player(io.BytesIO(b""), 1.0, Tally())
-    live = LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5, player=player)
+    live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20), stale_after=5, player=player)
     live.on_book(sample(), 0.0)
     live.on_key(" ", 1.0)
     assert player.paused
@@ -80,7 +81,7 @@ def test_a_paused_replay_is_not_stale():
 
 @pytest.mark.parametrize("width", [60, 80, 150])
 def test_the_liquidity_line_says_what_it_counts(width):
-    out = draw(ladder(sample(), LadderView(state="live"), width=width, height=30), width)
+    out = draw(ladder(shape(sample(), ShapeSpec(liquidity=True)), LadderView(state="live"), width=width, height=30), width)
     line = next(line for line in out.splitlines() if line.startswith("near mid"))
     assert line.startswith("near mid BTC bid|ask:  ±10bps "), line
     assert len(line) <= width
