@@ -48,7 +48,7 @@ def frame_times(repeats: int) -> dict[str, float]:
     """Median milliseconds to build and print one frame per view, 120x40, truecolor."""
     from rich.console import Console
 
-    from orderbook_cli.live import LiveLadder
+    from orderbook_cli.pipeline.live import LiveLadder
     from orderbook_cli.shape import ShapeSpec, shape
 
     results = {}

@@ -1,4 +1,4 @@
-"""The obook command line: Typer commands only; the work is in session.py."""
+"""The obook command line: Typer commands only; the work is in pipeline/."""
 
 from __future__ import annotations
 
@@ -130,12 +130,12 @@ QuoteAliasOpt = Annotated[Optional[List[str]], typer.Option("--quote-alias", met
 
 
 def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], **kw):
-    from orderbook_cli import session
+    from orderbook_cli import pipeline
     from orderbook_cli.config import expand_boards
     from orderbook_cli.symbols import split_sources
 
     pairs = split_sources(expand_boards(sources))
-    return session.Options(venue=pairs[0][0], symbol=pairs[0][1], sources=tuple(pairs), merge=merge,
+    return pipeline.Options(venue=pairs[0][0], symbol=pairs[0][1], sources=tuple(pairs), merge=merge,
                            quote_aliases=tuple(quote_alias or ()), **kw)
 
 
@@ -174,9 +174,9 @@ def _root(
 )
 def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the list as a JSON array of venue objects.")] = False) -> None:
     """List the venues: transport, auth, depth limits, symbol format, endpoint."""
-    from orderbook_cli import session
+    from orderbook_cli import pipeline
 
-    session.list_venues(json_output=json_output)
+    pipeline.list_venues(json_output=json_output)
 
 
 @app.command(
@@ -214,9 +214,9 @@ def snapshot(
     Several VENUE:SYMBOL sources print side by side (one JSON line each), or
     with --merge as one consolidated book.
     """
-    from orderbook_cli import session
+    from orderbook_cli import pipeline
 
-    session.snapshot(_options(
+    pipeline.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, public=public or None, view=view, svg=svg, feed=feed,
     ))
@@ -260,9 +260,9 @@ def watch(
     Several VENUE:SYMBOL sources: ladders side by side (a JSON line whenever
     any source updates), or with --merge one consolidated ladder.
     """
-    from orderbook_cli import session
+    from orderbook_cli import pipeline
 
-    session.watch(_options(
+    pipeline.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view, feed=feed, record=record,
@@ -336,9 +336,9 @@ def symbols(
     quiet: Annotated[bool, typer.Option("--quiet", hidden=True)] = False,
 ) -> None:
     """List a venue's pairs (the list shell completion uses)."""
-    from orderbook_cli import session
+    from orderbook_cli import pipeline
 
-    session.list_symbols(venue, refresh=refresh, json_output=json_output, timeout=timeout, quiet=quiet)
+    pipeline.list_symbols(venue, refresh=refresh, json_output=json_output, timeout=timeout, quiet=quiet)
 
 
 @app.command(
@@ -367,9 +367,9 @@ def replay(
     view: ViewOpt = "ladder",
 ) -> None:
     """Play a recording back in the live ladder at its recorded pace (NDJSON when piped)."""
-    from orderbook_cli import session
+    from orderbook_cli import pipeline
 
-    session.replay(recording, sample=sample, speed=speed, opts=session.Options(
+    pipeline.replay(recording, sample=sample, speed=speed, opts=pipeline.Options(
         venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
         impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after, view=view,
     ))
@@ -398,9 +398,9 @@ def config_path() -> None:
 @config_app.command("show")
 def config_show(json_output: Annotated[bool, typer.Option("--json", help="Print the settings as one JSON object.")] = False) -> None:
     """Check the config file (exit 2 naming the bad key) and print the settings in effect."""
-    from orderbook_cli import session
+    from orderbook_cli import pipeline
 
-    session.show_config(json_output=json_output)
+    pipeline.show_config(json_output=json_output)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

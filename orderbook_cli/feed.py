@@ -237,6 +237,19 @@ class Feed:
         if self._overdue:
             raise self.timeout_error()
 
+    def start(self, on_event: Sink) -> None:
+        """Run the producer on its own thread, handing every event (the fatal one too)
+        straight to ``on_event``, e.g. a fan-in's one shared queue: no queue of the
+        feed's own, no forwarding thread. ``on_event`` returns False to stop the feed."""
+        self._sink = on_event
+        self._thread = threading.Thread(target=self._run_into, args=(on_event,), name=f"obook-{self.request.venue}", daemon=True)
+        self._thread.start()
+
+    def _run_into(self, on_event: Sink) -> None:
+        self._run(self._producer)
+        if isinstance(self._raised, ObookError):
+            on_event(FatalEvent(self._raised))
+
     def _first_book_overdue(self) -> None:
         with self._first_book:
             if self.stats.books:

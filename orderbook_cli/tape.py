@@ -225,7 +225,7 @@ def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Call
     hand each key to ``on_key``; ``on_idle`` runs between events; either
     returns False to stop.
     """
-    from orderbook_cli.multi import FanIn
+    from orderbook_cli.pipeline.sources import FanIn
     from orderbook_cli.views.keys import KeyEvent, split_keys
 
     feeds = [open_trade_feed(venue, symbol, timeout, environ) for venue, symbol in sources]
@@ -326,7 +326,7 @@ def run(args: Sequence[str], *, count: int | None, json_output: bool, timeout: f
     import sys
 
     from orderbook_cli import config
-    from orderbook_cli.session import DEFAULT_TIMEOUT
+    from orderbook_cli.pipeline.plan import DEFAULT_TIMEOUT
     from orderbook_cli.views.theme import Theme
 
     if debug:

@@ -13,8 +13,8 @@ from orderbook_cli.views.boards import BoardView, frame
 from orderbook_cli.errors import NetworkError, UsageError
 from orderbook_cli.impact import ImpactSize
 from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
-from orderbook_cli.multi import Board, Plan, Source
-from orderbook_cli.session import Prepared
+from orderbook_cli.pipeline.plan import Plan, Source
+from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.symbols import Pair, split_sources
 from orderbook_cli.venues import get_venue
@@ -40,12 +40,14 @@ def board(books, merged, states=None, now=100.0, impact=None):
         request = FeedRequest(venue=b.venue, symbol=b.symbol, depth=20, timeout=1)
         feed = Feed(request, lambda ctx: None)
         feed.stats.state, feed.stats.last_book_at = State.LIVE, now - 0.5
-        sources.append(Source(key, Prepared(get_venue(b.venue), request, ShapeSpec(depth=20))))
+        venue = get_venue(b.venue)
+        sources.append(Source(key, f"{b.venue} {b.symbol}", request, ShapeSpec(depth=20), venue.open_feed))
         feeds.append(feed)
     spec = ShapeSpec(depth=20, impact=None if impact is None else ImpactSize(impact), liquidity=True)
-    plan = Plan(sources, "BTC-USD" if merged else None, 20, spec)
-    result = Board(plan, feeds, [None] * len(books))
-    for state, b in zip(result.states, books):
+    plan = Plan(sources, "BTC-USD" if merged else None, spec)
+    result = Board(plan)
+    for state, feed, b in zip(result.states, feeds, books):
+        state.feed = feed
         state.book = b if merged else shape(b, spec)  # as each source's feed delivers it
     return result
 
@@ -172,7 +174,7 @@ def test_split_sources_tells_the_two_forms_apart():
 
 
 def test_keys_depth_pause_help_and_quit():
-    from orderbook_cli.boards import on_key
+    from orderbook_cli.pipeline.live import on_key
 
     b = board([BITSO, REVX], merged=True)
     view = BoardView()
@@ -194,7 +196,7 @@ def test_keys_depth_pause_help_and_quit():
 
 
 def test_g_groups_every_source_alike_in_the_merged_view():
-    from orderbook_cli.boards import on_key
+    from orderbook_cli.pipeline.live import on_key
 
     b = board([BITSO, REVX], merged=True)
     view = BoardView(group_key=True)

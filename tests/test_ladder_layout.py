@@ -15,7 +15,7 @@ from orderbook_cli.impact import ImpactSize
 from orderbook_cli.jsonout import book_to_dict, dumps, liquidity_to_dict
 from orderbook_cli.liquidity import liquidity
 from orderbook_cli.shape import ShapeSpec, shape
-from orderbook_cli.live import LiveLadder, group_presets
+from orderbook_cli.pipeline.live import LiveLadder, group_presets
 from orderbook_cli.views.header import header
 from orderbook_cli.views.keys import DOWN, ESCAPE, LADDER_ACTIONS, UP, help_keys, split_keys
 from orderbook_cli.views.ladder import BAR_WIDTH, MIN_BAR_WIDTH, ladder

@@ -12,7 +12,7 @@ from rich.console import Console
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.views.chart import depth_chart
 from orderbook_cli.views.heatmap import History, heatmap
-from orderbook_cli.live import LiveLadder
+from orderbook_cli.pipeline.live import LiveLadder
 from orderbook_cli.views.choose import VIEWS, next_view
 
 T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)

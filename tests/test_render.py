@@ -14,7 +14,7 @@ from rich.console import Console
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.impact import ImpactSize
 from orderbook_cli.jsonout import impact_to_dict
-from orderbook_cli.live import LiveLadder
+from orderbook_cli.pipeline.live import LiveLadder
 from orderbook_cli.views.ladder import BAR_WIDTH, MAX_BAR_WIDTH, ladder
 from orderbook_cli.views.state import LadderView
 

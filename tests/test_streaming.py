@@ -169,7 +169,7 @@ def test_watch_json_notes_reconnects_on_stderr_and_keeps_counting(obook, ws_venu
 
 
 def test_the_live_ladder_compares_only_the_book_it_draws(monkeypatch):
-    from orderbook_cli import live
+    from orderbook_cli.pipeline import live
 
     calls = []
     real = live.LiveLadder._show

@@ -231,7 +231,7 @@ def test_ladder_header_shows_sync_state_sequence_and_resyncs():
 
     from orderbook_cli.book import RawLevel, make_book
     from orderbook_cli.feed import State, StatusEvent
-    from orderbook_cli.live import LiveLadder
+    from orderbook_cli.pipeline.live import LiveLadder
     from orderbook_cli.views.header import header
 
     ladder = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)

@@ -133,7 +133,7 @@ def test_split_keys_names_escape_sequences():
 
 def test_connecting_before_the_first_book_and_the_retry_counts_down():
     from orderbook_cli.feed import State, StatusEvent
-    from orderbook_cli.live import LiveLadder
+    from orderbook_cli.pipeline.live import LiveLadder
     from tests.test_render import draw
 
     live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from rich.console import Console
 
-from orderbook_cli.live import LiveLadder
+from orderbook_cli.pipeline.live import LiveLadder
 from orderbook_cli.replay import Player, Tally
 from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.views.boards import BoardView, frame

@@ -31,7 +31,7 @@ from orderbook_cli.views.terminal import console
 from orderbook_cli.views.theme import DEFAULT, Theme
 
 if TYPE_CHECKING:  # the board's state is drawn here, not driven
-    from orderbook_cli.multi import Board, SourceState
+    from orderbook_cli.pipeline.sources import Board, SourceState
 
 TAGS = "ABCDEF"
 COLOURS = ("cyan", "magenta", "yellow", "blue", "bright_white", "bright_magenta")
@@ -113,7 +113,7 @@ def source_column(index: int, state: SourceState, book: Book | None, now: float,
     a line of its own above a header without it."""
     ladder = _ladder_view(index, state, now, view)
     ladder.named = named
-    request = state.source.prepared.request
+    request = state.source.request
     above = [] if named else [words(state.source.label, width, "bold cyan")]  # a name is text: it may be shortened
     if height is not None:
         height = max(1, height - len(above))
@@ -180,7 +180,7 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
 def _compact(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None) -> list[Text]:
     """A single column too narrow for a ladder: the single ladder's compact summary."""
     ladder = _ladder_view(index, state, now, view)
-    request = state.source.prepared.request
+    request = state.source.request
     return _within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)
 
 
@@ -349,8 +349,8 @@ def frame(board: Board, now: float, view: BoardView, width: int, height: int | N
     return side_by_side(board, books, now, view, width, height)
 
 
-def print_board(board: Board, opts, now: float) -> None:
+def print_board(board: Board, now: float, *, no_color: bool, theme: Theme) -> None:
     """`snapshot` with several sources: the board printed once at the terminal's width."""
-    out = console(opts.no_color)
-    view = BoardView(live=False, theme=Theme.from_colours(opts.colours))
+    out = console(no_color)
+    view = BoardView(live=False, theme=theme)
     out.print(frame(board, now, view, out.width, None))

@@ -1,4 +1,6 @@
-"""`obook watch` on a terminal: the live ladder, keys, coalescing, staleness."""
+"""`obook watch` on a terminal: the live loops (events, keys, coalescing, staleness)
+for one source (the ladder, chart, heatmap) and for several (the board). What
+they draw comes from orderbook_cli.views (pure functions)."""
 
 from __future__ import annotations
 
@@ -12,18 +14,16 @@ from decimal import Decimal, localcontext
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book
-from orderbook_cli.feed import (
-    BookEvent,
-    FatalEvent,
-    Feed,
-    FeedRequest,
-    State,
-    StatusEvent,
-)
+from orderbook_cli.feed import BookEvent, FatalEvent, State, StatusEvent
+from orderbook_cli.pipeline.plan import DEFAULT_TIMEOUT, Options, Plan, Source
+from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.views import choose
+from orderbook_cli.views.boards import BoardView, frame
 from orderbook_cli.views.keys import (
+    BOARD_ACTIONS,
     LADDER_ACTIONS,
+    MERGED_ACTIONS,
     REPLAY_ACTIONS,
     KeyEvent,
     Keys,
@@ -252,15 +252,15 @@ def follow_terminal_size(console) -> None:
     console.size = (size.columns, size.lines)
 
 
-def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: ShapeSpec, opts, max_depth: int | None = None,
-        player=None) -> None:
+def run(source: Source, opts: Options, player=None) -> None:
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
 
+    request, spec, max_depth = source.request, source.spec, source.max_depth
     console = make_console(opts.no_color)
     books_seen = 0
-    deadline = time.monotonic() + opts.timeout
-    with open_feed(request) as feed, Keys() as keys:
+    deadline = time.monotonic() + (opts.timeout or DEFAULT_TIMEOUT)
+    with source.open_feed(request) as feed, Keys() as keys:
         feed.shape_spec = spec if spec.depth is not None or player is not None else replace(spec, depth=feed.shape_spec.depth)
         if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
             ladder = LiveLadder(request.venue, request.symbol, spec, stale_after=opts.stale_after, reshape=feed.set_shape,
@@ -312,3 +312,80 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: Sh
             # Room for the command line above and the next prompt below: the header stays on screen.
             console.print(ladder.frame(now, max(1, console.size.height - LEFT_FOR_THE_SHELL), stats.last_book_at, stats.updates_per_second(now),
                                        stats.malformed, width=console.size.width, colour=colour_mode(console)))
+
+
+# -- several sources: the board ------------------------------------------------
+
+def next_group(current: Decimal | None, book: Book | None) -> Decimal | None:
+    """The `g` key: off, then the ladder's presets for this book (about 1, 5, 10, 50 bps), then off."""
+    cycle = [None, *group_presets(book)]
+    if current not in cycle:
+        cycle.insert(1, current)
+    return cycle[(cycle.index(current) + 1) % len(cycle)]
+
+
+def on_key(key: str, board: Board, view: BoardView) -> bool:
+    """Handle one key (views.keys.KEYMAP); True to quit."""
+    name = action(key, MERGED_ACTIONS if view.group_key else BOARD_ACTIONS)
+    if name == "quit":
+        return True
+    if name in ("deeper", "shallower"):
+        deepest = board.plan.spec.depth or 1
+        current = view.depth or deepest
+        view.depth = min(deepest, current + 1) if name == "deeper" else max(1, current - 1)
+    elif name == "group":
+        view.group = next_group(view.group, board.merged(0.0, None))
+        board.regroup(view.group)
+    elif name == "pause":
+        view.paused = not view.paused
+        view.frozen = [s.book for s in board.states] if view.paused else []
+    elif name == "help":
+        view.show_help = not view.show_help
+    return False
+
+
+def run_board(plan: Plan, opts: Options) -> None:
+    """Several sources: draw until q, Ctrl-C, --count books, or every source failed (raised after the screen is restored)."""
+    from rich.live import Live
+
+    merged = plan.merged
+    board = Board(plan)
+    view = BoardView(stale_after=opts.stale_after, group=opts.group if merged else None, group_key=merged,
+                     theme=Theme.from_colours(opts.colours))
+    console = make_console(opts.no_color)
+    books_seen, quit_ = 0, False
+    deadline = time.monotonic() + (opts.timeout or DEFAULT_TIMEOUT)
+    with board, Keys() as keys:
+        if board.all_failed:
+            raise board.failure()
+        keys.forward(board.inject)
+        with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as screen:
+            last_draw, pending = 0.0, True
+            try:
+                while not quit_:
+                    now = time.monotonic()
+                    due = last_draw + (1 / MAX_FPS if pending else IDLE_REDRAW)
+                    if now < deadline:
+                        due = min(due, deadline)
+                    item = board.get(timeout=max(0.0, due - now))
+                    while item is not None and not quit_:
+                        index, event = item
+                        if index is None and isinstance(event, KeyEvent):
+                            quit_ = any(on_key(key, board, view) for key in split_keys(event.keys))
+                        elif index is not None:
+                            board.on_event(index, event)
+                            books_seen += isinstance(event, BookEvent)
+                        pending = True
+                        if opts.count and books_seen >= opts.count:
+                            quit_ = True
+                        item = board.get(timeout=0)
+                    now = time.monotonic()
+                    board.first_book_deadline(deadline, now)
+                    if board.all_failed:
+                        raise board.failure()
+                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or quit_:
+                        follow_terminal_size(console)
+                        screen.update(frame(board, now, view, console.size.width, console.size.height), refresh=True)
+                        last_draw, pending = now, False
+            except KeyboardInterrupt:
+                pass  # Ctrl-C is how people leave a live view: exit 0

@@ -1,0 +1,168 @@
+"""What goes to stdout and stderr without a screen: the one JSON serializer for
+plain and consolidated books, and the one NDJSON writer (with its stderr notes)
+for one to six sources."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from orderbook_cli import consolidate, jsonout
+from orderbook_cli.book import Book, plain
+from orderbook_cli.errors import ObookError, describe, sanitize
+from orderbook_cli.feed import BookEvent, State, StatusEvent
+from orderbook_cli.pipeline.sources import Board
+from orderbook_cli.stdio import silence_stdout
+from orderbook_cli.timefmt import iso_utc
+
+
+def note(line: str) -> None:
+    """One line on stderr: what happened to a source while data flows on stdout."""
+    print(sanitize(line, 1000), file=sys.stderr, flush=True)
+
+
+def source_to_dict(book: Book) -> dict[str, Any]:
+    return {
+        "venue": book.venue,
+        "symbol": book.symbol,
+        "timestamp": iso_utc(book.timestamp) if book.timestamp else None,
+        "received_at": iso_utc(book.received_at),
+        "sequence": book.sequence,
+    }
+
+
+def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: float | None) -> dict[str, Any]:
+    """The contract's consolidated book, plus `crossed` and `excluded` (its routed `impact`
+    and `liquidity` are the shape step's, in the book's figures)."""
+    live = board.live_books(now, stale_after)
+    cross = consolidate.crossing(live)
+    extra: dict[str, Any] = {
+        "sources": [source_to_dict(s.book) for s in live],
+        "crossed": None if cross is None else {
+            "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
+            "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),
+        },
+        "excluded": board.excluded(now, stale_after),
+    }
+    return jsonout.book_to_dict(book, extra)
+
+
+def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False) -> str | None:
+    """The JSON text for what source `index` changed: its own book, or (--merge) the
+    consolidated book; None when there is nothing to show yet."""
+    if board.plan.merged:
+        book = board.merged(now, stale_after)
+        return None if book is None else jsonout.dumps(consolidated_to_dict(board, book, now, stale_after), pretty=pretty)
+    state = board.states[index]
+    if state.book is None or state.failed:
+        return None
+    return jsonout.dumps(jsonout.book_to_dict(state.book), pretty=True) if pretty else jsonout.book_line(state.book)
+
+
+class NdjsonWriter:
+    """A line whenever a source updates (its book, or with --merge the consolidated
+    book); state changes after a source's first book go to stderr as notes."""
+
+    def __init__(self, board: Board, count: int | None, stale_after: float | None):
+        self.board, self.count, self.stale_after = board, count, stale_after
+        self.written = 0
+        self.resyncing = [False] * len(board.states)
+        self.closed = [False] * len(board.states)
+
+    def report(self, error: ObookError) -> None:
+        """A source failed: fatal when it was the last one, else a note and the others go on."""
+        if self.board.all_failed:
+            raise self.board.failure()
+        note(f"{describe(error)} — going on with the other sources")
+
+    def on_event(self, index: int, event: object) -> bool:
+        """Take one source's event; False once done (--count reached, the reader gone, every source ended)."""
+        failure = self.board.on_event(index, event)
+        if failure is not None:
+            self.report(failure)
+            return True
+        if isinstance(event, StatusEvent):
+            return self._status(index, event)
+        if not isinstance(event, BookEvent):
+            return True
+        return self._write(index)
+
+    def _status(self, index: int, event: StatusEvent) -> bool:
+        state, label = self.board.states[index], self.board.states[index].source.label
+        if event.state is State.CLOSED:  # the feed ended (a recording played to its end)
+            self.closed[index] = True
+            return not all(closed or s.failed for closed, s in zip(self.closed, self.board.states))
+        if event.state is State.RESYNCING:
+            note(f"obook: {label}: resyncing: {event.detail}")
+            self.resyncing[index] = True  # the next book says it is whole again: no "live again" line
+        elif event.state is State.LIVE and self.resyncing[index]:
+            self.resyncing[index] = False
+        elif state.book is not None and event.state in (State.RECONNECTING, State.LIVE):
+            what = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
+            note(f"obook: {label}: {what}")
+            if self.board.plan.merged and event.state is State.RECONNECTING and self.written:
+                return self._write(index)  # a consolidated book changes when a source drops out of it
+        return True
+
+    def _write(self, index: int) -> bool:
+        line = book_text(self.board, index, time.monotonic(), self.stale_after)
+        if line is None:
+            return True
+        try:
+            jsonout.write_line(line)
+        except BrokenPipeError:
+            silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+            return False
+        self.written += 1
+        return self.count is None or self.written < self.count
+
+
+def write_ndjson(board: Board, *, count: int | None, stale_after: float | None, timeout: float) -> None:
+    """Every update as one JSON line, written as it arrives. One source runs on this
+    thread (no hand-off per book); several deliver into the board's one queue."""
+    writer = NdjsonWriter(board, count, stale_after)
+    if len(board.states) == 1:
+        board.run_here(lambda event: writer.on_event(0, event))
+        return
+    with board:
+        for state in board.states:
+            if state.error is not None:
+                writer.report(state.error)
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = any(s.book is None and not s.failed for s in board.states)
+            item = board.get(timeout=max(0.0, deadline - time.monotonic()) if waiting else None)
+            for error in board.first_book_deadline(deadline, time.monotonic()):
+                writer.report(error)
+            if item is None or item[0] is None:
+                continue
+            if not writer.on_event(item[0], item[1]):
+                return
+
+
+def first_books(board: Board, timeout: float) -> None:
+    """Wait for every source's first book (snapshot); a source without one by `timeout`
+    fails, the others are shown and the failed ones named; all failed: the error."""
+    deadline = time.monotonic() + timeout
+    with board:
+        while not all(s.book is not None or s.failed for s in board.states):
+            item = board.get(timeout=max(0.0, deadline - time.monotonic()))
+            board.first_book_deadline(deadline, time.monotonic())
+            if item is not None and item[0] is not None:
+                board.on_event(item[0], item[1])
+    if board.all_failed:
+        raise board.failure()
+    for state in board.states:
+        if state.error is not None:
+            note(f"{describe(state.error)} (left out)")
+
+
+def print_json(board: Board, now: float) -> None:
+    """snapshot --json: one book per source in the order given, or the consolidated book."""
+    pretty = sys.stdout.isatty()
+    for index in range(1 if board.plan.merged else len(board.states)):
+        text = book_text(board, index, now, None, pretty=pretty)
+        if text is not None:
+            jsonout.write_line(text)
+

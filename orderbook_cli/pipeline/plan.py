@@ -1,0 +1,209 @@
+"""The plan: from the command line to the sources to open, checked before any network.
+
+One to six sources, one code path: a single source is the case N = 1. Each
+source says how to open its feed, what to ask the venue for (its
+FeedRequest) and what the shape step makes of its books (its ShapeSpec).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
+from typing import NamedTuple
+
+from orderbook_cli import consolidate
+from orderbook_cli.errors import ObookError, UsageError, sanitize
+from orderbook_cli.feed import Feed, FeedRequest
+from orderbook_cli.impact import parse_size
+from orderbook_cli.shape import ShapeSpec
+from orderbook_cli.symbols import is_pair, parse_pair
+from orderbook_cli.venues import Venue, get_venue
+
+DEFAULT_TIMEOUT, DEFAULT_STALE_AFTER = 10.0, 5.0
+VENUE_OPTIONS = ("precision", "feed", "public")  # given once, used by the sources whose venue has them
+
+
+class Options(NamedTuple):
+    venue: str
+    symbol: str
+    depth: int | None = None
+    json_output: bool = False
+    timeout: float | None = None  # None: the config file's, else DEFAULT_TIMEOUT
+    debug: bool = False
+    precision: int | None = None
+    group: Decimal | None = None
+    impact: str | None = None  # --impact SIZE as typed: base units, or a quote amount (50000USD)
+    liquidity: bool = False
+    no_color: bool = False
+    count: int | None = None
+    idle_timeout: float | None = None
+    stale_after: float | None = None  # None: the config file's, else DEFAULT_STALE_AFTER
+    sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed, one to six
+    merge: bool = False
+    quote_aliases: tuple[str, ...] = ()
+    feed: str | None = None  # --feed top|full
+    record: str | None = None  # watch --record FILE
+    view: str = "ladder"  # ladder | chart | heatmap (views.choose.VIEWS)
+    svg: str | None = None  # snapshot: write the picture to this file
+    colours: tuple[str, str] | None = None  # (ask, bid) from the config's theme; None: the default (views.theme.Theme)
+    config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
+    public: bool | None = None  # revx: the public book even when credentials are configured
+
+
+def settle(opts: Options) -> Options:
+    """Options with the config file's defaults filled in where the command line gave none."""
+    from orderbook_cli import config
+
+    settings = config.load()
+    if opts.debug:
+        from orderbook_cli import debuglog
+
+        debuglog.enable()
+    return opts._replace(
+        timeout=opts.timeout if opts.timeout is not None else settings.timeout or DEFAULT_TIMEOUT,
+        stale_after=opts.stale_after if opts.stale_after is not None else settings.stale_after or DEFAULT_STALE_AFTER,
+        config_depth=settings.depth,
+        no_color=opts.no_color or settings.theme == "mono",
+        colours=settings.colours,
+    )
+
+
+def wants_ladder(opts: Options) -> bool:
+    """A live view on a terminal; NDJSON with --json or when stdout is not one."""
+    return not opts.json_output and sys.stdout.isatty()
+
+
+def shape_spec(opts: Options, depth: int | None, *, ladder: bool) -> ShapeSpec:
+    """What the shape step makes of every book for these options (the ladder always shows liquidity)."""
+    impact = parse_size(opts.impact) if opts.impact is not None else None
+    return ShapeSpec(depth=depth, group=opts.group, impact=impact, liquidity=opts.liquidity or ladder)
+
+
+class Source(NamedTuple):
+    """One source: how to open its feed, what to ask for, what to show of it."""
+
+    key: str  # its name in a consolidated book's `venues` maps
+    label: str  # "bitso btc_usd": errors and notes name it so
+    request: FeedRequest
+    spec: ShapeSpec
+    open_feed: Callable[[FeedRequest], Feed]
+    max_depth: int | None = None  # the venue's deepest book (the +/- keys); None: as many as it sends
+
+    def open(self) -> Feed:
+        """Its feed, books shaped by its spec (no depth: the feed's own)."""
+        feed = self.open_feed(self.request)
+        feed.shape_spec = self.spec if self.spec.depth is not None else replace(self.spec, depth=feed.shape_spec.depth)
+        return feed
+
+
+class Plan(NamedTuple):
+    sources: list[Source]
+    symbol: str | None  # the common BASE-QUOTE when merging (None: one book per source)
+    spec: ShapeSpec  # what a consolidated book shows (its sources are kept whole enough to compute it)
+
+    @property
+    def merged(self) -> bool:
+        return self.symbol is not None
+
+
+def _per_source(opts: Options, venues: list[Venue]) -> list[Options]:
+    """Each source's options: a venue-specific option (--precision, --feed) goes to the
+    sources whose venue has it; given for none of them, the venue's usual error says so."""
+    given = [name for name in VENUE_OPTIONS if getattr(opts, name) is not None]
+    out = []
+    for (venue_id, symbol), venue in zip(opts.sources, venues):
+        elsewhere = {name: None for name in given
+                     if name not in venue.info.options and any(name in other.info.options for other in venues)}
+        out.append(opts._replace(venue=venue_id, symbol=symbol, **elsewhere))
+    return out
+
+
+def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source:
+    label = f"{venue.info.id} {sanitize(opts.symbol, 40)}"
+    try:
+        symbol = venue.symbol(opts.symbol)
+        venue_options = {"precision": opts.precision, "public": opts.public, "feed": _feed_kind(opts.feed)}
+        venue.check_options(venue_options)
+        venue.use_options(venue_options)  # before the depth: options may change the venue's default
+        venue_options = {k: v for k, v in venue_options.items() if v is not None}
+        wished = opts.depth if opts.depth is not None else _capped(opts.config_depth, venue, venue_options)
+        depth = venue.check_depth(wished, venue_options)
+        if opts.record:
+            _check_recordable(venue, opts)
+    except ObookError as error:
+        raise error.with_context(label)
+    asked = depth
+    if opts.group is not None:  # buckets of a top-of-book feed sum more levels than they show
+        asked = max(depth, venue.max_depth(venue_options) or depth)
+    request = FeedRequest(venue=venue.info.id, symbol=symbol, depth=asked, timeout=opts.timeout or DEFAULT_TIMEOUT, once=once,
+                          idle_timeout=opts.idle_timeout, options=venue_options, record=opts.record)
+    spec = shape_spec(opts, depth, ladder=not opts.json_output and (once or sys.stdout.isatty()))
+    _check_impact_currency(spec, symbol)
+    return Source(key or venue.info.id, f"{venue.info.id} {sanitize(symbol, 40)}", request, spec, venue.open_feed,
+                  venue.max_depth(venue_options))
+
+
+def make_plan(opts: Options, *, once: bool) -> Plan:
+    """Check every source before any network: venues, symbols, depths, duplicates, quotes."""
+    if opts.merge and len(opts.sources) < 2:
+        raise UsageError("--merge consolidates two or more sources", hint="give several VENUE:SYMBOL, e.g. bitso:btc_usd revx:BTC-USD")
+    if opts.quote_aliases and not opts.merge:
+        raise UsageError("--quote-alias applies to --merge only", hint="add --merge, or leave out --quote-alias")
+    aliases = consolidate.parse_aliases(opts.quote_aliases)
+    venues = [get_venue(venue) for venue, _ in opts.sources]
+    sources = [_source(source_opts, venue, once=once) for source_opts, venue in zip(_per_source(opts, venues), venues)]
+    seen: set[tuple[str, str]] = set()
+    for s in sources:
+        if (s.request.venue, s.request.symbol) in seen:
+            raise UsageError(f"the source {s.request.venue}:{sanitize(s.request.symbol, 40)} is given twice")
+        seen.add((s.request.venue, s.request.symbol))
+    keys = consolidate.source_keys([(s.request.venue, s.request.symbol) for s in sources])
+    sources = [s._replace(key=key) for s, key in zip(sources, keys)]
+    if not opts.merge:
+        return Plan(sources, None, sources[0].spec)
+    pairs = []
+    for source, (_, typed) in zip(sources, opts.sources):
+        try:
+            pairs.append((source.label, parse_pair(typed)))
+        except UsageError:
+            raise UsageError(f"cannot tell the base and quote currencies of {source.label} to merge it",
+                             hint="write its symbol as BASE-QUOTE, e.g. BTC-USD") from None
+    symbol = "-".join(consolidate.common_pair(pairs, aliases))
+    depth = opts.depth or max(s.spec.depth or s.request.depth for s in sources)
+    # each source as deep as its venue sends; the consolidated book is shaped once merged
+    whole = [s._replace(spec=ShapeSpec(depth=max(depth, s.max_depth or depth))) for s in sources]
+    return Plan(whole, symbol, replace(sources[0].spec, depth=depth))
+
+
+def _check_impact_currency(spec: ShapeSpec, symbol: str) -> None:
+    """--impact 50000USD prices USD: the book must be quoted in USD (where the symbol says)."""
+    currency = spec.impact.currency if spec.impact is not None else None
+    if currency is None or not is_pair(symbol):
+        return
+    quote = parse_pair(symbol).quote
+    if currency != quote:
+        raise UsageError(f"--impact is in {currency}, but {sanitize(symbol, 40)} is quoted in {quote}",
+                         hint=f"give the size in {quote} (e.g. --impact 50000{quote}) or in base units")
+
+
+def _feed_kind(text: str | None) -> str | None:
+    if text is None or text.strip().lower() in ("top", "full"):
+        return text and text.strip().lower()
+    raise UsageError(f"--feed {sanitize(text, 20)!r} is neither 'top' nor 'full'")
+
+
+def _check_recordable(venue: Venue, opts: Options) -> None:
+    from orderbook_cli.venues.websocket import WebSocketVenue
+
+    if len(opts.sources) > 1:
+        raise UsageError("--record records one source at a time")
+    if not isinstance(venue, WebSocketVenue):
+        raise UsageError(f"--record records WebSocket traffic; {venue.info.id} is polled over REST")
+
+
+def _capped(depth: int | None, venue: Venue, options: dict) -> int | None:
+    """A default depth is a wish, not a request: no deeper than the venue allows."""
+    limit = venue.max_depth(options)
+    return depth if depth is None or limit is None else min(depth, limit)

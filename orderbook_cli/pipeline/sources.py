@@ -1,0 +1,220 @@
+"""The sources of one command, open: every feed, its newest book and state.
+
+Each source is its own feed (each venue's producer on its own thread); every
+feed delivers straight into one shared bounded queue, tagged with its source
+index: no forwarding threads. Each source keeps its own state: one that fails
+is reported and dropped while the others go on, and obook gives up only when
+every source has failed. A single source is the case N = 1.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from orderbook_cli import consolidate
+from orderbook_cli.book import Book
+from orderbook_cli.errors import ObookError
+from orderbook_cli.feed import QUEUE_SIZE, BookEvent, FatalEvent, Feed, State, StatusEvent
+from orderbook_cli.pipeline.plan import Plan, Source
+from orderbook_cli.shape import shape
+
+PUT_WAIT = 0.25  # how often a feed blocked on a full queue checks whether the fan-in was closed
+FAILED = "failed"
+
+
+class SourcesFailed(ObookError):
+    """Every source failed: the exit status is the first source's (in the order given)."""
+
+    kind = "every source failed"
+
+    def __init__(self, errors: Sequence[ObookError]):
+        super().__init__("; ".join(f"{e.context}: {e.kind}: {e.message}" for e in errors))
+        self.exit_status = errors[0].exit_status
+
+
+class FanIn:
+    """The events of several feeds in one bounded queue, as (source index, event).
+
+    Each feed's producer thread puts its own events (Feed.start): a slow consumer
+    blocks the producers, which slows their reading, instead of growing memory.
+    """
+
+    def __init__(self, feeds: Sequence[Feed | None]):
+        self.feeds = list(feeds)
+        self._queue: queue.Queue[tuple[int | None, object]] = queue.Queue(maxsize=QUEUE_SIZE)
+        self._closed = threading.Event()
+
+    def __enter__(self) -> FanIn:
+        for index, feed in enumerate(self.feeds):
+            if feed is not None:
+                feed.start(lambda event, index=index: self._put((index, event)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closed.set()
+        for feed in self.feeds:
+            if feed is not None:
+                feed.close()
+
+    def _put(self, item: tuple[int | None, object]) -> bool:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(item, timeout=PUT_WAIT)
+                return True
+            except queue.Full:
+                continue
+        return False  # closed: the feed stops
+
+    def inject(self, event: object) -> None:
+        """The consumer's own events (keys) wake the same wait."""
+        self._put((None, event))
+
+    def get(self, timeout: float | None) -> tuple[int | None, object] | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+
+@dataclass
+class SourceState:
+    source: Source
+    feed: Feed | None
+    book: Book | None = None
+    error: ObookError | None = None
+    problem: StatusEvent | None = None  # the latest reconnect notice, until the source is live again
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def state(self) -> str:
+        if self.error is not None or self.feed is None:
+            return FAILED
+        return self.feed.stats.state.value
+
+    def age(self, now: float) -> float | None:
+        last = self.feed.stats.last_book_at if self.feed is not None else None
+        return None if last is None else now - last
+
+    def stale(self, now: float, stale_after: float) -> bool:
+        """Too old to trust: failed, older than `stale_after`, or not live (reconnecting, resyncing…)."""
+        age = self.age(now)
+        return self.failed or (age is not None and (age > stale_after or self.state != State.LIVE.value))
+
+    def live(self, now: float, stale_after: float | None) -> bool:
+        """Its book may go into a consolidated book."""
+        return self.book is not None and not self.failed and (stale_after is None or not self.stale(now, stale_after))
+
+
+class Board:
+    """Every source's newest book and state; the consolidated book on demand."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.states = [SourceState(source, None) for source in plan.sources]
+        self.fan: FanIn | None = None  # once open
+
+    def __enter__(self) -> Board:
+        """Open every source's feed (one that cannot even open one is failed from the
+        start) and start them all, each delivering into the one shared queue."""
+        for index, state in enumerate(self.states):
+            try:
+                state.feed = state.source.open()
+            except ObookError as error:
+                self.fail(index, error)
+        self.fan = FanIn([state.feed for state in self.states]).__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fan is not None:
+            self.fan.__exit__(*exc)
+
+    def get(self, timeout: float | None) -> tuple[int | None, object] | None:
+        """The next (source index, event), or (None, a key event); None after `timeout`."""
+        assert self.fan is not None, "the board is not open"
+        return self.fan.get(timeout)
+
+    def inject(self, event: object) -> None:
+        """The consumer's own events (keys) wake the same wait."""
+        assert self.fan is not None, "the board is not open"
+        self.fan.inject(event)
+
+    def first_book_deadline(self, deadline: float, now: float) -> list[ObookError]:
+        """Sources without a first book by --timeout fail (the others go on): their errors."""
+        if now < deadline:
+            return []
+        late = []
+        for index, state in enumerate(self.states):
+            if state.book is None and not state.failed and state.feed is not None:
+                late.append(self.fail(index, state.feed.timeout_error()))
+                state.feed.close()
+        return late
+
+    def on_event(self, index: int, event: object) -> ObookError | None:
+        """Take one feed event; a fatal one comes back (the source is now failed)."""
+        state = self.states[index]
+        if isinstance(event, BookEvent):
+            state.book = event.book
+        elif isinstance(event, StatusEvent):
+            state.problem = event if event.state is State.RECONNECTING else None
+        elif isinstance(event, FatalEvent):
+            state.error = event.error.with_context(state.source.label)
+            return state.error
+        return None
+
+    def fail(self, index: int, error: ObookError) -> ObookError:
+        state = self.states[index]
+        state.error = error.with_context(state.source.label)
+        return state.error
+
+    @property
+    def all_failed(self) -> bool:
+        return all(state.failed for state in self.states)
+
+    def failure(self) -> ObookError:
+        """Every source failed: a single source's own error, or all of them."""
+        errors = [state.error for state in self.states if state.error is not None]
+        return errors[0] if len(self.states) == 1 else SourcesFailed(errors)
+
+    def run_here(self, on_event: Callable[[object], bool]) -> None:
+        """N = 1: run the one source's feed on this thread, every event straight to
+        `on_event` (no hand-off per book); its fatal error raised with its name."""
+        state = self.states[0]
+        try:
+            with state.source.open() as feed:
+                state.feed = feed
+                feed.run(on_event)
+        except ObookError as error:
+            raise error.with_context(state.source.label)
+
+    def live_books(self, now: float, stale_after: float | None) -> list[consolidate.SourceBook]:
+        return [consolidate.SourceBook(s.source.key, s.book) for s in self.states if s.live(now, stale_after)]
+
+    def merged(self, now: float, stale_after: float | None) -> Book | None:
+        return self.merge(self.live_books(now, stale_after))
+
+    def regroup(self, group: Decimal | None) -> None:
+        """The g key on the merged board: the consolidated book is bucketed by `group` from now on."""
+        self.plan = self.plan._replace(spec=replace(self.plan.spec, group=group))
+
+    def merge(self, live: Sequence[consolidate.SourceBook]) -> Book | None:
+        """The consolidated book of `live` sources, shaped once: figures from every level merged."""
+        book = consolidate.merge(live, self.plan.symbol or "")
+        return None if book is None else shape(book, self.plan.spec)
+
+    def excluded(self, now: float, stale_after: float | None) -> list[dict]:
+        """Sources left out of the consolidated book, and why (never silently)."""
+        out = []
+        for s in self.states:
+            if s.live(now, stale_after):
+                continue
+            why = s.state if s.failed or s.book is None or s.state != State.LIVE.value else "stale"
+            out.append({"venue": s.source.request.venue, "symbol": s.source.request.symbol, "state": why})
+        return out
