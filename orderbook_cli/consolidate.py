@@ -60,9 +60,26 @@ def common_pair(pairs: Sequence[tuple[str, Pair]], aliases: Mapping[str, str]) -
             raise UsageError(f"cannot merge {first.base} ({first_label}) with {pair.base} ({label}): different base currencies",
                              hint="merge sources of one pair, e.g. bitso:btc_usd revx:BTC-USD")
         if quote(pair) != quote(first):
-            raise UsageError(f"cannot merge books quoted in {first.quote} ({first_label}) and {pair.quote} ({label})",
-                             hint=f"merge sources of one quote currency, or accept both with --quote-alias {pair.quote}={first.quote}")
+            hint = "merge sources of one quote currency"
+            if same_money(pair.quote, first.quote):
+                hint += f", or accept both with --quote-alias {pair.quote}={first.quote}"
+            raise UsageError(f"cannot merge books quoted in {first.quote} ({first_label}) and {pair.quote} ({label})", hint=hint)
     return Pair(first.base, quote(first))
+
+
+# Currencies that are the same money: a dollar and the stablecoins pegged to it, and so on.
+# Only these are suggested as --quote-alias; MXN is never "USD" (a 17x price difference).
+SAME_MONEY = (
+    frozenset({"USD", "USDT", "USDC", "DAI", "TUSD", "USDP", "PYUSD", "FDUSD", "BUSD", "USDE", "USDS"}),
+    frozenset({"EUR", "EURC", "EURT", "EUROC", "EURI"}),
+    frozenset({"GBP", "GBPT"}),
+    frozenset({"BRL", "BRLA"}),
+    frozenset({"MXN", "MXNT"}),
+)
+
+
+def same_money(a: str, b: str) -> bool:
+    return any(a in group and b in group for group in SAME_MONEY)
 
 
 def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: bool) -> tuple[Level, ...]:

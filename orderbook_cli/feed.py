@@ -205,6 +205,7 @@ class Feed:
         self._raised: BaseException | None = None  # run(): the fatal error or the consumer's own failure
         self._first_book = threading.Lock()  # run(): the first book and the first-book deadline cannot both win
         self._overdue = False
+        self._fatal_to_sink = False  # start(): the fatal event goes to the consumer like any other
 
     def __enter__(self) -> "Feed":
         return self
@@ -241,14 +242,9 @@ class Feed:
         """Run the producer on its own thread, handing every event (the fatal one too)
         straight to ``on_event``, e.g. a fan-in's one shared queue: no queue of the
         feed's own, no forwarding thread. ``on_event`` returns False to stop the feed."""
-        self._sink = on_event
-        self._thread = threading.Thread(target=self._run_into, args=(on_event,), name=f"obook-{self.request.venue}", daemon=True)
+        self._sink, self._fatal_to_sink = on_event, True
+        self._thread = threading.Thread(target=self._run, args=(self._producer,), name=f"obook-{self.request.venue}", daemon=True)
         self._thread.start()
-
-    def _run_into(self, on_event: Sink) -> None:
-        self._run(self._producer)
-        if isinstance(self._raised, ObookError):
-            on_event(FatalEvent(self._raised))
 
     def _first_book_overdue(self) -> None:
         with self._first_book:
@@ -284,6 +280,10 @@ class Feed:
                     return
 
     def _deliver(self, event: Event) -> None:
+        sink = self._sink
+        if isinstance(event, FatalEvent) and self._fatal_to_sink and sink is not None:
+            sink(event)
+            return
         if isinstance(event, FatalEvent):
             self._raised = event.error  # run() raises it once the producer has returned
             return

@@ -19,8 +19,9 @@ sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
 raise SystemExit(code)
 """
 
-# What `snapshot --json` measured when this budget was set (revx: 257, bitso: 167), plus ~8%.
-BUDGETS = {"revx": 278, "bitso": 180}
+# What `snapshot --json` measured when this budget was set (revx: 257, bitso: 167), plus ~8%;
+# bitso +1 when the pipeline became a package of small modules (plan, sources, output) in place of session.py.
+BUDGETS = {"revx": 278, "bitso": 181}
 # Typer (and its click) only for help, completion, usage errors: the fast parse in lazytyper.py
 NEVER_ON_THE_JSON_PATH = ["rich", "orderbook_cli.views.ladder", "orderbook_cli.pipeline.live", "pydantic", "cryptography", "typer", "click"]
 

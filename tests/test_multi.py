@@ -104,7 +104,10 @@ def test_without_merge_two_books_in_the_order_given(obook, two_venues):
 def test_quote_mismatch_exits_2_naming_both_before_any_network(obook, command, unused_port):
     nowhere = {"OBOOK_REVX_URL": f"http://127.0.0.1:{unused_port}", "OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"}
     run = obook(command, "bitso:btc_mxn", "revx:BTC-USD", "--merge", env=nowhere)
-    assert_clean_failure(run, 2, "MXN", "USD", "--quote-alias")
+    assert_clean_failure(run, 2, "MXN", "USD")
+    assert "--quote-alias" not in run.stderr  # MXN is not USD: no alias is suggested
+    same_money = obook(command, "bitso:btc_usd", "revx:BTC-USDC", "--merge", env=nowhere)
+    assert_clean_failure(same_money, 2, "USD", "USDC", "--quote-alias USDC=USD")
 
 
 @pytest.mark.parametrize("args, needles", [
@@ -118,6 +121,9 @@ def test_quote_mismatch_exits_2_naming_both_before_any_network(obook, command, u
     (["bitso:btc_usd", "revx:ETH-USD", "--merge"], ["BTC", "ETH", "base"]),
     (["bitso:btc_usd", "revx:BTC-USD", "--quote-alias", "USDT=USD"], ["--merge only"]),
     (["bitso:btc_usd", "revx:BTC-USD", "--merge", "--quote-alias", "US DT"], ["CURRENCY=CURRENCY"]),
+    (["bitso:btc_usd", "revx:BTC-USD", "--merge", "--quote-alias", "USDT"], ["CURRENCY=CURRENCY"]),
+    (["bitso", "btc_mxn", "--merge"], ["--merge consolidates two or more sources"]),
+    (["bitso", "btc_mxn", "--quote-alias", "USDT"], ["--merge only"]),
 ])
 def test_source_usage_errors_exit_2(obook, args, needles):
     assert_clean_failure(obook("snapshot", *args), 2, *needles)

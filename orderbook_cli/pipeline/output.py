@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from orderbook_cli import consolidate, jsonout
+from orderbook_cli import jsonout
 from orderbook_cli.book import Book, plain
 from orderbook_cli.errors import ObookError, describe, sanitize
 from orderbook_cli.feed import BookEvent, State, StatusEvent
@@ -35,6 +35,8 @@ def source_to_dict(book: Book) -> dict[str, Any]:
 def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: float | None) -> dict[str, Any]:
     """The contract's consolidated book, plus `crossed` and `excluded` (its routed `impact`
     and `liquidity` are the shape step's, in the book's figures)."""
+    from orderbook_cli import consolidate  # several sources only: not on one source's start-up path
+
     live = board.live_books(now, stale_after)
     cross = consolidate.crossing(live)
     extra: dict[str, Any] = {

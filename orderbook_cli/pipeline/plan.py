@@ -13,7 +13,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import NamedTuple
 
-from orderbook_cli import consolidate
 from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest
 from orderbook_cli.impact import parse_size
@@ -151,7 +150,6 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
         raise UsageError("--merge consolidates two or more sources", hint="give several VENUE:SYMBOL, e.g. bitso:btc_usd revx:BTC-USD")
     if opts.quote_aliases and not opts.merge:
         raise UsageError("--quote-alias applies to --merge only", hint="add --merge, or leave out --quote-alias")
-    aliases = consolidate.parse_aliases(opts.quote_aliases)
     venues = [get_venue(venue) for venue, _ in opts.sources]
     sources = [_source(source_opts, venue, once=once) for source_opts, venue in zip(_per_source(opts, venues), venues)]
     seen: set[tuple[str, str]] = set()
@@ -159,10 +157,15 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
         if (s.request.venue, s.request.symbol) in seen:
             raise UsageError(f"the source {s.request.venue}:{sanitize(s.request.symbol, 40)} is given twice")
         seen.add((s.request.venue, s.request.symbol))
+    if len(sources) == 1:  # one source: named by its venue, nothing to merge (consolidate stays unloaded)
+        return Plan(sources, None, sources[0].spec)
+    from orderbook_cli import consolidate
+
     keys = consolidate.source_keys([(s.request.venue, s.request.symbol) for s in sources])
     sources = [s._replace(key=key) for s, key in zip(sources, keys)]
     if not opts.merge:
         return Plan(sources, None, sources[0].spec)
+    aliases = consolidate.parse_aliases(opts.quote_aliases)
     pairs = []
     for source, (_, typed) in zip(sources, opts.sources):
         try:

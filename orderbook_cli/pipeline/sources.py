@@ -14,13 +14,16 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from orderbook_cli import consolidate
 from orderbook_cli.book import Book
 from orderbook_cli.errors import ObookError
 from orderbook_cli.feed import QUEUE_SIZE, BookEvent, FatalEvent, Feed, State, StatusEvent
 from orderbook_cli.pipeline.plan import Plan, Source
 from orderbook_cli.shape import shape
+
+if TYPE_CHECKING:  # several sources only: imported where merged, not on one source's start-up path
+    from orderbook_cli.consolidate import SourceBook
 
 PUT_WAIT = 0.25  # how often a feed blocked on a full queue checks whether the fan-in was closed
 FAILED = "failed"
@@ -194,8 +197,10 @@ class Board:
         except ObookError as error:
             raise error.with_context(state.source.label)
 
-    def live_books(self, now: float, stale_after: float | None) -> list[consolidate.SourceBook]:
-        return [consolidate.SourceBook(s.source.key, s.book) for s in self.states if s.live(now, stale_after)]
+    def live_books(self, now: float, stale_after: float | None) -> list[SourceBook]:
+        from orderbook_cli.consolidate import SourceBook
+
+        return [SourceBook(s.source.key, s.book) for s in self.states if s.book is not None and s.live(now, stale_after)]
 
     def merged(self, now: float, stale_after: float | None) -> Book | None:
         return self.merge(self.live_books(now, stale_after))
@@ -204,9 +209,11 @@ class Board:
         """The g key on the merged board: the consolidated book is bucketed by `group` from now on."""
         self.plan = self.plan._replace(spec=replace(self.plan.spec, group=group))
 
-    def merge(self, live: Sequence[consolidate.SourceBook]) -> Book | None:
+    def merge(self, live: Sequence[SourceBook]) -> Book | None:
         """The consolidated book of `live` sources, shaped once: figures from every level merged."""
-        book = consolidate.merge(live, self.plan.symbol or "")
+        from orderbook_cli.consolidate import merge
+
+        book = merge(live, self.plan.symbol or "")
         return None if book is None else shape(book, self.plan.spec)
 
     def excluded(self, now: float, stale_after: float | None) -> list[dict]:
