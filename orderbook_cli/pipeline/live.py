@@ -15,7 +15,7 @@ from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book
 from orderbook_cli.feed import BookEvent, FatalEvent, State, StatusEvent
-from orderbook_cli.pipeline.plan import DEFAULT_TIMEOUT, Options, Plan, Source
+from orderbook_cli.pipeline.plan import DEFAULT_STALE_AFTER, DEFAULT_TIMEOUT, Options, Plan, Source
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.views import choose
@@ -263,10 +263,10 @@ def run(source: Source, opts: Options, player=None) -> None:
     with source.open_feed(request) as feed, Keys() as keys:
         feed.shape_spec = spec if spec.depth is not None or player is not None else replace(spec, depth=feed.shape_spec.depth)
         if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
-            ladder = LiveLadder(request.venue, request.symbol, spec, stale_after=opts.stale_after, reshape=feed.set_shape,
+            ladder = LiveLadder(request.venue, request.symbol, spec, stale_after=opts.stale_after or DEFAULT_STALE_AFTER, reshape=feed.set_shape,
                                 player=player, view=opts.view, theme=Theme.from_colours(opts.colours))
         else:
-            ladder = LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=opts.stale_after, max_depth=max_depth,
+            ladder = LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=opts.stale_after or DEFAULT_STALE_AFTER, max_depth=max_depth,
                                 request_depth=feed.set_depth, reshape=feed.set_shape, view=opts.view,
                                 theme=Theme.from_colours(opts.colours))
         keys.forward(feed.inject)
@@ -350,7 +350,7 @@ def run_board(plan: Plan, opts: Options) -> None:
 
     merged = plan.merged
     board = Board(plan)
-    view = BoardView(stale_after=opts.stale_after, group=opts.group if merged else None, group_key=merged,
+    view = BoardView(stale_after=opts.stale_after or DEFAULT_STALE_AFTER, group=opts.group if merged else None, group_key=merged,
                      theme=Theme.from_colours(opts.colours))
     console = make_console(opts.no_color)
     books_seen, quit_ = 0, False

@@ -36,7 +36,7 @@ class Options(NamedTuple):
     impact: str | None = None  # --impact SIZE as typed: base units, or a quote amount (50000USD)
     liquidity: bool = False
     no_color: bool = False
-    count: int | None = None
+    count: int | None = None  # type: ignore[assignment]  # --count N: the field shadows tuple.count, never called here
     idle_timeout: float | None = None
     stale_after: float | None = None  # None: the config file's, else DEFAULT_STALE_AFTER
     sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed, one to six
@@ -113,9 +113,9 @@ def _per_source(opts: Options, venues: list[Venue]) -> list[Options]:
     given = [name for name in VENUE_OPTIONS if getattr(opts, name) is not None]
     out = []
     for (venue_id, symbol), venue in zip(opts.sources, venues):
-        elsewhere = {name: None for name in given
-                     if name not in venue.info.options and any(name in other.info.options for other in venues)}
-        out.append(opts._replace(venue=venue_id, symbol=symbol, **elsewhere))
+        elsewhere = {name for name in given if name not in venue.info.options and any(name in other.info.options for other in venues)}
+        out.append(opts._replace(venue=venue_id, symbol=symbol, precision=None if "precision" in elsewhere else opts.precision,
+                                 feed=None if "feed" in elsewhere else opts.feed, public=None if "public" in elsewhere else opts.public))
     return out
 
 

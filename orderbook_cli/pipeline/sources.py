@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from functools import partial
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -54,7 +55,7 @@ class FanIn:
     def __enter__(self) -> FanIn:
         for index, feed in enumerate(self.feeds):
             if feed is not None:
-                feed.start(lambda event, index=index: self._put((index, event)))
+                feed.start(partial(self._from, index))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -71,6 +72,9 @@ class FanIn:
             except queue.Full:
                 continue
         return False  # closed: the feed stops
+
+    def _from(self, index: int, event: object) -> bool:
+        return self._put((index, event))
 
     def inject(self, event: object) -> None:
         """The consumer's own events (keys) wake the same wait."""
