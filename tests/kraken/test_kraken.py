@@ -324,3 +324,30 @@ def test_merged_with_another_usd_venue(obook, ws_venue, http_venue):
     best = merged["bids"][0]
     assert best["price"] == "100.0" and Decimal(best["amount"]) == Decimal("1.5")
     assert set(best["venues"]) == {"kraken", "revx"}
+
+
+def test_plus_in_the_ladder_moves_to_the_next_kraken_depth(terminal, ws_venue):
+    import shlex
+
+    from tests.conftest import OBOOK
+
+    deep_bids = [(f"{Decimal('100.0') - Decimal('0.1') * i}", "1.00000000") for i in range(30)]
+
+    def deep_book(params) -> KrakenBook:
+        return KrakenBook(params["symbol"][0], params["depth"], deep_bids, ASKS)
+
+    def script(peer):
+        params = subscribe(peer)
+        peer.send(deep_book(params).snapshot())
+        answer(peer, deep_book)
+
+    venue = ws_venue(script)
+    terminal.start(f"OBOOK_KRAKEN_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch kraken BTC/USD --depth 10", 100, 40)
+    screen = terminal.wait_for(r"99\.1", stable=True)
+    assert "99.0 " not in screen  # the 11th bid is beyond depth 10
+    terminal.keys("+")
+    screen = terminal.wait_for(r"99\.0 ", stable=True)
+    assert [(m["method"], m["params"]["depth"]) for m in venue.sent_json()] == [("subscribe", 10), ("unsubscribe", 10), ("subscribe", 25)]
+    assert "98.9" not in screen  # 11 levels shown, not the 25 kept
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
