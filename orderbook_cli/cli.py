@@ -74,7 +74,7 @@ StaleOpt = Annotated[Optional[float], typer.Option("--stale-after", parser=_seco
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and full errors to stderr (secrets redacted).")]
 PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", min=0, max=18, help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
 GroupOpt = Annotated[Optional[Decimal], typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
-ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decimal, metavar="SIZE", help="Show the cost of buying and selling SIZE base units against the book.", show_default=False)]
+ImpactOpt = Annotated[Optional[str], typer.Option("--impact", metavar="SIZE", help="Show the cost of buying and selling SIZE against the book: base units (2) or a quote amount (50000USD).", show_default=False)]
 LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidity' object to the JSON book: depth within ±10/25/50/100 bps of mid per side and the bid/ask imbalance (the ladder always shows it).")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public book, even when API credentials are configured.")]
@@ -267,6 +267,34 @@ def watch(
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view, feed=feed, record=record,
     ))
+
+
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook trades bitso btc_mxn                      live time and sales; q or Ctrl-C quits\n\n"
+    "  obook trades bitso btc_mxn --json --count 5     five NDJSON trades, then exit\n\n"
+    "  obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue\n\n"
+    "  obook trades bitmart-v3 BTC_USDT | jq -r .price\n\n"
+    "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends "
+    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, revx.",
+)
+def trades(
+    sources: SourcesArg,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON trade per line (NDJSON) instead of the live list.")] = False,
+    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many trades.", show_default=False)] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting after this many seconds (default 10, or the config file's).", show_default=False)] = None,
+    debug: DebugOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Follow the venue's public trades until q / Ctrl-C (or --count trades).
+
+    On a terminal a live time-and-sales list (newest first; + bought, - sold,
+    ? side unknown; volume bought and sold since start); with --json, or when
+    stdout is not a terminal, one JSON trade per line, flushed per line.
+    """
+    from orderbook_cli import tape
+
+    tape.run(sources, count=count, json_output=json_output, timeout=timeout, no_color=no_color, debug=debug)
 
 
 class Shell(str, enum.Enum):

@@ -50,7 +50,7 @@ def figures(bids, asks, bands=(10, 25, 50, 100)) -> Figures:
     """The figures of the whole book, with the liquidity bands computed by liquidity.py (one computation)."""
     b = book(bids, asks)
     spread_bps = bps_of(b.spread, b.mid) if b.mid else None
-    return Figures(b.best_bid, b.best_ask, b.spread, b.mid, spread_bps, liquidity(b, tuple(bands)))
+    return Figures(b.best_bid, b.best_ask, b.spread, b.mid, spread_bps, liquidity(b.bids, b.asks, b.mid, tuple(bands)))
 
 
 # mid 100, spread 1 (100 bps). Within 25 bps (99.75..100.25) nothing rests; within 100 bps (99..101):

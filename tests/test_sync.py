@@ -2,6 +2,7 @@
 
 from decimal import Decimal as D
 
+from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.sync import Change, LevelBook, LevelOp, OrderBook, OrderOp, Seed, SyncEngine
 
 
@@ -233,7 +234,7 @@ def test_ladder_header_shows_sync_state_sequence_and_resyncs():
     from orderbook_cli.live import LiveLadder
     from orderbook_cli.views.header import header
 
-    ladder = LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    ladder = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)
     ladder.on_status(StatusEvent(State.RESYNCING, "sequence gap: expected 102, got 103"))
     book = make_book("bitso", "btc_mxn", [RawLevel(D("1"), D("1"))], [], timestamp=None,
                      received_at=datetime(2026, 1, 1, tzinfo=timezone.utc), sequence=2734)

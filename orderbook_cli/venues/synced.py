@@ -40,9 +40,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from orderbook_cli.book import Book, bucket_levels, make_book
 from orderbook_cli.errors import MalformedData, ObookError
 from orderbook_cli.feed import Backoff, FeedContext, FeedRequest, State, is_transient
+from orderbook_cli.shape import WholeBook
 from orderbook_cli.sync import BookKind, Change, LevelBook, Seed, SyncEngine
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.venues.websocket import Control, Rejected, WebSocketVenue
@@ -286,17 +286,12 @@ class SyncConnection:
         self.engine.seed(seed)
 
     def _book(self, timestamp: datetime | None) -> None:
-        request = self.ctx.request  # its depth may change while the whole book is kept
-        if request.group is None:
-            bids, asks = self.engine.top(request.depth)
-            book = Book(request.venue, request.symbol, bids, asks, timestamp, self.received_at, self.engine.sequence)
-        else:  # the whole book is here: each bucket sums every order in it, however many levels deep
-            bids, asks = self.engine.walk()
-            depth, group = request.depth, request.group
-            book = make_book(request.venue, request.symbol, bucket_levels(bids, descending=True, depth=depth, group=group),
-                             bucket_levels(asks, descending=False, depth=depth, group=group), timestamp=timestamp,
-                             received_at=self.received_at, depth=depth, group=group, sequence=self.engine.sequence)
-        self.ctx.emit_book(book)
+        """Hand the whole kept book to the feed, walked lazily: the shape step reads what it
+        needs (figures from the whole book, the shown depth or buckets) before the next change."""
+        request, kept = self.ctx.request, self.engine.book
+        assert kept is not None  # the engine reports books only once seeded
+        self.ctx.emit_book(WholeBook(request.venue, request.symbol, kept.bids.walk, kept.asks.walk, timestamp,
+                                     self.received_at, self.engine.sequence))
         self.done = request.once
 
     def _resync(self, reason: str) -> None:
