@@ -155,8 +155,8 @@ def test_property_recorded_books_raise_only_obooks_errors(value):
 
 @pytest.fixture
 def in_process(monkeypatch):
-    """cli.main run in this process (no interpreter start per example): (exit status, stdout, stderr)."""
-    from orderbook_cli import cli
+    """obook's main() run in this process (no interpreter start per example): (exit status, stdout, stderr)."""
+    from orderbook_cli.main import main
 
     saved = {name: signal.getsignal(getattr(signal, name)) for name in ("SIGTERM", "SIGHUP")}
 
@@ -166,7 +166,7 @@ def in_process(monkeypatch):
         out, err = io.StringIO(), io.StringIO()
         monkeypatch.setattr(sys, "stdout", out)
         monkeypatch.setattr(sys, "stderr", err)
-        code = cli.main(list(args))
+        code = main(list(args))
         return int(code), out.getvalue(), err.getvalue()
 
     yield run
