@@ -1,0 +1,200 @@
+"""Kraken: the WebSocket v2 `book` channel, checked by Kraken's CRC32 checksum.
+
+wss://ws.kraken.com/v2. Subscribe
+{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":10,"snapshot":true}}
+at one of Kraken's depths (10, 25, 100, 500, 1000: the smallest that covers
+--depth). A snapshot, then updates: {"price":..,"qty":..} levels with
+absolute quantities (0 deletes), prices and quantities as JSON numbers
+written with the pair's full precision (trailing zeros included). Kraken
+numbers nothing; each message carries `checksum`, the CRC32 of the top ten
+asks (best first) then the top ten bids, each level's price and quantity
+written as on the wire without the dot and leading zeros. Kraken drops the
+levels an insert pushes beyond the subscribed depth without saying so, so
+the book is truncated to that depth after every message before the check.
+A mismatch resyncs on the same socket (unsubscribe + subscribe: a fresh
+snapshot, none of the old levels). Heartbeats come about every second,
+`status` on connecting, `pong` answers `ping`. v2 spells Bitcoin BTC and
+Dogecoin DOGE and refuses the v1 names XBT and XDG, which obook translates.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from orderbook_cli.book import to_decimal
+from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
+from orderbook_cli.feed import FeedRequest
+from orderbook_cli.symbols import SymbolStyle, is_pair
+from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, Side, wire_text
+from orderbook_cli.timefmt import parse_venue_time
+from orderbook_cli.transport.wire import json_loads, objects
+from orderbook_cli.venues.base import VenueInfo
+from orderbook_cli.venues.synced import SyncedVenue
+from orderbook_cli.venues.websocket import Control, Rejected
+
+DEPTHS = (10, 25, 100, 500, 1000)
+CHECKSUM_LEVELS = 10  # Kraken's checksum covers the top ten levels per side, whatever the depth
+MAX_CHECKSUM = 2**32 - 1
+# v1 names that v2 refuses ("Currency pair not supported XBT/USD"); AssetPairs' wsname still uses them
+V1_NAMES = {"XBT": "BTC", "XDG": "DOGE"}
+REST_ENV = "OBOOK_KRAKEN_REST_URL"
+REST_ORIGIN = "https://api.kraken.com"
+
+
+def kraken_depth(depth: int) -> int:
+    """The smallest depth Kraken offers that covers `depth` levels."""
+    return next((d for d in DEPTHS if d >= depth), DEPTHS[-1])
+
+
+def _digits(number: Decimal) -> str:
+    return wire_text(number).replace(".", "").lstrip("0")
+
+
+def side_text(side: Side) -> str:
+    """One side's part of the checksum text: its best ten levels as Kraken writes them."""
+    parts: list[str] = []
+    for level in side.walk():
+        if len(parts) == CHECKSUM_LEVELS:
+            break
+        parts.append(_digits(level.price) + _digits(level.amount))
+    return "".join(parts)
+
+
+def book_checksum(book: LevelBook) -> int:
+    """Kraken's CRC32 of a book: asks then bids, from the wire text of prices and quantities."""
+    return zlib.crc32((side_text(book.asks) + side_text(book.bids)).encode("ascii"))
+
+
+def _ops(entry: dict, side: str) -> list[LevelOp]:
+    is_bid = side == "bids"
+    if side not in entry:  # an update may carry one side only
+        return []
+    return [LevelOp(is_bid, to_decimal(level.get("price"), f"{side} price"), to_decimal(level.get("qty"), f"{side} qty"))
+            for level in objects(entry, side, "book message")]
+
+
+def _checksum(entry: dict) -> int:
+    value = entry.get("checksum")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CHECKSUM:
+        raise MalformedData(f"book message with checksum {sanitize(value, 20)!r}, not a 32-bit unsigned integer")
+    return value
+
+
+def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejected]:
+    """One decoded v2 frame for a book of `symbol`."""
+    if not isinstance(data, dict):
+        raise MalformedData("frame is not a JSON object")
+    method = data.get("method")
+    if method is not None:
+        return [_method_reply(data, str(method), symbol)]
+    channel = data.get("channel")
+    if channel != "book":
+        if channel == "status":
+            entries = data.get("data")
+            system = entries[0].get("system") if isinstance(entries, list) and entries and isinstance(entries[0], dict) else None
+            return [Control(f"status {sanitize(system, 20)}")]
+        return [Control(sanitize(channel, 20) or "other")]  # heartbeat, other channels
+    kind = data.get("type")
+    if kind not in ("snapshot", "update"):
+        raise MalformedData(f"book message of type {sanitize(kind, 20)!r}")
+    entries = data.get("data")
+    if not isinstance(entries, list):
+        raise MalformedData("book message without a data list")
+    out: list[Seed | Change | Control | Rejected] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise MalformedData("a book data entry is not an object")
+        if entry.get("symbol") != symbol:
+            out.append(Control("other symbol"))
+            continue
+        ops = _ops(entry, "bids") + _ops(entry, "asks")
+        message = Seed if kind == "snapshot" else Change
+        out.append(message(None, ops, parse_venue_time(entry.get("timestamp")), _checksum(entry)))
+    return out
+
+
+def _method_reply(data: dict, method: str, symbol: str) -> Control | Rejected:
+    """Answers to what obook sent: subscribe/unsubscribe acks and errors, pong."""
+    if method != "subscribe" or data.get("success") is not False:
+        return Control("ack" if method == "subscribe" else sanitize(method, 20))  # pong, unsubscribed (or already gone)
+    reason = sanitize(data.get("error") or "no reason given", 200)
+    if "rate" in reason.lower():  # "Exceeded msg rate": not fatal; the unanswered seed is asked for again, later
+        return Control("rate limited")
+    refused = sanitize(data.get("symbol") or symbol, 40)
+    return Rejected(VenueRejected(f"Kraken refused the subscription to {refused}: {reason}",
+                                  hint="check the symbol, e.g. BTC/USD ('obook symbols kraken' lists the pairs)"))
+
+
+def v2_name(wsname: str) -> str:
+    """A pair in v2's spelling (BTC, not XBT)."""
+    base, _, quote = wsname.partition("/")
+    return f"{V1_NAMES.get(base, base)}/{V1_NAMES.get(quote, quote)}"
+
+
+class Kraken(SyncedVenue):
+    info = VenueInfo(
+        id="kraken",
+        name="Kraken",
+        transport="WebSocket",
+        auth="none",
+        default_depth=10,
+        max_depth=DEPTHS[-1],
+        symbols=SymbolStyle("/", upper=True),
+        url_env="OBOOK_KRAKEN_URL",
+        default_url="wss://ws.kraken.com/v2",
+        retry_floor=4.0,  # Kraken bans an IP for 10 minutes after ~150 connection attempts in 10 minutes
+        example_symbol="BTC/USD",
+        summary="WebSocket v2 book channel (depth 10|25|100|500|1000), every message CRC32-checked; XBT accepted for BTC",
+    )
+    ping_interval = 30.0
+    idle_timeout = 15.0  # heartbeats come about every second
+    book_kind = LevelBook
+    seeds_in_band = True
+
+    def symbol(self, text: str) -> str:
+        return v2_name(super().symbol(text))
+
+    def kept_depth(self, request: FeedRequest) -> int | None:
+        return kraken_depth(request.depth)
+
+    def book_checksum(self, book: LevelBook) -> int:
+        return book_checksum(book)
+
+    def _subscription(self, method: str, request: FeedRequest) -> str:
+        params: dict[str, Any] = {"channel": "book", "symbol": [request.symbol], "depth": kraken_depth(request.depth)}
+        if method == "subscribe":
+            params["snapshot"] = True
+        return json.dumps({"method": method, "params": params})
+
+    def subscribe_messages(self, request: FeedRequest) -> list[str]:
+        return [self._subscription("subscribe", request)]
+
+    def resync_messages(self, request: FeedRequest) -> list[str]:
+        return [self._subscription("unsubscribe", request), self._subscription("subscribe", request)]
+
+    def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
+        if kraken_depth(old.depth) == kraken_depth(new.depth):
+            return []
+        return [self._subscription("unsubscribe", old), self._subscription("subscribe", new)]
+
+    def ping_message(self) -> str:
+        return json.dumps({"method": "ping"})
+
+    def parse(self, frame: str | bytes, request: FeedRequest) -> Control:
+        raise NotImplementedError  # every Kraken book is kept through read()
+
+    def read(self, frame: str | bytes, request: FeedRequest) -> Iterable[Seed | Change | Control | Rejected]:
+        return read_message(json_loads(frame), request.symbol)
+
+    def list_symbols(self, timeout: float) -> list[str]:
+        body = self._get_json(REST_ENV, REST_ORIGIN, "/0/public/AssetPairs", timeout)
+        pairs = body.get("result") if isinstance(body, dict) else None
+        if not isinstance(pairs, Mapping):
+            errors = body.get("error") if isinstance(body, dict) else None
+            raise MalformedData(f"the pair list has no result ({sanitize(errors, 80) or 'no error given'})")
+        names = [pair.get("wsname") for pair in pairs.values() if isinstance(pair, Mapping)]
+        return sorted({v2_name(name) for name in names if isinstance(name, str) and is_pair(name)})  # no wsname: not on the socket
