@@ -134,7 +134,8 @@ def source_column(index: int, state: SourceState, book: Book | None, now: float,
 def _within(group: Group, width: int) -> list[Text]:
     """The ladder's lines, each kept inside its column (an over-long text line is cut
     at a word, never inside a number), so the columns beside it stay in place."""
-    return [line if line.cell_len <= width else words(line.plain, width, "yellow") for line in group.renderables]
+    lines = [line for line in group.renderables if isinstance(line, Text)]  # the ladder is made of Text lines
+    return [line if line.cell_len <= width else words(line.plain, width, "yellow") for line in lines]
 
 
 def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: BoardView, width: int, height: int | None) -> RenderableType:

@@ -47,7 +47,7 @@ def runs(chars: list[str], styles: list[Style | None]) -> list[Run]:
 
 def legend(items: list[tuple[str | Text, Style | None]], width: int, sep: str = "  ") -> Text:
     """The legend items, most important first; the last ones are dropped whole until it fits."""
-    return fit([Item(n, text if isinstance(text, Text) else Text(text, style=style)) for n, (text, style) in enumerate(items)], width, sep)
+    return fit([Item(n, text if isinstance(text, Text) else Text(text, style=style or "")) for n, (text, style) in enumerate(items)], width, sep)
 
 
 def notice(text: str, width: int) -> Text:

@@ -69,7 +69,8 @@ def _spread_items(book: Book, theme: Theme) -> list[Item]:
     items = [Item(0, Text.assemble(("spread ", "bold"), plain(book.spread)))]
     if book.mid:
         items.append(Item(1, Text(f"({plain(bps_of(book.spread, book.mid))} bps)")))
-    items.append(Item(2, Text.assemble(("  mid ", "bold"), plain(book.mid))))
+    if book.mid is not None:
+        items.append(Item(2, Text.assemble(("  mid ", "bold"), plain(book.mid))))
     if book.spread < 0:
         items.insert(0, Item(0, Text("CROSSED", style=theme.warn)))
     elif book.spread == 0:

@@ -112,8 +112,8 @@ def choose_layout(book: Book, memory: Memory, width: int | None) -> Layout | Non
     unit = {"price": pair[1], "amount": pair[0], "total": pair[0], "notional": pair[1], "notional_k": pair[1]} if pair else {}
     has_counts = any(lv.count is not None for lv in book.asks + book.bids)  # bitmart-v3 sends none: no empty column
     for layouts, with_bars in ((LAYOUTS_WITH_BARS, True), (LAYOUTS_WITHOUT_BARS, False)):
-        for columns in layouts:
-            columns = tuple(c for c in columns if c != "orders" or has_counts)
+        for layout_columns in layouts:
+            columns: tuple[str, ...] = tuple(c for c in layout_columns if c != "orders" or has_counts)
             labelled = tuple(f"{COLUMNS[c][0]} {unit[c]}" if c in unit else COLUMNS[c][0] for c in columns)
             free = tuple(t if len(t) <= memory.widths.get(c, 0) else COLUMNS[c][0] for c, t in zip(columns, labelled))
             for titles in (labelled, free):  # every unit, else the units that cost no width
@@ -318,14 +318,14 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
         return Group(*(top + asked + compact_lines(book, view, width))[: height or None])
     # Optional lines, most wanted first; dropped from the end until 3 levels a side fit.
     # The cursor line and the help stay (the user asked for them) while one level fits.
-    extras = [
+    wanted_lines: list[tuple[str, list[Text | None]]] = [
         ("cursor", [cursor_line(book, view, width)]),
-        ("help", asked),
-        ("footer", footer(book, view, 0, width)),
-        ("impact", impact_lines(book, width)),
+        ("help", list(asked)),
+        ("footer", list(footer(book, view, 0, width))),
+        ("impact", list(impact_lines(book, width))),
         ("liquidity", [liquidity_line(book, width, view.theme)]),
     ]
-    extras = [(name, [line for line in lines if line is not None]) for name, lines in extras]
+    extras = [(name, [line for line in lines if line is not None]) for name, lines in wanted_lines]
     count = lambda: sum(len(lines) for _, lines in extras)
     rows = None
     if height is not None:
@@ -339,7 +339,7 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     view.rows_shown = rows
     titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
     body = [titles, *asks, spread_row(book, width, view.theme), *bids]
-    tail = []
+    tail: list[Text] = []
     for name, lines in extras:
         if name == "footer":  # now it knows how many levels made it
             lines = footer(book, view, max(len(asks), len(bids)) if rows is not None else None, width)
