@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "orderbook_cli"
 LAYERS: list[tuple[str, set[str]]] = [
     ("entry", {"__main__", "main"}),
     ("commands", {"cli"}),
-    ("pipeline", {"session", "multi", "tape", "live", "boards", "recording", "replay", "alerts", "conditions"}),
+    ("pipeline", {"pipeline", "session", "multi", "tape", "live", "boards", "recording", "replay", "alerts", "conditions"}),
     ("views", {"views"}),
     ("venues", {"venues"}),
     ("feed", {"feed", "sync", "shape", "transport", "consolidate", "jsonout", "impact", "liquidity", "trades", "orderflow",
