@@ -270,6 +270,11 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: Sh
                                 request_depth=feed.set_depth, reshape=feed.set_shape, view=opts.view,
                                 theme=Theme.from_colours(opts.colours))
         keys.forward(feed.inject)
+        pane = None
+        if player is None:
+            from orderbook_cli.tape import TapePane
+
+            pane = TapePane(request.venue, request.symbol, opts.timeout) if TapePane.offered(request.venue) else None
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
             try:
@@ -286,7 +291,10 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: Sh
                             books_seen += 1
                         elif isinstance(event, KeyEvent):
                             for key in split_keys(event.keys):
-                                ladder.on_key(key, now)
+                                if key == "t" and pane is not None:  # the tape pane: show / hide
+                                    pane.toggle()
+                                else:
+                                    ladder.on_key(key, now)
                         elif isinstance(event, StatusEvent):
                             ladder.on_status(event)
                         elif isinstance(event, FatalEvent):
@@ -298,14 +306,26 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: Sh
                         event = feed.get(timeout=0)
                     if books_seen == 0 and now > deadline:
                         raise feed.timeout_error()
+                    if pane is not None and pane.drain():
+                        pending = True
                     if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
                         stats = feed.stats
                         follow_terminal_size(console)
-                        live.update(ladder.frame(now, console.size.height, stats.last_book_at, stats.updates_per_second(now), stats.malformed,
-                                                 width=console.size.width, colour=colour_mode(console)), refresh=True)
+                        width, height = console.size.width, console.size.height
+                        beside = pane is not None and pane.fits(width)
+                        if beside and pane is not None:
+                            pane.open()
+                        picture = ladder.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed,
+                                               width=pane.ladder_width(width) if beside and pane is not None else width, colour=colour_mode(console))
+                        if beside and pane is not None:
+                            picture = pane.beside(picture, width, height, theme=ladder.view.theme, colour=colour_mode(console) != "none")
+                        live.update(picture, refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
+            finally:
+                if pane is not None:
+                    pane.close()
         if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
             stats, now = feed.stats, time.monotonic()
             ladder.view.actions, ladder.view.show_help = frozenset(), False  # printed: no keys any more

@@ -341,3 +341,74 @@ def run(args: Sequence[str], *, count: int | None, json_output: bool, timeout: f
         return
     show_terminal(sources, count=count, timeout=timeout, no_color=no_color or settings.theme == "mono",
                   theme=Theme.from_colours(settings.colours))
+
+
+TAPE_PANE_WIDTH = 44  # time, side, size and price of most pairs
+LADDER_MIN_WIDTH = 100  # the tape is shown only where the ladder keeps this much room
+
+
+class TapePane:
+    """`watch`'s tape beside the ladder: the venue's trades on their own feed (WebSocket
+    venues only: a second REST poll would break Revolut X's public limit), a ring
+    of the last trades, `t` to hide and show it. The trade feed is opened the first
+    time the terminal is wide enough to show it, not before."""
+
+    def __init__(self, venue_id: str, symbol: str, timeout: float):
+        from orderbook_cli.trades import Tape
+
+        self.source = (venue_id, symbol, timeout)
+        self.feed: TradeFeed | None = None
+        self.opened = False
+        self.tape = Tape()
+        self.visible = True
+        self.title = f"trades {venue_id} {symbol}"
+        self.failure = ""
+
+    @staticmethod
+    def offered(venue_id: str) -> bool:
+        return venue_id in STREAMS
+
+    def drain(self) -> bool:
+        """Take what the trade feed has delivered; True when anything new is to be drawn."""
+        changed = False
+        while self.feed is not None and (event := self.feed.get(timeout=0)) is not None:
+            if isinstance(event, TradesEvent):
+                for trade in event.trades:
+                    self.tape.add(trade)
+                changed = True
+            elif isinstance(event, FatalEvent):  # the ladder goes on without its tape
+                self.failure, self.feed = f"no trades: {event.error.message}", None
+                changed = True
+        return changed
+
+    def open(self) -> None:
+        if not self.opened:
+            self.opened = True
+            self.feed = open_trade_feed(*self.source)
+
+    def toggle(self) -> None:
+        self.visible = not self.visible
+
+    def fits(self, width: int) -> bool:
+        return self.visible and width >= LADDER_MIN_WIDTH + TAPE_PANE_WIDTH + 2
+
+    @staticmethod
+    def ladder_width(width: int) -> int:
+        return width - TAPE_PANE_WIDTH - 2
+
+    def beside(self, ladder: Any, width: int, height: int, *, theme: Any, colour: bool) -> Any:
+        """The ladder (drawn for `width - TAPE_PANE_WIDTH - 2` columns) with the tape to its right."""
+        from rich.table import Table
+
+        from orderbook_cli.views import tape as view
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(width=self.ladder_width(width), no_wrap=True)
+        grid.add_column(width=TAPE_PANE_WIDTH, no_wrap=True)
+        grid.add_row(ladder, view.frame(self.tape, self.title, width=TAPE_PANE_WIDTH, height=height, theme=theme,
+                                        colour=colour, status=self.failure))
+        return grid
+
+    def close(self) -> None:
+        if self.feed is not None:
+            self.feed.close()

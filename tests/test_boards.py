@@ -109,7 +109,8 @@ def test_merged_ladder_tags_levels_by_venue_and_names_the_best_venues():
     assert "consolidated BTC-USD" in lines[0] and "2 of 2 sources live" in lines[0]
     assert "A bitso btc_usd ● live" in out and "B revx BTC-USD ● live" in out
     level = next(line for line in lines if re.match(r"bid\s+86612\s", line))
-    assert re.search(r"0\.42311818\s+0\.42311818\s+2\s+AB\s+A+B+", level), level  # tags, and the bar split A then B
+    assert re.search(r"0\.42311818\s+0\.42311818\s+36647\.11\s+2\s+AB\s+A+B+", level), level  # notional, tags, the bar split A then B
+    assert re.search(r"side\s+price USD\s+amount BTC\s+total BTC\s+notional USD\s+orders\s+venues\s+depth by venue", out), out
     assert re.search(r"ask\s+86615\s.*\s·B\s+B+", out)
     assert "best bid 86612 A bitso+B revx" in out and "best ask 86615 B revx" in out
     assert "CROSSED" not in out

@@ -202,6 +202,17 @@ def test_bitso_unknown_book_on_the_seed_exits_4(obook, ws_venue, http_venue):
     assert_clean_failure(obook("watch", "bitso", "btc_mxn", "--json", env=bitso_env(ws, http_venue)), 4, "btc_mxn")
 
 
+def test_bitso_unknown_book_says_what_to_do_not_the_venue_body(obook, http_venue):
+    http_venue.route(BOOK_PATH, lambda request: Reply(400, {"success": False, "error": {"code": "0301", "message": "Unknown OrderBook btc_xyz"}}))
+    run = obook("snapshot", "bitso", "btc_xyz", "--json", env={"OBOOK_BITSO_REST_URL": http_venue.url})
+    assert_clean_failure(run, 4, "Bitso does not list the book 'btc_xyz'", "obook symbols bitso")
+    assert "success" not in run.stderr and "{" not in run.stderr
+    http_venue.route(BOOK_PATH, lambda request: Reply(400, {"success": False, "error": {"code": "0999", "message": "Invalid request"}}))
+    other = obook("snapshot", "bitso", "btc_mxn", "--json", env={"OBOOK_BITSO_REST_URL": http_venue.url})
+    assert_clean_failure(other, 4, "HTTP 400: Invalid request")
+    assert "success" not in other.stderr
+
+
 def with_oids(body):
     out = json.loads(json.dumps(body))
     for side in ("bids", "asks"):

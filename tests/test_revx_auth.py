@@ -210,3 +210,19 @@ def test_venues_shows_where_credentials_come_from_never_the_key(obook, config_di
     assert API_KEY not in run.stdout
     public = obook("venues", "--json", env={"REVOLUTX_CONFIG_DIR": str(config_dir / "nowhere")})
     assert "none found" in next(v for v in public.json() if v["id"] == "revx")["credentials"]
+
+
+def test_venues_calls_credentials_without_their_key_file_unusable(obook, config_dir):
+    (config_dir / "private.pem").unlink()
+    revx = next(v for v in obook("venues", "--json").json() if v["id"] == "revx")
+    assert revx["credentials_state"] == "unusable" and "does not exist" in revx["credentials"]
+    (config_dir / "config.json").write_text(json.dumps({"api_key": API_KEY, "private_key_path": str(config_dir / "gone.pem")}))
+    revx = next(v for v in obook("venues", "--json").json() if v["id"] == "revx")
+    assert revx["credentials_state"] == "unusable" and "gone.pem" in revx["credentials"]
+
+
+def test_broken_credentials_say_how_to_get_the_public_book(obook, http_venue, env, config_dir):
+    (config_dir / "private.pem").unlink()
+    http_venue.route("/api/1.0/public/order-book/ETH-USD", lambda request: Reply(body=payload("revx_doc_public_v1.json")))
+    assert_clean_failure(obook("snapshot", "revx", "ETH-USD", "--json", env=env), 6, "does not exist", "--public")
+    assert obook("snapshot", "revx", "ETH-USD", "--json", "--public", env=env).code == 0

@@ -182,3 +182,31 @@ def test_time_and_sales_in_a_terminal_newest_first_signed_and_q_quits(terminal, 
     assert [row.split()[1:4] for row in rows] == [["-", "0.0035000", "7190"], ["+", "0.0035000", "7190"], ["+", "0.0004824", "207300"]]
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(terminal, ws_venue):
+    from tests.test_terminal import orders
+
+    def script(peer):
+        if peer.expect_json()["type"] == "trades":  # the tape's own connection
+            peer.send(raw("bitso_trades_ack_recorded.json"))
+            peer.send(raw("bitso_trades_doc.json"))
+            peer.send(raw("bitso_trades_recorded_btc_mxn.json"))
+        else:
+            peer.send({"action": "subscribe", "response": "ok", "time": 1, "type": "orders"})
+            peer.send(orders(1))
+        peer.hold(20)
+
+    venue = ws_venue(script)
+    terminal.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn", width=150, height=45)
+    screen = terminal.wait_for(r"trades bitso btc_mxn  bought 0\.0039824", stable=True)
+    lines = screen.splitlines()
+    assert lines[1].rstrip().endswith("+  0.0004824  207300") and lines[2].rstrip().endswith("+  0.0035000    7190")  # newest first
+    assert lines[2].startswith("ask      8190")  # the ladder on the left, whole
+    terminal.keys("t")
+    terminal.wait_for(lambda s: "trades bitso" not in s and "ask      8190" in s)
+    terminal.keys("t")
+    terminal.wait_for(r"trades bitso btc_mxn")
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")

@@ -85,3 +85,13 @@ def test_the_liquidity_line_says_what_it_counts(width):
     line = next(line for line in out.splitlines() if line.startswith("near mid"))
     assert line.startswith("near mid BTC bid|ask:  ±10bps "), line
     assert len(line) <= width
+
+
+def test_merged_ladder_uses_the_single_ladders_columns_and_liquidity_line():
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=True), 100.0, BoardView(), 120, 30), 120)
+    lines = out.splitlines()
+    assert any(re.match(r"side\s+price USD\s+amount BTC\s+total BTC\s+notional USD", line) for line in lines), out
+    bids = [line for line in lines if line.startswith("bid ")]
+    bars = [len(re.sub(r"[^ABC]", "", line.split()[-1])) if re.search(r"[ABC]+$", line) else 0 for line in bids]
+    assert bars == sorted(bars) and bars[-1] > 0, out  # the bar is the running total: it only grows away from the best
+    assert any(line.startswith("near mid BTC bid|ask:  ±10bps") for line in lines), out

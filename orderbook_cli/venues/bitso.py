@@ -17,11 +17,12 @@ side; obook aggregates them by price. There the side comes from the
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from orderbook_cli.book import RawLevel, to_decimal, to_sequence
-from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
+from orderbook_cli.errors import MalformedData, ObookError, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.sync import Change, OrderBook, OrderOp, Seed
@@ -36,6 +37,7 @@ TOP_DEPTH = 20  # the orders channel's 20 orders per side
 LOCKOUT_SECONDS = 60.0  # Bitso locks a client out for a minute after too many requests
 MAX_LOCKOUT_SECONDS = 600.0
 MAX_ORDER_ID = 64
+UNKNOWN_BOOK_CODE = "0301"  # Bitso's error code for a book it does not list
 
 
 def _orders(payload: dict, side: str) -> list[tuple[Decimal, Decimal, int]]:
@@ -133,9 +135,26 @@ def read_seed(body: bytes) -> Seed:
     return Seed(to_sequence(payload.get("sequence"), "sequence"), ops, parse_venue_time(payload.get("updated_at")))
 
 
+def _refusal(status: int, venue_message: str, book: str) -> ObookError:
+    """Bitso's error envelope ({"success":false,"error":{"code","message"}}) as one line, never the raw body."""
+    try:
+        data = json_loads(venue_message)
+    except MalformedData:
+        data = None
+    error = data.get("error") if isinstance(data, dict) else None
+    code = sanitize(error.get("code"), 10) if isinstance(error, dict) and error.get("code") is not None else ""
+    text = sanitize(error.get("message"), 120) if isinstance(error, dict) and error.get("message") is not None else ""
+    if code == UNKNOWN_BOOK_CODE or "book" in text.lower():
+        return VenueRejected(f"Bitso does not list the book {book!r}", hint="check the name with 'obook symbols bitso' (books look like btc_mxn)")
+    said = text or (f"code {code}" if code else "no reason given")
+    return VenueRejected(f"Bitso refused the order book request for {book!r} (HTTP {status}: {said})", hint="check the book name, e.g. btc_mxn")
+
+
 def _retry_after(headers: Mapping[str, str]) -> float:
     """Retry-After in seconds or as an HTTP date; a minute when absent (Bitso's lockout)."""
-    from email.utils import parsedate_to_datetime  # only after a lockout: keeps start-up lean
+    from email.utils import (
+        parsedate_to_datetime,  # only after a lockout: keeps start-up lean
+    )
 
     raw = str(headers.get("retry-after") or "").strip()
     if len(raw) <= 6 and raw.isascii() and raw.isdigit():
@@ -190,7 +209,12 @@ class Bitso(SyncedVenue):
         return read_seed(body)
 
     def _rest_book(self, request: FeedRequest, aggregate: bool) -> bytes:
-        from orderbook_cli.transport.http import HttpClient, HttpStatusError, RateLimited, status_error
+        from orderbook_cli.transport.http import (
+            HttpClient,
+            HttpStatusError,
+            RateLimited,
+            status_error,
+        )
 
         http = HttpClient(self.environ.get(REST_ENV) or REST_ORIGIN, request.timeout, REST_ENV)
         try:
@@ -199,6 +223,8 @@ class Bitso(SyncedVenue):
             if error.status in (420, 429):
                 wait = _retry_after(error.headers)
                 raise RateLimited(f"Bitso rate limit (HTTP {error.status}, locked out for {wait:g}s)", wait) from error
+            if 400 <= error.status < 500:
+                raise _refusal(error.status, error.venue_message, request.symbol) from error
             raise status_error(error) from error
         finally:
             http.close()

@@ -19,7 +19,12 @@ from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import objects
 from orderbook_cli.venues.base import Venue, VenueInfo
-from orderbook_cli.venues.revx_auth import CredentialSource, find_credentials, load_signer
+from orderbook_cli.venues.revx_auth import (
+    CredentialSource,
+    Signer,
+    find_credentials,
+    load_signer,
+)
 
 V1_PUBLIC = "/api/1.0/public/order-book/{symbol}"
 V2_PUBLIC = "/api/2.0/public/order-book/{symbol}"
@@ -41,7 +46,8 @@ def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
     """(bids, asks, venue timestamp) from any Revolut X order-book shape."""
     if not isinstance(body, dict):
         raise MalformedData("the order book is not a JSON object")
-    container = body.get("data") if isinstance(body.get("data"), dict) else body
+    data = body.get("data")
+    container: dict = data if isinstance(data, dict) else body
     # the side comes from the array a level is in, never from its "s" field
     sides = {side: [_level(level, side[:-1]) for level in objects(container, side, "an order book")] for side in ("bids", "asks")}
     stamp = None
@@ -81,10 +87,16 @@ def _explain(error: ObookError, failure: Any, symbol: str, authenticated: bool) 
             hint="sync the local clock (e.g. enable NTP) and try again",
         )
     if status in (401, 403) and authenticated:
-        error.hint = "check the API key and private key pair, and that the key is allow-listed for this IP address"
+        error.hint = "check the API key and private key pair, and that the key is allow-listed for this IP address; or pass --public for the public book"
     elif status in (401, 403):
         error.hint = "the public order book should not need credentials; check OBOOK_REVX_URL"
     return error
+
+
+def _or_public(error: AuthError) -> AuthError:
+    """Broken credentials say how to get the public book meanwhile."""
+    public = "or pass --public for the public book (no credentials)"
+    return AuthError(error.message, hint=f"{error.hint}; {public}" if error.hint else public)
 
 
 class RevolutX(Venue):
@@ -107,8 +119,21 @@ class RevolutX(Venue):
 
     def credentials(self) -> CredentialSource | None:
         if self._credentials is False:
-            self._credentials = find_credentials(self.environ)
-        return self._credentials
+            try:
+                self._credentials = find_credentials(self.environ)
+            except AuthError as error:
+                raise _or_public(error) from error
+        return self._credentials if isinstance(self._credentials, CredentialSource) else None
+
+    def signer(self) -> Signer | None:
+        """The request signer from the configured credentials; None for the public book."""
+        source = self.credentials()
+        if source is None:
+            return None
+        try:
+            return load_signer(source)
+        except AuthError as error:
+            raise _or_public(error) from error
 
     def use_options(self, options) -> None:
         if options.get("public"):
@@ -128,6 +153,7 @@ class RevolutX(Venue):
         # file is reported on its row (and the defaults are the public book's).
         try:
             source = self.credentials()
+            self.signer()  # "configured" only when the key file is there and reads as a key
         except AuthError as error:
             self._credentials = None
             problem = error.message + (f" ({error.hint})" if error.hint else "")
@@ -138,11 +164,15 @@ class RevolutX(Venue):
         return row
 
     def producer(self, request: FeedRequest) -> Producer:
-        from orderbook_cli.transport.http import HttpClient, HttpStatusError, poll, status_error
+        from orderbook_cli.transport.http import (
+            HttpClient,
+            HttpStatusError,
+            poll,
+            status_error,
+        )
 
         symbol = request.symbol
-        source = self.credentials()
-        signer = load_signer(source) if source else None
+        signer = self.signer()
         v1_gone = False  # the seed endpoint answered 404/410: v2 from then on
 
         def fetch_with(http: HttpClient, request: FeedRequest) -> Book:

@@ -23,9 +23,9 @@ from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
 from orderbook_cli.views.header import header, spread_row
 from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, keys_text
-from orderbook_cli.views.ladder import ladder_screen
+from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
 from orderbook_cli.views.layout import Column, fit_columns, pack, rows, words
-from orderbook_cli.views.numbers import aligned
+from orderbook_cli.views.numbers import aligned, fixed, quote_places, units
 from orderbook_cli.views.state import LadderView
 from orderbook_cli.views.terminal import console
 from orderbook_cli.views.theme import DEFAULT, Theme
@@ -194,13 +194,14 @@ def _footer(out: list[Text], view: BoardView, width: int) -> None:
 
 # -- consolidated ----------------------------------------------------------
 
-def _split_bar(level: Level, scale: Decimal, keys: Sequence[str]) -> Text:
-    """The level's amount as a bar split by venue: each venue's part in its tag letter and colour."""
+def _split_bar(by_venue: Mapping[str, Decimal], scale: Decimal, keys: Sequence[str]) -> Text:
+    """The running total as a bar on the single ladder's scale (the largest total on
+    screen fills it), split by venue: each venue's share in its tag letter and colour."""
     text = Text()
     if not scale:
         return text
     position, running = 0, Decimal(0)
-    for key, amount in (level.venues or {}).items():
+    for key, amount in by_venue.items():
         with localcontext(EXACT):
             running += amount
             end = min(MERGED_BAR_WIDTH, int(running / scale * MERGED_BAR_WIDTH))
@@ -211,6 +212,18 @@ def _split_bar(level: Level, scale: Decimal, keys: Sequence[str]) -> Text:
     return text
 
 
+def _running_by_venue(levels: Sequence[Level], keys: Sequence[str]) -> list[dict[str, Decimal]]:
+    """Each level's running total from the best level out, per venue (in tag order)."""
+    running = dict.fromkeys(keys, Decimal(0))
+    out = []
+    with localcontext(EXACT):
+        for level in levels:
+            for key, amount in (level.venues or {}).items():
+                running[key] += amount
+            out.append({key: amount for key, amount in running.items() if amount})
+    return out
+
+
 def _venue_tags(level: Level, keys: Sequence[str]) -> Text:
     text = Text()
     for index, key in enumerate(keys):
@@ -218,19 +231,25 @@ def _venue_tags(level: Level, keys: Sequence[str]) -> Text:
     return text
 
 
-def _merged_columns(asks: tuple[Level, ...], bids: tuple[Level, ...], keys: Sequence[str], theme: Theme) -> list[Column]:
+def _merged_columns(book: Book, asks: tuple[Level, ...], bids: tuple[Level, ...], keys: Sequence[str], theme: Theme) -> list[Column]:
+    """The single ladder's columns (units in the titles, running notional, the depth bar
+    meaning the running total), plus which venues quote each level."""
     levels = list(asks[::-1]) + list(bids)
     prices, amounts, totals = (aligned([getattr(lv, f) for lv in levels]) for f in ("price", "amount", "total"))
     sides = [("ask", theme.ask)] * len(asks) + [("bid", theme.bid)] * len(bids)
-    scale = max((lv.amount for lv in levels), default=Decimal(0))
+    notionals = [fixed(n, quote_places(book)) for n in running_notionals(asks)[::-1] + running_notionals(bids)]
+    scale = max((lv.total for lv in levels), default=Decimal(0))  # one scale for both sides, as the ladder
+    by_venue = _running_by_venue(asks, keys)[::-1] + _running_by_venue(bids, keys)
+    base, quote = units(book.symbol) or ("", "")
     return [
         Column("side", [Text(name, style=s) for name, s in sides], right=False, rank=3),
-        Column("price", [Text(p, style=f"bold {s}") for p, (_, s) in zip(prices, sides)], rank=0),
-        Column("amount", [Text(a) for a in amounts], rank=1),
-        Column("total", [Text(t) for t in totals], rank=4),
+        Column(f"price {quote}".rstrip(), [Text(p, style=f"bold {s}") for p, (_, s) in zip(prices, sides)], rank=0),
+        Column(f"amount {base}".rstrip(), [Text(a) for a in amounts], rank=1),
+        Column(f"total {base}".rstrip(), [Text(t) for t in totals], rank=4),
+        Column(f"notional {quote}".rstrip(), [Text(n, style="dim") for n in notionals], rank=7),
         Column("orders", [Text("" if lv.count is None else str(lv.count), style="dim") for lv in levels], rank=6),
         Column("venues", [_venue_tags(lv, keys) for lv in levels], right=False, rank=2),
-        Column("by venue", [_split_bar(lv, scale, keys) for lv in levels], right=False, rank=5),
+        Column("depth by venue", [_split_bar(v, scale, keys) for v in by_venue], right=False, rank=5),
     ]
 
 
@@ -330,13 +349,16 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     levels = view.rows(levels)
     asks = book.asks[:levels] if levels is not None else book.asks
     bids = book.bids[:levels] if levels is not None else book.bids
-    columns = fit_columns(_merged_columns(asks, bids, keys, view.theme), width)
+    columns = fit_columns(_merged_columns(book, asks, bids, keys, view.theme), width)
     if columns is None:
         out.append(words("too narrow for the ladder", width, "dim"))
     else:
         titles, body = rows(columns, len(asks) + len(bids))
         out.extend([titles, *body[: len(asks)], *best, *body[len(asks):]])
     out.extend(impact)
+    liquidity = liquidity_line(book, width, view.theme)  # the single ladder's line, from the merged book's figures
+    if liquidity is not None and (height is None or len(out) + footer < height):
+        out.append(liquidity)
     if footer:
         _footer(out, view, width)
     return Group(*out)

@@ -26,7 +26,6 @@ from orderbook_cli.views.numbers import (
     brief,
     decimals,
     fixed,
-    percent,
     price_places,
     quote_places,
     short,
@@ -50,7 +49,7 @@ def _bar(total: Decimal, scale: Decimal, width: int) -> str:
     return "█" * full + (BAR_BLOCKS[part] if part else "")
 
 
-def _notionals(levels: Sequence[Level]) -> list[Decimal]:
+def running_notionals(levels: Sequence[Level]) -> list[Decimal]:
     running, out = Decimal(0), []
     with localcontext(EXACT):
         for level in levels:
@@ -92,7 +91,7 @@ def _cells(book: Book, memory: Memory) -> dict[str, list[str]]:
     p = memory.most(places, "price", price_places(book))
     a = memory.most(places, "amount", max((max(decimals(lv.amount), decimals(lv.total)) for lv in levels), default=0))
     q = quote_places(book)
-    notionals = _notionals(book.asks) + _notionals(book.bids)
+    notionals = running_notionals(book.asks) + running_notionals(book.bids)
     cells = {
         "side": ["ask"] * len(book.asks) + ["bid"] * len(book.bids),
         "price": [format(lv.price, f".{p}f") for lv in levels],
@@ -232,7 +231,7 @@ def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT)
         text = Text.assemble((f"±{band.bps}bps", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
         if band.imbalance:
             heavier, style = ("bids", theme.bid) if band.imbalance > 0 else ("asks", theme.ask)
-            text.append(f" ({percent(abs(band.imbalance))} {heavier})", style=style)
+            text.append(f" ({fixed(abs(band.imbalance) * 100, 0)}% {heavier})", style=style)
         items.append(Item(n + 1, text))
     line = fit(items, width)
     return line if len(line) > len(items[0].text) else None
@@ -247,7 +246,7 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
         return None
     level = levels[index]
     pair = units(book.symbol) or ("", "")
-    notional = _notionals(levels[: index + 1])[-1]
+    notional = running_notionals(levels[: index + 1])[-1]
     mid = book.mid
     items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=view.theme.cursor)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),

@@ -77,8 +77,3 @@ def quote_places(book: Book) -> int:
 def bps_from(price: Decimal, mid: Decimal) -> Decimal:
     with localcontext(EXACT):
         return bps_of(price - mid, mid)
-
-
-def percent(fraction: Decimal) -> str:
-    value = fixed(fraction * 100, 0)
-    return f"{'+' if fraction > 0 else ''}{value}%"
