@@ -166,7 +166,14 @@ def _options(sources: list[str], merge: bool, quote_alias: list[str] | None, **k
                            quote_aliases=tuple(quote_alias or ()), **kw)
 
 
-FeedOpt = Annotated[str | None, typer.Option("--feed", metavar="top|full", help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
+FEED_KINDS = ("full", "top")
+
+
+def _complete_feed(incomplete: str) -> list[str]:
+    return [kind for kind in FEED_KINDS if kind.startswith(incomplete.lower())]
+
+
+FeedOpt = Annotated[str | None, typer.Option("--feed", metavar="top|full", autocompletion=_complete_feed, help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
 
 
 def _version(value: bool) -> None:

@@ -12,13 +12,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from orderbook_cli.symbols import is_pair
 
 MAX_AGE = 24 * 3600
 RETRY_AFTER = 600
+MAX_BYTES = 4 * 1024 * 1024  # the largest venue lists a few thousand pairs: ~100 KiB
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -27,16 +28,19 @@ def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 def _file(venue_id: str, environ: Mapping[str, str]) -> Path:
-    return cache_dir(environ) / f"symbols-{venue_id}.json"
+    return cache_dir(environ) / f"symbols-{venue_id.strip().lower()}.json"  # `Bitso` is bitso
 
 
 def read(venue_id: str, environ: Mapping[str, str] = os.environ) -> tuple[list[str], float | None]:
-    """(symbols, fetched_at) from the cache; ([], None) when there is none."""
+    """(symbols, fetched_at) from the cache; ([], None) when there is none or it is unusable:
+    checked by kind and size before reading (a FIFO, /dev/zero or a huge file is no cache)."""
+    from orderbook_cli.smallfile import Unsuitable, read_small
+
     try:
-        data = json.loads(_file(venue_id, environ).read_text(encoding="utf-8"))
+        data = json.loads(read_small(_file(venue_id, environ), MAX_BYTES).decode("utf-8"))
         symbols = [s for s in data["symbols"] if is_pair(s)]  # validated like user input: no `*`, no escapes
         return symbols, float(data["fetched_at"])  # float-ok: a Unix time, not money
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, Unsuitable):
         return [], None
 
 
@@ -69,7 +73,7 @@ def complete(venue_id: str | None, incomplete: str, environ: Mapping[str, str] =
 
 
 def _refresh_in_background(venue_id: str, environ: Mapping[str, str]) -> None:
-    marker = cache_dir(environ) / f"symbols-{venue_id}.refreshing"
+    marker = cache_dir(environ) / f"symbols-{venue_id.strip().lower()}.refreshing"
     try:
         if time.time() - marker.stat().st_mtime < RETRY_AFTER:
             return

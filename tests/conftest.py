@@ -107,6 +107,13 @@ def ws_venue():
         venue.stop()
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that drive a real terminal are marked `terminal`: `pytest -m "not terminal"` is the fast loop."""
+    for item in items:
+        if "terminal" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.terminal)
+
+
 @pytest.fixture
 def terminal(tmp_path):
     """A real terminal (tmux) of its own, closed after the test."""

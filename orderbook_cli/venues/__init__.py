@@ -26,6 +26,10 @@ BUILTIN: dict[str, str] = {
 }
 
 
+# Names people type for a venue whose id is shorter.
+ALIASES: dict[str, str] = {"revolut": "revx", "revolutx": "revx", "revolut-x": "revx"}
+
+
 @lru_cache(maxsize=1)
 def _plugins() -> dict[str, str]:
     from importlib.metadata import entry_points
@@ -48,12 +52,17 @@ def _load(venue_id: str, target: str) -> type[Venue]:
 def get_venue(venue_id: str) -> Venue:
     """The venue by id, in any case (`Revx` is `revx`)."""
     typed = venue_id.strip().lower()
+    typed = ALIASES.get(typed, typed)
     if typed in BUILTIN:
         return _load(typed, BUILTIN[typed])()
     venue_id = next((name for name in _plugins() if name.lower() == typed), venue_id)
     target = _plugins().get(venue_id)
     if target is None:
-        raise UsageError(f"unknown venue {venue_id!r}", hint=f"choose one of: {', '.join(venue_ids())} (see 'obook venues')")
+        from difflib import get_close_matches
+
+        close = get_close_matches(typed, [*venue_ids(), *ALIASES], n=1, cutoff=0.6)
+        suggestion = f"did you mean {ALIASES.get(close[0], close[0])}? " if close else ""
+        raise UsageError(f"unknown venue {venue_id[:40]!r}", hint=f"{suggestion}choose one of: {', '.join(venue_ids())} (see 'obook venues')")
     return _load(venue_id, target)()
 
 
