@@ -1,8 +1,9 @@
-"""Fuzzing every venue parser: arbitrary JSON and bytes may only produce a
-valid book or obook's own error types, never anything else."""
+"""Fuzzing every registered venue's parsers: arbitrary JSON and bytes, and each venue's own
+examples (Venue.examples) with fuzzed values, may only produce a valid book or obook's own
+error types, never anything else. A venue added as one file is fuzzed by its examples."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,12 +13,13 @@ from hypothesis import strategies as st
 from orderbook_cli.book import Book
 from orderbook_cli.errors import ObookError
 from orderbook_cli.feed import FeedRequest
-from orderbook_cli.venues.websocket import BookUpdate, Control, Rejected
-from orderbook_cli.venues import get_venue
-from orderbook_cli.venues.revx import parse_book as revx_parse
+from orderbook_cli.sync import Change, Seed
+from orderbook_cli.venues import load_all
+from orderbook_cli.venues.synced import SyncedVenue
+from orderbook_cli.venues.websocket import BookUpdate, Control, Rejected, WebSocketVenue
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
-SYMBOLS = {"bitso": "btc_mxn", "bitmart": "BMX_ETH", "bitmart-v3": "BTC_USDT"}
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+WS_VENUES = {venue.info.id: venue for venue in load_all() if isinstance(venue, WebSocketVenue) and venue.examples()}
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
@@ -26,38 +28,71 @@ scalars = st.one_of(
 )
 keys = st.sampled_from(["type", "book", "payload", "bids", "asks", "buys", "sells", "data", "table", "symbol", "r", "a", "o",
                         "price", "amount", "count", "total", "p", "q", "no", "quantity", "sent", "ms_t", "event", "errorCode",
-                        "action", "response", "error", "message", "subscribe", "metadata", "timestamp", "last_price", "pdt"])
+                        "action", "response", "error", "message", "subscribe", "metadata", "timestamp", "last_price", "pdt",
+                        "sequence", "version", "checksum", "qty", "channel"])
 json_values = st.recursive(scalars, lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(keys, children, max_size=6)), max_leaves=40)
 
 
-def shaped(venue: str):
-    """JSON that looks like the venue's book, with fuzzed values: reaches deep into the parsers."""
-    level = st.dictionaries(keys, scalars, max_size=5)
-    pair = st.lists(scalars, max_size=3)
-    if venue == "bitso":
-        return st.fixed_dictionaries({"type": st.just("orders"), "book": st.just("btc_mxn"), "sent": scalars,
-                                      "payload": st.fixed_dictionaries({"bids": st.lists(level, max_size=4), "asks": st.lists(level, max_size=4)})})
-    if venue == "bitmart":
-        return st.fixed_dictionaries({"subscribe": st.just("depth"), "data": st.fixed_dictionaries({"buys": st.lists(level, max_size=4), "sells": st.lists(level, max_size=4)})})
-    return st.fixed_dictionaries({"table": st.just("spot/depth20"), "data": st.lists(st.fixed_dictionaries(
-        {"bids": st.lists(pair, max_size=4), "asks": st.lists(pair, max_size=4), "symbol": st.just("BTC_USDT"), "ms_t": scalars}), min_size=1, max_size=2)})
+def fuzzed(value):
+    """The example's JSON with any leaf replaced, any list shortened or repeated: reaches deep into the parsers."""
+    if isinstance(value, dict):
+        return st.fixed_dictionaries({k: fuzzed(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return st.one_of(st.tuples(*[fuzzed(v) for v in value]).map(list), st.lists(fuzzed(value[0]), max_size=4) if value else st.just([]))
+    return st.one_of(st.just(value), scalars)
 
 
-def check_ws(venue_id: str, frame) -> None:
-    venue = get_venue(venue_id)
-    request = FeedRequest(venue=venue_id, symbol=SYMBOLS[venue_id], depth=20, timeout=1)
-    try:
-        message = venue.parse(frame, request)
-        if isinstance(message, BookUpdate):
-            book = request.book(message.bids, message.asks, message.timestamp, NOW)
-            assert isinstance(book, Book)
-            for level in book.bids + book.asks:
-                assert isinstance(level.price, Decimal) and level.amount > 0
-            assert list(book.bids) == sorted(book.bids, key=lambda lv: lv.price, reverse=True)
-        else:
-            assert isinstance(message, (Control, Rejected))
-    except ObookError:
-        pass
+def example_frames(venue) -> list:
+    """Every JSON frame and REST body of the venue's examples, decoded."""
+    out = []
+    for example in venue.examples():
+        for text in [*example.frames, *(body for _, body in example.rest)]:
+            try:
+                out.append(json.loads(text))
+            except ValueError:
+                continue
+    return out
+
+
+def shaped(venue):
+    return st.sampled_from(example_frames(venue)).flatmap(fuzzed)
+
+
+def request_for(venue, feed=None) -> FeedRequest:
+    options = {"feed": feed} if feed else {}
+    return FeedRequest(venue=venue.info.id, symbol=venue.examples()[0].symbol, depth=20, timeout=1, options=options)
+
+
+def check_book(request: FeedRequest, bids, asks, timestamp) -> None:
+    book = request.book(bids, asks, timestamp, NOW)
+    assert isinstance(book, Book)
+    for level in book.bids + book.asks:
+        assert isinstance(level.price, Decimal) and level.amount > 0
+    assert list(book.bids) == sorted(book.bids, key=lambda lv: lv.price, reverse=True)
+
+
+def check_ws(venue, frame) -> None:
+    for feed in ("top", "full") if isinstance(venue, SyncedVenue) else (None,):
+        request = request_for(venue, feed)
+        try:
+            message = venue.parse(frame, request)
+            if isinstance(message, BookUpdate):
+                check_book(request, message.bids, message.asks, message.timestamp)
+            else:
+                assert isinstance(message, (Control, Rejected))
+        except ObookError:
+            pass
+        if feed == "full":
+            try:
+                for message in venue.read(frame, request):
+                    assert isinstance(message, (Seed, Change, Control, Rejected))
+            except ObookError:
+                pass
+            if not venue.seeds_in_band:  # the same text as a REST seed body
+                try:
+                    assert isinstance(venue.read_seed(frame.encode() if isinstance(frame, str) else frame, request), Seed)
+                except ObookError:
+                    pass
 
 
 def _encode(value) -> str:
@@ -67,33 +102,34 @@ def _encode(value) -> str:
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("venue_id", sorted(SYMBOLS))
+@pytest.mark.parametrize("venue_id", sorted(WS_VENUES))
 @FUZZ
 @given(data=st.data())
 def test_ws_parsers_on_arbitrary_json(venue_id, data):
-    value = data.draw(st.one_of(json_values, shaped(venue_id)))
-    check_ws(venue_id, _encode(value))
+    venue = WS_VENUES[venue_id]
+    value = data.draw(st.one_of(json_values, shaped(venue)))
+    check_ws(venue, _encode(value))
 
 
-@pytest.mark.parametrize("venue_id", sorted(SYMBOLS))
+@pytest.mark.parametrize("venue_id", sorted(WS_VENUES))
 @FUZZ
 @given(raw=st.one_of(st.binary(max_size=200), st.text(max_size=200)))
 def test_ws_parsers_on_arbitrary_bytes_and_text(venue_id, raw):
-    check_ws(venue_id, raw)
+    check_ws(WS_VENUES[venue_id], raw)
 
 
 @FUZZ
-@given(value=st.one_of(json_values, st.fixed_dictionaries({"data": st.fixed_dictionaries({
-    "bids": st.lists(st.dictionaries(keys, scalars, max_size=5), max_size=4),
-    "asks": st.lists(st.dictionaries(keys, scalars, max_size=5), max_size=4)}), "metadata": st.dictionaries(keys, scalars, max_size=3)})))
-def test_revx_parser_on_arbitrary_json(value):
-    request = FeedRequest(venue="revx", symbol="BTC-USD", depth=5, timeout=1)
-    try:
-        from orderbook_cli.transport.wire import json_loads
-        from orderbook_cli.timefmt import parse_venue_time
+@given(data=st.data())
+def test_revx_parser_on_arbitrary_json(data):
+    from orderbook_cli.timefmt import parse_venue_time
+    from orderbook_cli.transport.wire import json_loads
+    from orderbook_cli.venues import get_venue
+    from orderbook_cli.venues.revx import parse_book
 
-        bids, asks, stamp = revx_parse(json_loads(_encode(value)))
-        book = request.book(bids, asks, parse_venue_time(stamp), NOW)
-        assert isinstance(book, Book)
+    venue = get_venue("revx")
+    value = data.draw(st.one_of(json_values, shaped(venue)))
+    try:
+        bids, asks, stamp = parse_book(json_loads(_encode(value)))
+        check_book(request_for(venue), bids, asks, parse_venue_time(stamp))
     except ObookError:
         pass

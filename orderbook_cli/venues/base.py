@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, ClassVar, NamedTuple
 
 from orderbook_cli.errors import UsageError
 from orderbook_cli.feed import Feed, FeedRequest, Producer
@@ -25,6 +26,20 @@ class VenueInfo(NamedTuple):
     options: tuple[str, ...] = ()  # venue-specific options it accepts, e.g. ("precision",)
     summary: str = ""
     example_symbol: str = ""  # a pair this venue lists, in its own spelling
+
+
+class Example(NamedTuple):
+    """A venue's own test example, run for every registered venue by tests/test_venue_examples.py
+    (and fed to the fuzzers): what its loopback server serves, and the book obook must print."""
+
+    symbol: str
+    bids: tuple[tuple[str, str], ...]  # the expected book, best first: (price, amount) as printed
+    asks: tuple[tuple[str, str], ...]
+    frames: tuple[str, ...] = ()  # WebSocket: sent in order after the client's subscription frames
+    rest: tuple[tuple[str, str], ...] = ()  # HTTP: (path, body) served at an origin
+    rest_env: str = ""  # the variable that points the venue at that origin ("": info.url_env)
+    options: tuple[str, ...] = ()  # extra command-line arguments, e.g. ("--feed", "top")
+    sequence: int | None = None  # the printed book's sequence
 
 
 class Venue(ABC):
@@ -91,7 +106,11 @@ class Venue(ABC):
         raise UsageError(f"{self.info.id} does not publish a pair list")
 
     def _get_json(self, origin_env: str, default_origin: str, path: str, timeout: float) -> Any:
-        from orderbook_cli.transport.http import HttpClient, HttpStatusError, status_error
+        from orderbook_cli.transport.http import (
+            HttpClient,
+            HttpStatusError,
+            status_error,
+        )
 
         http = HttpClient(self.environ.get(origin_env) or default_origin, timeout, origin_env)
         try:
@@ -100,6 +119,10 @@ class Venue(ABC):
             raise status_error(error) from error
         finally:
             http.close()
+
+    def examples(self) -> tuple[Example, ...]:
+        """This venue's test examples (see :class:`Example`)."""
+        return ()
 
     def describe(self) -> dict[str, Any]:
         """What `obook venues` shows for this venue."""

@@ -18,8 +18,14 @@ from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected, WebSocketVenue
-from orderbook_cli.venues.base import VenueInfo
+from orderbook_cli.venues.base import Example, VenueInfo
+from orderbook_cli.venues.websocket import (
+    BookUpdate,
+    Control,
+    Message,
+    Rejected,
+    WebSocketVenue,
+)
 
 DEFAULT_PRECISION = 6  # works for the seed's BMX_ETH (valid range there: 6..8)
 REST_ENV, REST_ORIGIN = "OBOOK_BITMART_REST_URL", "https://api-cloud.bitmart.com"
@@ -102,6 +108,15 @@ class BitMartSeed(WebSocketVenue):
     )
     ping_interval = 10.0
     idle_timeout = 25.0
+
+    def examples(self) -> tuple[Example, ...]:
+        def level(price, amount, total):
+            return {"price": price, "amount": amount, "total": total, "count": "1"}
+
+        depth = {"subscribe": "depth", "symbol": "BMX_ETH", "data": {  # the venue's totals are wrong on purpose: obook computes its own
+            "buys": [level("0.000230", "150.00", "150.00"), level("0.000229", "20", "999")],
+            "sells": [level("0.000231", "5.5", "5.5")]}}
+        return (Example("BMX_ETH", (("0.000230", "150.00"), ("0.000229", "20")), (("0.000231", "5.5"),), frames=(json.dumps(depth),)),)
 
     def list_symbols(self, timeout: float) -> list[str]:
         return list_bitmart_symbols(self, timeout)

@@ -14,7 +14,8 @@ may be binary, raw-DEFLATE compressed. Keep-alive: text "ping" about every 15 s.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from orderbook_cli.book import RawLevel, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
@@ -24,10 +25,10 @@ from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed
 from orderbook_cli.timefmt import parse_venue_time
 from orderbook_cli.transport.wire import json_loads
 from orderbook_cli.transport.ws import inflate
+from orderbook_cli.venues.base import Example, VenueInfo
+from orderbook_cli.venues.bitmart import list_bitmart_symbols
 from orderbook_cli.venues.synced import SyncedVenue
 from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
-from orderbook_cli.venues.base import VenueInfo
-from orderbook_cli.venues.bitmart import list_bitmart_symbols
 
 CHANNEL_DEPTHS = (5, 20, 50)
 INCREMENTAL = "spot/depth/increase100"
@@ -126,6 +127,16 @@ class BitMartV3(SyncedVenue):
 
     def max_depth(self, options: Mapping[str, Any] | None = None) -> int | None:
         return CHANNEL_DEPTHS[-1] if (options or {}).get("feed") == "top" else FULL_DEPTH
+
+    def examples(self) -> tuple[Example, ...]:
+        def push(table, kind, version):
+            return json.dumps({"table": table, "data": [{"symbol": "BTC_USDT", "ms_t": 1698292343610, "type": kind, "version": version,
+                                                         "bids": [["67000.10", "0.50000"], ["66999", "1"]], "asks": [["67000.20", "0.01"]]}]})
+
+        ack = json.dumps({"event": "subscribe", "topic": f"{INCREMENTAL}:BTC_USDT"})
+        bids, asks = (("67000.10", "0.50000"), ("66999", "1")), (("67000.20", "0.01"),)
+        return (Example("BTC_USDT", bids, asks, frames=(ack, push(INCREMENTAL, "snapshot", 4)), sequence=4),
+                Example("BTC_USDT", bids, asks, frames=(ack, push("spot/depth20", "snapshot", 0)), options=("--feed", "top")))
 
     def list_symbols(self, timeout: float) -> list[str]:
         return list_bitmart_symbols(self, timeout)

@@ -28,7 +28,7 @@ from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.sync import Change, OrderBook, OrderOp, Seed
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.venues.base import VenueInfo
+from orderbook_cli.venues.base import Example, VenueInfo
 from orderbook_cli.venues.synced import SyncedVenue
 from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
 
@@ -182,6 +182,19 @@ class Bitso(SyncedVenue):
     )
     idle_timeout = 45.0  # Bitso sends {"type":"ka"} about every 20 s
     book_kind = OrderBook
+
+    def examples(self) -> tuple[Example, ...]:
+        rest = {"success": True, "payload": {"updated_at": "2026-01-01T00:00:00+00:00", "sequence": "27214",
+                "bids": [{"book": "btc_mxn", "price": "1790000.00", "amount": "0.05000000"}, {"book": "btc_mxn", "price": "1789000", "amount": "1.2"}],
+                "asks": [{"book": "btc_mxn", "price": "1791000.50", "amount": "0.3"}, {"book": "btc_mxn", "price": "1792000", "amount": "2"}]}}
+        ack = json.dumps({"action": "subscribe", "response": "ok", "time": 1, "type": "orders", "book": "btc_mxn"})
+        orders = json.dumps({"type": "orders", "book": "btc_mxn", "sent": 1767225600000, "payload": {  # two orders at one price: one level
+            "bids": [{"o": "a", "r": "1790000", "a": "0.25", "v": "447500", "t": 1, "d": 1, "s": "undefined"},
+                     {"o": "b", "r": "1790000", "a": "0.5", "v": "895000", "t": 1, "d": 1, "s": "undefined"}],
+            "asks": [{"o": "c", "r": "1791000", "a": "0.1", "v": "179100", "t": 0, "d": 1, "s": "undefined"}]}})
+        return (Example("btc_mxn", (("1790000.00", "0.05000000"), ("1789000", "1.2")), (("1791000.50", "0.3"), ("1792000", "2")),
+                        rest=(("/api/v3/order_book/", json.dumps(rest)),), rest_env=REST_ENV, options=("--depth", "2"), sequence=27214),
+                Example("btc_mxn", (("1790000", "0.75"),), (("1791000", "0.1"),), frames=(ack, orders), options=("--feed", "top")))
 
     def max_depth(self, options: Mapping[str, Any] | None = None) -> int | None:
         return TOP_DEPTH if (options or {}).get("feed") == "top" else None  # full: the whole book is kept

@@ -9,6 +9,7 @@ the wild is accepted (see venue-notes).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from orderbook_cli.feed import FeedContext, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import objects
-from orderbook_cli.venues.base import Venue, VenueInfo
+from orderbook_cli.venues.base import Example, Venue, VenueInfo
 from orderbook_cli.venues.revx_auth import (
     CredentialSource,
     Signer,
@@ -138,6 +139,15 @@ class RevolutX(Venue):
     def use_options(self, options) -> None:
         if options.get("public"):
             self._credentials = None  # --public: never look at the credentials
+
+    def examples(self) -> tuple[Example, ...]:
+        def level(side, price, quantity, orders):
+            return {"aid": "BTC", "s": side, "p": price, "pc": "USD", "q": quantity, "qc": "BTC", "no": orders, "pdt": "2026-07-29T07:23:53.816Z"}
+
+        body = {"data": {"asks": [level("SELL", "67010.00", "0.2", "1"), level("SELL", "67005.50", "1.5000", "3")],  # worst first, as sent
+                         "bids": [level("BUYI", "67000.00", "0.75", "2")]}, "metadata": {"timestamp": "2026-07-29T07:23:53.816Z"}}
+        return (Example("BTC-USD", (("67000.00", "0.75"),), (("67005.50", "1.5000"), ("67010.00", "0.2")),
+                        rest=((V1_PUBLIC.format(symbol="BTC-USD"), json.dumps(body)),), options=("--public",)),)
 
     def default_depth(self) -> int:
         return AUTH_DEFAULT_DEPTH if self.credentials() else V1_MAX_DEPTH

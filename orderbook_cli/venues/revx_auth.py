@@ -15,8 +15,9 @@ import json
 import os
 import stat
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 from orderbook_cli.errors import AuthError
 from orderbook_cli.smallfile import Unsuitable, read_small
