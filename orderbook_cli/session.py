@@ -4,12 +4,12 @@ its books to JSON output or to the ladder."""
 from __future__ import annotations
 
 import sys
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 from decimal import Decimal
 
 from orderbook_cli import jsonout
 from orderbook_cli.errors import ObookError, UsageError, sanitize
-from orderbook_cli.feed import BookEvent, FeedRequest, State, StatusEvent
+from orderbook_cli.feed import BookEvent, Feed, FeedRequest, State, StatusEvent
 from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.venues import Venue, get_venue, load_all
 
@@ -99,7 +99,7 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
     request = FeedRequest(
         venue=venue.info.id, symbol=symbol, depth=depth, timeout=opts.timeout, once=once,
         idle_timeout=opts.idle_timeout, options=venue_options,
-        group=opts.group, fetch_depth=fetch_depth, record=opts.record,
+        group=opts.group, fetch_depth=fetch_depth,
     )
     return Prepared(venue, request)
 
@@ -197,8 +197,13 @@ def watch(opts: Options) -> None:
 
         return multi.watch(opts)
     prepared = prepare(opts, once=False)
+    open_feed: Callable[[FeedRequest], Feed] = prepared.venue.open_feed
+    if opts.record:  # the recorder taps what the venue receives, below the parsers
+        from orderbook_cli.recording import recorded
+
+        open_feed = recorded(open_feed, opts.record, prepared.venue.feed_kind)  # type: ignore[attr-defined]  # a WebSocket venue (checked)
     try:
-        _show(prepared.venue.open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth(prepared.request.options))
+        _show(open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth(prepared.request.options))
     except ObookError as error:
         raise error.with_context(prepared.context)
 

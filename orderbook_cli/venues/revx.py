@@ -138,7 +138,8 @@ class RevolutX(Venue):
         return row
 
     def producer(self, request: FeedRequest) -> Producer:
-        from orderbook_cli.transport.http import HttpClient, HttpStatusError, poll, status_error
+        from orderbook_cli.feed import poll
+        from orderbook_cli.transport.http import HttpClient, HttpStatusError, status_error
 
         symbol = request.symbol
         source = self.credentials()
