@@ -49,11 +49,13 @@ def frame_times(repeats: int) -> dict[str, float]:
     from rich.console import Console
 
     from orderbook_cli.live import LiveLadder
+    from orderbook_cli.shape import ShapeSpec, shape
 
     results = {}
-    books = _books(4 * WIDTH + 4)  # a full screen of history (4 books per one-second column)
+    spec = ShapeSpec(depth=50, liquidity=True)  # what the feed's shape step delivers to the ladder
+    books = [shape(book, spec) for book in _books(4 * WIDTH + 4)]  # a full screen of history (4 books per one-second column)
     for view in ("ladder", "chart", "heatmap"):
-        live = LiveLadder("bench", "BTC-USD", depth=50, group=None, impact=None, stale_after=5, view=view)
+        live = LiveLadder("bench", "BTC-USD", spec, stale_after=5, view=view)
         for n, book in enumerate(books):
             live.on_book(book, float(n))
         console = Console(file=io.StringIO(), width=WIDTH, height=HEIGHT, force_terminal=True, color_system="truecolor")
@@ -67,7 +69,7 @@ def frame_times(repeats: int) -> dict[str, float]:
         results[view] = statistics.median(times) * 1000
     cold = []
     for _ in range(5):  # the first heatmap frame after `v` or `g` buckets every column on screen once
-        live = LiveLadder("bench", "BTC-USD", depth=50, group=None, impact=None, stale_after=5, view="heatmap")
+        live = LiveLadder("bench", "BTC-USD", spec, stale_after=5, view="heatmap")
         for n, book in enumerate(books):
             live.on_book(book, float(n))
         start = time.perf_counter()

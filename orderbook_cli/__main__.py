@@ -1,3 +1,3 @@
-from orderbook_cli.cli import main
+from orderbook_cli.main import main
 
 raise SystemExit(main())

@@ -45,6 +45,7 @@ def on_key(key: str, board: Board, view: BoardView) -> bool:
         view.depth = min(deepest, current + 1) if name == "deeper" else max(1, current - 1)
     elif name == "group":
         view.group = next_group(view.group, board.merged(0.0, None))
+        board.regroup(view.group)
     elif name == "pause":
         view.paused = not view.paused
         view.frozen = [s.book for s in board.states] if view.paused else []
@@ -61,14 +62,11 @@ def run(plan: Plan, opts) -> None:
     from orderbook_cli.live import IDLE_REDRAW, MAX_FPS, follow_terminal_size
 
     merged = plan.symbol is not None
-    if merged:  # the view groups (key g), so the real best prices stay known
-        plan = plan._replace(sources=[s._replace(prepared=s.prepared._replace(request=s.prepared.request._replace(group=None)))
-                                      for s in plan.sources])
     feeds, errors = open_feeds(plan)
     board = Board(plan, feeds, errors)
     if board.all_failed:
         raise board.failure()
-    view = BoardView(stale_after=opts.stale_after, impact=opts.impact, group=opts.group if merged else None, group_key=merged,
+    view = BoardView(stale_after=opts.stale_after, group=opts.group if merged else None, group_key=merged,
                      theme=Theme.from_colours(opts.colours))
     console = make_console(opts.no_color)
     books_seen, quit_ = 0, False

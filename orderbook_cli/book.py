@@ -3,7 +3,7 @@
 Venue parsers hand over raw levels (price, amount, order count) in whatever
 order and shape the wire had; :func:`make_book` turns them into a :class:`Book`
 with exact decimals, one level per distinct price, bids best (highest) first,
-asks best (lowest) first, running totals, trimmed to the requested depth.
+asks best (lowest) first, running totals.
 No float ever touches a price or an amount.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 from collections import OrderedDict
 from functools import wraps
 from operator import itemgetter
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -36,6 +36,30 @@ class Level(NamedTuple):
     venues: Mapping[str, Decimal] | None = None  # consolidated books only: each source's amount at this price
 
 
+class Figures(NamedTuple):
+    """What shape.shape computed from the whole book obook holds, before grouping and
+    whatever depth is shown: every view and the JSON read these, never the shown levels."""
+
+    best_bid: Decimal | None
+    best_ask: Decimal | None
+    spread: Decimal | None
+    mid: Decimal | None
+    spread_bps: Decimal | None
+    impact: tuple[Any, Any] | None = None  # impact.Fill (buy, sell), when asked for
+    liquidity: tuple[Any, ...] | None = None  # liquidity.Band per band, when asked for
+    group: Decimal | None = None  # the tick the shown levels are bucketed by
+    best_venues: tuple[Mapping[str, Decimal] | None, Mapping[str, Decimal] | None] = (None, None)  # consolidated: who quotes the best bid, ask
+    condition_bands: tuple[Any, ...] = ()  # liquidity.Band for each band --until/--alert conditions read (conditions.bands_needed)
+
+    @property
+    def crossed(self) -> bool:
+        return self.spread is not None and self.spread < 0
+
+    @property
+    def locked(self) -> bool:
+        return self.spread is not None and self.spread == 0
+
+
 class Book(NamedTuple):
     venue: str
     symbol: str
@@ -44,17 +68,24 @@ class Book(NamedTuple):
     timestamp: datetime | None  # the venue's time for the book, if it sends one
     received_at: datetime
     sequence: int | None = None  # the venue's sequence/version this book reflects, if it has one
+    figures: Figures | None = None  # set once shaped (shape.py): the real book's figures
 
     @property
     def best_bid(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.best_bid
         return self.bids[0].price if self.bids else None
 
     @property
     def best_ask(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.best_ask
         return self.asks[0].price if self.asks else None
 
     @property
     def spread(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.spread
         if not (self.bids and self.asks):
             return None
         with localcontext(EXACT):
@@ -62,6 +93,8 @@ class Book(NamedTuple):
 
     @property
     def mid(self) -> Decimal | None:
+        if self.figures is not None:
+            return self.figures.mid
         if not (self.bids and self.asks):
             return None
         with localcontext(EXACT):
@@ -201,33 +234,10 @@ _LEVEL_DEFAULTS = tuple(Level._field_defaults[name] for name in Level._fields[4:
 _PRICE = itemgetter(0)
 
 
-def _bucket(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
-    steps = (price / tick).to_integral_value(rounding=rounding)
-    return (steps * tick).quantize(tick) if tick.as_tuple().exponent < 0 else steps * tick
-
-
-def bucket_levels(levels: Iterable[RawLevel], *, descending: bool, depth: int, group: Decimal) -> Iterator[RawLevel]:
-    """Of levels sorted best-first, those the best `depth` buckets of `group` hold:
-    the walk stops at the first level of the next bucket, however deep that is."""
-    rounding = ROUND_FLOOR if descending else ROUND_CEILING
-    buckets, current = 0, None
-    for level in levels:
-        bucket = _bucket(level.price, group, rounding)
-        if bucket != current:
-            buckets, current = buckets + 1, bucket
-            if buckets > depth:
-                return
-        yield level
-
-
-def _side(levels: Iterable[RawLevel], *, descending: bool, depth: int | None, group: Decimal | None) -> tuple[Level, ...]:
+def _side(levels: Iterable[RawLevel], *, descending: bool) -> tuple[Level, ...]:
     """Sorted best-first (stable: of equal prices the first sent is kept), then equal
     neighbours merged as the walk totals them: no hashing of Decimals."""
-    if group:
-        rounding = ROUND_FLOOR if descending else ROUND_CEILING  # bids round down, asks round up
-        rows = [(_bucket(price, group, rounding), amount, count) for price, amount, count in levels if amount]
-    else:
-        rows = [level for level in levels if level[1]]  # an empty level is no level
+    rows = [level for level in levels if level[1]]  # an empty level is no level
     rows.sort(key=_PRICE, reverse=descending)
     out: list[Level] = []
     total, last_price, tail = Decimal(0), None, _LEVEL_DEFAULTS
@@ -238,8 +248,6 @@ def _side(levels: Iterable[RawLevel], *, descending: bool, depth: int | None, gr
             count = None if last[3] is None or count is None else last[3] + count
             out[-1] = _new_level(Level, (last[0], last[1] + amount, total, count) + tail)
             continue
-        if len(out) == depth:
-            break
         last_price = price
         out.append(_new_level(Level, (price, amount, total, count) + tail))
     return tuple(out)
@@ -253,36 +261,20 @@ def make_book(
     *,
     timestamp: datetime | None,
     received_at: datetime,
-    depth: int | None = None,
-    group: Decimal | None = None,
     sequence: int | None = None,
 ) -> Book:
-    """Normalize raw levels: merge equal prices, sort best-first, trim, total."""
+    """Normalize raw levels: merge equal prices, sort best-first, total. Every level is
+    kept: depth and grouping are the shape step's (shape.py), after the figures."""
     with localcontext(EXACT):
         return Book(
             venue=venue,
             symbol=symbol,
-            bids=_side(bids, descending=True, depth=depth, group=group),
-            asks=_side(asks, descending=False, depth=depth, group=group),
+            bids=_side(bids, descending=True),
+            asks=_side(asks, descending=False),
             timestamp=timestamp,
             received_at=received_at,
             sequence=sequence,
         )
-
-
-def regroup(book: Book, *, depth: int | None, group: Decimal | None) -> Book:
-    """The same book re-bucketed and re-trimmed (for the live view's keys)."""
-    return make_book(
-        book.venue,
-        book.symbol,
-        (RawLevel(level.price, level.amount, level.count) for level in book.bids),
-        (RawLevel(level.price, level.amount, level.count) for level in book.asks),
-        timestamp=book.timestamp,
-        received_at=book.received_at,
-        depth=depth,
-        group=group,
-        sequence=book.sequence,
-    )
 
 
 def plain(number: Decimal) -> str:

@@ -1,16 +1,16 @@
-"""The obook command line: Typer commands only; the work is in session.py."""
+"""The obook command line: Typer declarations only.
 
-from __future__ import annotations
+Each command imports what does its work when it runs (start-up stays lean);
+main.py runs the app and turns errors into messages and exit statuses.
+No `from __future__ import annotations` here: Typer would evaluate every
+annotation string at each start (a third of building the app).
+"""
 
 import enum
-import os
-import sys
 from decimal import Decimal
-from typing import Annotated, List, Optional
+from typing import Annotated
 
-from orderbook_cli import lazytyper as typer  # declarations as Typer's; Typer itself is loaded only when needed
-
-from orderbook_cli import __version__
+import typer
 
 app = typer.Typer(
     name="obook",
@@ -46,6 +46,31 @@ def _decimal(text: str) -> Decimal:
 
 
 MAX_SECONDS = 86400.0
+MAX_COUNT = 10**9
+
+
+def _whole_number(text: str, *, low: int, high: int, what: str) -> int:
+    """Integer options: digits only, bounded before conversion, with a message that names the range."""
+    text = str(text).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))) or not low <= int(text) <= high:
+        raise typer.BadParameter(f"{text[:40]!r} is not {what} (a whole number from {low} to {high})")
+    return int(text)
+
+
+def _levels(text: str) -> int:
+    return _whole_number(text, low=1, high=100_000, what="a number of price levels")
+
+
+def _count(text: str) -> int:
+    return _whole_number(text, low=1, high=MAX_COUNT, what="a number of books")
+
+
+def _trade_count(text: str) -> int:
+    return _whole_number(text, low=1, high=MAX_COUNT, what="a number of trades")
+
+
+def _precision(text: str) -> int:
+    return _whole_number(text, low=0, high=18, what="a number of price decimals")
 
 
 def _seconds(text: str) -> float:
@@ -60,21 +85,23 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _complete_venue(incomplete: str) -> List[str]:
+def _complete_venue(incomplete: str) -> list[str]:
     from orderbook_cli.venues import venue_ids
 
     return [venue for venue in venue_ids() if venue.startswith(incomplete.lower())]
 
 
 VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False, autocompletion=_complete_venue)]
-DepthOpt = Annotated[Optional[int], typer.Option("--depth", "-d", min=1, help="Price levels per side (default: the config file's, else the venue's, see 'obook venues').", show_default=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book (NDJSON for watch) instead of the ladder.")]
-TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds (default 10, or the config file's).", show_default=False)]
-StaleOpt = Annotated[Optional[float], typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds (default 5, or the config file's).", show_default=False)]
+DepthOpt = Annotated[int | None, typer.Option("--depth", "-d", parser=_levels, metavar="LEVELS", help="Price levels per side (default: the config file's, else the venue's, see 'obook venues').", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book instead of the ladder.")]
+NdjsonOpt = Annotated[bool, typer.Option("--json", help="Print one normalized JSON book per line (NDJSON) instead of the ladder.")]
+CountOpt = Annotated[int | None, typer.Option("--count", "-n", parser=_count, metavar="BOOKS", help="Stop after this many books.", show_default=False)]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds (default 10, or the config file's).", show_default=False)]
+StaleOpt = Annotated[float | None, typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds (default 5, or the config file's).", show_default=False)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and full errors to stderr (secrets redacted).")]
-PrecisionOpt = Annotated[Optional[int], typer.Option("--precision", min=0, max=18, help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
-GroupOpt = Annotated[Optional[Decimal], typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
-ImpactOpt = Annotated[Optional[Decimal], typer.Option("--impact", parser=_decimal, metavar="SIZE", help="Show the cost of buying and selling SIZE base units against the book.", show_default=False)]
+PrecisionOpt = Annotated[int | None, typer.Option("--precision", parser=_precision, metavar="DECIMALS", help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
+GroupOpt = Annotated[Decimal | None, typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
+ImpactOpt = Annotated[str | None, typer.Option("--impact", metavar="SIZE", help="Show the cost of buying and selling SIZE against the book: base units (2) or a quote amount (50000USD).", show_default=False)]
 LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidity' object to the JSON book: depth within ±10/25/50/100 bps of mid per side and the bid/ask imbalance (the ladder always shows it).")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
 PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public book, even when API credentials are configured.")]
@@ -89,7 +116,7 @@ def _view(text: str) -> str:
     return text.lower()
 
 
-def _complete_view(incomplete: str) -> List[str]:
+def _complete_view(incomplete: str) -> list[str]:
     return [name for name in VIEW_NAMES if name.startswith(incomplete)]
 
 
@@ -97,7 +124,7 @@ ViewOpt = Annotated[str, typer.Option("--view", parser=_view, metavar="ladder|ch
                                       help="ladder (numbers), chart (cumulative depth) or heatmap (resting size over time); the v key cycles them.")]
 
 
-def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_source(ctx: typer.Context, incomplete: str) -> list[str]:
     """VENUE, then SYMBOL after a bare venue; VENUE:SYMBOL once a colon is typed; @BOARD from the config."""
     from orderbook_cli import symbol_cache
 
@@ -119,17 +146,17 @@ def _complete_source(ctx: typer.Context, incomplete: str) -> List[str]:
     return _complete_venue(incomplete) if not typed or ":" in typed[0] else []
 
 
-SourcesArg = Annotated[List[str], typer.Argument(
+SourcesArg = Annotated[list[str], typer.Argument(
     metavar="VENUE SYMBOL | VENUE:SYMBOL...",
     help="One source as VENUE SYMBOL (bitso btc_mxn), or up to six as VENUE:SYMBOL (bitso:btc_usd revx:BTC-USD), "
     "or @BOARD, a named list from the config file (see 'obook config'). "
     "SYMBOL: the venue's spelling or BASE/QUOTE, BASE-QUOTE, BASE_QUOTE in any case.",
     show_default=False, autocompletion=_complete_source)]
 MergeOpt = Annotated[bool, typer.Option("--merge", help="Several sources: one consolidated book (levels summed, per-venue breakdown) instead of one book each.")]
-QuoteAliasOpt = Annotated[Optional[List[str]], typer.Option("--quote-alias", metavar="A=B", help="With --merge: treat quote currency A as B (e.g. USDT=USD); repeatable.", show_default=False)]
+QuoteAliasOpt = Annotated[list[str] | None, typer.Option("--quote-alias", metavar="A=B", help="With --merge: treat quote currency A as B (e.g. USDT=USD); repeatable.", show_default=False)]
 
 
-def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], **kw):
+def _options(sources: list[str], merge: bool, quote_alias: list[str] | None, **kw):
     from orderbook_cli import session
     from orderbook_cli.config import expand_boards
     from orderbook_cli.symbols import split_sources
@@ -139,26 +166,16 @@ def _options(sources: List[str], merge: bool, quote_alias: Optional[List[str]], 
                            quote_aliases=tuple(quote_alias or ()), **kw)
 
 
-FeedOpt = Annotated[Optional[str], typer.Option("--feed", metavar="top|full", help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
+FeedOpt = Annotated[str | None, typer.Option("--feed", metavar="top|full", help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
 
 
 def _version(value: bool) -> None:
+    """`obook --version` after other arguments (main.py answers a plain `obook --version` without Typer)."""
     if value:
-        typer.echo(f"obook {__version__}")
-        if "--debug" in _ARGS:
-            import platform
-            from importlib.metadata import PackageNotFoundError, version
+        from orderbook_cli.about import version_text
 
-            typer.echo(f"Python {platform.python_version()} ({platform.platform()})")
-            for package in ("typer", "rich", "httpx", "websocket-client", "pynacl"):
-                try:
-                    typer.echo(f"{package} {version(package)}")
-                except PackageNotFoundError:
-                    typer.echo(f"{package} not installed")
+        print(version_text())
         raise typer.Exit()
-
-
-_ARGS: List[str] = []  # the command line main() runs, for --version --debug
 
 
 @app.callback()
@@ -205,7 +222,7 @@ def snapshot(
     quote_alias: QuoteAliasOpt = None,
     view: Annotated[str, typer.Option("--view", parser=_view, metavar="ladder|chart", autocompletion=_complete_view,
                                       help="ladder or chart (the depth chart), on screen or in the --svg file.")] = "ladder",
-    svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
+    svg: Annotated[str | None, typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
     public: PublicOpt = False,
     feed: FeedOpt = None,
 ) -> None:
@@ -235,15 +252,15 @@ def snapshot(
 def watch(
     sources: SourcesArg,
     depth: DepthOpt = None,
-    json_output: JsonOpt = False,
-    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
+    json_output: NdjsonOpt = False,
+    count: CountOpt = None,
     timeout: TimeoutOpt = None,
     debug: DebugOpt = False,
     precision: PrecisionOpt = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
-    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", parser=_seconds, metavar="SECONDS", help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
+    idle_timeout: Annotated[float | None, typer.Option("--idle-timeout", parser=_seconds, metavar="SECONDS", help="Reconnect when a WebSocket venue sends nothing (keep-alives included) for this long (default: the venue's).", show_default=False)] = None,
     stale_after: StaleOpt = None,
     no_color: NoColorOpt = False,
     merge: MergeOpt = False,
@@ -251,7 +268,7 @@ def watch(
     view: ViewOpt = "ladder",
     public: PublicOpt = False,
     feed: FeedOpt = None,
-    record: Annotated[Optional[str], typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
+    record: Annotated[str | None, typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -267,6 +284,34 @@ def watch(
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view, feed=feed, record=record,
     ))
+
+
+@app.command(
+    epilog="[bold]Examples[/bold]\n\n"
+    "  obook trades bitso btc_mxn                      live time and sales; q or Ctrl-C quits\n\n"
+    "  obook trades bitso btc_mxn --json --count 5     five NDJSON trades, then exit\n\n"
+    "  obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue\n\n"
+    "  obook trades bitmart-v3 BTC_USDT | jq -r .price\n\n"
+    "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends "
+    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, revx.",
+)
+def trades(
+    sources: SourcesArg,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON trade per line (NDJSON) instead of the live list.")] = False,
+    count: Annotated[int | None, typer.Option("--count", "-n", parser=_trade_count, metavar="TRADES", help="Stop after this many trades.", show_default=False)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting after this many seconds (default 10, or the config file's).", show_default=False)] = None,
+    debug: DebugOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Follow the venue's public trades until q / Ctrl-C (or --count trades).
+
+    On a terminal a live time-and-sales list (newest first; + bought, - sold,
+    ? side unknown; volume bought and sold since start); with --json, or when
+    stdout is not a terminal, one JSON trade per line, flushed per line.
+    """
+    from orderbook_cli import tape
+
+    tape.run(sources, count=count, json_output=json_output, timeout=timeout, no_color=no_color, debug=debug)
 
 
 class Shell(str, enum.Enum):
@@ -294,7 +339,10 @@ def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish."
     script = get_completion_script(prog_name="obook", complete_var=COMPLETE_VAR, shell=shell.value)
     if shell is Shell.zsh:  # installed in $fpath, compinit runs the file as _obook on the first TAB: complete then too
         script += '\nif [[ "${funcstack[1]}" == "_obook" ]]; then _obook_completion "$@"; fi'
-    typer.echo(script)
+    print(script)
+
+
+SYMBOLS_TIMEOUT = 10.0
 
 
 @app.command(
@@ -304,7 +352,7 @@ def symbols(
     venue: VenueArg,
     refresh: Annotated[bool, typer.Option("--refresh", help="Fetch the venue's pair list now (otherwise the cache, refreshed daily).")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the pairs as a JSON array of strings.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up fetching the pair list after this many seconds.")] = 10.0,
+    timeout: Annotated[float, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up fetching the pair list after this many seconds (default 10).", show_default=False)] = SYMBOLS_TIMEOUT,
     quiet: Annotated[bool, typer.Option("--quiet", hidden=True)] = False,
 ) -> None:
     """List a venue's pairs (the list shell completion uses)."""
@@ -324,12 +372,12 @@ def symbols(
     "Lines that are not books are skipped and counted on stderr; a file with no book at all exits 2.",
 )
 def replay(
-    recording: Annotated[Optional[str], typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
+    recording: Annotated[str | None, typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Play the recording shipped with obook.")] = False,
     speed: Annotated[str, typer.Option("--speed", help="Playback speed factor, or 'max' for no waiting.")] = "1",
     depth: DepthOpt = None,
-    json_output: JsonOpt = False,
-    count: Annotated[Optional[int], typer.Option("--count", "-n", min=1, help="Stop after this many books.", show_default=False)] = None,
+    json_output: NdjsonOpt = False,
+    count: CountOpt = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
@@ -364,7 +412,7 @@ def config_path() -> None:
     from orderbook_cli import config
 
     where = config.path()
-    typer.echo(str(where) if where is not None else "")
+    print(str(where) if where is not None else "")
 
 
 @config_app.command("show")
@@ -375,87 +423,12 @@ def config_show(json_output: Annotated[bool, typer.Option("--json", help="Print 
     session.show_config(json_output=json_output)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    """Run obook; every failure becomes one stderr line and the contract's exit code."""
-    from orderbook_cli.errors import ExitStatus, ObookError, describe
+@app.command("help", epilog="[bold]Examples[/bold]\n\n  obook help watch\n\n  obook help config show")
+def help_command(
+    ctx: typer.Context,
+    command: Annotated[list[str] | None, typer.Argument(metavar="[COMMAND]...", help="A command, e.g. watch or config show.", show_default=False)] = None,
+) -> None:
+    """Show the help of obook, or of a command."""
+    root = ctx.find_root().command
+    root.main([*(command or ()), "--help"], prog_name="obook", standalone_mode=False)
 
-    from orderbook_cli.errors import Terminated
-    from orderbook_cli.stdio import guard_streams, silence_stdout
-
-    args = _help_aliases(sys.argv[1:] if argv is None else list(argv))
-    _ARGS[:] = args
-    debug = "--debug" in args
-    if COMPLETE_VAR in os.environ:  # a shell asks for completions: register Typer's shell classes
-        from typer.completion import completion_init
-
-        completion_init()
-    _raise_on_termination_signals()
-    guard_streams()
-    try:
-        run = None if COMPLETE_VAR in os.environ else typer.fast_call(app, args)
-        if run is not None:  # a plain command line: no need to load Typer
-            result = run()
-        else:
-            result = typer.main.get_command(app.real()).main(args=args, prog_name="obook", standalone_mode=False)
-        sys.stdout.flush()  # a failing output is reported now, not lost at exit
-        return result if isinstance(result, int) else ExitStatus.SUCCESS
-    except ObookError as error:
-        _report(describe(error), debug)
-        return error.exit_status
-    except typer.ClickException as error:
-        if not error.format_message().strip():  # `obook config` alone: its help page was the answer
-            return ExitStatus.SUCCESS
-        _report(f"obook: usage error: {error.format_message()} (see '{_help_for(error, args)} --help')", False)
-        return ExitStatus.USAGE
-    except (KeyboardInterrupt, typer.Abort):
-        return ExitStatus.INTERRUPTED
-    except Terminated:
-        return ExitStatus.TERMINATED
-    except BrokenPipeError:
-        silence_stdout()
-        return ExitStatus.SUCCESS
-    except Exception as error:  # a bug: say so in one line, trace only with --debug
-        _report(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)
-        return ExitStatus.INTERNAL
-
-
-def _help_aliases(args: List[str]) -> List[str]:
-    """Bare `obook` is a request for help, not a mistake; `obook help [COMMAND]` works as people expect."""
-    if not args:
-        return ["--help"]
-    if args[0] == "help":
-        return [*args[1:2], "--help"]
-    return args
-
-
-def _help_for(error: typer.ClickException, args: List[str]) -> str:
-    """The help page that explains the mistake: the command being parsed, never a mistyped name."""
-    ctx = getattr(error, "ctx", None)
-    path = ctx.command_path if ctx is not None and ctx.command_path else "obook"
-    if path == "obook" and args and args[0] in typer.main.get_command(app.real()).commands:  # type: ignore[attr-defined]
-        path = f"obook {args[0]}"
-    return path
-
-
-def _raise_on_termination_signals() -> None:
-    import signal
-
-    from orderbook_cli.errors import Terminated
-
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated(signum)
-
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), terminate)
-
-
-def _report(line: str, with_traceback: bool) -> None:
-    from orderbook_cli.errors import sanitize
-
-    if with_traceback:  # exception texts carry venue data: sanitized line by line too
-        import traceback
-
-        for trace_line in traceback.format_exc().splitlines():
-            print(sanitize(trace_line, 2000), file=sys.stderr)
-    print(sanitize(line, 1000), file=sys.stderr, flush=True)

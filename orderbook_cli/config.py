@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.smallfile import Unsuitable, read_small
@@ -33,7 +34,7 @@ MAX_SOURCES = 6  # as many as one command line takes
 THEMES = {"default": ("red", "green"), "colorblind": ("#e69f00", "#0072b2"), "mono": ("", "")}
 _BOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _SOURCE = re.compile(r"[A-Za-z0-9_.-]{1,40}:[A-Za-z0-9/_-]{1,41}")
-_COLOUR = re.compile(r"#[0-9a-fA-F]{6}|color\([0-9]{1,3}\)|(bright_)?(black|red|green|yellow|blue|magenta|cyan|white)|[a-z_]{3,24}[0-9]{0,2}")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}|color\(([0-9]{1,3})\)|(bright_)?(black|red|green|yellow|blue|magenta|cyan|white)|([a-z_]{3,24}[0-9]{0,2})")
 
 
 class ConfigError(UsageError):
@@ -147,9 +148,24 @@ def _number(table: dict, key: str, kind: type, low: float, high: float, where: P
 
 def _colour(table: dict, key: str, where: Path) -> str | None:
     value = _get(table, key, str, where, "defaults.")
-    if value is not None and not _COLOUR.fullmatch(value):
-        raise ConfigError(f"{where}: defaults.{key} {sanitize(value, 40)!r} is not a colour", hint="a name such as red or bright_blue, #rrggbb, or color(N)")
+    if value is not None and not _is_colour(value):
+        raise ConfigError(f"{where}: defaults.{key} {sanitize(value, 40)!r} is not a colour",
+                          hint="a name such as red or bright_blue (`python -m rich.color` lists them), #rrggbb, or color(0) to color(255)")
     return value
+
+
+def _is_colour(value: str) -> bool:
+    """A colour the terminal views can draw: the common forms by pattern, other names from Rich's list."""
+    match = _COLOUR.fullmatch(value)
+    if match is None:
+        return False
+    if match.group(1) is not None:
+        return int(match.group(1)) <= 255
+    if match.group(4) is not None:  # a rarer name (grey50, dark_orange…): Rich is loaded only for these
+        from rich.color import ANSI_COLOR_NAMES
+
+        return value in ANSI_COLOR_NAMES
+    return True
 
 
 def _boards(table: dict, where: Path) -> dict[str, tuple[str, ...]]:

@@ -3,8 +3,8 @@
 Pure and exact: levels at the same price are summed, every level keeps each
 source's amount (its `venues` map), counts add up only when every
 contributor knows its count. Also what only a merged view can show: a bid
-on one venue above an ask on another, and a market order routed across
-venues best price first.
+on one venue above an ask on another. (A market order routed across venues
+is impact.py's walk over the merged levels' `venues`.)
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of
 from orderbook_cli.errors import UsageError, sanitize
-from orderbook_cli.impact import Fill, market_impact
 from orderbook_cli.symbols import Pair
 
 VENUE = "consolidated"
 MAX_ALIASES = 20
 _CURRENCY = re.compile(r"[A-Za-z0-9]{1,20}")
-_PRICE_PLACES = Decimal("1e-12")
 
 
 class SourceBook(NamedTuple):
@@ -67,7 +65,7 @@ def common_pair(pairs: Sequence[tuple[str, Pair]], aliases: Mapping[str, str]) -
     return Pair(first.base, quote(first))
 
 
-def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: bool, depth: int | None) -> tuple[Level, ...]:
+def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: bool) -> tuple[Level, ...]:
     amounts: dict[Decimal, dict[str, Decimal]] = {}
     counts: dict[Decimal, int | None] = {}
     for key, levels in sides:
@@ -81,8 +79,6 @@ def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: b
             known = counts[level.price]
             counts[level.price] = None if known is None or level.count is None else known + level.count
     prices = sorted(amounts, reverse=descending)
-    if depth is not None:
-        prices = prices[:depth]
     out, total = [], Decimal(0)
     for price in prices:
         per_source = amounts[price]
@@ -92,15 +88,16 @@ def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: b
     return tuple(out)
 
 
-def merge(sources: Sequence[SourceBook], symbol: str, *, depth: int | None) -> Book | None:
+def merge(sources: Sequence[SourceBook], symbol: str) -> Book | None:
     """One book from the sources' books (None without any): equal prices summed,
     each level's `venues` saying who contributes what. Its timestamp and
-    received_at are the newest among the sources."""
+    received_at are the newest among the sources. Every level is kept: the shape
+    step trims and groups it, after computing its figures."""
     if not sources:
         return None
     with localcontext(EXACT):
-        bids = _merge_side([(s.key, s.book.bids) for s in sources], descending=True, depth=depth)
-        asks = _merge_side([(s.key, s.book.asks) for s in sources], descending=False, depth=depth)
+        bids = _merge_side([(s.key, s.book.bids) for s in sources], descending=True)
+        asks = _merge_side([(s.key, s.book.asks) for s in sources], descending=False)
     stamps: list[datetime] = [s.book.timestamp for s in sources if s.book.timestamp is not None]
     return Book(venue=VENUE, symbol=symbol, bids=bids, asks=asks,
                 timestamp=max(stamps) if stamps else None, received_at=max(s.book.received_at for s in sources))
@@ -135,58 +132,3 @@ def crossing(sources: Sequence[SourceBook]) -> Crossing | None:
             if widest is None or bid - ask > widest.gap:
                 widest = Crossing(bidder.key, bid, asker.key, ask)
     return widest
-
-
-class VenueFill(NamedTuple):
-    filled: Decimal
-    notional: Decimal
-
-    @property
-    def average_price(self) -> Decimal:
-        with localcontext(EXACT):
-            return (self.notional / self.filled).quantize(_PRICE_PLACES).normalize()
-
-
-class Route(NamedTuple):
-    """A market order across venues: the overall fill and each venue's part."""
-
-    fill: Fill
-    venues: dict[str, VenueFill]
-
-
-def _split(levels: tuple[Level, ...], size: Decimal) -> dict[str, VenueFill]:
-    """Who fills what, walking the merged levels best price first; at one price
-    the sources fill in the order they were given."""
-    parts: dict[str, VenueFill] = {}
-    remaining = size
-    with localcontext(EXACT):
-        for level in levels:
-            for key, amount in (level.venues or {}).items():
-                take = min(remaining, amount)
-                if take:
-                    filled, notional = parts.get(key, (Decimal(0), Decimal(0)))
-                    parts[key] = VenueFill(filled + take, notional + take * level.price)
-                    remaining -= take
-                if not remaining:
-                    return parts
-    return parts
-
-
-def route(book: Book, size: Decimal) -> tuple[Route, Route]:
-    """(buy, sell) of `size` routed across the venues of a consolidated book."""
-    buy, sell = market_impact(book, size)
-    return Route(buy, _split(book.asks, size)), Route(sell, _split(book.bids, size))
-
-
-def route_to_dict(routes: tuple[Route, Route]) -> dict:
-    """The `impact` object of a consolidated book: the usual one plus `venues` per side."""
-    from orderbook_cli.book import plain
-    from orderbook_cli.impact import impact_to_dict
-
-    out = impact_to_dict((routes[0].fill, routes[1].fill))
-    for side, routed in zip(("buy", "sell"), routes):
-        out[side]["venues"] = {
-            key: {"filled": plain(part.filled), "notional": plain(part.notional), "average_price": plain(part.average_price)}
-            for key, part in routed.venues.items()
-        }
-    return out

@@ -21,12 +21,12 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Union
 
 from orderbook_cli.book import Book, RawLevel, make_book
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
+from orderbook_cli.shape import ShapeSpec, WholeBook, shape
 
 # Events between a producer and its consumer; bounded so a slow consumer slows
 # the reader instead of growing memory without limit.
@@ -54,24 +54,16 @@ class State(str, enum.Enum):
 class FeedRequest(NamedTuple):
     venue: str
     symbol: str  # the venue's spelling
-    depth: int  # levels per side in the books handed out
+    depth: int  # levels per side to ask the venue for (what is shown is the shape spec's)
     timeout: float
     once: bool = False  # snapshot: stop after the first book, bounded retries
     idle_timeout: float | None = None  # None: the venue's default
     options: Mapping = MappingProxyType({})  # venue-specific, e.g. {"precision": 6}
-    group: Decimal | None = None  # bucket prices into multiples of this tick
-    fetch_depth: int | None = None  # levels to ask the venue for (more than depth when grouping)
-
-    @property
-    def wire_depth(self) -> int:
-        return self.fetch_depth or self.depth
 
     def book(self, bids: Iterable[RawLevel], asks: Iterable[RawLevel], timestamp: datetime | None, received_at: datetime) -> Book:
-        """The normalized book for this request from a venue's raw levels."""
-        return make_book(
-            self.venue, self.symbol, bids, asks,
-            timestamp=timestamp, received_at=received_at, depth=self.depth, group=self.group,
-        )
+        """The normalized book for this request from a venue's raw levels: all of them
+        (the shape step trims and groups, after computing figures from the whole)."""
+        return make_book(self.venue, self.symbol, bids, asks, timestamp=timestamp, received_at=received_at)
 
 
 class BookEvent(NamedTuple):
@@ -183,7 +175,7 @@ class FeedContext:
         self._link_since = time.monotonic()
         self._feed.tap.connected()
 
-    def emit_book(self, book: Book) -> None:
+    def emit_book(self, book: Book | WholeBook) -> None:
         self._attempts = 0
         if self._link_since is None or time.monotonic() - self._link_since >= STABLE_LINK_SECONDS:
             self.backoff.reset()
@@ -239,6 +231,8 @@ class Feed:
     def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0, tap: Tap = NO_TAP):
         self.request = request
         self.tap = tap
+        # what the shape step makes of every book; the consumer may replace it (keys)
+        self.shape_spec = ShapeSpec(depth=request.depth)
         self.stats = FeedStats()
         self._stop = threading.Event()
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_SIZE)
@@ -328,7 +322,8 @@ class Feed:
         if not keep_going:
             self._stop.set()
 
-    def _book(self, book: Book) -> None:
+    def _book(self, held: Book | WholeBook) -> None:
+        book = shape(held, self.shape_spec)  # here, on the feed's thread: a whole book is valid only now
         if not self.stats.books and self._sink is not None:
             with self._first_book:  # the first book and run()'s first-book deadline cannot both win
                 if self._overdue:
@@ -360,7 +355,11 @@ class Feed:
     def set_depth(self, depth: int) -> None:
         """Ask the venue for `depth` levels from now on (the ladder's +/- keys): producers
         read ``ctx.request`` afresh, re-requesting or re-subscribing as their venue needs."""
-        self.request = self._context.request = self._context.request._replace(depth=depth, fetch_depth=None)
+        self.request = self._context.request = self._context.request._replace(depth=depth)
+
+    def set_shape(self, spec: ShapeSpec) -> None:
+        """Shape books by `spec` from the next one on (the ladder's +/- and g keys)."""
+        self.shape_spec = spec
 
     def inject(self, event: Any) -> None:
         """Let the consumer's own event sources (keys) wake the same wait."""

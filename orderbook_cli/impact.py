@@ -1,67 +1,124 @@
-"""Market impact: what buying or selling SIZE base units would cost against a book."""
+"""Market impact: what buying or selling a size would cost against the real book.
+
+The size is in base units (``--impact 2``) or in the quote currency
+(``--impact 50000USD``: spend or receive that much). The walk reads levels
+best-first and stops once the size is filled, however deep the book.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from typing import Iterable, Mapping, NamedTuple
 
-from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
+from orderbook_cli.book import EXACT, Level, RawLevel, bps_of, to_decimal
+from orderbook_cli.errors import MalformedData, UsageError
 
 _PRICE_PLACES = Decimal("1e-12")
+_AMOUNT_PLACES = Decimal("1e-18")  # base units bought with a quote amount: a quotient, kept to 18 places
+_SIZE = re.compile(r"\s*([0-9.]+)\s*([A-Za-z]{2,10})?\s*", re.ASCII)
+
+
+class ImpactSize(NamedTuple):
+    amount: Decimal
+    currency: str | None = None  # None: base units; else the quote currency it is given in (upper case)
+
+    @property
+    def in_quote(self) -> bool:
+        return self.currency is not None
+
+
+def parse_size(text: str) -> ImpactSize:
+    """`2` (base units) or `50000USD` (quote currency); exact, positive."""
+    match = _SIZE.fullmatch(text) if len(text) <= 64 else None
+    if match is None:
+        raise UsageError(f"--impact {text[:40]!r} is not a size", hint="give base units (--impact 2) or a quote amount (--impact 50000USD)")
+    try:
+        amount = to_decimal(match.group(1), "--impact")
+    except MalformedData:
+        raise UsageError(f"--impact {text[:40]!r} is not a size", hint="give base units (--impact 2) or a quote amount (--impact 50000USD)") from None
+    if not amount:
+        raise UsageError("--impact must be more than 0")
+    currency = match.group(2)
+    return ImpactSize(amount, currency.upper() if currency else None)
+
+
+class VenueFill(NamedTuple):
+    """One source's part of a fill routed across a consolidated book."""
+
+    filled: Decimal
+    notional: Decimal
+
+    @property
+    def average_price(self) -> Decimal:
+        with localcontext(EXACT):
+            return (self.notional / self.filled).quantize(_PRICE_PLACES).normalize()
 
 
 @dataclass(frozen=True)
 class Fill:
     side: str  # "buy" walks the asks, "sell" walks the bids
-    size: Decimal
-    filled: Decimal
+    size: Decimal  # as asked: base units, or quote currency when `currency` is set
+    filled: Decimal  # base units filled
     notional: Decimal  # quote currency spent (buy) or received (sell)
     average_price: Decimal | None
     worst_price: Decimal | None
     slippage_bps: Decimal | None  # average price versus mid, positive = worse
+    currency: str | None = None
+    venues: dict[str, VenueFill] | None = None  # consolidated books: who fills what, best price first
 
     @property
     def complete(self) -> bool:
-        return self.filled == self.size
+        return (self.notional if self.currency is not None else self.filled) == self.size
 
 
-def _walk(side: str, levels: tuple[Level, ...], size: Decimal, mid: Decimal | None) -> Fill:
+def _walk(side: str, levels: Iterable[Level | RawLevel], size: ImpactSize, mid: Decimal | None) -> Fill:
     with localcontext(EXACT):
-        remaining, notional, worst = size, Decimal(0), None
+        remaining, filled, notional, worst = size.amount, Decimal(0), Decimal(0), None
+        parts: dict[str, VenueFill] | None = None
         for level in levels:
             if not remaining:
                 break
-            take = min(remaining, level.amount)
-            notional += take * level.price
-            remaining -= take
-            worst = level.price
-        filled = size - remaining
+            price = level.price
+            if size.in_quote:
+                if level.amount * price >= remaining:  # this level finishes the order: its part is a quotient
+                    take, cost = (remaining / price).quantize(_AMOUNT_PLACES).normalize(), remaining
+                else:
+                    take, cost = level.amount, level.amount * price
+                remaining -= cost
+            else:
+                take = min(remaining, level.amount)
+                cost = take * price
+                remaining -= take
+            filled += take
+            notional += cost
+            worst = price
+            venues = getattr(level, "venues", None)
+            if venues is not None:  # at one price the sources fill in the order they were given
+                parts = {} if parts is None else parts
+                _route(parts, venues, take, price)
         average = slippage = None
         if filled:
             average = (notional / filled).quantize(_PRICE_PLACES).normalize()
             if mid:
                 change = (average - mid) if side == "buy" else (mid - average)
                 slippage = bps_of(change, mid)
-    return Fill(side, size, filled, notional, average, worst, slippage)
+    return Fill(side, size.amount, filled, notional, average, worst, slippage, size.currency, parts)
 
 
-def market_impact(book: Book, size: Decimal) -> tuple[Fill, Fill]:
-    """(buy, sell) fills of ``size`` against the visible book."""
-    mid = book.mid
-    return _walk("buy", book.asks, size, mid), _walk("sell", book.bids, size, mid)
+def _route(parts: dict[str, VenueFill], venues: Mapping[str, Decimal], take: Decimal, price: Decimal) -> None:
+    for key, amount in venues.items():
+        part = min(take, amount)
+        if part:
+            filled, notional = parts.get(key, (Decimal(0), Decimal(0)))
+            parts[key] = VenueFill(filled + part, notional + part * price)
+            take -= part
+        if not take:
+            return
 
 
-def impact_to_dict(fills: tuple[Fill, Fill]) -> dict:
-    def one(fill: Fill) -> dict:
-        maybe = lambda n: None if n is None else plain(n)  # noqa: E731
-        return {
-            "filled": plain(fill.filled),
-            "notional": plain(fill.notional),
-            "average_price": maybe(fill.average_price),
-            "worst_price": maybe(fill.worst_price),
-            "slippage_bps": maybe(fill.slippage_bps),
-            "complete": fill.complete,
-        }
-
-    buy, sell = fills
-    return {"size": plain(buy.size), "buy": one(buy), "sell": one(sell)}
+def market_impact(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel], size: ImpactSize,
+                  mid: Decimal | None) -> tuple[Fill, Fill]:
+    """(buy, sell) fills of ``size`` against levels sorted best-first (the whole book)."""
+    return _walk("buy", asks, size, mid), _walk("sell", bids, size, mid)

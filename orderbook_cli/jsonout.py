@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+from decimal import Decimal
 from typing import Any, Callable
 
 from orderbook_cli.book import Book, Level, plain
+from orderbook_cli.impact import Fill
+from orderbook_cli.liquidity import Band
 from orderbook_cli.errors import UNSAFE_CHARACTERS
 from orderbook_cli.timefmt import iso_utc
 
@@ -39,9 +42,55 @@ def book_to_dict(book: Book, extra: dict[str, Any] | None = None, *, levels: Cal
     }
     if (book.bids or book.asks) and (book.bids or book.asks)[0].venues is not None:
         _add_venues(out, book)
+    figures = book.figures
+    if figures is not None and figures.impact is not None:
+        out["impact"] = impact_to_dict(figures.impact)
+    if figures is not None and figures.liquidity is not None:
+        out["liquidity"] = liquidity_to_dict(figures.mid, figures.liquidity)
     if extra:
         out.update(extra)
     return out
+
+
+def impact_to_dict(fills: tuple[Fill, Fill]) -> dict[str, Any]:
+    """The `impact` object; a consolidated book's fills say which venue fills what."""
+    def one(fill: Fill) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "filled": plain(fill.filled),
+            "notional": plain(fill.notional),
+            "average_price": _maybe(fill.average_price),
+            "worst_price": _maybe(fill.worst_price),
+            "slippage_bps": _maybe(fill.slippage_bps),
+            "complete": fill.complete,
+        }
+        if fill.venues is not None:
+            out["venues"] = {
+                key: {"filled": plain(part.filled), "notional": plain(part.notional), "average_price": plain(part.average_price)}
+                for key, part in fill.venues.items()
+            }
+        return out
+
+    buy, sell = fills
+    return {"size": plain(buy.size), "unit": buy.currency or "base", "buy": one(buy), "sell": one(sell)}
+
+
+def liquidity_to_dict(mid: Decimal | None, bands: tuple[Band, ...]) -> dict[str, Any]:
+    """The `liquidity` object (exact decimal strings, like the rest of the book)."""
+    return {
+        "mid": _maybe(mid),
+        "bands": [
+            {
+                "bps": band.bps,
+                "bid": plain(band.bid),
+                "ask": plain(band.ask),
+                "bid_notional": plain(band.bid_notional),
+                "ask_notional": plain(band.ask_notional),
+                "imbalance": _maybe(band.imbalance),
+                "complete": band.complete,
+            }
+            for band in bands
+        ],
+    }
 
 
 # json.dumps(ensure_ascii=False) escapes C0 but leaves DEL, C1 and the bidi

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
-from typing import NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
-from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.book import EXACT, Level, RawLevel
 
 BANDS_BPS = (10, 25, 50, 100)
 _IMBALANCE_PLACES = Decimal("0.0001")
@@ -21,48 +21,37 @@ class Band(NamedTuple):
     complete: bool  # both sides of the book reach past the band, so nothing in it is missing
 
 
-def _within(levels: tuple[Level, ...], inside) -> tuple[Decimal, Decimal, bool]:
-    amount = notional = Decimal(0)
+def _within(levels: Iterable[Level | RawLevel], limits: list[Decimal], inside: Callable[[Decimal, Decimal], bool]) -> list[tuple[Decimal, Decimal, bool]]:
+    """Per limit (narrowest first): amount and notional inside it, and whether the side
+    reaches past it. One walk, stopping at the first level past the widest limit."""
+    amounts = [Decimal(0)] * len(limits)
+    notionals = [Decimal(0)] * len(limits)
+    past = [False] * len(limits)
     for level in levels:
-        if not inside(level.price):
-            return amount, notional, True
-        amount += level.amount
-        notional += level.amount * level.price
-    return amount, notional, False  # the book ends inside the band: a lower bound
+        price = level.price
+        for index, limit in enumerate(limits):
+            if inside(price, limit):
+                amounts[index] += level.amount
+                notionals[index] += level.amount * price
+            else:
+                past[index] = True
+        if past[-1]:
+            break
+    return list(zip(amounts, notionals, past))
 
 
-def liquidity(book: Book, bands: tuple[int, ...] = BANDS_BPS) -> tuple[Band, ...]:
-    """Depth within each band around the mid (empty when a side is empty)."""
-    mid = book.mid
+def liquidity(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel], mid: Decimal | None,
+              bands: tuple[int, ...] = BANDS_BPS) -> tuple[Band, ...]:
+    """Depth within each band around the mid, from levels sorted best-first (empty without a mid)."""
     if mid is None:
         return ()
-    out = []
     with localcontext(EXACT):
-        for bps in bands:
-            reach = mid * bps / 10000
-            low, high = mid - reach, mid + reach
-            bid, bid_notional, bids_past = _within(book.bids, lambda price: price >= low)
-            ask, ask_notional, asks_past = _within(book.asks, lambda price: price <= high)
+        reaches = [mid * bps / 10000 for bps in bands]
+        bid_sums = _within(bids, [mid - reach for reach in reaches], lambda price, low: price >= low)
+        ask_sums = _within(asks, [mid + reach for reach in reaches], lambda price, high: price <= high)
+        out = []
+        for bps, (bid, bid_notional, bids_past), (ask, ask_notional, asks_past) in zip(bands, bid_sums, ask_sums):
             both = bid + ask
             imbalance = ((bid - ask) / both).quantize(_IMBALANCE_PLACES) if both else None
             out.append(Band(bps, bid, ask, bid_notional, ask_notional, imbalance, bids_past and asks_past))
     return tuple(out)
-
-
-def liquidity_to_dict(book: Book, bands: tuple[Band, ...]) -> dict:
-    """The JSON `liquidity` object (exact decimal strings, like the rest of the book)."""
-    return {
-        "mid": None if book.mid is None else plain(book.mid),
-        "bands": [
-            {
-                "bps": band.bps,
-                "bid": plain(band.bid),
-                "ask": plain(band.ask),
-                "bid_notional": plain(band.bid_notional),
-                "ask_notional": plain(band.ask_notional),
-                "imbalance": None if band.imbalance is None else plain(band.imbalance),
-                "complete": band.complete,
-            }
-            for band in bands
-        ],
-    }

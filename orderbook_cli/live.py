@@ -6,11 +6,12 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, localcontext
 
 from rich.text import Text
 
-from orderbook_cli.book import EXACT, Book, regroup
+from orderbook_cli.book import EXACT, Book
 from orderbook_cli.feed import (
     BookEvent,
     FatalEvent,
@@ -19,6 +20,7 @@ from orderbook_cli.feed import (
     State,
     StatusEvent,
 )
+from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.views import choose
 from orderbook_cli.views.keys import (
     LADDER_ACTIONS,
@@ -39,6 +41,7 @@ MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed doe
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
 SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
+LEFT_FOR_THE_SHELL = 3  # lines a frame printed at the end leaves free (the command line, the next prompt)
 FLASH_SECONDS = 3.0  # how long a message such as "depth 50 is the most revx offers" stays
 
 
@@ -80,19 +83,22 @@ REPLAY_KEYS = {
 class LiveLadder:
     """The view's state machine: events and keys in, renderables out."""
 
-    def __init__(self, venue: str, symbol: str, depth: int, *, group: Decimal | None, impact: Decimal | None, stale_after: float,
-                 max_depth: int | None = None, request_depth: Callable[[int], None] | None = None, player=None,
+    def __init__(self, venue: str, symbol: str, spec: ShapeSpec, *, stale_after: float,
+                 max_depth: int | None = None, request_depth: Callable[[int], None] | None = None,
+                 reshape: Callable[[ShapeSpec], None] | None = None, player=None,
                  view: str = "ladder", theme: Theme | None = None):
         from orderbook_cli.views.heatmap import History
 
         self.venue, self.symbol = venue, symbol
         self.max_depth = max_depth  # the venue's limit; None: as many levels as it sends
         self.request_depth = request_depth  # asks the venue for another depth (+/-)
+        self.spec = spec  # what the feed's shape step makes of its books
+        self.reshape = reshape  # hands the feed a new spec (+/-, g): the next book comes shaped by it
         self.flash: tuple[str, float] | None = None  # a short-lived message and when it expires
         self.player = player  # a replay's Player: its keys, progress and the recording's dates
         self.shown_at: float | None = None  # when the book on screen arrived: its age keeps counting while paused
         self._book_at: float | None = None
-        self.view = LadderView(state=State.CONNECTING.value, depth=depth, group=group, impact=impact, theme=theme or Theme(),
+        self.view = LadderView(state=State.CONNECTING.value, depth=spec.depth, group=spec.group, theme=theme or Theme(),
                                actions=LADDER_ACTIONS | (REPLAY_ACTIONS if player is not None else frozenset()))
         self.stale_after = stale_after
         self.book: Book | None = None  # newest book from the feed
@@ -106,8 +112,8 @@ class LiveLadder:
         self.frozen: tuple = ()  # the heatmap's columns when paused
 
     def on_book(self, book: Book, now: float) -> None:
-        # Only the book about to be drawn is regrouped and compared with the screen
-        # (frame()): at 1,000 books a second the others are simply replaced.
+        # Only the book about to be drawn is compared with the screen (frame()):
+        # at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
         self.history.add(book)  # the heatmap keeps every book's time slot, cheaply
         if self.player is not None and self.shown is None and self.view.depth is None:
@@ -115,13 +121,9 @@ class LiveLadder:
         if self.shown is None and not self.view.paused:
             self._show(book, now)
 
-    def _display(self, book: Book) -> Book:
-        self.view.spread_book = book if self.view.group is not None else None  # the real spread and mid
-        return regroup(book, depth=self.view.depth, group=self.view.group)
-
     def _show(self, book: Book, now: float) -> None:
         self.shown_at = self._book_at
-        shown = self._display(book)
+        shown = book
         if self.shown is not None:
             before = {("ask", lv.price): lv.amount for lv in self.shown.asks}
             before.update({("bid", lv.price): lv.amount for lv in self.shown.bids})
@@ -155,6 +157,7 @@ class LiveLadder:
                 presets.insert(0, view.group)
             cycle = [None] + presets
             view.group = cycle[(cycle.index(view.group) + 1) % len(cycle)] if view.group in cycle else None
+            self._reshape()
         elif name == "pause":
             view.paused = not view.paused
             self.frozen = (self.history.columns(), self.history.book) if view.paused else ()
@@ -166,8 +169,8 @@ class LiveLadder:
             self._move_cursor(name)
         else:
             return
-        if self.book is not None and (not view.paused or key == " "):
-            self.shown = self._display(self.book)
+        if self.book is not None and not view.paused:
+            self.shown = self.book  # resumed: the newest book at once (shaped by the new spec from the next one)
 
     def _change_depth(self, step: int, now: float) -> None:
         """+/-: one level more or fewer, asked of the venue, up to what it offers."""
@@ -185,8 +188,14 @@ class LiveLadder:
         elif current <= 1:
             return
         view.depth = current + step
+        self._reshape()
         if self.request_depth is not None:
             self.request_depth(view.depth)
+
+    def _reshape(self) -> None:
+        self.spec = replace(self.spec, depth=self.view.depth, group=self.view.group)
+        if self.reshape is not None:
+            self.reshape(self.spec)
 
     def _move_cursor(self, name: str) -> None:
         """Up goes towards the worst ask, down towards the worst bid, across the spread."""
@@ -216,9 +225,11 @@ class LiveLadder:
         # The age of what is on screen: it keeps counting while paused.
         view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
         if self.player is not None:
-            view.header_items = [Item(1, Text(self.player.status()))]
+            view.header_items = [Item(3, Text(self.player.status()))]
             view.dated = True
-        view.stale = view.age is not None and (view.age > self.stale_after or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
+        paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
+        view.stale = not paused_replay and view.age is not None and (view.age > self.stale_after
+                                                                     or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
@@ -241,22 +252,23 @@ def follow_terminal_size(console) -> None:
     console.size = (size.columns, size.lines)
 
 
-def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, max_depth: int | None = None, player=None) -> None:
+def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: ShapeSpec, opts, max_depth: int | None = None,
+        player=None) -> None:
     """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
     from rich.live import Live
 
     console = make_console(opts.no_color)
     books_seen = 0
     deadline = time.monotonic() + opts.timeout
-    feed_request = request._replace(group=None, fetch_depth=None)  # the view does the grouping
-    with open_feed(feed_request) as feed, Keys() as keys:
+    with open_feed(request) as feed, Keys() as keys:
+        feed.shape_spec = spec if spec.depth is not None or player is not None else replace(spec, depth=feed.shape_spec.depth)
         if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
-            ladder = LiveLadder(request.venue, request.symbol, opts.depth, group=opts.group, impact=opts.impact, stale_after=opts.stale_after,
+            ladder = LiveLadder(request.venue, request.symbol, spec, stale_after=opts.stale_after, reshape=feed.set_shape,
                                 player=player, view=opts.view, theme=Theme.from_colours(opts.colours))
         else:
-            ladder = LiveLadder(request.venue, request.symbol, request.depth, group=opts.group, impact=opts.impact,
-                                stale_after=opts.stale_after, max_depth=max_depth, request_depth=feed.set_depth, view=opts.view,
-                                 theme=Theme.from_colours(opts.colours))
+            ladder = LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=opts.stale_after, max_depth=max_depth,
+                                request_depth=feed.set_depth, reshape=feed.set_shape, view=opts.view,
+                                theme=Theme.from_colours(opts.colours))
         keys.forward(feed.inject)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
@@ -295,6 +307,8 @@ def run(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, opts, ma
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
         if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
-            stats = feed.stats
-            console.print(ladder.frame(time.monotonic(), console.size.height - 1, stats.last_book_at, stats.updates_per_second(time.monotonic()), stats.malformed, width=console.size.width,
-                                  colour=colour_mode(console)))
+            stats, now = feed.stats, time.monotonic()
+            ladder.view.actions, ladder.view.show_help = frozenset(), False  # printed: no keys any more
+            # Room for the command line above and the next prompt below: the header stays on screen.
+            console.print(ladder.frame(now, max(1, console.size.height - LEFT_FOR_THE_SHELL), stats.last_book_at, stats.updates_per_second(now),
+                                       stats.malformed, width=console.size.width, colour=colour_mode(console)))

@@ -14,7 +14,8 @@ import queue
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, NamedTuple, Sequence
 
 from orderbook_cli import consolidate, jsonout
@@ -22,6 +23,7 @@ from orderbook_cli.book import Book, plain
 from orderbook_cli.errors import ObookError, UsageError, describe, sanitize
 from orderbook_cli.feed import QUEUE_SIZE, BookEvent, FatalEvent, Feed, State, StatusEvent
 from orderbook_cli.session import Options, Prepared, prepare
+from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.symbols import parse_pair
 
@@ -43,6 +45,7 @@ class Plan(NamedTuple):
     sources: list[Source]
     symbol: str | None  # the common BASE-QUOTE when merging
     depth: int  # levels per side of a consolidated book
+    spec: ShapeSpec  # what the consolidated book shows (its sources' books are kept whole enough to compute it)
 
 
 class SourcesFailed(ObookError):
@@ -97,8 +100,11 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
         symbol = "-".join(consolidate.common_pair(pairs, aliases))
     elif opts.quote_aliases:
         raise UsageError("--quote-alias applies to --merge only")
-    depth = opts.depth or max(p.request.depth for p in prepared)
-    return Plan(sources, symbol, depth)
+    depth = opts.depth or max(p.spec.depth or p.request.depth for p in prepared)
+    if opts.merge:  # each source as deep as its venue sends; the consolidated book is shaped once merged
+        sources = [s._replace(prepared=s.prepared._replace(spec=ShapeSpec(depth=max(depth, s.prepared.venue.max_depth(s.prepared.request.options) or depth))))
+                   for s in sources]
+    return Plan(sources, symbol, depth, replace(prepared[0].spec, depth=depth))
 
 
 class FanIn:
@@ -231,7 +237,16 @@ class Board:
         return [consolidate.SourceBook(s.source.key, s.book) for s in self.states if s.live(now, stale_after)]
 
     def merged(self, now: float, stale_after: float | None) -> Book | None:
-        return consolidate.merge(self.live_books(now, stale_after), self.plan.symbol or "", depth=self.plan.depth)
+        return self.merge(self.live_books(now, stale_after))
+
+    def regroup(self, group: Decimal | None) -> None:
+        """The g key on the merged board: the consolidated book is bucketed by `group` from now on."""
+        self.plan = self.plan._replace(spec=replace(self.plan.spec, group=group))
+
+    def merge(self, live: Sequence[consolidate.SourceBook]) -> Book | None:
+        """The consolidated book of `live` sources, shaped once: figures from every level merged."""
+        book = consolidate.merge(live, self.plan.symbol or "")
+        return None if book is None else shape(book, self.plan.spec)
 
     def excluded(self, now: float, stale_after: float | None) -> list[dict]:
         """Sources left out of the consolidated book, and why (never silently)."""
@@ -246,11 +261,13 @@ class Board:
 
 def open_feeds(plan: Plan) -> tuple[list[Feed | None], list[ObookError | None]]:
     """One feed per source; a source that cannot even open one is failed from the start."""
+    from orderbook_cli.session import open_shaped
+
     feeds: list[Feed | None] = []
     errors: list[ObookError | None] = []
     for source in plan.sources:
         try:
-            feeds.append(source.prepared.venue.open_feed(source.prepared.request))
+            feeds.append(open_shaped(source.prepared.venue.open_feed, source.prepared.request, source.prepared.spec))
             errors.append(None)
         except ObookError as error:
             feeds.append(None)
@@ -284,19 +301,11 @@ def consolidated_to_dict(board: Board, book: Book, opts: Options, now: float, st
         },
         "excluded": board.excluded(now, stale_after),
     }
-    if opts.impact is not None:
-        extra["impact"] = consolidate.route_to_dict(consolidate.route(book, opts.impact))
-    if opts.liquidity:
-        from orderbook_cli.liquidity import liquidity, liquidity_to_dict
-
-        extra["liquidity"] = liquidity_to_dict(book, liquidity(book))
     return jsonout.book_to_dict(book, extra)
 
 
 def _book_line(book: Book, opts: Options, pretty: bool = False) -> str:
-    from orderbook_cli.session import _extra
-
-    return jsonout.dumps(jsonout.book_to_dict(book, _extra(book, opts)), pretty=pretty)
+    return jsonout.dumps(jsonout.book_to_dict(book), pretty=pretty)
 
 
 # -- commands -----------------------------------------------------------

@@ -176,7 +176,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
                          hint="record one with: obook watch VENUE SYMBOL --record FILE")
     options = {"feed": header["feed"]} if header["feed"] and "feed" in venue.info.options else {}
     recorded = FeedRequest(venue=venue.info.id, symbol=header["symbol"], depth=request.options.get("depth") or header["depth"],
-                           timeout=request.timeout, options=options, group=request.group)
+                           timeout=request.timeout, options=options)
 
     def produce(ctx: FeedContext) -> None:
         ctx.set_state(State.CONNECTING)

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 from typing import IO, Iterator
 
-from orderbook_cli.book import Book, regroup
+from orderbook_cli.book import Book
 from orderbook_cli.errors import MalformedData, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedContext, FeedRequest, State
 from orderbook_cli.transport.wire import json_loads
@@ -172,7 +172,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None, ta
                 if gap > 0 and not ctx.sleep(min(gap, MAX_GAP_SECONDS) / speed):
                     return
             previous = book.received_at
-            ctx.emit_book(regroup(book, depth=request.depth, group=request.group))
+            ctx.emit_book(book)
         if not tally.books:
             ctx.fail(nothing_usable(tally))
             return
@@ -269,7 +269,7 @@ class Player:
         def show(ctx: FeedContext, index: int) -> None:
             self.position = index
             book = book_from_dict(json_loads(self.lines[index]))
-            ctx.emit_book(regroup(book, depth=request.depth, group=request.group))
+            ctx.emit_book(book)
 
         def produce(ctx: FeedContext) -> None:
             threading.Thread(target=self._load, name="obook-replay-load", daemon=True).start()

@@ -4,12 +4,15 @@ its books to JSON output or to the ladder."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Callable, NamedTuple
 from decimal import Decimal
 
 from orderbook_cli import jsonout
 from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import BookEvent, Feed, FeedRequest, State, StatusEvent
+from orderbook_cli.impact import parse_size
+from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.venues import Venue, get_venue, load_all
 
@@ -23,7 +26,7 @@ class Options(NamedTuple):
     debug: bool = False
     precision: int | None = None
     group: Decimal | None = None
-    impact: Decimal | None = None
+    impact: str | None = None  # --impact SIZE as typed: base units, or a quote amount (50000USD)
     liquidity: bool = False
     no_color: bool = False
     count: int | None = None
@@ -61,9 +64,23 @@ def settle(opts: Options) -> Options:
     return opts
 
 
+def shape_spec(opts: Options, depth: int | None, *, ladder: bool) -> ShapeSpec:
+    """What the shape step makes of every book for these options (the ladder always shows liquidity)."""
+    impact = parse_size(opts.impact) if opts.impact is not None else None
+    return ShapeSpec(depth=depth, group=opts.group, impact=impact, liquidity=opts.liquidity or ladder)
+
+
+def open_shaped(open_feed: Callable[[FeedRequest], Feed], request: FeedRequest, spec: ShapeSpec) -> Feed:
+    """A feed whose books come shaped by `spec` (no depth: the feed's own)."""
+    feed = open_feed(request)
+    feed.shape_spec = spec if spec.depth is not None else replace(spec, depth=feed.shape_spec.depth)
+    return feed
+
+
 class Prepared(NamedTuple):
     venue: Venue
     request: FeedRequest
+    spec: ShapeSpec
 
     @property
     def context(self) -> str:
@@ -93,15 +110,29 @@ def prepare(opts: Options, *, once: bool) -> Prepared:
             _check_recordable(venue, opts)
     except ObookError as error:
         raise error.with_context(f"{venue.info.id} {sanitize(opts.symbol, 40)}")
-    fetch_depth = None
-    if opts.group is not None:  # buckets need more raw levels than they show
-        fetch_depth = max(depth, venue.max_depth(venue_options) or depth)
+    asked = depth
+    if opts.group is not None:  # buckets of a top-of-book feed sum more levels than they show
+        asked = max(depth, venue.max_depth(venue_options) or depth)
     request = FeedRequest(
-        venue=venue.info.id, symbol=symbol, depth=depth, timeout=opts.timeout, once=once,
+        venue=venue.info.id, symbol=symbol, depth=asked, timeout=opts.timeout, once=once,
         idle_timeout=opts.idle_timeout, options=venue_options,
-        group=opts.group, fetch_depth=fetch_depth,
     )
-    return Prepared(venue, request)
+    spec = shape_spec(opts, depth, ladder=not opts.json_output and (once or sys.stdout.isatty()))
+    _check_impact_currency(spec, symbol)
+    return Prepared(venue, request, spec)
+
+
+def _check_impact_currency(spec: ShapeSpec, symbol: str) -> None:
+    """--impact 50000USD prices USD: the book must be quoted in USD (where the symbol says)."""
+    from orderbook_cli.symbols import is_pair, parse_pair
+
+    currency = spec.impact.currency if spec.impact is not None else None
+    if currency is None or not is_pair(symbol):
+        return
+    quote = parse_pair(symbol).quote
+    if currency != quote:
+        raise UsageError(f"--impact is in {currency}, but {sanitize(symbol, 40)} is quoted in {quote}",
+                         hint=f"give the size in {quote} (e.g. --impact 50000{quote}) or in base units")
 
 
 def _feed_kind(text: str | None) -> str | None:
@@ -128,19 +159,6 @@ def _capped(depth: int | None, venue: Venue, options: dict) -> int | None:
     return depth if depth is None or limit is None else min(depth, limit)
 
 
-def _extra(book, opts: Options) -> dict | None:
-    extra = {}
-    if opts.impact is not None:
-        from orderbook_cli.impact import impact_to_dict, market_impact
-
-        extra["impact"] = impact_to_dict(market_impact(book, opts.impact))
-    if opts.liquidity:
-        from orderbook_cli.liquidity import liquidity, liquidity_to_dict
-
-        extra["liquidity"] = liquidity_to_dict(book, liquidity(book))
-    return extra or None
-
-
 def _several(opts: Options) -> bool:
     return opts.merge or len(opts.sources) > 1
 
@@ -160,11 +178,8 @@ def snapshot(opts: Options) -> None:
 
         return multi.snapshot(opts)
     prepared = prepare(opts, once=True)
-    request = prepared.request
-    if not opts.json_output and opts.group is not None:  # the ladder groups itself, to show the real spread
-        request = request._replace(group=None, depth=request.wire_depth, fetch_depth=None)
     try:
-        with prepared.venue.open_feed(request) as feed:
+        with open_shaped(prepared.venue.open_feed, prepared.request, prepared.spec) as feed:
             book = feed.first_book()
     except ObookError as error:
         raise error.with_context(prepared.context)
@@ -172,20 +187,17 @@ def snapshot(opts: Options) -> None:
         from orderbook_cli.views.svg import write_svg
         from orderbook_cli.views.theme import Theme
 
-        write_svg(book, opts.svg, opts.view, opts.impact, Theme.from_colours(opts.colours))
+        write_svg(book, opts.svg, opts.view, Theme.from_colours(opts.colours))
         print(f"obook: wrote {sanitize(opts.svg, 200)} ({opts.view}, {prepared.context})", file=sys.stderr, flush=True)
         if not opts.json_output:
             return
     if opts.json_output:
-        jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(book, _extra(book, opts)), pretty=sys.stdout.isatty()))
+        jsonout.write_line(jsonout.dumps(jsonout.book_to_dict(book), pretty=sys.stdout.isatty()))
     else:
-        from orderbook_cli.book import regroup
         from orderbook_cli.views.choose import print_snapshot
         from orderbook_cli.views.theme import Theme
 
-        shown = book if opts.group is None or opts.view == "chart" else regroup(book, depth=prepared.request.depth, group=opts.group)
-        print_snapshot(shown, opts.view, theme=Theme.from_colours(opts.colours), no_color=opts.no_color, impact=opts.impact,
-                       raw=book if opts.group is not None else None, group=opts.group)
+        print_snapshot(book, opts.view, theme=Theme.from_colours(opts.colours), no_color=opts.no_color)
 
 
 def watch(opts: Options) -> None:
@@ -203,7 +215,7 @@ def watch(opts: Options) -> None:
 
         open_feed = recorded(open_feed, opts.record, prepared.venue.feed_kind)  # type: ignore[attr-defined]  # a WebSocket venue (checked)
     try:
-        _show(open_feed, prepared.request, opts, prepared.context, max_depth=prepared.venue.max_depth(prepared.request.options))
+        _show(open_feed, prepared.request, prepared.spec, opts, prepared.context, max_depth=prepared.venue.max_depth(prepared.request.options))
     except ObookError as error:
         raise error.with_context(prepared.context)
 
@@ -212,18 +224,18 @@ def _wants_ladder(opts: Options) -> bool:
     return not opts.json_output and sys.stdout.isatty()
 
 
-def _show(open_feed, request: FeedRequest, opts: Options, context: str, **ladder) -> None:
+def _show(open_feed, request: FeedRequest, spec: ShapeSpec, opts: Options, context: str, **ladder) -> None:
     """The live ladder on a terminal; NDJSON with --json or when stdout is not a terminal.
     `ladder` goes to live.run (the venue's max_depth for +/-, a replay's player)."""
     if not _wants_ladder(opts):
-        _write_ndjson(open_feed, request, opts, context)
+        _write_ndjson(open_feed, request, spec, context, opts.count)
     else:
         from orderbook_cli import live
 
-        live.run(open_feed, request, opts, **ladder)
+        live.run(open_feed, request, spec, opts, **ladder)
 
 
-def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) -> None:
+def _write_ndjson(open_feed, request: FeedRequest, spec: ShapeSpec, context: str, count: int | None) -> None:
     """Every book as one JSON line, written as it arrives (the feed runs on this
     thread: no hand-off per book); state changes after the first book go to stderr."""
     import time
@@ -234,12 +246,12 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
         nonlocal written, resyncing
         if isinstance(event, BookEvent):
             try:
-                jsonout.write_line(jsonout.book_line(event.book, _extra(event.book, opts)))
+                jsonout.write_line(jsonout.book_line(event.book))
             except BrokenPipeError:
                 silence_stdout()  # the reader is gone (`| head -1`): done, quietly
                 return False
             written += 1
-            return opts.count is None or written < opts.count
+            return count is None or written < count
         if isinstance(event, StatusEvent) and event.state is State.CLOSED:
             return False  # the feed ended (a recording played to its end)
         if isinstance(event, StatusEvent) and event.state is State.RESYNCING:
@@ -252,7 +264,7 @@ def _write_ndjson(open_feed, request: FeedRequest, opts: Options, context: str) 
             print(f"obook: {context}: {sanitize(note)}", file=sys.stderr, flush=True)
         return True
 
-    with open_feed(request) as feed:
+    with open_shaped(open_feed, request, spec) as feed:
         feed.run(on_event)
 
 
@@ -280,17 +292,18 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     stream = open_recording(source, sample)
     name = "sample" if sample else "stdin" if source in (None, "-") else source
     opts = opts._replace(depth=opts.depth or opts.config_depth)  # None: the depth the recording has
-    request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout, group=opts.group,
+    request = FeedRequest(venue="replay", symbol=sanitize(name, 60), depth=opts.depth or REPLAY_DEPTH, timeout=opts.timeout,
                           options={"depth": opts.depth})  # a raw recording plays at its recorded depth unless told otherwise
+    spec = shape_spec(opts, opts.depth, ladder=_wants_ladder(opts))  # no depth: the recording's
     tally = Tally()
     try:
         if recording.is_recording(stream):  # raw venue traffic from `watch --record`: re-run through the venue's parsers
-            _show(lambda req: recording.replay_feed(req, stream, rate), request, opts, f"replay {request.symbol}")
+            _show(lambda req: recording.replay_feed(req, stream, rate), request, spec, opts, f"replay {request.symbol}")
         elif _wants_ladder(opts):
             player = Player(stream, rate, tally)
-            _show(player.feed, request, opts, f"replay {request.symbol}", player=player)
+            _show(player.feed, request, spec, opts, f"replay {request.symbol}", player=player)
         else:
-            _show(lambda req: replay_feed(req, stream, rate, tally), request, opts, f"replay {request.symbol}")
+            _show(lambda req: replay_feed(req, stream, rate, tally), request, spec, opts, f"replay {request.symbol}")
     except ObookError as error:
         raise error.with_context(f"replay {request.symbol}")
     summary = tally.summary()

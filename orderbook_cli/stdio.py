@@ -11,11 +11,13 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import threading
 from typing import Any
 
 from orderbook_cli.errors import OutputError
 
 _READER_GONE = (errno.EPIPE, errno.EBADF)
+_READER_WENT_AWAY = threading.Event()  # process-wide: Typer may wrap sys.stdout after the failure
 
 
 class GuardedStdout:
@@ -41,16 +43,19 @@ class GuardedStdout:
 
     def _call(self, method: str, *args: Any) -> Any:
         if self._stream is None:
+            _READER_WENT_AWAY.set()
             raise BrokenPipeError("stdout is closed")
         try:
             return getattr(self._stream, method)(*args)
         except UnicodeError:
             raise
         except BrokenPipeError:
+            _READER_WENT_AWAY.set()
             raise
         except (OSError, ValueError) as exc:  # ValueError: "I/O operation on closed file"
             if isinstance(exc, ValueError) or exc.errno in _READER_GONE:
-                raise BrokenPipeError(str(exc)) from exc
+                _READER_WENT_AWAY.set()
+                raise BrokenPipeError(errno.EPIPE, str(exc)) from exc
             silence_stdout()  # the data cannot go anywhere; stop Python retrying at exit
             raise OutputError(f"cannot write to standard output: {exc.strerror or exc}", hint="check the disk or device it goes to") from exc
 
@@ -61,6 +66,12 @@ def guard_streams() -> None:
         sys.stdout = GuardedStdout(sys.stdout)
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
+def reader_went_away() -> bool:
+    """Whether a write found stdout's reader gone: libraries that meet a broken pipe
+    exit 1 on their own (rich's Console, Typer's main); for obook that is a normal end."""
+    return _READER_WENT_AWAY.is_set()
 
 
 def silence_stdout() -> None:

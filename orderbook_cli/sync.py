@@ -1,14 +1,29 @@
-"""Sequence-checked books kept from a seed and a stream of numbered changes.
+"""Integrity-checked books kept from a seed and a stream of changes.
 
 Knows no venue. A venue turns its wire format into :class:`Seed` (a whole
-book and the sequence it reflects) and :class:`Change` (the next sequence
-number and what it does); :class:`SyncEngine` applies them strictly in
-order: changes that arrive before the seed wait in a bounded buffer, those
-at or below the book's sequence are dropped, a missing number or a book
-left crossed (for CROSSED_LIMIT applied messages or CROSSED_SECONDS, whichever
-comes first; a crossing that the next changes undo is tolerated) asks for a
-new seed, and a new seed always starts from an
-empty book, so nothing from before a resync survives into the next book.
+book) and :class:`Change` (what one message does), and declares which checks
+its book gets; :class:`SyncEngine` applies them and asks for a new seed
+(a resync) whenever the book can no longer be trusted:
+
+- **sequence** (Bitso, BitMart): changes apply strictly in order; those that
+  arrive before the seed wait in a bounded buffer, those at or below the
+  book's sequence are stale (counted; a run of STALE_RUN of them, or one more
+  than STALE_DISTANCE below, means the venue reset its numbering: resync),
+  a missing number resyncs. A venue with no sequence (``None``, e.g. Kraken)
+  applies changes as they come and drops those that arrive with no book.
+- **checksum**: a message that carries the venue's checksum is verified
+  after it is applied (and truncated) by the venue's own function of the
+  book; a mismatch resyncs. Amounts and prices are kept as the Decimal the
+  venue's text became (its digits and trailing zeros), never normalized, so
+  a checksum over the wire text can be computed from the book.
+- **truncation** to the subscribed depth after every message: levels pushed
+  out of it are dropped, as the venue drops them on its side.
+- a book left crossed (for CROSSED_LIMIT applied messages or CROSSED_SECONDS,
+  whichever comes first; a crossing that the next changes undo is tolerated)
+  or grown past MAX_ENTRIES resyncs too.
+
+A new seed always starts from an empty book, so nothing from before a
+resync survives into the next book.
 
 Two book kinds: :class:`LevelBook` (price levels with absolute sizes, size
 0 deletes: BitMart) and :class:`OrderBook` (individual orders, levels are
@@ -22,9 +37,10 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, Level, RawLevel
 
@@ -32,6 +48,8 @@ MAX_BUFFER = 4096  # changes kept while waiting for a seed; the oldest go first 
 MAX_ENTRIES = 250_000  # orders or levels a book may hold (Bitso's largest book has about 6,400 orders)
 CROSSED_LIMIT = 5  # a book still crossed after this many applied messages in a row is corrupt
 CROSSED_SECONDS = 1.0  # ... or crossed for longer than this (a quiet book gets no more messages to count)
+STALE_RUN = 100  # this many stale changes in a row and no fresh one: the venue restarted its sequence
+STALE_DISTANCE = 10_000  # a change this far below the book's sequence is a restart, not a late duplicate
 
 
 class LevelOp(NamedTuple):
@@ -53,21 +71,23 @@ class OrderOp(NamedTuple):
 
 
 class Seed(NamedTuple):
-    sequence: int
+    sequence: int | None  # None: the venue numbers nothing
     ops: Sequence  # applied to an empty book
     timestamp: datetime | None = None
+    checksum: int | None = None  # the venue's checksum of the book after this message, if it sends one
 
 
 class Change(NamedTuple):
-    sequence: int
+    sequence: int | None
     ops: Sequence
     timestamp: datetime | None = None
+    checksum: int | None = None
 
 
 class Side:
     """One side of a book: price -> [amount, count] plus the prices in ascending order."""
 
-    __slots__ = ("levels", "prices", "descending")
+    __slots__ = ("descending", "levels", "prices")
 
     def __init__(self, descending: bool):
         self.levels: dict[Decimal, list] = {}
@@ -106,6 +126,20 @@ class Side:
     def _drop(self, price: Decimal) -> None:
         del self.levels[price]
         del self.prices[bisect_left(self.prices, price)]
+
+    def truncate(self, depth: int) -> list[Decimal]:
+        """Keep the best `depth` levels; the prices of those dropped."""
+        prices = self.prices
+        if len(prices) <= depth:
+            return []
+        cut = len(prices) - depth
+        if self.descending:  # the worst bids are the lowest prices, at the front
+            dropped, self.prices = prices[:cut], prices[cut:]
+        else:
+            dropped, self.prices = prices[depth:], prices[:depth]
+        for price in dropped:
+            del self.levels[price]
+        return dropped
 
     def best(self) -> Decimal | None:
         if not self.prices:
@@ -147,6 +181,11 @@ class LevelBook:
         for op in ops:
             (self.bids if op.is_bid else self.asks).set(op.price, op.amount)
 
+    def truncate(self, depth: int) -> None:
+        """Drop the levels beyond `depth` on each side."""
+        self.bids.truncate(depth)
+        self.asks.truncate(depth)
+
 
 class OrderBook(LevelBook):
     """Individual orders by id; a level is the sum of its live orders and their count."""
@@ -158,13 +197,13 @@ class OrderBook(LevelBook):
     def size(self) -> int:
         return len(self.orders)
 
-    def apply(self, ops: Iterable[OrderOp]) -> None:
+    def apply(self, ops: Iterable[OrderOp]) -> None:  # type: ignore[override]  # each book kind reads its own ops
         orders = self.orders
         for op in ops:
             known = orders.pop(op.order_id, None)
             if known is not None:
-                is_bid, price, amount = known
-                (self.bids if is_bid else self.asks).add(price, -amount, -1)
+                was_bid, price, amount = known
+                (self.bids if was_bid else self.asks).add(price, -amount, -1)
             if not op.is_open or not op.amount:
                 continue
             is_bid = known[0] if op.is_bid is None and known is not None else op.is_bid
@@ -173,25 +212,43 @@ class OrderBook(LevelBook):
             orders[op.order_id] = (is_bid, op.price, op.amount)
             (self.bids if is_bid else self.asks).add(op.price, op.amount, 1)
 
+    def truncate(self, depth: int) -> None:
+        """Drop the levels beyond `depth` and the orders at them."""
+        dropped = {(True, p) for p in self.bids.truncate(depth)} | {(False, p) for p in self.asks.truncate(depth)}
+        if dropped:
+            self.orders = {oid: order for oid, order in self.orders.items() if (order[0], order[1]) not in dropped}
+
+
+def wire_text(number: Decimal) -> str:
+    """A kept price or amount as the venue wrote it, for a checksum over the wire text: the
+    Decimal parsed from the venue's text keeps every digit and trailing zero (plain notation:
+    str() would write 1E-8)."""
+    return format(number, "f")
+
 
 BookKind = Callable[[], LevelBook]
+Checksum = Callable[[LevelBook], int]  # the venue's checksum of a book, computed as the venue does
 
 
 class SyncEngine:
-    """Applies seeds and changes in sequence order; reports books and resyncs through callbacks.
+    """Applies seeds and changes, checks the book; reports books and resyncs through callbacks.
 
     ``on_book(timestamp)`` after every applied seed or change (read the book
-    with :meth:`top`); ``on_resync(reason)`` when the book is unusable and a
-    new seed is needed (the engine has already dropped it). ``clock`` (seconds,
-    monotonic) times how long the book has been crossed; call :meth:`check`
-    between messages so a book that crossed and then went quiet is caught too.
+    with :meth:`top` or :meth:`walk`); ``on_resync(reason)`` when the book is
+    unusable and a new seed is needed (the engine has already dropped it).
+    ``checksum`` computes the venue's checksum of a book, verified against
+    every message that carries one; ``depth`` (settable) truncates the book
+    after every message. ``clock`` (seconds, monotonic) times how long the book
+    has been crossed; call :meth:`check` between messages so a book that
+    crossed and then went quiet is caught too.
     """
 
     def __init__(self, kind: BookKind, on_book: Callable[[datetime | None], None],
                  on_resync: Callable[[str], None], max_buffer: int = MAX_BUFFER, max_entries: int = MAX_ENTRIES,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, checksum: Checksum | None = None, depth: int | None = None):
         self.kind = kind
         self.on_book, self.on_resync = on_book, on_resync
+        self.checksum, self.depth = checksum, depth
         self.book: LevelBook | None = None
         self.sequence: int | None = None
         self.buffer: deque[Change] = deque(maxlen=max_buffer)
@@ -200,6 +257,9 @@ class SyncEngine:
         self.crossed_since: float | None = None  # clock() when the book became crossed
         self.clock = clock
         self.resyncs = 0
+        self.stale = 0  # changes dropped because they were at or below the book's sequence
+        self.stale_run = 0  # ... in a row, since the last applied change
+        self.verified = 0  # messages whose checksum matched the book
 
     @property
     def synced(self) -> bool:
@@ -210,13 +270,20 @@ class SyncEngine:
         book = self.kind()
         with localcontext(EXACT):
             book.apply(seed.ops)
-        self.book, self.sequence, self.crossed_for, self.crossed_since = book, seed.sequence, 0, None
+        if self.depth is not None:
+            book.truncate(self.depth)
+        self.book, self.sequence, self.crossed_for, self.crossed_since, self.stale_run = book, seed.sequence, 0, None, 0
         if book.size() > self.max_entries:
             self._resync(f"the seed holds more than {self.max_entries} entries", ())
             return
-        waiting = sorted((c for c in self.buffer if c.sequence > seed.sequence), key=lambda c: c.sequence)
+        if seed.sequence is None:  # nothing numbered can have waited for it
+            waiting: list[Change] = []
+        else:
+            waiting = sorted((c for c in self.buffer if c.sequence is not None and c.sequence > seed.sequence), key=lambda c: c.sequence or 0)
         self.buffer.clear()
-        if waiting and waiting[0].sequence != seed.sequence + 1:
+        if self._checksum_failed(seed, "the seed", waiting):
+            return
+        if waiting and waiting[0].sequence != seed.sequence + 1:  # type: ignore[operator]  # numbered: seed.sequence is set
             self._resync(f"the seed (sequence {seed.sequence}) is older than the queued changes (from {waiting[0].sequence})", waiting)
             return
         self.on_book(seed.timestamp)
@@ -226,27 +293,34 @@ class SyncEngine:
 
     def change(self, change: Change) -> None:
         if self.book is None:
-            self.buffer.append(change)
+            if change.sequence is not None:  # an unnumbered change cannot be placed after a seed: dropped
+                self.buffer.append(change)
             return
         self._apply(change, ())
 
     def _apply(self, change: Change, rest: Sequence[Change]) -> bool:
         """Apply one change in order; False when it forced a resync."""
-        assert self.book is not None and self.sequence is not None
-        if change.sequence <= self.sequence:
-            return True  # stale or duplicate (a same-version heartbeat too): nothing to do
-        if change.sequence != self.sequence + 1:
-            self._resync(f"sequence gap: expected {self.sequence + 1}, got {change.sequence}", [change, *rest])
-            return False
+        assert self.book is not None
+        if change.sequence is not None and self.sequence is not None:
+            if change.sequence <= self.sequence:
+                return self._stale(change)
+            if change.sequence != self.sequence + 1:
+                self._resync(f"sequence gap: expected {self.sequence + 1}, got {change.sequence}", [change, *rest])
+                return False
         with localcontext(EXACT):
             self.book.apply(change.ops)
-        self.sequence = change.sequence
+        if self.depth is not None:
+            self.book.truncate(self.depth)
+        self.sequence, self.stale_run = change.sequence, 0
         if self.crossed():
             self.crossed_for += 1
             if self.crossed_since is None:
                 self.crossed_since = self.clock()
         else:
             self.crossed_for, self.crossed_since = 0, None
+        what = "a change" if change.sequence is None else f"change {change.sequence}"
+        if self._checksum_failed(change, what, rest):
+            return False
         if self.crossed_for >= CROSSED_LIMIT:
             self._resync(f"the book stayed crossed for {CROSSED_LIMIT} changes (sequence {change.sequence})", rest)
             return False
@@ -256,6 +330,30 @@ class SyncEngine:
             self._resync(f"the book grew past {self.max_entries} entries", rest)
             return False
         self.on_book(change.timestamp)
+        return True
+
+    def _stale(self, change: Change) -> bool:
+        """A change at or below the book's sequence: dropped and counted; a restart resyncs."""
+        assert change.sequence is not None and self.sequence is not None
+        if change.sequence == self.sequence and not change.ops:
+            return True  # a same-number heartbeat (BitMart's proof of life): nothing to do
+        self.stale += 1
+        self.stale_run += 1
+        if self.sequence - change.sequence > STALE_DISTANCE or self.stale_run >= STALE_RUN:
+            self._resync(f"the venue's sequence went back to {change.sequence} (the book is at {self.sequence}; "
+                         f"{self.stale_run} stale change{'s' if self.stale_run > 1 else ''} in a row)", [change])
+            return False
+        return True
+
+    def _checksum_failed(self, message: Seed | Change, what: str, rest: Sequence[Change]) -> bool:
+        if message.checksum is None or self.checksum is None:
+            return False
+        assert self.book is not None
+        computed = self.checksum(self.book)
+        if computed == message.checksum:
+            self.verified += 1
+            return False
+        self._resync(f"checksum mismatch after {what}: the venue says {message.checksum}, the book gives {computed}", rest)
         return True
 
     def check(self) -> None:
@@ -280,10 +378,14 @@ class SyncEngine:
         """Drop the book (e.g. after a frame that could not be read) and ask for a seed."""
         self._resync(reason, ())
 
-    def _resync(self, reason: str, keep: Iterable[Change]) -> None:
-        self.book, self.sequence, self.crossed_for, self.crossed_since = None, None, 0, None
+    def drop(self) -> None:
+        """Forget the book and whatever waited for a seed, reporting nothing (e.g. the depth changed)."""
+        self.book, self.sequence, self.crossed_for, self.crossed_since, self.stale_run = None, None, 0, None, 0
         self.buffer.clear()
-        self.buffer.extend(keep)
+
+    def _resync(self, reason: str, keep: Iterable[Change]) -> None:
+        self.drop()
+        self.buffer.extend(c for c in keep if c.sequence is not None)  # unnumbered changes belong to the dropped book
         self.resyncs += 1
         self.on_resync(reason)
 

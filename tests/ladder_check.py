@@ -74,7 +74,7 @@ def check_screen(screen: str, book: Book, width: int, *, raw: Book | None = None
         elif re.search(r"levels", line):
             match = re.search(r"(?:(\d+) of )?(\d+) levels", line)
             assert match and int(match.group(2)) == max(len(book.asks), len(book.bids)), line
-        elif words[0] == "±bps":
+        elif line.startswith("near mid"):
             _check_liquidity(line, raw)
         else:
             for token in NUMBER.findall(line):  # titles, header-like lines: whole words only
@@ -93,12 +93,12 @@ def _check_spread(line: str, book: Book) -> None:
 
 
 def _check_liquidity(line: str, book: Book) -> None:
-    bands = {band.bps: band for band in liquidity(book)}
-    found = re.findall(r"(\d+): (≥?[\d.]+[kMB]?)\|(≥?[\d.]+[kMB]?)(?: ([+-]?\d+%))?", line)
+    bands = {band.bps: band for band in liquidity(book.bids, book.asks, book.mid)}
+    found = re.findall(r"±(\d+)bps (≥?[\d.]+[kMB]?)\|(≥?[\d.]+[kMB]?)(?: \((\d+%) (bids|asks)\))?", line)
     assert found, line
-    assert line.count(":") == len(found), line  # no band cut short
-    for bps, bid, ask, imbalance in found:
+    assert line.count("±") == len(found), line  # no band cut short
+    for bps, bid, ask, imbalance, heavier in found:
         band = bands[int(bps)]
         assert close(bid, band.bid) and close(ask, band.ask), (line, band)
         if imbalance:
-            assert close(imbalance, band.imbalance), (line, band)
+            assert close(("-" if heavier == "asks" else "") + imbalance, band.imbalance), (line, band)

@@ -11,9 +11,11 @@ from orderbook_cli import consolidate
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.views.boards import BoardView, frame
 from orderbook_cli.errors import NetworkError, UsageError
+from orderbook_cli.impact import ImpactSize
 from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
 from orderbook_cli.multi import Board, Plan, Source
 from orderbook_cli.session import Prepared
+from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.symbols import Pair, split_sources
 from orderbook_cli.venues import get_venue
 
@@ -30,7 +32,7 @@ REVX = book("revx", "BTC-USD", [("86612", "0.25"), ("86610", "0.3")], [("86615",
 BITMART = book("bitmart-v3", "BTC_USDT", [("86618", "0.05")], [("86630", "3")], count=None)
 
 
-def board(books, merged, states=None, now=100.0):
+def board(books, merged, states=None, now=100.0, impact=None):
     """A board of real (unstarted) feeds whose stats say what each source is doing."""
     sources, feeds = [], []
     keys = consolidate.source_keys([(b.venue, b.symbol) for b in books])
@@ -38,12 +40,13 @@ def board(books, merged, states=None, now=100.0):
         request = FeedRequest(venue=b.venue, symbol=b.symbol, depth=20, timeout=1)
         feed = Feed(request, lambda ctx: None)
         feed.stats.state, feed.stats.last_book_at = State.LIVE, now - 0.5
-        sources.append(Source(key, Prepared(get_venue(b.venue), request)))
+        sources.append(Source(key, Prepared(get_venue(b.venue), request, ShapeSpec(depth=20))))
         feeds.append(feed)
-    plan = Plan(sources, "BTC-USD" if merged else None, 20)
+    spec = ShapeSpec(depth=20, impact=None if impact is None else ImpactSize(impact), liquidity=True)
+    plan = Plan(sources, "BTC-USD" if merged else None, 20, spec)
     result = Board(plan, feeds, [None] * len(books))
     for state, b in zip(result.states, books):
-        state.book = b
+        state.book = b if merged else shape(b, spec)  # as each source's feed delivers it
     return result
 
 
@@ -113,8 +116,8 @@ def test_merged_ladder_tags_levels_by_venue_and_names_the_best_venues():
 
 
 def test_merged_ladder_shows_crossing_routed_impact_and_colours():
-    b = board([BITSO, REVX, BITMART], merged=True)
-    out = draw(frame(b, 100.0, BoardView(impact=D("0.5")), 120, 40))
+    b = board([BITSO, REVX, BITMART], merged=True, impact=D("0.5"))
+    out = draw(frame(b, 100.0, BoardView(), 120, 40))
     assert "CROSSED: C bitmart-v3 bid 86618 > B revx ask 86615 by 3 (0.35 bps)" in out
     assert "buy  0.5: avg 86618" in out and "B revx 0.2 @ 86615" in out and "A bitso 0.3 @ 86620" in out
     coloured = draw(frame(b, 100.0, BoardView(), 120, 40), color=True)
@@ -132,7 +135,7 @@ def test_merged_ladder_drops_stale_sources_and_says_so():
 
 @pytest.mark.parametrize("width, height", [(40, 10), (60, 15), (80, 24)])
 def test_merged_ladder_fits_small_terminals(width, height):
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=True), 100.0, BoardView(impact=D(1)), width, height), width=width)
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=True, impact=D(1)), 100.0, BoardView(), width, height), width=width)
     lines = out.rstrip("\n").splitlines()
     assert max(len(line) for line in lines) <= width
     assert len(lines) <= height, out
@@ -142,8 +145,8 @@ def test_merged_ladder_fits_small_terminals(width, height):
 
 def test_merge_is_exact_and_counts_only_when_everyone_counts():
     merged = consolidate.merge([consolidate.SourceBook("bitso", BITSO), consolidate.SourceBook("bitmart-v3", BITMART),
-                                consolidate.SourceBook("revx", REVX)], "BTC-USD", depth=2)
-    assert [lv.price for lv in merged.bids] == [D("86618"), D("86612")]  # trimmed to depth 2
+                                consolidate.SourceBook("revx", REVX)], "BTC-USD")
+    assert [lv.price for lv in merged.bids] == [D("86618"), D("86612"), D("86610"), D("86600")]
     assert merged.bids[1].amount == D("0.42311818") and merged.bids[1].count == 2
     assert dict(merged.bids[1].venues) == {"bitso": D("0.17311818"), "revx": D("0.25")}
     assert merged.bids[0].count is None  # bitmart gives no counts

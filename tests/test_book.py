@@ -3,17 +3,18 @@ from decimal import Decimal as D
 
 import pytest
 
-from orderbook_cli.book import RawLevel, make_book, plain, regroup, to_count, to_decimal
+from orderbook_cli.book import RawLevel, make_book, plain, to_count, to_decimal
 from orderbook_cli.errors import MalformedData
 from orderbook_cli.jsonout import book_to_dict
+from orderbook_cli.shape import ShapeSpec, bucket_price, shape
 
 T0 = datetime(2025, 8, 8, 21, 40, 36, 124000, tzinfo=timezone.utc)
 
 
 def book(bids, asks, depth=None, group=None):
-    return make_book("x", "BTC-USD", [RawLevel(D(p), D(a), c) for p, a, c in bids],
-                     [RawLevel(D(p), D(a), c) for p, a, c in asks],
-                     timestamp=None, received_at=T0, depth=depth, group=group)
+    held = make_book("x", "BTC-USD", [RawLevel(D(p), D(a), c) for p, a, c in bids],
+                     [RawLevel(D(p), D(a), c) for p, a, c in asks], timestamp=None, received_at=T0)
+    return held if depth is None and group is None else shape(held, ShapeSpec(depth=depth, group=group))
 
 
 def test_sides_sorted_best_first_whatever_the_venue_order():
@@ -108,18 +109,18 @@ def test_grouping_buckets_bids_down_asks_up():
     assert [(lv.price, lv.amount, lv.count) for lv in b.asks] == [(D(4560), D(2), 3), (D(4570), D(3), 1)]
 
 
-def test_fractional_grouping_and_regroup():
-    b = book([("0.000111", "1", 1), ("0.000109", "1", 1)], [("0.000113", "1", 1)])
-    g = regroup(b, depth=None, group=D("0.00001"))
+def test_fractional_grouping():
+    g = book([("0.000111", "1", 1), ("0.000109", "1", 1)], [("0.000113", "1", 1)], group=D("0.00001"))
     assert [plain(lv.price) for lv in g.bids] == ["0.00011", "0.00010"]
     assert [plain(lv.price) for lv in g.asks] == ["0.00012"]
 
 
 def _reference_side(levels, descending, depth, group):
-    """make_book's earlier dict-based merge, kept as the oracle for the sort-then-merge walk."""
+    """make_book's earlier dict-based merge, kept as the oracle for make_book's sort-then-merge
+    walk and the shape step's bucketing of it."""
     from decimal import ROUND_CEILING, ROUND_FLOOR, localcontext
 
-    from orderbook_cli.book import EXACT, _bucket
+    from orderbook_cli.book import EXACT
 
     with localcontext(EXACT):
         merged = {}
@@ -127,7 +128,7 @@ def _reference_side(levels, descending, depth, group):
             if not amount:
                 continue
             if group:
-                price = _bucket(price, group, ROUND_FLOOR if descending else ROUND_CEILING)
+                price = bucket_price(price, group, ROUND_FLOOR if descending else ROUND_CEILING)
             slot = merged.get(price)
             if slot is None:
                 merged[price] = [amount, count]
@@ -150,7 +151,7 @@ def test_merge_walk_matches_the_dict_merge_to_the_digit():
     for _ in range(300):
         rows = [(D(rng.choice(spellings)), D(rng.choice(amounts)), rng.choice([None, 1, 2])) for _ in range(rng.randint(0, 12))]
         depth, group = rng.choice([None, 0, 1, 3]), rng.choice([None, None, D("0.5"), D("2")])
-        b = make_book("x", "y", list(rows), tuple(rows), timestamp=None, received_at=T0, depth=depth, group=group)
+        b = shape(make_book("x", "y", list(rows), tuple(rows), timestamp=None, received_at=T0), ShapeSpec(depth=depth, group=group))
         for side, descending in ((b.bids, True), (b.asks, False)):
             got = [(str(lv.price), str(lv.amount), str(lv.total), lv.count) for lv in side]
             assert got == _reference_side(rows, descending, depth, group), (rows, depth, group)

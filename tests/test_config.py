@@ -71,6 +71,8 @@ def test_timeout_from_the_config(obook, config_file, unused_port):
     ("[defaults]\ndepht = 5\n", ["unknown setting", "defaults.depht"]),
     ('[defaults]\ntheme = "neon"\n', ["defaults.theme", "colorblind"]),
     ('[defaults]\nask_color = "\\u001b[31m"\n', ["defaults.ask_color", "not a colour"]),
+    ('[defaults]\nask_color = "reddish"\n', ["defaults.ask_color", "'reddish' is not a colour"]),
+    ('[defaults]\nbid_color = "color(300)"\n', ["defaults.bid_color", "not a colour"]),
     ("[colours]\n", ["unknown setting", "colours"]),
     ("[defaults\n", ["not valid TOML"]),
     ('[boards]\nx = "bitso:btc_mxn"\n', ["boards.x", "list"]),

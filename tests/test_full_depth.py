@@ -286,6 +286,36 @@ def test_bitmart_100_levels_updates_heartbeats_and_a_version_gap(obook, ws_venue
     assert run.stderr.count("resyncing: sequence gap: expected 13, got 14") == 1
 
 
+def test_bitmart_in_band_seed_requests_are_paced_like_rest_seeds(obook, ws_venue):
+    """A venue whose every snapshot is followed by a gap: obook asks again, but never more
+    often than the seed pacer's floor (it sent 236 requests in 10 s before)."""
+    from orderbook_cli.venues.synced import SEED_INTERVAL
+
+    asked_at = []
+
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({"event": "subscribe", "topic": sub["args"][0]})
+        version = 100
+        while True:
+            peer.send(deflate(v3("snapshot", version, bids=[("10", "1")], asks=[("11", "1")])))
+            peer.send(deflate(v3("update", version + 5, bids=[("9", "1")])))  # always a hole right after
+            version += 100
+            message = peer.recv(timeout=20)
+            while message == "ping":
+                message = peer.recv(timeout=20)
+            assert json.loads(message)["op"] == "request"
+            asked_at.append(time.monotonic())
+
+    ws = ws_venue(script)
+    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--count", "4", env={"OBOOK_BITMART_V3_URL": ws.url})
+    assert run.code == 0, run
+    assert [b["sequence"] for b in run.lines()] == [100, 200, 300, 400]
+    assert len(asked_at) == 3 and run.stderr.count("resyncing: sequence gap") >= 3
+    gaps = [b - a for a, b in zip(asked_at, asked_at[1:])]
+    assert all(gap >= SEED_INTERVAL - 0.1 for gap in gaps), gaps
+
+
 def test_bitmart_real_snapshot_and_feed_top_keeps_the_old_channels(obook, ws_venue):
     ws = ws_venue(bitmart_script(json.dumps(SNAPSHOT)))
     run = obook("snapshot", "bitmart-v3", "ETH_USDT", "--json", env={"OBOOK_BITMART_V3_URL": ws.url})

@@ -155,8 +155,8 @@ def test_property_recorded_books_raise_only_obooks_errors(value):
 
 @pytest.fixture
 def in_process(monkeypatch):
-    """cli.main run in this process (no interpreter start per example): (exit status, stdout, stderr)."""
-    from orderbook_cli import cli
+    """obook's main() run in this process (no interpreter start per example): (exit status, stdout, stderr)."""
+    from orderbook_cli.main import main
 
     saved = {name: signal.getsignal(getattr(signal, name)) for name in ("SIGTERM", "SIGHUP")}
 
@@ -166,7 +166,7 @@ def in_process(monkeypatch):
         out, err = io.StringIO(), io.StringIO()
         monkeypatch.setattr(sys, "stdout", out)
         monkeypatch.setattr(sys, "stderr", err)
-        code = cli.main(list(args))
+        code = main(list(args))
         return int(code), out.getvalue(), err.getvalue()
 
     yield run
@@ -711,11 +711,11 @@ def test_spread_from_a_venue_is_exact_in_json(obook, http_venue):
 def test_impact_notional_is_exact_at_the_bounds():
     from decimal import Context, localcontext
 
-    from orderbook_cli.impact import market_impact
+    from orderbook_cli.impact import ImpactSize, market_impact
 
     price, amount = Decimal("9" * 31 + "." + "9" * 30), Decimal("1" * 31 + "." + "1" * 30)
     book = make_book("x", "y", [], [RawLevel(price, amount)], timestamp=None, received_at=NOW)
-    buy, _ = market_impact(book, amount)
+    buy, _ = market_impact(book.bids, book.asks, ImpactSize(amount), book.mid)
     with localcontext(Context(prec=200)):
         expected = price * amount
     assert buy.filled == amount and buy.complete and buy.notional == expected

@@ -10,9 +10,11 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from orderbook_cli.book import RawLevel, make_book, regroup
-from orderbook_cli.jsonout import book_to_dict, dumps
-from orderbook_cli.liquidity import liquidity, liquidity_to_dict
+from orderbook_cli.book import RawLevel, make_book
+from orderbook_cli.impact import ImpactSize
+from orderbook_cli.jsonout import book_to_dict, dumps, liquidity_to_dict
+from orderbook_cli.liquidity import liquidity
+from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.live import LiveLadder, group_presets
 from orderbook_cli.views.header import header
 from orderbook_cli.views.keys import DOWN, ESCAPE, LADDER_ACTIONS, UP, help_keys, split_keys
@@ -46,6 +48,8 @@ def draw(renderable, width, height=200, color=False):
 
 def screen(book, width, height, view=None):
     view = view or LadderView(state="live", age=0.3, updates_per_second=12.5)
+    if book.figures is None:  # what a feed delivers: shaped, with the liquidity the ladder always shows
+        book = shape(book, ShapeSpec(liquidity=True))
     return draw(ladder(book, view, width=width, height=height), width)
 
 
@@ -136,7 +140,7 @@ def test_quote_amounts_at_currency_precision_and_units_labelled():
     assert "price MXN" in out and "amount BTC" in out and "notional MXN" in out
     best_ask = next(line for line in out.splitlines() if line.startswith("ask") and "1400100.00" in line)
     assert re.search(r" 72586\.77 ", best_ask), best_ask  # 0.05184399 × 1400100 = 72586.770399: cents only
-    impact = draw(ladder(book, LadderView(state="live", impact=D("1")), width=120), 120)
+    impact = draw(ladder(shape(book, ShapeSpec(impact=ImpactSize(D("1")))), LadderView(state="live"), width=120), 120)
     avg = re.search(r"buy  1 BTC:  avg (\d+\.(\d+))", impact)
     assert avg and len(avg.group(2)) == 4, impact  # price precision 2, plus 2
 
@@ -168,10 +172,13 @@ def test_header_drops_items_by_priority_and_takes_extensions():
     view.header_items.append(Item(1, Text("SYNCED seq 42")))
     book = big_book()
     wide = header(book, view, width=120).plain
-    assert wide == "bitso btc_mxn  ● live  age 0.3s  4 bad frames  21:40:36 UTC  12.5 upd/s  SYNCED seq 42"
+    assert wide == "bitso btc_mxn  ● live  age 0.3s  4 bad frames  as of 21:40:36 UTC  12.5 upd/s  SYNCED seq 42"
     narrow = header(book, view, width=40).plain
     assert narrow == "bitso btc_mxn  ● live  SYNCED seq 42"
-    assert header(book, LadderView(state="reconnecting", age=9, stale=True), width=36).plain == "bit…  ● RECONNECTING  age 9.0s STALE"
+    stale = LadderView(state="reconnecting", age=9, stale=True, paused=True)
+    assert header(book, stale, width=36).plain == "bitso btc_mxn  ● RECONNECTING"  # the name before PAUSED and STALE
+    assert header(book, stale, width=46).plain == "bitso btc_mxn  ● RECONNECTING  PAUSED"
+    assert header(book, LadderView(state="live", age=1.5), width=40).plain == "bitso btc_mxn  ● live  age 1.5s"  # the age before the clock
 
 
 def test_group_presets_from_the_price_in_bps():
@@ -184,40 +191,41 @@ def test_group_presets_from_the_price_in_bps():
 
 def test_grouped_ladder_shows_the_real_spread_and_the_tick_as_typed():
     book = big_book()
-    view = LadderView(state="live", group=D(1000), spread_book=book)
-    out = draw(ladder(regroup(book, depth=20, group=D(1000)), view, width=100, height=24), 100)
+    view = LadderView(state="live", group=D(1000))
+    out = draw(ladder(shape(book, ShapeSpec(depth=20, group=D(1000), liquidity=True)), view, width=100, height=24), 100)
     assert "spread 200.00 (1.43 bps)" in out  # not the grouped 2000
     assert "grouped by 1000 (≈7.1 bps)" in out
 
 
 def test_liquidity_bands_by_hand():
     book = small_book()  # mid 4552.5; 10 bps = 4.5525 -> [4547.9475, 4557.0525]
-    bands = liquidity(book)
+    bands = liquidity(book.bids, book.asks, book.mid)
     assert [band.bps for band in bands] == [10, 25, 50, 100]
     ten = bands[0]
     assert ten.bid == D("3.25") and ten.ask == D("2.1234")  # every bid, the 4555 ask only
     assert ten.bid_notional == D("14783.00") and ten.ask_notional == D("9672.0870")
     assert ten.imbalance == D("0.2097")  # (3.25 - 2.1234) / 5.3734
     assert not ten.complete  # the bids end inside the band: a lower bound
-    data = liquidity_to_dict(book, bands)
+    data = liquidity_to_dict(book.mid, bands)
     assert data["mid"] == "4552.5" and data["bands"][0] == {
         "bps": 10, "bid": "3.25", "ask": "2.1234", "bid_notional": "14783.00", "ask_notional": "9672.0870", "imbalance": "0.2097", "complete": False}
     assert data["bands"][1]["ask"] == "3.1234"
-    line = next(line for line in screen(book, 120, 24).splitlines() if line.startswith("±bps"))
-    assert "10: ≥3.25|≥2.12 +21%" in line
-    assert liquidity(make_book("x", "A-B", [], [RawLevel(D(1), D(1), 1)], timestamp=T0, received_at=T0)) == ()
+    line = next(line for line in screen(book, 120, 24).splitlines() if line.startswith("near mid"))
+    assert line.startswith("near mid BTC bid|ask:  ±10bps ≥3.25|≥2.12 (+21% bids)  ±25bps"), line
+    one_sided = make_book("x", "A-B", [], [RawLevel(D(1), D(1), 1)], timestamp=T0, received_at=T0)
+    assert liquidity(one_sided.bids, one_sided.asks, one_sided.mid) == ()
 
 
 def test_liquidity_complete_when_the_book_reaches_past_the_band():
     book = big_book()  # mid 1,400,000: 1 bp = ±140, 10 bps = ±1400
-    one, ten = liquidity(book, bands=(1, 10))
+    one, ten = liquidity(book.bids, book.asks, book.mid, bands=(1, 10))
     assert one.complete and one.bid == book.bids[0].amount and one.ask == book.asks[0].amount  # the next levels lie beyond
     assert not ten.complete  # the deepest ask 1401057.03 is still inside 1401400
     assert ten.ask == book.asks[-1].total
 
 
 def test_level_cursor_moves_and_reports_cumulative_size_notional_and_distance():
-    live = LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)
     book = big_book()
     live.on_book(book, 0.0)
     live.frame(0.1, 24, 0.0, 1.0, 0, width=100)
@@ -273,11 +281,15 @@ def test_long_notices_are_cut_between_words():
     view = LadderView(state="reconnecting", notice=notice)
     for width in range(20, len(notice) + 1):
         out = draw(ladder(big_book(), view, width=width, height=24), width)
-        line = out.splitlines()[1]
-        assert len(line) <= width and (line == notice or line.endswith("…")), (width, line)
-        assert notice.startswith(line.rstrip("…").rstrip()), line  # whole words only
-        kept = line.rstrip("…").split()
-        assert kept == notice.split()[: len(kept)], line
+        lines = out.splitlines()[1:3]  # two lines at most, then the column titles
+        if "price" in lines[1]:
+            lines = lines[:1]
+        assert all(len(line) <= width for line in lines), (width, lines)
+        kept = " ".join(lines).rstrip("…").split()
+        assert kept == notice.split()[: len(kept)], (width, lines)  # whole words only
+        assert kept == notice.split() or lines[-1].endswith("…"), (width, lines)
+        if width >= 41:  # two lines hold it all: the countdown is never cut
+            assert kept == notice.split(), (width, lines)
 
 
 def test_help_wraps_between_keys():

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
+
+from orderbook_cli.shape import ShapeSpec
 from rich.console import Console
 
 from orderbook_cli.book import RawLevel, make_book
@@ -200,7 +202,7 @@ def test_heatmap_near_zero_labels_no_negative_price():
 # --- the view switch in the live view ---
 
 def live_with_history(view="ladder", group=None):
-    live = LiveLadder("revx", "TEST-USD", depth=20, group=group, impact=None, stale_after=5, view=view)
+    live = LiveLadder("revx", "TEST-USD", ShapeSpec(depth=20, group=group), stale_after=5, view=view)
     for s in range(10):
         live.on_book(ten_each_side(T0 + timedelta(seconds=s)), float(s))
     return live
@@ -243,7 +245,7 @@ def test_views_fill_the_screen_and_keep_keys(view, width, height):
 
 
 def test_waiting_screen_before_the_first_book():
-    live = LiveLadder("bitso", "btc_mxn", depth=20, group=None, impact=None, stale_after=5, view="heatmap")
+    live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5, view="heatmap")
     out = draw(live.frame(0.0, 24, None, 0.0, 0, width=80), 80)
     assert "bitso btc_mxn" in out and "waiting for the first book" in out
 

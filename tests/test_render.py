@@ -7,21 +7,24 @@ from decimal import Inexact, Rounded, localcontext
 
 import pytest
 
+from orderbook_cli.shape import ShapeSpec, shape
+
 from rich.console import Console
 
 from orderbook_cli.book import RawLevel, make_book
-from orderbook_cli.impact import impact_to_dict, market_impact
+from orderbook_cli.impact import ImpactSize
+from orderbook_cli.jsonout import impact_to_dict
 from orderbook_cli.live import LiveLadder
-from orderbook_cli.views.ladder import BAR_WIDTH, ladder
+from orderbook_cli.views.ladder import BAR_WIDTH, MAX_BAR_WIDTH, ladder
 from orderbook_cli.views.state import LadderView
 
 T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
 
 
-def sample(symbol="BTC-USD", group=None):
+def sample(symbol="BTC-USD"):
     bids = [RawLevel(D("4550"), D("0.25"), 1), RawLevel(D("4549.5"), D("1"), 3), RawLevel(D("4548"), D("2"), None)]
     asks = [RawLevel(D("4560"), D("1"), 1), RawLevel(D("4555"), D("2.1234"), 2)]
-    return make_book("revx", symbol, bids, asks, timestamp=T0, received_at=T0, group=group)
+    return make_book("revx", symbol, bids, asks, timestamp=T0, received_at=T0)
 
 
 def draw(renderable, width=100, color=False):
@@ -51,11 +54,20 @@ def test_columns_totals_notional_counts_and_aligned_decimals():
 
 
 def test_depth_bars_share_one_scale():
-    out = draw(ladder(sample(), LadderView(state="live")))
+    out = draw(ladder(sample(), LadderView(state="live"), width=80))
     bars = {price: line.count("█") for line in out.splitlines() for price in ("4548", "4560", "4550") if f" {price}" in line}
-    assert bars["4548"] == BAR_WIDTH  # the largest total on either side fills the bar
-    assert bars["4560"] == int(3.1234 / 3.25 * BAR_WIDTH)
+    full = 80 - len("ask    4560.0     1.0000    3.1234     14232.09      1 ")
+    assert full > BAR_WIDTH and bars["4548"] == full  # the largest total on either side fills the bar
+    assert bars["4560"] == int(3.1234 / 3.25 * full)
     assert bars["4550"] < bars["4560"]
+
+
+@pytest.mark.parametrize("width", [100, 150, 200])
+def test_wide_terminals_widen_the_bars_not_the_numbers(width):
+    out = draw(ladder(sample(), LadderView(state="live"), width=width), width=width)
+    full = max(line.count("█") for line in out.splitlines())
+    assert full == min(MAX_BAR_WIDTH, width - len("ask    4560.0     1.0000    3.1234     14232.09      1 "))
+    assert max(len(line) for line in out.splitlines()) <= width
 
 
 def test_header_shows_venue_state_age_rate_and_malformed():
@@ -73,7 +85,7 @@ def test_stale_and_reconnecting_are_never_hidden():
 
 
 def test_grouping_in_the_ladder():
-    out = draw(ladder(sample(group=D(10)), LadderView(state="live", group=D(10))))
+    out = draw(ladder(shape(sample(), ShapeSpec(group=D(10))), LadderView(state="live", group=D(10))))
     assert "grouped by 10" in out
     assert re.search(r"bid\s+4540\s+3\.0000\s+3\.2500", out) and re.search(r"bid\s+4550\s+0\.2500\s+0\.2500", out)
     assert re.search(r"ask\s+4560\s+3\.1234\s+3\.1234\s+\S+\s+3", out)
@@ -81,20 +93,20 @@ def test_grouping_in_the_ladder():
 
 def test_impact_lines_match_hand_calculation():
     book = sample()
-    out = draw(ladder(book, LadderView(state="live", impact=D(2))))
+    out = draw(ladder(shape(book, ShapeSpec(impact=ImpactSize(D(2)))), LadderView(state="live")))
     # buy 2: 2 @ 4555 -> avg 4555, worst 4555; slippage (4555-4552.5)/4552.5*1e4 = 5.49 bps
     assert "buy  2 BTC:  avg 4555.000  worst 4555  slippage 5.49 bps" in out  # price precision (1) + 2
     # sell 2: 0.25 @ 4550 + 1 @ 4549.5 + 0.75 @ 4548 = 9098 -> avg 4549; (4552.5-4549)/4552.5*1e4 = 7.69 bps
     assert "sell 2 BTC:  avg 4549.000  worst 4548  slippage 7.69 bps" in out
-    thin = draw(ladder(book, LadderView(state="live", impact=D(10))))
+    thin = draw(ladder(shape(book, ShapeSpec(impact=ImpactSize(D(10)))), LadderView(state="live")))
     assert "book too thin: only 3.1234 fillable" in thin
 
 
 def test_impact_json_object():
-    buy, sell = market_impact(sample(), D(2))
-    data = impact_to_dict((buy, sell))
+    fills = shape(sample(), ShapeSpec(impact=ImpactSize(D(2)))).figures.impact
+    data = impact_to_dict(fills)
     assert data == {
-        "size": "2",
+        "size": "2", "unit": "base",
         "buy": {"filled": "2", "notional": "9110", "average_price": "4555", "worst_price": "4555", "slippage_bps": "5.49", "complete": True},
         "sell": {"filled": "2.00", "notional": "9098.00", "average_price": "4549", "worst_price": "4548", "slippage_bps": "7.69", "complete": True},
     }
@@ -121,10 +133,10 @@ def test_venue_strings_are_never_markup_or_control_sequences():
 
 
 def test_fits_80x24_and_keys():
-    live = LiveLadder("revx", "BTC-USD", depth=20, group=None, impact=None, stale_after=5)
+    live = LiveLadder("revx", "BTC-USD", ShapeSpec(depth=20, group=None), stale_after=5)
     levels = [RawLevel(D(4500 - i), D("1"), 1) for i in range(20)]
     asks = [RawLevel(D(4600 + i), D("1"), 1) for i in range(20)]
-    live.on_book(make_book("revx", "BTC-USD", levels, asks, timestamp=T0, received_at=T0, depth=20), 0.0)
+    live.on_book(make_book("revx", "BTC-USD", levels, asks, timestamp=T0, received_at=T0), 0.0)
     out = draw(live.frame(0.5, 24, 0.0, 1.0, 0), width=80)
     assert len(out.rstrip("\n").splitlines()) <= 24
     assert max(len(line) for line in out.splitlines()) <= 80
@@ -135,16 +147,18 @@ def test_fits_80x24_and_keys():
     assert live.view.group == D(2)  # about 5 bps of 4550 (1 bp is finer than the book's step of 1)
     live.on_key(" ", 1.0)
     assert live.view.paused
-    live.on_book(make_book("revx", "BTC-USD", [RawLevel(D(4571), D(1), 1)], [], timestamp=T0, received_at=T0), 2.0)
+    assert live.spec == ShapeSpec(depth=18, group=D(2))  # what the feed shapes the next books by
+    live.on_book(shape(make_book("revx", "BTC-USD", [RawLevel(D(4571), D(1), 1)], [], timestamp=T0, received_at=T0), live.spec), 2.0)
     assert live.shown.best_bid == D(4500)  # paused: the screen keeps the frozen book
     live.on_key(" ", 2.0)
-    assert live.shown.best_bid == D(4570)  # resumed: the newest book, grouped by 2
+    assert live.shown.bids[0].price == D(4570)  # resumed: the newest book, grouped by 2
+    assert live.shown.best_bid == D(4571)  # its best bid the real one
     live.on_key("q", 3.0)
     assert live.quit
 
 
 def test_changed_levels_are_highlighted_then_fade():
-    live = LiveLadder("revx", "BTC-USD", depth=5, group=None, impact=None, stale_after=5)
+    live = LiveLadder("revx", "BTC-USD", ShapeSpec(depth=5, group=None), stale_after=5)
     live.on_book(sample(), 0.0)
     changed = make_book("revx", "BTC-USD", [RawLevel(D("4550"), D("0.5"), 1)], [RawLevel(D("4555"), D("2.1234"), 2)], timestamp=T0, received_at=T0)
     live.on_book(changed, 1.0)
@@ -155,7 +169,7 @@ def test_changed_levels_are_highlighted_then_fade():
 
 
 def test_stale_threshold():
-    live = LiveLadder("revx", "BTC-USD", depth=5, group=None, impact=None, stale_after=2)
+    live = LiveLadder("revx", "BTC-USD", ShapeSpec(depth=5, group=None), stale_after=2)
     live.on_book(sample(), 0.0)
     live.frame(1.0, 24, 0.0, 0.0, 0)
     assert not live.view.stale
@@ -186,8 +200,9 @@ def test_no_derived_figure_is_rounded_outside_the_exact_context(view, shown):
     """Any price/amount arithmetic done in the default 28-digit context rounds these numbers: trap it."""
     with localcontext() as ctx:
         ctx.traps[Inexact] = ctx.traps[Rounded] = True
-        live = LiveLadder("revx", "BTC-USD", depth=20, group=None, impact=D("2.5"), stale_after=5, view=view)
+        spec = ShapeSpec(depth=20, impact=ImpactSize(D("2.5")), liquidity=True)
+        live = LiveLadder("revx", "BTC-USD", spec, stale_after=5, view=view)
         for s in range(5):
-            live.on_book(huge_book(T0 + timedelta(seconds=s)), float(s))
+            live.on_book(shape(huge_book(T0 + timedelta(seconds=s)), spec), float(s))
         out = draw(live.frame(5.0, 40, 4.5, 3.0, 0, width=160), width=160)
     assert shown in out

@@ -196,15 +196,16 @@ def test_group_and_impact_in_json_match_hand_calculation(obook, http_venue, revx
         {"price": "2090", "amount": "2.33801954", "total": "2.33801954", "count": 1},
         {"price": "2080", "amount": "215.51637131", "total": "217.85439085", "count": 4},
     ]
-    assert (book["best_bid"], book["best_ask"], book["mid"]) == ("2090", "2100", "2095")
+    # the figures are the real book's, not the buckets': best 2090.13 / 2097.13, mid 2093.63
+    assert (book["best_bid"], book["best_ask"], book["spread"], book["mid"]) == ("2090.13", "2097.13", "7.00", "2093.63")
     impact = book["impact"]
     assert impact["size"] == "2"
-    # buying 2 fills entirely at 2100: avg 2100, slippage (2100-2095)/2095 = 23.87 bps
-    assert impact["buy"] == {"filled": "2", "notional": "4200", "average_price": "2100", "worst_price": "2100",
-                             "slippage_bps": "23.87", "complete": True}
-    # selling 2 fills entirely at 2090: (2095-2090)/2095 = 23.87 bps
-    assert impact["sell"] == {"filled": "2", "notional": "4180", "average_price": "2090", "worst_price": "2090",
-                              "slippage_bps": "23.87", "complete": True}
+    # buying 2 fills at 2097.13 (4 there): slippage (2097.13-2093.63)/2093.63 = 16.72 bps
+    assert impact["buy"] == {"filled": "2", "notional": "4194.26", "average_price": "2097.13", "worst_price": "2097.13",
+                             "slippage_bps": "16.72", "complete": True}
+    # selling 2 fills at 2090.13 (2.338 there): (2093.63-2090.13)/2093.63 = 16.72 bps
+    assert impact["sell"] == {"filled": "2", "notional": "4180.26", "average_price": "2090.13", "worst_price": "2090.13",
+                              "slippage_bps": "16.72", "complete": True}
 
 
 def test_impact_beyond_the_book_says_incomplete(obook, http_venue, revx):

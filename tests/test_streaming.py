@@ -9,6 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from orderbook_cli.impact import ImpactSize
+from orderbook_cli.shape import ShapeSpec, shape
+
 from orderbook_cli import jsonout
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.errors import NetworkError
@@ -46,7 +49,8 @@ def test_book_line_places_the_levels_whatever_the_strings_and_extras_hold():
 
 
 def test_book_line_with_grouped_and_trimmed_books():
-    book = _book([("7000.12", "1", 1), ("7000.18", "2", 1), ("6990", "3", None)], [("7001.01", "1", 1)], depth=1, group=Decimal("0.5"))
+    book = shape(_book([("7000.12", "1", 1), ("7000.18", "2", 1), ("6990", "3", None)], [("7001.01", "1", 1)]),
+                 ShapeSpec(depth=1, group=Decimal("0.5"), impact=ImpactSize(Decimal(2)), liquidity=True))
     assert jsonout.book_line(book) == jsonout.dumps(jsonout.book_to_dict(book))
 
 
@@ -164,13 +168,13 @@ def test_watch_json_notes_reconnects_on_stderr_and_keeps_counting(obook, ws_venu
     assert "reconnecting" in run.stderr and "live again" in run.stderr
 
 
-def test_the_live_ladder_regroups_only_the_book_it_draws(monkeypatch):
+def test_the_live_ladder_compares_only_the_book_it_draws(monkeypatch):
     from orderbook_cli import live
 
     calls = []
-    real = live.regroup
-    monkeypatch.setattr(live, "regroup", lambda book, **kw: calls.append(book) or real(book, **kw))
-    ladder = live.LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    real = live.LiveLadder._show
+    monkeypatch.setattr(live.LiveLadder, "_show", lambda self, book, now: calls.append(book) or real(self, book, now))
+    ladder = live.LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)
     books = [_book([(str(7000 + i), "1", 1)], [("8000", "1", 1)]) for i in range(100)]
     for i, book in enumerate(books):
         ladder.on_book(book, i / 1000)
@@ -179,4 +183,4 @@ def test_the_live_ladder_regroups_only_the_book_it_draws(monkeypatch):
     assert ladder.shown.best_bid == Decimal("7099")
     assert ladder.view.changed == {("bid", Decimal("7099"))}
     ladder.frame(0.15, 40, 0.1, 1000.0, 0)
-    assert len(calls) == 2  # nothing new: nothing regrouped
+    assert len(calls) == 2  # nothing new: nothing compared

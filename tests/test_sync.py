@@ -2,6 +2,7 @@
 
 from decimal import Decimal as D
 
+from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.sync import Change, LevelBook, LevelOp, OrderBook, OrderOp, Seed, SyncEngine
 
 
@@ -233,7 +234,7 @@ def test_ladder_header_shows_sync_state_sequence_and_resyncs():
     from orderbook_cli.live import LiveLadder
     from orderbook_cli.views.header import header
 
-    ladder = LiveLadder("bitso", "btc_mxn", 20, group=None, impact=None, stale_after=5)
+    ladder = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)
     ladder.on_status(StatusEvent(State.RESYNCING, "sequence gap: expected 102, got 103"))
     book = make_book("bitso", "btc_mxn", [RawLevel(D("1"), D("1"))], [], timestamp=None,
                      received_at=datetime(2026, 1, 1, tzinfo=timezone.utc), sequence=2734)
@@ -241,3 +242,158 @@ def test_ladder_header_shows_sync_state_sequence_and_resyncs():
     assert "RESYNCING" in text and "seq 2734" in text and "1 resync, last " in text
     ladder.on_status(StatusEvent(State.LIVE))
     assert "live" in header(book, ladder.view).plain
+
+
+# --- integrity hooks: no sequence, checksum over the wire text, truncation, restarted sequences ---
+
+def wire_crc(book, depth=10):
+    """A Kraken-style CRC32 over the top levels' wire text ('.' and leading zeros dropped):
+    only a book that truncates and keeps each amount's digits as sent matches it."""
+    from zlib import crc32
+
+    from orderbook_cli.sync import wire_text
+
+    def text(number):
+        return wire_text(number).replace(".", "").lstrip("0")
+
+    asks = [text(level.price) + text(level.amount) for level in list(book.asks.walk())[:depth]]
+    bids = [text(level.price) + text(level.amount) for level in list(book.bids.walk())[:depth]]
+    return crc32("".join(asks + bids).encode())
+
+
+def checked(depth=None, checksum=wire_crc):
+    r = Recorder(LevelBook)
+    r.engine.checksum, r.engine.depth = checksum, depth
+    return r
+
+
+def with_crc(message, r_like_book):
+    """The message carrying the checksum of `r_like_book` (the book the venue holds after it)."""
+    return message._replace(checksum=wire_crc(r_like_book))
+
+
+def venue_book(ops, depth=None):
+    """What the venue holds: a plain LevelBook fed the same ops, truncated as the venue does."""
+    book = LevelBook()
+    book.apply(ops)
+    if depth is not None:
+        book.truncate(depth)
+    return book
+
+
+def test_a_venue_without_a_sequence_applies_changes_in_arrival_order_and_drops_those_before_the_seed():
+    r = Recorder(LevelBook)
+    r.engine.change(Change(None, [lv("bid", "1", "1")]))  # before any book: cannot be placed, not queued
+    assert not r.engine.buffer and not r.books
+    r.engine.seed(Seed(None, [lv("bid", "100", "1"), lv("ask", "101", "1")]))
+    r.engine.change(Change(None, [lv("bid", "100", "2")]))
+    r.engine.change(Change(None, [lv("ask", "101", "0"), lv("ask", "102", "5")]))
+    assert [b[0] for b in r.books] == [None, None, None] and not r.resyncs
+    assert r.last == (None, [("100", "2", None)], [("102", "5", None)])
+
+
+def test_checksums_are_verified_after_the_seed_and_every_change():
+    seed_ops = [lv("bid", "100.0", "1.50000000"), lv("ask", "101.0", "0.00100000")]
+    r = checked()
+    r.engine.seed(with_crc(Seed(None, seed_ops), venue_book(seed_ops)))
+    change_ops = [lv("bid", "99.5", "2.10000000")]
+    r.engine.change(with_crc(Change(None, change_ops), venue_book(seed_ops + change_ops)))
+    r.engine.change(Change(None, [lv("bid", "99.5", "2.20000000")]))  # no checksum in this message: nothing to verify
+    assert not r.resyncs and r.engine.verified == 2 and len(r.books) == 3
+
+
+def test_trailing_zeros_of_the_wire_text_survive_in_the_book():
+    from orderbook_cli.sync import wire_text
+    from orderbook_cli.transport.wire import json_loads
+
+    frame = json_loads('{"price": 0.10000, "qty": 1.50000000, "small": "0.00000001"}')  # numbers as JSON numbers and strings
+    r = Recorder(LevelBook)
+    r.engine.seed(Seed(None, [LevelOp(True, frame["price"], frame["qty"]), LevelOp(False, D("1"), D(frame["small"]))]))
+    (bid,), (ask,) = r.engine.walk()
+    assert (wire_text(bid.price), wire_text(bid.amount), wire_text(ask.amount)) == ("0.10000", "1.50000000", "0.00000001")
+    r.engine.change(Change(None, [LevelOp(True, D("0.1"), D("2.000"))]))  # a new size for the same price keeps its own text
+    assert wire_text(next(r.engine.walk()[0]).amount) == "2.000"
+
+
+def test_a_checksum_that_only_a_normalizing_client_would_compute_does_not_match():
+    ops = [lv("bid", "100", "1.50000000")]
+    normalized = venue_book([lv("bid", "100", "1.5")])
+    r = checked()
+    r.engine.seed(with_crc(Seed(None, ops), venue_book(ops)))
+    assert r.engine.synced and wire_crc(r.engine.book) != wire_crc(normalized)
+
+
+def test_a_checksum_mismatch_resyncs_and_the_next_seed_keeps_no_level_from_before():
+    seed_ops = [lv("bid", "100", "1"), lv("ask", "101", "1")]
+    r = checked()
+    r.engine.seed(with_crc(Seed(None, seed_ops), venue_book(seed_ops)))
+    r.engine.change(Change(None, [lv("bid", "99", "1")], checksum=12345))
+    assert len(r.resyncs) == 1 and r.resyncs[0].startswith("checksum mismatch after a change: the venue says 12345, the book gives ")
+    assert not r.engine.synced and r.engine.resyncs == 1 and len(r.books) == 1
+    r.engine.change(Change(None, [lv("bid", "98", "1")]))  # in flight from before the resync: dropped
+    fresh = [lv("bid", "50", "1"), lv("ask", "60", "1")]
+    r.engine.seed(with_crc(Seed(None, fresh), venue_book(fresh)))
+    assert r.last == (None, [("50", "1", None)], [("60", "1", None)])
+
+
+def test_a_seed_whose_checksum_does_not_match_is_not_shown():
+    r = checked()
+    r.engine.seed(Seed(None, [lv("bid", "100", "1")], checksum=1))
+    assert r.books == [] and "checksum mismatch after the seed" in r.resyncs[0] and not r.engine.synced
+
+
+def test_truncation_drops_levels_pushed_out_of_the_subscribed_depth_and_they_never_come_back():
+    depth = 3
+    seed_ops = [lv("bid", p, "1") for p in ("100", "99", "98")] + [lv("ask", p, "1") for p in ("101", "102", "103")]
+    insert = [lv("bid", "100.5", "1"), lv("ask", "100.8", "1")]  # pushes 98 and 103 out of depth 3
+    delete = [lv("bid", "100.5", "0"), lv("ask", "100.8", "0")]  # the venue does not resend 98/103: the book is 2 deep
+    venue = seed_ops + insert
+    r = checked(depth)
+    r.engine.seed(with_crc(Seed(None, seed_ops), venue_book(seed_ops, depth)))
+    r.engine.change(with_crc(Change(None, insert), venue_book(venue, depth)))
+    assert [p for p, _, _ in r.last[1]] == ["100.5", "100", "99"] and [p for p, _, _ in r.last[2]] == ["100.8", "101", "102"]
+    after = venue_book(venue, depth)
+    after.apply(delete)
+    r.engine.change(with_crc(Change(None, delete), after))
+    assert not r.resyncs and r.last == (None, [("100", "1", None), ("99", "1", None)], [("101", "1", None), ("102", "1", None)])
+    untruncated = checked(None)  # the same messages to a client that keeps everything: its checksum fails
+    untruncated.engine.seed(with_crc(Seed(None, seed_ops), venue_book(seed_ops, depth)))
+    untruncated.engine.change(with_crc(Change(None, insert), venue_book(venue, depth)))
+    untruncated.engine.change(with_crc(Change(None, delete), after))
+    assert untruncated.resyncs and "checksum mismatch" in untruncated.resyncs[0]
+
+
+def test_order_book_truncation_forgets_the_orders_at_dropped_levels():
+    r = Recorder(OrderBook)
+    r.engine.depth = 1
+    r.engine.seed(Seed(1, [opened("a", "bid", "10", "1"), opened("b", "bid", "9", "1"), opened("c", "ask", "11", "1"), opened("d", "ask", "12", "1")]))
+    assert set(r.engine.book.orders) == {"a", "c"} and r.last == (1, [("10", "1", 1)], [("11", "1", 1)])
+
+
+def test_stale_changes_are_counted_and_a_run_of_them_resyncs():
+    from orderbook_cli.sync import STALE_RUN
+
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed(500))
+    r.engine.change(Change(500, []))  # a same-number heartbeat with nothing in it is not stale
+    for seq in range(400, 400 + STALE_RUN - 1):
+        r.engine.change(Change(seq, [lv("bid", "1", "1")]))
+    assert r.engine.stale == STALE_RUN - 1 and not r.resyncs and r.engine.synced
+    r.engine.change(Change(501, [lv("bid", "100", "3")]))  # a fresh change ends the run
+    assert r.engine.stale_run == 0 and r.last[0] == 501
+    for seq in range(1, STALE_RUN + 1):  # the venue restarted its numbering: every change is "stale"
+        r.engine.change(Change(seq, [lv("bid", "2", "1")]))
+    assert not r.engine.synced and r.engine.stale == 2 * STALE_RUN - 1
+    assert r.resyncs == [f"the venue's sequence went back to {STALE_RUN} (the book is at 501; {STALE_RUN} stale changes in a row)"]
+    r.engine.seed(level_seed(STALE_RUN))  # the new numbering seeds a new book
+    assert r.engine.synced and r.last[0] == STALE_RUN
+
+
+def test_a_sequence_far_below_the_book_resyncs_at_once():
+    from orderbook_cli.sync import STALE_DISTANCE
+
+    r = Recorder(LevelBook)
+    r.engine.seed(level_seed(STALE_DISTANCE + 10))
+    r.engine.change(Change(3, [lv("bid", "1", "1")]))
+    assert r.resyncs and "went back to 3" in r.resyncs[0] and not r.engine.synced
+    assert list(r.engine.buffer) == [Change(3, [lv("bid", "1", "1")])]  # kept: the next seed decides about it

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from orderbook_cli.shape import ShapeSpec
+
 from tests.conftest import OBOOK
 from tests.servers.http_venue import Reply
 
@@ -134,7 +136,7 @@ def test_connecting_before_the_first_book_and_the_retry_counts_down():
     from orderbook_cli.live import LiveLadder
     from tests.test_render import draw
 
-    live = LiveLadder("bitso", "btc_mxn", depth=20, group=None, impact=None, stale_after=5)
+    live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)
     live.on_status(StatusEvent(State.CONNECTING, "cannot resolve ws.bitso.com", retry_at=100.0))
     first = draw(live.frame(92.9, 24, None, 0.0, 0), width=120)
     assert "CONNECTING" in first and "RECONNECTING" not in first

@@ -131,11 +131,11 @@ class BitMartV3(SyncedVenue):
         return list_bitmart_symbols(self, timeout)
 
     def subscribe_messages(self, request: FeedRequest) -> list[str]:
-        topic = f"{INCREMENTAL}:{request.symbol}" if self.full(request) else channel(request.symbol, request.wire_depth)
+        topic = f"{INCREMENTAL}:{request.symbol}" if self.full(request) else channel(request.symbol, request.depth)
         return [json.dumps({"op": "subscribe", "args": [topic]})]
 
-    def seed_request(self, request: FeedRequest) -> str:
-        return json.dumps({"op": "request", "args": [f"{INCREMENTAL}:{request.symbol}"]})
+    def resync_messages(self, request: FeedRequest) -> list[str]:
+        return [json.dumps({"op": "request", "args": [f"{INCREMENTAL}:{request.symbol}"]})]
 
     def ping_message(self) -> str:
         return "ping"
@@ -143,7 +143,7 @@ class BitMartV3(SyncedVenue):
     def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
         if self.full(new):
             return []  # increase100 keeps 100 levels whatever is shown
-        before, after = channel(old.symbol, old.wire_depth), channel(new.symbol, new.wire_depth)
+        before, after = channel(old.symbol, old.depth), channel(new.symbol, new.depth)
         if before == after:
             return []
         return [json.dumps({"op": "unsubscribe", "args": [before]}), json.dumps({"op": "subscribe", "args": [after]})]

@@ -219,7 +219,7 @@ class Bitso(SyncedVenue):
             received_at = now_utc()
             payload = _rest_payload(self._rest_book(request, aggregate=True))
             levels = _rest_levels(payload, None)
-            if min(len(levels["bids"]), len(levels["asks"])) < request.wire_depth:
+            if min(len(levels["bids"]), len(levels["asks"])) < request.depth:
                 payload = _rest_payload(self._rest_book(request, aggregate=False))
                 levels = _rest_levels(payload, 1)  # one entry per order: make_book sums and counts them
             book = request.book(levels["bids"], levels["asks"], parse_venue_time(payload.get("updated_at")), received_at)

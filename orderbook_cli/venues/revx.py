@@ -148,7 +148,7 @@ class RevolutX(Venue):
 
         def fetch_with(http: HttpClient, request: FeedRequest) -> Book:
             nonlocal v1_gone
-            depth = request.wire_depth  # read on every poll: the ladder's +/- keys change it
+            depth = request.depth  # read on every poll: the ladder's +/- keys change it
             use_v2 = v1_gone or depth > V1_MAX_DEPTH
             if signer:
                 path, params = AUTHENTICATED, {"limit": depth}

@@ -81,59 +81,17 @@ class WebSocketVenue(Venue):
         return lambda ctx: self.stream(ctx)
 
     def stream(self, ctx: FeedContext) -> None:
-        """Connect, subscribe, read; after a failure wait as the feed's retry policy says and connect again."""
-        from orderbook_cli.transport import ws
-
         request = ctx.request
-        idle = request.idle_timeout or self.idle_timeout
         ping = (self.ping_interval, self.ping_message()) if self.ping_interval else None
         handlers = self.connections(ctx)
-        ctx.set_state(State.CONNECTING)
-        while not ctx.stopped.is_set():
-            try:
-                link = ws.connect(self.url, self.info.url_env, timeout=min(request.timeout, ctx.remaining()) if request.once else request.timeout,
-                                  idle=idle, stopped=ctx.stopped)
-            except NetworkError as error:
-                failure: ObookError | None = error
-            else:
-                failure = self._read(ctx, link, handlers, idle, ping)
-            if ctx.stopped.is_set() or failure is None or not ctx.retry_after_failure(failure):
-                return
 
-    def _read(self, ctx: FeedContext, link, handlers, idle: float, ping: tuple[float, str] | None) -> ObookError | None:
-        """One link's life: None when the feed is done or stopped, else why the link failed."""
-        from orderbook_cli.transport.ws import LinkLost
-
-        clean = False
-        try:
-            ctx.link_up()
+        def on_connect(link):
             for message in self.subscribe_messages(ctx.request):  # the depth may have changed since the last link
                 link.send(message)
-            handler = handlers(link.send, ctx.tap)
-            # A link watched for `idle` seconds without data must be pinged well within that.
-            ping_every = min(ping[0], idle / 2) if ping else None
-            last_ping = time.monotonic()
-            while not ctx.stopped.is_set():
-                try:
-                    frame = link.receive(min(handler.tick_seconds or TICK_SECONDS, idle / 4))
-                except MalformedData as exc:  # a frame obook will not even read: drop the link
-                    ctx.malformed(exc)
-                    return VenueFailed(f"the venue sent {exc.message}")
-                if frame is not None:
-                    ctx.tap.frame(frame.data, frame.received_at)
-                    if handler.frame(frame.data, frame.received_at):
-                        break
-                elif ping_every and time.monotonic() - last_ping >= ping_every:
-                    link.send(ping[1])  # type: ignore[index]  # ping_every is set only with ping
-                    last_ping = time.monotonic()
-                if handler.tick():
-                    break
-            clean = True
-            return None
-        except LinkLost as error:
-            return error
-        finally:
-            link.close(wait=clean and not ctx.stopped.is_set())
+            return handlers(link.send, ctx.tap)
+
+        stream(ctx, self.url, self.info.url_env, request.idle_timeout or self.idle_timeout, ping, on_connect)
+
 
 class BookFrames:
     """Every frame that is a book becomes one; the first one is enough for a snapshot."""
@@ -174,3 +132,58 @@ class BookFrames:
     def tick(self) -> bool:
         self._current()
         return False
+
+
+def stream(ctx: FeedContext, url: str, url_env: str, idle: float, ping: tuple[float, str] | None,
+           on_connect: Callable[[Any], Any]) -> None:
+    """Connect, let ``on_connect`` subscribe on the new link and return its frame handler,
+    read; after a failure wait as the feed's retry policy says and connect again.
+    ``ping``: (interval, message) when the far end wants keep-alive pings."""
+    from orderbook_cli.transport import ws
+
+    request = ctx.request
+    ctx.set_state(State.CONNECTING)
+    while not ctx.stopped.is_set():
+        try:
+            link = ws.connect(url, url_env, timeout=min(request.timeout, ctx.remaining()) if request.once else request.timeout,
+                              idle=idle, stopped=ctx.stopped)
+        except NetworkError as error:
+            failure: ObookError | None = error
+        else:
+            failure = _read(ctx, link, on_connect, idle, ping)
+        if ctx.stopped.is_set() or failure is None or not ctx.retry_after_failure(failure):
+            return
+
+
+def _read(ctx: FeedContext, link, on_connect: Callable[[Any], Any], idle: float, ping: tuple[float, str] | None) -> ObookError | None:
+    """One link's life: None when the feed is done or stopped, else why the link failed."""
+    from orderbook_cli.transport.ws import LinkLost
+
+    clean = False
+    try:
+        ctx.link_up()
+        handler = on_connect(link)
+        # A link watched for `idle` seconds without data must be pinged well within that.
+        ping_every = min(ping[0], idle / 2) if ping else None
+        last_ping = time.monotonic()
+        while not ctx.stopped.is_set():
+            try:
+                frame = link.receive(min(handler.tick_seconds or TICK_SECONDS, idle / 4))
+            except MalformedData as exc:  # a frame obook will not even read: drop the link
+                ctx.malformed(exc)
+                return VenueFailed(f"the venue sent {exc.message}")
+            if frame is not None:
+                ctx.tap.frame(frame.data, frame.received_at)
+                if handler.frame(frame.data, frame.received_at):
+                    break
+            elif ping is not None and ping_every and time.monotonic() - last_ping >= ping_every:
+                link.send(ping[1])
+                last_ping = time.monotonic()
+            if handler.tick():
+                break
+        clean = True
+        return None
+    except LinkLost as error:
+        return error
+    finally:
+        link.close(wait=clean and not ctx.stopped.is_set())

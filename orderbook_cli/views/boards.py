@@ -9,7 +9,7 @@ their own colour, so the screen reads the same without colour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from orderbook_cli import consolidate
-from orderbook_cli.book import EXACT, Book, Level, plain, regroup
+from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
 from orderbook_cli.views.header import header, spread_row
@@ -45,7 +45,6 @@ class BoardView:
     """What the screen shows besides the books."""
 
     stale_after: float = 5.0
-    impact: Decimal | None = None
     paused: bool = False
     show_help: bool = False
     frozen: list = field(default_factory=list)  # the books on screen while paused
@@ -95,7 +94,7 @@ def _notice(state: SourceState, now: float) -> str:
 
 def _ladder_view(index: int, state: SourceState, now: float, view: BoardView) -> LadderView:
     """The source's own ladder view (kept between frames, so its columns keep their widths)."""
-    ladder = view.ladders.setdefault(index, LadderView(theme=view.theme))
+    ladder = view.ladders.setdefault(index, LadderView(theme=view.theme, actions=frozenset()))  # the board has the keys
     ladder.state = state.state if view.live or state.failed else "snapshot"
     ladder.age = state.age(now) if view.live else None
     ladder.stale = view.live and state.stale(now, view.stale_after)
@@ -103,29 +102,30 @@ def _ladder_view(index: int, state: SourceState, now: float, view: BoardView) ->
     ladder.updates_per_second = stats.updates_per_second(now) if stats else None
     ladder.malformed = stats.malformed if stats else 0
     ladder.notice = _notice(state, now)
-    ladder.paused, ladder.impact = view.paused, view.impact
+    ladder.paused = view.paused
     return ladder
 
 
-def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None) -> list[Text] | None:
+def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None,
+                  named: bool = True) -> list[Text] | None:
     """One source's ladder (the single-source ladder, laid out for `width` × `height`);
-    None when not even its narrowest layout fits."""
+    None when not even its narrowest layout fits. Not `named`: the source's name gets
+    a line of its own above a header without it."""
     ladder = _ladder_view(index, state, now, view)
+    ladder.named = named
     request = state.source.prepared.request
+    above = [] if named else [words(state.source.label, width, "bold cyan")]  # a name is text: it may be shortened
+    if height is not None:
+        height = max(1, height - len(above))
     if book is None:
-        lines = [header(None, ladder, request.venue, request.symbol, width)]
+        lines = [*above, header(None, ladder, request.venue, request.symbol, width)]
         if ladder.notice:
             lines.append(words(ladder.notice, width, "yellow"))
         lines.append(words("failed" if state.failed else "waiting for the first book…", width, "dim"))
         return lines
     if view.depth is not None:
         book = book._replace(bids=book.bids[: view.depth], asks=book.asks[: view.depth])
-    lines = _within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)
-    if state.source.label not in lines[0].plain:  # a narrow header shortened the name: give it a line of its own
-        shorter = None if height is None else max(1, height - 1)
-        name = sanitize(state.source.label, width)  # a name is text, not a number: it may be shortened
-        lines = [Text(name, style="bold cyan"),
-                 *_within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=shorter), width)]
+    lines = [*above, *_within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)]
     if ladder.rows_shown == 0 and (book.bids or book.asks):
         return None  # only the compact summary fits: fewer, wider columns instead
     return lines
@@ -149,6 +149,9 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
         column_width = (width - gap * (fitting - 1)) // fitting
         column_height = None if height is None else max(1, height - below)
         built = [source_column(i, board.states[i], books[i], now, view, column_width, column_height) for i in range(fitting)]
+        if any(b is not None and board.states[i].source.label not in b[0].plain for i, b in enumerate(built)):
+            # a narrow header shortened a name: every column names its source on a line of its own, so rows stay level
+            built = [source_column(i, board.states[i], books[i], now, view, column_width, column_height, named=False) for i in range(fitting)]
         if all(b is not None for b in built) or fitting == 1:
             shown = [b if b is not None else _compact(i, board.states[i], books[i], now, view, column_width, column_height)
                      for i, b in enumerate(built)]
@@ -231,17 +234,18 @@ def _merged_columns(asks: tuple[Level, ...], bids: tuple[Level, ...], keys: Sequ
     ]
 
 
-def _who(level: Level, keys: Sequence[str]) -> str:
-    return "+".join(f"{TAGS[keys.index(k)]} {k}" for k in (level.venues or {}))
+def _who(venues: Mapping[str, Decimal] | None, keys: Sequence[str]) -> str:
+    return "+".join(f"{TAGS[keys.index(k)]} {k}" for k in (venues or {}))
 
 
 def best_line(book: Book, keys: Sequence[str], width: int, max_lines: int, theme: Theme = DEFAULT) -> list[Text]:
     """Best bid and ask with the venues quoting them, then spread and mid."""
     parts = []
-    if book.bids:
-        parts.append(Text.assemble(("best bid ", "bold"), (plain(book.bids[0].price), f"bold {theme.bid}"), f" {_who(book.bids[0], keys)}"))
-    if book.asks:
-        parts.append(Text.assemble(("best ask ", "bold"), (plain(book.asks[0].price), f"bold {theme.ask}"), f" {_who(book.asks[0], keys)}"))
+    bid_venues, ask_venues = book.figures.best_venues if book.figures is not None else (None, None)
+    if book.best_bid is not None:
+        parts.append(Text.assemble(("best bid ", "bold"), (plain(book.best_bid), f"bold {theme.bid}"), f" {_who(bid_venues, keys)}"))
+    if book.best_ask is not None:
+        parts.append(Text.assemble(("best ask ", "bold"), (plain(book.best_ask), f"bold {theme.ask}"), f" {_who(ask_venues, keys)}"))
     if book.spread is not None:
         parts.append(spread_row(book, None, theme))
     if not parts:
@@ -259,21 +263,22 @@ def crossed_lines(cross: consolidate.Crossing, keys: Sequence[str], width: int) 
     return pack(parts, width, 2, sep=" ")
 
 
-def impact_lines(book: Book, size: Decimal, keys: Sequence[str], width: int, lines_per_side: int) -> list[Text]:
-    """buy/sell SIZE routed across venues: average, worst, slippage, and each venue's fill."""
-    out = []
-    for routed in consolidate.route(book, size):
-        fill = routed.fill
+def impact_lines(book: Book, keys: Sequence[str], width: int, lines_per_side: int) -> list[Text]:
+    """buy/sell SIZE routed across venues (the shape step's fills): average, worst, slippage, and each venue's fill."""
+    out: list[Text] = []
+    fills = book.figures.impact if book.figures is not None else None
+    for fill in fills or ():
+        size = f"{plain(fill.size)} {fill.currency or ''}".rstrip()
         verb = "buy " if fill.side == "buy" else "sell"
         if fill.average_price is None:
-            out.append(words(f"{verb} {plain(size)}: no liquidity on this side", width, "yellow"))
+            out.append(words(f"{verb} {size}: no liquidity on this side", width, "yellow"))
             continue
-        parts = [Text(f"{verb} {plain(size)}: avg {plain(fill.average_price)}"), Text(f"worst {plain(fill.worst_price)}")]
+        parts = [Text(f"{verb} {size}: avg {plain(fill.average_price)}"), Text(f"worst {plain(fill.worst_price)}")]
         if fill.slippage_bps is not None:
             parts.append(Text(f"slippage {plain(fill.slippage_bps)} bps"))
         if not fill.complete:
             parts.append(Text(f"book too thin: only {plain(fill.filled)} fillable", style="bold yellow"))
-        for key, part in routed.venues.items():
+        for key, part in (fill.venues or {}).items():
             parts.append(Text.assemble(tag(keys.index(key)), f" {key} {plain(part.filled)} @ {plain(part.average_price)}"))
         out.extend(pack(parts, width, lines_per_side, sep="  "))
     return out
@@ -285,10 +290,7 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     stale_after = view.stale_after if view.live else None
     live = [consolidate.SourceBook(s.source.key, b) for s, b in zip(board.states, books)
             if b is not None and not s.failed and (stale_after is None or not s.stale(now, stale_after))]
-    raw = book = consolidate.merge(live, board.plan.symbol or "", depth=board.plan.depth)
-    if view.group is not None and live:  # every source bucketed alike; best prices and spread stay the real ones
-        book = consolidate.merge([s._replace(book=regroup(s.book, depth=None, group=view.group)) for s in live],
-                                 board.plan.symbol or "", depth=board.plan.depth)
+    book = board.merge(live)  # shaped once: grouped as asked, figures from every level merged
     tight = height is not None and height < 20  # small screens: one line each for the legend, best prices, impact
     head = [Text(f"consolidated {sanitize(board.plan.symbol, 40)}", style="bold cyan"),
             Text(f"{len(live)} of {len(keys)} sources live", style="bold green" if len(live) == len(keys) else "bold black on yellow")]
@@ -314,8 +316,8 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     cross = consolidate.crossing(live)
     if cross is not None:
         out.extend(crossed_lines(cross, keys, width))
-    best = best_line(raw, keys, width, 1 if tight else 2, view.theme)
-    impact = impact_lines(book, view.impact, keys, width, 1 if tight else 2) if view.impact is not None else []
+    best = best_line(book, keys, width, 1 if tight else 2, view.theme)
+    impact = impact_lines(book, keys, width, 1 if tight else 2)
     footer = view.live
     levels = None
     if height is not None:
@@ -350,5 +352,5 @@ def frame(board: Board, now: float, view: BoardView, width: int, height: int | N
 def print_board(board: Board, opts, now: float) -> None:
     """`snapshot` with several sources: the board printed once at the terminal's width."""
     out = console(opts.no_color)
-    view = BoardView(impact=opts.impact, live=False, theme=Theme.from_colours(opts.colours))
+    view = BoardView(live=False, theme=Theme.from_colours(opts.colours))
     out.print(frame(board, now, view, out.width, None))

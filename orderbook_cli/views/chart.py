@@ -33,6 +33,7 @@ RIGHT_FILL = (0, 0x80, 0xA0, 0xB0, 0xB8)
 MIN_ROWS, MIN_WIDTH = 2, 12
 Y_LABEL_EVERY = 4  # rows between amount labels at least
 CHROME = 3  # legend line, axis line, price labels
+MIN_AREA = (MIN_WIDTH, MIN_ROWS + CHROME)  # columns × lines the chart needs
 
 
 def _heights(levels: tuple[Level, ...], px, pixels: int, dots: int, top: Decimal, rising_left: bool) -> list[int]:
@@ -106,7 +107,7 @@ def depth_chart(book: Book, width: int, height: int, theme: Theme = DEFAULT) -> 
     if not (book.bids or book.asks):
         return notice("the book is empty", width)
     if rows < MIN_ROWS or width < MIN_WIDTH:
-        return notice("too small for the chart: enlarge the terminal or press v", width)
+        return notice(f"too small for the chart: it needs {MIN_AREA[0]}×{MIN_AREA[1]}", width)
     mid, reach = _extent(book)
     top_total = max(book.bids[-1].total if book.bids else Decimal(0), book.asks[-1].total if book.asks else Decimal(0))
     top, y_labels = _amount_axis(top_total, rows)

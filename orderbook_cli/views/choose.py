@@ -8,7 +8,7 @@ header (venue, state, age) and its footer of keys.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from datetime import UTC
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -24,7 +24,8 @@ from orderbook_cli.views.keys import (
     help_lines,
 )
 from orderbook_cli.views.ladder import ladder
-from orderbook_cli.views.state import LadderView
+from orderbook_cli.views.layout import wrap_words
+from orderbook_cli.views.state import LadderView, printed
 from orderbook_cli.views.terminal import console
 from orderbook_cli.views.theme import Theme
 
@@ -60,20 +61,23 @@ def picture(name: str, book: Book | None, view: LadderView, *, venue: str, symbo
     `book` is what the screen shows (grouped, trimmed, frozen while paused);
     `history` and `newest` are the heatmap's columns and the book they end with.
     """
+    from orderbook_cli.views import chart, heatmap
+
     parts: list[RenderableType] = [header(book, view, venue, symbol, width)]
-    if view.notice:
-        parts.append(legend([(sanitize(view.notice), "yellow")], width))
+    if view.notice:  # two lines at most, cut between words
+        parts.extend(wrap_words(Text(sanitize(view.notice), style="yellow"), width, 2))
     below = footer(name, view, width)
     body_height = max(0, height - len(parts) - len(below))
+    need_width, need_height = chart.MIN_AREA if name == "chart" else heatmap.MIN_AREA
     if book is None:
         parts.append(Text("waiting for the first book…", style="dim"))
+    elif width < need_width or body_height < need_height:  # say the terminal size it takes, whole
+        need = f"{need_width}×{need_height + height - body_height}"
+        parts.extend(wrap_words(Text(f"the {name} needs {need}: enlarge the terminal or press v", style="dim"),
+                                width, max(1, body_height))[: max(0, body_height)])
     elif name == "chart":
-        from orderbook_cli.views.chart import depth_chart
-
-        parts.append(depth_chart(book, width, body_height, view.theme))
+        parts.append(chart.depth_chart(book, width, body_height, view.theme))
     else:
-        from orderbook_cli.views import heatmap
-
         newest = newest or book
         step = view.group or heatmap.auto_step(history[-max(1, width):], body_height - heatmap.CHROME)
         parts.append(heatmap.heatmap(history, newest, step=step, depth=view.depth, width=width, height=body_height, colour=colour,
@@ -90,15 +94,17 @@ def screen(name: str, book: Book | None, view: LadderView, *, venue: str, symbol
                    history=history, newest=newest)
 
 
-def print_snapshot(book: Book, name: str, *, theme: Theme, no_color: bool, impact: Decimal | None = None, raw: Book | None = None,
-                   group: Decimal | None = None) -> None:
-    """`snapshot`: the ladder or the chart printed once at the terminal's width."""
+def print_snapshot(book: Book, name: str, *, theme: Theme, no_color: bool) -> None:
+    """`snapshot`: the ladder or the chart printed once at the terminal's width (the shaped book:
+    grouped and trimmed as asked, its figures from the whole book)."""
+    from datetime import datetime
+
     out = console(no_color)
-    view = LadderView(state="snapshot", impact=impact, spread_book=raw, group=group, theme=theme)
+    view = printed(book, datetime.now(UTC).date(), group=book.figures.group if book.figures is not None else None, theme=theme)
     if name == "chart":
         from orderbook_cli.views.chart import depth_chart
 
-        out.print(header(book, view))
+        out.print(header(book, view, width=out.size.width))
         out.print(depth_chart(book, out.size.width, min(out.size.height, 40) - 2, theme))
     else:
         out.print(ladder(book, view, width=out.width))

@@ -13,32 +13,38 @@ from orderbook_cli.views.theme import DEFAULT, Theme
 
 
 def header_items(book: Book | None, view: LadderView) -> list[Item]:
-    """The header's pieces by priority (0 is never dropped). Views add theirs via view.header_items."""
+    """The header's pieces by priority (0 is never dropped, then 1, 2…): the name and the
+    state first, then PAUSED/STALE, the age before the clock. Views add theirs via view.header_items."""
     live = view.state in ("live", "snapshot")
     items = [Item(0, Text(f"● {view.state if live else view.state.upper()}", style="bold green" if live else view.theme.warn))]
     if view.state == "replay":
         items = [Item(0, Text("▶ REPLAY", style="bold black on cyan"))]
     if view.paused:
-        items.append(Item(0, Text("PAUSED", style="bold magenta")))
+        items.append(Item(1, Text("PAUSED", style="bold magenta")))
     if book and book.spread is not None and book.spread < 0:
         items.append(Item(0, Text("CROSSED", style=view.theme.warn)))
     if view.age is not None and view.stale:
-        items.append(Item(0, Text(f"age {view.age:.1f}s STALE", style=view.theme.warn)))
+        items.append(Item(1, Text(f"age {view.age:.1f}s STALE", style=view.theme.warn)))
     elif view.age is not None:
-        items.append(Item(4, Text(f"age {view.age:.1f}s")))
+        items.append(Item(2, Text(f"age {view.age:.1f}s")))
     if view.malformed:
-        items.append(Item(2, Text(f"{view.malformed} bad frames", style="yellow")))
+        items.append(Item(3, Text(f"{view.malformed} bad frames", style="yellow")))
     if book is not None and book.sequence is not None:  # a sequence-checked book: which message it reflects
-        items.append(Item(3, Text(f"seq {book.sequence}")))
+        items.append(Item(5, Text(f"seq {book.sequence}")))
     if view.resyncs:
-        items.append(Item(2, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last {view.last_resync}", style="yellow")))
+        items.append(Item(3, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last at {view.last_resync}", style="yellow")))
     if book:
-        stamp = book.timestamp or book.received_at
-        when = iso_utc(stamp)[:19].replace("T", " ") if view.dated else iso_utc(stamp)[11:19]
-        items.append(Item(1 if view.dated else 3, Text(f"{when} UTC{'' if book.timestamp else ' (received)'}")))
+        items.append(Item(4, Text(book_time(book, view.dated))))
     if view.updates_per_second is not None:
-        items.append(Item(5, Text(f"{view.updates_per_second:.1f} upd/s")))
+        items.append(Item(6, Text(f"{view.updates_per_second:.1f} upd/s")))
     return items + list(view.header_items)
+
+
+def book_time(book: Book, dated: bool) -> str:
+    """When the book is from: "as of 15:30:02 UTC" (the venue's time) or "received …" (ours), with the date when asked."""
+    stamp = iso_utc(book.timestamp or book.received_at)
+    when = stamp[:19].replace("T", " ") if dated else stamp[11:19]
+    return f"{'as of' if book.timestamp else 'received'} {when} UTC"
 
 
 def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", width: int | None = None) -> Text:
@@ -49,7 +55,7 @@ def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "
         room = width - sum(i.text.cell_len + 2 for i in items if i.priority == 0)
         if len(name) > room:  # a name is text, not a number: it may be shortened
             name = name[: max(room - 1, 1)] + "…"
-    return fit([Item(0, Text(name, style="bold cyan")), *items], width)
+    return fit([Item(0, Text(name, style="bold cyan")), *items] if view.named else items, width)
 
 
 def spread_row(book: Book, width: int | None, theme: Theme = DEFAULT) -> Text:

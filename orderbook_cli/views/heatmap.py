@@ -39,6 +39,7 @@ COLUMN_SECONDS = 1
 HISTORY_COLUMNS = 400  # wider than any terminal people read
 LEVELS_KEPT = 60  # per side, nearest the touch
 CHROME = 2  # legend line, time axis
+MIN_AREA = (12, 1 + CHROME)  # columns × lines the heatmap needs
 BACKWARDS_SLOTS = 2  # book time going back further than this is a jump, not jitter
 PRICE_LABEL_EVERY = 5  # rows: labels sit on multiples of 5 steps, so they are round
 
@@ -157,8 +158,8 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
     """Columns (oldest first) as a width x height picture: a legend line, the map with
     price labels on the right, and a time axis."""
     rows = height - CHROME
-    if rows < 1 or width < 12:
-        return notice("too small for the heatmap: enlarge the terminal or press v", width)
+    if width < MIN_AREA[0] or height < MIN_AREA[1]:
+        return notice(f"too small for the heatmap: it needs {MIN_AREA[0]}×{MIN_AREA[1]}", width)
     with localcontext(EXACT):
         mid = book.mid if book.mid is not None else (book.best_bid or book.best_ask or Decimal(0))
         centre = floor_steps(mid, step)

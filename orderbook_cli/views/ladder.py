@@ -20,7 +20,7 @@ from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.views.header import header, spread_row
 from orderbook_cli.views.keys import help_keys, help_lines
-from orderbook_cli.views.layout import Item, fit
+from orderbook_cli.views.layout import Item, fit, wrap_words
 from orderbook_cli.views.numbers import (
     bps_from,
     brief,
@@ -35,8 +35,9 @@ from orderbook_cli.views.numbers import (
 from orderbook_cli.views.state import LadderView, Memory
 from orderbook_cli.views.theme import DEFAULT, Theme
 
-BAR_WIDTH = 16
+BAR_WIDTH = 16  # when the width is open (a printed ladder, an SVG)
 MIN_BAR_WIDTH = 6  # narrower bars say nothing: drop them instead
+MAX_BAR_WIDTH = 64  # on a wide terminal the bars take the room the numbers leave, up to this
 BAR_BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -122,7 +123,7 @@ def choose_layout(book: Book, memory: Memory, width: int | None) -> Layout | Non
                 if width is None:
                     return Layout(columns, widths, titles, BAR_WIDTH)
                 if with_bars and width - used - 1 >= MIN_BAR_WIDTH:
-                    return Layout(columns, widths, titles, min(BAR_WIDTH, width - used - 1))
+                    return Layout(columns, widths, titles, min(MAX_BAR_WIDTH, width - used - 1))
                 if not with_bars and used <= width:
                     return Layout(columns, widths, titles, 0)
     return None
@@ -183,23 +184,24 @@ def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, 
 
 def compact_lines(book: Book, view: LadderView, width: int | None) -> list[Text]:
     """Best bid and ask and the spread, for screens too small for a ladder."""
-    raw = view.spread_book or book
-    bid = Text.assemble(("bid ", f"bold {view.theme.bid}"), "—" if raw.best_bid is None else plain(raw.best_bid))
-    ask = Text.assemble(("ask ", f"bold {view.theme.ask}"), "—" if raw.best_ask is None else plain(raw.best_ask))
+    bid = Text.assemble(("bid ", f"bold {view.theme.bid}"), "—" if book.best_bid is None else plain(book.best_bid))
+    ask = Text.assemble(("ask ", f"bold {view.theme.ask}"), "—" if book.best_ask is None else plain(book.best_ask))
     lines = [bid, ask] if width is not None and bid.cell_len + ask.cell_len + 2 > width else [fit([Item(0, bid), Item(0, ask)], width)]
-    lines.append(spread_row(raw, width, view.theme))
+    lines.append(spread_row(book, width, view.theme))
     return [line for line in lines if width is None or line.cell_len <= width]
 
 
-def impact_lines(book: Book, size: Decimal, width: int | None = None) -> list[Text]:
-    """What buying and selling `size` would cost: averages at price precision + 2 digits."""
-    from orderbook_cli.impact import market_impact
-
+def impact_lines(book: Book, width: int | None = None) -> list[Text]:
+    """What buying and selling the --impact size would cost (the shape step's fills, from
+    the whole book): averages at price precision + 2 digits."""
+    fills = book.figures.impact if book.figures is not None else None
+    if fills is None:
+        return []
     places = price_places(book)
     base = (units(book.symbol) or ("",))[0]
-    amount = f"{plain(size)} {base}".rstrip()
+    amount = f"{plain(fills[0].size)} {fills[0].currency or base}".rstrip()
     lines = []
-    for fill in market_impact(book, size):
+    for fill in fills:
         verb = "buy " if fill.side == "buy" else "sell"
         if fill.average_price is None:
             lines.append(fit([Item(0, Text(f"{verb} {amount}:", style="yellow")), Item(1, Text("no liquidity on this side", style="yellow"))], width, " "))
@@ -215,19 +217,22 @@ def impact_lines(book: Book, size: Decimal, width: int | None = None) -> list[Te
 
 
 def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT) -> Text | None:
-    """Base units within ±10/25/50/100 bps of mid, bids|asks, and the imbalance (+ = more bids)."""
-    from orderbook_cli.liquidity import liquidity
-
-    bands = liquidity(book)
+    """Base units resting within ±10/25/50/100 bps of mid, bids|asks, and which side
+    leans heavier (the imbalance, (bid − ask) / (bid + ask)); "≥": the book held ends
+    inside the band, so there is at least that much. The shape step's bands, from the
+    whole book whatever is shown."""
+    bands = book.figures.liquidity if book.figures is not None else None
     if not bands:
         return None
     places = max((decimals(lv.amount) for lv in book.bids + book.asks), default=0)
-    items = [Item(0, Text("±bps bid|ask", style="bold"))]
+    base = (units(book.symbol) or ("",))[0]
+    items = [Item(0, Text(f"near mid {base} bid|ask:".replace("  ", " "), style="bold"))]
     for n, band in enumerate(bands):
         more = "" if band.complete else "≥"
-        text = Text.assemble((f"{band.bps}:", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
-        if band.imbalance is not None:
-            text.append(f" {percent(band.imbalance)}", style=theme.bid if band.imbalance > 0 else theme.ask if band.imbalance < 0 else "")
+        text = Text.assemble((f"±{band.bps}bps", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
+        if band.imbalance:
+            heavier, style = ("bids", theme.bid) if band.imbalance > 0 else ("asks", theme.ask)
+            text.append(f" ({percent(abs(band.imbalance))} {heavier})", style=style)
         items.append(Item(n + 1, text))
     line = fit(items, width)
     return line if len(line) > len(items[0].text) else None
@@ -243,7 +248,7 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
     level = levels[index]
     pair = units(book.symbol) or ("", "")
     notional = _notionals(levels[: index + 1])[-1]
-    mid = (view.spread_book or book).mid
+    mid = book.mid
     items = [Item(0, Text(f"▸ {side} {index + 1} @ {plain(level.price)}", style=view.theme.cursor)),
              Item(0, Text(f"cum {plain(level.total)} {pair[0]}".rstrip())),
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
@@ -257,11 +262,11 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
 
 
 def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: int | None) -> list[Text]:
-    """Grouping, how many levels are on screen, and the keys (one line; the help may wrap)."""
+    """Grouping, how many levels are on screen, and a hint of the keys when there are any."""
     items = []
     if view.group is not None:
         label = f"grouped by {plain(view.group)}"
-        mid = (view.spread_book or book).mid if book else None
+        mid = book.mid if book else None
         if mid:
             label += f" (≈{short(bps_of(view.group, mid), 1)} bps)"
         items.append(Item(1, Text(label)))
@@ -269,13 +274,13 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
         held = max(len(book.asks), len(book.bids))
         shown = held if shown_rows is None else min(shown_rows, held)
         items.append(Item(0, Text(f"{shown} of {held} levels shown" if shown < held else f"{held} level{'' if held == 1 else 's'}")))
-    if not view.show_help:
+    if "help" in view.actions and not view.show_help:  # a printed ladder has no keys
         items.append(Item(2, Text("? keys")))
-        line = fit(items, width, " · ")
-        line.stylize("dim")
-        return [line]
-    lines = help_lines(help_keys(view.actions), width)
-    return [fit(items, width, " · ")] + lines if items else lines
+    if not items:
+        return []
+    line = fit(items, width, " · ")
+    line.stylize("dim")
+    return [line]
 
 
 class Ladder:
@@ -300,22 +305,26 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     if book is not None:
         view.memory.reset_for((book.venue, book.symbol, view.group))
     top = [header(book, view, venue, symbol, width)]
-    if view.notice:
-        top.append(fit([Item(0, Text(sanitize(view.notice), style="yellow"))], width))
+    if view.notice:  # cut between words, so a countdown stays whole: two lines unless 3 levels a side would not fit
+        held = max(len(book.asks), len(book.bids)) if book is not None else 0
+        roomy = height is None or height - 5 >= 2 * min(3, held)  # header, notice × 2, titles, spread row
+        top.extend(wrap_words(Text(sanitize(view.notice), style="yellow"), width, 2 if roomy else 1))
+    asked = help_lines(help_keys(view.actions), width) if view.show_help else []  # the user asked: it stays
     if book is None:
-        return Group(*top, Text("waiting for the first book…", style="dim"))
+        return Group(*[*top, Text("waiting for the first book…", style="dim"), *asked][: height or None])
     cells = _cells(book, view.memory)  # first: the widths it remembers decide the layout
     layout = choose_layout(book, view.memory, width)
     view.rows_shown = 0
     if layout is None:
-        return Group(*(top + compact_lines(book, view, width))[: height or None])
-    # Optional lines, most wanted first; dropped from the end until 3 levels a side fit
-    # (the cursor line only when not even one would).
+        return Group(*(top + asked + compact_lines(book, view, width))[: height or None])
+    # Optional lines, most wanted first; dropped from the end until 3 levels a side fit.
+    # The cursor line and the help stay (the user asked for them) while one level fits.
     extras = [
         ("cursor", [cursor_line(book, view, width)]),
+        ("help", asked),
         ("footer", footer(book, view, 0, width)),
-        ("impact", impact_lines(book, view.impact, width) if view.impact is not None else []),
-        ("liquidity", [liquidity_line(view.spread_book or book, width, view.theme)]),
+        ("impact", impact_lines(book, width)),
+        ("liquidity", [liquidity_line(book, width, view.theme)]),
     ]
     extras = [(name, [line for line in lines if line is not None]) for name, lines in extras]
     count = lambda: sum(len(lines) for _, lines in extras)
@@ -323,17 +332,14 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     if height is not None:
         fixed_lines = len(top) + 2  # titles and spread row
         wanted = min(3, max(len(book.asks), len(book.bids)))
-        while len(extras) > 1 and (height - fixed_lines - count()) // 2 < wanted:
-            extras.pop()  # the cursor line stays: the user asked for it
-        rows = (height - fixed_lines - count()) // 2
-        if rows < 1 and extras:
+        while len(extras) > 2 and (height - fixed_lines - count()) // 2 < wanted:
             extras.pop()
-            rows = (height - fixed_lines) // 2
-        if rows < 1:
-            return Group(*(top + compact_lines(book, view, width))[:height])
+        rows = (height - fixed_lines - count()) // 2
+        if rows < 1:  # not one level a side: the help (if asked for) and the best prices
+            return Group(*(top + asked + compact_lines(book, view, width))[:height])
     view.rows_shown = rows
     titles, asks, bids = ladder_rows(book, view, layout, rows, cells)
-    body = [titles, *asks, spread_row(view.spread_book or book, width, view.theme), *bids]
+    body = [titles, *asks, spread_row(book, width, view.theme), *bids]
     tail = []
     for name, lines in extras:
         if name == "footer":  # now it knows how many levels made it

@@ -49,6 +49,25 @@ def clip_words(line: Text, width: int | None) -> Text:
     return clipped if clipped.cell_len <= width else Text("…"[:width])
 
 
+def wrap_words(line: Text, width: int | None, max_lines: int) -> list[Text]:
+    """The line wrapped between words into at most `max_lines` lines, the last cut
+    with "…" if it still does not fit: no word (no number) is ever split."""
+    if width is None or line.cell_len <= width:
+        return [line]
+    lines: list[Text] = []
+    rest = line
+    while rest.cell_len > width and len(lines) < max_lines - 1:
+        cut = rest.plain.rfind(" ", 0, width + 1)
+        if cut <= 0:
+            break
+        head = rest[:cut]
+        head.rstrip()
+        lines.append(head)
+        rest = rest[cut + 1:]
+    lines.append(clip_words(rest, width))
+    return lines
+
+
 def words(text: str, width: int, style: str = "") -> Text:
     """Untrusted text as one line cut at a word boundary, so no number is ever half shown."""
     return clip_words(Text(sanitize(text), style=style, no_wrap=True), width)

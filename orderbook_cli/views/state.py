@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date
 from decimal import Decimal
 
 from orderbook_cli.book import Book
@@ -28,6 +29,13 @@ class Memory:
         return table[name]
 
 
+def printed(book: Book | None, today: date, **fields) -> LadderView:
+    """The view of a printed book (snapshot, SVG): no keys to press, and its date when it is not from `today`."""
+    stamp = book.timestamp or book.received_at if book is not None else None
+    old = stamp is not None and stamp.astimezone(UTC).date() != today
+    return LadderView(state="snapshot", actions=frozenset(), dated=old, **fields)
+
+
 @dataclass
 class LadderView:
     """What the ladder shows besides the book itself."""
@@ -41,14 +49,13 @@ class LadderView:
     show_help: bool = False
     group: Decimal | None = None
     depth: int | None = None
-    impact: Decimal | None = None
     changed: set = field(default_factory=set)  # {("ask"|"bid", price)} changed since the last frame
     notice: str = ""
     cursor: int = 0  # 0: none; k > 0: the k-th ask from the best; -k: the k-th bid
-    spread_book: Book | None = None  # the ungrouped book: its spread and mid are the real ones
     header_items: list = field(default_factory=list)  # extra Items other views add to the header
     memory: Memory = field(default_factory=Memory)
     theme: Theme = DEFAULT
+    named: bool = True  # False: the header leaves out the venue and symbol (a line above names them)
     rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
     dated: bool = False  # show the book's date too (a replay's books are not from today)
     actions: frozenset = LADDER_ACTIONS  # what the keys do here (views.keys), for the `?` help

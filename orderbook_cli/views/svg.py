@@ -8,7 +8,7 @@ colours and layout as the terminal.
 from __future__ import annotations
 
 import io
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -18,7 +18,7 @@ from orderbook_cli.book import Book
 from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.views.header import header
 from orderbook_cli.views.ladder import ladder
-from orderbook_cli.views.state import LadderView
+from orderbook_cli.views.state import printed
 from orderbook_cli.views.theme import DEFAULT, Theme
 
 CHART_SIZE = (100, 32)  # columns x lines: a picture that reads well in a chat or an issue
@@ -35,9 +35,9 @@ def check_target(path: str) -> Path:
     return target
 
 
-def picture(book: Book, view: str, impact: Decimal | None = None, theme: Theme = DEFAULT):
+def picture(book: Book, view: str, theme: Theme = DEFAULT):
     """The renderable and the width to record it at."""
-    state = LadderView(state="snapshot", impact=impact, theme=theme)
+    state = printed(book, datetime.now(UTC).date(), group=book.figures.group if book.figures is not None else None, theme=theme)
     if view == "chart":
         from orderbook_cli.views.chart import depth_chart
 
@@ -49,17 +49,29 @@ def picture(book: Book, view: str, impact: Decimal | None = None, theme: Theme =
     return drawn, min(MAX_WIDTH, max(MIN_WIDTH, width))
 
 
-def to_svg(book: Book, view: str = "ladder", impact: Decimal | None = None, theme: Theme = DEFAULT) -> str:
-    renderable, width = picture(book, view, impact, theme)
+def to_svg(book: Book, view: str = "ladder", theme: Theme = DEFAULT) -> str:
+    renderable, width = picture(book, view, theme)
     console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor",
                       emoji=False, markup=False, highlight=False, legacy_windows=False)
     console.print(renderable)
-    return console.export_svg(title=sanitize(f"obook {book.venue} {book.symbol}", 80))
+    return console.export_svg(title=sanitize(f"obook {book.venue} {book.symbol}", 80), code_format=svg_format())
 
 
-def write_svg(book: Book, path: str, view: str = "ladder", impact: Decimal | None = None, theme: Theme = DEFAULT) -> None:
+def svg_format() -> str:
+    """Rich's SVG template without its web fonts: a shared picture loads nothing from
+    the network and looks the same offline (every text run has a fixed textLength,
+    so any local monospace font keeps the columns)."""
+    from rich._export_format import CONSOLE_SVG_FORMAT
+
+    start = CONSOLE_SVG_FORMAT.index("@font-face")
+    end = CONSOLE_SVG_FORMAT.index(".{unique_id}-matrix")
+    return (CONSOLE_SVG_FORMAT[:start] + CONSOLE_SVG_FORMAT[end:]).replace(
+        "font-family: Fira Code, monospace;", 'font-family: "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace;')
+
+
+def write_svg(book: Book, path: str, view: str = "ladder", theme: Theme = DEFAULT) -> None:
     target = check_target(path)
     try:
-        target.write_text(to_svg(book, view, impact, theme), encoding="utf-8")
+        target.write_text(to_svg(book, view, theme), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {sanitize(path, 200)}: {exc.strerror or exc}", hint="pick a writable path") from None

@@ -1,0 +1,121 @@
+"""obook's entry point: run the command line, and turn whatever happens into
+one stderr line and the contract's exit status (errors.ExitStatus).
+
+This is the one place an exception becomes a message: `describe` for obook's
+own errors, Typer's text for usage errors, a "this is a bug" line for the
+rest (a traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from orderbook_cli.errors import ExitStatus, ObookError, Terminated, describe, sanitize
+from orderbook_cli.stdio import guard_streams, reader_went_away, silence_stdout
+
+COMPLETE_VAR = "_OBOOK_COMPLETE"  # set by the shell completion scripts (`obook completions`)
+VERSION_FLAGS = {"--version", "-V"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run obook with `argv` (default: the process's arguments); return the exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args
+    _raise_on_termination_signals()
+    guard_streams()
+    try:
+        if args and VERSION_FLAGS & set(args) and set(args) <= VERSION_FLAGS | {"--debug"}:
+            from orderbook_cli.about import (
+                version_text,  # answered without loading Typer
+            )
+
+            print(version_text(with_libraries=debug))
+            status = int(ExitStatus.SUCCESS)
+        else:
+            status = _run_typer(args)
+        sys.stdout.flush()  # a failing output is reported now, not lost at exit
+        return status
+    except BrokenPipeError:  # the reader went away (`| head -1`): a normal end
+        silence_stdout()
+        return ExitStatus.SUCCESS
+    except SystemExit:
+        if reader_went_away():  # rich and Typer end with exit 1 on a broken pipe
+            silence_stdout()
+            return ExitStatus.SUCCESS
+        raise
+    except KeyboardInterrupt:
+        return ExitStatus.INTERRUPTED
+    except Terminated:
+        return ExitStatus.TERMINATED
+    except Exception as error:  # noqa: BLE001 - every other failure becomes one line, exit 1
+        return _report(error, args, debug)
+
+
+def _run_typer(args: list[str]) -> int:
+    """The command line through Typer; the exit status a command asked for (typer.Exit), else 0."""
+    from typer.main import get_command
+
+    from orderbook_cli.cli import app
+
+    if COMPLETE_VAR in os.environ:  # a shell asks for completions: register Typer's shell classes
+        from typer.completion import completion_init
+
+        completion_init()
+    command = get_command(app)
+    result = command.main(args=args or ["--help"], prog_name="obook", standalone_mode=False)
+    return result if isinstance(result, int) else int(ExitStatus.SUCCESS)
+
+
+def _report(error: Exception, args: list[str], debug: bool) -> int:
+    """The one stderr line for `error`, and its exit status."""
+    import typer
+
+    if isinstance(error, ObookError):
+        _print_error(describe(error), debug)
+        return error.exit_status
+    if isinstance(error, typer.Abort):
+        return ExitStatus.INTERRUPTED
+    if isinstance(error, typer.TyperException):  # click's usage errors, vendored by Typer
+        message = str(getattr(error, "format_message", lambda: str(error))())
+        if not message.strip():  # `obook config` alone: its help page was the answer
+            return ExitStatus.SUCCESS
+        _print_error(f"obook: usage error: {message} (see '{_help_for(error, args)} --help')", False)
+        return ExitStatus.USAGE
+    _print_error(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)
+    return ExitStatus.INTERNAL
+
+
+def _help_for(error: Any, args: list[str]) -> str:
+    """The help page that explains the mistake: the command being parsed, never a mistyped name."""
+    from typer.main import get_command
+
+    from orderbook_cli.cli import app
+
+    ctx = getattr(error, "ctx", None)
+    path = ctx.command_path if ctx is not None and ctx.command_path else "obook"
+    if path == "obook" and args and args[0] in getattr(get_command(app), "commands", {}):
+        path = f"obook {args[0]}"
+    return str(path)
+
+
+def _raise_on_termination_signals() -> None:
+    """SIGTERM/SIGHUP unwind like Ctrl-C (terminal restored by every `with`), exit 143."""
+    import signal
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), terminate)
+
+
+def _print_error(line: str, with_traceback: bool) -> None:
+    if with_traceback:  # exception texts carry venue data: sanitized line by line too
+        import traceback
+
+        for trace_line in traceback.format_exc().splitlines():
+            print(sanitize(trace_line, 2000), file=sys.stderr)
+    print(sanitize(line, 1000), file=sys.stderr, flush=True)

@@ -1,0 +1,142 @@
+"""Shape once: the one step between the book obook holds and what is shown.
+
+A feed passes every book a venue emits through :func:`shape` (on the feed's
+own thread) before delivering it. The figures (best prices, spread, mid,
+spread in bps, crossed/locked, impact, liquidity bands) are computed from the
+real whole book: the engine's whole kept book for full feeds, everything
+received for top feeds, every source's book for a consolidated one. Only then
+are levels bucketed (``group``) and trimmed (``depth``) for display. The
+result is one immutable :class:`~orderbook_cli.book.Book` whose ``figures``
+are set: JSON, ladder, chart, heatmap, boards and SVG all read it, so they
+cannot disagree.
+
+Cost per book is O(depth) for the display plus what the figures need: the
+impact walk stops once the size is filled, the liquidity walk past the
+widest band; neither reads the rest of a deep book.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
+
+from orderbook_cli.book import EXACT, Book, Figures, Level, RawLevel, bps_of
+from orderbook_cli.impact import ImpactSize, market_impact
+from orderbook_cli.liquidity import liquidity
+
+Walk = Callable[[], Iterable["Level | RawLevel"]]
+
+
+@dataclass(frozen=True)
+class ShapeSpec:
+    """What is shown: read afresh for every book, so keys (+/-, g) take effect on the next one."""
+
+    depth: int | None = None  # levels (or buckets) per side shown; None: all
+    group: Decimal | None = None  # bucket prices into multiples of this tick
+    impact: ImpactSize | None = None  # price a market order of this size
+    liquidity: bool = False  # the ±bps bands around the mid
+    condition_bands: tuple[int, ...] = ()  # bands (bps) --until/--alert conditions read (conditions.bands_needed)
+
+
+class WholeBook(NamedTuple):
+    """A full feed's whole kept book, walked lazily best-first: valid only while the
+    engine does not change, i.e. during the one :func:`shape` call it is passed to."""
+
+    venue: str
+    symbol: str
+    walk_bids: Callable[[], Iterator[RawLevel]]
+    walk_asks: Callable[[], Iterator[RawLevel]]
+    timestamp: datetime | None
+    received_at: datetime
+    sequence: int | None = None
+
+
+def bucket_price(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
+    """The multiple of `tick` a price falls in (bids round down, asks round up)."""
+    steps = (price / tick).to_integral_value(rounding=rounding)
+    exponent = tick.as_tuple().exponent  # an int: ticks are finite
+    return (steps * tick).quantize(tick) if isinstance(exponent, int) and exponent < 0 else steps * tick
+
+
+def _first(levels: Iterable[Level | RawLevel]) -> Level | RawLevel | None:
+    for level in levels:
+        return level
+    return None
+
+
+def _top(levels: Iterable[RawLevel], depth: int | None) -> tuple[Level, ...]:
+    """The best `depth` levels (one per price, best first) with running totals."""
+    out: list[Level] = []
+    total = Decimal(0)
+    for price, amount, count in levels:
+        if depth is not None and len(out) == depth:
+            break
+        total += amount
+        out.append(Level(price, amount, total, count))
+    return tuple(out)
+
+
+def _grouped(levels: Iterable[Level | RawLevel], *, descending: bool, depth: int | None, group: Decimal) -> tuple[Level, ...]:
+    """The best `depth` buckets of `group`, each summing every level in it, however deep:
+    levels come best-first, so a bucket's levels are neighbours (no sort, no hashing)."""
+    rounding = ROUND_FLOOR if descending else ROUND_CEILING  # bids round down, asks round up
+    out: list[Level] = []
+    total = Decimal(0)
+    current = None
+    for level in levels:
+        amount = level.amount
+        if not amount:
+            continue
+        bucket = bucket_price(level.price, group, rounding)
+        venues: Mapping[str, Decimal] | None = getattr(level, "venues", None)
+        if bucket == current:
+            last = out[-1]
+            total += amount
+            count = None if last.count is None or level.count is None else last.count + level.count
+            if venues is not None and last.venues is not None:
+                summed = dict(last.venues)
+                for key, part in venues.items():
+                    summed[key] = summed.get(key, Decimal(0)) + part
+                venues = summed
+            out[-1] = Level(bucket, last.amount + amount, total, count, venues)
+            continue
+        if depth is not None and len(out) == depth:
+            break
+        total += amount
+        current = bucket
+        out.append(Level(bucket, amount, total, level.count, dict(venues) if venues is not None else None))
+    return tuple(out)
+
+
+def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
+    """The book to show, with its figures computed from the whole `held` book."""
+    bids: Walk
+    asks: Walk
+    if isinstance(held, WholeBook):
+        bids, asks = held.walk_bids, held.walk_asks
+    else:
+        bids, asks = (lambda: held.bids), (lambda: held.asks)
+    with localcontext(EXACT):
+        top_bid, top_ask = _first(bids()), _first(asks())
+        best_bid = top_bid.price if top_bid is not None else None
+        best_ask = top_ask.price if top_ask is not None else None
+        spread = mid = spread_bps = None
+        if best_bid is not None and best_ask is not None:
+            spread = best_ask - best_bid
+            mid = (best_ask + best_bid) / 2
+            spread_bps = bps_of(spread, mid) if mid else None
+        impact = market_impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
+        bands = liquidity(bids(), asks(), mid) if spec.liquidity else None
+        venues = (getattr(top_bid, "venues", None), getattr(top_ask, "venues", None))
+        conditions = liquidity(bids(), asks(), mid, spec.condition_bands) if spec.condition_bands else ()
+        figures = Figures(best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions)
+        if spec.group is not None:
+            shown_bids = _grouped(bids(), descending=True, depth=spec.depth, group=spec.group)
+            shown_asks = _grouped(asks(), descending=False, depth=spec.depth, group=spec.group)
+        elif isinstance(held, WholeBook):
+            shown_bids, shown_asks = _top(held.walk_bids(), spec.depth), _top(held.walk_asks(), spec.depth)
+        else:  # a normalized book's levels already carry their running totals
+            shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
+    return Book(held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures)

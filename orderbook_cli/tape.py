@@ -1,0 +1,339 @@
+"""`obook trades`: follow venues' public trades through the feed machinery.
+
+Each source is a :class:`TradeFeed`: the same producer thread, retry policy,
+states and malformed-frame counting as a book feed, delivering
+:class:`TradesEvent` instead of books. Bitso and BitMart v3 stream over their
+WebSocket (the `trades` and `spot/trade` channels); Revolut X has no public
+stream, so its trade history is polled once a second (its public limit),
+each window starting a little before the newest trade already seen and
+every trade printed once (:class:`trades.SeenIds`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from orderbook_cli.errors import MalformedData, NetworkError, UsageError
+from orderbook_cli.feed import (
+    FatalEvent,
+    Feed,
+    FeedContext,
+    FeedRequest,
+    Producer,
+    State,
+)
+from orderbook_cli.timefmt import now_utc
+from orderbook_cli.trades import (
+    SeenIds,
+    Trade,
+    bitmart_trades,
+    bitso_trades,
+    next_cursor,
+    revx_trades,
+)
+from orderbook_cli.transport.wire import json_loads
+
+REVX_TRADES = "/api/1.0/public/trades/all"
+REVX_PAGE = 1000  # trades a poll asks for; at one poll a second no Revolut X pair trades faster
+REVX_BACKLOG_MS = 60_000  # the first poll shows the last minute
+REVX_OVERLAP_MS = 2_000  # each later window reaches back this far: late-published prints are not missed
+MAX_SOURCES = 6
+
+
+class TradesEvent(NamedTuple):
+    trades: list[Trade]
+
+
+class TapeContext(FeedContext):
+    """A feed context whose producer hands over trades (a list per frame or poll)."""
+
+    def emit_book(self, trades: Any) -> None:  # what feed.poll hands over: here, a list of trades
+        self.emit_trades(trades)
+
+    def emit_trades(self, trades: list[Trade]) -> None:
+        self._attempts = 0
+        self.backoff.reset()
+        feed = self._feed
+        assert isinstance(feed, TradeFeed)
+        feed._trades(trades)
+
+
+class TradeFeed(Feed):
+    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0):
+        super().__init__(request, producer, retry_floor=retry_floor)
+        self._context = TapeContext(request, self, retry_floor)
+
+    def _trades(self, trades: list[Trade]) -> None:
+        if self.stats.state is not State.LIVE:
+            self._status(State.LIVE)
+        if trades:
+            for _ in trades:
+                self._count_book()  # the update rate counts prints here
+            self._put(TradesEvent(trades))  # type: ignore[arg-type]  # a trade feed's own event
+
+
+class TradeSource(NamedTuple):
+    """How one venue's public trades are followed over its WebSocket."""
+
+    subscribe: Callable[[str], list[str]]
+    parse: Callable[[Any, str, datetime], list[Trade]]
+    idle: float  # seconds of silence (keep-alives included) after which the link is dead
+    ping: tuple[float, str] | None = None
+
+
+def _bitso_subscribe(symbol: str) -> list[str]:
+    return [json.dumps({"action": "subscribe", "book": symbol, "type": "trades"})]
+
+
+def _bitmart_subscribe(symbol: str) -> list[str]:
+    return [json.dumps({"op": "subscribe", "args": [f"spot/trade:{symbol}"]})]
+
+
+STREAMS: dict[str, TradeSource] = {
+    "bitso": TradeSource(_bitso_subscribe, bitso_trades, idle=45.0),  # {"type":"ka"} about every 20 s
+    "bitmart-v3": TradeSource(_bitmart_subscribe, bitmart_trades, idle=30.0, ping=(15.0, "ping")),
+}
+POLLED = ("revx",)
+
+
+def supported() -> list[str]:
+    return sorted([*STREAMS, *POLLED])
+
+
+class _TradeFrames:
+    """One connection's frames to trades; a refusal (VenueRejected) ends the feed."""
+
+    tick_seconds = None
+
+    def __init__(self, ctx: TapeContext, source: TradeSource, symbol: str):
+        self.ctx, self.source, self.symbol = ctx, source, symbol
+
+    def frame(self, frame: str | bytes, received_at: datetime) -> bool:
+        from orderbook_cli.transport.ws import inflate
+
+        try:
+            if isinstance(frame, bytes):
+                frame = inflate(frame)  # BitMart's data frames: raw DEFLATE
+            if frame in ("pong", b"pong"):
+                return False
+            trades = self.source.parse(json_loads(frame), self.symbol, received_at)
+        except MalformedData as exc:
+            self.ctx.malformed(exc)
+            return False
+        self.ctx.emit_trades(trades)
+        return False
+
+    def tick(self) -> bool:
+        return False
+
+
+def _stream(venue: Any, source: TradeSource, ctx: TapeContext) -> None:
+    from orderbook_cli.venues.websocket import stream
+
+    symbol = ctx.request.symbol
+
+    def on_connect(link):
+        for message in source.subscribe(symbol):
+            link.send(message)
+        return _TradeFrames(ctx, source, symbol)
+
+    stream(ctx, venue.url, venue.info.url_env, source.idle, source.ping, on_connect)
+
+
+def _poll_revx(venue: Any, ctx: TapeContext) -> None:
+    from orderbook_cli.debuglog import log
+    from orderbook_cli.feed import poll
+    from orderbook_cli.transport.http import HttpClient, HttpStatusError, status_error
+    from orderbook_cli.venues.revx import PUBLIC_POLL_SECONDS
+
+    symbol = ctx.request.symbol
+    seen = SeenIds()
+    newest_ms: int | None = None
+
+    def fetch() -> list[Trade]:
+        nonlocal newest_ms
+        now_ms = int(time.time() * 1000)
+        start = now_ms - REVX_BACKLOG_MS if newest_ms is None else min(now_ms, newest_ms) - REVX_OVERLAP_MS
+        try:
+            body = http.get_json(REVX_TRADES, {"symbol": symbol, "start_date": start, "limit": REVX_PAGE})
+        except HttpStatusError as error:
+            raise status_error(error) from error
+        trades = revx_trades(body, symbol, now_utc())
+        stamps = [int(t.timestamp.timestamp() * 1000) for t in trades if t.timestamp]  # float-ok: ms of a datetime
+        if stamps:
+            newest_ms = max(stamps + ([newest_ms] if newest_ms else []))
+        if len(trades) >= REVX_PAGE and next_cursor(body):
+            log.debug("revx: more than %d trades since the last poll; the oldest of them are not shown", REVX_PAGE)
+        return list(seen.fresh(trades))
+
+    http = HttpClient(venue.url, ctx.request.timeout, venue.info.url_env)
+    try:
+        poll(ctx, fetch, PUBLIC_POLL_SECONDS)
+    finally:
+        http.close()
+
+
+def open_trade_feed(venue_id: str, symbol_text: str, timeout: float, environ=None) -> TradeFeed:
+    from orderbook_cli.venues import get_venue
+
+    venue = get_venue(venue_id)
+    if environ is not None:
+        venue.environ = environ
+    vid = venue.info.id
+    if vid not in STREAMS and vid not in POLLED:
+        why = " (BitMart's seed protocol has no trade channel; use bitmart-v3)" if vid == "bitmart" else ""
+        raise UsageError(f"{vid} has no public trades in obook{why}", hint=f"trades work on: {', '.join(supported())}")
+    symbol = venue.symbol(symbol_text)
+    request = FeedRequest(vid, symbol, depth=1, timeout=timeout)
+
+    def producer(ctx: FeedContext) -> None:
+        assert isinstance(ctx, TapeContext)
+        if vid in STREAMS:
+            _stream(venue, STREAMS[vid], ctx)
+        else:
+            _poll_revx(venue, ctx)
+
+    return TradeFeed(request, producer, retry_floor=venue.info.retry_floor)
+
+
+def parse_sources(args: Sequence[str]) -> list[tuple[str, str]]:
+    """`VENUE SYMBOL`, or one or more `VENUE:SYMBOL`."""
+    if len(args) == 2 and ":" not in args[0] and ":" not in args[1]:
+        return [(args[0], args[1])]
+    if not args or any(":" not in arg for arg in args):
+        raise UsageError("give VENUE SYMBOL, or one or more VENUE:SYMBOL", hint="e.g. obook trades bitso btc_mxn")
+    if len(args) > MAX_SOURCES:
+        raise UsageError(f"at most {MAX_SOURCES} sources, not {len(args)}")
+    return [tuple(arg.split(":", 1)) for arg in args]  # type: ignore[misc]
+
+
+def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Callable[[Trade], bool],
+           on_idle: Callable[[], bool] | None = None, idle_every: float = 0.25, keys: Any = None,
+           on_key: Callable[[str], bool] | None = None, environ=None) -> None:
+    """Every trade of every source, in arrival order, to ``on_trade`` (False: stop).
+
+    A source not live within ``timeout`` is a network error; a fatal error
+    of any source ends the tape with that error. ``keys`` (views.keys.Keys)
+    hand each key to ``on_key``; ``on_idle`` runs between events; either
+    returns False to stop.
+    """
+    from orderbook_cli.multi import FanIn
+    from orderbook_cli.views.keys import KeyEvent, split_keys
+
+    feeds = [open_trade_feed(venue, symbol, timeout, environ) for venue, symbol in sources]
+    deadline = time.monotonic() + timeout
+    live = [False] * len(feeds)
+    with FanIn(feeds) as fan:
+        if keys is not None:
+            keys.forward(fan.inject)
+        while True:
+            item = fan.get(timeout=idle_every)
+            now = time.monotonic()
+            if item is not None:
+                index, event = item
+                if isinstance(event, FatalEvent):
+                    raise event.error.with_context(f"{feeds[index or 0].request.venue} {feeds[index or 0].request.symbol}")
+                if index is not None and feeds[index].stats.state is State.LIVE:
+                    live[index] = True
+                if isinstance(event, TradesEvent):
+                    for trade in event.trades:
+                        if not on_trade(trade):
+                            return
+                if isinstance(event, KeyEvent) and on_key is not None and not all(on_key(key) for key in split_keys(event.keys)):
+                    return
+            if not all(live) and now > deadline:
+                late = feeds[live.index(False)]
+                detail = f": {late.stats.detail}" if late.stats.detail else ""
+                raise NetworkError(f"no connection to {late.request.venue} within {timeout:g}s{detail}", hint="check the network or raise --timeout")
+            if on_idle is not None and not on_idle():
+                return
+
+
+def write_ndjson(sources: Sequence[tuple[str, str]], *, count: int | None, timeout: float, environ=None) -> None:
+    """One trade per line, flushed per line, until `count` trades (or forever)."""
+    from orderbook_cli.jsonout import write_line
+    from orderbook_cli.trades import trade_line
+
+    printed = 0
+
+    def on_trade(trade: Trade) -> bool:
+        nonlocal printed
+        write_line(trade_line(trade))
+        printed += 1
+        return not (count and printed >= count)
+
+    follow(sources, timeout=timeout, on_trade=on_trade, environ=environ)
+
+
+MAX_FPS = 20
+
+
+def show_terminal(sources: Sequence[tuple[str, str]], *, count: int | None, timeout: float, no_color: bool = False,
+                  theme: Any = None, environ=None) -> None:
+    """The live time-and-sales list until q, Ctrl-C or `count` trades (then the last frame stays)."""
+    from rich.live import Live
+
+    from orderbook_cli.trades import Tape
+    from orderbook_cli.views import tape as view
+    from orderbook_cli.views.keys import Keys
+    from orderbook_cli.views.terminal import colour_mode
+    from orderbook_cli.views.terminal import console as make_console
+    from orderbook_cli.views.theme import DEFAULT
+
+    console = make_console(no_color)
+    tape = Tape()
+    title = "  ".join(f"{venue} {symbol}" for venue, symbol in sources)
+    state = {"seen": 0, "drawn": 0.0, "dirty": True}
+
+    def draw(live) -> None:
+        live.update(view.frame(tape, title, width=console.size.width, height=console.size.height, theme=theme or DEFAULT,
+                               colour=colour_mode(console) != "none", venues=len(sources) > 1), refresh=True)
+        state["drawn"], state["dirty"] = time.monotonic(), False
+
+    with Keys() as keys, Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
+        def on_trade(trade: Trade) -> bool:
+            tape.add(trade)
+            state["seen"] += 1
+            state["dirty"] = True
+            return not (count and state["seen"] >= count)
+
+        def on_idle() -> bool:
+            if state["dirty"] and time.monotonic() - state["drawn"] >= 1 / MAX_FPS:
+                draw(live)
+            return True
+
+        draw(live)
+        try:
+            follow(sources, timeout=timeout, on_trade=on_trade, on_idle=on_idle, idle_every=1 / MAX_FPS,
+                   keys=keys, on_key=lambda key: key not in ("q", "Q"), environ=environ)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how people leave a live view: exit 0
+    if count and state["seen"] >= count:  # leave the last frame on the normal screen
+        console.print(view.frame(tape, title, width=console.size.width, height=min(console.size.height - 1, count + 1),
+                                 theme=theme or DEFAULT, colour=colour_mode(console) != "none", venues=len(sources) > 1))
+
+
+def run(args: Sequence[str], *, count: int | None, json_output: bool, timeout: float | None, no_color: bool, debug: bool) -> None:
+    """`obook trades`: NDJSON when asked or when stdout is not a terminal, else the live list."""
+    import sys
+
+    from orderbook_cli import config
+    from orderbook_cli.session import DEFAULT_TIMEOUT
+    from orderbook_cli.views.theme import Theme
+
+    if debug:
+        from orderbook_cli import debuglog
+
+        debuglog.enable()
+    settings = config.load()
+    sources = parse_sources(config.expand_boards(list(args), settings))
+    timeout = timeout if timeout is not None else settings.timeout or DEFAULT_TIMEOUT
+    if json_output or not sys.stdout.isatty():
+        write_ndjson(sources, count=count, timeout=timeout)
+        return
+    show_terminal(sources, count=count, timeout=timeout, no_color=no_color or settings.theme == "mono",
+                  theme=Theme.from_colours(settings.colours))

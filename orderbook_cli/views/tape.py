@@ -1,0 +1,76 @@
+"""The time-and-sales list: newest trade first, the taker's side by colour and by
+sign (+ bought, - sold, ? the venue does not say), size, price, time, and the
+volume bought and sold since start. Columns are dropped, never numbers cut.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from orderbook_cli.book import plain
+from orderbook_cli.errors import sanitize
+from orderbook_cli.trades import BUY, SELL, Tape, Trade
+from orderbook_cli.views.numbers import aligned
+from orderbook_cli.views.theme import DEFAULT, Theme
+
+SIGNS = {BUY: "+", SELL: "-", None: "?"}
+GAP = "  "
+
+
+def _time(stamp: datetime | None) -> str:
+    return stamp.strftime("%H:%M:%S.%f")[:12] if stamp else "--:--:--.---"
+
+
+def header(tape: Tape, title: str, width: int) -> Text:
+    """What is followed, then volume by taker side since start; parts that do not fit are left out whole."""
+    parts = [sanitize(title, 80), f"bought {plain(tape.bought)}", f"sold {plain(tape.sold)}", f"delta {'+' if tape.delta > 0 else ''}{plain(tape.delta)}"]
+    if tape.unsided:
+        parts.append(f"side unknown {plain(tape.unsided)}")
+    parts.append(f"{len(tape.trades)} shown")
+    line = ""
+    for part in parts:
+        candidate = f"{line}{GAP}{part}" if line else part
+        if len(candidate) > width:
+            break  # the rest would say less than what is shown
+        line = candidate
+    return Text(line, style="bold")
+
+
+def rows(trades: list[Trade], width: int, *, theme: Theme = DEFAULT, colour: bool = True, venues: bool = False) -> list[Text]:
+    """One line per trade, newest first as given. Columns: time, side, size, price, venue;
+    the venue, then the time, go first when the width is short; a row that cannot show
+    its size and price whole is not shown."""
+    if not trades:
+        return []
+    sizes = aligned([t.amount for t in trades])
+    prices = aligned([t.price for t in trades])
+    size_width, price_width = max(map(len, sizes)), max(map(len, prices))
+    venue_width = max(len(t.venue) for t in trades)
+    core = 1 + len(GAP) + size_width + len(GAP) + price_width
+    show_time = core + len(GAP) + 12 <= width
+    show_venue = venues and core + (len(GAP) + 12 if show_time else 0) + len(GAP) + venue_width <= width
+    if core > width:
+        return []
+    out = []
+    for trade, size, price in zip(trades, sizes, prices):
+        cells = [_time(trade.timestamp or trade.received_at)] if show_time else []
+        cells += [SIGNS[trade.side], size.rjust(size_width), price.rjust(price_width)]
+        if show_venue:
+            cells.append(trade.venue)
+        style = ""
+        if colour and trade.side is not None:
+            style = theme.bid if trade.side == BUY else theme.ask
+        out.append(Text(GAP.join(cells), style=style))
+    return out
+
+
+def frame(tape: Tape, title: str, *, width: int, height: int, theme: Theme = DEFAULT, colour: bool = True,
+          venues: bool = False, status: str = "") -> Text:
+    lines = [header(tape, title, width)]
+    if status:
+        lines.append(Text(sanitize(status, width), style=theme.warn))
+    room = max(0, height - len(lines))
+    lines += rows(tape.newest_first()[:room], width, theme=theme, colour=colour, venues=venues)
+    return Text("\n").join(lines)

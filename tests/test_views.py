@@ -1,0 +1,87 @@
+"""What a person sees at the sizes people use (issue 25): help on small screens,
+printed pictures without keys, dates on old books, side-by-side titles once,
+SVGs that load nothing, a paused replay that is not late."""
+
+import io
+import re
+from datetime import date
+
+import pytest
+from rich.console import Console
+
+from orderbook_cli.live import LiveLadder
+from orderbook_cli.replay import Player, Tally
+from orderbook_cli.shape import ShapeSpec, shape
+from orderbook_cli.views.boards import BoardView, frame
+from orderbook_cli.views.keys import LADDER_ACTIONS, REPLAY_ACTIONS, help_keys
+from orderbook_cli.views.ladder import ladder
+from orderbook_cli.views.state import LadderView, printed
+from orderbook_cli.views.svg import to_svg
+from tests.test_boards import BITMART, BITSO, REVX, board
+from tests.test_render import T0, sample
+
+
+def draw(renderable, width, height=None):
+    console = Console(width=width, height=height, record=True, color_system=None, legacy_windows=False)
+    console.print(renderable)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("width,height", [(40, 10), (50, 12), (80, 24)])
+def test_help_shows_every_key_on_small_screens(width, height):
+    view = LadderView(state="replay", show_help=True, actions=LADDER_ACTIONS | REPLAY_ACTIONS)
+    out = draw(ladder(sample(), view, width=width, height=height), width)
+    lines = out.splitlines()
+    assert len(lines) <= height and max(map(len, lines)) <= width, out
+    text = " · ".join(lines)
+    for key in help_keys(view.actions):
+        assert key in text, (key, out)
+
+
+def test_printed_ladder_and_svg_offer_no_keys_and_date_an_old_book():
+    view = printed(sample(), date(2026, 1, 2))
+    out = draw(ladder(sample(), view, width=100), 100)
+    assert "? keys" not in out and "as of 2025-08-08 21:40:36 UTC" in out.splitlines()[0], out
+    today = printed(sample(), T0.date())
+    assert "as of 21:40:36 UTC" in draw(ladder(sample(), today, width=100), 100)
+    svg = to_svg(sample())
+    assert "? keys" not in svg and "2025-08-08" in svg.replace("&#160;", " ")
+
+
+def test_svg_loads_nothing_from_the_network():
+    svg = to_svg(sample())
+    assert "@font-face" not in svg and not re.search(r"url\((?!#)", svg) and "cdnjs" not in svg  # only the file's own clip paths
+    assert re.search(r"font-family: [^;]*monospace;", svg)
+
+
+def test_three_ladders_at_80_columns_name_each_source_once_with_rows_level():
+    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), 80, 24), 80)
+    lines = out.splitlines()
+    for name in ("bitso btc_usd", "revx BTC-USD", "bitmart-v3 BTC_USDT"):
+        assert out.count(name) == 1, out
+        assert name in lines[0], out
+    assert "…" not in out
+    titles = [i for i, line in enumerate(lines) if "price" in line]
+    assert titles == [2], out  # every column's titles on the same line
+    assert all(line.count("● live") == 3 for line in lines[1:2]), out
+
+
+def test_a_paused_replay_is_not_stale():
+    player = Player(io.BytesIO(b""), 1.0, Tally())
+    live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20), stale_after=5, player=player)
+    live.on_book(sample(), 0.0)
+    live.on_key(" ", 1.0)
+    assert player.paused
+    out = draw(live.frame(60.0, 24, 0.0, 0.0, 0, width=100), 100)
+    assert "STALE" not in out and "PAUSED" in out, out
+    live.on_key(" ", 61.0)
+    out = draw(live.frame(120.0, 24, 0.0, 0.0, 0, width=100), 100)
+    assert "STALE" in out, out  # playing and late: that is stale
+
+
+@pytest.mark.parametrize("width", [60, 80, 150])
+def test_the_liquidity_line_says_what_it_counts(width):
+    out = draw(ladder(shape(sample(), ShapeSpec(liquidity=True)), LadderView(state="live"), width=width, height=30), width)
+    line = next(line for line in out.splitlines() if line.startswith("near mid"))
+    assert line.startswith("near mid BTC bid|ask:  ±10bps "), line
+    assert len(line) <= width
