@@ -164,3 +164,40 @@ def test_recording_to_a_fifo_nobody_reads_is_refused_at_once(obook, ws_venue, tm
     assert time.monotonic() - started < 5
     assert run.code == 74, run
     assert "no process is reading" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_idle_timeout_replaces_a_link_that_only_pings_after_a_first_book():
+    import json
+
+    book = json.dumps({"type": "orders", "book": "btc_mxn", "sent": 1, "payload": {
+        "bids": [{"r": "7000", "a": "1"}], "asks": [{"r": "8000", "a": "1"}]}}).encode()
+    connected: list[float] = []
+
+    def book_then_pings(conn, head, stop):
+        connected.append(time.monotonic())
+        conn.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     f"Sec-WebSocket-Accept: {_accept_key(head)}\r\n\r\n".encode())
+        conn.sendall(bytes([0x81, 126]) + len(book).to_bytes(2, "big") + book)
+        conn.settimeout(0.01)
+        while not stop.is_set():
+            conn.sendall(bytes([0x89, 0]) * 16)
+            try:
+                conn.recv(65536)
+            except OSError:
+                pass
+
+    server = Hostile(book_then_pings)
+    try:
+        proc = subprocess.Popen([OBOOK, "watch", "bitso", "btc_mxn", "--feed", "top", "--json", "--idle-timeout", "3"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "OBOOK_BITSO_URL": server.url})
+        assert json.loads(proc.stdout.readline())["venue"] == "bitso"
+        first_book = time.monotonic()
+        while len(connected) < 2 and time.monotonic() - first_book < 10:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    finally:
+        server.close()
+    assert len(connected) >= 2
+    assert connected[1] - first_book < 5
