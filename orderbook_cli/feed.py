@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, NamedTuple, Union
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Union
 
 from orderbook_cli.book import Book, RawLevel, make_book
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
@@ -37,6 +37,9 @@ BACKOFF_CAP = 30.0
 _MAX_DOUBLINGS = 16  # 0.5 s * 2**16 is far beyond the cap; 2**n never overflows a float
 RATE_SLOT = 0.1  # seconds per slot of the update-rate counter
 RATE_SLOTS = 64  # 6.4 s of slots: more than the 5 s window
+# A link must stay up this long before its books forgive earlier failures: a venue
+# that drops every link after one book must not be reconnected to at full speed.
+STABLE_LINK_SECONDS = 30.0
 
 
 class State(str, enum.Enum):
@@ -56,7 +59,6 @@ class FeedRequest(NamedTuple):
     once: bool = False  # snapshot: stop after the first book, bounded retries
     idle_timeout: float | None = None  # None: the venue's default
     options: Mapping = MappingProxyType({})  # venue-specific, e.g. {"precision": 6}
-    record: str | None = None  # watch --record: write the raw traffic to this file
 
     def book(self, bids: Iterable[RawLevel], asks: Iterable[RawLevel], timestamp: datetime | None, received_at: datetime) -> Book:
         """The normalized book for this request from a venue's raw levels: all of them
@@ -130,6 +132,28 @@ class Backoff:
 Producer = Callable[["FeedContext"], None]
 
 
+class Tap:
+    """What sees the raw traffic a venue receives (connections, frames, REST seeds)
+    before it is parsed: nothing by default; ``watch --record`` installs a
+    recorder (recording.py). A tap that cannot keep up raises OutputError,
+    which stops the feed."""
+
+    def connected(self) -> None:
+        pass
+
+    def frame(self, frame: str | bytes, received_at: datetime) -> None:
+        pass
+
+    def seed(self, body: bytes, received_at: datetime) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+NO_TAP = Tap()
+
+
 class FeedContext:
     """What a producer may do: report, sleep interruptibly, decide on retries."""
 
@@ -140,10 +164,21 @@ class FeedContext:
         self.backoff = Backoff(floor=retry_floor)
         self._attempts = 0
         self.deadline = time.monotonic() + request.timeout
+        self._link_since: float | None = None  # time.monotonic() the current link came up
+
+    @property
+    def tap(self) -> Tap:
+        return self._feed.tap
+
+    def link_up(self) -> None:
+        """A connection is open (WebSocket): its books reset the backoff once it has lasted."""
+        self._link_since = time.monotonic()
+        self._feed.tap.connected()
 
     def emit_book(self, book: Book | WholeBook) -> None:
         self._attempts = 0
-        self.backoff.reset()
+        if self._link_since is None or time.monotonic() - self._link_since >= STABLE_LINK_SECONDS:
+            self.backoff.reset()
         self._feed._book(book)
 
     def set_state(self, state: State, detail: str = "") -> None:
@@ -171,6 +206,8 @@ class FeedContext:
         live feeds keep trying and say so.
         """
         self._attempts += 1
+        if self._link_since is not None:
+            self._link_since = time.monotonic()  # the next link proves itself afresh
         backoff = self.backoff.next_delay()
         delay = backoff if delay is None else max(delay, self.backoff.floor)
         if self.request.once and (
@@ -191,8 +228,9 @@ Sink = Callable[[Event], bool]
 class Feed:
     """A producer, and the consumer's end: a queue filled by a daemon thread, or a callback."""
 
-    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0):
+    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0, tap: Tap = NO_TAP):
         self.request = request
+        self.tap = tap
         # what the shape step makes of every book; the consumer may replace it (keys)
         self.shape_spec = ShapeSpec(depth=request.depth)
         self.stats = FeedStats()
@@ -215,6 +253,7 @@ class Feed:
 
     def close(self) -> None:
         self._stop.set()
+        self.tap.close()
 
     @property
     def closed(self) -> bool:
@@ -287,7 +326,7 @@ class Feed:
         if isinstance(event, FatalEvent):
             self._raised = event.error  # run() raises it once the producer has returned
             return
-        if self._stop.is_set():
+        if self._stop.is_set() or self._sink is None:
             return
         try:
             keep_going = self._sink(event)
@@ -335,7 +374,7 @@ class Feed:
         """Shape books by `spec` from the next one on (the ladder's +/- and g keys)."""
         self.shape_spec = spec
 
-    def inject(self, event: object) -> None:
+    def inject(self, event: Any) -> None:
         """Let the consumer's own event sources (keys) wake the same wait."""
         self._queue.put(event)
 
@@ -377,3 +416,37 @@ class Feed:
 def is_transient(error: ObookError) -> bool:
     """Failures worth retrying: the network, or the venue failing (5xx, bad data)."""
     return isinstance(error, (NetworkError, VenueFailed))
+
+
+def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interval: float = 30.0) -> None:
+    """Call ``fetch`` (which returns a Book) repeatedly, waiting ``interval`` after each answer.
+
+    429 waits the venue's Retry-After and slows polling down; transient
+    failures back off and retry (a bounded number of times for one-shot use);
+    anything else ends the feed with that error.
+    """
+    ctx.set_state(State.CONNECTING)
+    ctx.backoff.floor = max(ctx.backoff.floor, interval)  # a retry is a request too: never faster than polling
+    while not ctx.stopped.is_set():
+        try:
+            book = fetch()
+        except ObookError as error:
+            retry_after = getattr(error, "retry_after", None)  # a 429 (transport.http.RateLimited)
+            if retry_after is not None:
+                interval = min(max_interval, interval * 2)
+                if not ctx.retry_after_failure(error, delay=max(retry_after, interval)):
+                    return
+                continue
+            if not is_transient(error):
+                raise
+            if not ctx.retry_after_failure(error):
+                return
+            continue
+        ctx.emit_book(book)
+        if ctx.request.once:
+            return
+        # The interval runs from the answer, not from the request: the venue counts
+        # arrivals, and a first request slowed by connecting would otherwise let the
+        # second arrive less than `interval` after it.
+        if not ctx.sleep(interval):
+            return

@@ -12,7 +12,6 @@ bounded before it is decoded.
 
 from __future__ import annotations
 
-import atexit
 import base64
 import binascii
 import gzip
@@ -21,13 +20,13 @@ import threading
 import time
 import zlib
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from orderbook_cli import __version__
-from orderbook_cli.errors import MalformedData, UsageError, sanitize
-from orderbook_cli.feed import Feed, FeedContext, FeedRequest, State
+from orderbook_cli.errors import MalformedData, OutputError, UsageError, sanitize
+from orderbook_cli.feed import NO_TAP, Feed, FeedContext, FeedRequest, State, Tap
+from orderbook_cli.smallfile import open_for_writing, write_failure
 from orderbook_cli.transport.ws import MAX_FRAME_BYTES
-from orderbook_cli.venues.websocket import NO_RECORDER, NoRecorder
 
 MAGIC = "obook_raw_recording"
 FORMAT = 1
@@ -37,29 +36,44 @@ MAX_GAP_SECONDS = 60.0  # as for book recordings: a long silence plays as at mos
 GZIP_FLUSH_SECONDS = 1.0
 
 
-class Recorder(NoRecorder):
+class Recorder(Tap):
+    """Writes what the venue sends, as it arrives. A write that fails (disk full, I/O
+    error) raises OutputError on the feed's thread, which stops the feed: a recording
+    with holes is worse than none."""
+
     def __init__(self, path: str, request: FeedRequest, feed: str | None):
+        self._name = sanitize(path, 80)
         try:
-            self._file: IO[bytes] = gzip.open(path, "wb") if path.endswith(".gz") else open(path, "wb")
+            raw = open_for_writing(path)
         except OSError as exc:
-            raise UsageError(f"cannot write the recording {sanitize(path, 80)}: {exc.strerror}") from None
+            raise self._failure(exc) from None
+        self._file: IO[bytes] | gzip.GzipFile = gzip.GzipFile(fileobj=raw, mode="wb") if path.endswith(".gz") else raw
+        self._raw = raw
         self._gzip = path.endswith(".gz")
         self._flushed = time.monotonic()
-        self._lock = threading.Lock()  # the feed's thread writes; exit may close
-        atexit.register(self.close)  # obook may exit while the feed's thread still runs: end the gzip stream properly
+        self._failed = False
+        self._lock = threading.Lock()  # the feed's thread writes; the consumer's closes
         self._write({MAGIC: FORMAT, "venue": request.venue, "symbol": request.symbol, "depth": request.depth,
                      "feed": feed, "obook": __version__})
+
+    def _failure(self, exc: OSError) -> OutputError:
+        return OutputError(f"cannot write the recording {self._name}: {write_failure(exc)}",
+                           hint="free some space or record somewhere else")
 
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
         with self._lock:
-            if self._file.closed:
+            if self._raw.closed or self._failed:
                 return
-            self._file.write(line)
-            now = time.monotonic()
-            if not self._gzip or now - self._flushed >= GZIP_FLUSH_SECONDS:  # readable even if obook is killed
-                self._file.flush()
-                self._flushed = now
+            try:
+                self._file.write(line)
+                now = time.monotonic()
+                if not self._gzip or now - self._flushed >= GZIP_FLUSH_SECONDS:  # readable even if obook is killed
+                    self._file.flush()
+                    self._flushed = now
+            except OSError as exc:
+                self._failed = True
+                raise self._failure(exc) from None
 
     def connected(self) -> None:
         self._write({"t": _stamp(datetime.now(timezone.utc)), "connect": True})
@@ -73,30 +87,37 @@ class Recorder(NoRecorder):
     def seed(self, body: bytes, received_at: datetime) -> None:
         self._write({"t": _stamp(received_at), "seed": body.decode("utf-8", "surrogateescape")})
 
-    def wrap(self, handler):
-        return _Recording(self, handler)
-
     def close(self) -> None:
+        """End the file (the gzip trailer); a failure here after one already reported is not news."""
         with self._lock:
-            self._file.close()
+            if self._raw.closed:
+                return
+            try:
+                if self._gzip:
+                    self._file.close()
+                self._raw.close()
+            except OSError as exc:
+                if not self._failed:
+                    self._failed = True
+                    raise self._failure(exc) from None
+            finally:
+                if not self._raw.closed:
+                    try:
+                        self._raw.close()
+                    except OSError:
+                        pass  # reported above, or already
 
 
-class _Recording:
-    """A connection's handler that writes each frame down before handling it."""
+def recorded(open_feed: Callable[[FeedRequest], Feed], path: str,
+             feed_kind: Callable[[FeedRequest], str | None]) -> Callable[[FeedRequest], Feed]:
+    """``open_feed`` with a recorder on every feed it opens (``watch --record``)."""
+    def open_recorded(request: FeedRequest) -> Feed:
+        recorder = Recorder(path, request, feed_kind(request))
+        feed = open_feed(request)
+        feed.tap = recorder
+        return feed
 
-    def __init__(self, recorder: Recorder, handler):
-        self.recorder, self.handler = recorder, handler
-
-    @property
-    def tick_seconds(self) -> float | None:
-        return self.handler.tick_seconds
-
-    def frame(self, frame: str | bytes, received_at: datetime) -> bool:
-        self.recorder.frame(frame, received_at)
-        return self.handler.frame(frame, received_at)
-
-    def tick(self) -> bool:
-        return self.handler.tick()
+    return open_recorded
 
 
 def _stamp(moment: datetime) -> str:
@@ -149,13 +170,17 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
                          hint="record one with: obook watch VENUE SYMBOL --record FILE")
     header = _header(next(lines, (1, None))[1])
     venue = get_venue(header["venue"])
+    connections_of = getattr(venue, "connections", None)  # only WebSocket venues are recorded raw
+    if connections_of is None:
+        raise UsageError(f"the recording names {venue.info.id}, which obook polls over REST and never records raw",
+                         hint="record one with: obook watch VENUE SYMBOL --record FILE")
     options = {"feed": header["feed"]} if header["feed"] and "feed" in venue.info.options else {}
     recorded = FeedRequest(venue=venue.info.id, symbol=header["symbol"], depth=request.options.get("depth") or header["depth"],
                            timeout=request.timeout, options=options)
 
     def produce(ctx: FeedContext) -> None:
         ctx.set_state(State.CONNECTING)
-        connections = venue.connections(ctx, live=False)
+        connections = connections_of(ctx, live=False)
         handler = None
         previous: datetime | None = None
         for number, line in lines:
@@ -184,7 +209,7 @@ def _play(line: bytes, handler, connections, previous: datetime | None, ctx: Fee
         if gap > 0 and not ctx.sleep(min(gap, MAX_GAP_SECONDS) / speed):
             return handler, None
     if record.get("connect") is True:
-        return connections(_nothing_sent, NO_RECORDER), at
+        return connections(_nothing_sent, NO_TAP), at
     if handler is None:
         raise MalformedData("a frame before any connection")
     if isinstance(record.get("frame"), str):

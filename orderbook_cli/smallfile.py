@@ -41,3 +41,24 @@ def read_small(path: Path, limit: int, check: Callable[[os.stat_result], None] |
     if len(data) > limit:
         raise too_large
     return data
+
+
+def open_for_writing(path: str, mode: str = "wb"):
+    """A file opened for writing that cannot hang obook: a FIFO is opened non-blocking
+    (no process reading it: OSError ENXIO at once, not a wait for ever), then put back
+    in blocking mode so writes wait for the reader as a pipe should."""
+    def opener(name: str, flags: int) -> int:
+        fd = os.open(name, flags | os.O_NONBLOCK)
+        os.set_blocking(fd, True)
+        return fd
+
+    return open(path, mode, opener=opener)
+
+
+def write_failure(exc: OSError) -> str:
+    """Why a write failed, in words (a FIFO with no reader says so)."""
+    import errno
+
+    if exc.errno == errno.ENXIO:
+        return "it is a FIFO that no process is reading"
+    return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)

@@ -51,7 +51,7 @@ class TradesEvent(NamedTuple):
 class TapeContext(FeedContext):
     """A feed context whose producer hands over trades (a list per frame or poll)."""
 
-    def emit_book(self, trades: Any) -> None:  # what transport.http.poll hands over: here, a list of trades
+    def emit_book(self, trades: Any) -> None:  # what feed.poll hands over: here, a list of trades
         self.emit_trades(trades)
 
     def emit_trades(self, trades: list[Trade]) -> None:
@@ -132,7 +132,7 @@ class _TradeFrames:
 
 
 def _stream(venue: Any, source: TradeSource, ctx: TapeContext) -> None:
-    from orderbook_cli.transport.ws import stream
+    from orderbook_cli.venues.websocket import stream
 
     symbol = ctx.request.symbol
 
@@ -146,12 +146,8 @@ def _stream(venue: Any, source: TradeSource, ctx: TapeContext) -> None:
 
 def _poll_revx(venue: Any, ctx: TapeContext) -> None:
     from orderbook_cli.debuglog import log
-    from orderbook_cli.transport.http import (
-        HttpClient,
-        HttpStatusError,
-        poll,
-        status_error,
-    )
+    from orderbook_cli.feed import poll
+    from orderbook_cli.transport.http import HttpClient, HttpStatusError, status_error
     from orderbook_cli.venues.revx import PUBLIC_POLL_SECONDS
 
     symbol = ctx.request.symbol

@@ -491,7 +491,8 @@ def test_a_venue_down_for_days_leaves_watch_alive_and_polite():
     negative, 5xx; a fake clock, no sleeping. Never faster than the 1 s floor, never dead."""
     from orderbook_cli.errors import VenueFailed
     from orderbook_cli.feed import Feed
-    from orderbook_cli.transport.http import RateLimited, poll
+    from orderbook_cli.feed import poll
+    from orderbook_cli.transport.http import RateLimited
 
     clock = {"now": 0.0}
     requests = []

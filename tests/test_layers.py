@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "orderbook_cli"
 LAYERS: list[tuple[str, set[str]]] = [
     ("entry", {"__main__", "main"}),
     ("commands", {"cli"}),
-    ("pipeline", {"pipeline", "session", "multi", "tape", "live", "boards", "recording", "replay", "alerts", "conditions"}),
+    ("pipeline", {"pipeline", "tape", "recording", "replay", "alerts", "conditions"}),
     ("views", {"views"}),
     ("venues", {"venues"}),
     ("feed", {"feed", "sync", "shape", "transport", "consolidate", "jsonout", "impact", "liquidity", "trades", "orderflow",
@@ -26,13 +26,10 @@ LAYERS: list[tuple[str, set[str]]] = [
 
 # Arrows being removed by the lanes that own these modules (issue 20); no new entry may be added.
 KNOWN_UPWARD = {
-    ("views.boards", "multi"),            # pipeline/views: the merged board reads the pipeline's state
-    ("venues.websocket", "recording"),    # transport: the recorder moves above the transport
+    ("views.boards", "pipeline.sources"),  # the board view reads the sources' state (typing only)
 }
 KNOWN_CYCLES = [
-    {"venues", "venues.base"},            # cli: check_options names the venues that take an option
-    {"recording", "venues.websocket"},
-    {"session", "multi", "boards", "views.boards"},
+    {"venues", "venues.base"},            # check_options names the venues that take an option
 ]
 
 

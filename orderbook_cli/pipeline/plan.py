@@ -137,10 +137,15 @@ def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source
     if opts.group is not None:  # buckets of a top-of-book feed sum more levels than they show
         asked = max(depth, venue.max_depth(venue_options) or depth)
     request = FeedRequest(venue=venue.info.id, symbol=symbol, depth=asked, timeout=opts.timeout or DEFAULT_TIMEOUT, once=once,
-                          idle_timeout=opts.idle_timeout, options=venue_options, record=opts.record)
+                          idle_timeout=opts.idle_timeout, options=venue_options)
     spec = shape_spec(opts, depth, ladder=not opts.json_output and (once or sys.stdout.isatty()))
     _check_impact_currency(spec, symbol)
-    return Source(key or venue.info.id, f"{venue.info.id} {sanitize(symbol, 40)}", request, spec, venue.open_feed,
+    open_feed: Callable[[FeedRequest], Feed] = venue.open_feed
+    if opts.record:  # the recorder taps what the venue receives, below the parsers
+        from orderbook_cli.recording import recorded
+
+        open_feed = recorded(open_feed, opts.record, venue.feed_kind)  # type: ignore[attr-defined]  # a WebSocket venue (checked)
+    return Source(key or venue.info.id, f"{venue.info.id} {sanitize(symbol, 40)}", request, spec, open_feed,
                   venue.max_depth(venue_options))
 
 

@@ -1,13 +1,17 @@
-"""HTTP for REST venues: one client, one mapping from failures to obook errors,
-and the polling loop that turns a fetch function into a feed.
+"""HTTP for REST venues: one client, one mapping from failures to obook errors.
+
+Each request has one total deadline (--timeout), checked before every read and
+write on the socket, so a venue that trickles its headers or body a byte at a
+time cannot stretch a request past it (httpx's own timeouts are per read).
 """
 
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 import zlib
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlencode
 
 import httpx
@@ -15,7 +19,6 @@ import httpx
 from orderbook_cli import __version__
 from orderbook_cli.debuglog import log, preview, redact_headers
 from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
-from orderbook_cli.feed import FeedContext, State, is_transient
 from orderbook_cli.transport.reasons import connect_failure
 from orderbook_cli.transport.wire import json_loads
 
@@ -82,15 +85,85 @@ def _trusting_nothing() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+class _Deadline(threading.local):
+    at: float | None = None  # time.monotonic() by which the current request on this thread must end
+
+
+class _DeadlineStream:
+    """A socket stream whose every read and write waits no longer than the request's deadline."""
+
+    def __init__(self, stream: Any, deadline: _Deadline):
+        self._stream, self._deadline = stream, deadline
+
+    def _timeout(self, timeout: float | None, error: type[Exception]) -> float | None:
+        if self._deadline.at is None:
+            return timeout
+        left = self._deadline.at - time.monotonic()
+        if left <= 0:
+            raise error("the request's total deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        import httpcore
+
+        return self._stream.read(max_bytes, self._timeout(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        import httpcore
+
+        self._stream.write(buffer, self._timeout(timeout, httpcore.WriteTimeout))
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        import httpcore
+
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, self._timeout(timeout, httpcore.ConnectTimeout)), self._deadline)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's socket backend, with the request's deadline on every stream it opens."""
+
+    def __init__(self, backend: Any, deadline: _Deadline):
+        self._backend, self._deadline = backend, deadline
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> _DeadlineStream:
+        import httpcore
+
+        timeout = _DeadlineStream(None, self._deadline)._timeout(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options), self._deadline)
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return self._backend.connect_unix_socket(*args, **kwargs)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
 class HttpClient:
     def __init__(self, origin: str, timeout: float, override_env: str = "the venue's OBOOK_*_URL"):
         self.origin = origin.rstrip("/")
         self.override_env = override_env
+        self.timeout = timeout
+        self._deadline = _Deadline()
+        try:
+            transport = httpx.HTTPTransport(verify=True if self.origin.lower().startswith("https:") else _trusting_nothing())
+        except (OSError, ssl.SSLError) as exc:  # SSL_CERT_FILE / SSL_CERT_DIR naming something unusable
+            from orderbook_cli.errors import UsageError
+
+            raise UsageError(f"cannot load the CA certificates: {sanitize(exc, 160)}",
+                             hint="check SSL_CERT_FILE and SSL_CERT_DIR, or unset them") from None
+        transport._pool._network_backend = _DeadlineBackend(transport._pool._network_backend, self._deadline)  # type: ignore[attr-defined,assignment]  # httpx offers no public hook for the socket layer
         self._client = httpx.Client(
+            transport=transport,
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": f"obook/{__version__}", "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
-            verify=True if self.origin.lower().startswith("https:") else _trusting_nothing(),
         )
 
     def close(self) -> None:
@@ -112,6 +185,7 @@ class HttpClient:
         headers = sign("GET", path, query) if sign else {}
         log.debug("HTTP GET %s headers=%s", url, redact_headers(headers))
         started = time.monotonic()
+        self._deadline.at = started + self.timeout
         try:
             with self._client.stream("GET", url, headers=headers) as response:
                 body = self._read_capped(response)
@@ -123,6 +197,8 @@ class HttpClient:
             raise NetworkError(reason, hint=hint) from exc
         except httpx.HTTPError as exc:
             raise NetworkError(f"connection to {self.origin} failed: {sanitize(exc, 200) or type(exc).__name__}") from exc
+        finally:
+            self._deadline.at = None
         log.debug("HTTP %s in %.0f ms: %s", response.status_code, (time.monotonic() - started) * 1000, preview(body))
         if not 200 <= response.status_code < 300:
             raise HttpStatusError(response.status_code, _venue_message(body), response.headers)
@@ -195,36 +271,3 @@ def _inflate(inflater, data: bytes, room: int) -> bytes:
     if inflater.unconsumed_tail:  # output stopped at the bound with input left
         raise MalformedData(f"response exceeds the {MAX_BODY_BYTES} byte limit once decompressed")
     return out
-
-
-def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interval: float = 30.0) -> None:
-    """Call ``fetch`` (which returns a Book) repeatedly, waiting ``interval`` after each answer.
-
-    429 waits the venue's Retry-After and slows polling down; transient
-    failures back off and retry (a bounded number of times for one-shot use);
-    anything else ends the feed with that error.
-    """
-    ctx.set_state(State.CONNECTING)
-    ctx.backoff.floor = max(ctx.backoff.floor, interval)  # a retry is a request too: never faster than polling
-    while not ctx.stopped.is_set():
-        try:
-            book = fetch()
-        except RateLimited as error:
-            interval = min(max_interval, interval * 2)
-            if not ctx.retry_after_failure(error, delay=max(error.retry_after, interval)):
-                return
-            continue
-        except ObookError as error:
-            if not is_transient(error):
-                raise
-            if not ctx.retry_after_failure(error):
-                return
-            continue
-        ctx.emit_book(book)
-        if ctx.request.once:
-            return
-        # The interval runs from the answer, not from the request: the venue counts
-        # arrivals, and a first request slowed by connecting would otherwise let the
-        # second arrive less than `interval` after it.
-        if not ctx.sleep(interval):
-            return

@@ -1,62 +1,113 @@
-"""WebSocket links (websocket-client), knowing no venue.
+"""WebSocket links, knowing no venue and no feed.
 
-:func:`stream` connects (within --timeout), lets the caller subscribe on the
-new :class:`Link`, reads frames on the feed's thread and hands each one to
-the caller's handler, treats a link with no frame for too long as dead,
-sends keep-alive pings, and reconnects with backoff. Each connection gets
-a fresh handler, so nothing from before a reconnect reaches a new book.
+:func:`connect` opens one link within a deadline: the TCP connection, TLS
+and an HTTP/1.1 upgrade handshake that obook does itself, every part of the
+answer capped before it is stored (websocket-client's own handshake reads
+any number of header lines of any length). Frames are then read by
+websocket-client over that socket, with frame and message sizes capped.
+
+A :class:`Watchdog` holds every deadline from outside the read: it cuts
+the socket when the attempt's deadline passes before the link is up, when
+no data frame (pings, pongs and fragments of an unfinished message do not
+count) has arrived for the idle timeout, or when the caller stops. A read
+that a peer keeps busy byte by byte therefore ends by the clock.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import socket
+import threading
 import time
 import zlib
 from datetime import datetime
 from functools import lru_cache
-from typing import Callable, Protocol
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
+from orderbook_cli import __version__
 from orderbook_cli.debuglog import log, preview
-from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
-from orderbook_cli.feed import FeedContext, State
+from orderbook_cli.errors import MalformedData, NetworkError, sanitize
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.transport.reasons import connect_failure, host_of, in_words
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # larger frames are skipped as malformed
-TICK_SECONDS = 0.5  # how often the reader wakes to check the watchdog, pings and stop
+# The handshake answer, as h11 bounds an HTTP head: status line and headers together.
+MAX_HANDSHAKE_BYTES = 16 * 1024
+MAX_HANDSHAKE_HEADERS = 100
+MAX_REFUSAL_BODY = 2048  # of a refused handshake's body, only this much is read (for the message)
+WATCH_SECONDS = 0.1  # how often the watchdog looks at the deadlines
+_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
 
 
-class FrameHandler(Protocol):
-    """What reads one connection's frames (one per connection)."""
-
-    tick_seconds: float | None  # wake at least this often for tick() (None: TICK_SECONDS)
-
-    def frame(self, frame: str | bytes, received_at: datetime) -> bool:
-        """Handle one frame (text decoded, binary as is); True when the feed is done."""
-
-    def tick(self) -> bool:
-        """Called whenever the reader wakes; True when the feed is done."""
+class LinkLost(NetworkError):
+    """The link failed or was cut; the message says why, for the user."""
 
 
-class Link:
-    """One open WebSocket, as far as a handler may touch it: send text."""
+class Frame(NamedTuple):
+    data: str | bytes  # text decoded, binary as is
+    received_at: datetime
 
-    def __init__(self, ws) -> None:
-        self._ws = ws
 
-    def send(self, message: str) -> None:
-        log.debug("WS send %s", message)
-        self._ws.send(message)
+class Watchdog:
+    """Cuts a socket from outside the read when a deadline passes or the caller stops.
+
+    ``deadline`` (monotonic) is the attempt's until :meth:`alive` is called;
+    from then on each data frame pushes it ``idle`` seconds on.
+    """
+
+    def __init__(self, deadline: float, idle: float, stopped: threading.Event, attempt_seconds: float):
+        self.deadline, self.idle, self.stopped = deadline, idle, stopped
+        self.reason: str | None = None
+        self._sock: socket.socket | None = None
+        self._attempt_seconds = attempt_seconds
+        self._live = False
+        self._done = threading.Event()
+        threading.Thread(target=self._watch, name="obook-watchdog", daemon=True).start()
+
+    def guard(self, sock: socket.socket) -> None:
+        self._sock = sock
+        if self.reason is not None:  # cut before the socket was known
+            self._cut(self.reason)
+
+    def alive(self) -> None:
+        """A data frame arrived: the link has `idle` seconds more."""
+        self._live = True
+        self.deadline = time.monotonic() + self.idle
+
+    def end(self) -> None:
+        self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(WATCH_SECONDS):
+            if self.stopped.is_set():
+                self._cut("stopped")
+                return
+            if time.monotonic() > self.deadline:
+                self._cut(f"no data from the venue for {self.idle:g}s" if self._live
+                          else f"no answer within {self._attempt_seconds:g}s")
+                return
+
+    def _cut(self, reason: str) -> None:
+        self.reason = self.reason or reason
+        sock = self._sock
+        if sock is None:
+            return
+        try:  # on the file descriptor itself (an SSLSocket's own shutdown would drop its TLS state under the reader)
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 @lru_cache(maxsize=1)  # defined once, not on every (re)connection
 def _capped_websocket_class():
     """A websocket-client WebSocket that refuses frames over MAX_FRAME_BYTES from
     their header, before reading the payload (websocket-client has no such limit),
-    caps a whole message across fragments the same way, counts a message that
-    never completes as silence, and follows no redirect."""
+    and caps a whole message across fragments the same way."""
     import websocket
     from websocket._abnf import continuous_frame, frame_buffer
-    from websocket._handshake import SUPPORTED_REDIRECT_STATUSES
 
     class CappedFrames(frame_buffer):
         def recv_length(self) -> None:
@@ -65,17 +116,12 @@ def _capped_websocket_class():
                 raise MalformedData(f"a frame of {self.length} bytes (limit {MAX_FRAME_BYTES})")
 
     class CappedMessages(continuous_frame):
-        time_limit: float = 30.0  # set to the idle timeout by _read
-
         def add(self, frame) -> None:
             if not self.cont_data:
-                self.started = time.monotonic()
                 if not frame.fin:
                     frame.data = bytearray(frame.data)  # fragments append in place, not by copying
             elif len(self.cont_data[1]) + len(frame.data) > MAX_FRAME_BYTES:
                 raise MalformedData(f"a fragmented message over {MAX_FRAME_BYTES} bytes (limit {MAX_FRAME_BYTES})")
-            elif time.monotonic() - self.started > self.time_limit:
-                raise websocket.WebSocketTimeoutException("a message that never completes")  # silence, for the watchdog
             super().add(frame)
 
         def extract(self, frame) -> tuple:
@@ -89,18 +135,6 @@ def _capped_websocket_class():
             super().__init__(*args, **kwargs)
             self.frame_buffer = CappedFrames(self._recv, self.frame_buffer.skip_utf8_validation)
             self.cont_frame = CappedMessages(self.cont_frame.fire_cont_frame, self.cont_frame.skip_utf8_validation)
-
-        def connect(self, url, **options) -> None:
-            options["redirect_limit"] = 0
-            try:
-                super().connect(url, **options)
-            except websocket.WebSocketException:
-                answer = getattr(self, "handshake_response", None)
-                if answer is not None and answer.status in SUPPORTED_REDIRECT_STATUSES:
-                    where = answer.headers.get("location") or "nowhere"
-                    raise websocket.WebSocketException(
-                        f"the venue redirects (HTTP {answer.status}) to {where}; obook follows no redirect") from None
-                raise
 
     return CappedWebSocket
 
@@ -117,90 +151,188 @@ def inflate(data: bytes) -> bytes:
     return out
 
 
-def _describe(exc: BaseException) -> str:
-    return in_words(exc) or "no reason given"
+class Link:
+    """One open WebSocket: send text, receive data frames, close."""
 
+    def __init__(self, ws, watchdog: Watchdog, url: str):
+        self._ws, self.watchdog, self.url = ws, watchdog, url
 
-def stream(ctx: FeedContext, url: str, url_env: str, idle: float, ping: tuple[float, str] | None,
-           on_connect: Callable[[Link], FrameHandler]) -> None:
-    """Connect, let ``on_connect`` subscribe and return the connection's handler, read; reconnect on failure.
-
-    ``ping``: (interval, message) when the far end wants keep-alive pings.
-    """
-    import websocket  # websocket-client
-
-    request = ctx.request
-    ctx.set_state(State.CONNECTING)
-    while not ctx.stopped.is_set():
-        log.debug("WS connect %s", url)
+    def send(self, message: str) -> None:
+        log.debug("WS send %s", message)
         try:
-            ws = websocket.create_connection(url, timeout=min(request.timeout, ctx.remaining()) if request.once else request.timeout,
-                                             class_=_capped_websocket_class(), enable_multithread=True, suppress_origin=True,
-                                             skip_utf8_validation=True)  # obook decodes UTF-8 itself; the pure-Python check costs ~0.5 ms a frame
-        except (websocket.WebSocketException, OSError) as exc:
-            failure: ObookError | None = NetworkError(connect_failure(exc, url), hint=f"check the network or {url_env}")
-        else:
-            try:
-                failure = _read(ctx, ws, on_connect(Link(ws)), idle, ping)
-            except MalformedData as exc:  # a frame obook will not even read: drop the link
-                ctx.malformed(exc)
-                failure = VenueFailed(f"the venue sent {exc.message}")
-            except (websocket.WebSocketException, OSError) as exc:
-                failure = NetworkError(f"lost the connection to {host_of(url)}: {_describe(exc)}")
-            finally:
-                _close_quietly(ws, wait=not ctx.stopped.is_set())
-        if failure is None or not ctx.retry_after_failure(failure):
-            return
+            self._ws.send(message)
+        except Exception as exc:  # websocket-client raises its own and OSError alike
+            raise self._lost(exc) from None
 
+    def receive(self, wait: float) -> Frame | None:
+        """The next data frame, or None when none arrived within ``wait`` seconds
+        (a chance to tick). Raises LinkLost, or MalformedData for a frame obook
+        will not read (the link is dropped)."""
+        import websocket
 
-def _close_quietly(ws, wait: bool) -> None:
-    """Say goodbye; wait for the venue's answer only when reconnecting (a consumer
-    that is done should not linger behind a venue still streaming)."""
-    try:
-        ws.close(timeout=1 if wait else 0)
-    except Exception as exc:  # closing a broken link may fail in many ways; nothing to do about it
-        log.debug("WS close: %s", _describe(exc))
-
-
-def _read(ctx: FeedContext, ws, handler: FrameHandler, idle: float, ping: tuple[float, str] | None) -> ObookError | None:
-    """Read until stopped or done (None) or the link fails (the reason)."""
-    import websocket
-
-    # A link watched for `idle` seconds of silence must be pinged well within that.
-    ping_every = min(ping[0], idle / 2) if ping else None
-    ws.cont_frame.time_limit = idle
-    last_frame = last_ping = time.monotonic()
-    while not ctx.stopped.is_set():
-        ws.settimeout(min(handler.tick_seconds or TICK_SECONDS, idle / 4))
+        self._ws.settimeout(max(0.01, wait))
         try:
-            opcode, data = ws.recv_data()
+            opcode, data = self._ws.recv_data()
         except websocket.WebSocketTimeoutException:
-            now = time.monotonic()
-            if now - last_frame > idle:
-                return NetworkError(f"no data from the venue for {idle:g}s", hint="the link looks dead; reconnecting")
-            if ping and ping_every and now - last_ping >= ping_every:
-                ws.send(ping[1])
-                last_ping = now
-            if handler.tick():
-                return None
-            continue
+            if self.watchdog.reason is not None:
+                raise self._lost(None) from None
+            return None
+        except MalformedData:
+            raise
         except websocket.WebSocketConnectionClosedException:
-            return NetworkError("the venue closed the connection")
-        received_at = now_utc()
-        last_frame = time.monotonic()
+            raise self._lost(None, "the venue closed the connection") from None
+        except (websocket.WebSocketException, OSError, ValueError) as exc:
+            raise self._lost(exc) from None
         if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return NetworkError("the venue closed the connection")
+            raise self._lost(None, "the venue closed the connection")
+        if len(data) > MAX_FRAME_BYTES:
+            raise MalformedData(f"frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}")
+        self.watchdog.alive()
         frame: str | bytes = data
         if opcode == websocket.ABNF.OPCODE_TEXT:
             try:
                 frame = data.decode("utf-8")
             except UnicodeDecodeError:
-                ctx.malformed(MalformedData("text frame is not UTF-8"))
-                continue
+                raise MalformedData("text frame is not UTF-8") from None
         log.debug("WS recv %s", preview(frame))
-        if len(data) > MAX_FRAME_BYTES:
-            ctx.malformed(MalformedData(f"frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}"))
-            continue
-        if handler.frame(frame, received_at) or handler.tick():
-            return None
-    return None
+        return Frame(frame, now_utc())
+
+    def _lost(self, exc: BaseException | None, fallback: str = "") -> LinkLost:
+        reason = self.watchdog.reason
+        if reason is None:
+            reason = fallback or (in_words(exc) if exc is not None else "") or "no reason given"
+        return LinkLost(f"lost the connection to {host_of(self.url)}: {reason}")
+
+    def close(self, wait: bool) -> None:
+        """Say goodbye; wait (at most a second, by the watchdog) for the venue's answer
+        only when reconnecting: a consumer that is done should not linger."""
+        if wait and self.watchdog.reason is None:
+            self.watchdog.deadline = min(self.watchdog.deadline, time.monotonic() + 1)
+        try:
+            self._ws.close(timeout=1 if wait and self.watchdog.reason is None else 0)
+        except Exception as exc:  # closing a broken link may fail in many ways; nothing to do about it
+            log.debug("WS close: %s", in_words(exc))
+        finally:
+            self.watchdog.end()
+            try:
+                self._ws.shutdown()
+            except Exception:  # already gone
+                pass
+
+
+def connect(url: str, url_env: str, *, timeout: float, idle: float, stopped: threading.Event) -> Link:
+    """Open a link to ``url`` within ``timeout`` seconds (TCP, TLS, handshake), or raise
+    NetworkError (VenueRejected-like refusals are NetworkErrors too: the venue may be
+    restarting). The link's watchdog then holds it to ``idle`` seconds between data frames."""
+    started = time.monotonic()
+    watchdog = Watchdog(started + timeout, idle, stopped, timeout)
+    log.debug("WS connect %s", url)
+    try:
+        sock = _open_socket(url, watchdog, timeout)
+        try:
+            _handshake(sock, url)
+        except BaseException:
+            sock.close()
+            raise
+    except NetworkError as exc:
+        watchdog.end()
+        if watchdog.reason is not None and watchdog.reason != "stopped":
+            raise NetworkError(f"cannot connect to {sanitize(host_of(url), 120)}: {watchdog.reason}",
+                               hint=f"check the network or {url_env}") from None
+        raise NetworkError(exc.message, hint=exc.hint or f"check the network or {url_env}") from None
+    except OSError as exc:
+        watchdog.end()
+        reason = watchdog.reason if watchdog.reason not in (None, "stopped") else None
+        message = f"cannot connect to {sanitize(host_of(url), 120)}: {reason}" if reason else connect_failure(exc, url)
+        raise NetworkError(message, hint=f"check the network or {url_env}") from None
+    watchdog.alive()  # the handshake is done: from now on the link lives by its data frames
+    ws = _capped_websocket_class()(enable_multithread=True, skip_utf8_validation=True)  # obook decodes UTF-8 itself
+    ws.sock, ws.connected = sock, True
+    return Link(ws, watchdog, url)
+
+
+def _open_socket(url: str, watchdog: Watchdog, timeout: float) -> socket.socket:
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host, port = parts.hostname or "", parts.port or (443 if secure else 80)
+    sock = socket.create_connection((host, port), timeout=timeout)
+    watchdog.guard(sock)
+    sock.settimeout(timeout)  # the watchdog holds the total; this only bounds each wait
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if secure:
+        import ssl
+
+        context = ssl.create_default_context()
+        sock = context.wrap_socket(sock, server_hostname=host)
+        watchdog.guard(sock)
+    return sock
+
+
+def _handshake(sock: socket.socket, url: str) -> None:
+    """Send the upgrade request and read the answer, bounded; raise NetworkError when refused."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host = parts.hostname or ""
+    host_header = f"[{host}]" if ":" in host else host
+    if parts.port and parts.port != (443 if secure else 80):
+        host_header += f":{parts.port}"
+    resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET {resource} HTTP/1.1\r\nHost: {host_header}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nUser-Agent: obook/{__version__}\r\n\r\n")
+    sock.sendall(request.encode())
+    status, headers = _read_head(sock)
+    where = sanitize(host_of(url), 120)
+    if status != 101:
+        if 300 <= status < 400:
+            target = sanitize(headers.get("location", "nowhere"), 200)
+            raise NetworkError(f"the venue redirects (HTTP {status}) to {target}; obook follows no redirect")
+        body = _read_refusal_body(sock, headers)
+        raise NetworkError(f"{where} refused the WebSocket connection (HTTP {status})" + (f": {body}" if body else ""))
+    accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
+    if (headers.get("upgrade", "").lower() != "websocket" or "upgrade" not in headers.get("connection", "").lower()
+            or headers.get("sec-websocket-accept", "") != accept):
+        raise NetworkError(f"{where} answered the WebSocket handshake wrongly (upgrade, connection or accept key)")
+
+
+def _read_head(sock: socket.socket) -> tuple[int, dict[str, str]]:
+    """Status code and headers (names lower-cased, first one wins), at most
+    MAX_HANDSHAKE_BYTES and MAX_HANDSHAKE_HEADERS. Read a byte at a time: the
+    frames that follow belong to websocket-client's reader."""
+    head = bytearray()
+    while not head.endswith(b"\r\n\r\n") and not head.endswith(b"\n\n"):
+        if len(head) >= MAX_HANDSHAKE_BYTES:
+            raise NetworkError(f"the venue's handshake answer exceeds {MAX_HANDSHAKE_BYTES} bytes")
+        byte = sock.recv(1)
+        if not byte:
+            raise NetworkError("the venue closed the connection during the handshake")
+        head += byte
+        if head.count(b"\n") > MAX_HANDSHAKE_HEADERS + 1:
+            raise NetworkError(f"the venue's handshake answer has over {MAX_HANDSHAKE_HEADERS} headers")
+    lines = head.decode("latin-1").splitlines()
+    status_line = lines[0].split(" ", 2) if lines else []
+    if len(status_line) < 2 or not status_line[0].startswith("HTTP/") or not (status_line[1].isascii() and status_line[1].isdigit() and len(status_line[1]) == 3):
+        raise NetworkError(f"the venue did not answer the handshake in HTTP ({sanitize(lines[0] if lines else '', 60)!r})")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.setdefault(name.strip().lower(), value.strip())
+    return int(status_line[1]), headers
+
+
+def _read_refusal_body(sock: socket.socket, headers: dict[str, str]) -> str:
+    """Up to MAX_REFUSAL_BODY bytes of what the venue said, when it says how long it is."""
+    declared = headers.get("content-length", "")
+    if not (declared.isascii() and declared.isdigit()) or len(declared) > 12:
+        return ""
+    wanted, body = min(int(declared), MAX_REFUSAL_BODY), bytearray()
+    try:
+        while len(body) < wanted:
+            chunk = sock.recv(wanted - len(body))
+            if not chunk:
+                break
+            body += chunk
+    except OSError:
+        pass  # what arrived is enough for a message
+    return sanitize(body.decode("utf-8", "replace").strip(), 200)

@@ -252,7 +252,7 @@ class Bitso(SyncedVenue):
 
     def _snapshot(self, ctx, request: FeedRequest) -> None:
         """One REST book: aggregated, or the orders themselves when more levels are asked for."""
-        from orderbook_cli.transport.http import poll
+        from orderbook_cli.feed import poll
 
         def fetch():
             received_at = now_utc()

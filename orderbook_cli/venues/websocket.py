@@ -1,5 +1,6 @@
-"""What a venue spoken over one WebSocket declares, and the handler that turns
-its frames into books (over the venue-agnostic link in transport/ws.py).
+"""What a venue spoken over one WebSocket declares, the handler that turns
+its frames into books, and the feed's life over links from transport/ws.py:
+connect, subscribe, read, ping, and on failure the feed's retry policy.
 
 A plain venue's every book is a full book from one frame; venues whose
 books are kept from a seed and numbered changes build on this in
@@ -8,13 +9,14 @@ venues/synced.py.
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
 from datetime import datetime
 from typing import Any, Callable, Iterable, NamedTuple, Union
 
 from orderbook_cli.book import RawLevel
-from orderbook_cli.errors import MalformedData, ObookError
-from orderbook_cli.feed import FeedContext, FeedRequest, Producer
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
+from orderbook_cli.feed import FeedContext, FeedRequest, Producer, State
 from orderbook_cli.venues.base import Venue
 
 
@@ -39,25 +41,7 @@ class Rejected(NamedTuple):
 
 
 Message = Union[BookUpdate, Control, Rejected]
-
-
-class NoRecorder:
-    """What a connection reports its raw traffic to when nothing is recorded (see recording.py)."""
-
-    def connected(self) -> None:
-        pass
-
-    def seed(self, body: bytes, received_at: datetime) -> None:
-        pass
-
-    def wrap(self, handler):
-        return handler
-
-    def close(self) -> None:
-        pass
-
-
-NO_RECORDER = NoRecorder()
+TICK_SECONDS = 0.5  # how often the reader wakes for pings, the handler's tick and stop
 
 
 class WebSocketVenue(Venue):
@@ -88,7 +72,7 @@ class WebSocketVenue(Venue):
 
     def connections(self, ctx: FeedContext, *, live: bool = True) -> Callable[[Callable[[str], None], Any], Any]:
         """Once per feed: a factory of one connection's frame handler, called with
-        (send, recorder) on every (re)connection. ``live`` is False when a
+        (send, tap) on every (re)connection (the tap sees REST seeds). ``live`` is False when a
         recording is replayed (nothing may be fetched or sent). Handlers read
         ``ctx.request`` afresh: the ladder may ask for another depth meanwhile."""
         return lambda send, recorder: BookFrames(ctx, self, send)
@@ -97,28 +81,16 @@ class WebSocketVenue(Venue):
         return lambda ctx: self.stream(ctx)
 
     def stream(self, ctx: FeedContext) -> None:
-        from orderbook_cli.transport.ws import stream
-
         request = ctx.request
-        idle = request.idle_timeout or self.idle_timeout
         ping = (self.ping_interval, self.ping_message()) if self.ping_interval else None
-        recorder = NO_RECORDER
-        if request.record:
-            from orderbook_cli.recording import Recorder
-
-            recorder = Recorder(request.record, request, self.feed_kind(request))
-        handler = self.connections(ctx)
+        handlers = self.connections(ctx)
 
         def on_connect(link):
-            recorder.connected()
             for message in self.subscribe_messages(ctx.request):  # the depth may have changed since the last link
                 link.send(message)
-            return recorder.wrap(handler(link.send, recorder))
+            return handlers(link.send, ctx.tap)
 
-        try:
-            stream(ctx, self.url, self.info.url_env, idle, ping, on_connect)
-        finally:
-            recorder.close()
+        stream(ctx, self.url, self.info.url_env, request.idle_timeout or self.idle_timeout, ping, on_connect)
 
 
 class BookFrames:
@@ -160,3 +132,58 @@ class BookFrames:
     def tick(self) -> bool:
         self._current()
         return False
+
+
+def stream(ctx: FeedContext, url: str, url_env: str, idle: float, ping: tuple[float, str] | None,
+           on_connect: Callable[[Any], Any]) -> None:
+    """Connect, let ``on_connect`` subscribe on the new link and return its frame handler,
+    read; after a failure wait as the feed's retry policy says and connect again.
+    ``ping``: (interval, message) when the far end wants keep-alive pings."""
+    from orderbook_cli.transport import ws
+
+    request = ctx.request
+    ctx.set_state(State.CONNECTING)
+    while not ctx.stopped.is_set():
+        try:
+            link = ws.connect(url, url_env, timeout=min(request.timeout, ctx.remaining()) if request.once else request.timeout,
+                              idle=idle, stopped=ctx.stopped)
+        except NetworkError as error:
+            failure: ObookError | None = error
+        else:
+            failure = _read(ctx, link, on_connect, idle, ping)
+        if ctx.stopped.is_set() or failure is None or not ctx.retry_after_failure(failure):
+            return
+
+
+def _read(ctx: FeedContext, link, on_connect: Callable[[Any], Any], idle: float, ping: tuple[float, str] | None) -> ObookError | None:
+    """One link's life: None when the feed is done or stopped, else why the link failed."""
+    from orderbook_cli.transport.ws import LinkLost
+
+    clean = False
+    try:
+        ctx.link_up()
+        handler = on_connect(link)
+        # A link watched for `idle` seconds without data must be pinged well within that.
+        ping_every = min(ping[0], idle / 2) if ping else None
+        last_ping = time.monotonic()
+        while not ctx.stopped.is_set():
+            try:
+                frame = link.receive(min(handler.tick_seconds or TICK_SECONDS, idle / 4))
+            except MalformedData as exc:  # a frame obook will not even read: drop the link
+                ctx.malformed(exc)
+                return VenueFailed(f"the venue sent {exc.message}")
+            if frame is not None:
+                ctx.tap.frame(frame.data, frame.received_at)
+                if handler.frame(frame.data, frame.received_at):
+                    break
+            elif ping is not None and ping_every and time.monotonic() - last_ping >= ping_every:
+                link.send(ping[1])
+                last_ping = time.monotonic()
+            if handler.tick():
+                break
+        clean = True
+        return None
+    except LinkLost as error:
+        return error
+    finally:
+        link.close(wait=clean and not ctx.stopped.is_set())
