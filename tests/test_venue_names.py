@@ -12,7 +12,10 @@ def test_a_venue_typo_gets_a_suggestion(obook):
 
 def test_an_unknown_venue_far_from_any_name_lists_the_venues(obook):
     run = obook("snapshot", "kucoin-pro", "BTC-USDT")
-    assert_clean_failure(run, 2, "choose one of: bitmart, bitmart-v3, bitso, revx")
+    from orderbook_cli.venues import load_all
+
+    names = sorted(venue.info.id for venue in load_all())  # every registered venue, built-in or plugin
+    assert_clean_failure(run, 2, "choose one of: " + ", ".join(names))
     assert "did you mean" not in run.stderr
 
 

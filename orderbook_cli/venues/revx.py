@@ -9,6 +9,7 @@ the wild is accepted (see venue-notes).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -18,8 +19,13 @@ from orderbook_cli.feed import FeedContext, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import objects
-from orderbook_cli.venues.base import Venue, VenueInfo
-from orderbook_cli.venues.revx_auth import CredentialSource, find_credentials, load_signer
+from orderbook_cli.venues.base import Example, Venue, VenueInfo
+from orderbook_cli.venues.revx_auth import (
+    CredentialSource,
+    Signer,
+    find_credentials,
+    load_signer,
+)
 
 V1_PUBLIC = "/api/1.0/public/order-book/{symbol}"
 V2_PUBLIC = "/api/2.0/public/order-book/{symbol}"
@@ -41,7 +47,8 @@ def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
     """(bids, asks, venue timestamp) from any Revolut X order-book shape."""
     if not isinstance(body, dict):
         raise MalformedData("the order book is not a JSON object")
-    container = body.get("data") if isinstance(body.get("data"), dict) else body
+    data = body.get("data")
+    container: dict = data if isinstance(data, dict) else body
     # the side comes from the array a level is in, never from its "s" field
     sides = {side: [_level(level, side[:-1]) for level in objects(container, side, "an order book")] for side in ("bids", "asks")}
     stamp = None
@@ -81,10 +88,16 @@ def _explain(error: ObookError, failure: Any, symbol: str, authenticated: bool) 
             hint="sync the local clock (e.g. enable NTP) and try again",
         )
     if status in (401, 403) and authenticated:
-        error.hint = "check the API key and private key pair, and that the key is allow-listed for this IP address"
+        error.hint = "check the API key and private key pair, and that the key is allow-listed for this IP address; or pass --public for the public book"
     elif status in (401, 403):
         error.hint = "the public order book should not need credentials; check OBOOK_REVX_URL"
     return error
+
+
+def _or_public(error: AuthError) -> AuthError:
+    """Broken credentials say how to get the public book meanwhile."""
+    public = "or pass --public for the public book (no credentials)"
+    return AuthError(error.message, hint=f"{error.hint}; {public}" if error.hint else public)
 
 
 class RevolutX(Venue):
@@ -107,12 +120,34 @@ class RevolutX(Venue):
 
     def credentials(self) -> CredentialSource | None:
         if self._credentials is False:
-            self._credentials = find_credentials(self.environ)
-        return self._credentials
+            try:
+                self._credentials = find_credentials(self.environ)
+            except AuthError as error:
+                raise _or_public(error) from error
+        return self._credentials if isinstance(self._credentials, CredentialSource) else None
+
+    def signer(self) -> Signer | None:
+        """The request signer from the configured credentials; None for the public book."""
+        source = self.credentials()
+        if source is None:
+            return None
+        try:
+            return load_signer(source)
+        except AuthError as error:
+            raise _or_public(error) from error
 
     def use_options(self, options) -> None:
         if options.get("public"):
             self._credentials = None  # --public: never look at the credentials
+
+    def examples(self) -> tuple[Example, ...]:
+        def level(side, price, quantity, orders):
+            return {"aid": "BTC", "s": side, "p": price, "pc": "USD", "q": quantity, "qc": "BTC", "no": orders, "pdt": "2026-07-29T07:23:53.816Z"}
+
+        body = {"data": {"asks": [level("SELL", "67010.00", "0.2", "1"), level("SELL", "67005.50", "1.5000", "3")],  # worst first, as sent
+                         "bids": [level("BUYI", "67000.00", "0.75", "2")]}, "metadata": {"timestamp": "2026-07-29T07:23:53.816Z"}}
+        return (Example("BTC-USD", (("67000.00", "0.75"),), (("67005.50", "1.5000"), ("67010.00", "0.2")),
+                        rest=((V1_PUBLIC.format(symbol="BTC-USD"), json.dumps(body)),), options=("--public",)),)
 
     def default_depth(self) -> int:
         return AUTH_DEFAULT_DEPTH if self.credentials() else V1_MAX_DEPTH
@@ -128,6 +163,7 @@ class RevolutX(Venue):
         # file is reported on its row (and the defaults are the public book's).
         try:
             source = self.credentials()
+            self.signer()  # "configured" only when the key file is there and reads as a key
         except AuthError as error:
             self._credentials = None
             problem = error.message + (f" ({error.hint})" if error.hint else "")
@@ -142,8 +178,7 @@ class RevolutX(Venue):
         from orderbook_cli.transport.http import HttpClient, HttpStatusError, status_error
 
         symbol = request.symbol
-        source = self.credentials()
-        signer = load_signer(source) if source else None
+        signer = self.signer()
         v1_gone = False  # the seed endpoint answered 404/410: v2 from then on
 
         def fetch_with(http: HttpClient, request: FeedRequest) -> Book:
