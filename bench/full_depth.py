@@ -15,9 +15,9 @@ import random
 import sys
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 DEPTH = 20
 RATIO_BUDGET = 1.5
@@ -44,9 +44,9 @@ class _Sink:
 def _setup(orders: int):
     """A seeded Bitso full-depth connection holding `orders` orders, and a frame maker."""
     from orderbook_cli.feed import FeedRequest
-    from orderbook_cli.venues.websocket import NO_RECORDER
     from orderbook_cli.venues.bitso import Bitso
     from orderbook_cli.venues.synced import SyncConnection
+    from orderbook_cli.venues.websocket import NO_RECORDER
 
     venue = Bitso({})
     request = FeedRequest(venue="bitso", symbol="btc_mxn", depth=DEPTH, timeout=1)
@@ -62,7 +62,7 @@ def _setup(orders: int):
         live[f"o{i}"] = is_bid
         book["bids" if is_bid else "asks"].append({"book": "btc_mxn", "price": f"{price}.00", "amount": "0.01000000", "oid": f"o{i}"})
     seed = {"success": True, "payload": {**book, "updated_at": "2026-01-01T00:00:00+00:00", "sequence": "0"}}
-    conn.seed_body(json.dumps(seed).encode(), datetime.now(timezone.utc))
+    conn.seed_body(json.dumps(seed).encode(), datetime.now(UTC))
     ids = list(live)
 
     def frame(seq: int) -> str:
@@ -80,7 +80,7 @@ def _setup(orders: int):
 def _run(orders: int, diffs: int) -> float:
     conn, sink, frame = _setup(orders)
     frames = [frame(seq) for seq in range(1, diffs + 1)]  # made beforehand: only obook's work is timed
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     start = time.perf_counter()
     for text in frames:
         conn.frame(text, at)
@@ -97,7 +97,7 @@ def _memory(diffs: int) -> tuple[int, int]:
     """
     tracemalloc.start()
     conn, _, frame = _setup(5000)
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     early, settled = 0, min(10_000, diffs // 2)  # by then the order map's table has reached its working size
     for seq in range(1, diffs + 1):
         conn.frame(frame(seq), at)

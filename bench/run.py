@@ -23,9 +23,9 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server  # noqa: E402
-from full_depth import bench_full_depth  # noqa: E402
-from views import bench_views  # noqa: E402
+from full_depth import bench_full_depth
+from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server
+from views import bench_views
 
 OBOOK = str(Path(sys.executable).with_name("obook"))
 RESULTS: list[tuple[str, str, str, str]] = []  # (figure, measured, budget, verdict)
@@ -121,9 +121,9 @@ def bench_render() -> None:
     from rich.console import Console
 
     from orderbook_cli.book import RawLevel, make_book
+    from orderbook_cli.timefmt import now_utc
     from orderbook_cli.views.ladder import ladder
     from orderbook_cli.views.state import LadderView
-    from orderbook_cli.timefmt import now_utc
 
     for levels in (20, 50, 200):
         bids = [RawLevel(Decimal(f"{50000 - i}.{i % 100:02d}"), Decimal(f"0.{i + 1:04d}"), i % 5 + 1) for i in range(levels)]
@@ -274,7 +274,7 @@ def bench_memory(frames: int) -> None:
     samples = []
     for count, _ in enumerate(proc.stdout, 1):
         if count % (frames // 10) == 0 and count < frames:
-            samples.append(int(next(l for l in open(f"/proc/{proc.pid}/status") if l.startswith("VmRSS:")).split()[1]))
+            samples.append(int(next(line for line in open(f"/proc/{proc.pid}/status") if line.startswith("VmRSS:")).split()[1]))
     proc.wait()
     server.stop()
     growth = samples[-1] - samples[1]
@@ -285,7 +285,7 @@ def bench_memory(frames: int) -> None:
 def bench_peer(runs: int) -> None:
     print("versus a peer: the same one-shot book with CCXT's revolutx (if ccxt is installed)")
     try:
-        import ccxt  # noqa: F401
+        import ccxt
     except ImportError:
         record("ccxt revolutx", "not measured: ccxt is not installed (pip install ccxt; it is not an obook dependency)")
         return

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import BitsoFlood  # noqa: E402
+from servers import BitsoFlood
 
 FRAME_BUDGET_MS = 10.0
 LIVE_CPU_BUDGET = 0.6  # the ladder's: well under one core at 1,000 messages/s

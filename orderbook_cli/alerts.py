@@ -122,7 +122,7 @@ class AlertCommand:
                 self._pending, self._skipped, self._busy = None, 0, True
             try:
                 problem = self._run(dict(alert, skipped=skipped))
-            except Exception as error:  # noqa: BLE001  never let the runner die silently: say so and go on
+            except Exception as error:
                 problem = f"{type(error).__name__}: {error}"
             with self._lock:
                 self._busy = False

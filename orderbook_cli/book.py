@@ -10,12 +10,13 @@ No float ever touches a price or an amount.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Context, Decimal, localcontext
-from collections import OrderedDict
 from functools import wraps
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from orderbook_cli.errors import MalformedData
 
@@ -25,14 +26,14 @@ class RawLevel(NamedTuple):
 
     price: Decimal
     amount: Decimal
-    count: int | None = None
+    count: int | None = None  # type: ignore[assignment]  # the venue's order count; shadows tuple.count, never called
 
 
 class Level(NamedTuple):
     price: Decimal
     amount: Decimal
     total: Decimal  # running sum of amount from the best level down to this one
-    count: int | None
+    count: int | None  # type: ignore[assignment]  # shadows tuple.count, never called
     venues: Mapping[str, Decimal] | None = None  # consolidated books only: each source's amount at this price
 
 
@@ -182,7 +183,9 @@ def _checked_decimal(value: object, field: str) -> Decimal:
         raise MalformedData(f"{field} has type {type(value).__name__}, not a number")
     if not number.is_finite() or number < 0:
         raise MalformedData(f"{field} {_short(number)} is not a finite non-negative number")
-    if number.adjusted() > _MAX_ADJUSTED_EXPONENT or number.as_tuple().exponent < _MIN_EXPONENT:
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite (checked above): never 'n', 'N' or 'F'
+    if number.adjusted() > _MAX_ADJUSTED_EXPONENT or exponent < _MIN_EXPONENT:
         raise MalformedData(f"{field} {_short(number)} is out of range")
     return number
 

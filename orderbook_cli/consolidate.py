@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of
 from orderbook_cli.errors import UsageError, sanitize

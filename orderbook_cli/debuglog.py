@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 log = logging.getLogger("obook")
 

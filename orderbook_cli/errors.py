@@ -35,7 +35,7 @@ class ObookError(Exception):
         self.hint = hint
         self.context = context  # e.g. "revx BTC-USD"
 
-    def with_context(self, context: str) -> "ObookError":
+    def with_context(self, context: str) -> ObookError:
         if self.context is None:
             self.context = context
         return self

@@ -19,10 +19,11 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Union
+from typing import Any, NamedTuple
 
 from orderbook_cli.book import Book, RawLevel, make_book
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
@@ -86,7 +87,7 @@ class FatalEvent(NamedTuple):
     error: ObookError
 
 
-Event = Union[BookEvent, StatusEvent, FatalEvent]
+Event = BookEvent | StatusEvent | FatalEvent
 
 
 @dataclass
@@ -157,7 +158,7 @@ NO_TAP = Tap()
 class FeedContext:
     """What a producer may do: report, sleep interruptibly, decide on retries."""
 
-    def __init__(self, request: FeedRequest, feed: "Feed", retry_floor: float):
+    def __init__(self, request: FeedRequest, feed: Feed, retry_floor: float):
         self.request = request
         self._feed = feed
         self.stopped = feed._stop
@@ -245,7 +246,7 @@ class Feed:
         self._overdue = False
         self._fatal_to_sink = False  # start(): the fatal event goes to the consumer like any other
 
-    def __enter__(self) -> "Feed":
+    def __enter__(self) -> Feed:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,9 +8,10 @@ best-first and stops once the size is filled, however deep the book.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, Level, RawLevel, bps_of, to_decimal
 from orderbook_cli.errors import MalformedData, UsageError

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from orderbook_cli.book import Book, Level, plain
+from orderbook_cli.errors import UNSAFE_CHARACTERS
 from orderbook_cli.impact import Fill
 from orderbook_cli.liquidity import Band
-from orderbook_cli.errors import UNSAFE_CHARACTERS
 from orderbook_cli.timefmt import iso_utc
 
 

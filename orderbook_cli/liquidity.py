@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal, localcontext
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, Level, RawLevel
 

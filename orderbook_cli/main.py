@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.INTERRUPTED
     except Terminated:
         return ExitStatus.TERMINATED
-    except Exception as error:  # noqa: BLE001 - every other failure becomes one line, exit 1
+    except Exception as error:
         return _report(error, args, debug)
 
 

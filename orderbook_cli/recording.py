@@ -19,8 +19,9 @@ import json
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import IO, Any
 
 from orderbook_cli import __version__
 from orderbook_cli.errors import MalformedData, OutputError, UsageError, sanitize
@@ -76,7 +77,7 @@ class Recorder(Tap):
                 raise self._failure(exc) from None
 
     def connected(self) -> None:
-        self._write({"t": _stamp(datetime.now(timezone.utc)), "connect": True})
+        self._write({"t": _stamp(datetime.now(UTC)), "connect": True})
 
     def frame(self, frame: str | bytes, received_at: datetime) -> None:
         if isinstance(frame, bytes):
@@ -121,7 +122,7 @@ def recorded(open_feed: Callable[[FeedRequest], Feed], path: str,
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _time(value: object) -> datetime:
@@ -131,7 +132,7 @@ def _time(value: object) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise MalformedData(f"a record time {value[:40]!r} is not ISO-8601") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ------------------------------------------------------------------ replay

@@ -12,8 +12,9 @@ import io
 import sys
 import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, cast
 
 from orderbook_cli.book import Book
 from orderbook_cli.errors import MalformedData, UsageError, sanitize
@@ -43,7 +44,7 @@ def parse_speed(text: str) -> float | None:
 
 def open_recording(source: str | None, sample: bool) -> IO[bytes]:
     if sample:
-        return gzip.open(SAMPLE, "rb")
+        return cast(IO[bytes], gzip.open(SAMPLE, "rb"))
     if source in (None, "-"):
         if sys.stdin.isatty():
             raise UsageError("no recording given", hint="obook replay FILE, obook replay - < FILE, or obook replay --sample")
@@ -82,7 +83,7 @@ def _ungzipped(handle: IO[bytes]) -> IO[bytes]:
         handle.seek(0)
     else:
         handle = io.BufferedReader(_Prefixed(head, handle))
-    return gzip.GzipFile(fileobj=handle) if head == b"\x1f\x8b" else handle
+    return cast(IO[bytes], gzip.GzipFile(fileobj=handle)) if head == b"\x1f\x8b" else handle
 
 
 class Tally:

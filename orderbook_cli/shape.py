@@ -17,10 +17,11 @@ widest band; neither reads the rest of a deep book.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, Book, Figures, Level, RawLevel, bps_of
 from orderbook_cli.impact import ImpactSize, market_impact

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from orderbook_cli.errors import MalformedData
 
@@ -13,11 +13,11 @@ _ISO = re.compile(
     re.ASCII,  # "²", "①" or Arabic-Indic digits are not digits here
 )
 _MAX_EPOCH = 10**20  # nanoseconds until the year 5138; anything larger is not a time
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def from_epoch_ms(value: int) -> datetime:
@@ -53,13 +53,13 @@ def parse_venue_time(value: object) -> datetime | None:
             year, month, day, hour, minute, second, fraction, zone = match.groups()
             micros = int((fraction or "0")[:6].ljust(6, "0"))
             try:
-                offset = timezone.utc
+                offset = UTC
                 if zone and zone not in ("Z", "z"):
                     sign = -1 if zone[0] == "-" else 1
                     digits = zone[1:].replace(":", "")
                     offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
                 stamp = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micros, offset)
-                return stamp.astimezone(timezone.utc)
+                return stamp.astimezone(UTC)
             except (ValueError, OverflowError) as exc:  # +99:00, month 13, year 0, 0001-01-01 at +01:00
                 raise MalformedData(f"timestamp {text[:40]!r} is not a valid date") from exc
     shown = "a negative integer" if isinstance(value, int) else repr(str(value)[:40])
@@ -68,7 +68,7 @@ def parse_venue_time(value: object) -> datetime | None:
 
 def iso_utc(stamp: datetime) -> str:
     """2025-08-08T21:40:36.124Z"""
-    stamp = stamp.astimezone(timezone.utc)
+    stamp = stamp.astimezone(UTC)
     if stamp.year >= 1000:  # isoformat is cheaper; it pads years to 4 digits where %Y does not
         return stamp.isoformat(timespec="milliseconds")[:-6] + "Z"  # drops "+00:00"
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"

@@ -11,7 +11,7 @@ import gzip
 import json
 import random
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,9 +28,9 @@ CENT = Decimal("0.01")
 def main() -> None:
     rng = random.Random(20180101)
     real = json.loads((ROOT / "tests/payloads/bitso_3.json").read_text())["payload"]
-    bids = {Decimal(l["price"]): Decimal(l["amount"]) for l in real["bids"][:LEVELS]}
-    asks = {Decimal(l["price"]): Decimal(l["amount"]) for l in real["asks"][:LEVELS]}
-    start = datetime(2018, 6, 1, 15, 30, tzinfo=timezone.utc)
+    bids = {Decimal(level["price"]): Decimal(level["amount"]) for level in real["bids"][:LEVELS]}
+    asks = {Decimal(level["price"]): Decimal(level["amount"]) for level in real["asks"][:LEVELS]}
+    start = datetime(2018, 6, 1, 15, 30, tzinfo=UTC)
     clock = start
     lines = []
     for _ in range(BOOKS):

@@ -3,7 +3,6 @@
 import json
 import time
 
-
 from tests.conftest import assert_clean_failure
 from tests.servers.http_venue import payload
 

@@ -1,7 +1,7 @@
 """Several sources on a fixed-width console: side by side and consolidated, and the pure merge."""
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -9,17 +9,17 @@ from rich.console import Console
 
 from orderbook_cli import consolidate
 from orderbook_cli.book import RawLevel, make_book
-from orderbook_cli.views.boards import BoardView, frame
 from orderbook_cli.errors import NetworkError, UsageError
-from orderbook_cli.impact import ImpactSize
 from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
+from orderbook_cli.impact import ImpactSize
 from orderbook_cli.pipeline.plan import Plan, Source
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.symbols import Pair, split_sources
 from orderbook_cli.venues import get_venue
+from orderbook_cli.views.boards import BoardView, frame
 
-T0 = datetime(2025, 11, 21, 4, 40, tzinfo=timezone.utc)
+T0 = datetime(2025, 11, 21, 4, 40, tzinfo=UTC)
 
 
 def book(venue, symbol, bids, asks, count=1):

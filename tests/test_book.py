@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -8,7 +8,7 @@ from orderbook_cli.errors import MalformedData
 from orderbook_cli.jsonout import book_to_dict
 from orderbook_cli.shape import ShapeSpec, bucket_price, shape
 
-T0 = datetime(2025, 8, 8, 21, 40, 36, 124000, tzinfo=timezone.utc)
+T0 = datetime(2025, 8, 8, 21, 40, 36, 124000, tzinfo=UTC)
 
 
 def book(bids, asks, depth=None, group=None):

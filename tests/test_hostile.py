@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 
 from orderbook_cli.book import RawLevel, make_book, to_count, to_decimal
 from orderbook_cli.errors import MalformedData, ObookError, sanitize
-from orderbook_cli.feed import Backoff, BACKOFF_CAP, FeedRequest, FeedStats
+from orderbook_cli.feed import BACKOFF_CAP, Backoff, FeedRequest, FeedStats
 from tests.conftest import OBOOK, Run, assert_clean_failure
 from tests.servers.faults import WS_VENUES, SilentTcp
 from tests.servers.http_venue import Reply, payload
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 V1 = "/api/1.0/public/order-book/ETH-USD"
 BITSO = next(spec for spec in WS_VENUES if spec.venue == "bitso")
 BITMART = next(spec for spec in WS_VENUES if spec.venue == "bitmart")
@@ -102,8 +102,8 @@ PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=list(
 
 
 def _parse_ws(venue_id: str, frame: str) -> None:
-    from orderbook_cli.venues.websocket import BookUpdate
     from orderbook_cli.venues import get_venue
+    from orderbook_cli.venues.websocket import BookUpdate
 
     request = FeedRequest(venue=venue_id, symbol=WS_SYMBOLS[venue_id], depth=20, timeout=1)
     message = get_venue(venue_id).parse(frame, request)
@@ -490,8 +490,7 @@ def test_a_venue_down_for_days_leaves_watch_alive_and_polite():
     """poll() against a venue failing for three simulated days: 429 with Retry-After 0 or
     negative, 5xx; a fake clock, no sleeping. Never faster than the 1 s floor, never dead."""
     from orderbook_cli.errors import VenueFailed
-    from orderbook_cli.feed import Feed
-    from orderbook_cli.feed import poll
+    from orderbook_cli.feed import Feed, poll
     from orderbook_cli.transport.http import RateLimited
 
     clock = {"now": 0.0}

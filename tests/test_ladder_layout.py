@@ -3,7 +3,7 @@ widths, units and precision, CROSSED, levels shown, liquidity, the level cursor.
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -14,8 +14,8 @@ from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.impact import ImpactSize
 from orderbook_cli.jsonout import book_to_dict, dumps, liquidity_to_dict
 from orderbook_cli.liquidity import liquidity
-from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.pipeline.live import LiveLadder, group_presets
+from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.views.header import header
 from orderbook_cli.views.keys import DOWN, ESCAPE, LADDER_ACTIONS, UP, help_keys, split_keys
 from orderbook_cli.views.ladder import BAR_WIDTH, MIN_BAR_WIDTH, ladder
@@ -24,7 +24,7 @@ from orderbook_cli.views.state import LadderView
 from tests.ladder_check import check_screen, close
 from tests.test_multi import two_venues  # noqa: F401 (a fixture)
 
-T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
+T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=UTC)
 
 
 def big_book(levels=20, counts=True, symbol="btc_mxn", venue="bitso"):
@@ -314,7 +314,7 @@ def test_json_liquidity_object(obook, tmp_path):
     assert "liquidity" not in json.loads(obook("replay", str(path)).stdout.splitlines()[0])
 
 
-def test_json_liquidity_of_a_consolidated_book(obook, two_venues):
+def test_json_liquidity_of_a_consolidated_book(obook, two_venues):  # noqa: F811  (the fixture imported above)
     run = obook("snapshot", "--feed", "top", "bitso:btc_usd", "revx:BTC-USD", "--merge", "--json", "--liquidity", env=two_venues)
     assert run.code == 0, run
     ten = run.json()["liquidity"]["bands"][0]

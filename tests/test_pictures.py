@@ -1,21 +1,20 @@
 """The depth chart, the heatmap and the view switch on fixed-size consoles: known book, known picture."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
-
-from orderbook_cli.shape import ShapeSpec
 from rich.console import Console
 
 from orderbook_cli.book import RawLevel, make_book
-from orderbook_cli.views.chart import depth_chart
-from orderbook_cli.views.heatmap import History, heatmap
 from orderbook_cli.pipeline.live import LiveLadder
+from orderbook_cli.shape import ShapeSpec
+from orderbook_cli.views.chart import depth_chart
 from orderbook_cli.views.choose import VIEWS, next_view
+from orderbook_cli.views.heatmap import History, heatmap
 
-T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
+T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=UTC)
 BRAILLE = re.compile("[\u2801-\u28ff]")
 
 

@@ -1,24 +1,22 @@
 """The ladder on a fixed-width Rich console: layout, grouping, impact, staleness, safety."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from decimal import Inexact, Rounded, localcontext
 
 import pytest
-
-from orderbook_cli.shape import ShapeSpec, shape
-
 from rich.console import Console
 
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.impact import ImpactSize
 from orderbook_cli.jsonout import impact_to_dict
 from orderbook_cli.pipeline.live import LiveLadder
+from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.views.ladder import BAR_WIDTH, MAX_BAR_WIDTH, ladder
 from orderbook_cli.views.state import LadderView
 
-T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
+T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=UTC)
 
 
 def sample(symbol="BTC-USD"):

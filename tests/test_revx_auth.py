@@ -4,14 +4,14 @@ implementation (cryptography) in the loopback server."""
 import base64
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.conftest import assert_clean_failure
 from tests.servers.http_venue import Reply, payload
@@ -139,7 +139,7 @@ def test_403_exits_6(obook, http_venue, env, config_dir):
 
 
 def test_clock_skew_409_says_by_how_much(obook, http_venue, env, config_dir):
-    server_time = datetime.now(timezone.utc) - timedelta(seconds=90)
+    server_time = datetime.now(UTC) - timedelta(seconds=90)
     http_venue.route(BOOK_PATH, Reply(409, {"message": "Request timestamp is in the future", "error_id": "e", "timestamp": 1},
                                       headers={"Date": format_datetime(server_time, usegmt=True)}))
     run = obook("snapshot", "revx", "ETH-USD", env=env)

@@ -5,7 +5,7 @@ import gzip
 import json
 import random
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -21,7 +21,7 @@ from orderbook_cli.views.ladder import ladder
 from orderbook_cli.views.state import LadderView
 from tests.servers.http_venue import Reply, payload
 
-T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=timezone.utc)
+T0 = datetime(2025, 8, 8, 21, 40, 36, tzinfo=UTC)
 FIGURES = ("best_bid", "best_ask", "spread", "mid", "spread_bps", "impact", "liquidity")
 
 

@@ -44,7 +44,7 @@ def test_100k_frames_flat_memory(ws_venue):
     samples = {}
     started = time.monotonic()
     count = 0
-    for line in proc.stdout:
+    for _line in proc.stdout:
         count += 1
         if count in (WARM, FRAMES - 1):
             samples[count] = rss_kib(proc.pid)

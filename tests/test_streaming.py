@@ -5,17 +5,17 @@ the same text as book_to_dict + dumps; the live ladder works only per frame."""
 import json
 import threading
 import time
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
-
-from orderbook_cli.impact import ImpactSize
-from orderbook_cli.shape import ShapeSpec, shape
 
 from orderbook_cli import jsonout
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.errors import NetworkError
 from orderbook_cli.feed import BookEvent, Feed, FeedRequest, State, StatusEvent
+from orderbook_cli.impact import ImpactSize
+from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.timefmt import now_utc
 from tests.conftest import assert_clean_failure
 from tests.test_bitso import ACK, env, orders, serving
@@ -65,7 +65,7 @@ def test_iso_utc_is_strftime_text_whatever_the_year_and_offset(year, minutes):
     from orderbook_cli.timefmt import iso_utc
 
     stamp = datetime(year, 6, 15, 23, 59, 58, 999_999, tzinfo=timezone(timedelta(minutes=minutes)))
-    utc = stamp.astimezone(timezone.utc)
+    utc = stamp.astimezone(UTC)
     assert iso_utc(stamp) == utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 

@@ -1,5 +1,6 @@
 """The sync engine with scripted sequences: no venue, no network."""
 
+from datetime import UTC
 from decimal import Decimal as D
 
 from orderbook_cli.shape import ShapeSpec
@@ -14,8 +15,8 @@ class Recorder:
 
     def on_book(self, timestamp):
         bids, asks = self.engine.top(10)
-        self.books.append((self.engine.sequence, [(str(l.price), str(l.amount), l.count) for l in bids],
-                           [(str(l.price), str(l.amount), l.count) for l in asks]))
+        self.books.append((self.engine.sequence, [(str(level.price), str(level.amount), level.count) for level in bids],
+                           [(str(level.price), str(level.amount), level.count) for level in asks]))
 
     @property
     def last(self):
@@ -207,17 +208,17 @@ def test_top_is_bounded_by_depth_on_a_large_book():
     r = Recorder(LevelBook)
     r.engine.seed(Seed(1, [lv("bid", str(i), "1") for i in range(1, 5001)] + [lv("ask", str(i), "1") for i in range(6000, 11000)]))
     bids, asks = r.engine.top(3)
-    assert [str(l.price) for l in bids] == ["5000", "4999", "4998"] and [str(l.total) for l in bids] == ["1", "2", "3"]
-    assert [str(l.price) for l in asks] == ["6000", "6001", "6002"]
+    assert [str(level.price) for level in bids] == ["5000", "4999", "4998"] and [str(level.total) for level in bids] == ["1", "2", "3"]
+    assert [str(level.price) for level in asks] == ["6000", "6001", "6002"]
 
 
 def test_json_books_carry_the_sequence_and_old_recordings_without_it_still_load():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from orderbook_cli.book import RawLevel, make_book
     from orderbook_cli.jsonout import book_from_dict, book_to_dict
 
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
     book = make_book("v", "s", [RawLevel(D("1"), D("2"))], [], timestamp=None, received_at=at, sequence=42)
     data = book_to_dict(book)
     assert data["sequence"] == 42 and book_from_dict(data).sequence == 42
@@ -227,7 +228,7 @@ def test_json_books_carry_the_sequence_and_old_recordings_without_it_still_load(
 
 
 def test_ladder_header_shows_sync_state_sequence_and_resyncs():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from orderbook_cli.book import RawLevel, make_book
     from orderbook_cli.feed import State, StatusEvent
@@ -237,7 +238,7 @@ def test_ladder_header_shows_sync_state_sequence_and_resyncs():
     ladder = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20, group=None), stale_after=5)
     ladder.on_status(StatusEvent(State.RESYNCING, "sequence gap: expected 102, got 103"))
     book = make_book("bitso", "btc_mxn", [RawLevel(D("1"), D("1"))], [], timestamp=None,
-                     received_at=datetime(2026, 1, 1, tzinfo=timezone.utc), sequence=2734)
+                     received_at=datetime(2026, 1, 1, tzinfo=UTC), sequence=2734)
     text = header(book, ladder.view).plain
     assert "RESYNCING" in text and "seq 2734" in text and "1 resync, last " in text
     ladder.on_status(StatusEvent(State.LIVE))

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs
 import pytest
 
 from orderbook_cli.shape import ShapeSpec
-
 from tests.conftest import OBOOK
 from tests.servers.http_venue import Reply
 

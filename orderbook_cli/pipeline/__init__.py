@@ -96,7 +96,7 @@ def _show(plan: Plan, opts: Options, player=None) -> None:
         try:
             live.run(source, opts, player=player)
         except ObookError as error:
-            raise error.with_context(source.label)
+            raise error.with_context(source.label) from None
     else:
         live.run_board(plan, opts)
 
@@ -153,7 +153,7 @@ def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: fl
         try:
             symbols = symbol_cache.write(venue.info.id, venue.list_symbols(timeout))
         except ObookError as error:
-            raise error.with_context(f"{venue.info.id} pair list")
+            raise error.with_context(f"{venue.info.id} pair list") from None
     if quiet:
         return
     if json_output:

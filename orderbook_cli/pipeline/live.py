@@ -274,7 +274,7 @@ def run(source: Source, opts: Options, player=None) -> None:
         if player is None:
             from orderbook_cli.tape import TapePane
 
-            pane = TapePane(request.venue, request.symbol, opts.timeout) if TapePane.offered(request.venue) else None
+            pane = TapePane(request.venue, request.symbol, request.timeout) if TapePane.offered(request.venue) else None
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
             try:

@@ -132,7 +132,7 @@ def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source
         if opts.record:
             _check_recordable(venue, opts)
     except ObookError as error:
-        raise error.with_context(label)
+        raise error.with_context(label) from None
     asked = depth
     if opts.group is not None:  # buckets of a top-of-book feed sum more levels than they show
         asked = max(depth, venue.max_depth(venue_options) or depth)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from functools import partial
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from orderbook_cli.book import Book
@@ -199,7 +199,7 @@ class Board:
                 state.feed = feed
                 feed.run(on_event)
         except ObookError as error:
-            raise error.with_context(state.source.label)
+            raise error.with_context(state.source.label) from None
 
     def live_books(self, now: float, stale_after: float | None) -> list[SourceBook]:
         from orderbook_cli.consolidate import SourceBook

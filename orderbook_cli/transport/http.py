@@ -11,7 +11,8 @@ import ssl
 import threading
 import time
 import zlib
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx

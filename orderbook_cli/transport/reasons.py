@@ -16,7 +16,7 @@ from orderbook_cli.errors import sanitize
 _ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None):
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

@@ -86,7 +86,7 @@ class Venue(ABC):
             if value is not None and name not in self.info.options:
                 raise UsageError(f"--{name} applies to {self._venues_with(name)} only, not {self.info.id}")
 
-    def use_options(self, options: Mapping[str, Any]) -> None:
+    def use_options(self, options: Mapping[str, Any]) -> None:  # noqa: B027  (most venues have no such option)
         """Options that change how the venue is spoken to (e.g. revx --public); checked already."""
 
     def _venues_with(self, option: str) -> str:

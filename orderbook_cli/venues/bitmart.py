@@ -10,6 +10,7 @@ one new connection per 4 s per IP, so reconnects wait at least that long.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from orderbook_cli.book import RawLevel, to_count, to_decimal
@@ -52,7 +53,7 @@ def _levels(data: dict, side: str) -> list[RawLevel]:
 
 
 def _note_inconsistent_totals(levels: list, parsed: list[RawLevel], side: str) -> None:
-    running = 0
+    running = Decimal(0)
     for raw, level in zip(levels, parsed):
         running += level.amount
         try:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from orderbook_cli.book import RawLevel, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, ObookError, VenueRejected, sanitize
@@ -40,11 +39,12 @@ MAX_ORDER_ID = 64
 UNKNOWN_BOOK_CODE = "0301"  # Bitso's error code for a book it does not list
 
 
-def _orders(payload: dict, side: str) -> list[tuple[Decimal, Decimal, int]]:
+def _orders(payload: dict, side: str) -> list[RawLevel]:
     """A (price, amount, 1) RawLevel-shaped tuple per individual order (plain tuples:
     the hot path of `--feed top`); make_book merges equal prices and counts them."""
     rate, amount = f"{side} rate", f"{side} amount"
-    return [(to_decimal(order.get("r"), rate), to_decimal(order.get("a"), amount), 1) for order in objects(payload, side, "orders message")]
+    return cast("list[RawLevel]", [(to_decimal(order.get("r"), rate), to_decimal(order.get("a"), amount), 1)
+                                   for order in objects(payload, side, "orders message")])
 
 
 def _control(data: Any, book: str, channel: str) -> Message | None:

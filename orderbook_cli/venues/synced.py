@@ -134,7 +134,7 @@ class RestSeeder:
                 return
             delay = self.pacer.backoff.next_delay()
             self._notice = f"seed fetch failed: {error.message}; retrying in {delay:.1f}s"
-        except Exception as error:  # noqa: BLE001  # a bug must reach the user, not leave the book waiting forever
+        except Exception as error:  # a bug must reach the user, not leave the book waiting forever
             internal = ObookError(f"seed fetch: {type(error).__name__}: {error}", hint="this is a bug in obook; rerun with --debug and report it")
             internal.__cause__ = error
             self._fatal = internal

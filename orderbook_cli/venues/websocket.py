@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable, NamedTuple, Union
+from typing import Any, NamedTuple
 
 from orderbook_cli.book import RawLevel
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
@@ -40,7 +41,7 @@ class Rejected(NamedTuple):
     error: ObookError
 
 
-Message = Union[BookUpdate, Control, Rejected]
+Message = BookUpdate | Control | Rejected
 TICK_SECONDS = 0.5  # how often the reader wakes for pings, the handler's tick and stop
 
 

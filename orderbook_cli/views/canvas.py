@@ -7,6 +7,8 @@ as the terminal the caller measured.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
@@ -34,7 +36,7 @@ class Picture:
         return Measurement(self.width, self.width)
 
 
-def runs(chars: list[str], styles: list[Style | None]) -> list[Run]:
+def runs(chars: Sequence[str], styles: Sequence[Style | None]) -> list[Run]:
     """Merge neighbouring characters that share a style into one run."""
     out: list[Run] = []
     start = 0
@@ -45,7 +47,7 @@ def runs(chars: list[str], styles: list[Style | None]) -> list[Run]:
     return out
 
 
-def legend(items: list[tuple[str | Text, Style | None]], width: int, sep: str = "  ") -> Text:
+def legend(items: Sequence[tuple[str | Text, Style | None]], width: int, sep: str = "  ") -> Text:
     """The legend items, most important first; the last ones are dropped whole until it fits."""
     return fit([Item(n, text if isinstance(text, Text) else Text(text, style=style or "")) for n, (text, style) in enumerate(items)], width, sep)
 

@@ -56,7 +56,9 @@ def _heights(levels: tuple[Level, ...], px, pixels: int, dots: int, top: Decimal
 def _extent(book: Book) -> tuple[Decimal, Decimal]:
     """Centre and half-width of the price range: mid, and the deeper side's reach."""
     with localcontext(EXACT):
-        mid = book.mid if book.mid is not None else (book.best_bid or book.best_ask)
+        # a one-sided book centres on its best price (which may be 0: not "or")
+        mid = book.mid if book.mid is not None else book.best_bid if book.best_bid is not None else book.best_ask
+        assert mid is not None  # the caller draws no chart of an empty book
         reach = max(mid - book.bids[-1].price if book.bids else Decimal(0), book.asks[-1].price - mid if book.asks else Decimal(0))
         if reach <= 0:
             reach = mid / 1000 if mid else Decimal(1)
@@ -96,7 +98,8 @@ def _legend(book: Book, width: int, theme: Theme) -> Text:
     if book.spread is not None:
         bps = f" ({plain(bps_of(book.spread, book.mid))} bps)" if book.mid else ""
         items.append((f"spread {plain(book.spread)}{'' if short else bps}", None))
-        items.append((f"┊ mid {plain(book.mid)}", MID))
+        if book.mid is not None:
+            items.append((f"┊ mid {plain(book.mid)}", MID))
     items += [("⣿ bids", bid_style), ("⡇ asks", ask_style), ("y: cumulative amount", AXIS)]
     return legend(items, width)
 
@@ -127,12 +130,13 @@ def depth_chart(book: Book, width: int, height: int, theme: Theme = DEFAULT) -> 
         bid_h = _heights(book.bids, px, pixels, dots, top, rising_left=True)
         ask_h = _heights(book.asks, px, pixels, dots, top, rising_left=False)
         mid_col = px(mid) // 2
-        bid_col = px(book.best_bid) // 2 if book.bids else None
-        ask_col = px(book.best_ask) // 2 if book.asks else None
+        bid_col = px(book.bids[0].price) // 2 if book.bids else None
+        ask_col = px(book.asks[0].price) // 2 if book.asks else None
 
         lines = []
         for r in range(rows):
-            chars, styles = [], []
+            chars: list[str] = []
+            styles: list[Style | None] = []
             if gutter:
                 text = y_labels.get(r)
                 chars += list((text or "").rjust(gutter - 1) + ("┤" if text else "│"))
@@ -177,7 +181,8 @@ def depth_chart(book: Book, width: int, height: int, theme: Theme = DEFAULT) -> 
             axis[col] = "▲"
             axis_styles[col] = BOTH if bid_col == ask_col else style
     lead = [" "] * (gutter - 1) + ["└"] if gutter else []
-    lines.append(runs(lead + axis, [AXIS] * len(lead) + axis_styles))
+    lead_styles: list[Style | None] = [AXIS] * len(lead)
+    lines.append(runs(lead + axis, lead_styles + axis_styles))
     label_line = [" "] * width
     scales.overlay(label_line, [(start + gutter, text) for start, text in ticks])
     lines.append([("".join(label_line).rstrip(), None)])

@@ -110,7 +110,8 @@ class History:
         self.book = book
 
     def _column(self) -> Column:
-        if self._open_book is not self.book:
+        assert self.book is not None  # a column is asked for once a book arrived
+        if self._open is None or self._open_book is not self.book:
             self._open, self._open_book = Column(self.slot, self.book), self.book
         return self._open
 
@@ -190,7 +191,9 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
     lines = []
     for r in range(rows):
         price_row = top_row - r
-        chars, styles = [" "] * pad, [None] * pad
+        chars: list[str] = [" "] * pad
+        styles: list[Style | None] = [None] * pad
+        style: Style | None
         for grid, bid, ask in cells:
             amount = grid.get(price_row)
             shade = None if amount is None else bisect_left(bounds, amount)

@@ -326,7 +326,9 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
         ("liquidity", [liquidity_line(book, width, view.theme)]),
     ]
     extras = [(name, [line for line in lines if line is not None]) for name, lines in wanted_lines]
-    count = lambda: sum(len(lines) for _, lines in extras)
+    def count() -> int:
+        return sum(len(lines) for _, lines in extras)
+
     rows = None
     if height is not None:
         fixed_lines = len(top) + 2  # titles and spread row

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Union
 from urllib.parse import urlsplit
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads"
@@ -26,7 +26,7 @@ def payload(name: str) -> bytes:
 @dataclass
 class Reply:
     status: int = 200
-    body: Union[bytes, str, dict, list] = b""
+    body: bytes | str | dict | list = b""
     headers: dict = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
     truncate: bool = False  # promise more bytes than sent, then close
@@ -52,7 +52,7 @@ Handler = Callable[[Request], Reply]
 
 class HttpVenue:
     def __init__(self) -> None:
-        self.routes: dict[str, Union[list, Handler]] = {}
+        self.routes: dict[str, list | Handler] = {}
         self.requests: list[Request] = []
         self._release = threading.Event()
         venue = self
@@ -63,7 +63,7 @@ class HttpVenue:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 request = Request("GET", parts.path, parts.query, dict(self.headers), time.monotonic())
                 venue.requests.append(request)
@@ -95,7 +95,7 @@ class HttpVenue:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def route(self, path: str, *replies: Union[Reply, Handler]) -> None:
+    def route(self, path: str, *replies: Reply | Handler) -> None:
         self.routes[path] = replies[0] if len(replies) == 1 and callable(replies[0]) else list(replies)
 
     def _reply_for(self, request: Request) -> Reply:
@@ -109,7 +109,7 @@ class HttpVenue:
     def paths(self) -> list[str]:
         return [r.path + (f"?{r.query}" if r.query else "") for r in self.requests]
 
-    def start(self) -> "HttpVenue":
+    def start(self) -> HttpVenue:
         self.thread.start()
         return self
 

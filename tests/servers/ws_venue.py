@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
 
 class Peer:
-    def __init__(self, conn: ServerConnection, venue: "WsVenue", index: int):
+    def __init__(self, conn: ServerConnection, venue: WsVenue, index: int):
         self.conn, self.venue, self.index = conn, venue, index
 
     def recv(self, timeout: float = 10):
