@@ -8,14 +8,15 @@ annotation string at each start (a third of building the app).
 
 import enum
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperOption
 
 app = typer.Typer(
     name="obook",
     help="Market depth in the terminal: live order-book ladders and normalized JSON books.\n\n"
-    "Venues: bitmart, bitmart-v3, bitso, revx (see [bold]obook venues[/bold]).",
+    "Venues: see [bold]obook venues[/bold].",
     epilog="[bold]Examples[/bold]\n\n"
     "  obook watch bitso btc_mxn                        live ladder, q to quit\n\n"
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
@@ -51,10 +52,12 @@ MAX_COUNT = 10**9
 
 def _whole_number(text: str, *, low: int, high: int, what: str) -> int:
     """Integer options: digits only, bounded before conversion, with a message that names the range."""
-    text = str(text).strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))) or not low <= int(text) <= high:
-        raise typer.BadParameter(f"{text[:40]!r} is not {what} (a whole number from {low} to {high})")
-    return int(text)
+    from orderbook_cli.venues.base import whole_number
+
+    try:
+        return whole_number(low, high, what)(str(text))
+    except ValueError as error:
+        raise typer.BadParameter(f"{str(text).strip()[:40]!r} is {error}") from None
 
 
 def _levels(text: str) -> int:
@@ -67,10 +70,6 @@ def _count(text: str) -> int:
 
 def _trade_count(text: str) -> int:
     return _whole_number(text, low=1, high=MAX_COUNT, what="a number of trades")
-
-
-def _precision(text: str) -> int:
-    return _whole_number(text, low=0, high=18, what="a number of price decimals")
 
 
 def _seconds(text: str) -> float:
@@ -91,7 +90,7 @@ def _complete_venue(incomplete: str) -> list[str]:
     return [venue for venue in venue_ids() if venue.startswith(incomplete.lower())]
 
 
-VenueArg = Annotated[str, typer.Argument(help="Venue id: bitmart, bitmart-v3, bitso or revx.", show_default=False, autocompletion=_complete_venue)]
+VenueArg = Annotated[str, typer.Argument(help="Venue id (see 'obook venues').", show_default=False, autocompletion=_complete_venue)]
 DepthOpt = Annotated[int | None, typer.Option("--depth", "-d", parser=_levels, metavar="LEVELS", help="Price levels per side (default: the config file's, else the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book instead of the ladder.")]
 NdjsonOpt = Annotated[bool, typer.Option("--json", help="Print one normalized JSON book per line (NDJSON) instead of the ladder.")]
@@ -99,12 +98,10 @@ CountOpt = Annotated[int | None, typer.Option("--count", "-n", parser=_count, me
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", parser=_seconds, metavar="SECONDS", help="Give up connecting or waiting for the first book after this many seconds (default 10, or the config file's).", show_default=False)]
 StaleOpt = Annotated[float | None, typer.Option("--stale-after", parser=_seconds, metavar="SECONDS", help="Warn in the ladder when the book is older than this many seconds (default 5, or the config file's).", show_default=False)]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log wire traffic and full errors to stderr (secrets redacted).")]
-PrecisionOpt = Annotated[int | None, typer.Option("--precision", parser=_precision, metavar="DECIMALS", help="bitmart only: price decimals the venue groups the book by (default 6).", show_default=False)]
 GroupOpt = Annotated[Decimal | None, typer.Option("--group", parser=_decimal, metavar="TICK", help="Bucket levels into multiples of TICK (bids round down, asks round up).", show_default=False)]
 ImpactOpt = Annotated[str | None, typer.Option("--impact", metavar="SIZE", help="Show the cost of buying and selling SIZE against the book: base units (2) or a quote amount (50000USD).", show_default=False)]
 LiquidityOpt = Annotated[bool, typer.Option("--liquidity", help="Add a 'liquidity' object to the JSON book: depth within ±10/25/50/100 bps of mid per side and the bid/ask imbalance (the ladder always shows it).")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is respected too).")]
-PublicOpt = Annotated[bool, typer.Option("--public", help="revx only: the public book, even when API credentials are configured.")]
 
 
 VIEW_NAMES = ("ladder", "chart", "heatmap")  # views.VIEWS; a plain string option keeps the fast parse
@@ -166,14 +163,68 @@ def _options(sources: list[str], merge: bool, quote_alias: list[str] | None, **k
                            quote_aliases=tuple(quote_alias or ()), **kw)
 
 
-FEED_KINDS = ("full", "top")
+HELP_FLAGS = {"-h", "--help"}
+VENUE_OPTIONS = "venue_options"  # where VenueCommand leaves the venue options given, in ctx.meta
 
 
-def _complete_feed(incomplete: str) -> list[str]:
-    return [kind for kind in FEED_KINDS if kind.startswith(incomplete.lower())]
+class VenueCommand(TyperCommand):
+    """snapshot and watch: their own options, plus every venue's own (Venue.info.options).
+
+    Those are declared only when they can matter, so start-up loads no venue for them:
+    for --help and shell completion, every venue's; for an option the command does not
+    know, those of the venues named on the command line, else obook's own venues', else
+    every installed venue's (only then are plugins looked up)."""
+
+    venue_params: dict[str, str]  # click's parameter name -> the venue option's name
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from orderbook_cli import venues
+
+        words = args[: args.index("--")] if "--" in args else args
+        if ctx.resilient_parsing or HELP_FLAGS & set(words):
+            self._declare(venues.venue_ids())
+        else:
+            named = sorted({found for word in words if not word.startswith("-") and (found := venues.own_id(word.partition(":")[0]))})
+            for scope in (lambda: named, lambda: sorted(venues.own()), venues.venue_ids):  # widened only while needed
+                if not self._unknown(words):
+                    break
+                self._declare(scope())
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        given = {option: ctx.params.pop(name) for name, option in getattr(self, "venue_params", {}).items()}
+        ctx.meta[VENUE_OPTIONS] = tuple((option, value) for option, value in given.items() if value not in (None, False))
+        return super().invoke(ctx)
+
+    def _known(self) -> set[str]:
+        return {name for param in self.params for name in getattr(param, "opts", ())}
+
+    def _unknown(self, words: list[str]) -> bool:
+        known = self._known()
+        return any(word.startswith("--") and word.partition("=")[0] not in known for word in words)
+
+    def _declare(self, venue_ids: list[str]) -> None:
+        from orderbook_cli.venues import declared_options
+
+        self.venue_params = getattr(self, "venue_params", {})
+        for option, takers in declared_options(venue_ids).values():
+            if f"--{option.name}" in self._known():
+                continue
+            param = TyperOption(param_decls=[f"--{option.name}"], is_flag=not option.metavar, default=None if option.metavar else False,
+                                metavar=option.metavar or None, help=f"{', '.join(takers)}: {option.help}",
+                                shell_complete=_completer(option.choices))
+            self.params.append(param)
+            self.venue_params[str(param.name)] = option.name
 
 
-FeedOpt = Annotated[str | None, typer.Option("--feed", metavar="top|full", autocompletion=_complete_feed, help="bitso, bitmart-v3: full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.", show_default=False)]
+def _completer(choices: tuple[str, ...]) -> Any:
+    def complete(ctx: Any, param: Any, incomplete: str) -> list[str]:
+        return [choice for choice in choices if choice.startswith(incomplete.lower())]
+    return complete
+
+
+def _venue_options(ctx: typer.Context) -> tuple[tuple[str, Any], ...]:
+    return ctx.meta.get(VENUE_OPTIONS, ())
 
 
 def _version(value: bool) -> None:
@@ -204,6 +255,7 @@ def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the l
 
 
 @app.command(
+    cls=VenueCommand,
     epilog="[bold]Examples[/bold]\n\n"
     "  obook snapshot revx BTC-USD\n\n"
     "  obook snapshot revx eth/usd --depth 20 --json | jq '.spread'\n\n"
@@ -215,12 +267,12 @@ def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the l
     "  obook snapshot bitso btc_mxn --view chart --svg depth.svg",
 )
 def snapshot(
+    ctx: typer.Context,
     sources: SourcesArg,
     depth: DepthOpt = None,
     json_output: JsonOpt = False,
     timeout: TimeoutOpt = None,
     debug: DebugOpt = False,
-    precision: PrecisionOpt = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
@@ -230,8 +282,6 @@ def snapshot(
     view: Annotated[str, typer.Option("--view", parser=_view, metavar="ladder|chart", autocompletion=_complete_view,
                                       help="ladder or chart (the depth chart), on screen or in the --svg file.")] = "ladder",
     svg: Annotated[str | None, typer.Option("--svg", metavar="FILE", help="Write the picture (ladder, or chart with --view chart) to FILE as SVG.", show_default=False)] = None,
-    public: PublicOpt = False,
-    feed: FeedOpt = None,
 ) -> None:
     """Fetch one order book, print it once (ladder, or JSON with --json), and exit.
 
@@ -242,11 +292,12 @@ def snapshot(
 
     pipeline.snapshot(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, public=public or None, view=view, svg=svg, feed=feed,
+        group=group, impact=impact, liquidity=liquidity, no_color=no_color, view=view, svg=svg, venue_options=_venue_options(ctx),
     ))
 
 
 @app.command(
+    cls=VenueCommand,
     epilog="[bold]Examples[/bold]\n\n"
     "  obook watch bitmart-v3 BTC_USDT               live ladder; q or Ctrl-C quits\n\n"
     "  obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit\n\n"
@@ -254,16 +305,16 @@ def snapshot(
     "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
     "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
     "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
-    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (bitso, bitmart-v3; 146+ columns), ? help.",
+    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (venues with a trades stream; 146+ columns), ? help.",
 )
 def watch(
+    ctx: typer.Context,
     sources: SourcesArg,
     depth: DepthOpt = None,
     json_output: NdjsonOpt = False,
     count: CountOpt = None,
     timeout: TimeoutOpt = None,
     debug: DebugOpt = False,
-    precision: PrecisionOpt = None,
     group: GroupOpt = None,
     impact: ImpactOpt = None,
     liquidity: LiquidityOpt = False,
@@ -273,8 +324,6 @@ def watch(
     merge: MergeOpt = False,
     quote_alias: QuoteAliasOpt = None,
     view: ViewOpt = "ladder",
-    public: PublicOpt = False,
-    feed: FeedOpt = None,
     record: Annotated[str | None, typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
@@ -288,8 +337,8 @@ def watch(
 
     pipeline.watch(_options(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
-        precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
-        idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view, feed=feed, record=record,
+        group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
+        idle_timeout=idle_timeout, stale_after=stale_after, view=view, record=record, venue_options=_venue_options(ctx),
     ))
 
 

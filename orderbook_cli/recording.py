@@ -175,7 +175,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
     if connections_of is None:
         raise UsageError(f"the recording names {venue.info.id}, which obook polls over REST and never records raw",
                          hint="record one with: obook watch VENUE SYMBOL --record FILE")
-    options = {"feed": header["feed"]} if header["feed"] and "feed" in venue.info.options else {}
+    options = {"feed": header["feed"]} if header["feed"] and venue.takes("feed") else {}
     recorded = FeedRequest(venue=venue.info.id, symbol=header["symbol"], depth=request.options.get("depth") or header["depth"],
                            timeout=request.timeout, options=options)
 

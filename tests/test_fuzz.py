@@ -72,14 +72,16 @@ def check_book(request: FeedRequest, bids, asks, timestamp) -> None:
 
 
 def check_ws(venue, frame) -> None:
-    for feed in ("top", "full") if isinstance(venue, SyncedVenue) else (None,):
+    synced = isinstance(venue, SyncedVenue)
+    for feed in ("top", "full") if venue.takes("feed") else ("full",) if synced else (None,):
         request = request_for(venue, feed)
         try:
-            message = venue.parse(frame, request)
-            if isinstance(message, BookUpdate):
-                check_book(request, message.bids, message.asks, message.timestamp)
-            else:
-                assert isinstance(message, (Control, Rejected))
+            if not (synced and feed == "full"):  # a full feed is read by read(); parse() is for pushed books
+                message = venue.parse(frame, request)
+                if isinstance(message, BookUpdate):
+                    check_book(request, message.bids, message.asks, message.timestamp)
+                else:
+                    assert isinstance(message, (Control, Rejected))
         except ObookError:
             pass
         if feed == "full":

@@ -11,17 +11,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest
 from orderbook_cli.impact import parse_size
 from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.symbols import is_pair, parse_pair
-from orderbook_cli.venues import Venue, get_venue
+from orderbook_cli.venues import Venue, get_venue, read_options
 
 DEFAULT_TIMEOUT, DEFAULT_STALE_AFTER = 10.0, 5.0
-VENUE_OPTIONS = ("precision", "feed", "public")  # given once, used by the sources whose venue has them
 
 
 class Options(NamedTuple):
@@ -31,7 +30,6 @@ class Options(NamedTuple):
     json_output: bool = False
     timeout: float | None = None  # None: the config file's, else DEFAULT_TIMEOUT
     debug: bool = False
-    precision: int | None = None
     group: Decimal | None = None
     impact: str | None = None  # --impact SIZE as typed: base units, or a quote amount (50000USD)
     liquidity: bool = False
@@ -42,13 +40,12 @@ class Options(NamedTuple):
     sources: tuple[tuple[str, str], ...] = ()  # (venue, symbol) as typed, one to six
     merge: bool = False
     quote_aliases: tuple[str, ...] = ()
-    feed: str | None = None  # --feed top|full
     record: str | None = None  # watch --record FILE
     view: str = "ladder"  # ladder | chart | heatmap (views.choose.VIEWS)
     svg: str | None = None  # snapshot: write the picture to this file
     colours: tuple[str, str] | None = None  # (ask, bid) from the config's theme; None: the default (views.theme.Theme)
     config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
-    public: bool | None = None  # revx: the public book even when credentials are configured
+    venue_options: tuple[tuple[str, Any], ...] = ()  # venues' own options given (name, text or True): --precision 7, --public
 
 
 def settle(opts: Options) -> Options:
@@ -108,14 +105,13 @@ class Plan(NamedTuple):
 
 
 def _per_source(opts: Options, venues: list[Venue]) -> list[Options]:
-    """Each source's options: a venue-specific option (--precision, --feed) goes to the
-    sources whose venue has it; given for none of them, the venue's usual error says so."""
-    given = [name for name in VENUE_OPTIONS if getattr(opts, name) is not None]
+    """Each source's options: a venue's own option (--precision, --feed) goes to the
+    sources whose venue takes it; taken by none of them, the registry's error says so."""
     out = []
     for (venue_id, symbol), venue in zip(opts.sources, venues):
-        elsewhere = {name for name in given if name not in venue.info.options and any(name in other.info.options for other in venues)}
-        out.append(opts._replace(venue=venue_id, symbol=symbol, precision=None if "precision" in elsewhere else opts.precision,
-                                 feed=None if "feed" in elsewhere else opts.feed, public=None if "public" in elsewhere else opts.public))
+        mine = tuple((name, value) for name, value in opts.venue_options
+                     if venue.takes(name) or not any(other.takes(name) for other in venues))
+        out.append(opts._replace(venue=venue_id, symbol=symbol, venue_options=mine))
     return out
 
 
@@ -123,10 +119,8 @@ def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source
     label = f"{venue.info.id} {sanitize(opts.symbol, 40)}"
     try:
         symbol = venue.symbol(opts.symbol)
-        venue_options = {"precision": opts.precision, "public": opts.public, "feed": _feed_kind(opts.feed)}
-        venue.check_options(venue_options)
+        venue_options = read_options(venue, dict(opts.venue_options))
         venue.use_options(venue_options)  # before the depth: options may change the venue's default
-        venue_options = {k: v for k, v in venue_options.items() if v is not None}
         wished = opts.depth if opts.depth is not None else _capped(opts.config_depth, venue, venue_options)
         depth = venue.check_depth(wished, venue_options)
         if opts.record:
@@ -194,12 +188,6 @@ def _check_impact_currency(spec: ShapeSpec, symbol: str) -> None:
     if currency != quote:
         raise UsageError(f"--impact is in {currency}, but {sanitize(symbol, 40)} is quoted in {quote}",
                          hint=f"give the size in {quote} (e.g. --impact 50000{quote}) or in base units")
-
-
-def _feed_kind(text: str | None) -> str | None:
-    if text is None or text.strip().lower() in ("top", "full"):
-        return text and text.strip().lower()
-    raise UsageError(f"--feed {sanitize(text, 20)!r} is neither 'top' nor 'full'")
 
 
 def _check_recordable(venue: Venue, opts: Options) -> None:

@@ -1,44 +1,94 @@
 """The venue registry.
 
-Built-in venues and third-party ones go through the same hook: a name
-mapped to "module:Class" where Class subclasses :class:`Venue`. Third-party
-packages add theirs under the ``obook.venues`` entry-point group; those are
-only looked up when a name is not built in, or when all venues are listed.
+Every venue, obook's own included, is an entry point in the ``obook.venues``
+group: a name mapped to "module:Class" where Class subclasses :class:`Venue`.
+obook's own entry points are read from its own distribution's metadata (one
+file); every installed distribution's are scanned only when that is needed:
+to list the venues, for a name obook does not ship, or for an option none of
+its own venues declares.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from orderbook_cli.errors import UsageError
-from orderbook_cli.venues.base import Venue, VenueInfo
+from orderbook_cli.venues.base import Venue, VenueInfo, VenueOption
 
-__all__ = ["Venue", "VenueInfo", "get_venue", "load_all", "venue_ids"]
+__all__ = ["Venue", "VenueInfo", "VenueOption", "declared_options", "get_venue", "load_all", "own", "own_id", "read_options", "venue_ids"]
 
 ENTRY_POINT_GROUP = "obook.venues"
-
-BUILTIN: dict[str, str] = {
-    "bitmart": "orderbook_cli.venues.bitmart:BitMartSeed",
-    "bitmart-v3": "orderbook_cli.venues.bitmart_v3:BitMartV3",
-    "bitso": "orderbook_cli.venues.bitso:Bitso",
-    "revx": "orderbook_cli.venues.revx:RevolutX",
-}
-
+DISTRIBUTION = "obook"
 
 # Names people type for a venue whose id is shorter.
 ALIASES: dict[str, str] = {"revolut": "revx", "revolutx": "revx", "revolut-x": "revx"}
 
 
 @lru_cache(maxsize=1)
-def _plugins() -> dict[str, str]:
+def own() -> dict[str, str]:
+    """obook's own venues, from its own distribution's entry points (no scan of the others)."""
+    path = _own_entry_points_file()
+    if path is not None:
+        with open(path, encoding="utf-8") as file:
+            return _section(file.read(), ENTRY_POINT_GROUP)
+    from importlib.metadata import PackageNotFoundError, distribution  # metadata not in a folder (a zip, a custom finder)
+
+    try:
+        points = distribution(DISTRIBUTION).entry_points
+    except PackageNotFoundError:
+        raise UsageError("obook's venues are registered in its package metadata, and obook is not installed",
+                         hint="install it: pip install . (or pip install -e . in a source tree)") from None
+    return {ep.name: ep.value for ep in points if ep.group == ENTRY_POINT_GROUP}
+
+
+def _own_entry_points_file() -> str | None:
+    """obook's entry_points.txt, where importlib.metadata finds it (the first obook-*.dist-info
+    or obook.egg-info folder on sys.path), without importing importlib.metadata: with email,
+    zipfile and csv that is some 40 modules and 25-40 ms at every start (see the README)."""
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:  # a zip, a path hook, a folder that is gone
+            continue
+        for name in names:
+            low = name.lower()
+            if low == f"{DISTRIBUTION}.egg-info" or (low.startswith(f"{DISTRIBUTION}-") and low.endswith(".dist-info")):
+                path = os.path.join(folder, name, "entry_points.txt")
+                if os.path.isfile(path):
+                    return path
+    return None
+
+
+def _section(text: str, section: str) -> dict[str, str]:
+    """`name = value` lines of one [section] of an entry_points.txt."""
+    found: dict[str, str] = {}
+    inside = False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            inside = line == f"[{section}]"
+        elif inside and "=" in line and not line.startswith(("#", ";")):
+            name, _, value = line.partition("=")
+            found[name.strip()] = value.strip()
+    return found
+
+
+@lru_cache(maxsize=1)
+def third_party() -> dict[str, str]:
+    """Venues other distributions add (a name obook ships is obook's)."""
     from importlib.metadata import entry_points
 
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in BUILTIN}
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in own()}
 
 
 def venue_ids() -> list[str]:
-    return sorted({**BUILTIN, **_plugins()})
+    return sorted({**own(), **third_party()})
 
 
 def _load(venue_id: str, target: str) -> type[Venue]:
@@ -49,14 +99,21 @@ def _load(venue_id: str, target: str) -> type[Venue]:
     return cls
 
 
+def own_id(text: str) -> str | None:
+    """The id of obook's own venue that `text` names (any case, or an alias), else None."""
+    typed = text.strip().lower()
+    typed = ALIASES.get(typed, typed)
+    return typed if typed in own() else None
+
+
 def get_venue(venue_id: str) -> Venue:
     """The venue by id, in any case (`Revx` is `revx`)."""
-    typed = venue_id.strip().lower()
-    typed = ALIASES.get(typed, typed)
-    if typed in BUILTIN:
-        return _load(typed, BUILTIN[typed])()
-    venue_id = next((name for name in _plugins() if name.lower() == typed), venue_id)
-    target = _plugins().get(venue_id)
+    mine = own_id(venue_id)
+    if mine is not None:
+        return _load(mine, own()[mine])()
+    typed = ALIASES.get(venue_id.strip().lower(), venue_id.strip().lower())
+    venue_id = next((name for name in third_party() if name.lower() == typed), venue_id)
+    target = third_party().get(venue_id)
     if target is None:
         from difflib import get_close_matches
 
@@ -68,3 +125,24 @@ def get_venue(venue_id: str) -> Venue:
 
 def load_all() -> list[Venue]:
     return [get_venue(venue_id) for venue_id in venue_ids()]
+
+
+def declared_options(names: Iterable[str]) -> dict[str, tuple[VenueOption, list[str]]]:
+    """The options of the venues named: each by name, its declaration (the first venue's)
+    and the venues that take it."""
+    found: dict[str, tuple[VenueOption, list[str]]] = {}
+    for venue in (get_venue(name) for name in names):
+        for option in venue.info.options:
+            found.setdefault(option.name, (option, []))[1].append(venue.info.id)
+    return found
+
+
+def read_options(venue: Venue, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The venue's own options among those given, parsed by its declarations; an option it
+    does not take is a usage error naming the venues that do."""
+    declared = {option.name: option for option in venue.info.options}
+    for name in given:
+        if name not in declared:
+            takers = declared_options(venue_ids()).get(name, (None, ["no venue"]))[1]
+            raise UsageError(f"--{name} applies to {', '.join(takers)} only, not {venue.info.id}")
+    return {name: declared[name].read(value) for name, value in given.items()}

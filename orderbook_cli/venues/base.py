@@ -4,12 +4,52 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
-from orderbook_cli.errors import UsageError
+from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle, parse_pair
+
+
+class VenueOption(NamedTuple):
+    """An option a venue adds to `snapshot` and `watch` (--NAME): shown in their help and
+    completions, given once on the command line, used by the sources whose venue takes it."""
+
+    name: str  # the option is --NAME
+    help: str  # what it does (the help page prefixes the venues that take it)
+    metavar: str = ""  # its value's name, e.g. DECIMALS; "": a flag, True when given
+    parse: Callable[[str], Any] = str  # the value from its text; ValueError saying what is expected
+    choices: tuple[str, ...] = ()  # the values completion offers
+
+    def read(self, value: Any) -> Any:
+        """The given value (text, or True for a flag) parsed; a bad one is a usage error naming the option."""
+        if not self.metavar:
+            return True if value else None
+        try:
+            return self.parse(str(value))
+        except ValueError as error:
+            raise UsageError(f"--{self.name} {sanitize(value, 40)!r}: {error}") from None
+
+
+def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """A parser of whole numbers from low to high, bounded by length before conversion."""
+    def parse(text: str) -> int:
+        text = text.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))) or not low <= int(text) <= high:
+            raise ValueError(f"not {what} (a whole number from {low} to {high})")
+        return int(text)
+    return parse
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    """A parser of one word among choices, in any case."""
+    def parse(text: str) -> str:
+        word = text.strip().lower()
+        if word not in choices:
+            raise ValueError(f"not one of {', '.join(choices)}")
+        return word
+    return parse
 
 
 class VenueInfo(NamedTuple):
@@ -23,7 +63,7 @@ class VenueInfo(NamedTuple):
     url_env: str  # OBOOK_<VENUE>_URL
     default_url: str
     retry_floor: float = 0.0  # minimum seconds between connection attempts
-    options: tuple[str, ...] = ()  # venue-specific options it accepts, e.g. ("precision",)
+    options: tuple[VenueOption, ...] = ()  # its own command-line options (--precision, --feed, ...)
     summary: str = ""
     example_symbol: str = ""  # a pair this venue lists, in its own spelling
 
@@ -81,18 +121,12 @@ class Venue(ABC):
             raise UsageError(f"--depth {depth} is out of range for {self.info.id} ({bound})")
         return depth
 
-    def check_options(self, options: Mapping[str, Any]) -> None:
-        for name, value in options.items():
-            if value is not None and name not in self.info.options:
-                raise UsageError(f"--{name} applies to {self._venues_with(name)} only, not {self.info.id}")
+    def takes(self, option: str) -> bool:
+        """Whether --OPTION is one of this venue's own options."""
+        return any(declared.name == option for declared in self.info.options)
 
     def use_options(self, options: Mapping[str, Any]) -> None:  # noqa: B027  (most venues have no such option)
         """Options that change how the venue is spoken to (e.g. revx --public); checked already."""
-
-    def _venues_with(self, option: str) -> str:
-        from orderbook_cli.venues import load_all
-
-        return ", ".join(v.info.id for v in load_all() if option in v.info.options) or "no venue"
 
     @abstractmethod
     def producer(self, request: FeedRequest) -> Producer:
@@ -137,6 +171,6 @@ class Venue(ABC):
             "symbol_format": info.example_symbol or info.symbols.example,
             "endpoint": self.url,
             "endpoint_env": info.url_env,
-            "options": [f"--{o}" for o in info.options],
+            "options": [f"--{o.name}" for o in info.options],
             "summary": info.summary,
         }

@@ -19,7 +19,7 @@ from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.venues.base import Example, VenueInfo
+from orderbook_cli.venues.base import Example, VenueInfo, VenueOption, whole_number
 from orderbook_cli.venues.websocket import (
     BookUpdate,
     Control,
@@ -103,7 +103,8 @@ class BitMartSeed(WebSocketVenue):
         url_env="OBOOK_BITMART_URL",
         default_url="wss://openws.bitmart.com",
         retry_floor=4.0,  # about one new connection per 4 s per IP
-        options=("precision",),
+        options=(VenueOption("precision", "price decimals the venue groups the book by (default 6).", "DECIMALS",
+                             whole_number(0, 18, "a number of price decimals")),),
         example_symbol="BMX_ETH",
         summary="the seed protocol (subscribe \"order\", replies \"depth\"); --precision sets price grouping",
     )

@@ -27,7 +27,7 @@ from orderbook_cli.transport.wire import json_loads
 from orderbook_cli.transport.ws import inflate
 from orderbook_cli.venues.base import Example, VenueInfo
 from orderbook_cli.venues.bitmart import list_bitmart_symbols
-from orderbook_cli.venues.synced import SyncedVenue
+from orderbook_cli.venues.synced import FEED_OPTION, SyncedVenue
 from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
 
 CHANNEL_DEPTHS = (5, 20, 50)
@@ -116,7 +116,7 @@ class BitMartV3(SyncedVenue):
         url_env="OBOOK_BITMART_V3_URL",
         default_url="wss://ws-manager-compress.bitmart.com/api?protocol=1.1",
         retry_floor=1.0,
-        options=("feed",),
+        options=(FEED_OPTION,),
         example_symbol="BTC_USDT",
         summary="what the live exchange serves today: full: increase100, 100 levels, version-checked; top: depth5|20|50 books",
     )

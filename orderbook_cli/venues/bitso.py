@@ -28,7 +28,7 @@ from orderbook_cli.sync import Change, OrderBook, OrderOp, Seed
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import json_loads, objects
 from orderbook_cli.venues.base import Example, VenueInfo
-from orderbook_cli.venues.synced import SyncedVenue
+from orderbook_cli.venues.synced import FEED_OPTION, SyncedVenue
 from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
 
 REST_ENV, REST_ORIGIN = "OBOOK_BITSO_REST_URL", "https://api.bitso.com"
@@ -176,7 +176,7 @@ class Bitso(SyncedVenue):
         symbols=SymbolStyle("_", upper=False),
         url_env="OBOOK_BITSO_URL",
         default_url="wss://ws.bitso.com",
-        options=("feed",),
+        options=(FEED_OPTION,),
         example_symbol="btc_mxn",
         summary="full: the whole book from diff-orders + REST seed, sequence-checked; top: the orders channel (20 orders a side)",
     )

@@ -32,7 +32,7 @@ from orderbook_cli.symbols import SymbolStyle, is_pair
 from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, Side, wire_text
 from orderbook_cli.timefmt import parse_venue_time
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.venues.base import VenueInfo
+from orderbook_cli.venues.base import Example, VenueInfo
 from orderbook_cli.venues.synced import SyncedVenue
 from orderbook_cli.venues.websocket import Control, Rejected
 
@@ -157,6 +157,14 @@ class Kraken(SyncedVenue):
 
     def symbol(self, text: str) -> str:
         return v2_name(super().symbol(text))
+
+    def examples(self) -> tuple[Example, ...]:
+        # recorded from Kraken: the checksum is Kraken's own, over the wire text (trailing zeros kept)
+        ack = '{"method":"subscribe","result":{"channel":"book","depth":10,"snapshot":true,"symbol":"ETH/USD"},"success":true,"time_in":"2025-05-06T09:17:26.058856Z","time_out":"2025-05-06T09:17:26.058894Z"}'
+        snapshot = ('{"channel":"book","type":"snapshot","data":[{"symbol":"ETH/USD","bids":[{"price":1797.24,"qty":0.43393711},{"price":1797.18,"qty":139.10616255},{"price":1797.13,"qty":139.10995927},{"price":1797.12,"qty":0.80386470},{"price":1797.07,"qty":139.11517673},{"price":1796.98,"qty":5.22282896},{"price":1796.97,"qty":12.17138476},{"price":1796.95,"qty":139.69390939},{"price":1796.88,"qty":4.21870000},{"price":1796.85'
+                    ',"qty":1.22932317}],"asks":[{"price":1797.25,"qty":1.40355852},{"price":1797.28,"qty":10.82400000},{"price":1797.29,"qty":139.09899871},{"price":1797.30,"qty":139.09783403},{"price":1797.37,"qty":139.09216827},{"price":1797.41,"qty":5.24638952},{"price":1797.42,"qty":0.01780330},{"price":1797.46,"qty":33.05700000},{"price":1797.48,"qty":3.11556555},{"price":1797.49,"qty":139.49306646}],"checksum":2606672715}]}')
+        return (Example("ETH/USD", (("1797.24", "0.43393711"), ("1797.18", "139.10616255")), (("1797.25", "1.40355852"), ("1797.28", "10.82400000")),
+                        frames=(ack, snapshot), options=("--depth", "2")),)
 
     def kept_depth(self, request: FeedRequest) -> int | None:
         return kraken_depth(request.depth)

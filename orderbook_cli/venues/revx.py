@@ -19,7 +19,7 @@ from orderbook_cli.feed import FeedContext, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import objects
-from orderbook_cli.venues.base import Example, Venue, VenueInfo
+from orderbook_cli.venues.base import Example, Venue, VenueInfo, VenueOption
 from orderbook_cli.venues.revx_auth import (
     CredentialSource,
     Signer,
@@ -112,7 +112,7 @@ class RevolutX(Venue):
         url_env="OBOOK_REVX_URL",
         default_url="https://revx.revolut.com",
         example_symbol="BTC-USD",
-        options=("public",),
+        options=(VenueOption("public", "the public book, even when API credentials are configured."),),
         summary="public book (5 levels, or up to 50 via v2); up to 50 levels with an API key",
     )
 

@@ -45,6 +45,7 @@ from orderbook_cli.feed import Backoff, FeedContext, FeedRequest, State, is_tran
 from orderbook_cli.shape import WholeBook
 from orderbook_cli.sync import BookKind, Change, LevelBook, Seed, SyncEngine
 from orderbook_cli.timefmt import now_utc
+from orderbook_cli.venues.base import VenueOption, one_of
 from orderbook_cli.venues.websocket import Control, Rejected, WebSocketVenue
 
 SEED_INTERVAL = 2.0  # seconds between REST seed fetches at the least
@@ -52,6 +53,10 @@ SEED_BACKOFF_CAP = 60.0
 IN_BAND_RETRY = 10.0  # ask again for an in-band seed that has not come after this long
 BUSY_TICK = 0.05  # how often the reader looks for a seed fetched in the background
 CROSSED_TICK = 0.25  # how often the reader looks at a crossed book that has gone quiet
+
+# --feed, for synced venues that also have the venue's own top-of-book pushes
+FEED_OPTION = VenueOption("feed", "full = the whole sequence-checked book (default), top = the venue's top-of-book pushes.",
+                          "top|full", one_of("top", "full"), choices=("full", "top"))
 
 
 class SeedPacer:
