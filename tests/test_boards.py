@@ -12,12 +12,12 @@ from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.errors import NetworkError, UsageError
 from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
 from orderbook_cli.impact import ImpactSize
+from orderbook_cli.pipeline.live import BoardScreen
 from orderbook_cli.pipeline.plan import Plan, Source
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.symbols import Pair, split_sources
 from orderbook_cli.venues import get_venue
-from orderbook_cli.pipeline.live import BoardScreen
 from orderbook_cli.views.boards import BoardView
 
 T0 = datetime(2025, 11, 21, 4, 40, tzinfo=UTC)
