@@ -349,7 +349,7 @@ def watch(
     "  obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue\n\n"
     "  obook trades bitmart-v3 BTC_USDT | jq -r .price\n\n"
     "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends "
-    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, revx.",
+    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, kraken, revx.",
 )
 def trades(
     sources: SourcesArg,
