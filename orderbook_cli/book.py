@@ -70,6 +70,7 @@ class Book(NamedTuple):
     received_at: datetime
     sequence: int | None = None  # the venue's sequence/version this book reflects, if it has one
     figures: Figures | None = None  # set once shaped (shape.py): the real book's figures
+    verified: int | None = None  # times the venue's own integrity check (a checksum) confirmed the kept book, this feed; None: it has none
 
     @property
     def best_bid(self) -> Decimal | None:

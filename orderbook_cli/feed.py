@@ -97,6 +97,7 @@ class FeedStats:
     books: int = 0
     malformed: int = 0
     reconnects: int = 0
+    verified: int = 0  # times the venue's integrity check (a checksum) confirmed the kept book, across reconnections
     last_book_at: float | None = None  # time.monotonic()
     # Books per RATE_SLOT-second slot, [slot number, books]: bounded memory and
     # true at any rate (a window of timestamps would cap what it can count).
@@ -184,6 +185,10 @@ class FeedContext:
 
     def set_state(self, state: State, detail: str = "") -> None:
         self._feed._status(state, detail)
+
+    @property
+    def stats(self) -> FeedStats:
+        return self._feed.stats
 
     def malformed(self, error: Exception) -> None:
         self._feed._malformed(error)

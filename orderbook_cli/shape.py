@@ -62,6 +62,7 @@ class WholeBook(NamedTuple):
     timestamp: datetime | None
     received_at: datetime
     sequence: int | None = None
+    verified: int | None = None  # the venue's integrity checks passed so far (Book.verified)
 
 
 def bucket_price(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
@@ -138,4 +139,4 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
             shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)  # unchanged sides are reused
         else:  # a normalized book's levels already carry their running totals
             shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
-    return Book(held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures)
+    return Book(held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures, held.verified)

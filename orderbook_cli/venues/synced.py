@@ -216,6 +216,7 @@ class SyncConnection:
         self.asked_at: float | None = time.monotonic() if venue.seeds_in_band else None
         self.wanted = False  # an in-band seed is needed and waits for the pacer
         self.done = False
+        self.counted = 0  # the engine's verified checks already added to the feed's count
         ctx.set_state(State.SYNCING)
 
     @property
@@ -293,10 +294,12 @@ class SyncConnection:
     def _book(self, timestamp: datetime | None) -> None:
         """Hand the whole kept book to the feed, walked lazily: the shape step reads what it
         needs (figures from the whole book, the shown depth or buckets) before the next change."""
-        request, kept = self.ctx.request, self.engine.book
+        request, kept, stats = self.ctx.request, self.engine.book, self.ctx.stats
         assert kept is not None  # the engine reports books only once seeded
+        stats.verified += self.engine.verified - self.counted  # the engine is per connection, the count per feed
+        self.counted = self.engine.verified
         self.ctx.emit_book(WholeBook(request.venue, request.symbol, kept.bids, kept.asks, timestamp,
-                                     self.received_at, self.engine.sequence))
+                                     self.received_at, self.engine.sequence, stats.verified or None))
         self.done = request.once
 
     def _resync(self, reason: str) -> None:

@@ -31,6 +31,8 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
         items.append(Item(3, Text(f"{view.malformed} bad frames", style="yellow")))
     if book is not None and book.sequence is not None:  # a sequence-checked book: which message it reflects
         items.append(Item(5, Text(f"seq {book.sequence}")))
+    if book is not None and book.verified:  # a checksummed book: how often the venue's checksum confirmed it
+        items.append(Item(5, Text(f"crc ✓ {book.verified}")))
     if view.resyncs:
         items.append(Item(3, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last at {view.last_resync}", style="yellow")))
     if book:

@@ -351,3 +351,27 @@ def test_plus_in_the_ladder_moves_to_the_next_kraken_depth(terminal, ws_venue):
     assert "98.9" not in screen  # 11 levels shown, not the 25 kept
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def test_the_ladder_header_counts_the_checksums_that_matched(terminal, ws_venue):
+    """Recorded ETH/USD traffic: the snapshot's and the update's checksums both match: `crc ✓ 2`."""
+    import shlex
+
+    from tests.conftest import OBOOK
+
+    def script(peer):
+        peer.send(STATUS)
+        peer.expect_json()
+        peer.send(payload("kraken_subscribe_ack_ethusd.json"))
+        peer.send(payload("kraken_book_snapshot_ethusd.json"))
+        peer.send(payload("kraken_book_update_ethusd.json"))
+        while True:
+            peer.send(HEARTBEAT)
+            time.sleep(0.5)
+
+    venue = ws_venue(script)
+    terminal.start(f"OBOOK_KRAKEN_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch kraken ETH/USD", 150, 30)
+    screen = terminal.wait_for(r"crc ✓ 2", stable=True)
+    assert "resync" not in screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
