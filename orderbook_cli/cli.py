@@ -212,13 +212,13 @@ class VenueCommand(TyperCommand):
                 continue
             param = TyperOption(param_decls=[f"--{option.name}"], is_flag=not option.metavar, default=None if option.metavar else False,
                                 metavar=option.metavar or None, help=f"{', '.join(takers)}: {option.help}",
-                                shell_complete=_completer(option.choices))
+                                autocompletion=_completer(option.choices))
             self.params.append(param)
             self.venue_params[str(param.name)] = option.name
 
 
 def _completer(choices: tuple[str, ...]) -> Any:
-    def complete(ctx: Any, param: Any, incomplete: str) -> list[str]:
+    def complete(ctx: Any, args: list[str], incomplete: str) -> list[str]:
         return [choice for choice in choices if choice.startswith(incomplete.lower())]
     return complete
 
