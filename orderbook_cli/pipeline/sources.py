@@ -24,6 +24,7 @@ from orderbook_cli.pipeline.plan import Plan, Source
 from orderbook_cli.shape import shape
 
 if TYPE_CHECKING:  # imported where used, not on one source's start-up path
+    from orderbook_cli.conditions import Status
     from orderbook_cli.consolidate import SourceBook
     from orderbook_cli.views.boards import Consolidated
     from orderbook_cli.views.state import SourceStatus
@@ -124,6 +125,20 @@ class SourceState:
     def live(self, now: float, stale_after: float | None) -> bool:
         return self.book is not None and self.usable(now, stale_after)
 
+    def status(self, now: float, stale_after: float) -> Status:
+        """What the words `stale` and `resync` of a condition read."""
+        from orderbook_cli.conditions import Status
+
+        resyncing = self.state == State.RESYNCING.value
+        stale = self.stale(now, stale_after)
+        if self.failed or not stale:
+            detail = self.notice(now)
+        elif resyncing or self.state != State.LIVE.value:
+            detail = self.feed.stats.detail if self.feed is not None and self.feed.stats.detail else self.state
+        else:
+            detail = f"no book for {self.age(now) or 0:.0f}s"
+        return Status(stale=stale, resyncing=resyncing, detail=detail)
+
     def notice(self, now: float) -> str:
         """Its error, or the latest reconnect notice (counting down to the next attempt)."""
         if self.error is not None:
@@ -218,6 +233,21 @@ class Board:
 
         books = [s.book for s in self.states] if books is None else books
         return [SourceBook(s.source.key, b) for s, b in zip(self.states, books) if b is not None and s.usable(now, stale_after)]
+
+    def watched(self, now: float, stale_after: float, index: int | None = None) -> list[tuple[str, Book | None, Status]]:
+        """What --until and --alert read after source `index` changed (None: every source, as
+        the clock moves): (name, book, status) for that source, or with --merge for the
+        consolidated book, whose `stale` means a source is left out of it."""
+        if self.plan.merged:
+            from orderbook_cli.conditions import Status
+
+            out = [s for s in self.states if not s.live(now, stale_after)]
+            resyncing = [s for s in self.states if s.state == State.RESYNCING.value]
+            detail = ", ".join(f"{s.source.label} {'stale' if s.state == State.LIVE.value else s.state}" for s in out)
+            return [(f"consolidated {self.plan.symbol}", self.merged(now, stale_after),
+                     Status(stale=bool(out), resyncing=bool(resyncing), detail=detail))]
+        states = self.states if index is None else [self.states[index]]
+        return [(s.source.label, s.book, s.status(now, stale_after)) for s in states]
 
     def shown(self, now: float, stale_after: float | None, books: Sequence[Book | None] | None = None
               ) -> tuple[list[SourceStatus], Consolidated | None]:
