@@ -196,3 +196,29 @@ def test_an_alert_marks_the_ladder_header(terminal):
     screen = terminal.wait_for(r"ALERT spread>100bps")
     assert screen.splitlines()[0].count("ALERT spread>100bps") == 1, screen
     terminal.keys("q")
+
+
+def test_until_stale_reads_the_clock_a_silent_feed_meets_it_and_a_quiet_live_one_never(obook, ws_venue):
+    from tests.test_terminal import ACK, orders
+
+    def bitso(keep_alives: bool):
+        def script(peer):
+            sub = peer.expect_json()
+            peer.send({**ACK, "book": sub["book"]})
+            peer.send(orders(1))
+            for _ in range(100):
+                time.sleep(0.3)
+                if keep_alives:
+                    peer.send({"type": "ka"})
+
+        return {"OBOOK_BITSO_URL": ws_venue(script).url}
+
+    args = ("watch", "bitso", "btc_mxn", "--feed", "top", "--json", "--stale-after", "1", "--until", "stale", "--alert", "stale")
+    started = time.monotonic()
+    run = obook(*args, env=bitso(keep_alives=False), timeout=60)
+    assert run.code == 0, run
+    assert len(run.lines()) == 1 and time.monotonic() - started < 10
+    assert "obook: alert: stale (bitso btc_mxn: stale (nothing heard for 1s))" in run.stderr, run.stderr
+    run = obook(*args, "--duration", "3", env=bitso(keep_alives=True), timeout=60)
+    assert run.code == 124 and "--duration ended the watch before --until stale held" in run.stderr, run
+    assert "alert" not in run.stderr.replace("--alert", "")

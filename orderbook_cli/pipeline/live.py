@@ -98,7 +98,7 @@ class LiveLadder:
     def __init__(self, venue: str, symbol: str, spec: ShapeSpec, *, stale_after: float, feed: Feed | None = None,
                  max_depth: int | None = None, request_depth: Callable[[int], None] | None = None,
                  reshape: Callable[[ShapeSpec], None] | None = None, player=None,
-                 view: str = "ladder", theme: Theme | None = None):
+                 view: str = "ladder", theme: Theme | None = None, clock: Callable[[], float] | None = None):
         from orderbook_cli.views.heatmap import History
 
         self.venue, self.symbol = venue, symbol
@@ -123,6 +123,7 @@ class LiveLadder:
         self.quit = False
         self.view_name = view  # which picture: views.choose.VIEWS
         self.history = History()  # the heatmap's columns, kept whichever view is drawn
+        self.clock = clock  # a live feed's wall clock: the heatmap moves with it; None: the books' own time (a replay)
         self.frozen: tuple = ()  # the heatmap's columns when paused
 
     def on_event(self, index: int, event: object, now: float) -> None:
@@ -135,7 +136,8 @@ class LiveLadder:
         # Only the book about to be drawn is compared with the screen (frame()):
         # at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
-        self.history.add(book)  # the heatmap keeps every book's time slot, cheaply
+        # the heatmap keeps every book's time slot, cheaply: live, when it arrived; replayed, its recorded time
+        self.history.add(book, None if self.clock is None else book.received_at.timestamp())  # float-ok: time
         if self.player is not None and self.shown is None and self.view.depth is None:
             self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
         if self.shown is None and not self.view.paused:
@@ -247,11 +249,16 @@ class LiveLadder:
 
     def draw(self, now: float, width: int, height: int, colour: str) -> RenderableType:
         stats = self.feed.stats if self.feed is not None else FeedStats()
-        return self.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=width, colour=colour)
+        return self.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=width, colour=colour,
+                          heard_at=stats.last_heard_at)
 
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None,
-              colour: str = "none"):
+              colour: str = "none", heard_at: float | None = None):
+        """`last_book_at`: when the book last changed (its age); `heard_at`: when anything last
+        arrived (keep-alives too; None: the last book): only a silence is stale."""
         view = self.view
+        if self.clock is not None and not view.paused:
+            self.history.advance(self.clock())  # a quiet live book still moves along the heatmap
         # A paused player sends only the books asked for (steps): those are shown.
         if self.book is not self._shown_from and self.book is not None and (not view.paused or self.player is not None):
             self._show(self.book, now)
@@ -261,8 +268,9 @@ class LiveLadder:
             view.header_items = [Item(3, Text(self.player.status()))]
             view.dated = True
         paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
-        view.stale = not paused_replay and view.age is not None and (view.age > self.stale_after
-                                                                     or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
+        heard = last_book_at if heard_at is None else heard_at
+        silence = None if heard is None else now - heard
+        view.stale = not paused_replay and ((silence is not None and silence > self.stale_after) or view.state == State.RESYNCING.value)
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
@@ -344,7 +352,7 @@ def _screen(board: Board, opts: Options, player: Player | None) -> LiveLadder | 
     state = board.states[0]
     feed, request = state.feed, state.source.request
     assert feed is not None  # a source that could not open its feed has failed, and the loop raised it
-    return LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=stale_after, feed=feed,
+    return LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=stale_after, feed=feed, clock=None if player else time.time,
                       max_depth=None if player else state.source.max_depth, request_depth=None if player else feed.set_depth,
                       reshape=feed.set_shape, player=player, view=opts.view, theme=theme)
 

@@ -110,17 +110,25 @@ class SourceState:
         return self.feed.stats.state.value
 
     def age(self, now: float) -> float | None:
+        """Seconds since its book last changed (a quiet book on a live link just gets older)."""
         last = self.feed.stats.last_book_at if self.feed is not None else None
         return None if last is None else now - last
 
+    def silence(self, now: float) -> float | None:
+        """Seconds since anything at all arrived from its venue (keep-alives included)."""
+        last = self.feed.stats.last_heard_at if self.feed is not None else None
+        return None if last is None else now - last
+
     def stale(self, now: float, stale_after: float) -> bool:
-        """Too old to trust: failed, older than `stale_after`, or not live (reconnecting, resyncing…)."""
-        age = self.age(now)
-        return self.failed or (age is not None and (age > stale_after or self.state != State.LIVE.value))
+        """Not to be trusted (the contract's "Liveness is not change"): failed, nothing at all
+        heard for `stale_after` seconds, or its sequence broke and it is not whole again yet."""
+        silence = self.silence(now)
+        return self.failed or self.state == State.RESYNCING.value or (silence is not None and silence > stale_after)
 
     def usable(self, now: float, stale_after: float | None) -> bool:
-        """Its book (this one, or the one frozen on screen) may go into a consolidated book."""
-        return not self.failed and (stale_after is None or not self.stale(now, stale_after))
+        """Its book (this one, or the one frozen on screen) may go into a consolidated book:
+        live and not stale (a printed snapshot: every source not failed)."""
+        return not self.failed and (stale_after is None or (self.state == State.LIVE.value and not self.stale(now, stale_after)))
 
     def live(self, now: float, stale_after: float | None) -> bool:
         return self.book is not None and self.usable(now, stale_after)
@@ -133,10 +141,10 @@ class SourceState:
         stale = self.stale(now, stale_after)
         if self.failed or not stale:
             detail = self.notice(now)
-        elif resyncing or self.state != State.LIVE.value:
+        elif resyncing:
             detail = self.feed.stats.detail if self.feed is not None and self.feed.stats.detail else self.state
         else:
-            detail = f"no book for {self.age(now) or 0:.0f}s"
+            detail = f"nothing heard for {self.silence(now) or 0:.0f}s"
         return Status(stale=stale, resyncing=resyncing, detail=detail)
 
     def notice(self, now: float) -> str:
