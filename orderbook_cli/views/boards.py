@@ -188,7 +188,7 @@ def _footer(out: list[Text], view: BoardView, width: int) -> None:
         settings = ([f"grouped by {plain(view.group)}"] if view.group is not None else []) + ([f"depth {view.depth}"] if view.depth is not None else [])
         line = words(" · ".join(filter(None, [sanitize(view.notice, 200), *settings, hint])), width, "dim")
         alert = f"ALERT {sanitize(view.alert, 100)}" if view.alert and not view.group_key else ""  # merged: in its head
-        for mark, style in (("PAUSED", "bold magenta"), (alert, view.theme.warn)):
+        for mark, style in (("PAUSED" if view.paused else "", "bold magenta"), (alert, view.theme.warn)):
             if mark and line.cell_len + len(mark) + 1 <= width:
                 line = Text.assemble((mark, style), " ", line)
         out.append(line)
