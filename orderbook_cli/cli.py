@@ -270,7 +270,7 @@ def snapshot(
     "  obook watch revx ETH-USD --json --until 'spread<10' | tail -1        wait for a tight spread\n\n"
     "  obook watch revx ETH-USD --json --alert 'spread>20bps' --alert-cmd 'cat >> alerts.ndjson'\n\n"
     "  obook watch bitso:btc_usd revx:BTC-USD --merge --json --alert crossed --duration 3600\n\n"
-    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (bitso, bitmart-v3; 146+ columns), ? help.",
+    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (bitso, bitmart-v3, kraken; 146+ columns), ? help.",
 )
 def watch(
     sources: SourcesArg,
@@ -321,7 +321,7 @@ def watch(
     "  obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue\n\n"
     "  obook trades bitmart-v3 BTC_USDT | jq -r .price\n\n"
     "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends "
-    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, revx.",
+    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, kraken, revx.",
 )
 def trades(
     sources: SourcesArg,
