@@ -19,18 +19,20 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from orderbook_cli.book import plain
-from orderbook_cli.conditions import Figures, Reading
-from orderbook_cli.errors import sanitize
-from orderbook_cli.timefmt import iso_utc
+from orderbook_cli.book import Book, plain
+from orderbook_cli.conditions import Condition, EdgeTrigger, Figures, Reading, Status
+from orderbook_cli.errors import UntilNotMet, sanitize
+from orderbook_cli.timefmt import iso_utc, now_utc
+
+if TYPE_CHECKING:
+    from orderbook_cli.config import BoardConditions
 
 ALERT_CMD_SECONDS = 5.0  # a command still running after this long is killed
-MAX_COMMAND = 1000  # characters in --alert-cmd
 _STDERR_KEPT = 2000  # bytes of the command's stderr kept to explain a failure; the rest is drained unread
 
 
@@ -190,3 +192,64 @@ def _kill_group(proc: subprocess.Popen) -> None:
         proc.wait(timeout=1.0)
     except subprocess.TimeoutExpired:
         pass
+
+
+class Monitor:
+    """`--until`, `--alert` and `--alert-cmd` for one watch or replay: every book shown
+    (each source's, or the consolidated one) and every change of a source's state
+    goes through :meth:`check` once, under the name of what it read."""
+
+    def __init__(self, until: Condition | None, alerts: Sequence[Condition], command: AlertCommand | None,
+                 announce: Callable[[Alert], None]):
+        self.until = until
+        self.alerts = tuple(alerts)
+        self.command = command
+        self._announce = announce  # the NDJSON mode's stderr line; the ladder's bell and header mark
+        self._edges: dict[str, EdgeTrigger] = {}
+        self.met: Reading | None = None  # the --until reading that ended the watch
+
+    @classmethod
+    def of(cls, conditions: BoardConditions | None, announce: Callable[[Alert], None], report: Callable[[str], None]) -> Monitor:
+        """The monitor of the conditions in effect (inactive without any); `report` tells of a failed --alert-cmd."""
+        if conditions is None:
+            return cls(None, (), None, announce)
+        command = AlertCommand(conditions.alert_cmd, report) if conditions.alert_cmd and conditions.alerts else None
+        return cls(conditions.until, conditions.alerts, command, announce)
+
+    @property
+    def active(self) -> bool:
+        return self.until is not None or bool(self.alerts)
+
+    @property
+    def reads_status(self) -> bool:
+        """A condition reads a word about the source's state: it can change with no book arriving."""
+        return any(c.field in ("stale", "resync") for c in (*self.alerts, *((self.until,) if self.until else ())))
+
+    def check(self, source: str, book: Book | None, status: Status) -> bool:
+        """Fire the alerts that have just become true; True when --until holds (stop now)."""
+        figures = None if book is None else book.figures
+        edges = self._edges.get(source)
+        if edges is None:
+            edges = self._edges[source] = EdgeTrigger(self.alerts)
+        for reading in edges.check(figures, status):
+            alert = Alert(reading, source, now_utc(), figures,
+                          timestamp=None if book is None else book.timestamp, sequence=None if book is None else book.sequence)
+            self._announce(alert)
+            if self.command is not None:
+                self.command.submit(alert.to_dict())
+        if self.until is not None and self.met is None:
+            reading = self.until.evaluate(figures, status)
+            if reading.holds:
+                self.met = reading
+        return self.met is not None
+
+    def close(self) -> None:
+        """The watch is over: a running (or pending) --alert-cmd still runs, within its time bound."""
+        if self.command is not None:
+            self.command.close()
+
+    def verdict(self, ended: str) -> None:
+        """UntilNotMet (exit 124) when `ended` ("--count", "--duration", "the recording's end")
+        stopped the watch before --until held."""
+        if self.until is not None and self.met is None and ended:
+            raise UntilNotMet(f"{ended} ended the watch before --until {self.until.text} held")

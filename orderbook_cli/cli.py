@@ -155,12 +155,25 @@ QuoteAliasOpt = Annotated[list[str] | None, typer.Option("--quote-alias", metava
 
 def _options(sources: list[str], merge: bool, quote_alias: list[str] | None, **kw):
     from orderbook_cli import pipeline
-    from orderbook_cli.config import expand_boards
+    from orderbook_cli.config import board_conditions, expand_boards
     from orderbook_cli.symbols import split_sources
 
     pairs = split_sources(expand_boards(sources))
     return pipeline.Options(venue=pairs[0][0], symbol=pairs[0][1], sources=tuple(pairs), merge=merge,
-                           quote_aliases=tuple(quote_alias or ()), **kw)
+                           quote_aliases=tuple(quote_alias or ()), conditions=board_conditions(sources), **kw)
+
+
+UntilOpt = Annotated[str | None, typer.Option("--until", metavar="COND", help="Stop (exit 0) at the first book for which COND holds; that book is the last output. "
+                                                 "124 when --count or --duration ends the watch first. COND: FIELD OP NUMBER[UNIT], OP < <= > >= =; "
+                                                 "FIELD spread (spread>20bps: in bps of mid), mid, best_bid, best_ask, bid_depth@Nbps, ask_depth@Nbps "
+                                                 "(base units within N bps of mid), imbalance@Nbps (percent); or the words crossed, stale, resync. "
+                                                 "With --merge it reads the consolidated book.", show_default=False)]
+AlertOpt = Annotated[list[str] | None, typer.Option("--alert", metavar="COND", help="When COND becomes true: a bell and a mark in the header on the ladder; "
+                                                       "with --json one stderr line 'obook: alert: COND (…)'. Repeatable (at most 16); COND as for --until.", show_default=False)]
+DurationOpt = Annotated[float | None, typer.Option("--duration", parser=_seconds, metavar="SECONDS", help="Stop after this many seconds (exit 0; 124 with an --until that never held).", show_default=False)]
+AlertCmdOpt = Annotated[str | None, typer.Option("--alert-cmd", metavar="CMD", help="Also run CMD (through the shell) for each alert, the alert as one JSON object on stdin; "
+                                                    "one at a time (alerts meanwhile: the newest is sent next, with \"skipped\" counting the others), "
+                                                    "killed after 5 s, its output discarded, a failure reported on stderr.", show_default=False)]
 
 
 HELP_FLAGS = {"-h", "--help"}
@@ -305,6 +318,9 @@ def snapshot(
     "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
     "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
     "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
+    "  obook watch revx ETH-USD --json --until 'spread<10' | tail -1        wait for a tight spread\n\n"
+    "  obook watch revx ETH-USD --json --alert 'spread>20bps' --alert-cmd 'cat >> alerts.ndjson'\n\n"
+    "  obook watch bitso:btc_usd revx:BTC-USD --merge --json --alert crossed --duration 3600\n\n"
     "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (venues with a trades stream; 146+ columns), ? help.",
 )
 def watch(
@@ -325,6 +341,10 @@ def watch(
     quote_alias: QuoteAliasOpt = None,
     view: ViewOpt = "ladder",
     record: Annotated[str | None, typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
+    until: UntilOpt = None,
+    alert: AlertOpt = None,
+    alert_cmd: AlertCmdOpt = None,
+    duration: DurationOpt = None,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -339,6 +359,7 @@ def watch(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, view=view, record=record, venue_options=_venue_options(ctx),
+        until=until, alerts=tuple(alert or ()), alert_cmd=alert_cmd, duration=duration,
     ))
 
 
@@ -441,6 +462,10 @@ def replay(
     debug: DebugOpt = False,
     no_color: NoColorOpt = False,
     view: ViewOpt = "ladder",
+    until: UntilOpt = None,
+    alert: AlertOpt = None,
+    alert_cmd: AlertCmdOpt = None,
+    duration: DurationOpt = None,
 ) -> None:
     """Play a recording back in the live ladder at its recorded pace (NDJSON when piped)."""
     from orderbook_cli import pipeline
@@ -448,6 +473,7 @@ def replay(
     pipeline.replay(recording, sample=sample, speed=speed, opts=pipeline.Options(
         venue="replay", symbol=recording or "", depth=depth, json_output=json_output, debug=debug, group=group,
         impact=impact, liquidity=liquidity, no_color=no_color, count=count, stale_after=stale_after, view=view,
+        until=until, alerts=tuple(alert or ()), alert_cmd=alert_cmd, duration=duration,
     ))
 
 

@@ -11,6 +11,12 @@
     [boards]                # named source lists: `obook watch @majors`
     majors = ["bitso:btc_usd", "revx:BTC-USD", "bitmart-v3:BTC_USDT"]
 
+    [boards.desk]           # a board with its own conditions (see `obook watch --help`)
+    sources = ["bitso:btc_usd", "revx:BTC-USD"]
+    alert = ["spread>20bps", "crossed"]
+    alert_cmd = "notify-send obook"
+    until = "stale"
+
 The command line always wins. The file comes from outside, so it is bounded
 (64 KiB), and every value is checked: a bad file is a usage error (exit 2)
 naming the file and the key, never a silent fallback. `OBOOK_CONFIG` names
@@ -25,6 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from orderbook_cli import conditions as cond
 from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.smallfile import Unsuitable, read_small
 
@@ -41,6 +48,14 @@ class ConfigError(UsageError):
     kind = "config error"
 
 
+class BoardConditions(NamedTuple):
+    """A board's own --until / --alert / --alert-cmd (the command line's replace them)."""
+
+    until: cond.Condition | None = None
+    alerts: tuple[cond.Condition, ...] = ()
+    alert_cmd: str | None = None
+
+
 class Config(NamedTuple):
     path: Path | None = None  # None: no file (built-in defaults)
     depth: int | None = None
@@ -50,6 +65,7 @@ class Config(NamedTuple):
     ask_color: str | None = None
     bid_color: str | None = None
     boards: Mapping[str, tuple[str, ...]] = {}
+    conditions: Mapping[str, BoardConditions] = {}  # boards written as tables with conditions
 
     @property
     def colours(self) -> tuple[str, str]:
@@ -109,7 +125,7 @@ def parse(data: bytes, where: Path) -> Config:
         theme=theme,
         ask_color=_colour(defaults, "ask_color", where),
         bid_color=_colour(defaults, "bid_color", where),
-        boards=_boards(_table(document, "boards", where), where),
+        **_boards(_table(document, "boards", where), where),
     )
 
 
@@ -168,21 +184,68 @@ def _is_colour(value: str) -> bool:
     return True
 
 
-def _boards(table: dict, where: Path) -> dict[str, tuple[str, ...]]:
+def _boards(table: dict, where: Path) -> dict[str, dict]:
+    """`boards` and `conditions` for Config: a board is a list of sources, or a table
+    with `sources` and its own `until`, `alert` and `alert_cmd`."""
     if len(table) > MAX_BOARDS:
         raise ConfigError(f"{where}: {len(table)} boards; at most {MAX_BOARDS}")
-    boards = {}
-    for name, sources in table.items():
+    boards, conditions = {}, {}
+    for name, entry in table.items():
         label = f"boards.{sanitize(name, 40)}"
         if not _BOARD_NAME.fullmatch(name):
             raise ConfigError(f"{where}: board name {sanitize(name, 40)!r} must be letters, digits, - or _ (at most 32)")
+        sources = entry
+        if isinstance(entry, dict):
+            _only(entry, BOARD_KEYS, where, f"{label}.")
+            sources = entry.get("sources")
+            conditions[name] = _board_conditions(entry, where, label)
         if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_SOURCES:
-            raise ConfigError(f"{where}: {label} must be a list of 1 to {MAX_SOURCES} \"VENUE:SYMBOL\" strings")
+            what = f"{label}.sources" if isinstance(entry, dict) else label
+            raise ConfigError(f"{where}: {what} must be a list of 1 to {MAX_SOURCES} \"VENUE:SYMBOL\" strings")
         for source in sources:
             if not isinstance(source, str) or not _SOURCE.fullmatch(source):
                 raise ConfigError(f"{where}: {label}: {sanitize(repr(source), 50)} is not VENUE:SYMBOL", hint="e.g. \"bitso:btc_mxn\"")
         boards[name] = tuple(sources)
-    return boards
+    return {"boards": boards, "conditions": conditions}
+
+
+BOARD_KEYS = ("sources", "until", "alert", "alert_cmd")
+MAX_ALERT_CMD = 1000  # characters (as --alert-cmd)
+
+
+def _board_conditions(entry: dict, where: Path, label: str) -> BoardConditions:
+    try:
+        until = entry.get("until")
+        alerts = entry.get("alert", [])
+        if isinstance(alerts, str):  # one alert needs no list
+            alerts = [alerts]
+        if not isinstance(alerts, list):
+            raise ConfigError(f"{where}: {label}.alert must be a condition or a list of conditions", hint="e.g. alert = [\"spread>20bps\", \"crossed\"]")
+        command = _get(entry, "alert_cmd", str, where, f"{label}.")
+        if command is not None and not 0 < len(command) <= MAX_ALERT_CMD:
+            raise ConfigError(f"{where}: {label}.alert_cmd must be a command of 1 to {MAX_ALERT_CMD} characters")
+        return BoardConditions(
+            until=None if until is None else cond.parse(until, f"{label}.until"),
+            alerts=cond.parse_all(alerts, f"{label}.alert"),
+            alert_cmd=command,
+        )
+    except cond.ConditionError as error:
+        raise ConfigError(f"{where}: {error.message}", hint=error.hint) from None
+
+
+def board_conditions(args: list[str], config: Config | None = None) -> BoardConditions:
+    """The conditions of the @boards among `args` (their alerts together; at most one `until`)."""
+    names = [arg[1:] for arg in args if arg.startswith("@")]
+    if not names:
+        return BoardConditions()  # the common case reads no file
+    config = config or load()
+    found = [config.conditions[name] for name in names if name in config.conditions]
+    untils = {c.until for c in found if c.until is not None}
+    commands = {c.alert_cmd for c in found if c.alert_cmd is not None}
+    if len(untils) > 1 or len(commands) > 1:
+        raise UsageError("these boards set different until or alert_cmd settings", hint="give --until / --alert-cmd on the command line")
+    alerts = tuple(dict.fromkeys(a for c in found for a in c.alerts))  # one each, in order
+    return BoardConditions(next(iter(untils), None), alerts, next(iter(commands), None))
 
 
 def expand_boards(args: list[str], config: Config | None = None) -> list[str]:

@@ -21,6 +21,7 @@ class ExitStatus(enum.IntEnum):
     VENUE_FAILED = 5
     AUTH = 6
     OUTPUT = 74  # stdout cannot be written (disk full, I/O error): EX_IOERR of sysexits.h
+    UNTIL_NOT_MET = 124  # --count or --duration ended a watch before its --until held (as timeout(1) exits)
     INTERRUPTED = 130
     TERMINATED = 143  # SIGTERM / SIGHUP: 128 + 15, as shells report it
 
@@ -79,6 +80,13 @@ class OutputError(ObookError):
 
     exit_status = ExitStatus.OUTPUT
     kind = "output error"
+
+
+class UntilNotMet(ObookError):
+    """--count or --duration ended the watch before its --until condition held."""
+
+    exit_status = ExitStatus.UNTIL_NOT_MET
+    kind = "condition not met"
 
 
 class Terminated(BaseException):

@@ -98,7 +98,8 @@ class FeedStats:
     malformed: int = 0
     reconnects: int = 0
     verified: int = 0  # times the venue's integrity check (a checksum) confirmed the kept book, across reconnections
-    last_book_at: float | None = None  # time.monotonic()
+    last_book_at: float | None = None  # time.monotonic() of the last book: when the book last changed
+    last_heard_at: float | None = None  # time.monotonic() of anything at all from the venue (keep-alives, pongs, answers)
     # Books per RATE_SLOT-second slot, [slot number, books]: bounded memory and
     # true at any rate (a window of timestamps would cap what it can count).
     recent: deque = field(default_factory=lambda: deque(maxlen=RATE_SLOTS))
@@ -176,6 +177,11 @@ class FeedContext:
         """A connection is open (WebSocket): its books reset the backoff once it has lasted."""
         self._link_since = time.monotonic()
         self._feed.tap.connected()
+
+    def heard(self) -> None:
+        """Something arrived from the venue (a frame, a keep-alive, a pong): the link is alive,
+        whether or not the book changed (the contract's "Liveness is not change")."""
+        self._feed.stats.last_heard_at = time.monotonic()
 
     def emit_book(self, book: Book | WholeBook) -> None:
         self._attempts = 0
@@ -357,7 +363,7 @@ class Feed:
     def _count_book(self) -> None:
         now = time.monotonic()
         self.stats.books += 1
-        self.stats.last_book_at = now
+        self.stats.last_book_at = self.stats.last_heard_at = now
         self.stats.count_book(now)
 
     def _status(self, state: State, detail: str = "", retry_at: float | None = None) -> None:

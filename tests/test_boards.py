@@ -40,7 +40,7 @@ def board(books, merged, states=None, now=100.0, impact=None):
     for key, b in zip(keys, books):
         request = FeedRequest(venue=b.venue, symbol=b.symbol, depth=20, timeout=1)
         feed = Feed(request, lambda ctx: None)
-        feed.stats.state, feed.stats.last_book_at = State.LIVE, now - 0.5
+        feed.stats.state, feed.stats.last_book_at, feed.stats.last_heard_at = State.LIVE, now - 0.5, now - 0.5
         venue = get_venue(b.venue)
         sources.append(Source(key, f"{b.venue} {b.symbol}", request, ShapeSpec(depth=20), venue.open_feed))
         feeds.append(feed)
@@ -101,7 +101,7 @@ def test_side_by_side_marks_reconnecting_stale_and_failed():
     b = board([BITSO, REVX, BITMART], merged=False)
     b.states[0].feed.stats.state = State.RECONNECTING
     b.on_event(0, StatusEvent(State.RECONNECTING, "the venue closed the connection", retry_at=102.0))
-    b.states[1].feed.stats.last_book_at = 90.0
+    b.states[1].feed.stats.last_book_at = b.states[1].feed.stats.last_heard_at = 90.0  # nothing heard for 10 s
     b.fail(2, NetworkError("cannot connect to ws://x"))
     out = draw(picture(b, BoardView(), 150, 30), width=150)
     assert "RECONNECTING" in out and "the venue closed the connection; retrying in 2s" in out
@@ -133,10 +133,19 @@ def test_merged_ladder_shows_crossing_routed_impact_and_colours():
     assert "\x1b[" in coloured  # venue colours are on top of the letters, not instead of them
 
 
+def test_merged_ladder_keeps_a_quiet_live_source():
+    b = board([BITSO, REVX], merged=True)
+    b.states[0].feed.stats.last_book_at = 90.0  # its book has not changed for 10 s, but its keep-alives arrive
+    out = draw(picture(b, BoardView(), 120, 30))
+    assert "2 of 2 sources live" in out and "A bitso btc_usd ● live  age 10.0s ·" in out and "STALE" not in out, out
+    assert re.search(r"bid\s+86600\s", out)  # bitso's own level is in
+
+
 def test_merged_ladder_drops_stale_sources_and_says_so():
     b = board([BITSO, REVX], merged=True)
-    b.states[0].feed.stats.last_book_at = 90.0
+    b.states[0].feed.stats.last_book_at = b.states[0].feed.stats.last_heard_at = 90.0  # nothing at all for 10 s
     out = draw(picture(b, BoardView(), 120, 30))
+    assert "PAUSED" not in out
     assert "1 of 2 sources live" in out and "age 10.0s  STALE" in out and "(left out)" in out
     assert not re.search(r"^bid\s+86600", out, re.M)  # bitso's own level is gone
     assert re.search(r"bid\s+86612\s+0\.25\s", out)  # only revx's amount remains

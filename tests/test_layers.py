@@ -16,10 +16,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "orderbook_cli"
 LAYERS: list[tuple[str, set[str]]] = [
     ("entry", {"__main__", "main"}),
     ("commands", {"cli"}),
-    ("pipeline", {"pipeline", "tape", "recording", "replay", "alerts", "conditions"}),
+    ("pipeline", {"pipeline", "tape", "recording", "replay", "alerts"}),
     ("views", {"views"}),
     ("venues", {"venues"}),
-    ("feed", {"feed", "sync", "shape", "transport", "consolidate", "jsonout", "impact", "liquidity", "trades", "orderflow",
+    ("feed", {"feed", "sync", "shape", "transport", "consolidate", "jsonout", "impact", "liquidity", "conditions", "trades", "orderflow",
               "config", "symbol_cache", "symbols", "debuglog", "stdio", "smallfile", "timefmt", "about"}),
     ("base", {"book", "errors", ""}),  # "": the package itself (__version__)
 ]

@@ -245,16 +245,18 @@ def test_watch_merged_source_that_drops_is_left_out_and_others_go_on(obook, http
     assert "bitso btc_usd: reconnecting" in run.stderr
 
 
-def test_watch_three_sources_merged_drops_a_silent_source_once_stale(obook, http_venue, ws_venue):
+@pytest.mark.parametrize("keep_alives", [True, False], ids=["quiet-but-alive", "silent"])
+def test_watch_three_sources_merged_keeps_a_quiet_live_source_and_drops_a_silent_one(obook, http_venue, ws_venue, keep_alives):
     http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
 
-    def quiet_bitso(peer):  # one book, then only keep-alives: connected but stale
+    def quiet_bitso(peer):  # one book, then keep-alives every 0.2 s (a quiet book on a live link), or nothing at all
         sub = peer.expect_json()
         peer.send({**ACK, "book": sub["book"]})
         peer.send(bitso_orders(sub["book"], BITSO_BIDS, BITSO_ASKS))
         for _ in range(100):
             time.sleep(0.2)
-            peer.send({"type": "ka"})
+            if keep_alives:
+                peer.send({"type": "ka"})
 
     def streaming_bitmart(peer):
         sub = peer.expect_json()
@@ -272,9 +274,13 @@ def test_watch_three_sources_merged_drops_a_silent_source_once_stale(obook, http
     assert len(books) == 25 and all(b["venue"] == "consolidated" for b in books)
     assert any({s["venue"] for s in b["sources"]} == {"bitso", "revx", "bitmart-v3"} for b in books[:8]), books[:8]
     last = books[-1]  # about 2.5 s in: Bitso's only book is older than --stale-after
-    assert "bitso" not in {s["venue"] for s in last["sources"]}
-    assert {"venue": "bitso", "symbol": "btc_usd", "state": "stale"} in last["excluded"]
-    assert all("bitso" not in lv["venues"] for lv in last["bids"] + last["asks"])
+    if keep_alives:  # liveness is not change: its book is old, its link alive
+        assert {s["venue"] for s in last["sources"]} == {"bitso", "revx", "bitmart-v3"} and last["excluded"] == []
+        assert any("bitso" in lv["venues"] for lv in last["bids"])
+    else:
+        assert "bitso" not in {s["venue"] for s in last["sources"]}
+        assert {"venue": "bitso", "symbol": "btc_usd", "state": "stale"} in last["excluded"]
+        assert all("bitso" not in lv["venues"] for lv in last["bids"] + last["asks"])
 
 
 def test_venue_options_go_to_the_sources_that_have_them(obook, http_venue, ws_venue):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.conftest import OBOOK
-from tests.test_terminal import ACK, orders, watch_command
+from tests.test_terminal import ACK, orders, quiet_bitso, watch_command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -71,6 +71,17 @@ def test_heatmap_view_builds_history_and_q_quits(terminal, ws_venue):
     terminal.keys("q")
     screen = terminal.wait_for(r"EXIT=0")
     assert "Traceback" not in screen
+
+
+def test_heatmap_moves_with_the_clock_on_a_quiet_book(terminal, ws_venue):
+    venue = quiet_bitso(ws_venue)  # one book, then keep-alives: the venue's book time never moves
+    terminal.start(watch_command(venue.url, "--view", "heatmap"))
+    screen = terminal.wait_for(r"size .*>0 .*\(max \d+\)")
+    first = history_width(screen)
+    screen = terminal.wait_for(lambda s: history_width(s) >= first + 3, timeout=10)  # a column a second all the same
+    assert "STALE" not in screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
 
 
 def test_v_cycles_ladder_chart_heatmap(terminal, ws_venue):

@@ -143,6 +143,30 @@ def test_silent_feed_is_shown_stale(terminal, ws_venue):
     assert time.monotonic() - started < 3
 
 
+def quiet_bitso(ws_venue, seconds: float = 30):
+    """One book, then only keep-alives every 0.3 s: a quiet book on a live link."""
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        peer.send(orders(1))
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.3)
+            peer.send({"type": "ka"})
+
+    return ws_venue(script)
+
+
+def test_a_quiet_book_on_a_live_link_shows_its_age_not_stale(terminal, ws_venue):
+    venue = quiet_bitso(ws_venue)
+    terminal.start(watch_command(venue.url, "--stale-after", "1"), width=100)
+    terminal.wait_for(r"● live")
+    screen = terminal.wait_for(r"age [3-9]\.\ds", timeout=10)  # quiet for three times --stale-after
+    assert "STALE" not in screen and "● live" in screen, screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
+
+
 def test_dropped_feed_shows_reconnecting_then_recovers(terminal, ws_venue):
     def script(peer):
         sub = peer.expect_json()

@@ -93,7 +93,19 @@ def watch(opts: Options) -> None:
 
 def _show(plan: Plan, opts: Options, player=None) -> None:
     if not wants_ladder(opts):
-        write_ndjson(Board(plan), count=opts.count, stale_after=opts.stale_after, timeout=opts.timeout or DEFAULT_TIMEOUT)
+        monitor = None
+        if opts.conditions is not None and (opts.conditions.until is not None or opts.conditions.alerts):
+            from orderbook_cli.alerts import Monitor
+
+            monitor = Monitor.of(opts.conditions, lambda alert: note(alert.line()), note)
+        try:
+            ended = write_ndjson(Board(plan), count=opts.count, stale_after=opts.stale_after or DEFAULT_STALE_AFTER,
+                                 timeout=opts.timeout or DEFAULT_TIMEOUT, monitor=monitor, duration=opts.duration)
+        finally:
+            if monitor is not None:
+                monitor.close()  # an alert fired just before the end still runs its command (bounded)
+        if monitor is not None:
+            monitor.verdict(ended)
         return
     from orderbook_cli.pipeline import live
 

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book
 from orderbook_cli.feed import BookEvent, Feed, FeedStats, State, StatusEvent
+from orderbook_cli.pipeline.output import note
 from orderbook_cli.pipeline.plan import DEFAULT_STALE_AFTER, DEFAULT_TIMEOUT, Options, Plan
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec
@@ -42,6 +43,7 @@ from orderbook_cli.views.terminal import console as make_console
 from orderbook_cli.views.theme import Theme
 
 if TYPE_CHECKING:
+    from orderbook_cli.alerts import Alert, Monitor
     from orderbook_cli.replay import Player
     from orderbook_cli.tape import TapePane
 
@@ -51,6 +53,8 @@ HIGHLIGHT_SECONDS = 1.0
 SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
 LEFT_FOR_THE_SHELL = 3  # lines a frame printed at the end leaves free (the command line, the next prompt)
 FLASH_SECONDS = 3.0  # how long a message such as "depth 50 is the most revx offers" stays
+ALERT_MARK_SECONDS = 10.0  # how long the header marks an alert that fired
+MAX_FAILURES_KEPT = 20  # --alert-cmd failures told again on stderr after the screen
 
 
 PRESET_BPS = (1, 5, 10, 50)
@@ -94,7 +98,7 @@ class LiveLadder:
     def __init__(self, venue: str, symbol: str, spec: ShapeSpec, *, stale_after: float, feed: Feed | None = None,
                  max_depth: int | None = None, request_depth: Callable[[int], None] | None = None,
                  reshape: Callable[[ShapeSpec], None] | None = None, player=None,
-                 view: str = "ladder", theme: Theme | None = None):
+                 view: str = "ladder", theme: Theme | None = None, clock: Callable[[], float] | None = None):
         from orderbook_cli.views.heatmap import History
 
         self.venue, self.symbol = venue, symbol
@@ -104,6 +108,7 @@ class LiveLadder:
         self.spec = spec  # what the feed's shape step makes of its books
         self.reshape = reshape  # hands the feed a new spec (+/-, g): the next book comes shaped by it
         self.flash: tuple[str, float] | None = None  # a short-lived message and when it expires
+        self.alerted: tuple[str, float] | None = None  # the latest alert and when its mark expires
         self.player = player  # a replay's Player: its keys, progress and the recording's dates
         self.shown_at: float | None = None  # when the book on screen arrived: its age keeps counting while paused
         self._book_at: float | None = None
@@ -118,6 +123,7 @@ class LiveLadder:
         self.quit = False
         self.view_name = view  # which picture: views.choose.VIEWS
         self.history = History()  # the heatmap's columns, kept whichever view is drawn
+        self.clock = clock  # a live feed's wall clock: the heatmap moves with it; None: the books' own time (a replay)
         self.frozen: tuple = ()  # the heatmap's columns when paused
 
     def on_event(self, index: int, event: object, now: float) -> None:
@@ -130,7 +136,8 @@ class LiveLadder:
         # Only the book about to be drawn is compared with the screen (frame()):
         # at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
-        self.history.add(book)  # the heatmap keeps every book's time slot, cheaply
+        # the heatmap keeps every book's time slot, cheaply: live, when it arrived; replayed, its recorded time
+        self.history.add(book, None if self.clock is None else book.received_at.timestamp())  # float-ok: time
         if self.player is not None and self.shown is None and self.view.depth is None:
             self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
         if self.shown is None and not self.view.paused:
@@ -231,16 +238,27 @@ class LiveLadder:
         at = order.index(self.view.cursor) + (1 if up else -1)
         self.view.cursor = order[min(max(at, 0), len(order) - 1)]
 
+    def on_alert(self, text: str, now: float) -> None:
+        self.alerted = (text, now + ALERT_MARK_SECONDS)
+
+    def on_notice(self, text: str, now: float) -> None:
+        self.flash = (text, now + FLASH_SECONDS)
+
     def printed(self) -> None:
         self.view.actions, self.view.show_help = frozenset(), False  # printed: no keys any more
 
     def draw(self, now: float, width: int, height: int, colour: str) -> RenderableType:
         stats = self.feed.stats if self.feed is not None else FeedStats()
-        return self.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=width, colour=colour)
+        return self.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=width, colour=colour,
+                          heard_at=stats.last_heard_at)
 
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None,
-              colour: str = "none"):
+              colour: str = "none", heard_at: float | None = None):
+        """`last_book_at`: when the book last changed (its age); `heard_at`: when anything last
+        arrived (keep-alives too; None: the last book): only a silence is stale."""
         view = self.view
+        if self.clock is not None and not view.paused:
+            self.history.advance(self.clock())  # a quiet live book still moves along the heatmap
         # A paused player sends only the books asked for (steps): those are shown.
         if self.book is not self._shown_from and self.book is not None and (not view.paused or self.player is not None):
             self._show(self.book, now)
@@ -250,13 +268,15 @@ class LiveLadder:
             view.header_items = [Item(3, Text(self.player.status()))]
             view.dated = True
         paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
-        view.stale = not paused_replay and view.age is not None and (view.age > self.stale_after
-                                                                     or view.state in (State.RECONNECTING.value, State.RESYNCING.value))
+        heard = last_book_at if heard_at is None else heard_at
+        silence = None if heard is None else now - heard
+        view.stale = not paused_replay and ((silence is not None and silence > self.stale_after) or view.state == State.RESYNCING.value)
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
         if self.flash is not None and self.flash[1] > now:
             view.notice = " · ".join(filter(None, (view.notice, self.flash[0])))
+        view.alert = self.alerted[0] if self.alerted is not None and self.alerted[1] > now else ""
         self.highlight = {k: t for k, t in self.highlight.items() if t > now}
         view.changed = set(self.highlight)
         columns, newest = self.frozen or (self.history.columns(), self.history.book)
@@ -281,6 +301,8 @@ class BoardScreen:
     def __init__(self, board: Board, view: BoardView, stale_after: float):
         self.board, self.view, self.stale_after = board, view, stale_after
         self.frozen: list[Book | None] | None = None  # the books on screen while paused
+        self.alerted: tuple[str, float] | None = None  # the latest alert and when its mark expires
+        self.flash: tuple[str, float] | None = None
         self.quit = False
 
     def on_event(self, index: int, event: object, now: float) -> None:
@@ -305,10 +327,18 @@ class BoardScreen:
         elif name == "help":
             view.show_help = not view.show_help
 
+    def on_alert(self, text: str, now: float) -> None:
+        self.alerted = (text, now + ALERT_MARK_SECONDS)
+
+    def on_notice(self, text: str, now: float) -> None:
+        self.flash = (text, now + FLASH_SECONDS)
+
     def printed(self) -> None:
         self.view.show_help = False
 
     def draw(self, now: float, width: int, height: int, colour: str) -> RenderableType:
+        self.view.alert = self.alerted[0] if self.alerted is not None and self.alerted[1] > now else ""
+        self.view.notice = self.flash[0] if self.flash is not None and self.flash[1] > now else ""
         return frame(*self.board.shown(now, self.stale_after, self.frozen), self.view, width, height)
 
 
@@ -322,24 +352,45 @@ def _screen(board: Board, opts: Options, player: Player | None) -> LiveLadder | 
     state = board.states[0]
     feed, request = state.feed, state.source.request
     assert feed is not None  # a source that could not open its feed has failed, and the loop raised it
-    return LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=stale_after, feed=feed,
+    return LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=stale_after, feed=feed, clock=None if player else time.time,
                       max_depth=None if player else state.source.max_depth, request_depth=None if player else feed.set_depth,
                       reshape=feed.set_shape, player=player, view=opts.view, theme=theme)
 
 
 def run(plan: Plan, opts: Options, player: Player | None = None) -> None:
-    """The live loop for one to six sources: draw until q, Ctrl-C, --count books, or
-    every source failed (raised after the screen is restored)."""
+    """The live loop for one to six sources: draw until q, Ctrl-C, --count books,
+    --duration, --until, or every source failed (raised after the screen is restored).
+    --alert rings the bell and marks the header; --until held, --count or --duration
+    leave the last frame on the normal screen; 124 when they end it before --until held."""
     from rich.live import Live
+
+    from orderbook_cli.alerts import Monitor
 
     console = make_console(opts.no_color)
     board = Board(plan)
-    books_seen = 0
-    deadline = time.monotonic() + (opts.timeout or DEFAULT_TIMEOUT)
+    stale_after = opts.stale_after or DEFAULT_STALE_AFTER
+    books_seen, ended = 0, ""
+    started = time.monotonic()
+    deadline = started + (opts.timeout or DEFAULT_TIMEOUT)
+    stop_at = None if opts.duration is None else started + opts.duration
+    failures: list[str] = []  # --alert-cmd failures (from its thread): on the screen, then on stderr once it is gone
+    shown_failures = 0
+
+    def report(line: str) -> None:
+        if len(failures) < MAX_FAILURES_KEPT:
+            failures.append(line)
+
     with board, Keys() as keys:
         if board.all_failed:
             raise board.failure()
         screen = _screen(board, opts, player)
+
+        def announce(alert: Alert) -> None:
+            console.bell()
+            screen.on_alert(f"{alert.reading.condition.text} ({alert.source})" if len(plan.sources) > 1 else alert.reading.condition.text,
+                            time.monotonic())
+
+        monitor = Monitor.of(opts.conditions, announce, report)
         keys.forward(board.inject)
         pane = None
         if player is None and len(plan.sources) == 1:  # the tape beside one source's ladder (key t)
@@ -347,53 +398,75 @@ def run(plan: Plan, opts: Options, player: Player | None = None) -> None:
 
             request = plan.sources[0].request
             pane = TapePane(request.venue, request.symbol, request.timeout) if TapePane.offered(request.venue) else None
-        with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
-            last_draw, pending = 0.0, True
-            try:
-                while not screen.quit:
-                    now = time.monotonic()
-                    due = last_draw + (1 / MAX_FPS if pending else IDLE_REDRAW)
-                    if now < deadline:
-                        due = min(due, deadline)
-                    item = board.get(timeout=max(0.0, due - now))
-                    now = time.monotonic()
-                    while item is not None:  # coalesce: take everything queued, draw once
-                        index, event = item
-                        if index is None and isinstance(event, KeyEvent):
-                            for key in split_keys(event.keys):
-                                if key == "t" and pane is not None:  # the tape pane: show / hide
-                                    pane.toggle()
-                                else:
-                                    screen.on_key(key, now)
-                        elif index is not None:
-                            board.on_event(index, event)
-                            screen.on_event(index, event, now)
-                            books_seen += isinstance(event, BookEvent)
-                        pending = True
-                        if opts.count and books_seen >= opts.count:
-                            screen.quit = True
-                        if screen.quit:
-                            break
-                        item = board.get(timeout=0)
-                    board.first_book_deadline(deadline, now)
-                    if board.all_failed:
-                        raise board.failure()
-                    if pane is not None and pane.drain():
-                        pending = True
-                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or screen.quit:
-                        follow_terminal_size(console)
-                        live.update(_picture(screen, pane, now, console), refresh=True)
-                        last_draw, pending = now, False
-            except KeyboardInterrupt:
-                pass  # Ctrl-C is how people leave a live view: exit 0
-            finally:
-                if pane is not None:
-                    pane.close()
-        if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
-            screen.printed()  # no keys any more
-            # Room for the command line above and the next prompt below: the header stays on screen.
-            console.print(screen.draw(time.monotonic(), console.size.width, max(1, console.size.height - LEFT_FOR_THE_SHELL),
-                                      colour_mode(console)))
+        try:
+            with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
+                last_draw, pending = 0.0, True
+                try:
+                    while not screen.quit:
+                        now = time.monotonic()
+                        due = last_draw + (1 / MAX_FPS if pending else IDLE_REDRAW)
+                        if now < deadline:
+                            due = min(due, deadline)
+                        if stop_at is not None:
+                            due = min(due, stop_at)
+                        item = board.get(timeout=max(0.0, due - now))
+                        now = time.monotonic()
+                        while item is not None:  # coalesce: take everything queued, draw once
+                            index, event = item
+                            if index is None and isinstance(event, KeyEvent):
+                                for key in split_keys(event.keys):
+                                    if key == "t" and pane is not None:  # the tape pane: show / hide
+                                        pane.toggle()
+                                    else:
+                                        screen.on_key(key, now)
+                            elif index is not None:
+                                board.on_event(index, event)
+                                screen.on_event(index, event, now)
+                                books_seen += isinstance(event, BookEvent)
+                                if monitor.active and isinstance(event, (BookEvent, StatusEvent)) and _met(monitor, board, now, stale_after, index):
+                                    screen.quit = True  # --until held: this book stays on screen
+                            pending = True
+                            if not screen.quit and opts.count and books_seen >= opts.count:
+                                ended, screen.quit = "--count", True
+                            if screen.quit:
+                                break
+                            item = board.get(timeout=0)
+                        if not screen.quit and stop_at is not None and now >= stop_at:
+                            ended, screen.quit = "--duration", True  # the clock ends the watch, whatever the book does
+                        if not screen.quit and monitor.reads_status and _met(monitor, board, now, stale_after, None):
+                            screen.quit = True  # `stale` can become true with nothing arriving
+                        board.first_book_deadline(deadline, now)
+                        if board.all_failed:
+                            raise board.failure()
+                        while shown_failures < len(failures):
+                            screen.on_notice(failures[shown_failures], now)
+                            shown_failures += 1
+                        if pane is not None and pane.drain():
+                            pending = True
+                        if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or screen.quit:
+                            follow_terminal_size(console)
+                            live.update(_picture(screen, pane, now, console), refresh=True)
+                            last_draw, pending = now, False
+                except KeyboardInterrupt:
+                    pass  # Ctrl-C is how people leave a live view: exit 0
+                finally:
+                    if pane is not None:
+                        pane.close()
+            if ended or monitor.met is not None:  # leave the last frame on the normal screen
+                screen.printed()  # no keys any more
+                # Room for the command line above and the next prompt below: the header stays on screen.
+                console.print(screen.draw(time.monotonic(), console.size.width, max(1, console.size.height - LEFT_FOR_THE_SHELL),
+                                          colour_mode(console)))
+        finally:
+            monitor.close()
+    for failure in failures:  # said on the screen while it was up; the screen is gone
+        note(failure)
+    monitor.verdict(ended)
+
+
+def _met(monitor: Monitor, board: Board, now: float, stale_after: float, index: int | None) -> bool:
+    """Conditions on what source `index` changed (None: every source); True once --until held."""
+    return any([monitor.check(name, book, status) for name, book, status in board.watched(now, stale_after, index)])
 
 
 def _picture(screen: LiveLadder | BoardScreen, pane: TapePane | None, now: float, console: Console) -> RenderableType:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderbook_cli import jsonout
 from orderbook_cli.book import Book, plain
@@ -15,6 +15,11 @@ from orderbook_cli.feed import BookEvent, State, StatusEvent
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.timefmt import iso_utc
+
+if TYPE_CHECKING:
+    from orderbook_cli.alerts import Monitor
+
+STATUS_TICK = 0.25  # how often `stale` is read again when nothing arrives (a silent feed goes stale by the clock)
 
 
 def note(line: str) -> None:
@@ -64,11 +69,14 @@ def book_text(board: Board, index: int, now: float, stale_after: float | None, *
 
 class NdjsonWriter:
     """A line whenever a source updates (its book, or with --merge the consolidated
-    book); state changes after a source's first book go to stderr as notes."""
+    book); state changes after a source's first book go to stderr as notes. The
+    monitor (--until, --alert) reads every book written and every state change."""
 
-    def __init__(self, board: Board, count: int | None, stale_after: float | None):
-        self.board, self.count, self.stale_after = board, count, stale_after
+    def __init__(self, board: Board, count: int | None, stale_after: float, monitor: Monitor | None = None):
+        self.board, self.count, self.stale_after, self.monitor = board, count, stale_after, monitor
+        self.ended = ""  # what ended the output, when not --until or the reader: "--count", "the recording's end"
         self.written = 0
+        self._ticked = 0.0  # time.monotonic() of the last reading by the clock
         self.resyncing = [False] * len(board.states)
         self.closed = [False] * len(board.states)
 
@@ -94,7 +102,10 @@ class NdjsonWriter:
         state, label = self.board.states[index], self.board.states[index].source.label
         if event.state is State.CLOSED:  # the feed ended (a recording played to its end)
             self.closed[index] = True
-            return not all(closed or s.failed for closed, s in zip(self.closed, self.board.states))
+            if all(closed or s.failed for closed, s in zip(self.closed, self.board.states)):
+                self.ended = "the recording's end"
+                return False
+            return True
         if event.state is State.RESYNCING:
             note(f"obook: {label}: resyncing: {event.detail}")
             self.resyncing[index] = True  # the next book says it is whole again: no "live again" line
@@ -105,7 +116,23 @@ class NdjsonWriter:
             note(f"obook: {label}: {what}")
             if self.board.plan.merged and event.state is State.RECONNECTING and self.written:
                 return self._write(index)  # a consolidated book changes when a source drops out of it
-        return True
+        return self.check(index)
+
+    def check(self, index: int | None) -> bool:
+        """Conditions on what source `index` changed (None: every source, as the clock moves); False once --until held."""
+        monitor = self.monitor
+        if monitor is None or not monitor.active:
+            return True
+        now = time.monotonic()
+        return not any([monitor.check(name, book, status) for name, book, status in self.board.watched(now, self.stale_after, index)])
+
+    def tick(self) -> bool:
+        """The clock moved: `stale` may have become true for a source that sends nothing."""
+        now = time.monotonic()
+        if self.monitor is None or not self.monitor.reads_status or now - self._ticked < STATUS_TICK:
+            return True
+        self._ticked = now
+        return self.check(None)
 
     def _write(self, index: int) -> bool:
         line = book_text(self.board, index, time.monotonic(), self.stale_after)
@@ -117,30 +144,48 @@ class NdjsonWriter:
             silence_stdout()  # the reader is gone (`| head -1`): done, quietly
             return False
         self.written += 1
-        return self.count is None or self.written < self.count
+        if not self.check(index):
+            return False  # --until held: this book is the last line
+        if self.count is not None and self.written >= self.count:
+            self.ended = "--count"
+            return False
+        return True
 
 
-def write_ndjson(board: Board, *, count: int | None, stale_after: float | None, timeout: float) -> None:
-    """Every update as one JSON line, written as it arrives. One source runs on this
-    thread (no hand-off per book); several deliver into the board's one queue."""
-    writer = NdjsonWriter(board, count, stale_after)
-    if len(board.states) == 1:
+def write_ndjson(board: Board, *, count: int | None, stale_after: float, timeout: float, monitor: Monitor | None = None,
+                 duration: float | None = None) -> str:
+    """Every update as one JSON line, written as it arrives, until --count, --until,
+    --duration, the reader leaves or every source ended; returns what ended it
+    ("--count", "--duration", "the recording's end"; "" otherwise). One source runs on
+    this thread (no hand-off per book) unless the clock matters (--duration, a `stale`
+    condition); otherwise the sources deliver into the board's one queue."""
+    writer = NdjsonWriter(board, count, stale_after, monitor)
+    clocked = duration is not None or (monitor is not None and monitor.reads_status)
+    if len(board.states) == 1 and not clocked:
         board.run_here(lambda event: writer.on_event(0, event))
-        return
+        return writer.ended
+    stop_at = None if duration is None else time.monotonic() + duration
     with board:
         for state in board.states:
             if state.error is not None:
                 writer.report(state.error)
         deadline = time.monotonic() + timeout
         while True:
-            waiting = any(s.book is None and not s.failed for s in board.states)
-            item = board.get(timeout=max(0.0, deadline - time.monotonic()) if waiting else None)
+            now = time.monotonic()
+            waits = [STATUS_TICK] if monitor is not None and monitor.reads_status else []
+            if any(s.book is None and not s.failed for s in board.states):
+                waits.append(deadline - now)
+            if stop_at is not None:
+                waits.append(stop_at - now)
+            item = board.get(timeout=max(0.0, min(waits)) if waits else None)
             for error in board.first_book_deadline(deadline, time.monotonic()):
                 writer.report(error)
-            if item is None or item[0] is None:
-                continue
-            if not writer.on_event(item[0], item[1]):
-                return
+            if stop_at is not None and time.monotonic() >= stop_at:
+                return "--duration"  # the clock ends the watch, whatever the book does
+            if item is not None and item[0] is not None and not writer.on_event(item[0], item[1]):
+                return writer.ended
+            if not writer.tick():
+                return ""
 
 
 def first_books(board: Board, timeout: float) -> None:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest
@@ -19,6 +19,9 @@ from orderbook_cli.impact import parse_size
 from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.symbols import is_pair, parse_pair
 from orderbook_cli.venues import Venue, get_venue, read_options
+
+if TYPE_CHECKING:
+    from orderbook_cli.config import BoardConditions
 
 DEFAULT_TIMEOUT, DEFAULT_STALE_AFTER = 10.0, 5.0
 
@@ -46,6 +49,11 @@ class Options(NamedTuple):
     colours: tuple[str, str] | None = None  # (ask, bid) from the config's theme; None: the default (views.theme.Theme)
     config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
     venue_options: tuple[tuple[str, Any], ...] = ()  # venues' own options given (name, text or True): --precision 7, --public
+    until: str | None = None  # --until COND as typed
+    alerts: tuple[str, ...] = ()  # --alert COND, repeatable
+    alert_cmd: str | None = None  # --alert-cmd CMD
+    duration: float | None = None  # --duration S: the clock ends the watch
+    conditions: BoardConditions | None = None  # the @boards' conditions; settle() makes them the ones in effect
 
 
 def settle(opts: Options) -> Options:
@@ -58,12 +66,29 @@ def settle(opts: Options) -> Options:
 
         debuglog.enable()
     return opts._replace(
+        conditions=_conditions(opts),
         timeout=opts.timeout if opts.timeout is not None else settings.timeout or DEFAULT_TIMEOUT,
         stale_after=opts.stale_after if opts.stale_after is not None else settings.stale_after or DEFAULT_STALE_AFTER,
         config_depth=settings.depth,
         no_color=opts.no_color or settings.theme == "mono",
         colours=settings.colours,
     )
+
+
+def _conditions(opts: Options) -> BoardConditions:
+    """--until, --alert and --alert-cmd in effect: the command line's, else the @boards' (each checked: exit 2 naming it)."""
+    from orderbook_cli import conditions
+    from orderbook_cli.config import MAX_ALERT_CMD, BoardConditions
+
+    board = opts.conditions or BoardConditions()
+    until = conditions.parse(opts.until, "--until") if opts.until is not None else board.until
+    alerts = conditions.parse_all(opts.alerts, "--alert") if opts.alerts else board.alerts
+    command = opts.alert_cmd if opts.alert_cmd is not None else board.alert_cmd
+    if command is not None and not alerts:
+        raise UsageError("--alert-cmd runs for alerts; give at least one --alert COND")
+    if opts.alert_cmd is not None and not 0 < len(opts.alert_cmd) <= MAX_ALERT_CMD:
+        raise UsageError(f"--alert-cmd must be a command of 1 to {MAX_ALERT_CMD} characters")
+    return BoardConditions(until, alerts, command)
 
 
 def wants_ladder(opts: Options) -> bool:
@@ -74,7 +99,13 @@ def wants_ladder(opts: Options) -> bool:
 def shape_spec(opts: Options, depth: int | None, *, ladder: bool) -> ShapeSpec:
     """What the shape step makes of every book for these options (the ladder always shows liquidity)."""
     impact = parse_size(opts.impact) if opts.impact is not None else None
-    return ShapeSpec(depth=depth, group=opts.group, impact=impact, liquidity=opts.liquidity or ladder)
+    bands: tuple[int, ...] = ()
+    if opts.conditions is not None:  # the liquidity bands --until / --alert read
+        from orderbook_cli.conditions import bands_needed
+
+        until = opts.conditions.until
+        bands = bands_needed((*opts.conditions.alerts, *((until,) if until else ())))
+    return ShapeSpec(depth=depth, group=opts.group, impact=impact, liquidity=opts.liquidity or ladder, condition_bands=bands)
 
 
 class Source(NamedTuple):

@@ -24,6 +24,7 @@ from orderbook_cli.pipeline.plan import Plan, Source
 from orderbook_cli.shape import shape
 
 if TYPE_CHECKING:  # imported where used, not on one source's start-up path
+    from orderbook_cli.conditions import Status
     from orderbook_cli.consolidate import SourceBook
     from orderbook_cli.views.boards import Consolidated
     from orderbook_cli.views.state import SourceStatus
@@ -109,20 +110,42 @@ class SourceState:
         return self.feed.stats.state.value
 
     def age(self, now: float) -> float | None:
+        """Seconds since its book last changed (a quiet book on a live link just gets older)."""
         last = self.feed.stats.last_book_at if self.feed is not None else None
         return None if last is None else now - last
 
+    def silence(self, now: float) -> float | None:
+        """Seconds since anything at all arrived from its venue (keep-alives included)."""
+        last = self.feed.stats.last_heard_at if self.feed is not None else None
+        return None if last is None else now - last
+
     def stale(self, now: float, stale_after: float) -> bool:
-        """Too old to trust: failed, older than `stale_after`, or not live (reconnecting, resyncing…)."""
-        age = self.age(now)
-        return self.failed or (age is not None and (age > stale_after or self.state != State.LIVE.value))
+        """Not to be trusted (the contract's "Liveness is not change"): failed, nothing at all
+        heard for `stale_after` seconds, or its sequence broke and it is not whole again yet."""
+        silence = self.silence(now)
+        return self.failed or self.state == State.RESYNCING.value or (silence is not None and silence > stale_after)
 
     def usable(self, now: float, stale_after: float | None) -> bool:
-        """Its book (this one, or the one frozen on screen) may go into a consolidated book."""
-        return not self.failed and (stale_after is None or not self.stale(now, stale_after))
+        """Its book (this one, or the one frozen on screen) may go into a consolidated book:
+        live and not stale (a printed snapshot: every source not failed)."""
+        return not self.failed and (stale_after is None or (self.state == State.LIVE.value and not self.stale(now, stale_after)))
 
     def live(self, now: float, stale_after: float | None) -> bool:
         return self.book is not None and self.usable(now, stale_after)
+
+    def status(self, now: float, stale_after: float) -> Status:
+        """What the words `stale` and `resync` of a condition read."""
+        from orderbook_cli.conditions import Status
+
+        resyncing = self.state == State.RESYNCING.value
+        stale = self.stale(now, stale_after)
+        if self.failed or not stale:
+            detail = self.notice(now)
+        elif resyncing:
+            detail = self.feed.stats.detail if self.feed is not None and self.feed.stats.detail else self.state
+        else:
+            detail = f"nothing heard for {self.silence(now) or 0:.0f}s"
+        return Status(stale=stale, resyncing=resyncing, detail=detail)
 
     def notice(self, now: float) -> str:
         """Its error, or the latest reconnect notice (counting down to the next attempt)."""
@@ -218,6 +241,21 @@ class Board:
 
         books = [s.book for s in self.states] if books is None else books
         return [SourceBook(s.source.key, b) for s, b in zip(self.states, books) if b is not None and s.usable(now, stale_after)]
+
+    def watched(self, now: float, stale_after: float, index: int | None = None) -> list[tuple[str, Book | None, Status]]:
+        """What --until and --alert read after source `index` changed (None: every source, as
+        the clock moves): (name, book, status) for that source, or with --merge for the
+        consolidated book, whose `stale` means a source is left out of it."""
+        if self.plan.merged:
+            from orderbook_cli.conditions import Status
+
+            out = [s for s in self.states if not s.live(now, stale_after)]
+            resyncing = [s for s in self.states if s.state == State.RESYNCING.value]
+            detail = ", ".join(f"{s.source.label} {'stale' if s.state == State.LIVE.value else s.state}" for s in out)
+            return [(f"consolidated {self.plan.symbol}", self.merged(now, stale_after),
+                     Status(stale=bool(out), resyncing=bool(resyncing), detail=detail))]
+        states = self.states if index is None else [self.states[index]]
+        return [(s.source.label, s.book, s.status(now, stale_after)) for s in states]
 
     def shown(self, now: float, stale_after: float | None, books: Sequence[Book | None] | None = None
               ) -> tuple[list[SourceStatus], Consolidated | None]:

@@ -174,6 +174,7 @@ def _read(ctx: FeedContext, link, on_connect: Callable[[Any], Any], idle: float,
                 ctx.malformed(exc)
                 return VenueFailed(f"the venue sent {exc.message}")
             if frame is not None:
+                ctx.heard()  # keep-alives and pongs too: a quiet book on a live link is not stale
                 ctx.tap.frame(frame.data, frame.received_at)
                 if handler.frame(frame.data, frame.received_at):
                     break

@@ -49,6 +49,8 @@ class BoardView:
     depth: int | None = None  # levels a side the user asked for with +/- (None: as many as fit)
     group: Decimal | None = None  # merged view: every source bucketed by this tick (key g)
     group_key: bool = False  # whether g regroups (the merged view: one pair, one tick)
+    alert: str = ""  # the latest --alert that fired (its source and condition), marked while recent
+    notice: str = ""  # a short-lived message (an --alert-cmd that failed)
     theme: Theme = DEFAULT
 
     def rows(self, fitting: int | None) -> int | None:
@@ -184,8 +186,12 @@ def _footer(out: list[Text], view: BoardView, width: int) -> None:
     if view.live:
         hint = keys_text(MERGED_ACTIONS if view.group_key else BOARD_ACTIONS) if view.show_help else "? for keys"
         settings = ([f"grouped by {plain(view.group)}"] if view.group is not None else []) + ([f"depth {view.depth}"] if view.depth is not None else [])
-        line = words(" · ".join(settings + [hint]), width, "dim")
-        out.append(Text.assemble(("PAUSED ", "bold magenta"), line) if view.paused and line.cell_len + 7 <= width else line)
+        line = words(" · ".join(filter(None, [sanitize(view.notice, 200), *settings, hint])), width, "dim")
+        alert = f"ALERT {sanitize(view.alert, 100)}" if view.alert and not view.group_key else ""  # merged: in its head
+        for mark, style in (("PAUSED" if view.paused else "", "bold magenta"), (alert, view.theme.warn)):
+            if mark and line.cell_len + len(mark) + 1 <= width:
+                line = Text.assemble((mark, style), " ", line)
+        out.append(line)
 
 
 # -- consolidated ----------------------------------------------------------
@@ -313,6 +319,8 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
         head.append(Text(f"{iso_utc(book.timestamp or book.received_at)[11:19]} UTC"))
     if view.paused:
         head.append(Text("PAUSED", style="bold magenta"))
+    if view.alert:
+        head.append(Text(f"ALERT {sanitize(view.alert, 100)}", style=view.theme.warn))
     out: list[Text] = pack(head, width, 2, sep="  ")
     legend = []
     for index, state in enumerate(sources):

@@ -21,6 +21,8 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
         items = [Item(0, Text("▶ REPLAY", style="bold black on cyan"))]
     if view.paused:
         items.append(Item(1, Text("PAUSED", style="bold magenta")))
+    if view.alert:
+        items.append(Item(1, Text(f"ALERT {sanitize(view.alert, 100)}", style=view.theme.warn)))
     if book and book.spread is not None and book.spread < 0:
         items.append(Item(0, Text("CROSSED", style=view.theme.warn)))
     if view.age is not None and view.stale:

@@ -95,19 +95,30 @@ class History:
         self._open: Column | None = None
         self._open_book: Book | None = None
 
-    def add(self, book: Book) -> None:
-        stamp = (book.timestamp or book.received_at).timestamp()  # float-ok: time
+    def add(self, book: Book, stamp: float | None = None) -> None:
+        """`stamp`: the book's time in seconds (a live view: when it arrived); None: the book's own (a replay's)."""
+        if stamp is None:
+            stamp = (book.timestamp or book.received_at).timestamp()  # float-ok: time
         slot = int(stamp // self.seconds)
         if self.book is not None and slot < self.slot - BACKWARDS_SLOTS:
             self.clear()  # a replay jumped back (or looped): the picture starts again from there
+        self._advance(slot)
+        self.book = book
+
+    def advance(self, stamp: float) -> None:
+        """The clock moved on with no new book (a quiet live book): it rests on through the slots until `stamp`."""
+        if self.book is not None:
+            self._advance(int(stamp // self.seconds))
+
+    def _advance(self, slot: int) -> None:
         if self.book is not None and slot > self.slot:
             closed = self._column()
             # The closed book rested through any empty slots until this one.
             for _ in range(min(slot - self.slot, self.ring.maxlen or 0)):
                 self.ring.append(closed)
+            self._open = None  # the open column is the new slot's
         if self.book is None or slot >= self.slot:
             self.slot = slot
-        self.book = book
 
     def _column(self) -> Column:
         assert self.book is not None  # a column is asked for once a book arrived

@@ -61,6 +61,7 @@ class LadderView:
     actions: frozenset = LADDER_ACTIONS  # what the keys do here (views.keys), for the `?` help
     resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
     last_resync: str = ""  # HH:MM:SS UTC of the last one
+    alert: str = ""  # the latest --alert that fired (its condition), marked in the header while recent
 
 
 @dataclass(frozen=True)
