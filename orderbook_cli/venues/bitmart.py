@@ -105,6 +105,7 @@ class BitMartSeed(WebSocketVenue):
         retry_floor=4.0,  # about one new connection per 4 s per IP
         options=("precision",),
         example_symbol="BMX_ETH",
+        rest_env=REST_ENV, rest_url=REST_ORIGIN,
         summary="the seed protocol (subscribe \"order\", replies \"depth\"); --precision sets price grouping",
     )
     ping_interval = 10.0

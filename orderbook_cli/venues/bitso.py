@@ -178,6 +178,7 @@ class Bitso(SyncedVenue):
         default_url="wss://ws.bitso.com",
         options=("feed",),
         example_symbol="btc_mxn",
+        rest_env=REST_ENV, rest_url=REST_ORIGIN,
         summary="full: the whole book from diff-orders + REST seed, sequence-checked; top: the orders channel (20 orders a side)",
     )
     idle_timeout = 45.0  # Bitso sends {"type":"ka"} about every 20 s
@@ -229,7 +230,7 @@ class Bitso(SyncedVenue):
             status_error,
         )
 
-        http = HttpClient(self.environ.get(REST_ENV) or REST_ORIGIN, request.timeout, REST_ENV)
+        http = HttpClient(self.rest_url, request.timeout, REST_ENV)
         try:
             return http.get_body("/api/v3/order_book/", {"book": request.symbol, "aggregate": "true" if aggregate else "false"})
         except HttpStatusError as error:
