@@ -131,7 +131,8 @@ class RawFlood:
         key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n") if line.lower().startswith(b"sec-websocket-key"))
         accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
         conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-        conn.recv(4096)  # the subscription
+        if not request.partition(b"\r\n\r\n")[2]:  # the subscription, unless it came with the handshake
+            conn.recv(4096)
         try:
             conn.sendall(self.blob)
             time.sleep(600)
