@@ -6,7 +6,6 @@ import sys
 
 from rich.console import Console
 
-
 # Far beyond any screen people read; what a view allocates grows with the size,
 # so COLUMNS=10000000 (or a pty that says so) must not be taken at its word.
 MAX_COLUMNS, MAX_LINES = 1000, 500
