@@ -48,3 +48,29 @@ def test_any_columns_and_lines_draw_within_bounds(http_venue, size):
         assert time.monotonic() - started < 30
         widest = max((len(line) for line in proc.stdout.splitlines()), default=0)
         assert widest <= 1000 * 20, widest  # bounded by the column cap (a cell may carry colour codes)
+
+
+def _shell(command: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", command.replace("OBOOK", OBOOK)], capture_output=True, text=True, timeout=30, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize(("command", "status"), [
+    ("OBOOK snapshot revx BTC-USD --timeout 1", 3), ("OBOOK snapshot revx BTC-USD --timeout 1 --debug", 3),
+    ("OBOOK no-such-command", 2), ("OBOOK replay --speed nan --sample", 2),
+])
+def test_stderr_on_a_full_device_keeps_the_exit_status(command, status):
+    proc = _shell(f'{command} 2>/dev/full; echo "status=$?"', {"OBOOK_REVX_URL": "http://127.0.0.1:9"})
+    assert proc.stdout.strip().splitlines()[-1] == f"status={status}", proc
+    assert proc.stderr == ""
+
+
+def test_replay_with_stdin_closed_is_a_usage_error():
+    proc = _shell('OBOOK replay <&- ; echo "status=$?" >&2; OBOOK replay - <&- ; echo "status=$?" >&2')
+    lines = proc.stderr.splitlines()
+    assert lines[1] == "status=2" and lines[3] == "status=2", proc.stderr
+    assert "standard input is closed" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_an_io_error_reading_a_recording_is_exit_74(obook):
+    run = obook("replay", "/proc/self/mem")  # reading offset 0 of a process's memory fails with EIO
+    assert_clean_failure(run, 74, "cannot read the recording", "input/output error")
