@@ -74,3 +74,28 @@ def test_replay_with_stdin_closed_is_a_usage_error():
 def test_an_io_error_reading_a_recording_is_exit_74(obook):
     run = obook("replay", "/proc/self/mem")  # reading offset 0 of a process's memory fails with EIO
     assert_clean_failure(run, 74, "cannot read the recording", "input/output error")
+
+
+def test_svg_to_a_fifo_nobody_reads_is_refused_at_once(obook, http_venue, tmp_path):
+    http_venue.route(V1, Reply(body=payload("revx_doc_public_v1.json")))
+    fifo = tmp_path / "book.svg"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    run = obook("snapshot", "revx", "BTC-USD", "--svg", str(fifo), "--timeout", "3", env={"OBOOK_REVX_URL": http_venue.url}, timeout=30)
+    assert_clean_failure(run, 2, "FIFO that no process is reading")
+    assert time.monotonic() - started < 15
+
+
+def test_svg_to_a_fifo_with_a_reader_is_written(obook, http_venue, tmp_path):
+    import threading
+
+    http_venue.route(V1, Reply(body=payload("revx_doc_public_v1.json")))
+    fifo = tmp_path / "book.svg"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    run = obook("snapshot", "revx", "BTC-USD", "--svg", str(fifo), env={"OBOOK_REVX_URL": http_venue.url}, timeout=30)
+    reader.join(10)
+    assert run.code == 0, run
+    assert got and got[0].startswith(b"<svg") and got[0].rstrip().endswith(b"</svg>")
