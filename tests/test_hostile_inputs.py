@@ -99,3 +99,20 @@ def test_svg_to_a_fifo_with_a_reader_is_written(obook, http_venue, tmp_path):
     reader.join(10)
     assert run.code == 0, run
     assert got and got[0].startswith(b"<svg") and got[0].rstrip().endswith(b"</svg>")
+
+
+RAW_HEADER = '{"obook_raw_recording":1,"venue":"bitso","symbol":"btc_mxn","depth":20,"feed":"top"}'
+CONNECT = '{"t":"2026-01-01T00:00:00+00:00","connect":true}'
+
+
+@pytest.mark.parametrize(("lines", "needle"), [
+    ([CONNECT, '{"t":"2026-01-01T00:00:01+00:00","frame":"\\ud800"}'], "lone surrogate"),
+    ([CONNECT, '{"t":"2026-01-01T00:00:01+00:00","frame":"{\\"type\\":\\"x\\udfff\\"}"}'], "lone surrogate"),
+    ([CONNECT, '{"t":"9999-12-31T23:59:59-23:59","frame":"{}"}'], "time"),
+    (['{"t":"0001-01-01T00:00:00+23:59","connect":true}'], "time"),
+])
+@pytest.mark.parametrize("speed", ["max", "1"])
+def test_raw_recordings_obook_never_writes_are_usage_errors(obook, tmp_path, lines, needle, speed):
+    recording = tmp_path / "edited.rec"
+    recording.write_text("\n".join([RAW_HEADER, *lines]) + "\n")
+    assert_clean_failure(obook("replay", str(recording), "--json", "--speed", speed, timeout=30), 2, "recording line", needle)
