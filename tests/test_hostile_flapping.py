@@ -13,8 +13,7 @@ import pytest
 
 from orderbook_cli.venues import load_all
 from tests.conftest import OBOOK
-from tests.servers.http_venue import Reply
-from tests.test_venue_examples import example_request
+from tests.test_venue_examples import serve_example
 
 STRICTEST_CONNECTS_PER_MINUTE = 30  # BitMart: 30 connects/minute per IP; Bitso and Kraken allow more
 WINDOW = 12.0  # seconds watched
@@ -24,22 +23,14 @@ FLAPPING = [(venue, next(e for e in venue.examples() if e.frames)) for venue in 
 
 @pytest.mark.parametrize(("venue", "example"), FLAPPING, ids=[venue.info.id for venue, _ in FLAPPING])
 def test_a_link_dropped_after_every_book_is_reopened_within_the_venues_limits(ws_venue, http_venue, venue, example):
-    subscriptions = len(venue.subscribe_messages(example_request(venue, example)))
+    connections: list[float] = []
 
-    def book_then_drop(peer):
-        for _ in range(subscriptions):
-            peer.recv()
-        for frame in example.frames:
-            peer.send(frame)
+    def drop_after_the_book(peer):
+        connections.append(time.monotonic())
         time.sleep(0.2)
         peer.drop()
 
-    ws = ws_venue(book_then_drop)
-    env = {venue.info.url_env: ws.url}
-    for path, body in example.rest:
-        http_venue.route(path, lambda request, body=body: Reply(body=body))
-    if example.rest:
-        env[example.rest_env or venue.info.url_env] = http_venue.url
+    env = serve_example(venue, example, ws_venue, http_venue, then=drop_after_the_book)
     proc = subprocess.Popen([OBOOK, "watch", venue.info.id, example.symbol, "--json", *example.options], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
     try:
@@ -51,6 +42,6 @@ def test_a_link_dropped_after_every_book_is_reopened_within_the_venues_limits(ws
     assert proc.returncode == 143, err
     assert out.strip(), "books arrived between the drops"
     allowed = 1 + STRICTEST_CONNECTS_PER_MINUTE * WINDOW / 60
-    assert 2 <= len(ws.connections) <= allowed, (len(ws.connections), ws.connections)
-    gaps = [b - a for a, b in zip(ws.connections, ws.connections[1:])]
+    assert 2 <= len(connections) <= allowed, (len(connections), connections)
+    gaps = [b - a for a, b in zip(connections, connections[1:])]
     assert all(gap >= venue.info.retry_floor for gap in gaps), gaps
