@@ -254,7 +254,7 @@ def snapshot(
     "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
     "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
     "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
-    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (bitso, bitmart-v3; 146+ columns), ? help.",
+    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (bitso, bitmart-v3, kraken; 146+ columns), ? help.",
 )
 def watch(
     sources: SourcesArg,
@@ -300,7 +300,7 @@ def watch(
     "  obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue\n\n"
     "  obook trades bitmart-v3 BTC_USDT | jq -r .price\n\n"
     "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends "
-    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, revx.",
+    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, kraken, revx.",
 )
 def trades(
     sources: SourcesArg,

@@ -32,6 +32,7 @@ from orderbook_cli.trades import (
     Trade,
     bitmart_trades,
     bitso_trades,
+    kraken_trades,
     next_cursor,
     revx_trades,
 )
@@ -93,9 +94,15 @@ def _bitmart_subscribe(symbol: str) -> list[str]:
     return [json.dumps({"op": "subscribe", "args": [f"spot/trade:{symbol}"]})]
 
 
+def _kraken_subscribe(symbol: str) -> list[str]:
+    # no snapshot: Kraken's is the last 50 trades, which a reconnect would print twice
+    return [json.dumps({"method": "subscribe", "params": {"channel": "trade", "symbol": [symbol], "snapshot": False}})]
+
+
 STREAMS: dict[str, TradeSource] = {
     "bitso": TradeSource(_bitso_subscribe, bitso_trades, idle=45.0),  # {"type":"ka"} about every 20 s
     "bitmart-v3": TradeSource(_bitmart_subscribe, bitmart_trades, idle=30.0, ping=(15.0, "ping")),
+    "kraken": TradeSource(_kraken_subscribe, kraken_trades, idle=15.0, ping=(30.0, '{"method":"ping"}')),  # heartbeats every second
 }
 POLLED = ("revx",)
 

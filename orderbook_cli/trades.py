@@ -11,6 +11,8 @@ documentation defines it (see tests/payloads/trades/README.md):
   ``venue_side``.
 - Revolut X ``/api/1.0/public/trades/all``, ``side``: "Trade side", likewise
   unqualified: ``side`` is ``None``, the label is ``venue_side``.
+- Kraken WebSocket v2 ``trade``, ``side``: "The side of the taker order"
+  (docs.kraken.com). Taken as the taker's side.
 
 Everything from a venue is bounded before conversion (numbers by
 ``to_decimal``, times by ``parse_venue_time``, ids by length), so a hostile
@@ -177,6 +179,32 @@ def revx_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
         ))
     trades.sort(key=lambda t: t.timestamp or received_at)  # stable: same-millisecond prints keep the venue's order
     return trades
+
+
+def kraken_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
+    """A Kraken v2 `trade` frame (snapshot or update); acks, heartbeats and other channels give none,
+    a refused subscription raises VenueRejected."""
+    if not isinstance(data, dict):
+        raise MalformedData("frame is not a JSON object")
+    if data.get("method") == "subscribe" and data.get("success") is False:
+        reason = sanitize(data.get("error") or "no reason given", 200)
+        raise VenueRejected(f"Kraken refused the trade subscription to {sanitize(data.get('symbol') or symbol, 40)}: {reason}",
+                            hint="check the symbol, e.g. BTC/USD ('obook symbols kraken' lists the pairs)")
+    if data.get("channel") != "trade":
+        return []
+    if data.get("type") not in ("snapshot", "update"):
+        raise MalformedData(f"trade message of type {sanitize(data.get('type'), 20)!r}")
+    out = []
+    for entry in _entries(data, "data", "trade message"):
+        if entry.get("symbol") != symbol:
+            continue
+        out.append(Trade(
+            "kraken", symbol, text_id(entry.get("trade_id"), "trade id"),
+            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("qty"), "trade qty"),
+            side_word(entry.get("side"), "trade side"),  # "the side of the taker order"
+            parse_venue_time(entry.get("timestamp")), received_at,
+        ))
+    return out
 
 
 def next_cursor(data: Any) -> str:

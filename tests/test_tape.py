@@ -210,3 +210,43 @@ def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(termi
     terminal.wait_for(r"trades bitso btc_mxn")
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def kraken_script(peer):
+    assert peer.expect_json() == {"method": "subscribe", "params": {"channel": "trade", "symbol": ["BTC/USD"], "snapshot": False}}
+    peer.send('{"method":"subscribe","result":{"channel":"trade","snapshot":false,"symbol":"BTC/USD"},"success":true,'
+              '"time_in":"2026-12-05T10:00:00.000001Z","time_out":"2026-12-05T10:00:00.000002Z"}')
+    peer.send('{"channel":"heartbeat"}')
+    peer.send(raw("kraken_trade_update_btcusd.json"))
+    peer.send('{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"up","price":1,"qty":1,"trade_id":7}]}')  # skipped
+    bought = json.loads(raw("kraken_trade_update_btcusd.json"))
+    bought["data"][0].update(side="buy", trade_id=105994520)
+    peer.send(json.dumps(bought).replace('"price": 78568.6', '"price": 78568.60'))  # wire digits kept
+    peer.hold(2)
+
+
+def test_kraken_trades_with_the_documented_taker_side(ws_venue, capsys):
+    venue = ws_venue(kraken_script)
+    write_ndjson([("kraken", "xbt/usd")], count=2, timeout=5, environ={"OBOOK_KRAKEN_URL": venue.url})  # v1 name: BTC on the wire
+    out = lines(capsys)
+    assert [(t["venue"], t["symbol"], t["id"], t["side"], t["price"], t["amount"]) for t in out] == [
+        ("kraken", "BTC/USD", "105994519", "sell", "78568.6", "0.04244195"),
+        ("kraken", "BTC/USD", "105994520", "buy", "78568.60", "0.04244195")]
+
+
+def test_kraken_refusal_is_the_venues(ws_venue):
+    def refuse(peer):
+        peer.expect_json()
+        peer.send((Path(__file__).resolve().parent / "kraken" / "payloads" / "kraken_subscribe_refused_xbtusd.json").read_text())
+        peer.hold(2)
+
+    venue = ws_venue(refuse)
+    with pytest.raises(VenueRejected, match="Currency pair not supported"):
+        write_ndjson([("kraken", "BTC/USD")], count=1, timeout=5, environ={"OBOOK_KRAKEN_URL": venue.url})
+
+
+def test_obook_trades_kraken_as_users_run_it(obook, ws_venue):
+    venue = ws_venue(kraken_script)
+    run = obook("trades", "kraken", "BTC/USD", "--json", "--count", "2", env={"OBOOK_KRAKEN_URL": venue.url})
+    assert run.code == 0, run
+    assert [(t["id"], t["side"]) for t in run.lines()] == [("105994519", "sell"), ("105994520", "buy")]

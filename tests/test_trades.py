@@ -16,6 +16,7 @@ from orderbook_cli.trades import (
     Trade,
     bitmart_trades,
     bitso_trades,
+    kraken_trades,
     next_cursor,
     revx_trades,
     trade_line,
@@ -146,3 +147,32 @@ def test_tape_window_ring_is_bounded_and_stays_consistent():
     for n in range(5):
         tape.add(_trade(str(n), "10", "1"), now=float(n))
     assert tape.volume_at(now=5.0) == {Decimal(10): Decimal(3)}  # only the last three are remembered
+
+
+def test_kraken_doc_snapshot_has_the_takers_side_and_exact_numbers():
+    first, second = kraken_trades(payload("kraken_trade_snapshot_doc.json"), "MATIC/USD", NOW)
+    assert json.loads(trade_line(first)) == {
+        "venue": "kraken", "symbol": "MATIC/USD", "id": "4665846", "price": "0.5147", "amount": "6423.46326",
+        "side": "buy",  # "The side of the taker order"
+        "timestamp": "2023-09-25T07:48:36.925Z", "received_at": "2026-12-05T10:00:00.123Z",
+    }
+    assert second.amount == Decimal("1136.19677815")  # a JSON number, never through a float
+    [sold] = kraken_trades(payload("kraken_trade_update_btcusd.json"), "BTC/USD", NOW)
+    assert (sold.id, sold.price, sold.amount, sold.side) == ("105994519", Decimal("78568.6"), Decimal("0.04244195"), "sell")
+
+
+def test_kraken_other_symbols_channels_and_refusals():
+    assert kraken_trades(payload("kraken_trade_update_btcusd.json"), "ETH/USD", NOW) == []
+    assert kraken_trades(json_loads('{"channel":"heartbeat"}'), "BTC/USD", NOW) == []
+    ack = '{"method":"subscribe","result":{"channel":"trade","snapshot":false,"symbol":"BTC/USD"},"success":true}'
+    assert kraken_trades(json_loads(ack), "BTC/USD", NOW) == []
+    refused = json_loads((TRADES.parent.parent / "kraken" / "payloads" / "kraken_subscribe_refused_xbtusd.json").read_bytes())
+    with pytest.raises(VenueRejected, match="Currency pair not supported XBT/USD"):
+        kraken_trades(refused, "XBT/USD", NOW)
+    bad = payload("kraken_trade_update_btcusd.json")
+    bad["data"][0]["side"] = "taker"
+    with pytest.raises(MalformedData, match="neither buy nor sell"):
+        kraken_trades(bad, "BTC/USD", NOW)
+    bad["data"][0].update(side="buy", price="1e999999")  # checked by size before conversion
+    with pytest.raises(MalformedData):
+        kraken_trades(bad, "BTC/USD", NOW)

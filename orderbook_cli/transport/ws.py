@@ -28,7 +28,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from orderbook_cli import __version__
-from orderbook_cli.debuglog import log, preview
+from orderbook_cli.debuglog import enabled, log, preview
 from orderbook_cli.errors import MalformedData, NetworkError, sanitize
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.transport.reasons import connect_failure, host_of, in_words
@@ -172,6 +172,7 @@ class Link:
     def __init__(self, ws, watchdog: Watchdog, url: str):
         self._ws, self.watchdog, self.url = ws, watchdog, url
         self._timeout: float | None = None  # the socket's, set only when a wait differs (a syscall each)
+        self._debug = enabled()  # --debug is decided at start: no preview of every frame for nobody
 
     def send(self, message: str) -> None:
         log.debug("WS send %s", message)
@@ -213,7 +214,8 @@ class Link:
                 frame = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise MalformedData("text frame is not UTF-8") from None
-        log.debug("WS recv %s", preview(frame))
+        if self._debug:
+            log.debug("WS recv %s", preview(frame))
         return Frame(frame, now_utc())
 
     def _lost(self, exc: BaseException | None, fallback: str = "") -> LinkLost:
