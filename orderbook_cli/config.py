@@ -109,6 +109,8 @@ def parse(data: bytes, where: Path) -> Config:
         raise ConfigError(f"{where} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where} is not valid TOML: {sanitize(exc, 160)}") from None
+    except ValueError:  # tomllib's int(): a number of more than 4,300 digits
+        raise ConfigError(f"{where}: {_overlong_number(data)}") from None
     except RecursionError:  # arrays nested thousands deep
         raise ConfigError(f"{where} is not valid TOML: nested too deeply") from None
     _only(document, ("defaults", "boards"), where, "")
@@ -127,6 +129,23 @@ def parse(data: bytes, where: Path) -> Config:
         bid_color=_colour(defaults, "bid_color", where),
         **_boards(_table(document, "boards", where), where),
     )
+
+
+def _overlong_number(data: bytes) -> str:
+    """Which key holds the number too long to convert (the file is at most MAX_BYTES)."""
+    table = ""
+    for line in data.decode("utf-8", "replace").splitlines():
+        header = _TABLE_HEADER.match(line)
+        if header:
+            table = header.group(1).strip() + "."
+        elif _LONG_DIGITS.search(line):
+            key = sanitize(line.partition("=")[0].strip(), 40)
+            return f"{table}{key} is a number of thousands of digits; give a number in range"
+    return "a number of thousands of digits; give a number in range"
+
+
+_TABLE_HEADER = re.compile(r"\s*\[([^\]]{1,60})\]")
+_LONG_DIGITS = re.compile(r"[0-9_]{1000}")
 
 
 def _only(table: dict, known: tuple[str, ...], where: Path, prefix: str) -> None:

@@ -89,6 +89,13 @@ class UntilNotMet(ObookError):
     kind = "condition not met"
 
 
+class ReadError(ObookError):
+    """An input obook was told to read fails at the device (EIO, a vanished mount): EX_IOERR, as for output."""
+
+    exit_status = ExitStatus.OUTPUT
+    kind = "read error"
+
+
 class Terminated(BaseException):
     """SIGTERM or SIGHUP, raised in the main thread so every `with` block unwinds
     (the terminal is restored) instead of the process dying mid-screen."""

@@ -125,14 +125,21 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+class DamagedRecording(UsageError):
+    """Something obook's recorder never writes (an edited or corrupted file): the file is refused, exit 2."""
+
+
 def _time(value: object) -> datetime:
     if not isinstance(value, str) or len(value) > 40:
         raise MalformedData("a record without a time")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise MalformedData(f"a record time {value[:40]!r} is not ISO-8601") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise MalformedData(f"a record time {sanitize(repr(value[:40]), 60)} is not ISO-8601") from None
+    try:  # in UTC, as every later subtraction sees it: 9999-12-31 west of UTC, or year 1 east of it, is no time
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise DamagedRecording(f"a record time {sanitize(repr(value[:40]), 60)} is out of range") from None
 
 
 # ------------------------------------------------------------------ replay
@@ -189,6 +196,8 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
                 return
             try:
                 handler, previous = _play(line, handler, connections, previous, ctx, speed)
+            except DamagedRecording as exc:
+                raise DamagedRecording(f"recording line {number}: {exc.message}", hint="record again with: obook watch VENUE SYMBOL --record FILE") from None
             except MalformedData as exc:
                 ctx.malformed(MalformedData(f"recording line {number}: {exc.message}"))
         ctx.set_state(State.CLOSED, "end of recording: press q to quit")
@@ -214,18 +223,27 @@ def _play(line: bytes, handler, connections, previous: datetime | None, ctx: Fee
     if handler is None:
         raise MalformedData("a frame before any connection")
     if isinstance(record.get("frame"), str):
-        handler.frame(_capped(record["frame"].encode("utf-8", "surrogateescape"), MAX_FRAME_BYTES).decode("utf-8", "surrogateescape"), at)
+        handler.frame(_capped(_bytes(record["frame"]), MAX_FRAME_BYTES).decode("utf-8", "surrogateescape"), at)
     elif isinstance(record.get("binary"), str):
         try:
             handler.frame(_capped(base64.b64decode(record["binary"], validate=True), MAX_FRAME_BYTES), at)
         except binascii.Error:
             raise MalformedData("a binary frame that is not base64") from None
     elif isinstance(record.get("seed"), str) and hasattr(handler, "seed_body"):
-        handler.seed_body(_capped(record["seed"].encode("utf-8", "surrogateescape"), MAX_SEED_BYTES), at)
+        handler.seed_body(_capped(_bytes(record["seed"]), MAX_SEED_BYTES), at)
     else:
         raise MalformedData("a record that is neither a connection, a frame nor a seed")
     handler.tick()
     return handler, at
+
+
+def _bytes(text: str) -> bytes:
+    """A recorded text's bytes as received (undecodable bytes were kept as surrogate escapes);
+    a lone surrogate no venue could have sent (an edited file) makes the record unusable."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise DamagedRecording("a record holding a lone surrogate (\\ud800-\\udfff), which obook never writes") from None
 
 
 def _capped(data: bytes, limit: int) -> bytes:

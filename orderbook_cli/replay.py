@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from orderbook_cli.book import Book
-from orderbook_cli.errors import MalformedData, UsageError, sanitize
+from orderbook_cli.errors import MalformedData, ObookError, ReadError, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedContext, FeedRequest, State
 from orderbook_cli.transport.wire import json_loads
 
@@ -46,6 +46,8 @@ def open_recording(source: str | None, sample: bool) -> IO[bytes]:
     if sample:
         return cast(IO[bytes], gzip.open(SAMPLE, "rb"))
     if source in (None, "-"):
+        if sys.stdin is None:  # started with stdin closed (<&-)
+            raise UsageError("standard input is closed: there is no recording to read", hint="obook replay FILE, obook replay - < FILE, or obook replay --sample")
         if sys.stdin.isatty():
             raise UsageError("no recording given", hint="obook replay FILE, obook replay - < FILE, or obook replay --sample")
         return _ungzipped(sys.stdin.buffer)
@@ -78,7 +80,10 @@ class _Prefixed(io.RawIOBase):
 
 def _ungzipped(handle: IO[bytes]) -> IO[bytes]:
     """The recording's bytes, decompressed when they are gzip (recordings compress about tenfold)."""
-    head = handle.read(2)
+    try:
+        head = handle.read(2)
+    except OSError as exc:
+        raise _unreadable(exc) from None
     if handle.seekable():
         handle.seek(0)
     else:
@@ -125,7 +130,10 @@ def capped_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES, *, what: str = 
         yield number, line
 
 
-def _unreadable(exc: BaseException) -> UsageError:
+def _unreadable(exc: BaseException) -> ObookError:
+    """A device failing (EIO) is an I/O error; a broken gzip or deflate stream is the file's fault."""
+    if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) and exc.errno is not None:
+        return ReadError(f"cannot read the recording: {sanitize(exc.strerror or exc, 80)}", hint="check the disk or device it is on")
     return UsageError(f"the recording cannot be read to its end: {sanitize(exc, 120)}", hint="is it a complete NDJSON or gzip file?")
 
 

@@ -43,7 +43,7 @@ def read_small(path: Path, limit: int, check: Callable[[os.stat_result], None] |
     return data
 
 
-def open_for_writing(path: str, mode: str = "wb"):
+def open_for_writing(path: str, mode: str = "wb", encoding: str | None = None):
     """A file opened for writing that cannot hang obook: a FIFO is opened non-blocking
     (no process reading it: OSError ENXIO at once, not a wait for ever), then put back
     in blocking mode so writes wait for the reader as a pipe should."""
@@ -52,7 +52,7 @@ def open_for_writing(path: str, mode: str = "wb"):
         os.set_blocking(fd, True)
         return fd
 
-    return open(path, mode, opener=opener)
+    return open(path, mode, encoding=encoding, opener=opener)
 
 
 def write_failure(exc: OSError) -> str:

@@ -60,12 +60,39 @@ class GuardedStdout:
             raise OutputError(f"cannot write to standard output: {exc.strerror or exc}", hint="check the disk or device it goes to") from exc
 
 
+class GuardedStderr:
+    """sys.stderr, where a line that cannot be written (2>/dev/full, an I/O error) is dropped:
+    the exit status still says what happened, and a failing error line must not become a traceback."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def write(self, text: str) -> int:
+        self._call("write", text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def _call(self, method: str, *args: Any) -> None:
+        try:
+            getattr(self._stream, method)(*args)
+        except (OSError, ValueError):
+            _to_devnull(self._stream)  # and Python's own flush at exit finds nothing to fail on
+            self._stream = open(os.devnull, "w")
+
+
 def guard_streams() -> None:
-    """Install the guard on stdout; give a closed stderr a sink (else print(file=None) writes to stdout)."""
+    """Install the guards on stdout and stderr; give a closed stderr a sink (else print(file=None) writes to stdout)."""
     if not isinstance(sys.stdout, GuardedStdout):
         sys.stdout = GuardedStdout(sys.stdout)
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")
+    if not isinstance(sys.stderr, GuardedStderr):
+        sys.stderr = GuardedStderr(sys.stderr)
 
 
 def reader_went_away() -> bool:
@@ -77,9 +104,14 @@ def reader_went_away() -> bool:
 def silence_stdout() -> None:
     """After the reader went away (`| head -1`): stop writing, and stop Python
     complaining at exit while flushing a closed pipe."""
+    _to_devnull(sys.stdout)
+
+
+def _to_devnull(stream: Any) -> None:
+    """Point the stream's file descriptor at /dev/null (whatever is still buffered goes nowhere)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, stream.fileno())
     except (AttributeError, OSError, ValueError):
         pass
     finally:

@@ -190,6 +190,7 @@ def open_trade_feed(venue_id: str, symbol_text: str, timeout: float, environ=Non
     venue = get_venue(venue_id)
     if environ is not None:
         venue.environ = environ
+    venue.check_endpoints()
     vid = venue.info.id
     if vid not in STREAMS and vid not in POLLED:
         why = " (BitMart's seed protocol has no trade channel; use bitmart-v3)" if vid == "bitmart" else ""

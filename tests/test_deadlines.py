@@ -201,3 +201,38 @@ def test_idle_timeout_replaces_a_link_that_only_pings_after_a_first_book():
         server.close()
     assert len(connected) >= 2
     assert connected[1] - first_book < 5
+
+
+def trickled_rest_body(conn, head, stop):
+    """HTTP headers at once, then the promised body a byte every 0.2 s: each read returns well within any per-read timeout."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+    while not stop.wait(0.2):
+        conn.sendall(b" ")
+
+
+def trickled_rest_headers(conn, head, stop):
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    while not stop.wait(0.2):
+        conn.sendall(b"X")
+
+
+@pytest.mark.parametrize("behave", [trickled_rest_body, trickled_rest_headers], ids=lambda b: b.__name__)
+@pytest.mark.parametrize("command", ["snapshot", "watch"])
+def test_a_trickled_rest_answer_ends_by_the_clock(behave, command):
+    server = Hostile(behave)
+    try:
+        started = time.monotonic()
+        proc = subprocess.Popen([OBOOK, command, "revx", "BTC-USD", "--json", "--timeout", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, "OBOOK_REVX_URL": server.url.replace("ws://", "http://")})
+        peak = 0
+        while proc.poll() is None and time.monotonic() - started < 15:
+            peak = max(peak, _memory_kib(proc.pid))
+            time.sleep(0.1)
+        out, err = proc.communicate(timeout=5)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert proc.returncode == 3, err
+    assert elapsed < 3 + 2 + 1, elapsed  # --timeout + 2 s (+1 s for starting Python on a loaded machine)
+    assert peak < 100 * 1024, peak
+    assert out == "" and "Traceback" not in err and len(err.strip().splitlines()) == 1, err

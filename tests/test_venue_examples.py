@@ -15,8 +15,9 @@ from tests.servers.http_venue import Reply
 EXAMPLES = [(venue.info.id, index, example) for venue in load_all() for index, example in enumerate(venue.examples())]
 
 
-def serve_example(venue, example, ws_venue, http_venue) -> dict[str, str]:
-    """Stand up the example's loopback servers; the environment that points obook at them."""
+def serve_example(venue, example, ws_venue, http_venue, then=lambda peer: peer.hold()) -> dict[str, str]:
+    """Stand up the example's loopback servers; the environment that points obook at them.
+    `then(peer)`: what the WebSocket venue does after the example's frames (hold the link)."""
     env = {}
     if example.frames:
         subscriptions = len(venue.subscribe_messages(example_request(venue, example)))
@@ -26,7 +27,7 @@ def serve_example(venue, example, ws_venue, http_venue) -> dict[str, str]:
                 peer.recv()
             for frame in example.frames:
                 peer.send(frame)
-            peer.hold()
+            then(peer)
 
         env[venue.info.url_env] = ws_venue(script).url
     for path, body in example.rest:

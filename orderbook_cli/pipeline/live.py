@@ -38,7 +38,7 @@ from orderbook_cli.views.keys import (
 from orderbook_cli.views.layout import Item
 from orderbook_cli.views.numbers import decimals
 from orderbook_cli.views.state import LadderView
-from orderbook_cli.views.terminal import colour_mode
+from orderbook_cli.views.terminal import bounded_size, colour_mode
 from orderbook_cli.views.terminal import console as make_console
 from orderbook_cli.views.theme import Theme
 
@@ -291,7 +291,7 @@ def follow_terminal_size(console) -> None:
         size = os.get_terminal_size(sys.stdout.fileno())
     except (OSError, ValueError):
         return
-    console.size = (size.columns, size.lines)
+    console.size = bounded_size(size.columns, size.lines)
 
 
 class BoardScreen:

@@ -181,6 +181,8 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
     if opts.quote_aliases and not opts.merge:
         raise UsageError("--quote-alias applies to --merge only", hint="add --merge, or leave out --quote-alias")
     venues = [get_venue(venue) for venue, _ in opts.sources]
+    for venue in venues:  # a malformed OBOOK_*_URL is a usage error before any source connects
+        venue.check_endpoints()
     sources = [_source(source_opts, venue, once=once) for source_opts, venue in zip(_per_source(opts, venues), venues)]
     seen: set[tuple[str, str]] = set()
     for s in sources:

@@ -12,6 +12,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ import httpx
 from orderbook_cli import __version__
 from orderbook_cli.debuglog import log, preview, redact_headers
 from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
+from orderbook_cli.timefmt import now_utc
 from orderbook_cli.transport.reasons import connect_failure
 from orderbook_cli.transport.wire import json_loads
 
@@ -44,14 +46,42 @@ class HttpStatusError(ObookError):
         self.status, self.venue_message, self.headers = status, message, headers
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float:
-    """Revolut X sends Retry-After in milliseconds."""
+MAX_HTTP_DATE_LENGTH = 64  # "Sun, 06 Nov 1994 08:49:37 GMT" is 29
+
+
+def http_date(text: object) -> datetime | None:
+    """An HTTP-date header (Date, Retry-After) as an aware datetime; None when it is not one.
+    Checked by length first; a year of 20 digits or a zone beyond reason is no date, never a crash."""
+    from email.utils import parsedate_to_datetime  # only on a failure path: keeps start-up lean
+
+    raw = str(text or "").strip()
+    if not raw or len(raw) > MAX_HTTP_DATE_LENGTH or not raw.isascii():
+        return None
+    try:
+        parsed = parsedate_to_datetime(raw)
+        parsed - now_utc()  # a date that cannot be compared with now (year 1 east of UTC) is none either
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def retry_after(headers: Mapping[str, str], *, unit: float, cap: float) -> float | None:
+    """The wait a Retry-After header asks for, in seconds, within 0..cap: a number of `unit`
+    seconds (Revolut X counts milliseconds, Bitso seconds) or an HTTP-date. None when the
+    header is absent or neither."""
     raw = str(headers.get("retry-after", "")).strip()
     digits = raw[1:] if raw[:1] == "-" else raw
-    if not (0 < len(digits) <= 12 and digits.isascii() and digits.isdigit()):  # checked before int()
-        return DEFAULT_RETRY_AFTER
-    # 0 or negative is no licence to hammer: the venue's polling floor still applies (feed.retry_after_failure)
-    return min(MAX_RETRY_AFTER, max(0.0, int(raw) / 1000))
+    if 0 < len(digits) <= 12 and digits.isascii() and digits.isdigit():  # checked before int()
+        # 0 or negative is no licence to hammer: the venue's polling floor still applies (feed.retry_after_failure)
+        return min(cap, max(0.0, int(raw) * unit))  # float-ok: seconds to wait
+    when = http_date(raw)
+    return None if when is None else min(cap, max(0.0, (when - now_utc()).total_seconds()))
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float:
+    """A 429's wait: Retry-After (milliseconds, at most a minute), else a second."""
+    wait = retry_after(headers, unit=0.001, cap=MAX_RETRY_AFTER)
+    return DEFAULT_RETRY_AFTER if wait is None else wait
 
 
 def status_error(error: HttpStatusError) -> ObookError:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, NamedTuple
 from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle, parse_pair
+from orderbook_cli.transport.endpoints import endpoint
 
 
 class VenueOption(NamedTuple):
@@ -66,6 +67,8 @@ class VenueInfo(NamedTuple):
     options: tuple[VenueOption, ...] = ()  # its own command-line options (--precision, --feed, ...)
     summary: str = ""
     example_symbol: str = ""  # a pair this venue lists, in its own spelling
+    rest_env: str = ""  # OBOOK_<VENUE>_REST_URL, for a venue that also speaks REST (seeds, pair lists)
+    rest_url: str = ""  # that REST origin's default
 
 
 class Example(NamedTuple):
@@ -92,7 +95,17 @@ class Venue(ABC):
 
     @property
     def url(self) -> str:
-        return self.environ.get(self.info.url_env) or self.info.default_url
+        return endpoint(self.environ, self.info.url_env, self.info.default_url)
+
+    @property
+    def rest_url(self) -> str:
+        return endpoint(self.environ, self.info.rest_env, self.info.rest_url)
+
+    def check_endpoints(self) -> None:
+        """Every endpoint override this venue reads is well formed (before any connection)."""
+        for variable, default in ((self.info.url_env, self.info.default_url), (self.info.rest_env, self.info.rest_url)):
+            if variable:
+                endpoint(self.environ, variable, default)
 
     def symbol(self, text: str) -> str:
         """The venue's spelling of whatever pair spelling the user typed."""
@@ -146,7 +159,7 @@ class Venue(ABC):
             status_error,
         )
 
-        http = HttpClient(self.environ.get(origin_env) or default_origin, timeout, origin_env)
+        http = HttpClient(endpoint(self.environ, origin_env, default_origin), timeout, origin_env)
         try:
             return http.get_json(path)
         except HttpStatusError as error:
@@ -159,8 +172,12 @@ class Venue(ABC):
         return ()
 
     def describe(self) -> dict[str, Any]:
-        """What `obook venues` shows for this venue."""
+        """What `obook venues` shows for this venue (a malformed override is shown as its problem)."""
         info = self.info
+        try:
+            url = self.url
+        except UsageError as error:
+            url = error.message
         return {
             "id": info.id,
             "name": info.name,
@@ -169,7 +186,7 @@ class Venue(ABC):
             "default_depth": self.default_depth(),
             "max_depth": self.max_depth(),
             "symbol_format": info.example_symbol or info.symbols.example,
-            "endpoint": self.url,
+            "endpoint": url,
             "endpoint_env": info.url_env,
             "options": [f"--{o.name}" for o in info.options],
             "summary": info.summary,

@@ -26,7 +26,7 @@ from orderbook_cli.timefmt import parse_venue_time
 from orderbook_cli.transport.wire import json_loads
 from orderbook_cli.transport.ws import inflate
 from orderbook_cli.venues.base import Example, VenueInfo
-from orderbook_cli.venues.bitmart import list_bitmart_symbols
+from orderbook_cli.venues.bitmart import REST_ENV, REST_ORIGIN, list_bitmart_symbols
 from orderbook_cli.venues.synced import FEED_OPTION, SyncedVenue
 from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
 
@@ -118,6 +118,7 @@ class BitMartV3(SyncedVenue):
         retry_floor=1.0,
         options=(FEED_OPTION,),
         example_symbol="BTC_USDT",
+        rest_env=REST_ENV, rest_url=REST_ORIGIN,  # the pair list
         summary="what the live exchange serves today: full: increase100, 100 levels, version-checked; top: depth5|20|50 books",
     )
     ping_interval = 15.0

@@ -152,17 +152,10 @@ def _refusal(status: int, venue_message: str, book: str) -> ObookError:
 
 def _retry_after(headers: Mapping[str, str]) -> float:
     """Retry-After in seconds or as an HTTP date; a minute when absent (Bitso's lockout)."""
-    from email.utils import (
-        parsedate_to_datetime,  # only after a lockout: keeps start-up lean
-    )
+    from orderbook_cli.transport.http import retry_after
 
-    raw = str(headers.get("retry-after") or "").strip()
-    if len(raw) <= 6 and raw.isascii() and raw.isdigit():
-        return min(float(raw), MAX_LOCKOUT_SECONDS)  # float-ok: seconds to wait
-    try:
-        return min(max(0.0, (parsedate_to_datetime(raw) - now_utc()).total_seconds()), MAX_LOCKOUT_SECONDS)
-    except (TypeError, ValueError, IndexError):
-        return LOCKOUT_SECONDS
+    wait = retry_after(headers, unit=1.0, cap=MAX_LOCKOUT_SECONDS)
+    return LOCKOUT_SECONDS if wait is None else wait
 
 
 class Bitso(SyncedVenue):
@@ -178,6 +171,7 @@ class Bitso(SyncedVenue):
         default_url="wss://ws.bitso.com",
         options=(FEED_OPTION,),
         example_symbol="btc_mxn",
+        rest_env=REST_ENV, rest_url=REST_ORIGIN,
         summary="full: the whole book from diff-orders + REST seed, sequence-checked; top: the orders channel (20 orders a side)",
     )
     idle_timeout = 45.0  # Bitso sends {"type":"ka"} about every 20 s
@@ -229,7 +223,7 @@ class Bitso(SyncedVenue):
             status_error,
         )
 
-        http = HttpClient(self.environ.get(REST_ENV) or REST_ORIGIN, request.timeout, REST_ENV)
+        http = HttpClient(self.rest_url, request.timeout, REST_ENV)
         try:
             return http.get_body("/api/v3/order_book/", {"book": request.symbol, "aggregate": "true" if aggregate else "false"})
         except HttpStatusError as error:

@@ -148,6 +148,7 @@ class Kraken(SyncedVenue):
         default_url="wss://ws.kraken.com/v2",
         retry_floor=4.0,  # Kraken bans an IP for 10 minutes after ~150 connection attempts in 10 minutes
         example_symbol="BTC/USD",
+        rest_env=REST_ENV, rest_url=REST_ORIGIN,
         summary="WebSocket v2 book channel (depth 10|25|100|500|1000), every message CRC32-checked; XBT accepted for BTC",
     )
     ping_interval = 30.0

@@ -65,13 +65,10 @@ def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
 
 def _clock_skew(headers: Any) -> str:
     """How far the local clock is from the server's, if its Date header says."""
-    from email.utils import parsedate_to_datetime
+    from orderbook_cli.transport.http import http_date
 
-    try:
-        server = parsedate_to_datetime(headers.get("date", ""))
-    except (TypeError, ValueError, IndexError):
-        return ""
-    if server is None or server.tzinfo is None:
+    server = http_date(headers.get("date", ""))
+    if server is None:
         return ""
     skew = (now_utc() - server).total_seconds()
     return f"; the local clock is {abs(skew):.0f}s {'ahead of' if skew > 0 else 'behind'} the server's"

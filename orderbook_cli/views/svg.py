@@ -16,6 +16,7 @@ from rich.measure import Measurement
 
 from orderbook_cli.book import Book
 from orderbook_cli.errors import UsageError, sanitize
+from orderbook_cli.smallfile import open_for_writing, write_failure
 from orderbook_cli.views.header import header
 from orderbook_cli.views.ladder import ladder
 from orderbook_cli.views.state import printed
@@ -70,8 +71,10 @@ def svg_format() -> str:
 
 
 def write_svg(book: Book, path: str, view: str = "ladder", theme: Theme = DEFAULT) -> None:
-    target = check_target(path)
+    check_target(path)
+    picture_text = to_svg(book, view, theme)
     try:
-        target.write_text(to_svg(book, view, theme), encoding="utf-8")
+        with open_for_writing(path, "w", encoding="utf-8") as out:  # a FIFO nobody reads is refused at once, never a hang
+            out.write(picture_text)
     except OSError as exc:
-        raise UsageError(f"cannot write {sanitize(path, 200)}: {exc.strerror or exc}", hint="pick a writable path") from None
+        raise UsageError(f"cannot write {sanitize(path, 200)}: {write_failure(exc)}", hint="pick a writable path") from None
