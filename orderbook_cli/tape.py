@@ -354,7 +354,9 @@ class TapePane:
     """`watch`'s tape beside the ladder: the venue's trades on their own feed (WebSocket
     venues only: a second REST poll would break Revolut X's public limit), a ring
     of the last trades, `t` to hide and show it. The trade feed is opened the first
-    time the terminal is wide enough to show it, not before."""
+    time the terminal is wide enough to show it, not before; from then on its trades
+    also mark the heatmap, sum into the header's volume delta and fill the ladder's
+    traded-volume column, whether the pane is shown or not."""
 
     def __init__(self, venue_id: str, symbol: str, timeout: float):
         from orderbook_cli.trades import Tape
@@ -371,13 +373,16 @@ class TapePane:
     def offered(venue_id: str) -> bool:
         return venue_id in STREAMS
 
-    def drain(self) -> bool:
-        """Take what the trade feed has delivered; True when anything new is to be drawn."""
+    def drain(self, history: Any = None) -> bool:
+        """Take what the trade feed has delivered (each trade marked on `history`, the
+        heatmap's views.heatmap.History); True when anything new is to be drawn."""
         changed = False
         while self.feed is not None and (event := self.feed.get(timeout=0)) is not None:
             if isinstance(event, TradesEvent):
                 for trade in event.trades:
                     self.tape.add(trade)
+                    if history is not None:
+                        history.trade(trade)
                 changed = True
             elif isinstance(event, FatalEvent):  # the ladder goes on without its tape
                 self.failure, self.feed = f"no trades: {event.error.message}", None
@@ -391,6 +396,15 @@ class TapePane:
 
     def toggle(self) -> None:
         self.visible = not self.visible
+
+    def decorate(self, view: Any) -> None:
+        """Once trades are followed: the ladder's volume per level over the last minute
+        and the header's volume delta (on a views.state.LadderView)."""
+        from orderbook_cli.views.tape import volume_items
+
+        if self.opened:
+            view.traded = self.tape.volume_at()
+            view.header_items = volume_items(self.tape, view.theme)
 
     def fits(self, width: int) -> bool:
         return self.visible and width >= LADDER_MIN_WIDTH + TAPE_PANE_WIDTH + 2

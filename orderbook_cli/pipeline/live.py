@@ -239,7 +239,7 @@ class LiveLadder:
         view.changed = set(self.highlight)
         columns, newest = self.frozen or (self.history.columns(), self.history.book)
         return choose.screen(self.view_name, self.shown, view, venue=self.venue, symbol=self.symbol, width=width, height=height,
-                             colour=colour, history=columns, newest=newest)
+                             colour=colour, history=columns, newest=newest, marks=self.history.marks)
 
 
 def follow_terminal_size(console) -> None:
@@ -306,7 +306,7 @@ def run(source: Source, opts: Options, player=None) -> None:
                         event = feed.get(timeout=0)
                     if books_seen == 0 and now > deadline:
                         raise feed.timeout_error()
-                    if pane is not None and pane.drain():
+                    if pane is not None and pane.drain(ladder.history):
                         pending = True
                     if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
                         stats = feed.stats
@@ -315,6 +315,8 @@ def run(source: Source, opts: Options, player=None) -> None:
                         beside = pane is not None and pane.fits(width)
                         if beside and pane is not None:
                             pane.open()
+                        if pane is not None:
+                            pane.decorate(ladder.view)
                         picture = ladder.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed,
                                                width=pane.ladder_width(width) if beside and pane is not None else width, colour=colour_mode(console))
                         if beside and pane is not None:
