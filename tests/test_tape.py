@@ -185,14 +185,16 @@ def test_time_and_sales_in_a_terminal_newest_first_signed_and_q_quits(terminal, 
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(terminal, ws_venue):
+def watch_bitso_with_trades(terminal, ws_venue, *trade_frames) -> None:
+    """`obook watch bitso --feed top btc_mxn` at 150x45 on a loopback Bitso: the book's
+    connection gets one orders message, the tape's own connection `trade_frames`."""
     from tests.test_terminal import orders
 
     def script(peer):
         if peer.expect_json()["type"] == "trades":  # the tape's own connection
             peer.send(raw("bitso_trades_ack_recorded.json"))
-            peer.send(raw("bitso_trades_doc.json"))
-            peer.send(raw("bitso_trades_recorded_btc_mxn.json"))
+            for frame in trade_frames:
+                peer.send(frame)
         else:
             peer.send({"action": "subscribe", "response": "ok", "time": 1, "type": "orders"})
             peer.send(orders(1))
@@ -200,6 +202,11 @@ def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(termi
 
     venue = ws_venue(script)
     terminal.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn", width=150, height=45)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(terminal, ws_venue):
+    watch_bitso_with_trades(terminal, ws_venue, raw("bitso_trades_doc.json"), raw("bitso_trades_recorded_btc_mxn.json"))
     screen = terminal.wait_for(r"trades bitso btc_mxn  bought 0\.0039824", stable=True)
     lines = screen.splitlines()
     assert lines[1].rstrip().endswith("+  0.0004824  207300") and lines[2].rstrip().endswith("+  0.0035000    7190")  # newest first
@@ -214,22 +221,10 @@ def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(termi
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_watch_trades_fill_the_header_delta_the_ladders_volume_and_the_heatmap(terminal, ws_venue):
-    from tests.test_terminal import orders
-
-    def script(peer):
-        if peer.expect_json()["type"] == "trades":
-            peer.send(raw("bitso_trades_ack_recorded.json"))
-            doc = json.loads(raw("bitso_trades_doc.json"))
-            lifted = {**doc["payload"][0], "i": 1, "r": "8000", "a": "0.5", "t": 0, "x": 1700000000001}  # a buy at the best ask
-            hit = {**doc["payload"][0], "i": 2, "r": "7001", "a": "0.25", "t": 1, "x": 1700000000001}  # a sell at the best bid
-            peer.send({**doc, "payload": [lifted, hit], "sent": 1700000000001})
-        else:
-            peer.send({"action": "subscribe", "response": "ok", "time": 1, "type": "orders"})
-            peer.send(orders(1))
-        peer.hold(20)
-
-    venue = ws_venue(script)
-    terminal.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn", width=150, height=45)
+    doc = json.loads(raw("bitso_trades_doc.json"))
+    lifted = {**doc["payload"][0], "i": 1, "r": "8000", "a": "0.5", "t": 0, "x": 1700000000001}  # a buy at the best ask
+    hit = {**doc["payload"][0], "i": 2, "r": "7001", "a": "0.25", "t": 1, "x": 1700000000001}  # a sell at the best bid
+    watch_bitso_with_trades(terminal, ws_venue, {**doc, "payload": [lifted, hit], "sent": 1700000000001})  # the book's time
     screen = terminal.wait_for(r"delta \+0\.25", stable=True)
     lines = screen.splitlines()
     titles = next(line for line in lines if "price" in line and "amount" in line)
