@@ -254,6 +254,7 @@ def snapshot(
     "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
     "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
     "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
+    "  obook watch bitso btc_mxn --json --order-flow  books with what was filled and what pulled, per level\n\n"
     "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (bitso, bitmart-v3, kraken; 146+ columns), ? help.",
 )
 def watch(
@@ -276,6 +277,7 @@ def watch(
     public: PublicOpt = False,
     feed: FeedOpt = None,
     record: Annotated[str | None, typer.Option("--record", metavar="FILE", help="Also write the raw venue traffic to FILE (gzip if it ends in .gz), for `obook replay FILE`.", show_default=False)] = None,
+    order_flow: Annotated[bool, typer.Option("--order-flow", help="JSON books carry order_flow: per level and in all, the liquidity filled and pulled over the last minute (bitso full feed; other trade venues: filled only).")] = False,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -290,6 +292,7 @@ def watch(
         sources, merge, quote_alias, depth=depth, json_output=json_output, timeout=timeout, debug=debug,
         precision=precision, group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, public=public or None, view=view, feed=feed, record=record,
+        order_flow=order_flow,
     ))
 
 

@@ -429,3 +429,71 @@ class TapePane:
     def close(self) -> None:
         if self.feed is not None:
             self.feed.close()
+
+
+class OrderFlowFeed:
+    """`watch --json --order-flow`: the venue's trades beside its book feed, for the
+    `order_flow` object on every JSON book (README "Fills versus cancels").
+
+    On Bitso's full feed the book is kept order by order: its order book is an
+    orderflow.ObservedOrderBook and each trade names the maker order it filled, so
+    liquidity leaving a level is told filled from pulled (orderflow.OrderFlow).
+    Other venues publish price levels, not orders: only the volume traded at each
+    level is known (`pulled` is null). Everything runs on the writer's thread: the
+    trades are taken between books."""
+
+    def __init__(self, venue: Any, symbol: str, timeout: float, *, orders: bool):
+        from orderbook_cli.orderflow import OrderFlow
+        from orderbook_cli.trades import Tape
+
+        self.source = (venue.info.id, symbol, timeout)
+        self.flow = OrderFlow() if orders else None
+        self.tape = Tape()
+        self.feed: TradeFeed | None = None
+        if self.flow is not None:  # this venue's books are kept by an order book that reports to the flow
+            from functools import partial
+
+            from orderbook_cli.orderflow import ObservedOrderBook
+
+            venue.book_kind = partial(ObservedOrderBook, self.flow)
+
+    def __enter__(self) -> OrderFlowFeed:
+        self.feed = open_trade_feed(*self.source)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.feed is not None:
+            self.feed.close()
+
+    def _drain(self, now: float) -> None:
+        while self.feed is not None and (event := self.feed.get(timeout=0)) is not None:
+            if isinstance(event, FatalEvent):
+                raise event.error.with_context(f"trades of {self.source[0]} {self.source[1]}")
+            if isinstance(event, TradesEvent):
+                for trade in event.trades:
+                    self.tape.add(trade, now)
+                    if self.flow is not None:
+                        self.flow.trade(dict(trade.extras).get("maker_order"), trade.amount, now)
+
+    def to_dict(self, book: Any) -> dict[str, Any]:
+        """The `order_flow` object for `book` (the shaped book about to be written)."""
+        from decimal import Decimal, localcontext
+
+        from orderbook_cli.book import EXACT, plain
+        from orderbook_cli.trades import traded_by_level
+
+        now = time.monotonic()
+        self._drain(now)
+        if self.flow is not None:
+            return self.flow.to_dict(now)
+        group = book.figures.group if book.figures is not None else None
+        at_level = traded_by_level(book, self.tape.volume_at(now), group)
+        with localcontext(EXACT):
+            filled = sum(at_level.values(), Decimal(0))
+
+        def rows(side: str, descending: bool) -> list[dict[str, Any]]:
+            prices = sorted((price for s, price in at_level if s == side), reverse=descending)
+            return [{"price": plain(p), "filled": plain(at_level[(side, p)]), "pulled": None} for p in prices]
+
+        return {"window_seconds": self.tape.window, "filled": plain(filled), "pulled": None,
+                "bids": rows("bid", True), "asks": rows("ask", False)}

@@ -12,10 +12,10 @@ import pytest
 
 from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.shape import ShapeSpec, shape
-from orderbook_cli.trades import Tape, Trade
+from orderbook_cli.trades import Tape, Trade, traded_by_level
 from orderbook_cli.views.header import header
 from orderbook_cli.views.heatmap import History, heatmap
-from orderbook_cli.views.ladder import choose_layout, ladder, traded_by_level
+from orderbook_cli.views.ladder import choose_layout, ladder
 from orderbook_cli.views.state import LadderView
 from orderbook_cli.views.tape import volume_items
 from tests.test_ladder_layout import big_book, draw

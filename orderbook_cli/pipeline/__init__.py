@@ -87,7 +87,8 @@ def watch(opts: Options) -> None:
 
 def _show(plan: Plan, opts: Options, player=None) -> None:
     if not wants_ladder(opts):
-        write_ndjson(Board(plan), count=opts.count, stale_after=opts.stale_after, timeout=opts.timeout or DEFAULT_TIMEOUT)
+        write_ndjson(Board(plan), count=opts.count, stale_after=opts.stale_after, timeout=opts.timeout or DEFAULT_TIMEOUT,
+                     order_flow=plan.sources[0].order_flow)
         return
     from orderbook_cli.pipeline import live
 

@@ -50,24 +50,27 @@ def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: floa
     return jsonout.book_to_dict(book, extra)
 
 
-def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False) -> str | None:
+def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False,
+              order_flow: Any = None) -> str | None:
     """The JSON text for what source `index` changed: its own book, or (--merge) the
-    consolidated book; None when there is nothing to show yet."""
+    consolidated book; None when there is nothing to show yet. `order_flow`
+    (tape.OrderFlowFeed, one source) adds the book's `order_flow` object."""
     if board.plan.merged:
         book = board.merged(now, stale_after)
         return None if book is None else jsonout.dumps(consolidated_to_dict(board, book, now, stale_after), pretty=pretty)
     state = board.states[index]
     if state.book is None or state.failed:
         return None
-    return jsonout.dumps(jsonout.book_to_dict(state.book), pretty=True) if pretty else jsonout.book_line(state.book)
+    extra = None if order_flow is None else {"order_flow": order_flow.to_dict(state.book)}
+    return jsonout.dumps(jsonout.book_to_dict(state.book, extra), pretty=True) if pretty else jsonout.book_line(state.book, extra)
 
 
 class NdjsonWriter:
     """A line whenever a source updates (its book, or with --merge the consolidated
     book); state changes after a source's first book go to stderr as notes."""
 
-    def __init__(self, board: Board, count: int | None, stale_after: float | None):
-        self.board, self.count, self.stale_after = board, count, stale_after
+    def __init__(self, board: Board, count: int | None, stale_after: float | None, order_flow: Any = None):
+        self.board, self.count, self.stale_after, self.order_flow = board, count, stale_after, order_flow
         self.written = 0
         self.resyncing = [False] * len(board.states)
         self.closed = [False] * len(board.states)
@@ -108,7 +111,7 @@ class NdjsonWriter:
         return True
 
     def _write(self, index: int) -> bool:
-        line = book_text(self.board, index, time.monotonic(), self.stale_after)
+        line = book_text(self.board, index, time.monotonic(), self.stale_after, order_flow=self.order_flow)
         if line is None:
             return True
         try:
@@ -120,12 +123,17 @@ class NdjsonWriter:
         return self.count is None or self.written < self.count
 
 
-def write_ndjson(board: Board, *, count: int | None, stale_after: float | None, timeout: float) -> None:
+def write_ndjson(board: Board, *, count: int | None, stale_after: float | None, timeout: float, order_flow: Any = None) -> None:
     """Every update as one JSON line, written as it arrives. One source runs on this
-    thread (no hand-off per book); several deliver into the board's one queue."""
-    writer = NdjsonWriter(board, count, stale_after)
+    thread (no hand-off per book); several deliver into the board's one queue.
+    `order_flow` (one source): its trade feed runs beside the book's."""
+    writer = NdjsonWriter(board, count, stale_after, order_flow)
     if len(board.states) == 1:
-        board.run_here(lambda event: writer.on_event(0, event))
+        if order_flow is None:
+            board.run_here(lambda event: writer.on_event(0, event))
+            return
+        with order_flow:
+            board.run_here(lambda event: writer.on_event(0, event))
         return
     with board:
         for state in board.states:

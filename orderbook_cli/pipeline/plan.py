@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest
@@ -49,6 +49,7 @@ class Options(NamedTuple):
     colours: tuple[str, str] | None = None  # (ask, bid) from the config's theme; None: the default (views.theme.Theme)
     config_depth: int | None = None  # the config file's default depth (capped at each venue's maximum)
     public: bool | None = None  # revx: the public book even when credentials are configured
+    order_flow: bool = False  # watch --json --order-flow: the venue's trades beside the book (tape.OrderFlowFeed)
 
 
 def settle(opts: Options) -> Options:
@@ -89,6 +90,7 @@ class Source(NamedTuple):
     spec: ShapeSpec
     open_feed: Callable[[FeedRequest], Feed]
     max_depth: int | None = None  # the venue's deepest book (the +/- keys); None: as many as it sends
+    order_flow: Any = None  # tape.OrderFlowFeed with --order-flow
 
     def open(self) -> Feed:
         """Its feed, books shaped by its spec (no depth: the feed's own)."""
@@ -146,11 +148,14 @@ def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source
 
         open_feed = recorded(open_feed, opts.record, venue.feed_kind)  # type: ignore[attr-defined]  # a WebSocket venue (checked)
     return Source(key or venue.info.id, f"{venue.info.id} {sanitize(symbol, 40)}", request, spec, open_feed,
-                  venue.max_depth(venue_options))
+                  venue.max_depth(venue_options), _order_flow(venue, request) if opts.order_flow else None)
 
 
 def make_plan(opts: Options, *, once: bool) -> Plan:
     """Check every source before any network: venues, symbols, depths, duplicates, quotes."""
+    if opts.order_flow and (len(opts.sources) > 1 or wants_ladder(opts)):
+        raise UsageError("--order-flow adds an order_flow object to one source's JSON books",
+                         hint="give one VENUE SYMBOL and --json (or a pipe), e.g. obook watch bitso btc_mxn --json --order-flow")
     if opts.merge and len(opts.sources) < 2:
         raise UsageError("--merge consolidates two or more sources", hint="give several VENUE:SYMBOL, e.g. bitso:btc_usd revx:BTC-USD")
     if opts.quote_aliases and not opts.merge:
@@ -183,6 +188,20 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
     # each source as deep as its venue sends; the consolidated book is shaped once merged
     whole = [s._replace(spec=ShapeSpec(depth=max(depth, s.max_depth or depth))) for s in sources]
     return Plan(whole, symbol, replace(sources[0].spec, depth=depth))
+
+
+def _order_flow(venue: Venue, request: FeedRequest) -> Any:
+    """--order-flow: the venue's trades followed beside its book; fills told from cancels
+    where the book is kept order by order (Bitso's full feed)."""
+    from orderbook_cli.sync import OrderBook
+    from orderbook_cli.tape import STREAMS, OrderFlowFeed
+    from orderbook_cli.venues.synced import SyncedVenue
+
+    if venue.info.id not in STREAMS:
+        raise UsageError(f"--order-flow follows the venue's trades, and {venue.info.id} streams none in obook",
+                         hint=f"it works on: {', '.join(sorted(STREAMS))}")
+    orders = isinstance(venue, SyncedVenue) and venue.book_kind is OrderBook and venue.full(request)
+    return OrderFlowFeed(venue, request.symbol, request.timeout, orders=orders)
 
 
 def _check_impact_currency(spec: ShapeSpec, symbol: str) -> None:

@@ -10,7 +10,7 @@ Every venue-supplied string goes in as plain Text, never as markup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import NamedTuple
 
 from rich.console import Console, Group, RenderableType
@@ -18,7 +18,7 @@ from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.errors import sanitize
-from orderbook_cli.shape import bucket_price
+from orderbook_cli.trades import traded_by_level
 from orderbook_cli.views.header import header, spread_row
 from orderbook_cli.views.keys import help_keys, help_lines
 from orderbook_cli.views.layout import Item, fit, wrap_words
@@ -87,24 +87,6 @@ class Layout(NamedTuple):
     widths: tuple[int, ...]
     titles: tuple[str, ...]
     bar: int  # 0: no depth bars
-
-
-def traded_by_level(book: Book, traded: Mapping[Decimal, Decimal], group: Decimal | None) -> dict[tuple[str, Decimal], Decimal]:
-    """Volume traded at each shown level: a price at or below the best bid is on the bid
-    side, at or above the best ask on the ask side (inside the spread: neither), bucketed
-    as --group buckets that side (bids down, asks up)."""
-    best_bid, best_ask = book.best_bid, book.best_ask
-    out: dict[tuple[str, Decimal], Decimal] = {}
-    with localcontext(EXACT):
-        for price, amount in traded.items():
-            if best_bid is not None and price <= best_bid:
-                key = ("bid", price if group is None else bucket_price(price, group, ROUND_FLOOR))
-            elif best_ask is not None and price >= best_ask:
-                key = ("ask", price if group is None else bucket_price(price, group, ROUND_CEILING))
-            else:
-                continue
-            out[key] = out.get(key, Decimal(0)) + amount
-    return out
 
 
 def _cells(book: Book, memory: Memory, traded: Mapping[Decimal, Decimal] | None = None, group: Decimal | None = None) -> dict[str, list[str]]:
