@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import time
 import tracemalloc
@@ -41,20 +42,13 @@ class _Sink:
         raise AssertionError(f"bench frame rejected: {error}")
 
 
-def _setup(orders: int):
-    """A seeded Bitso full-depth connection holding `orders` orders, and a frame maker."""
-    from orderbook_cli.feed import FeedRequest
-    from orderbook_cli.venues.bitso import Bitso
-    from orderbook_cli.venues.synced import SyncConnection
-    from orderbook_cli.venues.websocket import NO_RECORDER
-
-    venue = Bitso({})
-    request = FeedRequest(venue="bitso", symbol="btc_mxn", depth=DEPTH, timeout=1)
-    sink = _Sink(request)
-    conn = SyncConnection(sink, venue, lambda _: None, None, NO_RECORDER)
+def bitso_feed(orders: int) -> tuple[dict, Callable[[int], str]]:
+    """A Bitso REST seed (aggregate=false, sequence 0) holding `orders` orders, and the
+    diff-orders frame for each sequence number: one random order moved to a new
+    random price on its side (cancel + open, same id), anywhere in the book."""
     rng = random.Random(orders)
     half = orders // 2
-    book = {"bids": [], "asks": []}
+    book: dict[str, list] = {"bids": [], "asks": []}
     live = {}
     for i in range(orders):
         is_bid = i < half
@@ -62,11 +56,9 @@ def _setup(orders: int):
         live[f"o{i}"] = is_bid
         book["bids" if is_bid else "asks"].append({"book": "btc_mxn", "price": f"{price}.00", "amount": "0.01000000", "oid": f"o{i}"})
     seed = {"success": True, "payload": {**book, "updated_at": "2026-01-01T00:00:00+00:00", "sequence": "0"}}
-    conn.seed_body(json.dumps(seed).encode(), datetime.now(UTC))
     ids = list(live)
 
     def frame(seq: int) -> str:
-        """Move one random order to a new random price on its side (cancel + open, same id)."""
         oid = ids[rng.randrange(len(ids))]
         is_bid = live[oid]
         price = 1_000_000 - rng.randrange(1, 50_000) if is_bid else 1_000_000 + rng.randrange(1, 50_000)
@@ -74,6 +66,21 @@ def _setup(orders: int):
             {"o": oid, "d": 1, "s": "cancelled", "t": 0 if is_bid else 1, "z": 1},
             {"o": oid, "d": 1, "r": f"{price}.00", "t": 0 if is_bid else 1, "a": "0.02000000", "v": "1", "s": "open", "z": 1}]})
 
+    return seed, frame
+
+
+def _setup(orders: int):
+    """A seeded Bitso full-depth connection holding `orders` orders, and a frame maker."""
+    from orderbook_cli.feed import NO_TAP, FeedRequest
+    from orderbook_cli.venues.bitso import Bitso
+    from orderbook_cli.venues.synced import SyncConnection
+
+    venue = Bitso({})
+    request = FeedRequest(venue="bitso", symbol="btc_mxn", depth=DEPTH, timeout=1)
+    sink = _Sink(request)
+    conn = SyncConnection(sink, venue, lambda _: None, None, NO_TAP)
+    seed, frame = bitso_feed(orders)
+    conn.seed_body(json.dumps(seed).encode(), datetime.now(UTC))
     return conn, sink, frame
 
 
@@ -120,6 +127,220 @@ def bench_full_depth(record: Callable[..., None], quick: bool = False) -> None:
     growth = late - early
     record(f"full depth: memory over {soak:,} diffs", f"{early / 1024:.0f} KiB after {min(10_000, soak // 2):,}, {late / 1024:.0f} KiB after {soak:,}",
            f"growth ≤ {GROWTH_BUDGET // 1024} KiB", growth <= GROWTH_BUDGET)
+
+
+# ---------------------------------------------------------------- whole processes
+
+# The plain program: keeps the whole book exactly (Decimal prices in sorted lists,
+# bisect) and writes, per message, the contract's JSON book of the top 20 levels a
+# side (totals, counts, best/spread/mid, sequence, times) with json.dumps: the same
+# output work as obook, done the obvious way, with the libraries obook uses.
+FLOOR_COMMON = """
+import bisect, json, sys
+from datetime import datetime, timezone
+from decimal import Decimal
+import websocket
+
+DEPTH = 20
+sides = {True: ({}, []), False: ({}, [])}  # is_bid -> (price -> [amount, count], prices ascending)
+
+
+def put(is_bid, price, amount, count):
+    levels, prices = sides[is_bid]
+    level = levels.get(price)
+    if level is None:
+        levels[price] = [amount, count]
+        bisect.insort(prices, price)
+        return
+    level[0] += amount
+    level[1] = None if count is None else level[1] + count
+    if level[0] <= 0:
+        del levels[price]
+        prices.pop(bisect.bisect_left(prices, price))
+
+
+def absolute(is_bid, price, amount):
+    levels, prices = sides[is_bid]
+    if price in levels:
+        if amount:
+            levels[price][0] = amount
+            return
+        del levels[price]
+        prices.pop(bisect.bisect_left(prices, price))
+    elif amount:
+        levels[price] = [amount, None]
+        bisect.insort(prices, price)
+
+
+def top(is_bid):
+    levels, prices = sides[is_bid]
+    chosen = reversed(prices[-DEPTH:]) if is_bid else prices[:DEPTH]
+    out, total = [], Decimal(0)
+    for price in chosen:
+        amount, count = levels[price]
+        total += amount
+        out.append({"price": str(price), "amount": str(amount), "total": str(total), "count": count})
+    return out
+
+
+def iso(stamp):
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def write(venue, symbol, sequence, stamp):
+    bids, asks = top(True), top(False)
+    best_bid = Decimal(bids[0]["price"]) if bids else None
+    best_ask = Decimal(asks[0]["price"]) if asks else None
+    both = best_bid is not None and best_ask is not None
+    sys.stdout.write(json.dumps({
+        "venue": venue, "symbol": symbol, "timestamp": iso(stamp) if stamp else None,
+        "received_at": iso(datetime.now(timezone.utc)), "bids": bids, "asks": asks,
+        "best_bid": str(best_bid) if best_bid is not None else None, "best_ask": str(best_ask) if best_ask is not None else None,
+        "spread": str(best_ask - best_bid) if both else None, "mid": str((best_ask + best_bid) / 2) if both else None,
+        "sequence": sequence}, separators=(",", ":")) + "\\n")
+    sys.stdout.flush()
+"""
+
+FLOOR_BITSO_FULL = FLOOR_COMMON + """
+import httpx
+
+ws = websocket.create_connection(sys.argv[1], skip_utf8_validation=True)
+ws.send(json.dumps({"action": "subscribe", "book": "btc_mxn", "type": "diff-orders"}))
+ws.recv()  # the ack: from now on the diffs queue, so the seed can be fetched
+seed = httpx.get(sys.argv[2] + "/api/v3/order_book/", params={"book": "btc_mxn", "aggregate": "false"}).json()["payload"]
+orders = {}
+for side, is_bid in (("bids", True), ("asks", False)):
+    for order in seed[side]:
+        price, amount = Decimal(order["price"]), Decimal(order["amount"])
+        orders[order["oid"]] = (is_bid, price, amount)
+        put(is_bid, price, amount, 1)
+sequence = int(seed["sequence"])
+write("bitso", "btc_mxn", sequence, datetime.fromisoformat(seed["updated_at"]))
+wanted, got = int(sys.argv[3]), 0
+while got < wanted:
+    data = json.loads(ws.recv())
+    if data.get("type") != "diff-orders" or data["sequence"] != sequence + 1:
+        continue
+    sequence = data["sequence"]
+    for change in data["payload"]:
+        known = orders.pop(change["o"], None)
+        if known is not None:
+            put(known[0], known[1], -known[2], -1)
+        if change["s"] == "open":
+            order = (change["t"] == 0, Decimal(change["r"]), Decimal(change["a"]))
+            orders[change["o"]] = order
+            put(*order, 1)
+    write("bitso", "btc_mxn", sequence, datetime.fromtimestamp(data["sent"] / 1000, timezone.utc))
+    got += 1
+"""
+
+FLOOR_BITMART_FULL = FLOOR_COMMON + """
+ws = websocket.create_connection(sys.argv[1], skip_utf8_validation=True)
+ws.send(json.dumps({"op": "subscribe", "args": ["spot/depth/increase100:BTC_USDT"]}))
+wanted, got, version = int(sys.argv[2]), 0, None
+while got < wanted:
+    data = json.loads(ws.recv())
+    if data.get("table") != "spot/depth/increase100":
+        continue
+    for entry in data["data"]:
+        if entry["type"] == "snapshot":
+            for levels, prices in sides.values():
+                levels.clear()
+                prices.clear()
+        elif entry["version"] != version + 1:
+            continue
+        version = entry["version"]
+        for side, is_bid in (("bids", True), ("asks", False)):
+            for price, amount in entry[side]:
+                absolute(is_bid, Decimal(price), Decimal(amount))
+        write("bitmart-v3", "BTC_USDT", version, datetime.fromtimestamp(entry["ms_t"] / 1000, timezone.utc))
+        got += 1
+"""
+
+BITMART_LEVELS = 100
+
+
+def bitmart_feed(updates: int) -> list[str]:
+    """An increase100 snapshot of 100 levels a side, then `updates` numbered updates: a
+    new size for one level a side, and every fifth update a level gone and a new
+    one on each side; levels chosen anywhere in the book."""
+    rng = random.Random(updates)
+    sides = {"bids": {f"{60000 - i * 0.5:.2f}": "1.00000" for i in range(1, BITMART_LEVELS + 1)},
+             "asks": {f"{60000 + i * 0.5:.2f}": "1.00000" for i in range(1, BITMART_LEVELS + 1)}}
+
+    def push(kind: str, version: int, bids: list, asks: list) -> str:
+        return json.dumps({"table": "spot/depth/increase100", "data": [{"symbol": "BTC_USDT", "ms_t": 1767225600000 + version,
+                                                                         "type": kind, "version": version, "bids": bids, "asks": asks}]})
+
+    out = [push("snapshot", 0, [[p, a] for p, a in sides["bids"].items()], [[p, a] for p, a in sides["asks"].items()])]
+    for version in range(1, updates + 1):
+        changes: dict[str, list] = {}
+        for side, sign in (("bids", -1), ("asks", 1)):
+            levels = sides[side]
+            price = rng.choice(list(levels))
+            amount = f"{rng.randrange(1, 300000) / 100000:.5f}"
+            levels[price] = amount
+            changes[side] = [[price, amount]]
+            if version % 5 == 0:
+                gone = rng.choice([p for p in levels if p != price])
+                del levels[gone]
+                while True:
+                    new = f"{60000 + sign * rng.randrange(1, 2 * BITMART_LEVELS) * 0.5:.2f}"
+                    if new not in levels:
+                        break
+                levels[new] = "0.50000"
+                changes[side] += [[gone, "0"], [new, "0.50000"]]
+        out.append(push("update", version, changes["bids"], changes["asks"]))
+    return out
+
+
+def bench_full_depth_process(record_ratio: Callable[..., None], timed: Callable[..., tuple[float, float]], obook: str, scratch: Path,
+                             diffs: int, rounds: int) -> None:
+    """Whole processes, paired: obook's default full-depth feed against the plain program on the same input."""
+    import threading
+
+    from servers import RawFlood, serve_rest
+
+    print(f"full depth, whole processes: `obook watch VENUE --json` on the default full-depth feed vs the plain program; "
+          f"{diffs:,} changes, {rounds} paired rounds")
+    bitso_floor, bitmart_floor = scratch / "floor_bitso_full.py", scratch / "floor_bitmart_full.py"
+    bitso_floor.write_text(FLOOR_BITSO_FULL)
+    bitmart_floor.write_text(FLOOR_BITMART_FULL)
+    seed, frame = bitso_feed(5000)
+    seed_body = json.dumps(seed).encode()
+    bitso_diffs = [frame(seq) for seq in range(1, diffs + 1)]
+    bitmart_pushes = bitmart_feed(diffs)
+    bitso_ack = json.dumps({"action": "subscribe", "response": "ok", "time": 1, "type": "diff-orders", "book": "btc_mxn"})
+    bitmart_ack = json.dumps({"event": "subscribe", "topic": "spot/depth/increase100:BTC_USDT"})
+    runs: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(rounds):
+        for name in ("bitso floor", "bitso obook", "bitmart floor", "bitmart obook"):
+            if name.startswith("bitso"):
+                release = threading.Event()  # the diffs follow the seed, as they queue behind it live
+                flood = RawFlood(len(bitso_diffs), bitso_diffs, bitso_ack, release)
+                rest = serve_rest("/api/v3/order_book/", seed_body, release)
+                if name.endswith("obook"):
+                    cmd, env = [obook, "watch", "bitso", "btc_mxn", "--json", "--count", str(diffs + 1)], \
+                        {"OBOOK_BITSO_URL": flood.url, "OBOOK_BITSO_REST_URL": rest.url}
+                else:
+                    cmd, env = [sys.executable, str(bitso_floor), flood.url, rest.url, str(diffs)], {}
+            else:
+                rest = None
+                flood = RawFlood(len(bitmart_pushes), bitmart_pushes, bitmart_ack)
+                if name.endswith("obook"):
+                    cmd, env = [obook, "watch", "bitmart-v3", "BTC_USDT", "--json", "--count", str(diffs + 1)], {"OBOOK_BITMART_V3_URL": flood.url}
+                else:
+                    cmd, env = [sys.executable, str(bitmart_floor), flood.url, str(diffs + 1)], {}
+            runs.setdefault(name, []).append(timed(cmd, env))
+            flood.stop()
+            if rest is not None:
+                rest.stop()
+    for venue, what in (("bitso", "Bitso diff-orders, 5,000-order book"), ("bitmart", "BitMart increase100, 100 levels a side")):
+        ratios = [o[1] / f[1] for o, f in zip(runs[f"{venue} obook"], runs[f"{venue} floor"])]
+        ob_cpu, fl_cpu = (statistics.median(r[1] for r in runs[f"{venue} {who}"]) for who in ("obook", "floor"))
+        record_ratio(f"`watch {'bitso btc_mxn' if venue == 'bitso' else 'bitmart-v3 BTC_USDT'} --json` (the default full feed), {what}, "
+                     f"{diffs:,} changes, vs the plain program", statistics.median(ratios), 1.0, 0.7,
+                     f"CPU {ob_cpu:.2f} vs {fl_cpu:.2f} s, median of {rounds} paired ratios")
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from full_depth import bench_full_depth
+from full_depth import bench_full_depth, bench_full_depth_process
 from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server
 from views import bench_views
 
@@ -322,14 +322,18 @@ def _byte_compile_obook() -> None:
     compileall.compile_dir(str(Path(orderbook_cli.__file__).parent), quiet=1)
 
 
-BENCHES = ("snapshot", "stream", "render", "live", "views", "idle", "memory", "full_depth", "peer")
+BENCHES = ("snapshot", "stream", "full_depth_process", "render", "live", "views", "idle", "memory", "full_depth", "peer")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer runs and frames (a smoke run)")
     parser.add_argument("--only", action="append", choices=sorted(BENCHES), help="run only this benchmark (repeatable)")
+    parser.add_argument("--obook", help="the obook command to measure (default: the one installed next to this Python), e.g. an older checkout's")
     args = parser.parse_args()
+    if args.obook:
+        global OBOOK
+        OBOOK = args.obook
     runs, frames, rounds, seconds, soak = (5, 2000, 1, 3, 20_000) if args.quick else (15, 20_000, 3, 8, 100_000)
     print(f"obook benchmarks on {platform.machine()} {platform.system()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.2f} at the start\n")
@@ -345,6 +349,7 @@ def main() -> int:
             "idle": lambda: bench_idle(scratch, seconds),
             "memory": lambda: bench_memory(soak),
             "full_depth": lambda: bench_full_depth(record, args.quick),
+            "full_depth_process": lambda: bench_full_depth_process(record_ratio, timed, OBOOK, scratch, frames, rounds),
             "peer": lambda: bench_peer(runs),
         }
         for name in BENCHES:

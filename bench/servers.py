@@ -26,6 +26,19 @@ def revx_server() -> HttpVenue:
     return venue.start()
 
 
+def serve_rest(path: str, body: bytes, answered: threading.Event) -> HttpVenue:
+    """One REST route answering `body`; `answered` is set a moment after each answer
+    (a full-depth flood sends its changes once the seed is in)."""
+    venue = HttpVenue()
+
+    def reply(request) -> Reply:
+        threading.Timer(0.3, answered.set).start()
+        return Reply(body=body)
+
+    venue.route(path, reply)
+    return venue.start()
+
+
 SEQ_BASE = 10000  # the best bid is SEQ_BASE + seq, so a screen shows which frame it is drawing
 
 
@@ -81,18 +94,21 @@ def quiet_bitso() -> WsVenue:
 
 class RawFlood:
     """A minimal WebSocket server that answers the handshake, reads the subscription,
-    then writes pre-framed messages with one sendall: the server is never the bottleneck."""
+    acks it, then writes pre-framed messages with one sendall: the server is never the
+    bottleneck. By default `frames` Bitso orders frames; else `messages` in turn after
+    `ack`, once `release` is set (a full-depth feed's changes wait for its seed)."""
 
-    def __init__(self, frames: int):
+    def __init__(self, frames: int, messages: list[str] | None = None, ack: str | None = None,
+                 release: threading.Event | None = None):
         import socket
 
-        blob = bytearray()
-        ack = json.dumps({"action": "subscribe", "response": "ok", "time": 1, "type": "orders", "book": "btc_mxn"}).encode()
-        blob += self._frame(ack)
-        cache = [self._frame(bitso_frame(i).encode()) for i in range(1000)]
-        for i in range(frames):
-            blob += cache[i % len(cache)]
-        self.blob = bytes(blob)
+        if messages is None:
+            messages = [bitso_frame(i) for i in range(1000)]
+        ack = ack or json.dumps({"action": "subscribe", "response": "ok", "time": 1, "type": "orders", "book": "btc_mxn"})
+        self.ack = self._frame(ack.encode())
+        self.release = release
+        cache = [self._frame(message.encode()) for message in messages]
+        self.blob = b"".join(cache[i % len(cache)] for i in range(frames))
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -131,8 +147,12 @@ class RawFlood:
         key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n") if line.lower().startswith(b"sec-websocket-key"))
         accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
         conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-        conn.recv(4096)  # the subscription
+        if not request.partition(b"\r\n\r\n")[2]:  # the subscription, unless it came with the handshake
+            conn.recv(4096)
         try:
+            conn.sendall(self.ack)
+            if self.release is not None:
+                self.release.wait(60)
             conn.sendall(self.blob)
             time.sleep(600)
         except OSError:

@@ -41,5 +41,9 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def preview(data: str | bytes, limit: int = 500) -> str:
-    text = data if isinstance(data, str) else repr(data[:limit])
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+    """The start of a message for a debug line, secrets redacted before it is cut (no half key)."""
+    from orderbook_cli.errors import redact
+
+    head = data[: limit + 2048]  # room for a secret that straddles the cut
+    text = redact(head) if isinstance(head, str) else repr(redact(head.decode("utf-8", "replace")))
+    return text if len(text) <= limit else text[:limit] + f"… ({len(data)} chars)"

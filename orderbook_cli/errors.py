@@ -7,7 +7,9 @@ place in ``cli.main``), so messages look alike whatever raised them.
 from __future__ import annotations
 
 import enum
+import json
 import re
+from collections import deque
 
 
 class ExitStatus(enum.IntEnum):
@@ -91,9 +93,43 @@ UNSAFE_CHARACTERS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2
 _CONTROL = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
 
+# Secrets a venue may echo back in an error body: the configured API key, and
+# the latest request signatures (one per request: only the recent ones can come
+# back). Replaced wherever text is sanitized, before it is cut to length, so
+# not even part of one reaches stderr or a log.
+_KEYS: set[str] = set()
+_SIGNATURES: deque[str] = deque(maxlen=8)
+REDACTED = "[redacted]"
+
+
+def _spellings(value: str) -> set[str]:
+    """The value as sent, and as a JSON body would quote it (with or without escaped slashes)."""
+    quoted = json.dumps(value, ensure_ascii=False)[1:-1]
+    return {value, quoted, quoted.replace("/", "\\/"), json.dumps(value)[1:-1]}
+
+
+def keep_secret(value: str) -> None:
+    """Never print `value` from now on."""
+    if len(value) >= 8:  # a shorter string would redact ordinary words
+        _KEYS.update(_spellings(value))
+
+
+def keep_signature(value: str) -> None:
+    """Never print this request signature (the last few are remembered)."""
+    if len(value) >= 8:
+        _SIGNATURES.extend(_spellings(value) - set(_SIGNATURES))
+
+
+def redact(text: str) -> str:
+    for secret in sorted({*_KEYS, *_SIGNATURES}, key=len, reverse=True):  # the longest spelling first
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 def sanitize(text: object, limit: int = 300) -> str:
-    """Make untrusted text safe for one terminal line."""
-    cleaned = _CONTROL.sub("?", str(text))
+    """Make untrusted text safe for one terminal line (secrets redacted, controls replaced)."""
+    cleaned = _CONTROL.sub("?", redact(str(text)))
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1] + "…"
     return cleaned

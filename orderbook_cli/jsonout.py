@@ -135,13 +135,26 @@ _LEVEL_JSON = '{"price":"%s","amount":"%s","total":"%s","count":%s}'
 _LEVEL_FIELDS = 4  # a book whose levels set more fields than these (venues) goes through book_to_dict
 
 
+# The text of the latest sides written, newest first: a kept book hands over the very
+# tuple it showed before while no change reached the shown depth, and its text is reused.
+# (The list is replaced, never changed in place: several sources may write.)
+_recent_sides: list[tuple[tuple[Level, ...], str]] = []
+_RECENT_SIDES = 4  # both sides of the last two books
+
+
 def _levels_json(levels: tuple[Level, ...]) -> str | None:
+    global _recent_sides
+    for known, known_text in _recent_sides:
+        if known is levels:
+            return known_text
     if levels and any(field is not None for field in levels[0][_LEVEL_FIELDS:]):  # as book_to_dict, the first level says
         return None
     text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else lv[3]) for lv in levels])
     if "E" in text or "-" in text:
         text = ",".join([_LEVEL_JSON % (plain(lv[0]), plain(lv[1]), plain(lv[2]), "null" if lv[3] is None else lv[3]) for lv in levels])
-    return "[" + text + "]"
+    text = "[" + text + "]"
+    _recent_sides = [(levels, text), *_recent_sides[:_RECENT_SIDES - 1]]
+    return text
 
 
 # Where book_line puts the two sides: no JSON string's text holds it (quotes

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from orderbook_cli.book import EXACT, Book, Figures, Level, RawLevel, bps_of
 from orderbook_cli.impact import ImpactSize, market_impact
@@ -41,14 +41,24 @@ class ShapeSpec:
     condition_bands: tuple[int, ...] = ()  # bands (bps) --until/--alert conditions read (conditions.bands_needed)
 
 
+class KeptSide(Protocol):
+    """One side of a kept book (sync.Side)."""
+
+    def walk(self) -> Iterator[RawLevel]:
+        """Every level, best first, lazily."""
+
+    def top(self, depth: int | None) -> tuple[Level, ...]:
+        """The best `depth` levels with running totals (the same tuple while they have not changed)."""
+
+
 class WholeBook(NamedTuple):
     """A full feed's whole kept book, walked lazily best-first: valid only while the
     engine does not change, i.e. during the one :func:`shape` call it is passed to."""
 
     venue: str
     symbol: str
-    walk_bids: Callable[[], Iterator[RawLevel]]
-    walk_asks: Callable[[], Iterator[RawLevel]]
+    bid_side: KeptSide
+    ask_side: KeptSide
     timestamp: datetime | None
     received_at: datetime
     sequence: int | None = None
@@ -65,18 +75,6 @@ def _first(levels: Iterable[Level | RawLevel]) -> Level | RawLevel | None:
     for level in levels:
         return level
     return None
-
-
-def _top(levels: Iterable[RawLevel], depth: int | None) -> tuple[Level, ...]:
-    """The best `depth` levels (one per price, best first) with running totals."""
-    out: list[Level] = []
-    total = Decimal(0)
-    for price, amount, count in levels:
-        if depth is not None and len(out) == depth:
-            break
-        total += amount
-        out.append(Level(price, amount, total, count))
-    return tuple(out)
 
 
 def _grouped(levels: Iterable[Level | RawLevel], *, descending: bool, depth: int | None, group: Decimal) -> tuple[Level, ...]:
@@ -116,7 +114,7 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
     bids: Walk
     asks: Walk
     if isinstance(held, WholeBook):
-        bids, asks = held.walk_bids, held.walk_asks
+        bids, asks = held.bid_side.walk, held.ask_side.walk
     else:
         bids, asks = (lambda: held.bids), (lambda: held.asks)
     with localcontext(EXACT):
@@ -137,7 +135,7 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
             shown_bids = _grouped(bids(), descending=True, depth=spec.depth, group=spec.group)
             shown_asks = _grouped(asks(), descending=False, depth=spec.depth, group=spec.group)
         elif isinstance(held, WholeBook):
-            shown_bids, shown_asks = _top(held.walk_bids(), spec.depth), _top(held.walk_asks(), spec.depth)
+            shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)  # unchanged sides are reused
         else:  # a normalized book's levels already carry their running totals
             shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
     return Book(held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures)

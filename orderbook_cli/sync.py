@@ -86,20 +86,37 @@ class Change(NamedTuple):
 
 
 class Side:
-    """One side of a book: price -> [amount, count] plus the prices in ascending order."""
+    """One side of a book: price -> [amount, count] plus the prices in ascending order.
 
-    __slots__ = ("descending", "levels", "prices")
+    The last :meth:`top` is kept until a change reaches it: a change at a price
+    worse than its last level cannot alter it, so a deep book whose changes
+    land below the shown depth is not re-totalled (and the same tuple lets the
+    JSON writer reuse its text).
+    """
+
+    __slots__ = ("descending", "levels", "prices", "_shown", "_shown_depth", "_edge")
 
     def __init__(self, descending: bool):
         self.levels: dict[Decimal, list] = {}
         self.prices: list[Decimal] = []
         self.descending = descending
+        self._shown: tuple[Level, ...] | None = None  # the last top(), while still true
+        self._shown_depth: int | None = None
+        self._edge: Decimal | None = None  # its last price when it is `depth` levels long; None: it is the whole side
 
     def __len__(self) -> int:
         return len(self.prices)
 
+    def _touch(self, price: Decimal) -> None:
+        """A change at `price`: forget the last top() if the price is within it."""
+        edge = self._edge
+        if edge is None or (price >= edge if self.descending else price <= edge):
+            self._shown = None
+
     def set(self, price: Decimal, amount: Decimal) -> None:
         """Absolute size; zero removes the level."""
+        if self._shown is not None:
+            self._touch(price)
         level = self.levels.get(price)
         if not amount:
             if level is not None:
@@ -111,6 +128,8 @@ class Side:
 
     def add(self, price: Decimal, amount: Decimal, orders: int) -> None:
         """Add (or with negative values take away) one order's amount at a price."""
+        if self._shown is not None:
+            self._touch(price)
         level = self.levels.get(price)
         if level is None:
             self._insert(price, [amount, orders])
@@ -133,6 +152,7 @@ class Side:
         prices = self.prices
         if len(prices) <= depth:
             return []
+        self._shown = None
         cut = len(prices) - depth
         if self.descending:  # the worst bids are the lowest prices, at the front
             dropped, self.prices = prices[:cut], prices[cut:]
@@ -155,18 +175,25 @@ class Side:
             yield RawLevel(price, amount, count)
 
     def top(self, depth: int | None) -> tuple[Level, ...]:
-        """The best `depth` levels with running totals: O(depth)."""
+        """The best `depth` levels with running totals: O(depth), and nothing while no change reached them."""
+        shown = self._shown
+        if shown is not None and self._shown_depth == depth:
+            return shown
         prices = self.prices
         if self.descending:
             chosen: Iterable[Decimal] = reversed(prices if depth is None else prices[-depth:] if depth else ())
         else:
             chosen = prices if depth is None else prices[:depth]
         out, total, levels = [], Decimal(0), self.levels
-        for price in chosen:
-            amount, count = levels[price]
-            total += amount
-            out.append(Level(price, amount, total, count))
-        return tuple(out)
+        with localcontext(EXACT):
+            for price in chosen:
+                amount, count = levels[price]
+                total += amount
+                out.append(Level(price, amount, total, count))
+        shown = self._shown = tuple(out)
+        self._shown_depth = depth
+        self._edge = shown[-1].price if depth is not None and len(shown) == depth and shown else None
+        return shown
 
 
 class LevelBook:
@@ -398,5 +425,4 @@ class SyncEngine:
     def top(self, depth: int | None) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
         """(bids, asks): the best `depth` levels per side, best first, with running totals."""
         assert self.book is not None
-        with localcontext(EXACT):
-            return self.book.bids.top(depth), self.book.asks.top(depth)
+        return self.book.bids.top(depth), self.book.asks.top(depth)

@@ -358,10 +358,13 @@ class TapePane:
     also mark the heatmap, sum into the header's volume delta and fill the ladder's
     traded-volume column, whether the pane is shown or not."""
 
-    def __init__(self, venue_id: str, symbol: str, timeout: float):
+    def __init__(self, venue_id: str, symbol: str, timeout: float, history: Any = None, view: Any = None):
+        """`history`: the heatmap's (views.heatmap.History) to mark trades on; `view`: the
+        ladder's views.state.LadderView the trades' volumes are shown on."""
         from orderbook_cli.trades import Tape
 
         self.source = (venue_id, symbol, timeout)
+        self.history, self.view = history, view
         self.feed: TradeFeed | None = None
         self.opened = False
         self.tape = Tape()
@@ -373,16 +376,16 @@ class TapePane:
     def offered(venue_id: str) -> bool:
         return venue_id in STREAMS
 
-    def drain(self, history: Any = None) -> bool:
-        """Take what the trade feed has delivered (each trade marked on `history`, the
-        heatmap's views.heatmap.History); True when anything new is to be drawn."""
+    def drain(self) -> bool:
+        """Take what the trade feed has delivered (each trade marked on the heatmap's
+        history); True when anything new is to be drawn."""
         changed = False
         while self.feed is not None and (event := self.feed.get(timeout=0)) is not None:
             if isinstance(event, TradesEvent):
                 for trade in event.trades:
                     self.tape.add(trade)
-                    if history is not None:
-                        history.trade(trade)
+                    if self.history is not None:
+                        self.history.trade(trade)
                 changed = True
             elif isinstance(event, FatalEvent):  # the ladder goes on without its tape
                 self.failure, self.feed = f"no trades: {event.error.message}", None
@@ -397,14 +400,14 @@ class TapePane:
     def toggle(self) -> None:
         self.visible = not self.visible
 
-    def decorate(self, view: Any) -> None:
+    def decorate(self) -> None:
         """Once trades are followed: the ladder's volume per level over the last minute
-        and the header's volume delta (on a views.state.LadderView)."""
+        and the header's volume delta, on the view."""
         from orderbook_cli.views.tape import volume_items
 
-        if self.opened:
-            view.traded = self.tape.volume_at()
-            view.header_items = volume_items(self.tape, view.theme)
+        if self.opened and self.view is not None:
+            self.view.traded = self.tape.volume_at()
+            self.view.header_items = volume_items(self.tape, self.view.theme)
 
     def fits(self, width: int) -> bool:
         return self.visible and width >= LADDER_MIN_WIDTH + TAPE_PANE_WIDTH + 2
@@ -442,20 +445,18 @@ class OrderFlowFeed:
     level is known (`pulled` is null). Everything runs on the writer's thread: the
     trades are taken between books."""
 
-    def __init__(self, venue: Any, symbol: str, timeout: float, *, orders: bool):
-        from orderbook_cli.orderflow import OrderFlow
+    def __init__(self, venue_id: str, symbol: str, timeout: float, flow: Any = None):
+        """`flow`: the orderflow.OrderFlow the venue's order book reports to (pipeline.plan
+        sets it up on Bitso's full feed); None: filled volume only."""
         from orderbook_cli.trades import Tape
 
-        self.source = (venue.info.id, symbol, timeout)
-        self.flow = OrderFlow() if orders else None
+        if venue_id not in STREAMS:
+            raise UsageError(f"--order-flow follows the venue's trades, and {venue_id} streams none in obook",
+                             hint=f"it works on: {', '.join(sorted(STREAMS))}")
+        self.source = (venue_id, symbol, timeout)
+        self.flow = flow
         self.tape = Tape()
         self.feed: TradeFeed | None = None
-        if self.flow is not None:  # this venue's books are kept by an order book that reports to the flow
-            from functools import partial
-
-            from orderbook_cli.orderflow import ObservedOrderBook
-
-            venue.book_kind = partial(ObservedOrderBook, self.flow)
 
     def __enter__(self) -> OrderFlowFeed:
         self.feed = open_trade_feed(*self.source)

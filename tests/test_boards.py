@@ -12,12 +12,13 @@ from orderbook_cli.book import RawLevel, make_book
 from orderbook_cli.errors import NetworkError, UsageError
 from orderbook_cli.feed import Feed, FeedRequest, State, StatusEvent
 from orderbook_cli.impact import ImpactSize
+from orderbook_cli.pipeline.live import BoardScreen
 from orderbook_cli.pipeline.plan import Plan, Source
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec, shape
 from orderbook_cli.symbols import Pair, split_sources
 from orderbook_cli.venues import get_venue
-from orderbook_cli.views.boards import BoardView, frame
+from orderbook_cli.views.boards import BoardView
 
 T0 = datetime(2025, 11, 21, 4, 40, tzinfo=UTC)
 
@@ -52,6 +53,11 @@ def board(books, merged, states=None, now=100.0, impact=None):
     return result
 
 
+def picture(b, view, width, height, now=100.0, stale_after=5.0):
+    """The board's frame as the live loop draws it: statuses and the merged book from the pipeline, drawn by the view."""
+    return BoardScreen(b, view, stale_after).draw(now, width, height, "none")
+
+
 def draw(renderable, width=120, color=False):
     console = Console(width=width, record=True, color_system="truecolor" if color else None, force_terminal=color, legacy_windows=False)
     console.print(renderable)
@@ -72,7 +78,7 @@ def assert_whole_numbers(out):
 
 
 def test_side_by_side_one_ladder_per_source_with_own_header():
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), 120, 30))
+    out = draw(picture(board([BITSO, REVX, BITMART], merged=False), BoardView(), 120, 30))
     lines = out.splitlines()
     assert "bitso btc_usd" in lines[0] and "revx BTC-USD" in lines[0] and "bitmart-v3 BTC_USDT" in lines[0]
     assert lines[0].count("● live") == 3 and lines[0].count("│") == 2
@@ -83,7 +89,7 @@ def test_side_by_side_one_ladder_per_source_with_own_header():
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120])
 def test_side_by_side_never_cuts_a_number(width):
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), width, 10), width=width)
+    out = draw(picture(board([BITSO, REVX, BITMART], merged=False), BoardView(), width, 10), width=width)
     assert max(len(line) for line in out.splitlines()) <= width
     assert len(out.rstrip("\n").splitlines()) <= 10, out
     assert_whole_numbers(out)
@@ -97,7 +103,7 @@ def test_side_by_side_marks_reconnecting_stale_and_failed():
     b.on_event(0, StatusEvent(State.RECONNECTING, "the venue closed the connection", retry_at=102.0))
     b.states[1].feed.stats.last_book_at = 90.0
     b.fail(2, NetworkError("cannot connect to ws://x"))
-    out = draw(frame(b, 100.0, BoardView(stale_after=5), 150, 30), width=150)
+    out = draw(picture(b, BoardView(), 150, 30), width=150)
     assert "RECONNECTING" in out and "the venue closed the connection; retrying in 2s" in out
     assert "age 10.0s STALE" in out
     assert len({line.index("│") for line in out.splitlines() if "│" in line}) == 1  # the columns stay in place
@@ -105,7 +111,7 @@ def test_side_by_side_marks_reconnecting_stale_and_failed():
 
 
 def test_merged_ladder_tags_levels_by_venue_and_names_the_best_venues():
-    out = draw(frame(board([BITSO, REVX], merged=True), 100.0, BoardView(), 120, 30))
+    out = draw(picture(board([BITSO, REVX], merged=True), BoardView(), 120, 30))
     assert "\x1b[" not in out
     lines = out.splitlines()
     assert "consolidated BTC-USD" in lines[0] and "2 of 2 sources live" in lines[0]
@@ -120,17 +126,17 @@ def test_merged_ladder_tags_levels_by_venue_and_names_the_best_venues():
 
 def test_merged_ladder_shows_crossing_routed_impact_and_colours():
     b = board([BITSO, REVX, BITMART], merged=True, impact=D("0.5"))
-    out = draw(frame(b, 100.0, BoardView(), 120, 40))
+    out = draw(picture(b, BoardView(), 120, 40))
     assert "CROSSED: C bitmart-v3 bid 86618 > B revx ask 86615 by 3 (0.35 bps)" in out
     assert "buy  0.5: avg 86618" in out and "B revx 0.2 @ 86615" in out and "A bitso 0.3 @ 86620" in out
-    coloured = draw(frame(b, 100.0, BoardView(), 120, 40), color=True)
+    coloured = draw(picture(b, BoardView(), 120, 40), color=True)
     assert "\x1b[" in coloured  # venue colours are on top of the letters, not instead of them
 
 
 def test_merged_ladder_drops_stale_sources_and_says_so():
     b = board([BITSO, REVX], merged=True)
     b.states[0].feed.stats.last_book_at = 90.0
-    out = draw(frame(b, 100.0, BoardView(stale_after=5), 120, 30))
+    out = draw(picture(b, BoardView(), 120, 30))
     assert "1 of 2 sources live" in out and "age 10.0s  STALE" in out and "(left out)" in out
     assert not re.search(r"^bid\s+86600", out, re.M)  # bitso's own level is gone
     assert re.search(r"bid\s+86612\s+0\.25\s", out)  # only revx's amount remains
@@ -138,7 +144,7 @@ def test_merged_ladder_drops_stale_sources_and_says_so():
 
 @pytest.mark.parametrize("width, height", [(40, 10), (60, 15), (80, 24)])
 def test_merged_ladder_fits_small_terminals(width, height):
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=True, impact=D(1)), 100.0, BoardView(), width, height), width=width)
+    out = draw(picture(board([BITSO, REVX, BITMART], merged=True, impact=D(1)), BoardView(), width, height), width=width)
     lines = out.rstrip("\n").splitlines()
     assert max(len(line) for line in lines) <= width
     assert len(lines) <= height, out
@@ -175,42 +181,40 @@ def test_split_sources_tells_the_two_forms_apart():
 
 
 def test_keys_depth_pause_help_and_quit():
-    from orderbook_cli.pipeline.live import on_key
-
     b = board([BITSO, REVX], merged=True)
-    view = BoardView()
+    screen = BoardScreen(b, BoardView(), 5.0)
     for _ in range(25):
-        assert on_key("-", b, view) is False
-    assert view.depth == 1
-    out = draw(frame(b, 100.0, view, 120, 30))
+        screen.on_key("-", 100.0)
+    assert screen.view.depth == 1 and not screen.quit
+    out = draw(screen.draw(100.0, 120, 30, "none"))
     assert sum(bool(re.match(r"(ask|bid)\s", line)) for line in out.splitlines()) == 2 and "depth 1 · ? for keys" in out
-    on_key("+", b, view)
-    on_key(" ", b, view)
+    screen.on_key("+", 100.0)
+    screen.on_key(" ", 100.0)
     b.states[0].book = book("bitso", "btc_usd", [("86500", "9")], [("86700", "9")])
-    paused = draw(frame(b, 100.0, view, 120, 30))
+    paused = draw(screen.draw(100.0, 120, 30, "none"))
     assert "PAUSED" in paused and "86500" not in paused and re.search(r"bid\s+86612\s+0\.42311818\s", paused)  # the frozen books
-    on_key(" ", b, view)
-    assert "0.42311818" not in draw(frame(b, 100.0, view, 120, 30))  # resumed: the new Bitso book, without 86612
-    on_key("?", b, view)
-    assert "q quit · +/- depth" in draw(frame(b, 100.0, view, 120, 30))
-    assert on_key("q", b, view) is True
+    screen.on_key(" ", 100.0)
+    assert "0.42311818" not in draw(screen.draw(100.0, 120, 30, "none"))  # resumed: the new Bitso book, without 86612
+    screen.on_key("?", 100.0)
+    assert "q quit · +/- depth" in draw(screen.draw(100.0, 120, 30, "none"))
+    screen.on_key("q", 100.0)
+    assert screen.quit
 
 
 def test_g_groups_every_source_alike_in_the_merged_view():
-    from orderbook_cli.pipeline.live import on_key
-
     b = board([BITSO, REVX], merged=True)
     view = BoardView(group_key=True)
-    on_key("g", b, view)
+    screen = BoardScreen(b, view, 5.0)
+    screen.on_key("g", 100.0)
     assert view.group == D(10)  # about 1 bps of 86613.5, as a 1-2-5 tick
-    out = draw(frame(b, 100.0, view, 120, 30))
+    out = draw(picture(b, view, 120, 30))
     # bids round down: bitso 86612 + 0.17311818 and revx 86612 0.25, 86610 0.3 -> 86610; bitso 86600 -> 86600
     assert re.search(r"bid\s+86610\s+0\.72311818\s.*\sAB\s", out), out
     assert re.search(r"ask\s+86620\s+1\.70000000\s", out), out  # asks round up: 86615 and 86620 -> 86620
     assert "grouped by 10" in out and "best bid 86612 A bitso+B revx · best ask 86615 B revx · spread 3" in out  # the real prices
     while view.group is not None:
-        on_key("g", b, view)
-    assert "grouped by" not in draw(frame(b, 100.0, view, 120, 30))
+        screen.on_key("g", 100.0)
+    assert "grouped by" not in draw(picture(b, view, 120, 30))
     side = BoardView()
-    on_key("g", board([BITSO, REVX], merged=False), side)  # side by side: pairs may differ, no common tick
+    BoardScreen(board([BITSO, REVX], merged=False), side, 5.0).on_key("g", 100.0)  # side by side: pairs may differ, no common tick
     assert side.group is None

@@ -24,10 +24,6 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"book", "errors", ""}),  # "": the package itself (__version__)
 ]
 
-# Arrows being removed by the lanes that own these modules (issue 20); no new entry may be added.
-KNOWN_UPWARD = {
-    ("views.boards", "pipeline.sources"),  # the board view reads the sources' state (typing only)
-}
 KNOWN_CYCLES = [
     {"venues", "venues.base"},            # check_options names the venues that take an option
 ]
@@ -108,7 +104,7 @@ def test_every_module_has_a_layer_and_no_arrow_points_up():
     graph = import_graph()
     upward = {(source, target) for source, targets in graph.items() for target in targets
               if layer_of(target) < layer_of(source)}
-    assert upward - KNOWN_UPWARD == set(), "imports pointing up a layer"
+    assert upward == set(), "imports pointing up a layer"
 
 
 def test_no_import_cycle():

@@ -16,7 +16,7 @@ from orderbook_cli.impact import ImpactSize, parse_size
 from orderbook_cli.jsonout import book_from_dict, book_to_dict
 from orderbook_cli.replay import SAMPLE
 from orderbook_cli.shape import ShapeSpec, WholeBook, shape
-from orderbook_cli.sync import Side
+from orderbook_cli.sync import LevelBook, LevelOp, OrderBook, OrderOp, Side
 from orderbook_cli.views.ladder import ladder
 from orderbook_cli.views.state import LadderView
 from tests.servers.http_venue import Reply, payload
@@ -85,7 +85,7 @@ def test_a_whole_book_view_shapes_like_the_book_it_walks():
             bids.set(level.price, level.amount)
         for level in book.asks:
             asks.set(level.price, level.amount)
-        whole = WholeBook("x", "BTC-USD", bids.walk, asks.walk, None, T0)
+        whole = WholeBook("x", "BTC-USD", bids, asks, None, T0)
         for spec in (ShapeSpec(depth=3), ShapeSpec(depth=2, group=D(5)), ShapeSpec(impact=ImpactSize(D(2)), liquidity=True)):
             plain_levels = book._replace(bids=tuple(lv._replace(count=None) for lv in book.bids),
                                          asks=tuple(lv._replace(count=None) for lv in book.asks))
@@ -102,17 +102,52 @@ def test_shaping_a_deep_whole_book_reads_only_what_it_needs():
         asks.set(D(100000 + i), D(1))
     read = []
 
-    def counting(walk):
-        def counted():
-            for level in walk():
+    class Counting:
+        def __init__(self, side: Side):
+            self.side = side
+
+        def walk(self):
+            for level in self.side.walk():
                 read.append(level)
                 yield level
-        return counted
 
-    whole = WholeBook("x", "BTC-USD", counting(bids.walk), counting(asks.walk), None, T0)
+        def top(self, depth):
+            return self.side.top(depth)
+
+    whole = WholeBook("x", "BTC-USD", Counting(bids), Counting(asks), None, T0)
     shape(whole, ShapeSpec(depth=10, group=D(5), impact=ImpactSize(D(30)), liquidity=True))
     # 100 bps of 100000 is 1000 levels a side; the whole book is 40000 levels
     assert len(read) < 2 * (1 + 1001 + 31 + 51) + 10
+
+
+def test_a_kept_book_reuses_a_side_only_while_no_change_reaches_its_shown_depth():
+    """Random changes to order and level books, above, at and below the shown depth:
+    after each, the shaped book equals one made from the whole book afresh, and an
+    untouched side is the very tuple shown before (not re-totalled)."""
+    rng = random.Random(11)
+    for kind, depth in ((OrderBook, 1), (OrderBook, 5), (LevelBook, 3)):
+        book = kind()
+        reused = recomputed = 0
+        last = None
+        for _ in range(600):
+            is_bid = rng.random() < 0.5
+            price = D(1000 - rng.randrange(1, 30)) if is_bid else D(1000 + rng.randrange(1, 30))
+            if kind is OrderBook:
+                book.apply([OrderOp(f"o{rng.randrange(40)}", rng.random() < 0.8, is_bid, price, D(rng.randrange(1, 4)))])
+            else:  # absolute sizes, zero deleting
+                book.apply([LevelOp(is_bid, price, D(rng.randrange(0, 3)))])
+            got = shape(WholeBook("x", "BTC-USD", book.bids, book.asks, None, T0), ShapeSpec(depth=depth))
+            fresh = make_book("x", "BTC-USD", list(book.bids.walk()), list(book.asks.walk()), timestamp=None, received_at=T0)
+            expected = shape(fresh, ShapeSpec(depth=depth))
+            assert got.bids == expected.bids and got.asks == expected.asks and figures(got) == figures(expected)
+            if last is not None:
+                for side, previous in ((got.bids, last.bids), (got.asks, last.asks)):
+                    if side is previous:
+                        reused += 1
+                    else:
+                        recomputed += 1
+            last = got
+        assert reused and recomputed  # both paths ran: changes landed below and within the shown depth
 
 
 def test_impact_in_quote_currency():

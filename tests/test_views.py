@@ -12,12 +12,12 @@ from rich.console import Console
 from orderbook_cli.pipeline.live import LiveLadder
 from orderbook_cli.replay import Player, Tally
 from orderbook_cli.shape import ShapeSpec, shape
-from orderbook_cli.views.boards import BoardView, frame
+from orderbook_cli.views.boards import BoardView
 from orderbook_cli.views.keys import LADDER_ACTIONS, REPLAY_ACTIONS, help_keys
 from orderbook_cli.views.ladder import ladder
 from orderbook_cli.views.state import LadderView, printed
 from orderbook_cli.views.svg import to_svg
-from tests.test_boards import BITMART, BITSO, REVX, board
+from tests.test_boards import BITMART, BITSO, REVX, board, picture
 from tests.test_render import T0, sample
 
 
@@ -55,7 +55,7 @@ def test_svg_loads_nothing_from_the_network():
 
 
 def test_three_ladders_at_80_columns_name_each_source_once_with_rows_level():
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=False), 100.0, BoardView(), 80, 24), 80)
+    out = draw(picture(board([BITSO, REVX, BITMART], merged=False), BoardView(), 80, 24), 80)
     lines = out.splitlines()
     for name in ("bitso btc_usd", "revx BTC-USD", "bitmart-v3 BTC_USDT"):
         assert out.count(name) == 1, out
@@ -88,7 +88,7 @@ def test_the_liquidity_line_says_what_it_counts(width):
 
 
 def test_merged_ladder_uses_the_single_ladders_columns_and_liquidity_line():
-    out = draw(frame(board([BITSO, REVX, BITMART], merged=True), 100.0, BoardView(), 120, 30), 120)
+    out = draw(picture(board([BITSO, REVX, BITMART], merged=True), BoardView(), 120, 30), 120)
     lines = out.splitlines()
     assert any(re.match(r"side\s+price USD\s+amount BTC\s+total BTC\s+notional USD", line) for line in lines), out
     bids = [line for line in lines if line.startswith("bid ")]

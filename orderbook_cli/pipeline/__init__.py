@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
+from typing import TYPE_CHECKING
 
 from orderbook_cli import jsonout
 from orderbook_cli.errors import ObookError, UsageError, sanitize
-from orderbook_cli.feed import FeedRequest
+from orderbook_cli.feed import Feed, FeedRequest
 from orderbook_cli.pipeline.output import first_books, note, print_json, write_ndjson
 from orderbook_cli.pipeline.plan import (
     DEFAULT_STALE_AFTER,
@@ -31,7 +33,11 @@ from orderbook_cli.pipeline.plan import (
     wants_ladder,
 )
 from orderbook_cli.pipeline.sources import Board
+from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.venues import get_venue, load_all
+
+if TYPE_CHECKING:
+    from orderbook_cli.replay import Player
 
 __all__ = ["DEFAULT_STALE_AFTER", "DEFAULT_TIMEOUT", "Options", "list_symbols", "list_venues", "replay", "show_config", "snapshot", "watch"]
 
@@ -68,7 +74,7 @@ def snapshot(opts: Options) -> None:
     elif several:
         from orderbook_cli.views.boards import print_board
 
-        print_board(board, now, no_color=opts.no_color, theme=theme)
+        print_board(*board.shown(now, None), no_color=opts.no_color, theme=theme)
     else:
         from orderbook_cli.views.choose import print_snapshot
 
@@ -87,19 +93,18 @@ def watch(opts: Options) -> None:
 
 def _show(plan: Plan, opts: Options, player=None) -> None:
     if not wants_ladder(opts):
+        order_flow = None
+        if opts.order_flow:
+            from orderbook_cli.tape import OrderFlowFeed
+
+            request = plan.sources[0].request
+            order_flow = OrderFlowFeed(request.venue, request.symbol, request.timeout, plan.sources[0].order_flow)
         write_ndjson(Board(plan), count=opts.count, stale_after=opts.stale_after, timeout=opts.timeout or DEFAULT_TIMEOUT,
-                     order_flow=plan.sources[0].order_flow)
+                     order_flow=order_flow)
         return
     from orderbook_cli.pipeline import live
 
-    if len(plan.sources) == 1:
-        source = plan.sources[0]
-        try:
-            live.run(source, opts, player=player)
-        except ObookError as error:
-            raise error.with_context(source.label) from None
-    else:
-        live.run_board(plan, opts)
+    live.run(plan, opts, player=player)
 
 
 def list_venues(*, json_output: bool) -> None:
@@ -134,7 +139,7 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
         open_feed = lambda req: recording.replay_feed(req, stream, rate)  # noqa: E731
     elif wants_ladder(opts):
         player = Player(stream, rate, tally)
-        open_feed = player.feed
+        open_feed = partial(_player_feed, player)
     else:
         open_feed = lambda req: replay_feed(req, stream, rate, tally)  # noqa: E731
     plan = Plan([Source("replay", f"replay {name}", request, spec, open_feed)], None, spec)
@@ -142,6 +147,12 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     summary = tally.summary()
     if summary:
         note(f"obook: replay {name}: {summary}")
+
+
+def _player_feed(player: Player, request: FeedRequest) -> Feed:
+    feed = player.feed(request)
+    feed.shape_spec = ShapeSpec()  # no --depth: the depth the recording has
+    return feed
 
 
 def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: float, quiet: bool) -> None:

@@ -1,6 +1,8 @@
-"""`obook watch` on a terminal: the live loops (events, keys, coalescing, staleness)
-for one source (the ladder, chart, heatmap) and for several (the board). What
-they draw comes from orderbook_cli.views (pure functions)."""
+"""`obook watch` and `replay` on a terminal: the one live loop (events, keys,
+coalescing, staleness, --count) for one to six sources. It drives a screen:
+one source's ladder (chart, heatmap, a replay's player) or the board of
+several; what they draw comes from orderbook_cli.views (pure functions of
+plain data)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal, localcontext
+from typing import TYPE_CHECKING
 
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book
-from orderbook_cli.feed import BookEvent, FatalEvent, State, StatusEvent
-from orderbook_cli.pipeline.plan import DEFAULT_STALE_AFTER, DEFAULT_TIMEOUT, Options, Plan, Source
+from orderbook_cli.feed import BookEvent, Feed, FeedStats, State, StatusEvent
+from orderbook_cli.pipeline.plan import DEFAULT_STALE_AFTER, DEFAULT_TIMEOUT, Options, Plan
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.views import choose
@@ -36,6 +40,10 @@ from orderbook_cli.views.state import LadderView
 from orderbook_cli.views.terminal import colour_mode
 from orderbook_cli.views.terminal import console as make_console
 from orderbook_cli.views.theme import Theme
+
+if TYPE_CHECKING:
+    from orderbook_cli.replay import Player
+    from orderbook_cli.tape import TapePane
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
@@ -83,13 +91,14 @@ REPLAY_KEYS = {
 class LiveLadder:
     """The view's state machine: events and keys in, renderables out."""
 
-    def __init__(self, venue: str, symbol: str, spec: ShapeSpec, *, stale_after: float,
+    def __init__(self, venue: str, symbol: str, spec: ShapeSpec, *, stale_after: float, feed: Feed | None = None,
                  max_depth: int | None = None, request_depth: Callable[[int], None] | None = None,
                  reshape: Callable[[ShapeSpec], None] | None = None, player=None,
                  view: str = "ladder", theme: Theme | None = None):
         from orderbook_cli.views.heatmap import History
 
         self.venue, self.symbol = venue, symbol
+        self.feed = feed  # its stats (age, rate, malformed frames) go in the header
         self.max_depth = max_depth  # the venue's limit; None: as many levels as it sends
         self.request_depth = request_depth  # asks the venue for another depth (+/-)
         self.spec = spec  # what the feed's shape step makes of its books
@@ -110,6 +119,12 @@ class LiveLadder:
         self.view_name = view  # which picture: views.choose.VIEWS
         self.history = History()  # the heatmap's columns, kept whichever view is drawn
         self.frozen: tuple = ()  # the heatmap's columns when paused
+
+    def on_event(self, index: int, event: object, now: float) -> None:
+        if isinstance(event, BookEvent):
+            self.on_book(event.book, now)
+        elif isinstance(event, StatusEvent):
+            self.on_status(event)
 
     def on_book(self, book: Book, now: float) -> None:
         # Only the book about to be drawn is compared with the screen (frame()):
@@ -216,6 +231,13 @@ class LiveLadder:
         at = order.index(self.view.cursor) + (1 if up else -1)
         self.view.cursor = order[min(max(at, 0), len(order) - 1)]
 
+    def printed(self) -> None:
+        self.view.actions, self.view.show_help = frozenset(), False  # printed: no keys any more
+
+    def draw(self, now: float, width: int, height: int, colour: str) -> RenderableType:
+        stats = self.feed.stats if self.feed is not None else FeedStats()
+        return self.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed, width=width, colour=colour)
+
     def frame(self, now: float, height: int, last_book_at: float | None, rate: float, malformed: int, width: int | None = None,
               colour: str = "none"):
         view = self.view
@@ -252,76 +274,116 @@ def follow_terminal_size(console) -> None:
     console.size = (size.columns, size.lines)
 
 
-def run(source: Source, opts: Options, player=None) -> None:
-    """Draw until q, Ctrl-C, --count books, or a fatal error (raised after the screen is restored)."""
+class BoardScreen:
+    """Several sources on one screen (side by side, or --merge): the board's keys, and
+    its picture drawn from plain data (Board.shown)."""
+
+    def __init__(self, board: Board, view: BoardView, stale_after: float):
+        self.board, self.view, self.stale_after = board, view, stale_after
+        self.frozen: list[Book | None] | None = None  # the books on screen while paused
+        self.quit = False
+
+    def on_event(self, index: int, event: object, now: float) -> None:
+        pass  # the board keeps every source's book and state
+
+    def on_key(self, key: str, now: float) -> None:
+        """Handle one key (views.keys.KEYMAP)."""
+        view, board = self.view, self.board
+        name = action(key, MERGED_ACTIONS if view.group_key else BOARD_ACTIONS)
+        if name == "quit":
+            self.quit = True
+        elif name in ("deeper", "shallower"):
+            deepest = board.plan.spec.depth or 1
+            current = view.depth or deepest
+            view.depth = min(deepest, current + 1) if name == "deeper" else max(1, current - 1)
+        elif name == "group":
+            view.group = next_group(view.group, board.merged(0.0, None))
+            board.regroup(view.group)
+        elif name == "pause":
+            view.paused = not view.paused
+            self.frozen = [s.book for s in board.states] if view.paused else None
+        elif name == "help":
+            view.show_help = not view.show_help
+
+    def printed(self) -> None:
+        self.view.show_help = False
+
+    def draw(self, now: float, width: int, height: int, colour: str) -> RenderableType:
+        return frame(*self.board.shown(now, self.stale_after, self.frozen), self.view, width, height)
+
+
+def _screen(board: Board, opts: Options, player: Player | None) -> LiveLadder | BoardScreen:
+    """What the loop drives: one source's ladder (chart, heatmap), or the board of several."""
+    theme = Theme.from_colours(opts.colours)
+    stale_after = opts.stale_after or DEFAULT_STALE_AFTER
+    if len(board.states) > 1:
+        merged = board.plan.merged
+        return BoardScreen(board, BoardView(group=opts.group if merged else None, group_key=merged, theme=theme), stale_after)
+    state = board.states[0]
+    feed, request = state.feed, state.source.request
+    assert feed is not None  # a source that could not open its feed has failed, and the loop raised it
+    return LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=stale_after, feed=feed,
+                      max_depth=None if player else state.source.max_depth, request_depth=None if player else feed.set_depth,
+                      reshape=feed.set_shape, player=player, view=opts.view, theme=theme)
+
+
+def run(plan: Plan, opts: Options, player: Player | None = None) -> None:
+    """The live loop for one to six sources: draw until q, Ctrl-C, --count books, or
+    every source failed (raised after the screen is restored)."""
     from rich.live import Live
 
-    request, spec, max_depth = source.request, source.spec, source.max_depth
     console = make_console(opts.no_color)
+    board = Board(plan)
     books_seen = 0
     deadline = time.monotonic() + (opts.timeout or DEFAULT_TIMEOUT)
-    with source.open_feed(request) as feed, Keys() as keys:
-        feed.shape_spec = spec if spec.depth is not None or player is not None else replace(spec, depth=feed.shape_spec.depth)
-        if player is not None:  # a recording: its own depth unless --depth, and nothing to ask a venue for
-            ladder = LiveLadder(request.venue, request.symbol, spec, stale_after=opts.stale_after or DEFAULT_STALE_AFTER, reshape=feed.set_shape,
-                                player=player, view=opts.view, theme=Theme.from_colours(opts.colours))
-        else:
-            ladder = LiveLadder(request.venue, request.symbol, feed.shape_spec, stale_after=opts.stale_after or DEFAULT_STALE_AFTER, max_depth=max_depth,
-                                request_depth=feed.set_depth, reshape=feed.set_shape, view=opts.view,
-                                theme=Theme.from_colours(opts.colours))
-        keys.forward(feed.inject)
+    with board, Keys() as keys:
+        if board.all_failed:
+            raise board.failure()
+        screen = _screen(board, opts, player)
+        keys.forward(board.inject)
         pane = None
-        if player is None:
+        if player is None and len(plan.sources) == 1:  # the tape beside one source's ladder (key t)
             from orderbook_cli.tape import TapePane
 
-            pane = TapePane(request.venue, request.symbol, request.timeout) if TapePane.offered(request.venue) else None
+            request = plan.sources[0].request
+            if TapePane.offered(request.venue) and isinstance(screen, LiveLadder):
+                pane = TapePane(request.venue, request.symbol, request.timeout, screen.history, screen.view)
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
             last_draw, pending = 0.0, True
             try:
-                while not ladder.quit:
+                while not screen.quit:
                     now = time.monotonic()
                     due = last_draw + (1 / MAX_FPS if pending else IDLE_REDRAW)
-                    if books_seen == 0:
+                    if now < deadline:
                         due = min(due, deadline)
-                    event = feed.get(timeout=max(0.0, due - now))
+                    item = board.get(timeout=max(0.0, due - now))
                     now = time.monotonic()
-                    while event is not None:  # coalesce: take everything queued, keep the newest book
-                        if isinstance(event, BookEvent):
-                            ladder.on_book(event.book, now)
-                            books_seen += 1
-                        elif isinstance(event, KeyEvent):
+                    while item is not None:  # coalesce: take everything queued, draw once
+                        index, event = item
+                        if index is None and isinstance(event, KeyEvent):
                             for key in split_keys(event.keys):
                                 if key == "t" and pane is not None:  # the tape pane: show / hide
                                     pane.toggle()
                                 else:
-                                    ladder.on_key(key, now)
-                        elif isinstance(event, StatusEvent):
-                            ladder.on_status(event)
-                        elif isinstance(event, FatalEvent):
-                            raise event.error
+                                    screen.on_key(key, now)
+                        elif index is not None:
+                            board.on_event(index, event)
+                            screen.on_event(index, event, now)
+                            books_seen += isinstance(event, BookEvent)
                         pending = True
-                        if ladder.quit or (opts.count and books_seen >= opts.count):
-                            ladder.quit = True
+                        if opts.count and books_seen >= opts.count:
+                            screen.quit = True
+                        if screen.quit:
                             break
-                        event = feed.get(timeout=0)
-                    if books_seen == 0 and now > deadline:
-                        raise feed.timeout_error()
-                    if pane is not None and pane.drain(ladder.history):
+                        item = board.get(timeout=0)
+                    board.first_book_deadline(deadline, now)
+                    if board.all_failed:
+                        raise board.failure()
+                    if pane is not None and pane.drain():
                         pending = True
-                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or ladder.quit:
-                        stats = feed.stats
+                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or screen.quit:
                         follow_terminal_size(console)
-                        width, height = console.size.width, console.size.height
-                        beside = pane is not None and pane.fits(width)
-                        if beside and pane is not None:
-                            pane.open()
-                        if pane is not None:
-                            pane.decorate(ladder.view)
-                        picture = ladder.frame(now, height, stats.last_book_at, stats.updates_per_second(now), stats.malformed,
-                                               width=pane.ladder_width(width) if beside and pane is not None else width, colour=colour_mode(console))
-                        if beside and pane is not None:
-                            picture = pane.beside(picture, width, height, theme=ladder.view.theme, colour=colour_mode(console) != "none")
-                        live.update(picture, refresh=True)
+                        live.update(_picture(screen, pane, now, console), refresh=True)
                         last_draw, pending = now, False
             except KeyboardInterrupt:
                 pass  # Ctrl-C is how people leave a live view: exit 0
@@ -329,14 +391,24 @@ def run(source: Source, opts: Options, player=None) -> None:
                 if pane is not None:
                     pane.close()
         if opts.count and books_seen >= opts.count:  # --count: leave the last frame on the normal screen
-            stats, now = feed.stats, time.monotonic()
-            ladder.view.actions, ladder.view.show_help = frozenset(), False  # printed: no keys any more
+            screen.printed()  # no keys any more
             # Room for the command line above and the next prompt below: the header stays on screen.
-            console.print(ladder.frame(now, max(1, console.size.height - LEFT_FOR_THE_SHELL), stats.last_book_at, stats.updates_per_second(now),
-                                       stats.malformed, width=console.size.width, colour=colour_mode(console)))
+            console.print(screen.draw(time.monotonic(), console.size.width, max(1, console.size.height - LEFT_FOR_THE_SHELL),
+                                      colour_mode(console)))
 
 
-# -- several sources: the board ------------------------------------------------
+def _picture(screen: LiveLadder | BoardScreen, pane: TapePane | None, now: float, console: Console) -> RenderableType:
+    """The screen's picture at the terminal's size, with the tape beside it when it is on and fits."""
+    width, height, colour = console.size.width, console.size.height, colour_mode(console)
+    if pane is not None:
+        pane.decorate()  # the trades' volume delta and per-level volume, once they are followed
+    if pane is None or not pane.fits(width):
+        return screen.draw(now, width, height, colour)
+    pane.open()
+    picture = screen.draw(now, pane.ladder_width(width), height, colour)
+    theme = screen.view.theme
+    return pane.beside(picture, width, height, theme=theme, colour=colour != "none")
+
 
 def next_group(current: Decimal | None, book: Book | None) -> Decimal | None:
     """The `g` key: off, then the ladder's presets for this book (about 1, 5, 10, 50 bps), then off."""
@@ -344,70 +416,3 @@ def next_group(current: Decimal | None, book: Book | None) -> Decimal | None:
     if current not in cycle:
         cycle.insert(1, current)
     return cycle[(cycle.index(current) + 1) % len(cycle)]
-
-
-def on_key(key: str, board: Board, view: BoardView) -> bool:
-    """Handle one key (views.keys.KEYMAP); True to quit."""
-    name = action(key, MERGED_ACTIONS if view.group_key else BOARD_ACTIONS)
-    if name == "quit":
-        return True
-    if name in ("deeper", "shallower"):
-        deepest = board.plan.spec.depth or 1
-        current = view.depth or deepest
-        view.depth = min(deepest, current + 1) if name == "deeper" else max(1, current - 1)
-    elif name == "group":
-        view.group = next_group(view.group, board.merged(0.0, None))
-        board.regroup(view.group)
-    elif name == "pause":
-        view.paused = not view.paused
-        view.frozen = [s.book for s in board.states] if view.paused else []
-    elif name == "help":
-        view.show_help = not view.show_help
-    return False
-
-
-def run_board(plan: Plan, opts: Options) -> None:
-    """Several sources: draw until q, Ctrl-C, --count books, or every source failed (raised after the screen is restored)."""
-    from rich.live import Live
-
-    merged = plan.merged
-    board = Board(plan)
-    view = BoardView(stale_after=opts.stale_after or DEFAULT_STALE_AFTER, group=opts.group if merged else None, group_key=merged,
-                     theme=Theme.from_colours(opts.colours))
-    console = make_console(opts.no_color)
-    books_seen, quit_ = 0, False
-    deadline = time.monotonic() + (opts.timeout or DEFAULT_TIMEOUT)
-    with board, Keys() as keys:
-        if board.all_failed:
-            raise board.failure()
-        keys.forward(board.inject)
-        with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as screen:
-            last_draw, pending = 0.0, True
-            try:
-                while not quit_:
-                    now = time.monotonic()
-                    due = last_draw + (1 / MAX_FPS if pending else IDLE_REDRAW)
-                    if now < deadline:
-                        due = min(due, deadline)
-                    item = board.get(timeout=max(0.0, due - now))
-                    while item is not None and not quit_:
-                        index, event = item
-                        if index is None and isinstance(event, KeyEvent):
-                            quit_ = any(on_key(key, board, view) for key in split_keys(event.keys))
-                        elif index is not None:
-                            board.on_event(index, event)
-                            books_seen += isinstance(event, BookEvent)
-                        pending = True
-                        if opts.count and books_seen >= opts.count:
-                            quit_ = True
-                        item = board.get(timeout=0)
-                    now = time.monotonic()
-                    board.first_book_deadline(deadline, now)
-                    if board.all_failed:
-                        raise board.failure()
-                    if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or quit_:
-                        follow_terminal_size(console)
-                        screen.update(frame(board, now, view, console.size.width, console.size.height), refresh=True)
-                        last_draw, pending = now, False
-            except KeyboardInterrupt:
-                pass  # Ctrl-C is how people leave a live view: exit 0

@@ -90,7 +90,7 @@ class Source(NamedTuple):
     spec: ShapeSpec
     open_feed: Callable[[FeedRequest], Feed]
     max_depth: int | None = None  # the venue's deepest book (the +/- keys); None: as many as it sends
-    order_flow: Any = None  # tape.OrderFlowFeed with --order-flow
+    order_flow: Any = None  # --order-flow on a book kept order by order: its orderflow.OrderFlow
 
     def open(self) -> Feed:
         """Its feed, books shaped by its spec (no depth: the feed's own)."""
@@ -191,17 +191,19 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
 
 
 def _order_flow(venue: Venue, request: FeedRequest) -> Any:
-    """--order-flow: the venue's trades followed beside its book; fills told from cancels
-    where the book is kept order by order (Bitso's full feed)."""
+    """--order-flow on a book kept order by order (Bitso's full feed): the OrderFlow its
+    order book reports every order's change to; None elsewhere (filled volume only)."""
+    from functools import partial
+
+    from orderbook_cli.orderflow import ObservedOrderBook, OrderFlow
     from orderbook_cli.sync import OrderBook
-    from orderbook_cli.tape import STREAMS, OrderFlowFeed
     from orderbook_cli.venues.synced import SyncedVenue
 
-    if venue.info.id not in STREAMS:
-        raise UsageError(f"--order-flow follows the venue's trades, and {venue.info.id} streams none in obook",
-                         hint=f"it works on: {', '.join(sorted(STREAMS))}")
-    orders = isinstance(venue, SyncedVenue) and venue.book_kind is OrderBook and venue.full(request)
-    return OrderFlowFeed(venue, request.symbol, request.timeout, orders=orders)
+    if not (isinstance(venue, SyncedVenue) and venue.book_kind is OrderBook and venue.full(request)):
+        return None
+    flow = OrderFlow()
+    venue.book_kind = partial(ObservedOrderBook, flow)  # this feed's books report to the flow
+    return flow
 
 
 def _check_impact_currency(spec: ShapeSpec, symbol: str) -> None:

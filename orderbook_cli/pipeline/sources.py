@@ -23,8 +23,10 @@ from orderbook_cli.feed import QUEUE_SIZE, BookEvent, FatalEvent, Feed, State, S
 from orderbook_cli.pipeline.plan import Plan, Source
 from orderbook_cli.shape import shape
 
-if TYPE_CHECKING:  # several sources only: imported where merged, not on one source's start-up path
+if TYPE_CHECKING:  # imported where used, not on one source's start-up path
     from orderbook_cli.consolidate import SourceBook
+    from orderbook_cli.views.boards import Consolidated
+    from orderbook_cli.views.state import SourceStatus
 
 PUT_WAIT = 0.25  # how often a feed blocked on a full queue checks whether the fan-in was closed
 FAILED = "failed"
@@ -115,9 +117,18 @@ class SourceState:
         age = self.age(now)
         return self.failed or (age is not None and (age > stale_after or self.state != State.LIVE.value))
 
+    def usable(self, now: float, stale_after: float | None) -> bool:
+        """Its book (this one, or the one frozen on screen) may go into a consolidated book."""
+        return not self.failed and (stale_after is None or not self.stale(now, stale_after))
+
     def live(self, now: float, stale_after: float | None) -> bool:
-        """Its book may go into a consolidated book."""
-        return self.book is not None and not self.failed and (stale_after is None or not self.stale(now, stale_after))
+        return self.book is not None and self.usable(now, stale_after)
+
+    def notice(self, now: float) -> str:
+        """Its error, or the latest reconnect notice (counting down to the next attempt)."""
+        if self.error is not None:
+            return f"{self.error.kind}: {self.error.message}"
+        return self.problem.describe(now) if self.problem is not None else ""
 
 
 class Board:
@@ -201,10 +212,37 @@ class Board:
         except ObookError as error:
             raise error.with_context(state.source.label) from None
 
-    def live_books(self, now: float, stale_after: float | None) -> list[SourceBook]:
+    def live_books(self, now: float, stale_after: float | None, books: Sequence[Book | None] | None = None) -> list[SourceBook]:
+        """The books that go into a consolidated book: each source's newest, or `books` (those on a paused screen)."""
         from orderbook_cli.consolidate import SourceBook
 
-        return [SourceBook(s.source.key, s.book) for s in self.states if s.book is not None and s.live(now, stale_after)]
+        books = [s.book for s in self.states] if books is None else books
+        return [SourceBook(s.source.key, b) for s, b in zip(self.states, books) if b is not None and s.usable(now, stale_after)]
+
+    def shown(self, now: float, stale_after: float | None, books: Sequence[Book | None] | None = None
+              ) -> tuple[list[SourceStatus], Consolidated | None]:
+        """What a board draws, as plain data: every source's status (with `books`, the
+        frozen ones, or the newest) and, with --merge, the consolidated book. None for
+        `stale_after`: a printed snapshot, where nothing ages."""
+        from orderbook_cli.views.boards import Consolidated
+        from orderbook_cli.views.state import SourceStatus
+
+        books = [s.book for s in self.states] if books is None else books
+        live = self.live_books(now, stale_after, books)
+        merged = {s.key for s in live}
+        statuses = []
+        for state, book in zip(self.states, books):
+            stats = state.feed.stats if state.feed is not None else None
+            statuses.append(SourceStatus(
+                key=state.source.key, label=state.source.label, venue=state.source.request.venue, symbol=state.source.request.symbol,
+                state=state.state, book=book, age=state.age(now), stale=stale_after is not None and state.stale(now, stale_after),
+                notice=state.notice(now), updates_per_second=stats.updates_per_second(now) if stats else None,
+                malformed=stats.malformed if stats else 0, merged=state.source.key in merged, failed=state.failed))
+        if not self.plan.merged:
+            return statuses, None
+        from orderbook_cli.consolidate import crossing
+
+        return statuses, Consolidated(self.plan.symbol or "", self.merge(live), crossing(live))
 
     def merged(self, now: float, stale_after: float | None) -> Book | None:
         return self.merge(self.live_books(now, stale_after))

@@ -28,7 +28,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from orderbook_cli import __version__
-from orderbook_cli.debuglog import log, preview
+from orderbook_cli.debuglog import enabled, log, preview
 from orderbook_cli.errors import MalformedData, NetworkError, sanitize
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.transport.reasons import connect_failure, host_of, in_words
@@ -39,6 +39,9 @@ MAX_HANDSHAKE_BYTES = 16 * 1024
 MAX_HANDSHAKE_HEADERS = 100
 MAX_REFUSAL_BODY = 2048  # of a refused handshake's body, only this much is read (for the message)
 WATCH_SECONDS = 0.1  # how often the watchdog looks at the deadlines
+# One read of the socket takes whatever has arrived, up to this much: websocket-client
+# alone reads each frame's header and payload separately, a wait and a recv each.
+READ_CHUNK = 64 * 1024
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
 
 
@@ -133,8 +136,20 @@ def _capped_websocket_class():
     class CappedWebSocket(websocket.WebSocket):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.frame_buffer = CappedFrames(self._recv, self.frame_buffer.skip_utf8_validation)
+            self._pending, self._taken = b"", 0  # the last read, and how much of it the frame reader has had
+            self.frame_buffer = CappedFrames(self._buffered_recv, self.frame_buffer.skip_utf8_validation)
             self.cont_frame = CappedMessages(self.cont_frame.fire_cont_frame, self.cont_frame.skip_utf8_validation)
+
+        def _buffered_recv(self, wanted: int) -> bytes:
+            """Up to `wanted` bytes for the frame reader, from one READ_CHUNK read of the
+            socket shared by every frame that arrived together (at most READ_CHUNK held)."""
+            pending, taken = self._pending, self._taken
+            if taken >= len(pending):
+                pending, taken = self._recv(READ_CHUNK), 0  # websocket-client's read: its timeout and closed-link errors
+                self._pending = pending
+            chunk = pending[taken:taken + wanted]
+            self._taken = taken + len(chunk)
+            return chunk
 
     return CappedWebSocket
 
@@ -156,6 +171,8 @@ class Link:
 
     def __init__(self, ws, watchdog: Watchdog, url: str):
         self._ws, self.watchdog, self.url = ws, watchdog, url
+        self._timeout: float | None = None  # the socket's, set only when a wait differs (a syscall each)
+        self._debug = enabled()  # --debug is decided at start: no preview of every frame for nobody
 
     def send(self, message: str) -> None:
         log.debug("WS send %s", message)
@@ -170,7 +187,10 @@ class Link:
         will not read (the link is dropped)."""
         import websocket
 
-        self._ws.settimeout(max(0.01, wait))
+        timeout = max(0.01, wait)
+        if timeout != self._timeout:
+            self._ws.settimeout(timeout)
+            self._timeout = timeout
         try:
             opcode, data = self._ws.recv_data()
         except websocket.WebSocketTimeoutException:
@@ -194,7 +214,8 @@ class Link:
                 frame = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise MalformedData("text frame is not UTF-8") from None
-        log.debug("WS recv %s", preview(frame))
+        if self._debug:
+            log.debug("WS recv %s", preview(frame))
         return Frame(frame, now_utc())
 
     def _lost(self, exc: BaseException | None, fallback: str = "") -> LinkLost:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from orderbook_cli.errors import AuthError
+from orderbook_cli.errors import AuthError, keep_secret, keep_signature
 from orderbook_cli.smallfile import Unsuitable, read_small
 
 MAX_FILE_BYTES = 64 * 1024  # a config or an Ed25519 PEM is a few hundred bytes
@@ -134,12 +134,14 @@ class Signer:
         from nacl.signing import SigningKey
 
         self.api_key = api_key
+        keep_secret(api_key)  # a venue may echo it in an error body
         self._key = SigningKey(seed)
 
     def __call__(self, method: str, path: str, query: str, body: str = "") -> dict[str, str]:
         timestamp = str(int(time.time() * 1000))
         message = f"{timestamp}{method.upper()}{path}{query}{body}".encode()
         signature = base64.b64encode(self._key.sign(message).signature).decode()
+        keep_signature(signature)
         return {"X-Revx-API-Key": self.api_key, "X-Revx-Timestamp": timestamp, "X-Revx-Signature": signature}
 
     def __repr__(self) -> str:  # never show key material, even in a debugger or traceback

@@ -290,7 +290,7 @@ class SyncConnection:
         needs (figures from the whole book, the shown depth or buckets) before the next change."""
         request, kept = self.ctx.request, self.engine.book
         assert kept is not None  # the engine reports books only once seeded
-        self.ctx.emit_book(WholeBook(request.venue, request.symbol, kept.bids.walk, kept.asks.walk, timestamp,
+        self.ctx.emit_book(WholeBook(request.venue, request.symbol, kept.bids, kept.asks, timestamp,
                                      self.received_at, self.engine.sequence))
         self.done = request.once
 

@@ -1,7 +1,8 @@
 """Several sources on one screen: ladders side by side, or one consolidated ladder.
 
 Pure functions from the board (every source's book and state) to Rich
-renderables of a given width and height, plus the live loop. Columns that do
+renderables of a given width and height (the pipeline hands them plain data:
+views.state.SourceStatus, Consolidated). Columns that do
 not fit are dropped whole (a number is never cut); sources that do not fit
 are named in a note. Venues are told apart by a tag letter (A, B, …) in
 their own colour, so the screen reads the same without colour.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -26,12 +27,9 @@ from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, keys_text
 from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
 from orderbook_cli.views.layout import Column, fit_columns, pack, rows, words
 from orderbook_cli.views.numbers import aligned, fixed, quote_places, units
-from orderbook_cli.views.state import LadderView
+from orderbook_cli.views.state import LadderView, SourceStatus
 from orderbook_cli.views.terminal import console
 from orderbook_cli.views.theme import DEFAULT, Theme
-
-if TYPE_CHECKING:  # the board's state is drawn here, not driven
-    from orderbook_cli.pipeline.sources import Board, SourceState
 
 TAGS = "ABCDEF"
 COLOURS = ("cyan", "magenta", "yellow", "blue", "bright_white", "bright_magenta")
@@ -44,10 +42,8 @@ MIN_COLUMN = 16  # narrower than this, a source's ladder is only a summary
 class BoardView:
     """What the screen shows besides the books."""
 
-    stale_after: float = 5.0
     paused: bool = False
     show_help: bool = False
-    frozen: list = field(default_factory=list)  # the books on screen while paused
     ladders: dict = field(default_factory=dict)  # side by side: each source's own ladder view
     live: bool = True  # False for a printed snapshot: no ages, nothing goes stale
     depth: int | None = None  # levels a side the user asked for with +/- (None: as many as fit)
@@ -62,13 +58,21 @@ class BoardView:
         return min(fitting, self.depth)
 
 
+class Consolidated(NamedTuple):
+    """What --merge shows, computed by the pipeline from the sources in it."""
+
+    symbol: str  # the common BASE-QUOTE
+    book: Book | None  # shaped once: grouped as asked, figures from every level merged; None: no source in it
+    cross: consolidate.Crossing | None  # one venue's bid above another's ask
+
+
 def tag(index: int) -> Text:
     return Text(TAGS[index], style=f"bold {COLOURS[index]}")
 
 
 # -- one source's state ------------------------------------------------------
 
-def status(state: SourceState, now: float, view: BoardView) -> Text:
+def status(state: SourceStatus, view: BoardView) -> Text:
     """● live  age 0.4s, or RECONNECTING / STALE / FAILED: never hidden."""
     if not view.live or state.failed:
         return Text("FAILED", style="bold white on red") if state.failed else Text("● snapshot", style="bold green")
@@ -76,56 +80,48 @@ def status(state: SourceState, now: float, view: BoardView) -> Text:
     ok = name == State.LIVE.value
     warn = "bold black on yellow"
     parts = [Text(f"● {name}" if ok else name.upper(), style="bold green" if ok else warn)]
-    age = state.age(now)
-    if age is not None:
-        parts.append(Text(f"age {age:.1f}s"))
-        if state.stale(now, view.stale_after):
+    if state.age is not None:
+        parts.append(Text(f"age {state.age:.1f}s"))
+        if state.stale:
             parts.append(Text("STALE", style=warn))
     return Text("  ").join(parts)
 
 
-def _notice(state: SourceState, now: float) -> str:
-    if state.error is not None:
-        return f"{state.error.kind}: {state.error.message}"
-    return state.problem.describe(now) if state.problem is not None else ""
-
-
 # -- side by side ------------------------------------------------------------
 
-def _ladder_view(index: int, state: SourceState, now: float, view: BoardView) -> LadderView:
+def _ladder_view(index: int, state: SourceStatus, view: BoardView) -> LadderView:
     """The source's own ladder view (kept between frames, so its columns keep their widths)."""
     ladder = view.ladders.setdefault(index, LadderView(theme=view.theme, actions=frozenset()))  # the board has the keys
     ladder.state = state.state if view.live or state.failed else "snapshot"
-    ladder.age = state.age(now) if view.live else None
-    ladder.stale = view.live and state.stale(now, view.stale_after)
-    stats = state.feed.stats if state.feed is not None and view.live else None
-    ladder.updates_per_second = stats.updates_per_second(now) if stats else None
-    ladder.malformed = stats.malformed if stats else 0
-    ladder.notice = _notice(state, now)
+    ladder.age = state.age if view.live else None
+    ladder.stale = view.live and state.stale
+    ladder.updates_per_second = state.updates_per_second if view.live else None
+    ladder.malformed = state.malformed if view.live else 0
+    ladder.notice = state.notice
     ladder.paused = view.paused
     return ladder
 
 
-def source_column(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None,
+def source_column(index: int, state: SourceStatus, view: BoardView, width: int, height: int | None,
                   named: bool = True) -> list[Text] | None:
     """One source's ladder (the single-source ladder, laid out for `width` × `height`);
     None when not even its narrowest layout fits. Not `named`: the source's name gets
     a line of its own above a header without it."""
-    ladder = _ladder_view(index, state, now, view)
+    ladder = _ladder_view(index, state, view)
     ladder.named = named
-    request = state.source.request
-    above = [] if named else [words(state.source.label, width, "bold cyan")]  # a name is text: it may be shortened
+    book = state.book
+    above = [] if named else [words(state.label, width, "bold cyan")]  # a name is text: it may be shortened
     if height is not None:
         height = max(1, height - len(above))
     if book is None:
-        lines = [*above, header(None, ladder, request.venue, request.symbol, width)]
+        lines = [*above, header(None, ladder, state.venue, state.symbol, width)]
         if ladder.notice:
             lines.append(words(ladder.notice, width, "yellow"))
         lines.append(words("failed" if state.failed else "waiting for the first book…", width, "dim"))
         return lines
     if view.depth is not None:
         book = book._replace(bids=book.bids[: view.depth], asks=book.asks[: view.depth])
-    lines = [*above, *_within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)]
+    lines = [*above, *_within(ladder_screen(book, ladder, state.venue, state.symbol, width=width, height=height), width)]
     if ladder.rows_shown == 0 and (book.bids or book.asks):
         return None  # only the compact summary fits: fewer, wider columns instead
     return lines
@@ -138,9 +134,9 @@ def _within(group: Group, width: int) -> list[Text]:
     return [line if line.cell_len <= width else words(line.plain, width, "yellow") for line in lines]
 
 
-def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: BoardView, width: int, height: int | None) -> RenderableType:
+def side_by_side(sources: Sequence[SourceStatus], view: BoardView, width: int, height: int | None) -> RenderableType:
     """As many source ladders as fit, left to right, each with its own header, state, age and staleness."""
-    count = len(board.states)
+    count = len(sources)
     gap = len(SEPARATOR)
     below = 1 if view.show_help else 0  # the keys line under the columns
     shown: list[list[Text]] = []
@@ -149,12 +145,12 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
             below = max(below, 1)  # the note naming the sources left out
         column_width = (width - gap * (fitting - 1)) // fitting
         column_height = None if height is None else max(1, height - below)
-        built = [source_column(i, board.states[i], books[i], now, view, column_width, column_height) for i in range(fitting)]
-        if any(b is not None and board.states[i].source.label not in b[0].plain for i, b in enumerate(built)):
+        built = [source_column(i, sources[i], view, column_width, column_height) for i in range(fitting)]
+        if any(b is not None and sources[i].label not in b[0].plain for i, b in enumerate(built)):
             # a narrow header shortened a name: every column names its source on a line of its own, so rows stay level
-            built = [source_column(i, board.states[i], books[i], now, view, column_width, column_height, named=False) for i in range(fitting)]
+            built = [source_column(i, sources[i], view, column_width, column_height, named=False) for i in range(fitting)]
         if all(b is not None for b in built) or fitting == 1:
-            shown = [b if b is not None else _compact(i, board.states[i], books[i], now, view, column_width, column_height)
+            shown = [b if b is not None else _compact(i, sources[i], view, column_width, column_height)
                      for i, b in enumerate(built)]
             break
     column_width = (width - gap * (len(shown) - 1)) // len(shown)
@@ -171,18 +167,17 @@ def side_by_side(board: Board, books: Sequence[Book | None], now: float, view: B
         line.rstrip()
         out.append(line)
     if len(shown) < count:
-        hidden = ", ".join(s.source.label for s in board.states[len(shown):])
+        hidden = ", ".join(s.label for s in sources[len(shown):])
         out.append(words(f"not shown: {hidden} (too narrow; widen the terminal or use --merge)", width, "yellow"))
     if view.show_help:
         out.append(words(keys_text(BOARD_ACTIONS), width, "dim"))
     return Group(*out)
 
 
-def _compact(index: int, state: SourceState, book: Book | None, now: float, view: BoardView, width: int, height: int | None) -> list[Text]:
+def _compact(index: int, state: SourceStatus, view: BoardView, width: int, height: int | None) -> list[Text]:
     """A single column too narrow for a ladder: the single ladder's compact summary."""
-    ladder = _ladder_view(index, state, now, view)
-    request = state.source.request
-    return _within(ladder_screen(book, ladder, request.venue, request.symbol, width=width, height=height), width)
+    ladder = _ladder_view(index, state, view)
+    return _within(ladder_screen(state.book, ladder, state.venue, state.symbol, width=width, height=height), width)
 
 
 def _footer(out: list[Text], view: BoardView, width: int) -> None:
@@ -304,16 +299,14 @@ def impact_lines(book: Book, keys: Sequence[str], width: int, lines_per_side: in
     return out
 
 
-def merged_view(board: Board, books: Sequence[Book | None], now: float, view: BoardView, width: int, height: int | None) -> RenderableType:
+def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: BoardView, width: int, height: int | None) -> RenderableType:
     """The consolidated ladder: who is in it, crossings, levels tagged by venue, routed impact."""
-    keys = [s.source.key for s in board.states]
-    stale_after = view.stale_after if view.live else None
-    live = [consolidate.SourceBook(s.source.key, b) for s, b in zip(board.states, books)
-            if b is not None and not s.failed and (stale_after is None or not s.stale(now, stale_after))]
-    book = board.merge(live)  # shaped once: grouped as asked, figures from every level merged
+    keys = [s.key for s in sources]
+    book = merged.book
+    live = sum(s.merged for s in sources)
     tight = height is not None and height < 20  # small screens: one line each for the legend, best prices, impact
-    head = [Text(f"consolidated {sanitize(board.plan.symbol, 40)}", style="bold cyan"),
-            Text(f"{len(live)} of {len(keys)} sources live", style="bold green" if len(live) == len(keys) else "bold black on yellow")]
+    head = [Text(f"consolidated {sanitize(merged.symbol, 40)}", style="bold cyan"),
+            Text(f"{live} of {len(keys)} sources live", style="bold green" if live == len(keys) else "bold black on yellow")]
     if book is not None:
         from orderbook_cli.timefmt import iso_utc
 
@@ -322,10 +315,10 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
         head.append(Text("PAUSED", style="bold magenta"))
     out: list[Text] = pack(head, width, 2, sep="  ")
     legend = []
-    for index, state in enumerate(board.states):
-        entry = Text.assemble(tag(index), " ", (sanitize(state.source.label, 40), COLOURS[index]), " ")
-        entry.append_text(status(state, now, view))
-        if not any(s.key == state.source.key for s in live):
+    for index, state in enumerate(sources):
+        entry = Text.assemble(tag(index), " ", (sanitize(state.label, 40), COLOURS[index]), " ")
+        entry.append_text(status(state, view))
+        if not state.merged:
             entry.append(" (left out)", style="yellow")
         legend.append(entry)
     out.extend(pack(legend, width, 1 if tight else 3))
@@ -333,9 +326,8 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
         out.append(words("no live source: every source is connecting, stale, reconnecting or failed", width, "yellow"))
         _footer(out, view, width)
         return Group(*out)
-    cross = consolidate.crossing(live)
-    if cross is not None:
-        out.extend(crossed_lines(cross, keys, width))
+    if merged.cross is not None:
+        out.extend(crossed_lines(merged.cross, keys, width))
     best = best_line(book, keys, width, 1 if tight else 2, view.theme)
     impact = impact_lines(book, keys, width, 1 if tight else 2)
     footer = view.live
@@ -365,15 +357,15 @@ def merged_view(board: Board, books: Sequence[Book | None], now: float, view: Bo
     return Group(*out)
 
 
-def frame(board: Board, now: float, view: BoardView, width: int, height: int | None) -> RenderableType:
-    books = view.frozen if view.paused else [s.book for s in board.states]
-    if board.plan.symbol is not None:
-        return merged_view(board, books, now, view, width, height)
-    return side_by_side(board, books, now, view, width, height)
+def frame(sources: Sequence[SourceStatus], merged: Consolidated | None, view: BoardView, width: int, height: int | None) -> RenderableType:
+    """The board: the consolidated ladder with --merge, else the sources side by side."""
+    if merged is not None:
+        return merged_view(sources, merged, view, width, height)
+    return side_by_side(sources, view, width, height)
 
 
-def print_board(board: Board, now: float, *, no_color: bool, theme: Theme) -> None:
+def print_board(sources: Sequence[SourceStatus], merged: Consolidated | None, *, no_color: bool, theme: Theme) -> None:
     """`snapshot` with several sources: the board printed once at the terminal's width."""
     out = console(no_color)
     view = BoardView(live=False, theme=theme)
-    out.print(frame(board, now, view, out.width, None))
+    out.print(frame(sources, merged, view, out.width, None))

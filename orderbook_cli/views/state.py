@@ -62,3 +62,23 @@ class LadderView:
     traded: dict | None = None  # {price: amount} traded over the last minute (trades.Tape.volume_at); None: no tape
     resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
     last_resync: str = ""  # HH:MM:SS UTC of the last one
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One source of a board as the views draw it: plain data the pipeline fills in
+    (views never drive a feed)."""
+
+    key: str  # its name in a consolidated book's `venues` maps
+    label: str  # "bitso btc_usd"
+    venue: str
+    symbol: str  # the venue's spelling
+    state: str  # the feed's state (feed.State's value), or "failed"
+    book: Book | None = None  # the book to draw (the frozen one while paused)
+    age: float | None = None  # seconds since its book last changed
+    stale: bool = False  # not to be trusted (the contract's "Liveness is not change")
+    notice: str = ""  # the latest problem: an error, a reconnect countdown
+    updates_per_second: float | None = None
+    malformed: int = 0
+    merged: bool = False  # its book is in the consolidated book
+    failed: bool = False
