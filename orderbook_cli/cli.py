@@ -321,6 +321,7 @@ def snapshot(
     "  obook watch revx ETH-USD --json --until 'spread<10' | tail -1        wait for a tight spread\n\n"
     "  obook watch revx ETH-USD --json --alert 'spread>20bps' --alert-cmd 'cat >> alerts.ndjson'\n\n"
     "  obook watch bitso:btc_usd revx:BTC-USD --merge --json --alert crossed --duration 3600\n\n"
+    "  obook watch bitso btc_mxn --json --order-flow  books with what was filled and what pulled, per level\n\n"
     "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (venues with a trades stream; 146+ columns), ? help.",
 )
 def watch(
@@ -345,6 +346,7 @@ def watch(
     alert: AlertOpt = None,
     alert_cmd: AlertCmdOpt = None,
     duration: DurationOpt = None,
+    order_flow: Annotated[bool, typer.Option("--order-flow", help="JSON books carry order_flow: per level and in all, the liquidity filled and pulled over the last minute (bitso full feed; other trade venues: filled only).")] = False,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -360,6 +362,7 @@ def watch(
         group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, view=view, record=record, venue_options=_venue_options(ctx),
         until=until, alerts=tuple(alert or ()), alert_cmd=alert_cmd, duration=duration,
+        order_flow=order_flow,
     ))
 
 

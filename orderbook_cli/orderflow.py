@@ -14,16 +14,21 @@ amount that left a level filled from the amount withdrawn:
   before the diff is a credit the diff then consumes, one that arrives after
   turns the amount already counted as pulled into filled.
 
-Pure: no I/O, times are passed in, memory bounded by the window and caps.
+OrderFlow is pure: no I/O, times are passed in, memory bounded by the window
+and caps. ObservedOrderBook is the full feed's order book telling an OrderFlow
+how each order changed, as the sync engine applies the diffs.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from decimal import Decimal, localcontext
 from typing import Any, NamedTuple
 
 from orderbook_cli.book import EXACT, plain
+from orderbook_cli.sync import OrderBook, OrderOp
 
 ZERO = Decimal(0)
 MAX_EVENTS = 200_000  # departures kept for the window, whatever the rate
@@ -153,3 +158,22 @@ class OrderFlow:
             if departures[-1].at > horizon:
                 break
             del self._debt[key]
+
+
+class ObservedOrderBook(OrderBook):
+    """An order book (sync.OrderBook) that tells `flow` each order's state before and
+    after every change it applies. A new book (a seed, a resync) starts from what the
+    seed holds: orders that left while no book was kept are not counted."""
+
+    def __init__(self, flow: OrderFlow, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.flow, self.clock = flow, clock
+
+    def apply(self, ops: Iterable[OrderOp]) -> None:  # type: ignore[override]  # an OrderBook's ops
+        at = self.clock()
+        for op in ops:
+            before = self.orders.get(op.order_id)
+            super().apply((op,))
+            after = self.orders.get(op.order_id)
+            self.flow.order_changed(op.order_id, None if before is None else Resting(*before), None if after is None else Resting(*after),
+                                    completed=op.completed, at=at)

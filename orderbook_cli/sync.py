@@ -68,6 +68,7 @@ class OrderOp(NamedTuple):
     is_bid: bool | None = None  # None on a removal: the known order says
     price: Decimal | None = None
     amount: Decimal | None = None
+    completed: bool = False  # a removal the venue says was filled (Bitso's "completed"), not cancelled
 
 
 class Seed(NamedTuple):

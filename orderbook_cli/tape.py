@@ -355,12 +355,17 @@ class TapePane:
     """`watch`'s tape beside the ladder: the venue's trades on their own feed (WebSocket
     venues only: a second REST poll would break Revolut X's public limit), a ring
     of the last trades, `t` to hide and show it. The trade feed is opened the first
-    time the terminal is wide enough to show it, not before."""
+    time the terminal is wide enough to show it, not before; from then on its trades
+    also mark the heatmap, sum into the header's volume delta and fill the ladder's
+    traded-volume column, whether the pane is shown or not."""
 
-    def __init__(self, venue_id: str, symbol: str, timeout: float):
+    def __init__(self, venue_id: str, symbol: str, timeout: float, history: Any = None, view: Any = None):
+        """`history`: the heatmap's (views.heatmap.History) to mark trades on; `view`: the
+        ladder's views.state.LadderView the trades' volumes are shown on."""
         from orderbook_cli.trades import Tape
 
         self.source = (venue_id, symbol, timeout)
+        self.history, self.view = history, view
         self.feed: TradeFeed | None = None
         self.opened = False
         self.tape = Tape()
@@ -373,12 +378,15 @@ class TapePane:
         return venue_id in STREAMS
 
     def drain(self) -> bool:
-        """Take what the trade feed has delivered; True when anything new is to be drawn."""
+        """Take what the trade feed has delivered (each trade marked on the heatmap's
+        history); True when anything new is to be drawn."""
         changed = False
         while self.feed is not None and (event := self.feed.get(timeout=0)) is not None:
             if isinstance(event, TradesEvent):
                 for trade in event.trades:
                     self.tape.add(trade)
+                    if self.history is not None:
+                        self.history.trade(trade)
                 changed = True
             elif isinstance(event, FatalEvent):  # the ladder goes on without its tape
                 self.failure, self.feed = f"no trades: {event.error.message}", None
@@ -392,6 +400,15 @@ class TapePane:
 
     def toggle(self) -> None:
         self.visible = not self.visible
+
+    def decorate(self) -> None:
+        """Once trades are followed: the ladder's volume per level over the last minute
+        and the header's volume delta, on the view."""
+        from orderbook_cli.views.tape import volume_items
+
+        if self.opened and self.view is not None:
+            self.view.traded = self.tape.volume_at()
+            self.view.header_items = volume_items(self.tape, self.view.theme)
 
     def fits(self, width: int) -> bool:
         return self.visible and width >= LADDER_MIN_WIDTH + TAPE_PANE_WIDTH + 2
@@ -416,3 +433,69 @@ class TapePane:
     def close(self) -> None:
         if self.feed is not None:
             self.feed.close()
+
+
+class OrderFlowFeed:
+    """`watch --json --order-flow`: the venue's trades beside its book feed, for the
+    `order_flow` object on every JSON book (README "Fills versus cancels").
+
+    On Bitso's full feed the book is kept order by order: its order book is an
+    orderflow.ObservedOrderBook and each trade names the maker order it filled, so
+    liquidity leaving a level is told filled from pulled (orderflow.OrderFlow).
+    Other venues publish price levels, not orders: only the volume traded at each
+    level is known (`pulled` is null). Everything runs on the writer's thread: the
+    trades are taken between books."""
+
+    def __init__(self, venue_id: str, symbol: str, timeout: float, flow: Any = None):
+        """`flow`: the orderflow.OrderFlow the venue's order book reports to (pipeline.plan
+        sets it up on Bitso's full feed); None: filled volume only."""
+        from orderbook_cli.trades import Tape
+
+        if venue_id not in STREAMS:
+            raise UsageError(f"--order-flow follows the venue's trades, and {venue_id} streams none in obook",
+                             hint=f"it works on: {', '.join(sorted(STREAMS))}")
+        self.source = (venue_id, symbol, timeout)
+        self.flow = flow
+        self.tape = Tape()
+        self.feed: TradeFeed | None = None
+
+    def __enter__(self) -> OrderFlowFeed:
+        self.feed = open_trade_feed(*self.source)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.feed is not None:
+            self.feed.close()
+
+    def _drain(self, now: float) -> None:
+        while self.feed is not None and (event := self.feed.get(timeout=0)) is not None:
+            if isinstance(event, FatalEvent):
+                raise event.error.with_context(f"trades of {self.source[0]} {self.source[1]}")
+            if isinstance(event, TradesEvent):
+                for trade in event.trades:
+                    self.tape.add(trade, now)
+                    if self.flow is not None:
+                        self.flow.trade(dict(trade.extras).get("maker_order"), trade.amount, now)
+
+    def to_dict(self, book: Any) -> dict[str, Any]:
+        """The `order_flow` object for `book` (the shaped book about to be written)."""
+        from decimal import Decimal, localcontext
+
+        from orderbook_cli.book import EXACT, plain
+        from orderbook_cli.trades import traded_by_level
+
+        now = time.monotonic()
+        self._drain(now)
+        if self.flow is not None:
+            return self.flow.to_dict(now)
+        group = book.figures.group if book.figures is not None else None
+        at_level = traded_by_level(book, self.tape.volume_at(now), group)
+        with localcontext(EXACT):
+            filled = sum(at_level.values(), Decimal(0))
+
+        def rows(side: str, descending: bool) -> list[dict[str, Any]]:
+            prices = sorted((price for s, price in at_level if s == side), reverse=descending)
+            return [{"price": plain(p), "filled": plain(at_level[(side, p)]), "pulled": None} for p in prices]
+
+        return {"window_seconds": self.tape.window, "filled": plain(filled), "pulled": None,
+                "bids": rows("bid", True), "asks": rows("ask", False)}

@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any, NamedTuple
 
-from orderbook_cli.book import EXACT, plain, to_decimal
+from orderbook_cli.book import EXACT, Book, plain, to_decimal
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.jsonout import dumps
+from orderbook_cli.shape import bucket_price
 from orderbook_cli.timefmt import iso_utc, parse_venue_time
 from orderbook_cli.transport.wire import objects
 
@@ -295,3 +296,21 @@ class Tape:
             self._at_price[price] = left
         else:
             del self._at_price[price]
+
+
+def traded_by_level(book: Book, traded: Mapping[Decimal, Decimal], group: Decimal | None) -> dict[tuple[str, Decimal], Decimal]:
+    """Volume traded at each shown level: a price at or below the best bid is on the bid
+    side, at or above the best ask on the ask side (inside the spread: neither), bucketed
+    as --group buckets that side (bids down, asks up)."""
+    best_bid, best_ask = book.best_bid, book.best_ask
+    out: dict[tuple[str, Decimal], Decimal] = {}
+    with localcontext(EXACT):
+        for price, amount in traded.items():
+            if best_bid is not None and price <= best_bid:
+                key = ("bid", price if group is None else bucket_price(price, group, ROUND_FLOOR))
+            elif best_ask is not None and price >= best_ask:
+                key = ("ask", price if group is None else bucket_price(price, group, ROUND_CEILING))
+            else:
+                continue
+            out[key] = out.get(key, Decimal(0)) + amount
+    return out

@@ -185,14 +185,16 @@ def test_time_and_sales_in_a_terminal_newest_first_signed_and_q_quits(terminal, 
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(terminal, ws_venue):
+def watch_bitso_with_trades(terminal, ws_venue, *trade_frames) -> None:
+    """`obook watch bitso --feed top btc_mxn` at 150x45 on a loopback Bitso: the book's
+    connection gets one orders message, the tape's own connection `trade_frames`."""
     from tests.test_terminal import orders
 
     def script(peer):
         if peer.expect_json()["type"] == "trades":  # the tape's own connection
             peer.send(raw("bitso_trades_ack_recorded.json"))
-            peer.send(raw("bitso_trades_doc.json"))
-            peer.send(raw("bitso_trades_recorded_btc_mxn.json"))
+            for frame in trade_frames:
+                peer.send(frame)
         else:
             peer.send({"action": "subscribe", "response": "ok", "time": 1, "type": "orders"})
             peer.send(orders(1))
@@ -200,6 +202,11 @@ def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(termi
 
     venue = ws_venue(script)
     terminal.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn", width=150, height=45)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(terminal, ws_venue):
+    watch_bitso_with_trades(terminal, ws_venue, raw("bitso_trades_doc.json"), raw("bitso_trades_recorded_btc_mxn.json"))
     screen = terminal.wait_for(r"trades bitso btc_mxn  bought 0\.0039824", stable=True)
     lines = screen.splitlines()
     assert lines[1].rstrip().endswith("+  0.0004824  207300") and lines[2].rstrip().endswith("+  0.0035000    7190")  # newest first
@@ -208,6 +215,27 @@ def test_watch_shows_the_tape_beside_the_ladder_at_150x45_and_t_toggles_it(termi
     terminal.wait_for(lambda s: "trades bitso" not in s and "ask      8190" in s)
     terminal.keys("t")
     terminal.wait_for(r"trades bitso btc_mxn")
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_watch_trades_fill_the_header_delta_the_ladders_volume_and_the_heatmap(terminal, ws_venue):
+    doc = json.loads(raw("bitso_trades_doc.json"))
+    lifted = {**doc["payload"][0], "i": 1, "r": "8000", "a": "0.5", "t": 0, "x": 1700000000001}  # a buy at the best ask
+    hit = {**doc["payload"][0], "i": 2, "r": "7001", "a": "0.25", "t": 1, "x": 1700000000001}  # a sell at the best bid
+    watch_bitso_with_trades(terminal, ws_venue, {**doc, "payload": [lifted, hit], "sent": 1700000000001})  # the book's time
+    screen = terminal.wait_for(r"delta \+0\.25", stable=True)
+    lines = screen.splitlines()
+    titles = next(line for line in lines if "price" in line and "amount" in line)
+    end = titles.index("1m vol BTC") + len("1m vol BTC")
+    rows = {line.split()[1]: line for line in lines if re.match(r"(ask|bid) +\d", line)}
+    assert rows["8000"][end - 4:end] == "0.50" and rows["7001"][end - 4:end] == "0.25"  # at their levels, whole
+    assert rows["8010"][end - 10:end].strip() == ""
+    assert "bought 0.5 sold 0.25" in lines[0] or "delta +0.25" in lines[0]
+    terminal.keys("vv")  # ladder -> chart -> heatmap
+    heat = terminal.wait_for(r"trades by size", stable=True)
+    assert "●" in heat or "@" in heat
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
 

@@ -98,9 +98,15 @@ def _show(plan: Plan, opts: Options, player=None) -> None:
             from orderbook_cli.alerts import Monitor
 
             monitor = Monitor.of(opts.conditions, lambda alert: note(alert.line()), note)
+        order_flow = None
+        if opts.order_flow:
+            from orderbook_cli.tape import OrderFlowFeed
+
+            request = plan.sources[0].request
+            order_flow = OrderFlowFeed(request.venue, request.symbol, request.timeout, plan.sources[0].order_flow)
         try:
             ended = write_ndjson(Board(plan), count=opts.count, stale_after=opts.stale_after or DEFAULT_STALE_AFTER,
-                                 timeout=opts.timeout or DEFAULT_TIMEOUT, monitor=monitor, duration=opts.duration)
+                                 timeout=opts.timeout or DEFAULT_TIMEOUT, monitor=monitor, duration=opts.duration, order_flow=order_flow)
         finally:
             if monitor is not None:
                 monitor.close()  # an alert fired just before the end still runs its command (bounded)

@@ -281,7 +281,7 @@ class LiveLadder:
         view.changed = set(self.highlight)
         columns, newest = self.frozen or (self.history.columns(), self.history.book)
         return choose.screen(self.view_name, self.shown, view, venue=self.venue, symbol=self.symbol, width=width, height=height,
-                             colour=colour, history=columns, newest=newest)
+                             colour=colour, history=columns, newest=newest, marks=self.history.marks)
 
 
 def follow_terminal_size(console) -> None:
@@ -397,7 +397,8 @@ def run(plan: Plan, opts: Options, player: Player | None = None) -> None:
             from orderbook_cli.tape import TapePane
 
             request = plan.sources[0].request
-            pane = TapePane(request.venue, request.symbol, request.timeout) if TapePane.offered(request.venue) else None
+            if TapePane.offered(request.venue) and isinstance(screen, LiveLadder):
+                pane = TapePane(request.venue, request.symbol, request.timeout, screen.history, screen.view)
         try:
             with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
                 last_draw, pending = 0.0, True
@@ -472,6 +473,8 @@ def _met(monitor: Monitor, board: Board, now: float, stale_after: float, index: 
 def _picture(screen: LiveLadder | BoardScreen, pane: TapePane | None, now: float, console: Console) -> RenderableType:
     """The screen's picture at the terminal's size, with the tape beside it when it is on and fits."""
     width, height, colour = console.size.width, console.size.height, colour_mode(console)
+    if pane is not None:
+        pane.decorate()  # the trades' volume delta and per-level volume, once they are followed
     if pane is None or not pane.fits(width):
         return screen.draw(now, width, height, colour)
     pane.open()

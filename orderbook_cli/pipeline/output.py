@@ -55,16 +55,19 @@ def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: floa
     return jsonout.book_to_dict(book, extra)
 
 
-def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False) -> str | None:
+def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False,
+              order_flow: Any = None) -> str | None:
     """The JSON text for what source `index` changed: its own book, or (--merge) the
-    consolidated book; None when there is nothing to show yet."""
+    consolidated book; None when there is nothing to show yet. `order_flow`
+    (tape.OrderFlowFeed, one source) adds the book's `order_flow` object."""
     if board.plan.merged:
         book = board.merged(now, stale_after)
         return None if book is None else jsonout.dumps(consolidated_to_dict(board, book, now, stale_after), pretty=pretty)
     state = board.states[index]
     if state.book is None or state.failed:
         return None
-    return jsonout.dumps(jsonout.book_to_dict(state.book), pretty=True) if pretty else jsonout.book_line(state.book)
+    extra = None if order_flow is None else {"order_flow": order_flow.to_dict(state.book)}
+    return jsonout.dumps(jsonout.book_to_dict(state.book, extra), pretty=True) if pretty else jsonout.book_line(state.book, extra)
 
 
 class NdjsonWriter:
@@ -72,8 +75,8 @@ class NdjsonWriter:
     book); state changes after a source's first book go to stderr as notes. The
     monitor (--until, --alert) reads every book written and every state change."""
 
-    def __init__(self, board: Board, count: int | None, stale_after: float, monitor: Monitor | None = None):
-        self.board, self.count, self.stale_after, self.monitor = board, count, stale_after, monitor
+    def __init__(self, board: Board, count: int | None, stale_after: float, monitor: Monitor | None = None, order_flow: Any = None):
+        self.board, self.count, self.stale_after, self.monitor, self.order_flow = board, count, stale_after, monitor, order_flow
         self.ended = ""  # what ended the output, when not --until or the reader: "--count", "the recording's end"
         self.written = 0
         self._ticked = 0.0  # time.monotonic() of the last reading by the clock
@@ -135,7 +138,7 @@ class NdjsonWriter:
         return self.check(None)
 
     def _write(self, index: int) -> bool:
-        line = book_text(self.board, index, time.monotonic(), self.stale_after)
+        line = book_text(self.board, index, time.monotonic(), self.stale_after, order_flow=self.order_flow)
         if line is None:
             return True
         try:
@@ -153,16 +156,21 @@ class NdjsonWriter:
 
 
 def write_ndjson(board: Board, *, count: int | None, stale_after: float, timeout: float, monitor: Monitor | None = None,
-                 duration: float | None = None) -> str:
+                 duration: float | None = None, order_flow: Any = None) -> str:
     """Every update as one JSON line, written as it arrives, until --count, --until,
     --duration, the reader leaves or every source ended; returns what ended it
     ("--count", "--duration", "the recording's end"; "" otherwise). One source runs on
     this thread (no hand-off per book) unless the clock matters (--duration, a `stale`
-    condition); otherwise the sources deliver into the board's one queue."""
-    writer = NdjsonWriter(board, count, stale_after, monitor)
+    condition); otherwise the sources deliver into the board's one queue.
+    `order_flow` (one source): its trade feed runs beside the book's."""
+    writer = NdjsonWriter(board, count, stale_after, monitor, order_flow)
     clocked = duration is not None or (monitor is not None and monitor.reads_status)
     if len(board.states) == 1 and not clocked:
-        board.run_here(lambda event: writer.on_event(0, event))
+        if order_flow is None:
+            board.run_here(lambda event: writer.on_event(0, event))
+            return writer.ended
+        with order_flow:
+            board.run_here(lambda event: writer.on_event(0, event))
         return writer.ended
     stop_at = None if duration is None else time.monotonic() + duration
     with board:

@@ -54,6 +54,7 @@ class Options(NamedTuple):
     alert_cmd: str | None = None  # --alert-cmd CMD
     duration: float | None = None  # --duration S: the clock ends the watch
     conditions: BoardConditions | None = None  # the @boards' conditions; settle() makes them the ones in effect
+    order_flow: bool = False  # watch --json --order-flow: the venue's trades beside the book (tape.OrderFlowFeed)
 
 
 def settle(opts: Options) -> Options:
@@ -117,6 +118,7 @@ class Source(NamedTuple):
     spec: ShapeSpec
     open_feed: Callable[[FeedRequest], Feed]
     max_depth: int | None = None  # the venue's deepest book (the +/- keys); None: as many as it sends
+    order_flow: Any = None  # --order-flow on a book kept order by order: its orderflow.OrderFlow
 
     def open(self) -> Feed:
         """Its feed, books shaped by its spec (no depth: the feed's own)."""
@@ -171,11 +173,14 @@ def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source
 
         open_feed = recorded(open_feed, opts.record, venue.feed_kind)  # type: ignore[attr-defined]  # a WebSocket venue (checked)
     return Source(key or venue.info.id, f"{venue.info.id} {sanitize(symbol, 40)}", request, spec, open_feed,
-                  venue.max_depth(venue_options))
+                  venue.max_depth(venue_options), _order_flow(venue, request) if opts.order_flow else None)
 
 
 def make_plan(opts: Options, *, once: bool) -> Plan:
     """Check every source before any network: venues, symbols, depths, duplicates, quotes."""
+    if opts.order_flow and (len(opts.sources) > 1 or wants_ladder(opts)):
+        raise UsageError("--order-flow adds an order_flow object to one source's JSON books",
+                         hint="give one VENUE SYMBOL and --json (or a pipe), e.g. obook watch bitso btc_mxn --json --order-flow")
     if opts.merge and len(opts.sources) < 2:
         raise UsageError("--merge consolidates two or more sources", hint="give several VENUE:SYMBOL, e.g. bitso:btc_usd revx:BTC-USD")
     if opts.quote_aliases and not opts.merge:
@@ -210,6 +215,22 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
     # each source as deep as its venue sends; the consolidated book is shaped once merged
     whole = [s._replace(spec=ShapeSpec(depth=max(depth, s.max_depth or depth))) for s in sources]
     return Plan(whole, symbol, replace(sources[0].spec, depth=depth))
+
+
+def _order_flow(venue: Venue, request: FeedRequest) -> Any:
+    """--order-flow on a book kept order by order (Bitso's full feed): the OrderFlow its
+    order book reports every order's change to; None elsewhere (filled volume only)."""
+    from functools import partial
+
+    from orderbook_cli.orderflow import ObservedOrderBook, OrderFlow
+    from orderbook_cli.sync import OrderBook
+    from orderbook_cli.venues.synced import SyncedVenue
+
+    if not (isinstance(venue, SyncedVenue) and venue.book_kind is OrderBook and venue.full(request)):
+        return None
+    flow = OrderFlow()
+    venue.book_kind = partial(ObservedOrderBook, flow)  # this feed's books report to the flow
+    return flow
 
 
 def _check_impact_currency(spec: ShapeSpec, symbol: str) -> None:

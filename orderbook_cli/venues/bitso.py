@@ -98,7 +98,7 @@ def _order_change(entry: dict) -> OrderOp:
     if status == "open":
         return OrderOp(order_id, True, _is_bid(entry.get("t")), to_decimal(entry.get("r"), "order rate"), to_decimal(entry.get("a"), "order amount"))
     if status in ("cancelled", "completed"):  # never keyed on a/v: recorded traffic and the docs disagree on them
-        return OrderOp(order_id, False)
+        return OrderOp(order_id, False, completed=status == "completed")
     raise MalformedData(f"an order change with status {sanitize(status, 20)!r}")
 
 

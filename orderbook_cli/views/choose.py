@@ -55,11 +55,12 @@ def footer(name: str, view: LadderView, width: int) -> list[Text]:
 
 
 def picture(name: str, book: Book | None, view: LadderView, *, venue: str, symbol: str, width: int, height: int,
-            colour: str, history: Sequence = (), newest: Book | None = None) -> RenderableType:
+            colour: str, history: Sequence = (), newest: Book | None = None, marks: Sequence = ()) -> RenderableType:
     """The chart or the heatmap under the shared header, filling width x height.
 
     `book` is what the screen shows (grouped, trimmed, frozen while paused);
-    `history` and `newest` are the heatmap's columns and the book they end with.
+    `history` and `newest` are the heatmap's columns and the book they end with,
+    `marks` the trades it marks (heatmap.History.marks).
     """
     from orderbook_cli.views import chart, heatmap
 
@@ -81,17 +82,17 @@ def picture(name: str, book: Book | None, view: LadderView, *, venue: str, symbo
         newest = newest or book
         step = view.group or heatmap.auto_step(history[-max(1, width):], body_height - heatmap.CHROME)
         parts.append(heatmap.heatmap(history, newest, step=step, depth=view.depth, width=width, height=body_height, colour=colour,
-                                      theme=view.theme))
+                                      theme=view.theme, marks=marks))
     return Group(*parts, *below)
 
 
 def screen(name: str, book: Book | None, view: LadderView, *, venue: str, symbol: str, width: int | None, height: int | None,
-           colour: str = "none", history: Sequence = (), newest: Book | None = None) -> RenderableType:
+           colour: str = "none", history: Sequence = (), newest: Book | None = None, marks: Sequence = ()) -> RenderableType:
     """The view called `name` (VIEWS) for a `width` × `height` area: the one place that picks it."""
     if name == "ladder":
         return ladder(book, view, venue, symbol, width=width, height=height)
     return picture(name, book, view, venue=venue, symbol=symbol, width=width or 80, height=height or 24, colour=colour,
-                   history=history, newest=newest)
+                   history=history, newest=newest, marks=marks)
 
 
 def print_snapshot(book: Book, name: str, *, theme: Theme, no_color: bool) -> None:

@@ -5,6 +5,10 @@ History is one column per COLUMN_SECONDS of *book* time (the venue's timestamp,
 else when it arrived), so a replay at any speed builds the same picture. It is a
 ring of at most HISTORY_COLUMNS columns, each holding at most LEVELS_KEPT levels
 per side: memory stays bounded however long obook runs.
+
+Trades are marked where and when they printed (their own time slot and price
+row), sized by amount against the largest mark shown, coloured by the taker's
+side; a ring of at most MAX_MARKS keeps them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections import deque
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
 from heapq import nlargest
+from typing import NamedTuple
 
 from rich.color import Color
 from rich.console import Group, RenderableType
@@ -21,6 +26,7 @@ from rich.style import Style
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book, Level, plain
+from orderbook_cli.trades import BUY, SELL, Trade
 from orderbook_cli.views.canvas import Picture, legend, notice, runs
 from orderbook_cli.views.chart import sides
 from orderbook_cli.views.scales import (
@@ -49,6 +55,17 @@ XTERM256 = (17, 19, 25, 37, 113, 220, 230)
 RAMP = "·:░▒▓█"
 AXIS = Style(dim=True)
 TRACE = Style(bold=True)
+MAX_MARKS = 5_000  # trades marked on the map; older ones have scrolled off at any usual rate
+MARK_GLYPHS = {"colour": ("·", "•", "●"), "none": ("o", "O", "@")}  # small, medium, large (the ramp uses "·" without colour)
+
+
+class Mark(NamedTuple):
+    """A trade on the heatmap: its time slot, price, amount and taker side (None: unknown)."""
+
+    slot: int
+    price: Decimal
+    amount: Decimal
+    side: str | None
 
 
 class Column:
@@ -94,6 +111,12 @@ class History:
         self.slot = 0
         self._open: Column | None = None
         self._open_book: Book | None = None
+        self.marks: deque[Mark] = deque(maxlen=MAX_MARKS)
+
+    def trade(self, trade: Trade) -> None:
+        """Mark a trade at its price in its time slot (the venue's time, else when it arrived)."""
+        stamp = (trade.timestamp or trade.received_at).timestamp()  # float-ok: time
+        self.marks.append(Mark(int(stamp // self.seconds), trade.price, trade.amount, trade.side))
 
     def add(self, book: Book, stamp: float | None = None) -> None:
         """`stamp`: the book's time in seconds (a live view: when it arrived); None: the book's own (a replay's)."""
@@ -134,6 +157,7 @@ class History:
 
     def clear(self) -> None:
         self.ring.clear()
+        self.marks.clear()
         self.book = self._open = self._open_book = None
 
 
@@ -165,10 +189,36 @@ def _palette(colour: str) -> list[tuple[str, Style | None]]:
     return [(ch, None) for ch in RAMP]
 
 
+def _mark_row(mark: Mark, step: Decimal) -> int:
+    """A taker buy lifted an ask (rows round up, as asks do), anything else hit a bid (down)."""
+    return ceil_steps(mark.price, step) if mark.side == BUY else floor_steps(mark.price, step)
+
+
+def mark_cells(marks: Sequence[Mark], now_slot: int, plot: int, step: Decimal, rows: range) -> dict[tuple[int, int], tuple[Decimal, str | None]]:
+    """{(x, price row): (amount, side)} for the marks inside a `plot`-wide map ending at `now_slot`:
+    prints in one cell add up, and keep a side only when they all share it."""
+    out: dict[tuple[int, int], tuple[Decimal, str | None]] = {}
+    with localcontext(EXACT):
+        for mark in marks:
+            x = plot - 1 - (now_slot - mark.slot)
+            row = _mark_row(mark, step)
+            if not 0 <= x < plot or row not in rows:
+                continue
+            amount, side = out.get((x, row), (Decimal(0), mark.side))
+            out[(x, row)] = (amount + mark.amount, side if side == mark.side else None)
+    return out
+
+
+def _mark_glyph(amount: Decimal, biggest: Decimal, glyphs: tuple[str, str, str]) -> str:
+    """Sized by amount: up to a ninth of the biggest mark shown small, up to a third medium, else large."""
+    with localcontext(EXACT):
+        return glyphs[0] if amount * 9 <= biggest else glyphs[1] if amount * 3 <= biggest else glyphs[2]
+
+
 def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int | None, width: int, height: int, colour: str,
-            theme: Theme = DEFAULT) -> RenderableType:
+            theme: Theme = DEFAULT, marks: Sequence[Mark] = ()) -> RenderableType:
     """Columns (oldest first) as a width x height picture: a legend line, the map with
-    price labels on the right, and a time axis."""
+    price labels on the right, and a time axis; `marks` (History.marks) are the trades."""
     rows = height - CHROME
     if width < MIN_AREA[0] or height < MIN_AREA[1]:
         return notice(f"too small for the heatmap: it needs {MIN_AREA[0]}×{MIN_AREA[1]}", width)
@@ -199,6 +249,10 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
     on_bid = [(bid_ch, style + bid_trace if style else bid_trace) for _, style in palette]
     on_ask = [(ask_ch, style + ask_trace if style else ask_trace) for _, style in palette]
     pad = plot - len(shown)
+    traded = mark_cells(marks, shown[-1].slot, plot, step, range(top_row - rows + 1, top_row + 1)) if shown else {}
+    biggest_print = max((amount for amount, _ in traded.values()), default=Decimal(0))
+    glyphs = MARK_GLYPHS["none" if colour == "none" else "colour"]
+    side_style = {BUY: sides(theme)[0], SELL: sides(theme)[1], None: Style()}
     lines = []
     for r in range(rows):
         price_row = top_row - r
@@ -216,13 +270,18 @@ def heatmap(columns: Sequence[Column], book: Book, *, step: Decimal, depth: int 
                 ch, style = (" ", None) if shade is None else palette[shade]
             chars.append(ch)
             styles.append(style)
+        for (x, row), (amount, side) in traded.items():
+            if row == price_row:  # on top of the shade: the print's colour on the resting size's background
+                chars[x] = _mark_glyph(amount, biggest_print, glyphs)
+                styles[x] = (styles[x] or Style()) + side_style[side] + TRACE
         if gutter:
             text = labels.get(r)
             chars += list(("┤" if text else "│") + (text or "").ljust(gutter - 1))
             styles += [AXIS] * gutter
         lines.append(runs(chars, styles))
     lines += _time_axis(shown, plot, width)
-    return Group(_legend(palette, bounds, biggest, (bid_ch, bid_trace), (ask_ch, ask_trace), step, width), Picture(lines, width))
+    legend_marks = (glyphs[2], side_style) if traded else None
+    return Group(_legend(palette, bounds, biggest, (bid_ch, bid_trace), (ask_ch, ask_trace), step, width, legend_marks), Picture(lines, width))
 
 
 def _time_axis(shown: Sequence[Column], plot: int, width: int) -> list:
@@ -242,8 +301,10 @@ def _time_axis(shown: Sequence[Column], plot: int, width: int) -> list:
     return [[("".join(line).rstrip(), AXIS)]]
 
 
-def _legend(palette, bounds: list[Decimal], biggest: Decimal, bid: tuple[str, Style], ask: tuple[str, Style], step: Decimal, width: int) -> Text:
-    """Shade to size first (what the picture means), then the traces, the row height and the time per column."""
+def _legend(palette, bounds: list[Decimal], biggest: Decimal, bid: tuple[str, Style], ask: tuple[str, Style], step: Decimal, width: int,
+            marks: tuple[str, dict] | None = None) -> Text:
+    """Shade to size first (what the picture means), then the traces, the trades (when any are
+    shown), the row height and the time per column."""
     shades = list(zip(palette, [Decimal(0)] + bounds))
     for picks in (shades, shades[::3], shades[::6]):  # fewer shades on narrow screens
         scale = Text("size " if len(picks) == len(shades) else "")
@@ -255,6 +316,9 @@ def _legend(palette, bounds: list[Decimal], biggest: Decimal, bid: tuple[str, St
             break
     items: list[tuple[str | Text, Style | None]] = [(scale, None)] if biggest else []
     names = ("best ask", "best bid") if width >= scale.cell_len + 24 or not biggest else ("ask", "bid")
-    items += [(f"{ask[0]} {names[0]}", ask[1]), (f"{bid[0]} {names[1]}", bid[1]),
-              (f"row {plain(step.normalize())}", AXIS), (f"{COLUMN_SECONDS}s/col", AXIS)]
+    items += [(f"{ask[0]} {names[0]}", ask[1]), (f"{bid[0]} {names[1]}", bid[1])]
+    if marks is not None:
+        glyph, styles = marks
+        items.append((Text.assemble((glyph, styles[BUY] + TRACE), (glyph, styles[SELL] + TRACE), " trades by size"), None))
+    items += [(f"row {plain(step.normalize())}", AXIS), (f"{COLUMN_SECONDS}s/col", AXIS)]
     return legend(items, width)

@@ -9,7 +9,7 @@ Every venue-supplied string goes in as plain Text, never as markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, localcontext
 from typing import NamedTuple
 
@@ -18,6 +18,7 @@ from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.errors import sanitize
+from orderbook_cli.trades import traded_by_level
 from orderbook_cli.views.header import header, spread_row
 from orderbook_cli.views.keys import help_keys, help_lines
 from orderbook_cli.views.layout import Item, fit, wrap_words
@@ -62,17 +63,23 @@ def running_notionals(levels: Sequence[Level]) -> list[Decimal]:
 COLUMNS = {
     "side": ("", "left"), "price": ("price", "right"), "amount": ("amount", "right"),
     "total": ("total", "right"), "notional": ("notional", "right"), "notional_k": ("notional", "right"),
-    "orders": ("orders", "right"),
+    "orders": ("orders", "right"), "traded": ("1m vol", "right"),
 }
 # Widest first; each step drops what a trader misses least (the bar shrinks before any of it).
+# "traded" (volume traded at the level over the last minute) is there only while trades are followed.
 LAYOUTS_WITH_BARS = (
+    ("side", "price", "amount", "total", "traded", "notional", "orders"),
+    ("side", "price", "amount", "total", "traded", "notional_k", "orders"),
+    ("side", "price", "amount", "total", "traded", "orders"),
+    ("side", "price", "amount", "total", "traded"),
+    ("price", "amount", "total", "traded"),
     ("side", "price", "amount", "total", "notional", "orders"),
     ("side", "price", "amount", "total", "notional_k", "orders"),
     ("side", "price", "amount", "total", "orders"),
     ("side", "price", "amount", "total"),
     ("price", "amount", "total"),
 )
-LAYOUTS_WITHOUT_BARS = (("price", "amount", "total"), ("price", "amount"))
+LAYOUTS_WITHOUT_BARS = (("price", "amount", "total", "traded"), ("price", "amount", "total"), ("price", "amount"))
 
 
 class Layout(NamedTuple):
@@ -82,7 +89,7 @@ class Layout(NamedTuple):
     bar: int  # 0: no depth bars
 
 
-def _cells(book: Book, memory: Memory) -> dict[str, list[str]]:
+def _cells(book: Book, memory: Memory, traded: Mapping[Decimal, Decimal] | None = None, group: Decimal | None = None) -> dict[str, list[str]]:
     """Every column's text for every level of the book (asks then bids), at widths and
     decimals that only grow: they come from the whole book and earlier frames, not
     just the rows that fit."""
@@ -101,19 +108,25 @@ def _cells(book: Book, memory: Memory) -> dict[str, list[str]]:
         "notional_k": [short(n, q) for n in notionals],
         "orders": ["" if lv.count is None else str(lv.count) for lv in levels],
     }
+    if traded is not None:
+        at_level = traded_by_level(book, traded, group)
+        volumes = [at_level.get(("ask", lv.price)) for lv in book.asks] + [at_level.get(("bid", lv.price)) for lv in book.bids]
+        t = memory.most(places, "traded", max((decimals(v) for v in volumes if v is not None), default=0))
+        cells["traded"] = ["" if v is None else format(v, f".{t}f") for v in volumes]
     for name, texts in cells.items():
         memory.most(memory.widths, name, max(map(len, texts), default=0))
     return cells
 
 
-def choose_layout(book: Book, memory: Memory, width: int | None) -> Layout | None:
-    """The widest layout that fits `width` whole, or None (then: the compact summary)."""
+def choose_layout(book: Book, memory: Memory, width: int | None, traded: bool = False) -> Layout | None:
+    """The widest layout that fits `width` whole, or None (then: the compact summary).
+    `traded`: the levels' traded volume is a column (trades are followed)."""
     pair = units(book.symbol)
-    unit = {"price": pair[1], "amount": pair[0], "total": pair[0], "notional": pair[1], "notional_k": pair[1]} if pair else {}
+    unit = {"price": pair[1], "amount": pair[0], "total": pair[0], "notional": pair[1], "notional_k": pair[1], "traded": pair[0]} if pair else {}
     has_counts = any(lv.count is not None for lv in book.asks + book.bids)  # bitmart-v3 sends none: no empty column
     for layouts, with_bars in ((LAYOUTS_WITH_BARS, True), (LAYOUTS_WITHOUT_BARS, False)):
-        for layout_columns in layouts:
-            columns: tuple[str, ...] = tuple(c for c in layout_columns if c != "orders" or has_counts)
+        wanted = (tuple(c for c in layout if (c != "orders" or has_counts) and (c != "traded" or traded)) for layout in layouts)
+        for columns in dict.fromkeys(wanted):  # without the optional columns some layouts are the same: try each once
             labelled = tuple(f"{COLUMNS[c][0]} {unit[c]}" if c in unit else COLUMNS[c][0] for c in columns)
             free = tuple(t if len(t) <= memory.widths.get(c, 0) else COLUMNS[c][0] for c, t in zip(columns, labelled))
             for titles in (labelled, free):  # every unit, else the units that cost no width
@@ -155,7 +168,8 @@ def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, 
     asks = book.asks[:rows] if rows is not None else book.asks
     bids = book.bids[:rows] if rows is not None else book.bids
     scale = max((lv.total for lv in asks + bids), default=Decimal(0))  # one scale for both sides
-    kinds = {"side": None, "price": "bold", "amount": "", "total": "", "notional": "dim", "notional_k": "dim", "orders": "dim"}
+    kinds = {"side": None, "price": "bold", "amount": "", "total": "", "notional": "dim", "notional_k": "dim", "orders": "dim",
+             "traded": "yellow"}
 
     def line(index: int, level: Level, side: str, rank: int) -> Text:
         style = view.theme.side(side)
@@ -311,8 +325,8 @@ def ladder_screen(book: Book | None, view: LadderView, venue: str = "", symbol: 
     asked = help_lines(help_keys(view.actions), width) if view.show_help else []  # the user asked: it stays
     if book is None:
         return Group(*[*top, Text("waiting for the first book…", style="dim"), *asked][: height or None])
-    cells = _cells(book, view.memory)  # first: the widths it remembers decide the layout
-    layout = choose_layout(book, view.memory, width)
+    cells = _cells(book, view.memory, view.traded, view.group)  # first: the widths it remembers decide the layout
+    layout = choose_layout(book, view.memory, width, traded=view.traded is not None)
     view.rows_shown = 0
     if layout is None:
         return Group(*(top + asked + compact_lines(book, view, width))[: height or None])

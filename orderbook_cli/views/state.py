@@ -59,6 +59,7 @@ class LadderView:
     rows_shown: int | None = None  # set by the renderer: levels a side that fit (None: all)
     dated: bool = False  # show the book's date too (a replay's books are not from today)
     actions: frozenset = LADDER_ACTIONS  # what the keys do here (views.keys), for the `?` help
+    traded: dict | None = None  # {price: amount} traded over the last minute (trades.Tape.volume_at); None: no tape
     resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
     last_resync: str = ""  # HH:MM:SS UTC of the last one
     alert: str = ""  # the latest --alert that fired (its condition), marked in the header while recent

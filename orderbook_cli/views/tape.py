@@ -12,6 +12,7 @@ from rich.text import Text
 from orderbook_cli.book import plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.trades import BUY, SELL, Tape, Trade
+from orderbook_cli.views.layout import Item
 from orderbook_cli.views.numbers import aligned
 from orderbook_cli.views.theme import DEFAULT, Theme
 
@@ -25,7 +26,7 @@ def _time(stamp: datetime | None) -> str:
 
 def header(tape: Tape, title: str, width: int) -> Text:
     """What is followed, then volume by taker side since start; parts that do not fit are left out whole."""
-    parts = [sanitize(title, 80), f"bought {plain(tape.bought)}", f"sold {plain(tape.sold)}", f"delta {'+' if tape.delta > 0 else ''}{plain(tape.delta)}"]
+    parts = [sanitize(title, 80), f"bought {plain(tape.bought)}", f"sold {plain(tape.sold)}", f"delta {_signed(tape.delta)}"]
     if tape.unsided:
         parts.append(f"side unknown {plain(tape.unsided)}")
     parts.append(f"{len(tape.trades)} shown")
@@ -36,6 +37,26 @@ def header(tape: Tape, title: str, width: int) -> Text:
             break  # the rest would say less than what is shown
         line = candidate
     return Text(line, style="bold")
+
+
+def _signed(amount) -> str:
+    return f"{'+' if amount > 0 else ''}{plain(amount)}"
+
+
+def volume_items(tape: Tape, theme: Theme = DEFAULT) -> list[Item]:
+    """The header's volume since start, for `watch` (views.header takes them via
+    LadderView.header_items): the delta first, then what it is made of; each item is
+    dropped whole when the line is short. Volume whose side the venue does not say is
+    its own item, never in the delta."""
+    items = []
+    if tape.bought or tape.sold or not tape.unsided:
+        delta = tape.delta
+        style = theme.bid if delta > 0 else theme.ask if delta < 0 else ""
+        items.append(Item(2, Text.assemble(("delta ", "bold"), (_signed(delta), style))))
+        items.append(Item(7, Text(f"bought {plain(tape.bought)} sold {plain(tape.sold)}")))
+    if tape.unsided:
+        items.append(Item(2, Text.assemble(("traded ", "bold"), plain(tape.unsided), " (side unknown)")))
+    return items
 
 
 def rows(trades: list[Trade], width: int, *, theme: Theme = DEFAULT, colour: bool = True, venues: bool = False) -> list[Text]:
