@@ -386,7 +386,7 @@ class TapePane:
                 for trade in event.trades:
                     self.tape.add(trade)
                     if self.history is not None:
-                        self.history.trade(trade)
+                        self.history.trade(trade, trade.received_at.timestamp())  # float-ok: time; the live heatmap's clock
                 changed = True
             elif isinstance(event, FatalEvent):  # the ladder goes on without its tape
                 self.failure, self.feed = f"no trades: {event.error.message}", None

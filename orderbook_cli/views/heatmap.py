@@ -113,9 +113,11 @@ class History:
         self._open_book: Book | None = None
         self.marks: deque[Mark] = deque(maxlen=MAX_MARKS)
 
-    def trade(self, trade: Trade) -> None:
-        """Mark a trade at its price in its time slot (the venue's time, else when it arrived)."""
-        stamp = (trade.timestamp or trade.received_at).timestamp()  # float-ok: time
+    def trade(self, trade: Trade, stamp: float | None = None) -> None:
+        """Mark a trade at its price in its time slot. `stamp`: on the clock the books are
+        added on (a live view: when it arrived); None: the venue's time, else when it arrived."""
+        if stamp is None:
+            stamp = (trade.timestamp or trade.received_at).timestamp()  # float-ok: time
         self.marks.append(Mark(int(stamp // self.seconds), trade.price, trade.amount, trade.side))
 
     def add(self, book: Book, stamp: float | None = None) -> None:
