@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import platform
 import resource
@@ -24,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from full_depth import bench_full_depth, bench_full_depth_process
-from servers import SEQ_BASE, BitsoFlood, RawFlood, quiet_bitso, revx_server
+from servers import SEQ_BASE, BitsoFlood, RawFlood, bitso_frame, quiet_bitso, revx_server
 from views import bench_views
 
 OBOOK = str(Path(sys.executable).with_name("obook"))
@@ -114,6 +115,55 @@ def bench_stream(frames: int, rounds: int, scratch: Path) -> None:
     record_ratio(f"`watch bitso --json`, {frames:,} books of 20 orders a side, vs the websocket-client floor", ob_cpu / fl_cpu, 2.0, 1.5,
                  f"CPU {ob_cpu:.2f} vs {fl_cpu:.2f} s: {frames / ob_cpu:,.0f} books vs {frames / fl_cpu:,.0f} frames per CPU second; "
                  f"wall {ob_wall / fl_wall:.2f}x")
+
+
+def _paired(commands: dict[str, list[tuple[list[str], dict]]], rounds: int) -> dict[str, list[float]]:
+    """CPU seconds per round for each named group of commands (a group's commands run one
+    after another and add up), the groups alternating within each round."""
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, group in commands.items():
+            total = 0.0
+            for cmd, env in group:
+                total += timed(cmd, env)[1]
+            cpu[name].append(total)
+    return cpu
+
+
+def bench_startup(runs: int) -> None:
+    print(f"start-up: `obook --version` and `obook --help` vs `python -c pass` (paired, {runs} runs, medians)")
+    commands = {"pass": [([sys.executable, "-c", "pass"], {})], "version": [([OBOOK, "--version"], {})], "help": [([OBOOK, "--help"], {})]}
+    cpu = _paired(commands, runs)
+    floor = statistics.median(cpu["pass"])
+    for name, budget, goal in (("version", 2.5, 2.0), ("help", 5.0, 4.0)):
+        ob = statistics.median(cpu[name])
+        record_ratio(f"`obook --{name}` vs `python -c pass`", ob / floor, budget, goal, f"CPU {ob * 1000:.0f} vs {floor * 1000:.0f} ms")
+
+
+SOURCES = ("btc_usd", "btc_usdt", "btc_usdc")  # one venue, three books, one flood: only obook's multi-source work differs
+
+
+def bench_multi(frames: int, rounds: int) -> None:
+    print(f"several sources: 3 Bitso `--feed top` sources, {frames:,} books each, --merge and side by side, "
+          f"vs the same input read one source at a time; {rounds} paired rounds")
+    messages = [json.dumps({k: v for k, v in json.loads(bitso_frame(i)).items() if k != "book"}) for i in range(1000)]  # any book's
+    flood = RawFlood(frames, messages)
+    env = {"OBOOK_BITSO_URL": flood.url}
+    single = [([OBOOK, "watch", "bitso", "--feed", "top", symbol, "--json", "--count", str(frames)], env) for symbol in SOURCES]
+    sources = [f"bitso:{symbol}" for symbol in SOURCES]
+    aliases = ["--quote-alias", "USDT=USD", "--quote-alias", "USDC=USD"]
+    count = ["--json", "--count", str(3 * frames)]
+    commands = {
+        "one at a time": single,
+        "merged": [([OBOOK, "watch", "--feed", "top", *sources, "--merge", *aliases, *count], env)],
+        "side by side": [([OBOOK, "watch", "--feed", "top", *sources, *count], env)],
+    }
+    cpu = _paired(commands, rounds)
+    flood.stop()
+    alone = statistics.median(cpu["one at a time"])
+    merged, side = statistics.median(cpu["merged"]), statistics.median(cpu["side by side"])
+    record_ratio("3 sources `--merge --json` vs the 3 single-source runs", merged / alone, 1.3, 1.1, f"CPU {merged:.2f} vs {alone:.2f} s")
+    record_ratio("3 sources side by side `--json` vs the 3 single-source runs", side / alone, 1.1, 1.0, f"CPU {side:.2f} vs {alone:.2f} s")
 
 
 def bench_render() -> None:
@@ -322,7 +372,7 @@ def _byte_compile_obook() -> None:
     compileall.compile_dir(str(Path(orderbook_cli.__file__).parent), quiet=1)
 
 
-BENCHES = ("snapshot", "stream", "full_depth_process", "render", "live", "views", "idle", "memory", "full_depth", "peer")
+BENCHES = ("startup", "snapshot", "stream", "full_depth_process", "multi", "render", "live", "views", "idle", "memory", "full_depth", "peer")
 
 
 def main() -> int:
@@ -341,7 +391,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         calls = {
+            "startup": lambda: bench_startup(runs),
             "snapshot": lambda: bench_snapshot(runs, scratch),
+            "multi": lambda: bench_multi(frames // 4, rounds),
             "stream": lambda: bench_stream(frames, rounds, scratch),
             "render": bench_render,
             "live": lambda: bench_live(scratch, seconds),

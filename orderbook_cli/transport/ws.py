@@ -4,7 +4,8 @@
 and an HTTP/1.1 upgrade handshake that obook does itself, every part of the
 answer capped before it is stored (websocket-client's own handshake reads
 any number of header lines of any length). Frames are then read by
-websocket-client over that socket, with frame and message sizes capped.
+:class:`FrameReader` (large reads, frame and message sizes capped) and
+written and closed by websocket-client over that socket.
 
 A :class:`Watchdog` holds every deadline from outside the read: it cuts
 the socket when the attempt's deadline passes before the link is up, when
@@ -19,11 +20,12 @@ import base64
 import hashlib
 import os
 import socket
+import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -104,54 +106,105 @@ class Watchdog:
             pass  # already closed
 
 
-@lru_cache(maxsize=1)  # defined once, not on every (re)connection
-def _capped_websocket_class():
-    """A websocket-client WebSocket that refuses frames over MAX_FRAME_BYTES from
-    their header, before reading the payload (websocket-client has no such limit),
-    and caps a whole message across fragments the same way."""
-    import websocket
-    from websocket._abnf import continuous_frame, frame_buffer
+# RFC 6455 opcodes obook reads.
+_CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+_LENGTH_16, _LENGTH_64 = struct.Struct("!H"), struct.Struct("!Q")
 
-    class CappedFrames(frame_buffer):
-        def recv_length(self) -> None:
-            super().recv_length()
-            if self.length is not None and self.length > MAX_FRAME_BYTES:
-                raise MalformedData(f"a frame of {self.length} bytes (limit {MAX_FRAME_BYTES})")
 
-    class CappedMessages(continuous_frame):
-        def add(self, frame) -> None:
-            if not self.cont_data:
-                if not frame.fin:
-                    frame.data = bytearray(frame.data)  # fragments append in place, not by copying
-            elif len(self.cont_data[1]) + len(frame.data) > MAX_FRAME_BYTES:
-                raise MalformedData(f"a fragmented message over {MAX_FRAME_BYTES} bytes (limit {MAX_FRAME_BYTES})")
-            super().add(frame)
+class LinkClosed(Exception):
+    """The socket ended: the venue closed it, or the watchdog cut it."""
 
-        def extract(self, frame) -> tuple:
-            opcode, whole = super().extract(frame)
-            if isinstance(whole.data, bytearray):
-                whole.data = bytes(whole.data)
-            return opcode, whole
 
-    class CappedWebSocket(websocket.WebSocket):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pending, self._taken = b"", 0  # the last read, and how much of it the frame reader has had
-            self.frame_buffer = CappedFrames(self._buffered_recv, self.frame_buffer.skip_utf8_validation)
-            self.cont_frame = CappedMessages(self.cont_frame.fire_cont_frame, self.cont_frame.skip_utf8_validation)
+def _unmask(key: bytes, payload: bytes) -> bytes:
+    """A masked payload in clear (servers should not mask; websocket-client read them too)."""
+    size = len(payload)
+    stream = (key * (size // 4 + 1))[:size]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")).to_bytes(size, "little")
 
-        def _buffered_recv(self, wanted: int) -> bytes:
-            """Up to `wanted` bytes for the frame reader, from one READ_CHUNK read of the
-            socket shared by every frame that arrived together (at most READ_CHUNK held)."""
-            pending, taken = self._pending, self._taken
-            if taken >= len(pending):
-                pending, taken = self._recv(READ_CHUNK), 0  # websocket-client's read: its timeout and closed-link errors
-                self._pending = pending
-            chunk = pending[taken:taken + wanted]
-            self._taken = taken + len(chunk)
-            return chunk
 
-    return CappedWebSocket
+class FrameReader:
+    """Whole data messages from a socket, each frame's header and payload sliced from
+    READ_CHUNK reads shared by every frame that arrived together (websocket-client reads
+    each header and payload separately, a wait and a recv each). Bounded: a frame over
+    MAX_FRAME_BYTES is refused from its header, before its payload is read, and so is a
+    fragmented message that grows past it. Pings are answered, pongs dropped.
+
+    A read that times out (TimeoutError) loses nothing: the frame is taken from the
+    buffer only once it is whole, and the next call goes on where this one stopped.
+    Raises MalformedData for a frame obook will not read, LinkClosed when the socket ends.
+    """
+
+    def __init__(self, sock: socket.socket, pong: Callable[[bytes], None]):
+        self._sock, self._pong = sock, pong
+        self._buffer, self._at = b"", 0  # bytes read, parsed up to _at
+        self._parts: list[bytes] = []  # a fragmented message's payloads so far
+        self._parts_opcode, self._parts_size = _TEXT, 0
+
+    def _fill(self, wanted: int) -> bytes:
+        """The buffer, once it holds `wanted` bytes from _at on (reading as needed)."""
+        held = len(self._buffer) - self._at
+        while held < wanted:
+            chunk = self._sock.recv(max(READ_CHUNK, wanted - held))
+            if not chunk:
+                raise LinkClosed
+            self._buffer = self._buffer[self._at:] + chunk if held else chunk
+            self._at = 0
+            held += len(chunk)
+        return self._buffer
+
+    def message(self) -> tuple[int, bytes]:
+        """The next whole data message (_TEXT or _BINARY, its payload), or (_CLOSE, reason)."""
+        while True:
+            buffer = self._fill(2)
+            first, second = buffer[self._at], buffer[self._at + 1]
+            if first & 0x70:
+                raise MalformedData("a frame with reserved bits set (no extension was agreed)")
+            opcode, fin, length = first & 0x0F, first & 0x80, second & 0x7F
+            header = 2
+            if length == 126:
+                header = 4
+                length = _LENGTH_16.unpack_from(self._fill(4), self._at + 2)[0]
+            elif length == 127:
+                header = 10
+                length = _LENGTH_64.unpack_from(self._fill(10), self._at + 2)[0]
+            if length > MAX_FRAME_BYTES:
+                raise MalformedData(f"a frame of {length} bytes (limit {MAX_FRAME_BYTES})")
+            masked = second & 0x80
+            start = header + (4 if masked else 0)
+            buffer = self._fill(start + length)
+            at = self._at
+            payload = buffer[at + start:at + start + length]
+            if masked:
+                payload = _unmask(buffer[at + header:at + start], payload)
+            self._at = at + start + length
+            if opcode & 0x8:  # control frames come whole, even between fragments
+                if not fin or length > 125:
+                    raise MalformedData("a control frame that is fragmented or over 125 bytes")
+                if opcode == _CLOSE:
+                    return _CLOSE, payload
+                if opcode == _PING:
+                    self._pong(payload)
+                elif opcode != _PONG:
+                    raise MalformedData(f"a frame with the unknown opcode {opcode}")
+                continue
+            if opcode == _CONTINUATION:
+                if not self._parts:
+                    raise MalformedData("a continuation frame with no message to continue")
+                self._parts_size += length
+                if self._parts_size > MAX_FRAME_BYTES:
+                    raise MalformedData(f"a fragmented message over {MAX_FRAME_BYTES} bytes (limit {MAX_FRAME_BYTES})")
+                self._parts.append(payload)
+                if not fin:
+                    continue
+                whole, self._parts = b"".join(self._parts), []
+                return self._parts_opcode, whole
+            if opcode not in (_TEXT, _BINARY):
+                raise MalformedData(f"a frame with the unknown opcode {opcode}")
+            if self._parts:
+                raise MalformedData("a new message before the fragmented one ended")
+            if fin:
+                return opcode, payload
+            self._parts, self._parts_opcode, self._parts_size = [payload], opcode, length
 
 
 def inflate(data: bytes) -> bytes:
@@ -170,7 +223,11 @@ class Link:
     """One open WebSocket: send text, receive data frames, close."""
 
     def __init__(self, ws, watchdog: Watchdog, url: str):
-        self._ws, self.watchdog, self.url = ws, watchdog, url
+        import websocket
+
+        self._ws, self.watchdog, self.url = ws, watchdog, url  # websocket-client writes (masked) and closes
+        self._reader = FrameReader(ws.sock, ws.pong)
+        self._send_errors = websocket.WebSocketException
         self._timeout: float | None = None  # the socket's, set only when a wait differs (a syscall each)
         self._debug = enabled()  # --debug is decided at start: no preview of every frame for nobody
 
@@ -185,31 +242,27 @@ class Link:
         """The next data frame, or None when none arrived within ``wait`` seconds
         (a chance to tick). Raises LinkLost, or MalformedData for a frame obook
         will not read (the link is dropped)."""
-        import websocket
-
         timeout = max(0.01, wait)
         if timeout != self._timeout:
             self._ws.settimeout(timeout)
             self._timeout = timeout
         try:
-            opcode, data = self._ws.recv_data()
-        except websocket.WebSocketTimeoutException:
+            opcode, data = self._reader.message()
+        except TimeoutError:
             if self.watchdog.reason is not None:
                 raise self._lost(None) from None
             return None
         except MalformedData:
             raise
-        except websocket.WebSocketConnectionClosedException:
+        except LinkClosed:
             raise self._lost(None, "the venue closed the connection") from None
-        except (websocket.WebSocketException, OSError, ValueError) as exc:
+        except (self._send_errors, OSError, ValueError) as exc:  # a pong that could not be sent, a socket error
             raise self._lost(exc) from None
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
+        if opcode == _CLOSE:
             raise self._lost(None, "the venue closed the connection")
-        if len(data) > MAX_FRAME_BYTES:
-            raise MalformedData(f"frame of {len(data)} bytes exceeds {MAX_FRAME_BYTES}")
         self.watchdog.alive()
         frame: str | bytes = data
-        if opcode == websocket.ABNF.OPCODE_TEXT:
+        if opcode == _TEXT:
             try:
                 frame = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -267,7 +320,9 @@ def connect(url: str, url_env: str, *, timeout: float, idle: float, stopped: thr
         message = f"cannot connect to {sanitize(host_of(url), 120)}: {reason}" if reason else connect_failure(exc, url)
         raise NetworkError(message, hint=f"check the network or {url_env}") from None
     watchdog.alive()  # the handshake is done: from now on the link lives by its data frames
-    ws = _capped_websocket_class()(enable_multithread=True, skip_utf8_validation=True)  # obook decodes UTF-8 itself
+    import websocket
+
+    ws = websocket.WebSocket(enable_multithread=True, skip_utf8_validation=True)  # obook decodes UTF-8 itself
     ws.sock, ws.connected = sock, True
     return Link(ws, watchdog, url)
 
