@@ -29,7 +29,7 @@ from tests.servers.http_venue import Reply
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 TRADES = ROOT / "tests" / "payloads" / "trades"
-RUNS_UNTIL_CTRL_C = 4.0  # seconds a line that never ends by itself is watched before Ctrl-C
+RUNS_UNTIL_CTRL_C = 3.0  # seconds a line that never ends by itself is watched before Ctrl-C
 SEED_SEQUENCE = 100
 
 
