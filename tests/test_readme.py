@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import OBOOK
+from tests.kraken.server import STATUS, KrakenBook, ack, answer
 from tests.servers.http_venue import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +138,30 @@ def bitmart_v3(peer) -> None:
     peer.hold()
 
 
-REVX_BOOK = {"data": {"bids": [{"p": "86612", "q": "0.25", "no": "1"}, {"p": "86610", "q": "0.3", "no": "2"}],
+# bid-heavy (imbalance@25bps 40%), so the README's imbalance alert fires
+def kraken(peer) -> None:
+    """Kraken v2: the book channel (a checksummed snapshot, then the venue's answers) or trades, for the pair asked."""
+    peer.send(STATUS)
+    request = peer.expect_json()
+    params = request["params"]
+    symbol = params["symbol"][0]
+    if params["channel"] == "book":
+        book = KrakenBook(symbol, params["depth"], [("1000.0", "1.5"), ("999.5", "2")], [("1010.0", "0.25"), ("1011.5", "3")])
+        peer.send(ack("subscribe", symbol, params["depth"]))
+        peer.send(book.snapshot())
+        answer(peer, lambda _params: book, seconds=10)
+        return
+    peer.send(json.dumps({"method": "subscribe", "result": {"channel": "trade", "snapshot": False, "symbol": symbol},
+                          "success": True, "time_in": "2026-12-05T10:00:00.000001Z", "time_out": "2026-12-05T10:00:00.000002Z"}))
+    trade = json.loads((TRADES / "kraken_trade_update_btcusd.json").read_text())
+    for step in range(1, 400):
+        trade["data"][0].update(symbol=symbol, trade_id=105994519 + step)
+        peer.send(json.dumps(trade))
+        time.sleep(0.02)
+    peer.hold()
+
+
+REVX_BOOK = {"data": {"bids": [{"p": "86612", "q": "2.5", "no": "1"}, {"p": "86610", "q": "0.3", "no": "2"}],
                       "asks": [{"p": "86615", "q": "0.2", "no": "1"}, {"p": "86620", "q": "1", "no": "4"}]},
              "metadata": {"timestamp": 1763700000500}}
 
@@ -151,7 +175,8 @@ def venues(ws_venue, http_venue) -> dict[str, str]:
             http_venue.route(f"/api/{version}/public/order-book/{symbol}", Reply(200, REVX_BOOK))
     http_venue.route("/api/1.0/public/trades/all", Reply(200, json.loads((TRADES / "revx_trades_doc.json").read_text())))
     return {"OBOOK_BITSO_URL": ws_venue(bitso).url, "OBOOK_BITSO_REST_URL": http_venue.url,
-            "OBOOK_REVX_URL": http_venue.url, "OBOOK_BITMART_V3_URL": ws_venue(bitmart_v3).url}
+            "OBOOK_REVX_URL": http_venue.url, "OBOOK_BITMART_V3_URL": ws_venue(bitmart_v3).url,
+            "OBOOK_KRAKEN_URL": ws_venue(kraken).url}
 
 
 # ---------------------------------------------------------------- running a line as a user would
