@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
+from operator import itemgetter
 from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of
@@ -83,26 +84,35 @@ def same_money(a: str, b: str) -> bool:
     return any(a in group and b in group for group in SAME_MONEY)
 
 
+_PRICE = itemgetter(0)
+_new_level = tuple.__new__  # a Level without NamedTuple's Python-level __new__
+
+
 def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: bool) -> tuple[Level, ...]:
-    amounts: dict[Decimal, dict[str, Decimal]] = {}
-    counts: dict[Decimal, int | None] = {}
-    for key, levels in sides:
-        for level in levels:
-            per_source = amounts.get(level.price)
-            if per_source is None:
-                amounts[level.price] = {key: level.amount}
-                counts[level.price] = level.count
-                continue
-            per_source[key] = per_source.get(key, Decimal(0)) + level.amount
-            known = counts[level.price]
-            counts[level.price] = None if known is None or level.count is None else known + level.count
-    prices = sorted(amounts, reverse=descending)
-    out, total = [], Decimal(0)
-    for price in prices:
-        per_source = amounts[price]
-        amount = sum(per_source.values(), Decimal(0))
+    """Every source's levels sorted together (stable: equal prices keep the sources' order,
+    so each `venues` map lists them as given), then equal neighbours summed as the walk
+    totals them: no hashing of Decimals, and each source's side is already sorted, so
+    the sort only merges runs. Sums are exact (EXACT), so adding as the walk goes gives
+    what summing each level's `venues` gives."""
+    rows = [(level[0], key, level[1], level[3]) for key, levels in sides for level in levels]
+    rows.sort(key=_PRICE, reverse=descending)
+    out: list[Level] = []
+    total = zero = Decimal(0)
+    last: Decimal | None = None
+    amount, count, per_source = zero, None, {}  # type: tuple[Decimal, int | None, dict[str, Decimal]]
+    for price, key, part, part_count in rows:
+        if price == last:
+            per_source[key] = per_source.get(key, zero) + part  # zero +: as the sum from 0 spells it
+            amount += part
+            count = None if count is None or part_count is None else count + part_count
+            continue
+        if last is not None:
+            total += amount
+            out.append(_new_level(Level, (last, amount, total, count, per_source)))
+        last, amount, count, per_source = price, zero + part, part_count, {key: part}  # zero +: as sum() from 0 spells it
+    if last is not None:
         total += amount
-        out.append(Level(price, amount, total, counts[price], per_source))
+        out.append(_new_level(Level, (last, amount, total, count, per_source)))
     return tuple(out)
 
 

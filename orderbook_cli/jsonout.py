@@ -41,7 +41,7 @@ def book_to_dict(book: Book, extra: dict[str, Any] | None = None, *, levels: Cal
         "mid": _maybe(book.mid),
         "sequence": book.sequence,
     }
-    if (book.bids or book.asks) and (book.bids or book.asks)[0].venues is not None:
+    if levels is _levels and (book.bids or book.asks) and (book.bids or book.asks)[0].venues is not None:
         _add_venues(out, book)
     figures = book.figures
     if figures is not None and figures.impact is not None:
@@ -130,9 +130,10 @@ def dumps(data: Any, *, pretty: bool = False) -> str:
 
 # One level as compact JSON text. Its values are non-negative decimals and an
 # int (to_count's, never a bool) or null: nothing to escape, and str() is plain notation unless it shows
-# an exponent (checked once for the whole side, then plain() where needed).
+# an exponent (checked once for the whole side, then plain() where needed). A consolidated
+# book's level adds its `venues` object, as _add_venues makes it.
 _LEVEL_JSON = '{"price":"%s","amount":"%s","total":"%s","count":%s}'
-_LEVEL_FIELDS = 4  # a book whose levels set more fields than these (venues) goes through book_to_dict
+_LEVEL_FIELDS = 4  # then `venues`; a book whose levels set fields after it goes through book_to_dict
 
 
 # The text of the latest sides written, newest first: a kept book hands over the very
@@ -147,14 +148,48 @@ def _levels_json(levels: tuple[Level, ...]) -> str | None:
     for known, known_text in _recent_sides:
         if known is levels:
             return known_text
-    if levels and any(field is not None for field in levels[0][_LEVEL_FIELDS:]):  # as book_to_dict, the first level says
+    if levels and any(field is not None for field in levels[0][_LEVEL_FIELDS + 1:]):  # as book_to_dict, the first level says
         return None
-    text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else lv[3]) for lv in levels])
-    if "E" in text or "-" in text:
-        text = ",".join([_LEVEL_JSON % (plain(lv[0]), plain(lv[1]), plain(lv[2]), "null" if lv[3] is None else lv[3]) for lv in levels])
+    if levels and levels[0][_LEVEL_FIELDS] is not None:
+        text = _venue_levels(levels, str)
+        if "E" in text or "-" in text:  # an exponent (or a key's own text): plain() throughout
+            text = _venue_levels(levels, plain)
+    else:
+        text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else lv[3]) for lv in levels])
+        if "E" in text or "-" in text:
+            text = ",".join([_LEVEL_JSON % (plain(lv[0]), plain(lv[1]), plain(lv[2]), "null" if lv[3] is None else lv[3]) for lv in levels])
     text = "[" + text + "]"
     _recent_sides = [(levels, text), *_recent_sides[:_RECENT_SIDES - 1]]
     return text
+
+
+def _venue_levels(levels: tuple[Level, ...], number: Callable[[Decimal], str]) -> str:
+    """A consolidated side's levels, each through the text template of its venues' keys."""
+    out = []
+    for lv in levels:
+        venues = lv[4] or {}
+        template = _venue_templates.get(keys := tuple(venues))
+        if template is None:
+            template = _venue_template(keys)
+        count = "null" if lv[3] is None else lv[3]
+        if number is str:
+            out.append(template % (lv[0], lv[1], lv[2], count, *venues.values()))
+        else:
+            out.append(template % (number(lv[0]), number(lv[1]), number(lv[2]), count, *[number(amount) for amount in venues.values()]))
+    return ",".join(out)
+
+
+# A level's text template per tuple of `venues` keys (a handful per run), each key as
+# JSON text escaped as _compact escapes it ("%" doubled: the template is %-formatted).
+_venue_templates: dict[tuple[str, ...], str] = {}
+
+
+def _venue_template(keys: tuple[str, ...]) -> str:
+    named = ",".join(_safe(_encode_compact(key)).replace("%", "%%") + ':"%s"' for key in keys)
+    template = '{"price":"%s","amount":"%s","total":"%s","count":%s,"venues":{' + named + "}}"
+    if len(_venue_templates) < 64:
+        _venue_templates[keys] = template
+    return template
 
 
 # Where book_line puts the two sides: no JSON string's text holds it (quotes

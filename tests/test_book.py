@@ -155,3 +155,42 @@ def test_merge_walk_matches_the_dict_merge_to_the_digit():
         for side, descending in ((b.bids, True), (b.asks, False)):
             got = [(str(lv.price), str(lv.amount), str(lv.total), lv.count) for lv in side]
             assert got == _reference_side(rows, descending, depth, group), (rows, depth, group)
+
+
+def _reference_merge_side(sides, descending):
+    """The consolidated side as a dict per price (the earlier merge), to hold the sorted walk to it."""
+    amounts, counts = {}, {}
+    for key, levels in sides:
+        for level in levels:
+            per_source = amounts.get(level.price)
+            if per_source is None:
+                amounts[level.price], counts[level.price] = {key: level.amount}, level.count
+                continue
+            per_source[key] = per_source.get(key, D(0)) + level.amount
+            known = counts[level.price]
+            counts[level.price] = None if known is None or level.count is None else known + level.count
+    out, total = [], D(0)
+    for price in sorted(amounts, reverse=descending):
+        amount = sum(amounts[price].values(), D(0))
+        total += amount
+        out.append((str(price), str(amount), str(total), counts[price], [(k, str(a)) for k, a in amounts[price].items()]))
+    return out
+
+
+def test_consolidated_merge_matches_the_dict_merge_to_the_digit():
+    import random
+
+    from orderbook_cli.consolidate import SourceBook, merge
+
+    rng = random.Random(26)
+    spellings = ["10", "10.0", "10.00", "9.5", "9.50", "11", "0.001", "1E+1", "12.345"]
+    amounts = ["0.0", "1", "0.10", "0.2", "2.500", "1E-3", "7", "1E+2"]
+    for _ in range(300):
+        sources = []
+        for key in rng.sample(["a", "b", "c", "d"], rng.randint(1, 4)):
+            rows = [(D(rng.choice(spellings)), D(rng.choice(amounts)), rng.choice([None, 1, 2])) for _ in range(rng.randint(0, 8))]
+            sources.append(SourceBook(key, make_book(key, "y", list(rows), list(rows), timestamp=None, received_at=T0)))
+        book = merge(sources, "y")
+        for side, name, descending in ((book.bids, "bids", True), (book.asks, "asks", False)):
+            got = [(str(lv.price), str(lv.amount), str(lv.total), lv.count, [(k, str(a)) for k, a in lv.venues.items()]) for lv in side]
+            assert got == _reference_merge_side([(s.key, getattr(s.book, name)) for s in sources], descending), sources

@@ -184,3 +184,16 @@ def test_the_live_ladder_compares_only_the_book_it_draws(monkeypatch):
     assert ladder.view.changed == {("bid", Decimal("7099"))}
     ladder.frame(0.15, 40, 0.1, 1000.0, 0)
     assert len(calls) == 2  # nothing new: nothing compared
+
+
+@pytest.mark.parametrize("keys", [("bitso:btc_usd", "bitso:btc_usdt"), ("revx:BTC-USD", "krakEn"), ("q\"uote\\", "bidi\u202e\u0085")])
+def test_book_line_of_a_consolidated_book_is_the_same_text_as_book_to_dict(keys):
+    from orderbook_cli.consolidate import SourceBook, merge
+
+    one = _book([("7000", "0.5", 1), ("6999.10", "1.25", None), ("1E+3", "1E-7", 1)], [("7001", "2", 3)])
+    two = _book([("7000.0", "0.25", 2), ("6990", "3E+2", 1)], [("7001.00", "1", 1), ("7002", "0.00000010", None)])
+    book = merge([SourceBook(keys[0], one), SourceBook(keys[1], two)], "BTC-USD")
+    assert book is not None and book.bids[0].venues is not None
+    for shaped in (book, shape(book, ShapeSpec(depth=2, impact=ImpactSize(Decimal(1)), liquidity=True))):
+        extra = {"sources": [{"venue": keys[0]}], "crossed": None, "excluded": []}
+        assert jsonout.book_line(shaped, extra) == jsonout.dumps(jsonout.book_to_dict(shaped, extra))

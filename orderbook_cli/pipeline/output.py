@@ -18,6 +18,7 @@ from orderbook_cli.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from orderbook_cli.alerts import Monitor
+    from orderbook_cli.consolidate import SourceBook
 
 STATUS_TICK = 0.25  # how often `stale` is read again when nothing arrives (a silent feed goes stale by the clock)
 
@@ -40,11 +41,15 @@ def source_to_dict(book: Book) -> dict[str, Any]:
 def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: float | None) -> dict[str, Any]:
     """The contract's consolidated book, plus `crossed` and `excluded` (its routed `impact`
     and `liquidity` are the shape step's, in the book's figures)."""
+    return jsonout.book_to_dict(book, _consolidated_extra(board, board.live_books(now, stale_after), now, stale_after))
+
+
+def _consolidated_extra(board: Board, live: list[SourceBook], now: float, stale_after: float | None) -> dict[str, Any]:
+    """What a consolidated book adds to a book: its `sources`, `crossed` and `excluded`."""
     from orderbook_cli import consolidate  # several sources only: not on one source's start-up path
 
-    live = board.live_books(now, stale_after)
     cross = consolidate.crossing(live)
-    extra: dict[str, Any] = {
+    return {
         "sources": [source_to_dict(s.book) for s in live],
         "crossed": None if cross is None else {
             "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
@@ -52,7 +57,6 @@ def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: floa
         },
         "excluded": board.excluded(now, stale_after),
     }
-    return jsonout.book_to_dict(book, extra)
 
 
 def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False,
@@ -61,8 +65,12 @@ def book_text(board: Board, index: int, now: float, stale_after: float | None, *
     consolidated book; None when there is nothing to show yet. `order_flow`
     (tape.OrderFlowFeed, one source) adds the book's `order_flow` object."""
     if board.plan.merged:
-        book = board.merged(now, stale_after)
-        return None if book is None else jsonout.dumps(consolidated_to_dict(board, book, now, stale_after), pretty=pretty)
+        live = board.live_books(now, stale_after)  # once: the book and its `sources` read the same
+        book = board.merge(live)
+        if book is None:
+            return None
+        merged = _consolidated_extra(board, live, now, stale_after)
+        return jsonout.dumps(jsonout.book_to_dict(book, merged), pretty=True) if pretty else jsonout.book_line(book, merged)
     state = board.states[index]
     if state.book is None or state.failed:
         return None
