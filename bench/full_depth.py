@@ -257,7 +257,48 @@ while got < wanted:
         got += 1
 """
 
+FLOOR_KRAKEN_FULL = FLOOR_COMMON + """
+import zlib
+
+DEPTH = KEPT = int(sys.argv[3])  # obook's default: 10 levels shown of Kraken's depth 10
+ws = websocket.create_connection(sys.argv[1], skip_utf8_validation=True)
+ws.send(json.dumps({"method": "subscribe", "params": {"channel": "book", "symbol": ["BTC/USD"], "depth": KEPT, "snapshot": True}}))
+
+
+def digits(number):
+    return str(number).replace(".", "").lstrip("0")
+
+
+def checksum_text(is_bid):
+    levels, prices = sides[is_bid]
+    return "".join(digits(price) + digits(levels[price][0]) for price in (reversed(prices[-10:]) if is_bid else prices[:10]))
+
+
+wanted, got = int(sys.argv[2]), 0
+while got < wanted:
+    data = json.loads(ws.recv(), parse_float=Decimal)  # Kraken's numbers are JSON numbers: exact, trailing zeros kept
+    if data.get("channel") != "book":
+        continue
+    for entry in data["data"]:
+        if data["type"] == "snapshot":
+            for levels, prices in sides.values():
+                levels.clear()
+                prices.clear()
+        for side, is_bid in (("bids", True), ("asks", False)):
+            for level in entry.get(side, ()):
+                absolute(is_bid, level["price"], level["qty"])
+        for is_bid, (levels, prices) in sides.items():  # Kraken drops what an insert pushes past the depth
+            while len(prices) > KEPT:
+                del levels[prices.pop(0) if is_bid else prices.pop()]
+        if zlib.crc32((checksum_text(False) + checksum_text(True)).encode()) != entry["checksum"]:
+            raise SystemExit("checksum mismatch")
+        stamp = entry.get("timestamp")
+        write("kraken", "BTC/USD", None, datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None)
+        got += 1
+"""
+
 BITMART_LEVELS = 100
+KRAKEN_DEPTH = 10  # obook's default for Kraken, and the depth it subscribes to for it
 
 
 def bitmart_feed(updates: int) -> list[str]:
@@ -294,6 +335,34 @@ def bitmart_feed(updates: int) -> list[str]:
     return out
 
 
+def kraken_feed(updates: int) -> list[str]:
+    """Kraken v2 `book` at depth 10: a snapshot, then `updates` updates, each a new quantity
+    for one level a side, and every fifth a level gone and a new one on each side; each
+    with Kraken's CRC32 checksum, computed by the loopback venue the tests use."""
+    from tests.kraken.server import KrakenBook
+
+    rng = random.Random(updates)
+    venue = KrakenBook("BTC/USD", KRAKEN_DEPTH, [(f"{60000 - i * 0.5:.1f}", "1.00000000") for i in range(1, KRAKEN_DEPTH + 1)],
+                       [(f"{60000 + i * 0.5:.1f}", "1.00000000") for i in range(1, KRAKEN_DEPTH + 1)])
+    out = [venue.snapshot()]
+    for version in range(1, updates + 1):
+        changes: dict[str, list[tuple[str, str]]] = {}
+        for side, sign in (("bids", -1), ("asks", 1)):
+            levels = venue.bids if side == "bids" else venue.asks
+            price = rng.choice(list(levels))
+            changes[side] = [(price, f"{rng.randrange(1, 300000) / 100000:.8f}")]
+            if version % 5 == 0:
+                gone = rng.choice([p for p in levels if p != price])
+                while True:
+                    new = f"{60000 + sign * rng.randrange(1, 4 * KRAKEN_DEPTH) * 0.5:.1f}"
+                    if new not in levels:
+                        break
+                changes[side] += [(gone, "0.00000000"), (new, "0.50000000")]
+        stamp = f"2026-01-01T{version // 3_600_000:02d}:{version // 60_000 % 60:02d}:{version // 1000 % 60:02d}.{version % 1000:03d}000Z"
+        out.append(venue.update(changes["bids"], changes["asks"], timestamp=stamp))
+    return out
+
+
 def bench_full_depth_process(record_ratio: Callable[..., None], timed: Callable[..., tuple[float, float]], obook: str, scratch: Path,
                              diffs: int, rounds: int) -> None:
     """Whole processes, paired: obook's default full-depth feed against the plain program on the same input."""
@@ -303,18 +372,22 @@ def bench_full_depth_process(record_ratio: Callable[..., None], timed: Callable[
 
     print(f"full depth, whole processes: `obook watch VENUE --json` on the default full-depth feed vs the plain program; "
           f"{diffs:,} changes, {rounds} paired rounds")
-    bitso_floor, bitmart_floor = scratch / "floor_bitso_full.py", scratch / "floor_bitmart_full.py"
+    bitso_floor, bitmart_floor, kraken_floor = scratch / "floor_bitso_full.py", scratch / "floor_bitmart_full.py", scratch / "floor_kraken_full.py"
     bitso_floor.write_text(FLOOR_BITSO_FULL)
     bitmart_floor.write_text(FLOOR_BITMART_FULL)
+    kraken_floor.write_text(FLOOR_KRAKEN_FULL)
     seed, frame = bitso_feed(5000)
     seed_body = json.dumps(seed).encode()
     bitso_diffs = [frame(seq) for seq in range(1, diffs + 1)]
     bitmart_pushes = bitmart_feed(diffs)
+    kraken_pushes = kraken_feed(diffs)
+    kraken_ack = json.dumps({"method": "subscribe", "result": {"channel": "book", "depth": KRAKEN_DEPTH, "snapshot": True, "symbol": "BTC/USD"},
+                             "success": True, "time_in": "2026-01-01T00:00:00.000001Z", "time_out": "2026-01-01T00:00:00.000040Z"})
     bitso_ack = json.dumps({"action": "subscribe", "response": "ok", "time": 1, "type": "diff-orders", "book": "btc_mxn"})
     bitmart_ack = json.dumps({"event": "subscribe", "topic": "spot/depth/increase100:BTC_USDT"})
     runs: dict[str, list[tuple[float, float]]] = {}
     for _ in range(rounds):
-        for name in ("bitso floor", "bitso obook", "bitmart floor", "bitmart obook"):
+        for name in ("bitso floor", "bitso obook", "bitmart floor", "bitmart obook", "kraken floor", "kraken obook"):
             if name.startswith("bitso"):
                 release = threading.Event()  # the diffs follow the seed, as they queue behind it live
                 flood = RawFlood(len(bitso_diffs), bitso_diffs, bitso_ack, release)
@@ -324,6 +397,13 @@ def bench_full_depth_process(record_ratio: Callable[..., None], timed: Callable[
                         {"OBOOK_BITSO_URL": flood.url, "OBOOK_BITSO_REST_URL": rest.url}
                 else:
                     cmd, env = [sys.executable, str(bitso_floor), flood.url, rest.url, str(diffs)], {}
+            elif name.startswith("kraken"):
+                rest = None
+                flood = RawFlood(len(kraken_pushes), kraken_pushes, kraken_ack)
+                if name.endswith("obook"):
+                    cmd, env = [obook, "watch", "kraken", "BTC/USD", "--json", "--count", str(diffs + 1)], {"OBOOK_KRAKEN_URL": flood.url}
+                else:
+                    cmd, env = [sys.executable, str(kraken_floor), flood.url, str(diffs + 1), str(KRAKEN_DEPTH)], {}
             else:
                 rest = None
                 flood = RawFlood(len(bitmart_pushes), bitmart_pushes, bitmart_ack)
@@ -335,10 +415,12 @@ def bench_full_depth_process(record_ratio: Callable[..., None], timed: Callable[
             flood.stop()
             if rest is not None:
                 rest.stop()
-    for venue, what in (("bitso", "Bitso diff-orders, 5,000-order book"), ("bitmart", "BitMart increase100, 100 levels a side")):
+    commands = {"bitso": "bitso btc_mxn", "bitmart": "bitmart-v3 BTC_USDT", "kraken": "kraken BTC/USD"}
+    for venue, what in (("bitso", "Bitso diff-orders, 5,000-order book"), ("bitmart", "BitMart increase100, 100 levels a side"),
+                        ("kraken", f"Kraken book, depth {KRAKEN_DEPTH}, CRC32-checked")):
         ratios = [o[1] / f[1] for o, f in zip(runs[f"{venue} obook"], runs[f"{venue} floor"])]
         ob_cpu, fl_cpu = (statistics.median(r[1] for r in runs[f"{venue} {who}"]) for who in ("obook", "floor"))
-        record_ratio(f"`watch {'bitso btc_mxn' if venue == 'bitso' else 'bitmart-v3 BTC_USDT'} --json` (the default full feed), {what}, "
+        record_ratio(f"`watch {commands[venue]} --json` (the default full feed), {what}, "
                      f"{diffs:,} changes, vs the plain program", statistics.median(ratios), 1.0, 0.7,
                      f"CPU {ob_cpu:.2f} vs {fl_cpu:.2f} s, median of {rounds} paired ratios")
 

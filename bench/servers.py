@@ -126,6 +126,22 @@ class RawFlood:
             return bytes([0x81, 126]) + struct.pack("!H", n) + payload
         return bytes([0x81, 127]) + struct.pack("!Q", n) + payload
 
+    @staticmethod
+    def _whole_frame(data: bytes) -> bool:
+        """Whether `data` starts with a whole client frame (masked, as clients send)."""
+        if len(data) < 2:
+            return False
+        length, header = data[1] & 0x7F, 2
+        if length == 126:
+            header = 4
+        elif length == 127:
+            header = 10
+        if len(data) < header:
+            return False
+        if header > 2:
+            length = int.from_bytes(data[2:header], "big")
+        return len(data) >= header + (4 if data[1] & 0x80 else 0) + length
+
     def _serve(self) -> None:
         while True:
             try:
@@ -147,8 +163,12 @@ class RawFlood:
         key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n") if line.lower().startswith(b"sec-websocket-key"))
         accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
         conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-        if not request.partition(b"\r\n\r\n")[2]:  # the subscription, unless it came with the handshake
-            conn.recv(4096)
+        pending = request.partition(b"\r\n\r\n")[2]  # what came after the blank line: the subscription, or part of it
+        while not self._whole_frame(pending):
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            pending += chunk
         try:
             conn.sendall(self.ack)
             if self.release is not None:
