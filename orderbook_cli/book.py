@@ -140,7 +140,7 @@ def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object,
     known: OrderedDict[str, Decimal] = OrderedDict()
 
     @wraps(convert)
-    def remembered(value: object, field: str) -> Decimal:
+    def remembered(value: object, field: str) -> Decimal:  # (its `known` is read directly by hot loops: remembered_number)
         if value.__class__ is not str:
             return convert(value, field)
         number = known.get(value)  # type: ignore[call-overload]
@@ -151,6 +151,7 @@ def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object,
             known[value] = number  # type: ignore[index]
         return number
 
+    remembered.known = known  # type: ignore[attr-defined]
     return remembered
 
 
@@ -189,6 +190,13 @@ def _checked_decimal(value: object, field: str) -> Decimal:
     if number.adjusted() > _MAX_ADJUSTED_EXPONENT or exponent < _MIN_EXPONENT:
         raise MalformedData(f"{field} {_short(number)} is out of range")
     return number
+
+
+# What to_decimal has already checked and converted, by its text: a hot loop reads it
+# directly (`remembered_number(text) or to_decimal(text, field)`) and saves a call per
+# number. A miss (or a zero, which is falsy) goes through to_decimal as usual; it raises
+# TypeError for an unhashable value, so such a loop falls back to to_decimal for each.
+remembered_number = to_decimal.known.get  # type: ignore[attr-defined]
 
 
 def to_sequence(value: object, field: str) -> int:

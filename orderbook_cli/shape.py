@@ -118,8 +118,16 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
         bids, asks = held.bid_side.walk, held.ask_side.walk
     else:
         bids, asks = (lambda: held.bids), (lambda: held.asks)
+    shown: tuple[tuple[Level, ...], tuple[Level, ...]] | None = None
+    if isinstance(held, WholeBook) and spec.group is None and spec.depth != 0:  # the shown top starts with the best level
+        shown = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)  # unchanged sides are reused
+    top_bid: Level | RawLevel | None
+    top_ask: Level | RawLevel | None
     with localcontext(EXACT):
-        top_bid, top_ask = _first(bids()), _first(asks())
+        if shown is not None:
+            top_bid, top_ask = (shown[0][0] if shown[0] else None), (shown[1][0] if shown[1] else None)
+        else:
+            top_bid, top_ask = _first(bids()), _first(asks())
         best_bid = top_bid.price if top_bid is not None else None
         best_ask = top_ask.price if top_ask is not None else None
         spread = mid = spread_bps = None
@@ -135,8 +143,10 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
         if spec.group is not None:
             shown_bids = _grouped(bids(), descending=True, depth=spec.depth, group=spec.group)
             shown_asks = _grouped(asks(), descending=False, depth=spec.depth, group=spec.group)
+        elif shown is not None:
+            shown_bids, shown_asks = shown
         elif isinstance(held, WholeBook):
-            shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)  # unchanged sides are reused
+            shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)
         else:  # a normalized book's levels already carry their running totals
             shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
     return Book(held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures, held.verified)

@@ -52,6 +52,9 @@ STALE_RUN = 100  # this many stale changes in a row and no fresh one: the venue 
 STALE_DISTANCE = 10_000  # a change this far below the book's sequence is a restart, not a late duplicate
 
 
+_new_level = tuple.__new__
+
+
 class LevelOp(NamedTuple):
     """A price-level book change: the level's new absolute size (0 deletes)."""
 
@@ -167,6 +170,12 @@ class Side:
             return None
         return self.prices[-1] if self.descending else self.prices[0]
 
+    def head(self, depth: int) -> list[tuple[Decimal, Decimal]]:
+        """The best `depth` (price, amount) pairs, best first: no totals, no counts (a checksum's input)."""
+        levels = self.levels
+        chosen = self.prices[:-depth - 1:-1] if self.descending else self.prices[:depth]
+        return [(price, levels[price][0]) for price in chosen]
+
     def walk(self) -> Iterator[RawLevel]:
         """Every level, best first, lazily: a caller that stops early pays only for what it read."""
         levels = self.levels
@@ -189,7 +198,7 @@ class Side:
             for price in chosen:
                 amount, count = levels[price]
                 total += amount
-                out.append(Level(price, amount, total, count))
+                out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
         shown = self._shown = tuple(out)
         self._shown_depth = depth
         self._edge = shown[-1].price if depth is not None and len(shown) == depth and shown else None

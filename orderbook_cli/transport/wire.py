@@ -44,6 +44,18 @@ def json_loads(body: str | bytes) -> Any:
         raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
 
 
+def json_loads_numbers_as_text(body: str | bytes) -> Any:
+    """As json_loads, but a JSON number with a fraction or an exponent stays its text, for
+    the venue to convert with book.to_decimal (which bounds, checks and remembers it): a
+    venue that writes prices as JSON numbers (Kraken) repeats them as one writing strings
+    does, and each is checked and converted once. Text costs nothing to keep, however
+    long the literal (to_decimal refuses one over its own bound); integers are as in json_loads."""
+    try:
+        return json.loads(body, parse_float=str, parse_int=_int, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
+
+
 def objects(container: Any, key: str, what: str) -> list[dict]:
     """container[key] as a list of JSON objects, or MalformedData saying what is wrong."""
     items = container.get(key) if isinstance(container, dict) else None

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from orderbook_cli.book import RawLevel, to_decimal, to_sequence
+from orderbook_cli.book import RawLevel, remembered_number, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, ObookError, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest, Producer
 from orderbook_cli.symbols import SymbolStyle
@@ -41,10 +41,16 @@ UNKNOWN_BOOK_CODE = "0301"  # Bitso's error code for a book it does not list
 
 def _orders(payload: dict, side: str) -> list[RawLevel]:
     """A (price, amount, 1) RawLevel-shaped tuple per individual order (plain tuples:
-    the hot path of `--feed top`); make_book merges equal prices and counts them."""
+    the hot path of `--feed top`); make_book merges equal prices and counts them.
+    Numbers already converted are read from to_decimal's memory without a call."""
     rate, amount = f"{side} rate", f"{side} amount"
-    return cast("list[RawLevel]", [(to_decimal(order.get("r"), rate), to_decimal(order.get("a"), amount), 1)
-                                   for order in objects(payload, side, "orders message")])
+    orders = objects(payload, side, "orders message")
+    known = remembered_number
+    try:
+        return cast("list[RawLevel]", [(known(r := order.get("r")) or to_decimal(r, rate), known(a := order.get("a")) or to_decimal(a, amount), 1)
+                                       for order in orders])
+    except TypeError:  # an unhashable value (a list, an object): to_decimal says what is wrong with it
+        return cast("list[RawLevel]", [(to_decimal(order.get("r"), rate), to_decimal(order.get("a"), amount), 1) for order in orders])
 
 
 def _control(data: Any, book: str, channel: str) -> Message | None:

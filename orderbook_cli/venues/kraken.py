@@ -20,18 +20,19 @@ Dogecoin DOGE and refuses the v1 names XBT and XDG, which obook translates.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from orderbook_cli.book import to_decimal
+from orderbook_cli.book import remembered_number, to_decimal
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle, is_pair
 from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, Side, wire_text
 from orderbook_cli.timefmt import parse_venue_time
-from orderbook_cli.transport.wire import json_loads, objects
+from orderbook_cli.transport.wire import json_loads_numbers_as_text, objects
 from orderbook_cli.venues.base import Example, VenueInfo
 from orderbook_cli.venues.synced import SyncedVenue
 from orderbook_cli.venues.websocket import Control, Rejected
@@ -54,14 +55,20 @@ def _digits(number: Decimal) -> str:
     return wire_text(number).replace(".", "").lstrip("0")
 
 
+_LEADING_ZEROS = re.compile(r"\|0*")  # a separator and the zeros that start the number after it
+
+
 def side_text(side: Side) -> str:
-    """One side's part of the checksum text: its best ten levels as Kraken writes them."""
-    parts: list[str] = []
-    for level in side.walk():
-        if len(parts) == CHECKSUM_LEVELS:
-            break
-        parts.append(_digits(level.price) + _digits(level.amount))
-    return "".join(parts)
+    """One side's part of the checksum text: its best ten levels as Kraken writes them.
+
+    Every number is written at once, separated by "|"; the dots and each number's
+    leading zeros then go in two passes over the whole text (str() is the wire text
+    unless it shows an exponent: then each number through _digits)."""
+    head = side.head(CHECKSUM_LEVELS)
+    text = "|" + "|".join([f"{price}|{amount}" for price, amount in head])
+    if "E" in text:
+        return "".join([_digits(price) + _digits(amount) for price, amount in head])
+    return _LEADING_ZEROS.sub("", text.replace(".", ""))
 
 
 def book_checksum(book: LevelBook) -> int:
@@ -70,11 +77,21 @@ def book_checksum(book: LevelBook) -> int:
 
 
 def _ops(entry: dict, side: str) -> list[LevelOp]:
+    """Prices and quantities arrive as the JSON numbers' text (json_loads_numbers_as_text):
+    those already converted are read from to_decimal's memory without a call."""
     is_bid = side == "bids"
     if side not in entry:  # an update may carry one side only
         return []
-    return [LevelOp(is_bid, to_decimal(level.get("price"), f"{side} price"), to_decimal(level.get("qty"), f"{side} qty"))
-            for level in objects(entry, side, "book message")]
+    levels, known = objects(entry, side, "book message"), remembered_number
+    price, qty = f"{side} price", f"{side} qty"
+    try:
+        return [_new_op(LevelOp, (is_bid, known(p := level.get("price")) or to_decimal(p, price), known(q := level.get("qty")) or to_decimal(q, qty)))
+                for level in levels]
+    except TypeError:  # an unhashable value (a list, an object): to_decimal says what is wrong with it
+        return [LevelOp(is_bid, to_decimal(level.get("price"), price), to_decimal(level.get("qty"), qty)) for level in levels]
+
+
+_new_op = tuple.__new__  # a LevelOp without NamedTuple's Python-level __new__
 
 
 def _checksum(entry: dict) -> int:
@@ -197,7 +214,7 @@ class Kraken(SyncedVenue):
         raise NotImplementedError  # every Kraken book is kept through read()
 
     def read(self, frame: str | bytes, request: FeedRequest) -> Iterable[Seed | Change | Control | Rejected]:
-        return read_message(json_loads(frame), request.symbol)
+        return read_message(json_loads_numbers_as_text(frame), request.symbol)
 
     def list_symbols(self, timeout: float) -> list[str]:
         body = self._get_json(REST_ENV, REST_ORIGIN, "/0/public/AssetPairs", timeout)

@@ -375,3 +375,18 @@ def test_the_ladder_header_counts_the_checksums_that_matched(terminal, ws_venue)
     assert "resync" not in screen
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def test_checksum_text_is_each_number_without_its_dot_and_leading_zeros():
+    import random
+
+    from orderbook_cli.venues.kraken import _digits, side_text
+
+    rng = random.Random(26)
+    spellings = ["0.00012000", "1797.24", "60000", "0.5", "1E-8", "0.00000001", "10.10", "100", "0E-8", "2.50000000", "3E+2"]
+    for _ in range(200):
+        book = LevelBook()
+        book.apply([LevelOp(rng.random() < 0.5, Decimal(rng.choice(spellings)) + rng.randrange(1, 5), Decimal(rng.choice(spellings)))
+                    for _ in range(rng.randint(0, 14))])
+        for side in (book.bids, book.asks):
+            assert side_text(side) == "".join(_digits(level.price) + _digits(level.amount) for level in list(side.walk())[:10])
