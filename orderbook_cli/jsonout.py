@@ -199,11 +199,51 @@ _NO_LEVELS = '"bids":null,"asks":null'
 
 def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:
     """``dumps(book_to_dict(book, extra))``, the same text, without building and
-    encoding a dict per level: the streaming hot path (`watch --json`)."""
+    encoding a dict per level: the streaming hot path (`watch --json`). The book's own
+    fields are written into a template (venue and symbol encoded once per pair; times and
+    numbers need no escaping); only its impact, liquidity and `extra` go through the encoder."""
     bids, asks = _levels_json(book.bids), _levels_json(book.asks)
     if bids is None or asks is None:
         return dumps(book_to_dict(book, extra))
-    return _compact(book_to_dict(book, extra, levels=_no_levels)).replace(_NO_LEVELS, f'"bids":{bids},"asks":{asks}', 1)
+    tail: dict[str, Any] = {}
+    figures = book.figures
+    if figures is not None and figures.impact is not None:
+        tail["impact"] = impact_to_dict(figures.impact)
+    if figures is not None and figures.liquidity is not None:
+        tail["liquidity"] = liquidity_to_dict(figures.mid, figures.liquidity)
+    if extra:
+        if not _BOOK_KEYS.isdisjoint(extra):  # an extra that replaces a book field keeps its place: the encoder's way
+            return _compact(book_to_dict(book, extra, levels=_no_levels)).replace(_NO_LEVELS, f'"bids":{bids},"asks":{asks}', 1)
+        tail.update(extra)
+    stamp, sequence = book.timestamp, book.sequence
+    line = (f'{_head(book.venue, book.symbol)},"timestamp":{"null" if stamp is None else _quoted_time(stamp)},'
+            f'"received_at":{_quoted_time(book.received_at)},"bids":{bids},"asks":{asks},"best_bid":{_quoted_number(book.best_bid)},'
+            f'"best_ask":{_quoted_number(book.best_ask)},"spread":{_quoted_number(book.spread)},"mid":{_quoted_number(book.mid)},'
+            f'"sequence":{"null" if sequence is None else int.__repr__(sequence)}')
+    return line + ("," + _compact(tail)[1:] if tail else "}")
+
+
+# book_to_dict's own keys, in its order (an extra may only add keys after them)
+_BOOK_KEYS = frozenset(("venue", "symbol", "timestamp", "received_at", "bids", "asks", "best_bid", "best_ask", "spread", "mid",
+                        "sequence", "impact", "liquidity"))
+_heads: dict[tuple[str, str], str] = {}  # '{"venue":..,"symbol":..' per pair: a handful per run
+
+
+def _head(venue: str, symbol: str) -> str:
+    text = _heads.get((venue, symbol))
+    if text is None:
+        text = _compact({"venue": venue, "symbol": symbol})[:-1]
+        if len(_heads) < 64:
+            _heads[venue, symbol] = text
+    return text
+
+
+def _quoted_time(stamp: Any) -> str:
+    return '"' + iso_utc(stamp) + '"'  # digits, "-", ":", "T", "." and "Z": nothing to escape
+
+
+def _quoted_number(number: Decimal | None) -> str:
+    return "null" if number is None else '"' + plain(number) + '"'  # digits, ".", "-"
 
 
 def _no_levels(levels: tuple[Level, ...]) -> None:

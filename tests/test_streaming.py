@@ -197,3 +197,17 @@ def test_book_line_of_a_consolidated_book_is_the_same_text_as_book_to_dict(keys)
     for shaped in (book, shape(book, ShapeSpec(depth=2, impact=ImpactSize(Decimal(1)), liquidity=True))):
         extra = {"sources": [{"venue": keys[0]}], "crossed": None, "excluded": []}
         assert jsonout.book_line(shaped, extra) == jsonout.dumps(jsonout.book_to_dict(shaped, extra))
+
+
+@pytest.mark.parametrize("venue, symbol", [("bitso", "btc_mxn"), ("ü\u202e", 'x"\\y\u0085')])
+@pytest.mark.parametrize("stamp", [None, "0999-01-02T03:04:05.678+00:00", "2026-12-05T21:00:00.123456+05:30"])
+@pytest.mark.parametrize("sequence", [None, 0, 2**63 - 1])
+@pytest.mark.parametrize("extra", [None, {}, {"order_flow": {"a": "1"}}, {"sequence": 5, "zz": None}])
+def test_book_line_template_is_the_encoders_text(venue, symbol, stamp, sequence, extra):
+    from datetime import datetime
+
+    at = datetime.fromisoformat(stamp) if stamp else None
+    book = make_book(venue, symbol, [RawLevel(Decimal("7"), Decimal("1"), 1)], [RawLevel(Decimal("8"), Decimal("2"), None)],
+                     timestamp=at, received_at=at or now_utc(), sequence=sequence)
+    for shaped in (book, shape(book, ShapeSpec(depth=1, impact=ImpactSize(Decimal(1)), liquidity=True))):
+        assert jsonout.book_line(shaped, extra) == jsonout.dumps(jsonout.book_to_dict(shaped, extra))

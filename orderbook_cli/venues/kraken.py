@@ -65,7 +65,7 @@ def side_text(side: Side) -> str:
     leading zeros then go in two passes over the whole text (str() is the wire text
     unless it shows an exponent: then each number through _digits)."""
     head = side.head(CHECKSUM_LEVELS)
-    text = "|" + "|".join([f"{price}|{amount}" for price, amount in head])
+    text = "|" + "|".join([str(price) + "|" + str(amount) for price, amount in head])  # str(): an f-string's format() is twice as slow
     if "E" in text:
         return "".join([_digits(price) + _digits(amount) for price, amount in head])
     return _LEADING_ZEROS.sub("", text.replace(".", ""))
