@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Context, Decimal, localcontext
 from functools import wraps
-from operator import itemgetter
+from itertools import chain
+from operator import is_, itemgetter
 from typing import Any, NamedTuple
 
 from orderbook_cli.errors import MalformedData
@@ -246,10 +247,29 @@ _LEVEL_DEFAULTS = tuple(Level._field_defaults[name] for name in Level._fields[4:
 _PRICE = itemgetter(0)
 
 
+# The latest sides made, newest first, with their input: a side whose levels are the very
+# same objects as one of these (to_decimal hands out one Decimal per text it remembers)
+# is that side again, digit for digit, and the same tuple lets the JSON writer reuse its
+# text. A top feed's unchanged side costs a comparison. (Replaced, never changed in place.)
+_recent_made: list[tuple[bool, list, tuple[Level, ...]]] = []
+_RECENT_MADE = 12  # both sides of six sources
+
+
 def _side(levels: Iterable[RawLevel], *, descending: bool) -> tuple[Level, ...]:
     """Sorted best-first (stable: of equal prices the first sent is kept), then equal
     neighbours merged as the walk totals them: no hashing of Decimals."""
+    global _recent_made
     rows = [level for level in levels if level[1]]  # an empty level is no level
+    flat = list(chain.from_iterable(rows))
+    for known_descending, known, side in _recent_made:
+        if known_descending is descending and len(known) == len(flat) and all(map(is_, flat, known)):
+            return side
+    side = _sorted_side(rows, descending)
+    _recent_made = [(descending, flat, side), *_recent_made[:_RECENT_MADE - 1]]
+    return side
+
+
+def _sorted_side(rows: list[RawLevel], descending: bool) -> tuple[Level, ...]:
     rows.sort(key=_PRICE, reverse=descending)
     out: list[Level] = []
     total, last_price, tail = Decimal(0), None, _LEVEL_DEFAULTS

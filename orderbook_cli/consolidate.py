@@ -88,6 +88,25 @@ _PRICE = itemgetter(0)
 _new_level = tuple.__new__  # a Level without NamedTuple's Python-level __new__
 
 
+# The latest consolidated sides, newest first, with the sources' sides they were merged
+# from: the very same source sides (a kept or unchanged side is handed over as the same
+# tuple) give the same consolidated side, and its JSON text is reused. (Replaced, never
+# changed in place.)
+_recent_merged: list[tuple[bool, list[tuple[str, tuple[Level, ...]]], tuple[Level, ...]]] = []
+_RECENT_MERGED = 4
+
+
+def _merged_side(sides: list[tuple[str, tuple[Level, ...]]], *, descending: bool) -> tuple[Level, ...]:
+    global _recent_merged
+    for known_descending, known, merged in _recent_merged:
+        if known_descending is descending and len(known) == len(sides) and all(
+                key == known_key and levels is known_levels for (key, levels), (known_key, known_levels) in zip(sides, known)):
+            return merged
+    merged = _merge_side(sides, descending=descending)
+    _recent_merged = [(descending, sides, merged), *_recent_merged[:_RECENT_MERGED - 1]]
+    return merged
+
+
 def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: bool) -> tuple[Level, ...]:
     """Every source's levels sorted together (stable: equal prices keep the sources' order,
     so each `venues` map lists them as given), then equal neighbours summed as the walk
@@ -124,8 +143,8 @@ def merge(sources: Sequence[SourceBook], symbol: str) -> Book | None:
     if not sources:
         return None
     with localcontext(EXACT):
-        bids = _merge_side([(s.key, s.book.bids) for s in sources], descending=True)
-        asks = _merge_side([(s.key, s.book.asks) for s in sources], descending=False)
+        bids = _merged_side([(s.key, s.book.bids) for s in sources], descending=True)
+        asks = _merged_side([(s.key, s.book.asks) for s in sources], descending=False)
     stamps: list[datetime] = [s.book.timestamp for s in sources if s.book.timestamp is not None]
     return Book(venue=VENUE, symbol=symbol, bids=bids, asks=asks,
                 timestamp=max(stamps) if stamps else None, received_at=max(s.book.received_at for s in sources))

@@ -140,7 +140,7 @@ _LEVEL_FIELDS = 4  # then `venues`; a book whose levels set fields after it goes
 # tuple it showed before while no change reached the shown depth, and its text is reused.
 # (The list is replaced, never changed in place: several sources may write.)
 _recent_sides: list[tuple[tuple[Level, ...], str]] = []
-_RECENT_SIDES = 4  # both sides of the last two books
+_RECENT_SIDES = 12  # both sides of the last books of up to six sources
 
 
 def _levels_json(levels: tuple[Level, ...]) -> str | None:

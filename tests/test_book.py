@@ -194,3 +194,26 @@ def test_consolidated_merge_matches_the_dict_merge_to_the_digit():
         for side, name, descending in ((book.bids, "bids", True), (book.asks, "asks", False)):
             got = [(str(lv.price), str(lv.amount), str(lv.total), lv.count, [(k, str(a)) for k, a in lv.venues.items()]) for lv in side]
             assert got == _reference_merge_side([(s.key, getattr(s.book, name)) for s in sources], descending), sources
+
+
+def test_a_side_of_the_very_same_numbers_is_reused_and_an_equal_spelled_otherwise_is_not():
+    one, price = D("1.5"), D("7000")
+    first = make_book("x", "y", [(price, one, 1)], [], timestamp=None, received_at=T0)
+    again = make_book("x", "y", [(price, one, 1)], [], timestamp=None, received_at=T0)
+    assert again.bids is first.bids  # the same objects: the same side, and the JSON writer reuses its text
+    respelled = make_book("x", "y", [(price, D("1.50"), 1)], [], timestamp=None, received_at=T0)
+    assert respelled.bids is not first.bids and str(respelled.bids[0].amount) == "1.50"
+    assert str(make_book("x", "y", [(price, one, 2)], [], timestamp=None, received_at=T0).bids[0].count) == "2"
+
+
+def test_a_consolidated_side_is_reused_only_for_the_very_same_source_sides():
+    from orderbook_cli.consolidate import SourceBook, merge
+
+    a = make_book("a", "y", [(D("7"), D("1"), 1)], [(D("8"), D("1"), 1)], timestamp=None, received_at=T0)
+    b = make_book("b", "y", [(D("7"), D("2"), 1)], [(D("9"), D("1"), 1)], timestamp=None, received_at=T0)
+    first = merge([SourceBook("a", a), SourceBook("b", b)], "y")
+    assert merge([SourceBook("a", a), SourceBook("b", b)], "y").bids is first.bids
+    other = merge([SourceBook("c", a), SourceBook("b", b)], "y")
+    assert other.bids is not first.bids and list(other.bids[0].venues) == ["c", "b"]
+    b2 = make_book("b", "y", [(D("7"), D("2.0"), 1)], [(D("9"), D("1"), 1)], timestamp=None, received_at=T0)
+    assert str(merge([SourceBook("a", a), SourceBook("b", b2)], "y").bids[0].venues["b"]) == "2.0"
