@@ -28,6 +28,21 @@ def note(line: str) -> None:
     print(sanitize(line, 1000), file=sys.stderr, flush=True)
 
 
+# The latest sources' objects by book, newest first: a consolidated line repeats the
+# sources that did not change (one source changes per line). (Replaced, never changed in place.)
+_recent_sources: list[tuple[Book, dict[str, Any]]] = []
+
+
+def _source_object(book: Book) -> dict[str, Any]:
+    global _recent_sources
+    for known, made in _recent_sources:
+        if known is book:
+            return made
+    made = source_to_dict(book)
+    _recent_sources = [(book, made), *_recent_sources[:11]]
+    return made
+
+
 def source_to_dict(book: Book) -> dict[str, Any]:
     return {
         "venue": book.venue,
@@ -50,7 +65,7 @@ def _consolidated_extra(board: Board, live: list[SourceBook], now: float, stale_
 
     cross = consolidate.crossing(live)
     return {
-        "sources": [source_to_dict(s.book) for s in live],
+        "sources": [_source_object(s.book) for s in live],
         "crossed": None if cross is None else {
             "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
             "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),

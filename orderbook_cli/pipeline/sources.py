@@ -121,14 +121,23 @@ class SourceState:
 
     def stale(self, now: float, stale_after: float) -> bool:
         """Not to be trusted (the contract's "Liveness is not change"): failed, nothing at all
-        heard for `stale_after` seconds, or its sequence broke and it is not whole again yet."""
-        silence = self.silence(now)
-        return self.failed or self.state == State.RESYNCING.value or (silence is not None and silence > stale_after)
+        heard for `stale_after` seconds, or its sequence broke and it is not whole again yet.
+        (Read for every source on every consolidated line: the feed's State compared as is.)"""
+        if self.error is not None:
+            return True
+        if self.feed is None:
+            return False
+        stats = self.feed.stats
+        return stats.state is State.RESYNCING or (stats.last_heard_at is not None and now - stats.last_heard_at > stale_after)
 
     def usable(self, now: float, stale_after: float | None) -> bool:
         """Its book (this one, or the one frozen on screen) may go into a consolidated book:
         live and not stale (a printed snapshot: every source not failed)."""
-        return not self.failed and (stale_after is None or (self.state == State.LIVE.value and not self.stale(now, stale_after)))
+        if self.error is not None:
+            return False
+        if stale_after is None:
+            return True
+        return self.feed is not None and self.feed.stats.state is State.LIVE and not self.stale(now, stale_after)
 
     def live(self, now: float, stale_after: float | None) -> bool:
         return self.book is not None and self.usable(now, stale_after)
