@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orderbook_cli.book import RawLevel, to_decimal, to_sequence
+from orderbook_cli.book import RawLevel, remembered_number, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest
 from orderbook_cli.symbols import SymbolStyle
@@ -50,6 +50,28 @@ def _pairs(entry: dict, side: str) -> list[RawLevel]:
             raise MalformedData(f"a {side} level is not a [price, size] pair")
         out.append(RawLevel(to_decimal(level[0], f"{side} price"), to_decimal(level[1], f"{side} size")))
     return out
+
+
+def _level_ops(entry: dict, side: str, is_bid: bool) -> list[LevelOp]:
+    """An increase100 side as LevelOps, checked as _pairs checks it; numbers already
+    converted are read from to_decimal's memory without a call (the hot path of the full feed)."""
+    levels = entry.get(side)
+    if not isinstance(levels, list):
+        raise MalformedData(f"depth push without a {side} list")
+    known, price_field, size_field = remembered_number, f"{side} price", f"{side} size"
+    out = []
+    for level in levels:
+        if not isinstance(level, list) or len(level) < 2:
+            raise MalformedData(f"a {side} level is not a [price, size] pair")
+        price, size = level[0], level[1]
+        try:
+            out.append(_new_op(LevelOp, (is_bid, known(price) or to_decimal(price, price_field), known(size) or to_decimal(size, size_field))))
+        except TypeError:  # an unhashable value (a list, an object): to_decimal says what is wrong with it
+            out.append(LevelOp(is_bid, to_decimal(price, price_field), to_decimal(size, size_field)))
+    return out
+
+
+_new_op = tuple.__new__  # a LevelOp without NamedTuple's Python-level __new__
 
 
 def _our_entries(data: Any, symbol: str) -> Message | list[dict]:
@@ -94,8 +116,7 @@ def read_incremental(data: Any, symbol: str) -> list:
         return [Control("other channel")]
     out: list = []
     for entry in ours:
-        ops = [LevelOp(True, lv.price, lv.amount) for lv in _pairs(entry, "bids")]
-        ops += [LevelOp(False, lv.price, lv.amount) for lv in _pairs(entry, "asks")]
+        ops = _level_ops(entry, "bids", True) + _level_ops(entry, "asks", False)
         kind = entry.get("type")
         if kind not in ("snapshot", "update"):
             raise MalformedData(f"increase100 push of type {sanitize(kind, 20)!r}")
