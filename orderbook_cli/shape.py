@@ -28,6 +28,7 @@ from orderbook_cli.impact import ImpactSize, market_impact
 from orderbook_cli.liquidity import liquidity
 
 Walk = Callable[[], Iterable["Level | RawLevel"]]
+_new = tuple.__new__  # every field given: a NamedTuple without its Python-level __new__ (once per book)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
         bands = liquidity(bids(), asks(), mid) if spec.liquidity else None
         venues = (getattr(top_bid, "venues", None), getattr(top_ask, "venues", None))
         conditions = liquidity(bids(), asks(), mid, spec.condition_bands) if spec.condition_bands else ()
-        figures = Figures(best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions)
+        figures = _new(Figures, (best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions))
         if spec.group is not None:
             shown_bids = _grouped(bids(), descending=True, depth=spec.depth, group=spec.group)
             shown_asks = _grouped(asks(), descending=False, depth=spec.depth, group=spec.group)
@@ -149,4 +150,4 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
             shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)
         else:  # a normalized book's levels already carry their running totals
             shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
-    return Book(held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures, held.verified)
+    return _new(Book, (held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures, held.verified))

@@ -208,6 +208,8 @@ class Side:
 class LevelBook:
     """Price levels with absolute sizes."""
 
+    adds = False  # whether applying changes does arithmetic (then in the EXACT context); a LevelBook only stores sizes
+
     def __init__(self) -> None:
         self.bids, self.asks = Side(descending=True), Side(descending=False)
 
@@ -226,6 +228,8 @@ class LevelBook:
 
 class OrderBook(LevelBook):
     """Individual orders by id; a level is the sum of its live orders and their count."""
+
+    adds = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -305,8 +309,7 @@ class SyncEngine:
     def seed(self, seed: Seed) -> None:
         """Replace the book with the seed, then apply what waited for it."""
         book = self.kind()
-        with localcontext(EXACT):
-            book.apply(seed.ops)
+        self._apply_ops(book, seed.ops)
         if self.depth is not None:
             book.truncate(self.depth)
         self.book, self.sequence, self.crossed_for, self.crossed_since, self.stale_run = book, seed.sequence, 0, None, 0
@@ -344,8 +347,7 @@ class SyncEngine:
             if change.sequence != self.sequence + 1:
                 self._resync(f"sequence gap: expected {self.sequence + 1}, got {change.sequence}", [change, *rest])
                 return False
-        with localcontext(EXACT):
-            self.book.apply(change.ops)
+        self._apply_ops(self.book, change.ops)
         if self.depth is not None:
             self.book.truncate(self.depth)
         self.sequence, self.stale_run = change.sequence, 0
@@ -355,8 +357,7 @@ class SyncEngine:
                 self.crossed_since = self.clock()
         else:
             self.crossed_for, self.crossed_since = 0, None
-        what = "a change" if change.sequence is None else f"change {change.sequence}"
-        if self._checksum_failed(change, what, rest):
+        if self._checksum_failed(change, None, rest):
             return False
         if self.crossed_for >= CROSSED_LIMIT:
             self._resync(f"the book stayed crossed for {CROSSED_LIMIT} changes (sequence {change.sequence})", rest)
@@ -368,6 +369,14 @@ class SyncEngine:
             return False
         self.on_book(change.timestamp)
         return True
+
+    @staticmethod
+    def _apply_ops(book: LevelBook, ops: Sequence) -> None:
+        if book.adds:
+            with localcontext(EXACT):
+                book.apply(ops)
+        else:
+            book.apply(ops)
 
     def _stale(self, change: Change) -> bool:
         """A change at or below the book's sequence: dropped and counted; a restart resyncs."""
@@ -382,7 +391,9 @@ class SyncEngine:
             return False
         return True
 
-    def _checksum_failed(self, message: Seed | Change, what: str, rest: Sequence[Change]) -> bool:
+    def _checksum_failed(self, message: Seed | Change, what: str | None, rest: Sequence[Change]) -> bool:
+        """Whether `message`'s checksum disagrees with the book (then resynced); `what` names
+        it in the reason (None: a change, named by its sequence only when it fails)."""
         if message.checksum is None or self.checksum is None:
             return False
         assert self.book is not None
@@ -390,6 +401,8 @@ class SyncEngine:
         if computed == message.checksum:
             self.verified += 1
             return False
+        if what is None:
+            what = "a change" if message.sequence is None else f"change {message.sequence}"
         self._resync(f"checksum mismatch after {what}: the venue says {message.checksum}, the book gives {computed}", rest)
         return True
 

@@ -298,8 +298,8 @@ class SyncConnection:
         assert kept is not None  # the engine reports books only once seeded
         stats.verified += self.engine.verified - self.counted  # the engine is per connection, the count per feed
         self.counted = self.engine.verified
-        self.ctx.emit_book(WholeBook(request.venue, request.symbol, kept.bids, kept.asks, timestamp,
-                                     self.received_at, self.engine.sequence, stats.verified or None))
+        self.ctx.emit_book(tuple.__new__(WholeBook, (request.venue, request.symbol, kept.bids, kept.asks, timestamp,  # WholeBook(...), every field
+                                                     self.received_at, self.engine.sequence, stats.verified or None)))
         self.done = request.once
 
     def _resync(self, reason: str) -> None:
