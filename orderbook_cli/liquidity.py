@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal, localcontext
 from typing import NamedTuple
 
@@ -22,23 +22,34 @@ class Band(NamedTuple):
     complete: bool  # both sides of the book reach past the band, so nothing in it is missing
 
 
-def _within(levels: Iterable[Level | RawLevel], limits: list[Decimal], inside: Callable[[Decimal, Decimal], bool]) -> list[tuple[Decimal, Decimal, bool]]:
+def _within(levels: Iterable[Level | RawLevel], limits: list[Decimal], descending: bool) -> list[tuple[Decimal, Decimal, bool]]:
     """Per limit (narrowest first): amount and notional inside it, and whether the side
-    reaches past it. One walk, stopping at the first level past the widest limit."""
-    amounts = [Decimal(0)] * len(limits)
-    notionals = [Decimal(0)] * len(limits)
-    past = [False] * len(limits)
+    reaches past it. One walk, stopping at the first level past the widest limit.
+
+    Levels come best-first and limits widen, so a level inside one limit is inside every
+    wider one: each level's amount and notional go to the narrowest limit that holds it,
+    once, and each limit's sums are those of it and the narrower ones (exact: EXACT)."""
+    count = len(limits)
+    amounts = [Decimal(0)] * count
+    notionals = [Decimal(0)] * count
+    reached = 0  # limits the side has gone past (the narrowest ones)
     for level in levels:
-        price = level.price
-        for index, limit in enumerate(limits):
-            if inside(price, limit):
-                amounts[index] += level.amount
-                notionals[index] += level.amount * price
-            else:
-                past[index] = True
-        if past[-1]:
+        price = level[0]
+        first = reached
+        while first < count and (price < limits[first] if descending else price > limits[first]):
+            first += 1
+        reached = first
+        if first == count:  # past the widest limit
             break
-    return list(zip(amounts, notionals, past))
+        amount = level[1]
+        amounts[first] += amount
+        notionals[first] += amount * price
+    out, amount_sum, notional_sum = [], Decimal(0), Decimal(0)
+    for index in range(count):
+        amount_sum += amounts[index]
+        notional_sum += notionals[index]
+        out.append((amount_sum, notional_sum, index < reached))
+    return out
 
 
 def liquidity(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel], mid: Decimal | None,
@@ -48,8 +59,8 @@ def liquidity(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel]
         return ()
     with localcontext(EXACT):
         reaches = [mid * bps / 10000 for bps in bands]
-        bid_sums = _within(bids, [mid - reach for reach in reaches], lambda price, low: price >= low)
-        ask_sums = _within(asks, [mid + reach for reach in reaches], lambda price, high: price <= high)
+        bid_sums = _within(bids, [mid - reach for reach in reaches], descending=True)
+        ask_sums = _within(asks, [mid + reach for reach in reaches], descending=False)
         out = []
         for bps, (bid, bid_notional, bids_past), (ask, ask_notional, asks_past) in zip(bands, bid_sums, ask_sums):
             both = bid + ask
