@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 
 from orderbook_cli.errors import MalformedData, VenueRejected
-from orderbook_cli.trades import (
-    SeenIds,
-    Tape,
-    Trade,
-    bitmart_trades,
-    bitso_trades,
-    kraken_trades,
-    next_cursor,
-    revx_trades,
-    trade_line,
-)
+from orderbook_cli.trades import SeenIds, Tape, Trade, trade_line
 from orderbook_cli.transport.wire import json_loads
+from orderbook_cli.venues.bitmart_v3 import read_trades as bitmart_trades
+from orderbook_cli.venues.bitso import read_trades as bitso_trades
+from orderbook_cli.venues.kraken import read_trades as kraken_trades
+from orderbook_cli.venues.revx import next_cursor
+from orderbook_cli.venues.revx import read_trades as revx_trades
 
 TRADES = Path(__file__).resolve().parent / "payloads" / "trades"
 NOW = datetime(2026, 12, 5, 10, 0, 0, 123000, tzinfo=UTC)
