@@ -23,7 +23,6 @@ from tests.test_tape import deflated, raw
 from tests.test_terminal import Terminal, orders
 
 
-
 def lifted_and_hit() -> str:
     """A buy of 0.5 at the best ask (8000) and a sell of 0.25 at the best bid (7001), at the book's time."""
     doc = json.loads(raw("bitso_trades_doc.json"))
