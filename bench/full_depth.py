@@ -29,8 +29,11 @@ class _Sink:
     """Enough of a FeedContext for a SyncConnection: counts books, keeps nothing."""
 
     def __init__(self, request) -> None:
+        from orderbook_cli.feed import FeedStats
+
         self.books = 0
         self.request = request
+        self.stats = FeedStats()  # the connection counts its verified checks here
 
     def emit_book(self, book) -> None:
         self.books += 1

@@ -407,7 +407,7 @@ def main() -> int:
         calls = {
             "startup": lambda: bench_startup(runs),
             "snapshot": lambda: bench_snapshot(runs, scratch),
-            "multi": lambda: bench_multi(frames // 4, rounds),
+            "multi": lambda: bench_multi(frames // 4, 1 if args.quick else 5),  # short runs: more rounds for a steady median
             "stream": lambda: bench_stream(frames, rounds, scratch),
             "render": bench_render,
             "live": lambda: bench_live(scratch, seconds),
