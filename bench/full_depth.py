@@ -162,6 +162,12 @@ def put(is_bid, price, amount, count):
         prices.pop(bisect.bisect_left(prices, price))
 
 
+def clear():
+    for levels, prices in sides.values():
+        levels.clear()
+        prices.clear()
+
+
 def absolute(is_bid, price, amount):
     levels, prices = sides[is_bid]
     if price in levels:
@@ -247,9 +253,7 @@ while got < wanted:
         continue
     for entry in data["data"]:
         if entry["type"] == "snapshot":
-            for levels, prices in sides.values():
-                levels.clear()
-                prices.clear()
+            clear()
         elif entry["version"] != version + 1:
             continue
         version = entry["version"]
@@ -284,9 +288,7 @@ while got < wanted:
         continue
     for entry in data["data"]:
         if data["type"] == "snapshot":
-            for levels, prices in sides.values():
-                levels.clear()
-                prices.clear()
+            clear()
         for side, is_bid in (("bids", True), ("asks", False)):
             for level in entry.get(side, ()):
                 absolute(is_bid, level["price"], level["qty"])

@@ -43,13 +43,20 @@ def book_to_dict(book: Book, extra: dict[str, Any] | None = None, *, levels: Cal
     }
     if levels is _levels and (book.bids or book.asks) and (book.bids or book.asks)[0].venues is not None:
         _add_venues(out, book)
+    out.update(_figure_objects(book))
+    if extra:
+        out.update(extra)
+    return out
+
+
+def _figure_objects(book: Book) -> dict[str, Any]:
+    """The book's `impact` and `liquidity` objects, those its figures hold."""
+    out: dict[str, Any] = {}
     figures = book.figures
     if figures is not None and figures.impact is not None:
         out["impact"] = impact_to_dict(figures.impact)
     if figures is not None and figures.liquidity is not None:
         out["liquidity"] = liquidity_to_dict(figures.mid, figures.liquidity)
-    if extra:
-        out.update(extra)
     return out
 
 
@@ -205,12 +212,7 @@ def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:
     bids, asks = _levels_json(book.bids), _levels_json(book.asks)
     if bids is None or asks is None:
         return dumps(book_to_dict(book, extra))
-    tail: dict[str, Any] = {}
-    figures = book.figures
-    if figures is not None and figures.impact is not None:
-        tail["impact"] = impact_to_dict(figures.impact)
-    if figures is not None and figures.liquidity is not None:
-        tail["liquidity"] = liquidity_to_dict(figures.mid, figures.liquidity)
+    tail = _figure_objects(book)
     if extra:
         if not _BOOK_KEYS.isdisjoint(extra):  # an extra that replaces a book field keeps its place: the encoder's way
             return _compact(book_to_dict(book, extra, levels=_no_levels)).replace(_NO_LEVELS, f'"bids":{bids},"asks":{asks}', 1)
