@@ -85,13 +85,17 @@ def _seconds(text: str) -> float:
 
 
 def _verify_seconds(text: str) -> float:
-    """--verify-every: 0 (no checks), or a finite number of seconds from 1 to a day."""
+    """--verify-every: 0 (no checks), or seconds from 1 to a day, read as every duration is."""
     text = str(text)
+    if text.strip().rstrip("0").rstrip(".").lstrip("0") == "" and text.strip()[:1] == "0":  # 0, 0.0, 00
+        return 0.0
     try:
-        value = float(text) if len(text) <= 40 else float("nan")  # float-ok: a duration, not money
-    except ValueError:
-        raise typer.BadParameter(f"{text[:40]!r} is not a number of seconds") from None
-    if value != 0 and not 1 <= value <= MAX_SECONDS:
+        value = _seconds(text)
+    except typer.BadParameter as error:
+        if "not a number" in str(error):
+            raise
+        value = 0.0  # out of range: said below, with this option's range
+    if value < 1:
         raise typer.BadParameter(f"{text[:40]!r} must be 0 (no checks) or a number of seconds from 1 to {MAX_SECONDS:g}")
     return value
 

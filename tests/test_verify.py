@@ -188,6 +188,20 @@ def test_bitmart_compares_the_settled_levels(obook, ws_venue, http_venue):
     assert script.requests == []  # nothing resynced
 
 
+def test_bitmart_compares_only_the_50_levels_the_rest_book_covers(obook, ws_venue, http_venue):
+    """100 levels kept, 50 a side in the REST book: the 50 deeper kept levels are not "missing at the venue"."""
+    bids, asks = [(str(1000 - i), "1") for i in range(100)], [(str(1001 + i), "1") for i in range(100)]
+    http_venue.route(REST_BOOKS, lambda request: Reply(200, rest_book(bids[:50], asks[:50])))
+    script = bitmart_live(lambda: stamped(v3("snapshot", 10, bids=bids, asks=asks)))
+    ws = ws_venue(script)
+    env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
+    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--duration", "6", "--verify-every", "1", env=env)
+    assert run.code == 0, run
+    lines = checks(run)
+    assert lines and lines[0].endswith(": match (100 settled levels; 0 that moved left out)"), run.stderr
+    assert script.requests == []
+
+
 def test_bitmart_settled_level_that_disagrees_resyncs_in_band(obook, ws_venue, http_venue):
     http_venue.route(REST_BOOKS, lambda request: Reply(200, rest_book(KEPT_BIDS, [("1001", "1"), ("1002", "2.5")])))
     script = bitmart_live(lambda: stamped(v3("snapshot", 10, bids=KEPT_BIDS, asks=KEPT_ASKS)))
