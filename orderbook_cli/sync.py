@@ -23,7 +23,9 @@ its book gets; :class:`SyncEngine` applies them and asks for a new seed
   or grown past MAX_ENTRIES resyncs too.
 
 A new seed always starts from an empty book, so nothing from before a
-resync survives into the next book.
+resync survives into the next book. With ``history`` the engine keeps the
+last changes it applied to the current book (verify.py brings a REST book of
+an older sequence forward by them).
 
 Two book kinds: :class:`LevelBook` (price levels with absolute sizes, size
 0 deletes: BitMart) and :class:`OrderBook` (individual orders, levels are

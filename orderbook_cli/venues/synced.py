@@ -29,6 +29,13 @@ at most one ask every SEED_INTERVAL seconds, longer after failures, and as
 long as the venue says after a 420/429 lockout. REST seeds come in on a
 helper thread so the socket keeps being read (and changes keep being
 queued) meanwhile; they are handed to the engine on the reader's thread.
+
+`--verify-every` (verify.py): a venue that declares ``rest_check`` has its
+REST book (:meth:`SyncedVenue.fetch_check`, :meth:`SyncedVenue.read_check`:
+by default the REST seed's) fetched by the same :class:`RestSeeder`, through
+the same pacer (a seed wanted for a resync goes first), and compared with
+the kept book by a per-feed :class:`~orderbook_cli.verify.Verifier`; a
+mismatch resyncs through the engine like a sequence gap.
 """
 
 from __future__ import annotations
