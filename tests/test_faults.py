@@ -32,7 +32,7 @@ def venue_script(spec, *frames, then="hold"):
                 peer.drop()
                 return
             if isinstance(frame, float):
-                time.sleep(frame)
+                peer.pause(frame)
                 continue
             peer.send(frame)
         peer.drop() if then == "drop" else peer.hold()
