@@ -33,12 +33,12 @@ def live_script(seeds, *steps):
             if step == "seed":
                 seeds.wait(timeout=20)
             elif isinstance(step, float):
-                time.sleep(step)
+                peer.pause(step)
             else:
                 peer.send(step() if callable(step) else step)
-        while True:  # alive but quiet
+        while not peer.venue.stopping.is_set():  # alive but quiet
             peer.send({"type": "ka"})
-            time.sleep(0.3)
+            peer.pause(0.3)
 
     return script
 
@@ -142,7 +142,7 @@ def bitmart_live(*steps):
         peer.send({"event": "subscribe", "topic": sub["args"][0]})
         for step in steps:
             if isinstance(step, float):
-                time.sleep(step)
+                peer.pause(step)
             else:
                 peer.send(deflate(step() if callable(step) else step))
         while True:
