@@ -179,7 +179,7 @@ def test_bitmart_compares_the_settled_levels(obook, ws_venue, http_venue):
                           *[item for version in range(11, 60) for item in (0.2, lambda v=version: stamped(v3("update", v, bids=[("999", str(v))])))])
     ws = ws_venue(script)
     env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
-    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--duration", "7", "--verify-every", "1", env=env)
+    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--duration", "8", "--verify-every", "1", env=env)
     assert run.code == 0, run
     lines = checks(run)
     assert lines and lines[0].startswith("obook: verified bitmart-v3 ETH_USDT at venue time "), run.stderr
@@ -195,7 +195,7 @@ def test_bitmart_compares_only_the_50_levels_the_rest_book_covers(obook, ws_venu
     script = bitmart_live(lambda: stamped(v3("snapshot", 10, bids=bids, asks=asks)))
     ws = ws_venue(script)
     env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
-    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--duration", "6", "--verify-every", "1", env=env)
+    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--duration", "8", "--verify-every", "1", env=env)
     assert run.code == 0, run
     lines = checks(run)
     assert lines and lines[0].endswith(": match (100 settled levels; 0 that moved left out)"), run.stderr
