@@ -289,3 +289,13 @@ def test_kraken_is_never_polled_its_checksum_proves_every_message(obook, ws_venu
     run = obook("watch", "kraken", "BTC/USD", "--json", "--duration", "4", "--verify-every", "1", env=env)
     assert run.code == 0, run
     assert len(run.lines()) == 4 and http_venue.requests == [] and checks(run) == []
+
+
+def test_watch_checks_every_60s_by_default_and_snapshot_never():
+    from orderbook_cli.pipeline.plan import Options, make_plan
+
+    def asked(once, **kw):
+        opts = Options(venue="bitso", symbol="btc_mxn", sources=(("bitso", "btc_mxn"),), **kw)
+        return make_plan(opts, once=once).sources[0].request.verify_every
+
+    assert (asked(False), asked(False, verify_every=0.0), asked(False, verify_every=5.0), asked(True)) == (60.0, 0.0, 5.0, 0.0)
