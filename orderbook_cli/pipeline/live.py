@@ -277,7 +277,7 @@ class LiveLadder:
             view.header_items = [Item(3, Text(self.player.status()))]
             view.dated = True
         elif self.feed is not None:
-            view.header_items = self._health(now)
+            view.health = self._health(now)
         paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
         heard = last_book_at if heard_at is None else heard_at
         silence = None if heard is None else now - heard

@@ -43,7 +43,7 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
         items.append(Item(4, Text(book_time(book, view.dated))))
     if view.updates_per_second is not None:
         items.append(Item(6, Text(f"{view.updates_per_second:.1f} upd/s")))
-    return items + list(view.header_items)
+    return items + list(view.health) + list(view.header_items)
 
 
 def health_items(verdict_age: float | None, verdict: Any = None, mismatches: int = 0, delay: float | None = None,
