@@ -39,7 +39,8 @@ _MAX_DOUBLINGS = 16  # 0.5 s * 2**16 is far beyond the cap; 2**n never overflows
 RATE_SLOT = 0.1  # seconds per slot of the update-rate counter
 RATE_SLOTS = 64  # 6.4 s of slots: more than the 5 s window
 DELAY_WINDOW = 60.0  # seconds of venue-to-obook delays the median is taken over
-DELAY_SAMPLES = 4096  # ... at most this many (the newest): bounded at any message rate
+DELAY_SPACING = 0.05  # one stamped message per this many seconds is sampled: bounded memory and cost at any rate
+DELAY_SAMPLES = int(DELAY_WINDOW / DELAY_SPACING)  # the window's worth
 DELAY_MIN_SAMPLES = 5  # fewer say nothing
 CLOCK_OFF = 1.0  # a median delay beyond ±this many seconds means a clock is off (or the link is that slow)
 # A link must stay up this long before its books forgive earlier failures: a venue
@@ -103,14 +104,17 @@ Event = BookEvent | StatusEvent | FatalEvent | CheckEvent
 
 class Delays:
     """Venue-to-obook delays of the messages the venue stamps (received_at minus its stamp):
-    the median over the last DELAY_WINDOW seconds, from at most DELAY_SAMPLES samples."""
+    the median over the last DELAY_WINDOW seconds, of one message per DELAY_SPACING seconds."""
 
     def __init__(self) -> None:
         self.samples: deque[tuple[float, float]] = deque(maxlen=DELAY_SAMPLES)  # (time.monotonic(), seconds)
         self.clock_noted = False  # a clock found off has been pointed out (once)
 
-    def add(self, now: float, delay: float) -> None:
-        self.samples.append((now, delay))
+    def add(self, now: float, stamp: datetime, received_at: datetime) -> None:
+        samples = self.samples
+        if samples and now - samples[-1][0] < DELAY_SPACING:
+            return  # one sample a slot is enough for a median; the rest cost nothing
+        samples.append((now, (received_at - stamp).total_seconds()))
 
     def median(self, now: float) -> float | None:
         recent = sorted(delay for at, delay in list(self.samples) if at >= now - DELAY_WINDOW)
@@ -236,7 +240,7 @@ class FeedContext:
     def stamped(self, timestamp: datetime | None, received_at: datetime) -> None:
         """A message the venue stamped arrived: its delay joins the last minute's median."""
         if timestamp is not None:
-            self._feed.stats.delays.add(time.monotonic(), (received_at - timestamp).total_seconds())
+            self._feed.stats.delays.add(time.monotonic(), timestamp, received_at)
 
     def checked(self, check: Any) -> None:
         """A comparison with the venue's REST book ended (verify.Check): counted and reported."""

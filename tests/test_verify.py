@@ -233,7 +233,7 @@ def test_a_venue_clock_off_by_more_than_a_second_is_pointed_out_once(obook, ws_v
 
 def test_punctual_stamps_say_nothing(obook, ws_venue, http_venue):
     seeds = Seeds(http_venue, SEED_100)
-    ws = ws_venue(live_script(seeds, "seed", *[fresh(s, opened(f"o{s}", "bid", "900", "1")) for s in range(101, 121)]))
+    ws = ws_venue(live_script(seeds, "seed", *[x for s in range(101, 121) for x in (fresh(s, opened(f"o{s}", "bid", "900", "1")), 0.1)]))
     run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "21", "--verify-every", "0", env=bitso_env(ws, http_venue))
     assert run.code == 0, run
     assert run.stderr == "", run.stderr
@@ -260,7 +260,8 @@ def test_ladder_header_says_verified_and_the_delay(terminal, ws_venue, http_venu
     book = seed(106, bids=[("b1", "1000", "1.00000000"), ("b2", "1000", "0.50000000"), ("b3", "990", "2.00000000")],
                 asks=[("a1", "1010", "0.25000000"), ("a2", "1020", "3.00000000")] + [(f"o{s}", "1030", "1") for s in range(101, 107)])
     seeds = Seeds(http_venue, SEED_100, book)
-    ws = ws_venue(live_script(seeds, "seed", *[fresh(s, opened(f"o{s}", "ask", "1030", "1")) for s in range(101, 107)]))
+    spaced = [x for s in range(101, 107) for x in (fresh(s, opened(f"o{s}", "ask", "1030", "1")), 0.1)]  # one sample per 50 ms
+    ws = ws_venue(live_script(seeds, "seed", *spaced))
     _ladder(terminal, ws, http_venue, "--verify-every", "1")
     screen = terminal.wait_for(r"verified \d+s ago", timeout=15)
     header = screen.splitlines()[0]
@@ -272,7 +273,7 @@ def test_ladder_header_says_verified_and_the_delay(terminal, ws_venue, http_venu
 def test_ladder_header_marks_a_mismatch_and_a_clock_that_is_off(terminal, ws_venue, http_venue):
     seeds = Seeds(http_venue, SEED_100, seed(106, bids=[("x", "1", "1")]), seed(120, bids=[("n1", "2000", "1")]))
     late = [lambda s=s: {**diff(s, opened(f"o{s}", "ask", "1030", "1")), "sent": now_ms() - 90_000} for s in range(101, 107)]
-    ws = ws_venue(live_script(seeds, "seed", *late))
+    ws = ws_venue(live_script(seeds, "seed", *[x for step in late for x in (step, 0.1)]))
     _ladder(terminal, ws, http_venue, "--verify-every", "1")
     screen = terminal.wait_for(r"MISMATCH at sequence 106 \d+s ago \(1 in all\)", timeout=15)
     header = screen.splitlines()[0]
@@ -299,3 +300,20 @@ def test_watch_checks_every_60s_by_default_and_snapshot_never():
         return make_plan(opts, once=once).sources[0].request.verify_every
 
     assert (asked(False), asked(False, verify_every=0.0), asked(False, verify_every=5.0), asked(True)) == (60.0, 0.0, 5.0, 0.0)
+
+
+def test_the_delay_is_a_median_over_the_last_minute_one_message_per_slot():
+    from datetime import UTC, datetime, timedelta
+
+    from orderbook_cli.feed import Delays
+
+    delays, sent = Delays(), datetime(2026, 1, 1, tzinfo=UTC)
+    for now, late in [(0.0, 9), (1.0, 0.2), (1.01, 50), (2.0, 0.1), (3.0, 0.3), (4.0, 0.4), (5.0, 0.6)]:
+        delays.add(now, sent, sent + timedelta(seconds=late))  # 1.01 shares 1.0's 50 ms slot: not sampled
+    assert delays.median(55.0) == 0.35  # 0.1 0.2 0.3 | 0.4 0.6 9
+    assert delays.median(61.0) == 0.3  # the 9 s sample is over a minute old
+    assert delays.median(64.5) is None  # fewer than 5 samples in the window say nothing
+    assert delays.clock_off(61.0) is None
+    for now in (70.0, 71.0, 72.0, 73.0, 74.0):
+        delays.add(now, sent + timedelta(seconds=2), sent)  # stamped 2 s ahead of this clock
+    assert delays.clock_off(125.0) == -2.0
