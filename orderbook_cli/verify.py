@@ -149,8 +149,8 @@ class Verifier:
             return Check(False, kept, rest, differences=(f"the venue's REST book is at sequence {rest}, the kept book still at {kept} "
                                                          f"after {CATCH_UP:g}s (a change was lost)",))
         venue = brought_forward(pending.seed, engine)
-        if venue is None:
-            return inconclusive(f"the changes since the REST book's sequence {rest} are no longer all kept (the book is at {kept})")
+        if isinstance(venue, str):
+            return inconclusive(venue)
         assert engine.book is not None
         differences, compared = compare(engine.book, venue)
         orders = f", {len(engine.book.orders)} orders" if isinstance(engine.book, OrderBook) else ""
@@ -185,19 +185,22 @@ def _verdict(differences: list[str], compared: str, **where) -> Check:
     return Check(True, compared=compared, **where)
 
 
-def brought_forward(seed: Seed, engine: SyncEngine) -> LevelBook | None:
+def brought_forward(seed: Seed, engine: SyncEngine) -> LevelBook | str:
     """The REST book `seed` with the kept changes after its sequence applied, by a scratch
     engine (the same rules as the live one): the venue's book at the kept book's sequence,
-    or None when the kept changes no longer reach back to the seed."""
+    or why there is none (the kept changes no longer reach back to the seed, or the REST
+    book itself is unusable: crossed, too large)."""
+    assert seed.sequence is not None
+    after = [c for c in engine.history or () if c.sequence is not None and c.sequence > seed.sequence]
+    if engine.sequence != seed.sequence and (not after or after[0].sequence != seed.sequence + 1):
+        return f"the changes since the REST book's sequence {seed.sequence} are no longer all kept (the book is at {engine.sequence})"
     kind = OrderBook if isinstance(engine.book, OrderBook) else LevelBook  # never a book that reports elsewhere (--order-flow)
     failed: list[str] = []
-    history = list(engine.history or ())
-    scratch = SyncEngine(kind, lambda _timestamp: None, failed.append, max_buffer=len(history) + 1, depth=engine.depth)
-    assert seed.sequence is not None
-    scratch.buffer.extend(c for c in history if c.sequence is not None and c.sequence > seed.sequence)
+    scratch = SyncEngine(kind, lambda _timestamp: None, failed.append, max_buffer=len(after) + 1, depth=engine.depth)
+    scratch.buffer.extend(after)
     scratch.seed(seed)
     if failed or scratch.book is None or scratch.sequence != engine.sequence:
-        return None
+        return f"the venue's REST book at sequence {seed.sequence} could not be brought to {engine.sequence}: {failed[0] if failed else 'changes missing'}"
     return scratch.book
 
 

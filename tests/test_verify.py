@@ -317,3 +317,28 @@ def test_the_delay_is_a_median_over_the_last_minute_one_message_per_slot():
     for now in (70.0, 71.0, 72.0, 73.0, 74.0):
         delays.add(now, sent + timedelta(seconds=2), sent)  # stamped 2 s ahead of this clock
     assert delays.clock_off(125.0) == -2.0
+
+
+def test_a_rest_book_older_than_the_kept_changes_gets_no_verdict_not_a_false_mismatch():
+    """The engine keeps its last N applied changes; a REST book from before them cannot be brought forward."""
+    from decimal import Decimal
+
+    from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, SyncEngine
+    from orderbook_cli.verify import SEQUENCE, Verifier
+
+    def book_at(sequence):  # the venue's book after change `sequence`: one bid level per change so far
+        return Seed(sequence, [LevelOp(True, Decimal(p), Decimal(1)) for p in range(100, sequence + 1)])
+
+    engine = SyncEngine(LevelBook, lambda _t: None, lambda _why: None, history=3)
+    engine.seed(book_at(100))
+    for sequence in range(101, 106):
+        engine.change(Change(sequence, [LevelOp(True, Decimal(sequence), Decimal(1))]))
+    verifier = Verifier(SEQUENCE, 60.0, clock=lambda: 0.0)
+    verdicts = []
+    for rest in (100, 102, 105):
+        verifier.asked(0.0)
+        verifier.answered(book_at(rest), 0.0)
+        verdicts.append(verifier.attempt(engine, 0.0))
+    assert verdicts[0].match is None and "no longer all kept" in verdicts[0].why
+    assert verdicts[1].line("x") == "verified x at sequence 105 (the REST book of 102 + 3 kept changes): match (6 levels)"
+    assert verdicts[2].line("x") == "verified x at sequence 105: match (6 levels)"
