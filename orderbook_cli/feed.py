@@ -149,6 +149,13 @@ class FeedStats:
     verdict: Any = None  # the latest conclusive one (match or mismatch)
     verdict_at: float | None = None  # time.monotonic() of verdict
 
+    def evidence(self, now: float) -> tuple[float | None, Any, int, float | None, float | None]:
+        """What the venue's own evidence says, for a header (views.header.health_items): seconds
+        since the last verdict of a REST check, that verdict, the mismatches so far, the median
+        delay of stamped messages, and that delay again when it means a clock is off."""
+        age = None if self.verdict_at is None else now - self.verdict_at
+        return age, self.verdict, self.mismatches, self.delays.median(now), self.delays.clock_off(now)
+
     def count_book(self, now: float) -> None:
         slot = int(now / RATE_SLOT)
         if self.recent and self.recent[-1][0] == slot:

@@ -342,3 +342,20 @@ def test_a_rest_book_older_than_the_kept_changes_gets_no_verdict_not_a_false_mis
     assert verdicts[0].match is None and "no longer all kept" in verdicts[0].why
     assert verdicts[1].line("x") == "verified x at sequence 105 (the REST book of 102 + 3 kept changes): match (6 levels)"
     assert verdicts[2].line("x") == "verified x at sequence 105: match (6 levels)"
+
+
+def test_side_by_side_each_source_header_says_verified(terminal, ws_venue, http_venue):
+    import shlex
+
+    from tests.conftest import OBOOK
+    from tests.kraken.test_kraken import first_book, serving
+
+    seeds = Seeds(http_venue, SEED_100)
+    bitso = ws_venue(live_script(seeds, "seed"))
+    kraken = ws_venue(serving(first_book))
+    terminal.start(f"OBOOK_BITSO_URL={shlex.quote(bitso.url)} OBOOK_BITSO_REST_URL={shlex.quote(http_venue.url)} "
+                   f"OBOOK_KRAKEN_URL={shlex.quote(kraken.url)} {shlex.quote(OBOOK)} watch bitso:btc_mxn kraken:BTC/USD --verify-every 1", 220, 30)
+    screen = terminal.wait_for(r"verified \d+s ago", timeout=15)
+    assert screen.count("verified") == 1, screen  # the Bitso column's; Kraken is never polled
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")

@@ -160,9 +160,7 @@ class LiveLadder:
         """The header's marks from the venue's own evidence: the last check against its REST
         book (--verify-every), its messages' median delay, a clock more than a second off."""
         assert self.feed is not None
-        stats = self.feed.stats
-        age = None if stats.verdict_at is None else now - stats.verdict_at
-        return health_items(age, stats.verdict, stats.mismatches, stats.delays.median(now), stats.delays.clock_off(now), theme=self.view.theme)
+        return health_items(*self.feed.stats.evidence(now), theme=self.view.theme)
 
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = "replay" if self.player is not None and event.state in (State.LIVE, State.CLOSED) else event.state.value

@@ -47,7 +47,7 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
 
 
 def health_items(verdict_age: float | None, verdict: Any = None, mismatches: int = 0, delay: float | None = None,
-                 clock_off: float | None = None, theme: Theme = DEFAULT) -> list[Item]:
+                 clock_off: float | None = None, *, theme: Theme = DEFAULT) -> list[Item]:
     """What the venue's own evidence says: the last comparison with its REST book (a verify.Check,
     `verdict_age` seconds ago), the median delay of its stamped messages, a clock found off."""
     items = []

@@ -84,3 +84,4 @@ class SourceStatus:
     malformed: int = 0
     merged: bool = False  # its book is in the consolidated book
     failed: bool = False
+    evidence: tuple = ()  # the venue's own evidence for its header (feed.FeedStats.evidence, read by header.health_items)
