@@ -53,7 +53,7 @@ def test_a_disagreeing_rest_book_is_reported_and_resynced_within_one_period(oboo
     reseed = seed(120, bids=[("n1", "2000", "1")], asks=[("n2", "2100", "1")])
     seeds = Seeds(http_venue, SEED_100, wrong, reseed)
     ws = ws_venue(live_script(seeds, "seed", "seed", "seed", fresh(121, opened("n3", "ask", "2050", "2"))))
-    period = 3.0
+    period = 4.0
     run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "3", "--verify-every", f"{period:g}", env=bitso_env(ws, http_venue))
     assert run.code == 0, run
     assert [b["sequence"] for b in run.lines()] == [100, 120, 121]  # the book from before the mismatch is gone
