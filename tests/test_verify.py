@@ -171,15 +171,22 @@ KEPT_BIDS = [("1000", "1"), ("999", "2"), ("998", "3")]
 KEPT_ASKS = [("1001", "1"), ("1002", "2")]
 
 
+def watch_bitmart(obook, ws_venue, http_venue, rest, bids, asks, *args, steps=()):
+    """`watch bitmart-v3 ETH_USDT --json --verify-every 1 ARGS` against a loopback venue that
+    sends a snapshot of `bids`/`asks` (then `steps`) and a REST book `rest` (bids, asks): (run, script)."""
+    http_venue.route(REST_BOOKS, lambda request: Reply(200, rest_book(*rest)))
+    script = bitmart_live(lambda: stamped(v3("snapshot", 10, bids=bids, asks=asks)), *steps)
+    ws = ws_venue(script)
+    env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
+    return obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--verify-every", "1", *args, env=env), script
+
+
 def test_bitmart_compares_the_settled_levels(obook, ws_venue, http_venue):
     """The level an update moved around the REST book's time is left out (it may rightly differ);
     the others must agree, within the 50 levels a side the REST book covers."""
-    http_venue.route(REST_BOOKS, lambda request: Reply(200, rest_book([("1000", "1.0"), ("999", "5"), ("998", "3")], KEPT_ASKS)))
-    script = bitmart_live(lambda: stamped(v3("snapshot", 10, bids=KEPT_BIDS, asks=KEPT_ASKS)),
-                          *[item for version in range(11, 60) for item in (0.2, lambda v=version: stamped(v3("update", v, bids=[("999", str(v))])))])
-    ws = ws_venue(script)
-    env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
-    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--duration", "8", "--verify-every", "1", env=env)
+    moving = [item for version in range(11, 60) for item in (0.2, lambda v=version: stamped(v3("update", v, bids=[("999", str(v))])))]
+    run, script = watch_bitmart(obook, ws_venue, http_venue, ([("1000", "1.0"), ("999", "5"), ("998", "3")], KEPT_ASKS), KEPT_BIDS, KEPT_ASKS,
+                                "--duration", "8", steps=moving)
     assert run.code == 0, run
     lines = checks(run)
     assert lines and lines[0].startswith("obook: verified bitmart-v3 ETH_USDT at venue time "), run.stderr
@@ -191,11 +198,7 @@ def test_bitmart_compares_the_settled_levels(obook, ws_venue, http_venue):
 def test_bitmart_compares_only_the_50_levels_the_rest_book_covers(obook, ws_venue, http_venue):
     """100 levels kept, 50 a side in the REST book: the 50 deeper kept levels are not "missing at the venue"."""
     bids, asks = [(str(1000 - i), "1") for i in range(100)], [(str(1001 + i), "1") for i in range(100)]
-    http_venue.route(REST_BOOKS, lambda request: Reply(200, rest_book(bids[:50], asks[:50])))
-    script = bitmart_live(lambda: stamped(v3("snapshot", 10, bids=bids, asks=asks)))
-    ws = ws_venue(script)
-    env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
-    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--duration", "8", "--verify-every", "1", env=env)
+    run, script = watch_bitmart(obook, ws_venue, http_venue, (bids[:50], asks[:50]), bids, asks, "--duration", "8")
     assert run.code == 0, run
     lines = checks(run)
     assert lines and lines[0].endswith(": match (100 settled levels; 0 that moved left out)"), run.stderr
@@ -203,11 +206,8 @@ def test_bitmart_compares_only_the_50_levels_the_rest_book_covers(obook, ws_venu
 
 
 def test_bitmart_settled_level_that_disagrees_resyncs_in_band(obook, ws_venue, http_venue):
-    http_venue.route(REST_BOOKS, lambda request: Reply(200, rest_book(KEPT_BIDS, [("1001", "1"), ("1002", "2.5")])))
-    script = bitmart_live(lambda: stamped(v3("snapshot", 10, bids=KEPT_BIDS, asks=KEPT_ASKS)))
-    ws = ws_venue(script)
-    env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
-    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--count", "2", "--verify-every", "1", "--timeout", "20", env=env)
+    run, script = watch_bitmart(obook, ws_venue, http_venue, (KEPT_BIDS, [("1001", "1"), ("1002", "2.5")]), KEPT_BIDS, KEPT_ASKS,
+                                "--count", "2", "--timeout", "20")
     assert run.code == 0, run
     assert [b["sequence"] for b in run.lines()] == [10, 50]  # the snapshot that answered the request
     lines = checks(run)
