@@ -217,3 +217,36 @@ def test_a_consolidated_side_is_reused_only_for_the_very_same_source_sides():
     assert other.bids is not first.bids and list(other.bids[0].venues) == ["c", "b"]
     b2 = make_book("b", "y", [(D("7"), D("2.0"), 1)], [(D("9"), D("1"), 1)], timestamp=None, received_at=T0)
     assert str(merge([SourceBook("a", a), SourceBook("b", b2)], "y").bids[0].venues["b"]) == "2.0"
+
+
+def test_tuples_built_field_by_field_have_every_field():
+    """shape and the sync connection build Book, Figures and WholeBook with tuple.__new__
+    (no NamedTuple __new__ per book): a field added to one of them must be added there too."""
+    import json as _json
+
+    from orderbook_cli.book import Book, Figures
+    from orderbook_cli.feed import NO_TAP, FeedRequest, FeedStats
+    from orderbook_cli.shape import ShapeSpec, WholeBook, shape
+    from orderbook_cli.venues.bitso import Bitso
+    from orderbook_cli.venues.synced import SyncConnection
+
+    book = shape(make_book("x", "y", [(D("7"), D("1"), 1)], [(D("8"), D("1"), 1)], timestamp=None, received_at=T0), ShapeSpec(depth=1))
+    assert len(book) == len(Book._fields) and len(book.figures) == len(Figures._fields)
+
+    class Sink:
+        request = FeedRequest(venue="bitso", symbol="btc_mxn", depth=5, timeout=1)
+        stats = FeedStats()
+        held: list = []
+
+        def emit_book(self, held):
+            self.held.append(len(held))
+
+        def set_state(self, state, detail=""):
+            pass
+
+    sink = Sink()
+    conn = SyncConnection(sink, Bitso({}), lambda _: None, None, NO_TAP)
+    seed = {"success": True, "payload": {"bids": [{"book": "btc_mxn", "price": "7", "amount": "1", "oid": "a"}], "asks": [],
+                                         "updated_at": "2026-01-01T00:00:00+00:00", "sequence": "0"}}
+    conn.seed_body(_json.dumps(seed).encode(), T0)
+    assert sink.held == [len(WholeBook._fields)]
