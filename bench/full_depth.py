@@ -41,6 +41,9 @@ class _Sink:
     def set_state(self, state, detail: str = "") -> None:
         pass
 
+    def stamped(self, timestamp, received_at) -> None:
+        pass  # the feed's delay statistics: not what this benchmark measures
+
     def malformed(self, error) -> None:
         raise AssertionError(f"bench frame rejected: {error}")
 
