@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
 from orderbook_cli.errors import UsageError, sanitize
-from orderbook_cli.feed import Feed, FeedRequest, Producer
+from orderbook_cli.feed import NO_LIMITS, Feed, FeedRequest, Limits, Producer
 from orderbook_cli.symbols import SymbolStyle, parse_pair
 from orderbook_cli.transport.endpoints import endpoint
 
@@ -63,12 +63,17 @@ class VenueInfo(NamedTuple):
     symbols: SymbolStyle
     url_env: str  # OBOOK_<VENUE>_URL
     default_url: str
-    retry_floor: float = 0.0  # minimum seconds between connection attempts
+    limits: Limits = NO_LIMITS  # the venue's documented connection and request limits, kept by the feed
     options: tuple[VenueOption, ...] = ()  # its own command-line options (--precision, --feed, ...)
     summary: str = ""
     example_symbol: str = ""  # a pair this venue lists, in its own spelling
     rest_env: str = ""  # OBOOK_<VENUE>_REST_URL, for a venue that also speaks REST (seeds, pair lists)
     rest_url: str = ""  # that REST origin's default
+
+    @property
+    def retry_floor(self) -> float:
+        """Seconds between connection attempts at the least (from `limits`)."""
+        return self.limits.connect_floor
 
 
 class Example(NamedTuple):
@@ -146,7 +151,7 @@ class Venue(ABC):
         """The function that talks to the venue on the feed's thread."""
 
     def open_feed(self, request: FeedRequest) -> Feed:
-        return Feed(request, self.producer(request), retry_floor=self.info.retry_floor)
+        return Feed(request, self.producer(request), limits=self.info.limits)
 
     def list_symbols(self, timeout: float) -> list[str]:
         """Every pair the venue lists, in its own spelling (for completion and `obook symbols`)."""
@@ -190,4 +195,5 @@ class Venue(ABC):
             "endpoint_env": info.url_env,
             "options": [f"--{o.name}" for o in info.options],
             "summary": info.summary,
+            "limits": info.limits.as_json(),
         }
