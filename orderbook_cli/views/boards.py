@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import NamedTuple
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -23,7 +24,7 @@ from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
 from orderbook_cli.views.header import header, spread_row
-from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, keys_text
+from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, help_keys, help_lines, keys_text
 from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
 from orderbook_cli.views.layout import Column, fit_columns, pack, rows, words
 from orderbook_cli.views.numbers import aligned, fixed, quote_places, units
@@ -140,11 +141,10 @@ def side_by_side(sources: Sequence[SourceStatus], view: BoardView, width: int, h
     """As many source ladders as fit, left to right, each with its own header, state, age and staleness."""
     count = len(sources)
     gap = len(SEPARATOR)
-    below = 1 if view.show_help else 0  # the keys line under the columns
+    asked = help_lines(help_keys(BOARD_ACTIONS), width) if view.show_help else []  # the keys, wrapped between keys
     shown: list[list[Text]] = []
     for fitting in range(min(count, max(1, (width + gap) // (MIN_COLUMN + gap))), 0, -1):
-        if fitting < count:
-            below = max(below, 1)  # the note naming the sources left out
+        below = len(asked) + (1 if fitting < count else 0)  # the keys, and the note naming the sources left out
         column_width = (width - gap * (fitting - 1)) // fitting
         column_height = None if height is None else max(1, height - below)
         built = [source_column(i, sources[i], view, column_width, column_height) for i in range(fitting)]
@@ -170,9 +170,12 @@ def side_by_side(sources: Sequence[SourceStatus], view: BoardView, width: int, h
         out.append(line)
     if len(shown) < count:
         hidden = ", ".join(s.label for s in sources[len(shown):])
-        out.append(words(f"not shown: {hidden} (too narrow; widen the terminal or use --merge)", width, "yellow"))
-    if view.show_help:
-        out.append(words(keys_text(BOARD_ACTIONS), width, "dim"))
+        # the longest telling that fits whole: a note cut mid-sentence would lose the names or the advice
+        notes = [f"not shown: {hidden} (too narrow; widen the terminal or use --merge)", f"not shown: {hidden} (widen or --merge)",
+                 f"not shown: {hidden}", f"{count - len(shown)} not shown (widen or --merge)", f"{count - len(shown)} not shown"]
+        note = next((n for n in notes if cell_len(sanitize(n)) <= width), notes[-1])
+        out.append(words(note, width, "yellow"))
+    out.extend(Text(line.plain, style="dim", no_wrap=True) for line in asked)
     return Group(*out)
 
 
