@@ -373,6 +373,7 @@ def _byte_compile_obook() -> None:
 
 
 BENCHES = ("startup", "snapshot", "stream", "full_depth_process", "multi", "render", "live", "views", "idle", "memory", "full_depth", "peer")
+BENCHES = (*BENCHES, "trades")  # bench/trades.py: the ladder with the tape
 
 
 def main() -> int:
@@ -403,6 +404,7 @@ def main() -> int:
             "full_depth": lambda: bench_full_depth(record, args.quick),
             "full_depth_process": lambda: bench_full_depth_process(record_ratio, timed, OBOOK, scratch, frames, rounds),
             "peer": lambda: bench_peer(runs),
+            "trades": lambda: __import__("trades").bench_trades(record, record_ratio, Pane, cpu_seconds, scratch, seconds, OBOOK),
         }
         for name in BENCHES:
             if not args.only or name in args.only:

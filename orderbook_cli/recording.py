@@ -6,8 +6,11 @@ names what was recorded; then one line per event, each with its receive
 time `t` (ISO-8601 with microseconds, so replayed books carry the same
 `received_at`): `{"connect": true}` when a connection opened, `{"frame":
 TEXT}` or `{"binary": BASE64}` for a frame, `{"seed": TEXT}` for a REST seed
-at the moment it was applied. A recording is outside input: every line is
-bounded before it is decoded.
+at the moment it was applied. The tape's trade feed (a WebSocket of its own,
+`watch` on a terminal) is kept in the same file: `{"trades_connect": true}`,
+`{"trades": TEXT}`, `{"trades_binary": BASE64}`; replay reads them with the
+venue's own trade parser (``Venue.trades``) into the same tape pane. A
+recording is outside input: every line is bounded before it is decoded.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from orderbook_cli import __version__
-from orderbook_cli.errors import MalformedData, OutputError, UsageError, sanitize
+from orderbook_cli.errors import MalformedData, ObookError, OutputError, UsageError, sanitize
 from orderbook_cli.feed import NO_TAP, Feed, FeedContext, FeedRequest, State, Tap
 from orderbook_cli.smallfile import open_for_writing, write_failure
 from orderbook_cli.transport.ws import MAX_FRAME_BYTES
+from orderbook_cli.venues.base import TradeStream
 
 MAGIC = "obook_raw_recording"
 FORMAT = 1
@@ -88,6 +92,10 @@ class Recorder(Tap):
     def seed(self, body: bytes, received_at: datetime) -> None:
         self._write({"t": _stamp(received_at), "seed": body.decode("utf-8", "surrogateescape")})
 
+    def trades_tap(self) -> Tap:
+        """What the venue's trade feed hands its frames to: the same file, its own records."""
+        return _TradesTap(self)
+
     def close(self) -> None:
         """End the file (the gzip trailer); a failure here after one already reported is not news."""
         with self._lock:
@@ -107,6 +115,23 @@ class Recorder(Tap):
                         self._raw.close()
                     except OSError:
                         pass  # reported above, or already
+
+
+class _TradesTap(Tap):
+    """The trade feed's frames, written into the book feed's recording; the book feed's
+    recorder closes the file (frames after that are dropped, as the book's are)."""
+
+    def __init__(self, recorder: Recorder):
+        self._recorder = recorder
+
+    def connected(self) -> None:
+        self._recorder._write({"t": _stamp(datetime.now(UTC)), "trades_connect": True})
+
+    def frame(self, frame: str | bytes, received_at: datetime) -> None:
+        if isinstance(frame, bytes):
+            self._recorder._write({"t": _stamp(received_at), "trades_binary": base64.b64encode(frame).decode()})
+        else:
+            self._recorder._write({"t": _stamp(received_at), "trades": frame})
 
 
 def recorded(open_feed: Callable[[FeedRequest], Feed], path: str,
@@ -169,8 +194,11 @@ def _header(line: bytes | None) -> dict[str, Any]:
     return data
 
 
-def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) -> Feed:
-    """A feed that re-runs a raw recording through the recorded venue's own parsers."""
+def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None, trades: Any = None) -> Feed:
+    """A feed that re-runs a raw recording through the recorded venue's own parsers;
+    its trade frames go to `trades` (tape.ReplayedTrades, for the ladder's tape pane; not
+    imported: tape reaches up to the plan, which imports this), or are passed over
+    (NDJSON: books only)."""
     from orderbook_cli.replay import capped_lines
     from orderbook_cli.venues import get_venue
 
@@ -185,6 +213,11 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
     options = {"feed": header["feed"]} if header["feed"] and venue.takes("feed") else {}
     recorded = FeedRequest(venue=venue.info.id, symbol=header["symbol"], depth=request.options.get("depth") or header["depth"],
                            timeout=request.timeout, options=options)
+    source = venue.trades()
+    trade_frames = None
+    if trades is not None and isinstance(source, TradeStream):
+        trades.title = f"{venue.info.id} {sanitize(header['symbol'], 60)}"
+        trade_frames = _TradePlayer(source, header["symbol"], trades)
 
     def produce(ctx: FeedContext) -> None:
         ctx.set_state(State.CONNECTING)
@@ -195,7 +228,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
             if ctx.stopped.is_set():
                 return
             try:
-                handler, previous = _play(line, handler, connections, previous, ctx, speed)
+                handler, previous = _play(line, handler, connections, previous, ctx, speed, trade_frames)
             except DamagedRecording as exc:
                 raise DamagedRecording(f"recording line {number}: {exc.message}", hint="record again with: obook watch VENUE SYMBOL --record FILE") from None
             except MalformedData as exc:
@@ -205,7 +238,26 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None) ->
     return Feed(recorded, produce)
 
 
-def _play(line: bytes, handler, connections, previous: datetime | None, ctx: FeedContext, speed: float | None):
+class _TradePlayer:
+    """Recorded trade frames through the venue's trade parser, to the tape pane."""
+
+    def __init__(self, source: TradeStream, symbol: str, trades: Any):
+        self.source, self.symbol, self.trades = source, symbol, trades
+
+    def frame(self, frame: str | bytes, at: datetime, ctx: FeedContext) -> None:
+        try:
+            parsed = self.source.parse(frame, self.symbol, at)
+        except MalformedData:
+            raise
+        except ObookError as error:  # a refusal recorded: the tape says so, as live, and the book plays on
+            self.trades.fail(error, ctx.stopped)
+            return
+        if parsed:
+            self.trades.put(parsed, ctx.stopped)
+
+
+def _play(line: bytes, handler, connections, previous: datetime | None, ctx: FeedContext, speed: float | None,
+          trade_frames: _TradePlayer | None = None):
     from orderbook_cli.transport.wire import json_loads
 
     if not line.strip():
@@ -220,21 +272,32 @@ def _play(line: bytes, handler, connections, previous: datetime | None, ctx: Fee
             return handler, None
     if record.get("connect") is True:
         return connections(_nothing_sent, NO_TAP), at
+    if record.get("trades_connect") is True:
+        return handler, at
+    if isinstance(record.get("trades"), str) or isinstance(record.get("trades_binary"), str):
+        if trade_frames is not None:  # else books only (NDJSON, or a venue without a trade stream)
+            trade_frames.frame(_recorded_frame(record, "trades", "trades_binary"), at, ctx)
+        return handler, at
     if handler is None:
         raise MalformedData("a frame before any connection")
-    if isinstance(record.get("frame"), str):
-        handler.frame(_capped(_bytes(record["frame"]), MAX_FRAME_BYTES).decode("utf-8", "surrogateescape"), at)
-    elif isinstance(record.get("binary"), str):
-        try:
-            handler.frame(_capped(base64.b64decode(record["binary"], validate=True), MAX_FRAME_BYTES), at)
-        except binascii.Error:
-            raise MalformedData("a binary frame that is not base64") from None
+    if isinstance(record.get("frame"), str) or isinstance(record.get("binary"), str):
+        handler.frame(_recorded_frame(record, "frame", "binary"), at)
     elif isinstance(record.get("seed"), str) and hasattr(handler, "seed_body"):
         handler.seed_body(_capped(_bytes(record["seed"]), MAX_SEED_BYTES), at)
     else:
         raise MalformedData("a record that is neither a connection, a frame nor a seed")
     handler.tick()
     return handler, at
+
+
+def _recorded_frame(record: dict, text_key: str, binary_key: str) -> str | bytes:
+    """A recorded frame as it arrived: text, or binary from its base64, held to the transport's limit."""
+    if isinstance(record.get(text_key), str):
+        return _capped(_bytes(record[text_key]), MAX_FRAME_BYTES).decode("utf-8", "surrogateescape")
+    try:
+        return _capped(base64.b64decode(record[binary_key], validate=True), MAX_FRAME_BYTES)
+    except binascii.Error:
+        raise MalformedData("a binary frame that is not base64") from None
 
 
 def _bytes(text: str) -> bytes:

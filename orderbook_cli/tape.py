@@ -2,46 +2,38 @@
 
 Each source is a :class:`TradeFeed`: the same producer thread, retry policy,
 states and malformed-frame counting as a book feed, delivering
-:class:`TradesEvent` instead of books. Bitso and BitMart v3 stream over their
-WebSocket (the `trades` and `spot/trade` channels); Revolut X has no public
-stream, so its trade history is polled once a second (its public limit),
-each window starting a little before the newest trade already seen and
-every trade printed once (:class:`trades.SeenIds`).
+:class:`TradesEvent` instead of books. What a venue's trades are is declared
+in its own venue file (``Venue.trades``): a :class:`~orderbook_cli.venues.base.TradeStream`
+(subscribe frames and a frame parser, followed here over the venue's
+WebSocket) or a :class:`~orderbook_cli.venues.base.TradePoll` (one poll of a
+REST trade history, repeated here at the venue's interval, every trade
+printed once however the polled windows overlap: :class:`trades.SeenIds`).
+Nothing below names a venue.
 """
 
 from __future__ import annotations
 
-import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from orderbook_cli.errors import MalformedData, NetworkError, UsageError
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, UsageError
 from orderbook_cli.feed import (
+    NO_TAP,
     FatalEvent,
     Feed,
     FeedContext,
     FeedRequest,
     Producer,
     State,
+    Tap,
 )
-from orderbook_cli.timefmt import now_utc
-from orderbook_cli.trades import (
-    SeenIds,
-    Trade,
-    bitmart_trades,
-    bitso_trades,
-    kraken_trades,
-    next_cursor,
-    revx_trades,
-)
-from orderbook_cli.transport.wire import json_loads
+from orderbook_cli.trades import SeenIds, Trade
+from orderbook_cli.venues.base import TradePoll, TradeStream, Venue
 
-REVX_TRADES = "/api/1.0/public/trades/all"
-REVX_PAGE = 1000  # trades a poll asks for; at one poll a second no Revolut X pair trades faster
-REVX_BACKLOG_MS = 60_000  # the first poll shows the last minute
-REVX_OVERLAP_MS = 2_000  # each later window reaches back this far: late-published prints are not missed
 MAX_SOURCES = 6
 
 
@@ -64,8 +56,8 @@ class TapeContext(FeedContext):
 
 
 class TradeFeed(Feed):
-    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0):
-        super().__init__(request, producer, retry_floor=retry_floor)
+    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0, tap: Tap = NO_TAP):
+        super().__init__(request, producer, retry_floor=retry_floor, tap=tap)
         self._context = TapeContext(request, self, retry_floor)
 
     def _trades(self, trades: list[Trade]) -> None:
@@ -77,38 +69,21 @@ class TradeFeed(Feed):
             self._put(TradesEvent(trades))  # type: ignore[arg-type]  # a trade feed's own event
 
 
-class TradeSource(NamedTuple):
-    """How one venue's public trades are followed over its WebSocket."""
-
-    subscribe: Callable[[str], list[str]]
-    parse: Callable[[Any, str, datetime], list[Trade]]
-    idle: float  # seconds of silence (keep-alives included) after which the link is dead
-    ping: tuple[float, str] | None = None
-
-
-def _bitso_subscribe(symbol: str) -> list[str]:
-    return [json.dumps({"action": "subscribe", "book": symbol, "type": "trades"})]
-
-
-def _bitmart_subscribe(symbol: str) -> list[str]:
-    return [json.dumps({"op": "subscribe", "args": [f"spot/trade:{symbol}"]})]
-
-
-def _kraken_subscribe(symbol: str) -> list[str]:
-    # no snapshot: Kraken's is the last 50 trades, which a reconnect would print twice
-    return [json.dumps({"method": "subscribe", "params": {"channel": "trade", "symbol": [symbol], "snapshot": False}})]
-
-
-STREAMS: dict[str, TradeSource] = {
-    "bitso": TradeSource(_bitso_subscribe, bitso_trades, idle=45.0),  # {"type":"ka"} about every 20 s
-    "bitmart-v3": TradeSource(_bitmart_subscribe, bitmart_trades, idle=30.0, ping=(15.0, "ping")),
-    "kraken": TradeSource(_kraken_subscribe, kraken_trades, idle=15.0, ping=(30.0, '{"method":"ping"}')),  # heartbeats every second
-}
-POLLED = ("revx",)
-
-
 def supported() -> list[str]:
-    return sorted([*STREAMS, *POLLED])
+    """The venues whose trades obook follows (their venue files declare them)."""
+    from orderbook_cli.venues import load_all
+
+    return sorted(venue.info.id for venue in load_all() if venue.trades() is not None)
+
+
+def streams_trades(venue_id: str) -> bool:
+    """Whether the venue streams its trades (a WebSocket beside the book, not a REST poll)."""
+    from orderbook_cli.venues import get_venue
+
+    try:
+        return isinstance(get_venue(venue_id).trades(), TradeStream)
+    except UsageError:  # not a venue (a replay's source)
+        return False
 
 
 class _TradeFrames:
@@ -116,18 +91,12 @@ class _TradeFrames:
 
     tick_seconds = None
 
-    def __init__(self, ctx: TapeContext, source: TradeSource, symbol: str):
+    def __init__(self, ctx: TapeContext, source: TradeStream, symbol: str):
         self.ctx, self.source, self.symbol = ctx, source, symbol
 
     def frame(self, frame: str | bytes, received_at: datetime) -> bool:
-        from orderbook_cli.transport.ws import inflate
-
         try:
-            if isinstance(frame, bytes):
-                frame = inflate(frame)  # BitMart's data frames: raw DEFLATE
-            if frame in ("pong", b"pong"):
-                return False
-            trades = self.source.parse(json_loads(frame), self.symbol, received_at)
+            trades = self.source.parse(frame, self.symbol, received_at)
         except MalformedData as exc:
             self.ctx.malformed(exc)
             return False
@@ -138,7 +107,7 @@ class _TradeFrames:
         return False
 
 
-def _stream(venue: Any, source: TradeSource, ctx: TapeContext) -> None:
+def _stream(venue: Venue, source: TradeStream, ctx: TapeContext) -> None:
     from orderbook_cli.venues.websocket import stream
 
     symbol = ctx.request.symbol
@@ -151,40 +120,21 @@ def _stream(venue: Any, source: TradeSource, ctx: TapeContext) -> None:
     stream(ctx, venue.url, venue.info.url_env, source.idle, source.ping, on_connect)
 
 
-def _poll_revx(venue: Any, ctx: TapeContext) -> None:
-    from orderbook_cli.debuglog import log
+def _poll(venue: Venue, source: TradePoll, ctx: TapeContext) -> None:
     from orderbook_cli.feed import poll
-    from orderbook_cli.transport.http import HttpClient, HttpStatusError, status_error
-    from orderbook_cli.venues.revx import PUBLIC_POLL_SECONDS
+    from orderbook_cli.transport.http import HttpClient
 
-    symbol = ctx.request.symbol
     seen = SeenIds()
-    newest_ms: int | None = None
-
-    def fetch() -> list[Trade]:
-        nonlocal newest_ms
-        now_ms = int(time.time() * 1000)
-        start = now_ms - REVX_BACKLOG_MS if newest_ms is None else min(now_ms, newest_ms) - REVX_OVERLAP_MS
-        try:
-            body = http.get_json(REVX_TRADES, {"symbol": symbol, "start_date": start, "limit": REVX_PAGE})
-        except HttpStatusError as error:
-            raise status_error(error) from error
-        trades = revx_trades(body, symbol, now_utc())
-        stamps = [int(t.timestamp.timestamp() * 1000) for t in trades if t.timestamp]  # float-ok: ms of a datetime
-        if stamps:
-            newest_ms = max(stamps + ([newest_ms] if newest_ms else []))
-        if len(trades) >= REVX_PAGE and next_cursor(body):
-            log.debug("revx: more than %d trades since the last poll; the oldest of them are not shown", REVX_PAGE)
-        return list(seen.fresh(trades))
-
     http = HttpClient(venue.url, ctx.request.timeout, venue.info.url_env)
+    one_poll = source.pages(http, ctx.request.symbol)
     try:
-        poll(ctx, fetch, PUBLIC_POLL_SECONDS)
+        poll(ctx, lambda: list(seen.fresh(one_poll())), source.interval)
     finally:
         http.close()
 
 
-def open_trade_feed(venue_id: str, symbol_text: str, timeout: float, environ=None) -> TradeFeed:
+def open_trade_feed(venue_id: str, symbol_text: str, timeout: float, environ=None, tap: Tap = NO_TAP) -> TradeFeed:
+    """The venue's trade feed (not started); `tap` sees its raw frames (`watch --record`)."""
     from orderbook_cli.venues import get_venue
 
     venue = get_venue(venue_id)
@@ -192,20 +142,54 @@ def open_trade_feed(venue_id: str, symbol_text: str, timeout: float, environ=Non
         venue.environ = environ
     venue.check_endpoints()
     vid = venue.info.id
-    if vid not in STREAMS and vid not in POLLED:
-        why = " (BitMart's seed protocol has no trade channel; use bitmart-v3)" if vid == "bitmart" else ""
+    source = venue.trades()
+    if source is None:
+        why = f" ({venue.trades_note})" if venue.trades_note else ""
         raise UsageError(f"{vid} has no public trades in obook{why}", hint=f"trades work on: {', '.join(supported())}")
     symbol = venue.symbol(symbol_text)
     request = FeedRequest(vid, symbol, depth=1, timeout=timeout)
 
     def producer(ctx: FeedContext) -> None:
         assert isinstance(ctx, TapeContext)
-        if vid in STREAMS:
-            _stream(venue, STREAMS[vid], ctx)
+        if isinstance(source, TradeStream):
+            _stream(venue, source, ctx)
         else:
-            _poll_revx(venue, ctx)
+            _poll(venue, source, ctx)
 
-    return TradeFeed(request, producer, retry_floor=venue.info.retry_floor)
+    return TradeFeed(request, producer, retry_floor=venue.info.retry_floor, tap=tap)
+
+
+class ReplayedTrades:
+    """A raw recording's trade frames on their way to the tape pane: what a replayed
+    recording's feed (recording.replay_feed) hands over, drained like a live trade feed.
+    Bounded: the replay waits for the pane rather than running ahead."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[TradesEvent | FatalEvent] = queue.Queue(maxsize=256)
+        self.title = ""  # the recorded venue and symbol, once the recording's header is read
+
+    def put(self, trades: list[Trade], stopped: threading.Event) -> None:
+        self._send(TradesEvent(trades), stopped)
+
+    def fail(self, error: ObookError, stopped: threading.Event) -> None:
+        self._send(FatalEvent(error), stopped)
+
+    def _send(self, event: TradesEvent | FatalEvent, stopped: threading.Event) -> None:
+        while not stopped.is_set():
+            try:
+                self._queue.put(event, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, timeout: float | None = 0) -> TradesEvent | FatalEvent | None:
+        try:
+            return self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        pass
 
 
 def parse_sources(args: Sequence[str]) -> list[tuple[str, str]]:
@@ -352,30 +336,52 @@ LADDER_MIN_WIDTH = 100  # the tape is shown only where the ladder keeps this muc
 
 
 class TapePane:
-    """`watch`'s tape beside the ladder: the venue's trades on their own feed (WebSocket
+    """`watch`'s tape beside the ladder: the venue's trades on their own feed (streamed
     venues only: a second REST poll would break Revolut X's public limit), a ring
     of the last trades, `t` to hide and show it. The trade feed is opened the first
-    time the terminal is wide enough to show it, not before; from then on its trades
-    also mark the heatmap, sum into the header's volume delta and fill the ladder's
-    traded-volume column, whether the pane is shown or not."""
+    time the terminal is wide enough to show it (at once with --record, so the
+    recording has every trade); from then on its trades also mark the heatmap, sum
+    into the header's volume delta and fill the ladder's traded-volume column,
+    whether the pane is shown or not.
 
-    def __init__(self, venue_id: str, symbol: str, timeout: float, history: Any = None, view: Any = None):
+    Replaying a raw recording (:meth:`replaying`) the trades come from the recording
+    at its pace, on its clock, and the pane appears with the first of them."""
+
+    def __init__(self, venue_id: str, symbol: str, timeout: float, history: Any = None, view: Any = None, tap: Tap = NO_TAP):
         """`history`: the heatmap's (views.heatmap.History) to mark trades on; `view`: the
-        ladder's views.state.LadderView the trades' volumes are shown on."""
+        ladder's views.state.LadderView the trades' volumes are shown on; `tap`: what sees
+        the trade feed's raw frames (the recorder's, with --record)."""
         from orderbook_cli.trades import Tape
 
         self.source = (venue_id, symbol, timeout)
+        self.tap = tap
         self.history, self.view = history, view
-        self.feed: TradeFeed | None = None
+        self.feed: TradeFeed | ReplayedTrades | None = None
         self.opened = False
         self.tape = Tape()
         self.visible = True
         self.title = f"trades {venue_id} {symbol}"
         self.failure = ""
+        self.recorded_clock: Callable[[], float] | None = None  # a replay: the recording's time of the book on screen
+
+    @classmethod
+    def replaying(cls, trades: ReplayedTrades, title: str, history: Any, view: Any, clock: Callable[[], float]) -> TapePane:
+        """The pane of a replayed raw recording: its trades from `trades`, the 1-minute
+        window on `clock` (the recorded time of the newest book)."""
+        pane = cls("", "", 0.0, history, view)
+        pane.feed, pane.title, pane.recorded_clock = trades, f"trades {title}", clock
+        return pane
 
     @staticmethod
     def offered(venue_id: str) -> bool:
-        return venue_id in STREAMS
+        return streams_trades(venue_id)
+
+    def _now(self, trade: Trade | None = None) -> float:
+        """The tape's clock: live, monotonic; replayed, the recording's time."""
+        if self.recorded_clock is None:
+            return time.monotonic()
+        recorded = self.recorded_clock()
+        return recorded if trade is None else max(recorded, trade.received_at.timestamp())  # float-ok: time
 
     def drain(self) -> bool:
         """Take what the trade feed has delivered (each trade marked on the heatmap's
@@ -383,10 +389,13 @@ class TapePane:
         changed = False
         while self.feed is not None and (event := self.feed.get(timeout=0)) is not None:
             if isinstance(event, TradesEvent):
+                if isinstance(self.feed, ReplayedTrades) and self.feed.title:
+                    self.title = f"trades {self.feed.title}"
+                self.opened = True  # a replay's pane appears with its first trades
                 for trade in event.trades:
-                    self.tape.add(trade)
-                    if self.history is not None:
-                        self.history.trade(trade, trade.received_at.timestamp())  # float-ok: time; the live heatmap's clock
+                    self.tape.add(trade, self._now(trade))
+                    if self.history is not None:  # live: when it arrived, as the live heatmap's books; replayed: its own time
+                        self.history.trade(trade, None if self.recorded_clock else trade.received_at.timestamp())  # float-ok: time
                 changed = True
             elif isinstance(event, FatalEvent):  # the ladder goes on without its tape
                 self.failure, self.feed = f"no trades: {event.error.message}", None
@@ -394,9 +403,9 @@ class TapePane:
         return changed
 
     def open(self) -> None:
-        if not self.opened:
+        if not self.opened and self.recorded_clock is None:
             self.opened = True
-            self.feed = open_trade_feed(*self.source)
+            self.feed = open_trade_feed(*self.source, tap=self.tap)
 
     def toggle(self) -> None:
         self.visible = not self.visible
@@ -407,11 +416,12 @@ class TapePane:
         from orderbook_cli.views.tape import volume_items
 
         if self.opened and self.view is not None:
-            self.view.traded = self.tape.volume_at()
+            self.view.traded = self.tape.volume_at(self._now())
             self.view.header_items = volume_items(self.tape, self.view.theme)
 
     def fits(self, width: int) -> bool:
-        return self.visible and width >= LADDER_MIN_WIDTH + TAPE_PANE_WIDTH + 2
+        replay_without_trades = self.recorded_clock is not None and not self.opened
+        return self.visible and not replay_without_trades and width >= LADDER_MIN_WIDTH + TAPE_PANE_WIDTH + 2
 
     @staticmethod
     def ladder_width(width: int) -> int:
@@ -451,9 +461,10 @@ class OrderFlowFeed:
         sets it up on Bitso's full feed); None: filled volume only."""
         from orderbook_cli.trades import Tape
 
-        if venue_id not in STREAMS:
+        if not streams_trades(venue_id):
+            streamed = [venue for venue in supported() if streams_trades(venue)]
             raise UsageError(f"--order-flow follows the venue's trades, and {venue_id} streams none in obook",
-                             hint=f"it works on: {', '.join(sorted(STREAMS))}")
+                             hint=f"it works on: {', '.join(streamed)}")
         self.source = (venue_id, symbol, timeout)
         self.flow = flow
         self.tape = Tape()

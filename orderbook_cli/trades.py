@@ -1,22 +1,13 @@
 """The normalized trade (the tape): what every venue's trade parser produces.
 
 A trade is one print: exact price and amount, the taker's (aggressor's) side
-where the venue documents it, else ``None``. Each venue's side field, as its
-documentation defines it (see tests/payloads/trades/README.md):
-
-- Bitso ``trades`` channel, ``t``: "Taker side: 0 indicates buy, 1 indicates
-  sell" (docs.bitso.com). Taken as the taker's side.
-- BitMart ``spot/trade``, ``side``: "Side of trade (buy or sell)"; BitMart
-  does not say whose side. ``side`` is ``None``; the label is kept as
-  ``venue_side``.
-- Revolut X ``/api/1.0/public/trades/all``, ``side``: "Trade side", likewise
-  unqualified: ``side`` is ``None``, the label is ``venue_side``.
-- Kraken WebSocket v2 ``trade``, ``side``: "The side of the taker order"
-  (docs.kraken.com). Taken as the taker's side.
-
-Everything from a venue is bounded before conversion (numbers by
-``to_decimal``, times by ``parse_venue_time``, ids by length), so a hostile
-frame costs bounded time and memory and is skipped as MalformedData.
+where the venue documents it, else ``None``. Each venue reads its own trade
+messages in its venue file (``Venue.trades``: venues/bitso.py,
+bitmart_v3.py, kraken.py, revx.py), with the bounded helpers here: numbers
+by ``to_decimal``, times by ``parse_venue_time``, ids by length and frames
+by trade count, so a hostile frame costs bounded time and memory and is
+skipped as MalformedData. Where each side field's documented meaning comes
+from: tests/payloads/trades/README.md.
 """
 
 from __future__ import annotations
@@ -28,11 +19,11 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any, NamedTuple
 
-from orderbook_cli.book import EXACT, Book, plain, to_decimal
-from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
+from orderbook_cli.book import EXACT, Book, plain
+from orderbook_cli.errors import MalformedData, sanitize
 from orderbook_cli.jsonout import dumps
 from orderbook_cli.shape import bucket_price
-from orderbook_cli.timefmt import iso_utc, parse_venue_time
+from orderbook_cli.timefmt import iso_utc
 from orderbook_cli.transport.wire import objects
 
 BUY, SELL = "buy", "sell"
@@ -99,120 +90,12 @@ def side_word(value: object, field: str) -> str:
     raise MalformedData(f"{field} {sanitize(str(value)[:20], 20)!r} is neither buy nor sell")
 
 
-def bitso_taker_side(value: object) -> str:
-    """Bitso's ``t`` on a trade: the taker's side, 0 buy, 1 sell (docs.bitso.com, trades channel)."""
-    if value in (0, "0") and not isinstance(value, bool):
-        return BUY
-    if value in (1, "1") and not isinstance(value, bool):
-        return SELL
-    raise MalformedData(f"trade side t={sanitize(str(value)[:10], 10)!r} is neither 0 nor 1")
-
-
-def _entries(container: Any, key: str, what: str) -> list[dict]:
-    entries = objects(container, key, what)
-    if len(entries) > MAX_TRADES_PER_FRAME:
-        raise MalformedData(f"{what} with {len(entries)} trades; at most {MAX_TRADES_PER_FRAME} are believable")
-    return entries
-
-
-# -- the venues' trade messages -------------------------------------------
-
-def bitso_trades(data: Any, book: str, received_at: datetime) -> list[Trade]:
-    """A Bitso `trades` frame (acks and keep-alives give none); a refused book raises VenueRejected."""
-    if not isinstance(data, dict):
-        raise MalformedData("frame is not a JSON object")
-    if data.get("action") == "subscribe":
-        if "error" in data or data.get("response", "ok") != "ok":
-            reason = sanitize(data.get("error") or data.get("response"), 200)
-            raise VenueRejected(f"Bitso does not support the book {book!r}: {reason}", hint="check the book name, e.g. btc_mxn")
-        return []
-    if data.get("type") != "trades" or data.get("book") not in (None, book):
-        return []
-    sent = parse_venue_time(data.get("sent"))
-    out = []
-    for entry in _entries(data, "payload", "trades message"):
-        extras = (("maker_order", text_id(entry.get("mo"), "maker order id")), ("taker_order", text_id(entry.get("to"), "taker order id")))
-        out.append(Trade(
-            "bitso", book, text_id(entry.get("i"), "trade id"),
-            to_decimal(entry.get("r"), "trade rate"), to_decimal(entry.get("a"), "trade amount"),
-            bitso_taker_side(entry.get("t")),
-            parse_venue_time(entry.get("x")) or sent, received_at,
-            tuple((key, value) for key, value in extras if value is not None),
-        ))
-    return out
-
-
-def bitmart_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
-    """A BitMart `spot/trade` push (already inflated and decoded); events give none."""
-    if not isinstance(data, dict):
-        raise MalformedData("frame is not a JSON object")
-    if data.get("errorCode") or data.get("errorMessage"):
-        reason = sanitize(data.get("errorMessage") or data.get("errorCode"), 200)
-        raise VenueRejected(f"BitMart refused the trade subscription to {symbol}: {reason}", hint="check the symbol, e.g. BTC_USDT")
-    if data.get("table") != "spot/trade":
-        return []
-    out = []
-    for entry in _entries(data, "data", "spot/trade push"):
-        if str(entry.get("symbol", symbol)).upper() != symbol:
-            continue
-        stamp = entry.get("ms_t")
-        out.append(Trade(
-            "bitmart-v3", symbol, None,
-            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("size"), "trade size"),
-            None,  # BitMart's `side` is "side of trade", whose it does not say
-            parse_venue_time(stamp) if stamp is not None else parse_venue_time(entry.get("s_t")),
-            received_at,
-            (("venue_side", side_word(entry.get("side"), "trade side")),),
-        ))
-    return out
-
-
-def revx_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
-    """A Revolut X `GET /api/1.0/public/trades/all` page, oldest first."""
-    trades = []
-    for entry in _entries(data, "data", "trade history"):
-        trades.append(Trade(
-            "revx", symbol, text_id(entry.get("id"), "trade id"),
-            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("quantity"), "trade quantity"),
-            None,  # Revolut X documents `side` as "Trade side", not whose
-            parse_venue_time(entry.get("timestamp")), received_at,
-            (("venue_side", side_word(entry.get("side"), "trade side")),),
-        ))
-    trades.sort(key=lambda t: t.timestamp or received_at)  # stable: same-millisecond prints keep the venue's order
-    return trades
-
-
-def kraken_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
-    """A Kraken v2 `trade` frame (snapshot or update); acks, heartbeats and other channels give none,
-    a refused subscription raises VenueRejected."""
-    if not isinstance(data, dict):
-        raise MalformedData("frame is not a JSON object")
-    if data.get("method") == "subscribe" and data.get("success") is False:
-        reason = sanitize(data.get("error") or "no reason given", 200)
-        raise VenueRejected(f"Kraken refused the trade subscription to {sanitize(data.get('symbol') or symbol, 40)}: {reason}",
-                            hint="check the symbol, e.g. BTC/USD ('obook symbols kraken' lists the pairs)")
-    if data.get("channel") != "trade":
-        return []
-    if data.get("type") not in ("snapshot", "update"):
-        raise MalformedData(f"trade message of type {sanitize(data.get('type'), 20)!r}")
-    out = []
-    for entry in _entries(data, "data", "trade message"):
-        if entry.get("symbol") != symbol:
-            continue
-        out.append(Trade(
-            "kraken", symbol, text_id(entry.get("trade_id"), "trade id"),
-            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("qty"), "trade qty"),
-            side_word(entry.get("side"), "trade side"),  # "the side of the taker order"
-            parse_venue_time(entry.get("timestamp")), received_at,
-        ))
-    return out
-
-
-def next_cursor(data: Any) -> str:
-    """A trade-history page's cursor for more of the same window ("" when none)."""
-    metadata = data.get("metadata") if isinstance(data, dict) else None
-    cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
-    return cursor if isinstance(cursor, str) and len(cursor) <= 512 and cursor.isprintable() else ""
+def entries(container: Any, key: str, what: str) -> list[dict]:
+    """The list of trade objects under `key`, bounded in number."""
+    found = objects(container, key, what)
+    if len(found) > MAX_TRADES_PER_FRAME:
+        raise MalformedData(f"{what} with {len(found)} trades; at most {MAX_TRADES_PER_FRAME} are believable")
+    return found
 
 
 # -- printed once, however polled windows overlap ------------------------

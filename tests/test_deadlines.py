@@ -236,3 +236,28 @@ def test_a_trickled_rest_answer_ends_by_the_clock(behave, command):
     assert elapsed < 3 + 2 + 1, elapsed  # --timeout + 2 s (+1 s for starting Python on a loaded machine)
     assert peak < 100 * 1024, peak
     assert out == "" and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_recording_whose_disk_fills_mid_run_stops_the_watch_with_74(ws_venue, tmp_path):
+    """The file takes the header and the first frames, then the 'disk' is full (a file-size limit: EFBIG,
+    as Python ignores SIGXFSZ): the watch stops with exit 74 in one line, not a reconnect loop."""
+    import resource
+    import subprocess
+
+    from tests.conftest import OBOOK
+    from tests.test_signals import streaming
+
+    venue = ws_venue(streaming)
+    recording = tmp_path / "session.raw"
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    proc = subprocess.run([OBOOK, "watch", "bitso", "btc_mxn", "--feed", "top", "--json", "--record", str(recording), "--timeout", "5"],
+                          capture_output=True, text=True, timeout=30, preexec_fn=small_disk,
+                          env={**os.environ, "OBOOK_BITSO_URL": venue.url})
+    assert proc.returncode == 74, proc
+    assert proc.stdout.count("\n") >= 1, proc.stdout  # it ran: books were printed before the disk filled
+    assert 0 < recording.stat().st_size <= 4096
+    assert len(proc.stderr.strip().splitlines()) == 1 and "recording" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "reconnect" not in proc.stderr

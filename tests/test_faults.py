@@ -80,7 +80,7 @@ def venue_script(target, *steps):
                 peer.drop()
                 return
             if isinstance(step, float):
-                time.sleep(step)
+                peer.pause(step)
             elif step == "BOOK":
                 for frame in target.book_frames():
                     peer.send(frame)

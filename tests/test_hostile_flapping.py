@@ -69,7 +69,7 @@ def test_a_link_dropped_after_every_book_is_reopened_within_the_venues_limits(ws
 
     def drop_after_the_book(peer):
         connections.append(time.monotonic())
-        time.sleep(0.2)
+        peer.pause(0.2)
         peer.drop()
 
     watch(venue, example, serve_example(venue, example, ws_venue, http_venue, then=drop_after_the_book))

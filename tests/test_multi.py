@@ -35,7 +35,7 @@ def bitso_script(frames, then="hold"):
         peer.send({**ACK, "book": sub["book"]})
         for frame in frames:
             peer.send(frame(sub["book"]) if callable(frame) else frame)
-            time.sleep(0.05)
+            peer.pause(0.05)
         if then == "drop":
             peer.drop()
         else:
@@ -56,7 +56,7 @@ def bitmart_v3_script(pushes):
         peer.send({"event": "subscribe", "topic": sub["args"][0]})
         for push in pushes:
             peer.send(push)
-            time.sleep(0.05)
+            peer.pause(0.05)
         peer.hold()
 
     return script
@@ -227,7 +227,7 @@ def test_watch_merged_source_that_drops_is_left_out_and_others_go_on(obook, http
             return
         peer.send({**ACK, "book": sub["book"]})
         peer.send(bitso_orders(sub["book"], BITSO_BIDS, BITSO_ASKS))
-        time.sleep(0.3)
+        peer.pause(0.3)
         peer.drop()
 
     bitso = ws_venue(script)
@@ -254,7 +254,7 @@ def test_watch_three_sources_merged_keeps_a_quiet_live_source_and_drops_a_silent
         peer.send({**ACK, "book": sub["book"]})
         peer.send(bitso_orders(sub["book"], BITSO_BIDS, BITSO_ASKS))
         for _ in range(100):
-            time.sleep(0.2)
+            peer.pause(0.2)
             if keep_alives:
                 peer.send({"type": "ka"})
 
@@ -263,7 +263,7 @@ def test_watch_three_sources_merged_keeps_a_quiet_live_source_and_drops_a_silent
         peer.send({"event": "subscribe", "topic": sub["args"][0]})
         for seq in range(200):
             peer.send(bitmart_v3_push([[str(86500 + seq), "1"]], [["86700", "1"]]))
-            time.sleep(0.1)
+            peer.pause(0.1)
 
     bitso, bitmart = ws_venue(quiet_bitso), ws_venue(streaming_bitmart)
     env = {"OBOOK_REVX_URL": http_venue.url, "OBOOK_BITSO_URL": bitso.url, "OBOOK_BITMART_V3_URL": bitmart.url}

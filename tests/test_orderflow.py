@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from orderbook_cli.orderflow import ObservedOrderBook, OrderFlow
-from orderbook_cli.trades import bitso_trades
 from orderbook_cli.venues.bitso import read_diff
+from orderbook_cli.venues.bitso import read_trades as bitso_trades
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 D = Decimal

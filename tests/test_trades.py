@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 
 from orderbook_cli.errors import MalformedData, VenueRejected
-from orderbook_cli.trades import (
-    SeenIds,
-    Tape,
-    Trade,
-    bitmart_trades,
-    bitso_trades,
-    kraken_trades,
-    next_cursor,
-    revx_trades,
-    trade_line,
-)
+from orderbook_cli.trades import SeenIds, Tape, Trade, trade_line
 from orderbook_cli.transport.wire import json_loads
+from orderbook_cli.venues.bitmart_v3 import read_trades as bitmart_trades
+from orderbook_cli.venues.bitso import read_trades as bitso_trades
+from orderbook_cli.venues.kraken import read_trades as kraken_trades
+from orderbook_cli.venues.revx import next_cursor
+from orderbook_cli.venues.revx import read_trades as revx_trades
 
 TRADES = Path(__file__).resolve().parent / "payloads" / "trades"
 NOW = datetime(2026, 12, 5, 10, 0, 0, 123000, tzinfo=UTC)
@@ -176,3 +171,51 @@ def test_kraken_other_symbols_channels_and_refusals():
     bad["data"][0].update(side="buy", price="1e999999")  # checked by size before conversion
     with pytest.raises(MalformedData):
         kraken_trades(bad, "BTC/USD", NOW)
+
+
+def test_the_tapes_memory_is_bounded_whatever_the_rate():
+    """Prints at distinct prices, all inside the minute, through the pane `watch` uses (the
+    trade ring, the per-price minute, heatmap marks): every ring stops at its bound, the
+    minute's sums stay exact, and memory stops growing once the rings are full. The
+    minute's ring is made 10,000 long here (100,000 in use) so the test is quick: from
+    20,000 to 40,000 prints memory moves by no more than the per-price table's own
+    resizing, where keeping every print would add some 8 MB."""
+    import threading
+    import tracemalloc
+
+    from orderbook_cli.tape import ReplayedTrades, TapePane
+    from orderbook_cli.views.heatmap import MAX_MARKS, History
+
+    assert Tape()._recent.maxlen == 100_000 and Tape().trades.maxlen == 500  # what `watch` uses
+    clock = [0.0]
+    feed = ReplayedTrades()
+    pane = TapePane.replaying(feed, "bench", History(), None, lambda: clock[0])
+    pane.tape = Tape(max_recent=10_000)
+    stopped = threading.Event()
+    base = NOW.timestamp()
+
+    def batch(start: int, n: int = 1000) -> list[Trade]:
+        out = []
+        for i in range(start, start + n):
+            at = datetime.fromtimestamp(base + i / 1000, UTC)  # 1,000 a second: 40,000 in 40 s, inside the minute
+            out.append(Trade("bench", "X", str(i), Decimal(100_000 + i), Decimal("0.001"), "buy" if i % 2 else "sell", at, at))
+        return out
+
+    sizes: list[int] = []
+    tracemalloc.start()
+    try:
+        for start in range(0, 40_000, 1000):
+            feed.put(batch(start), stopped)
+            pane.drain()
+            if start >= 20_000 and start % 4000 == 0:
+                sizes.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    tape = pane.tape
+    assert len(tape.trades) == 500 and tape.newest_first()[0].id == "39999"
+    assert len(tape._recent) == 10_000  # the minute's ring: the newest prints only
+    minute = tape.volume_at(clock[0] + 40)
+    assert len(minute) == 10_000 and sum(minute.values()) == Decimal(10)  # exactly what the ring holds, 0.001 each
+    assert len(pane.history.marks) == MAX_MARKS
+    assert (tape.bought, tape.sold) == (Decimal(20), Decimal(20))  # the totals since start are sums, not lists
+    assert max(sizes) - sizes[0] < 2 * 1024 * 1024, sizes

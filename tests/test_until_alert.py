@@ -207,7 +207,7 @@ def test_until_stale_reads_the_clock_a_silent_feed_meets_it_and_a_quiet_live_one
             peer.send({**ACK, "book": sub["book"]})
             peer.send(orders(1))
             for _ in range(100):
-                time.sleep(0.3)
+                peer.pause(0.3)
                 if keep_alives:
                     peer.send({"type": "ka"})
 

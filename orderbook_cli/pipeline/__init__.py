@@ -91,7 +91,7 @@ def watch(opts: Options) -> None:
     _show(make_plan(opts, once=False), opts)
 
 
-def _show(plan: Plan, opts: Options, player=None) -> None:
+def _show(plan: Plan, opts: Options, player=None, replayed=None) -> None:
     if not wants_ladder(opts):
         monitor = None
         if opts.conditions is not None and (opts.conditions.until is not None or opts.conditions.alerts):
@@ -115,7 +115,7 @@ def _show(plan: Plan, opts: Options, player=None) -> None:
         return
     from orderbook_cli.pipeline import live
 
-    live.run(plan, opts, player=player)
+    live.run(plan, opts, player=player, replayed=replayed)
 
 
 def list_venues(*, json_output: bool) -> None:
@@ -146,15 +146,20 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
     spec = shape_spec(opts, opts.depth, ladder=wants_ladder(opts))  # no depth: the recording's
     tally = Tally()
     player = None
+    replayed = None
     if recording.is_recording(stream):  # raw venue traffic from `watch --record`: re-run through the venue's parsers
-        open_feed = lambda req: recording.replay_feed(req, stream, rate)  # noqa: E731
+        if wants_ladder(opts):  # its trade frames, if any, to the tape pane (NDJSON: books only)
+            from orderbook_cli.tape import ReplayedTrades
+
+            replayed = ReplayedTrades()
+        open_feed = lambda req: recording.replay_feed(req, stream, rate, replayed)  # noqa: E731
     elif wants_ladder(opts):
         player = Player(stream, rate, tally)
         open_feed = partial(_player_feed, player)
     else:
         open_feed = lambda req: replay_feed(req, stream, rate, tally)  # noqa: E731
     plan = Plan([Source("replay", f"replay {name}", request, spec, open_feed)], None, spec)
-    _show(plan, opts, player=player)
+    _show(plan, opts, player=player, replayed=replayed)
     summary = tally.summary()
     if summary:
         note(f"obook: replay {name}: {summary}")

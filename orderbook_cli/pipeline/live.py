@@ -45,7 +45,7 @@ from orderbook_cli.views.theme import Theme
 if TYPE_CHECKING:
     from orderbook_cli.alerts import Alert, Monitor
     from orderbook_cli.replay import Player
-    from orderbook_cli.tape import TapePane
+    from orderbook_cli.tape import ReplayedTrades, TapePane
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
@@ -357,7 +357,33 @@ def _screen(board: Board, opts: Options, player: Player | None) -> LiveLadder | 
                       reshape=feed.set_shape, player=player, view=opts.view, theme=theme)
 
 
-def run(plan: Plan, opts: Options, player: Player | None = None) -> None:
+def _tape_pane(board: Board, screen: LiveLadder | BoardScreen, player: Player | None, replayed: ReplayedTrades | None) -> TapePane | None:
+    """The tape beside one source's ladder (key t): the venue's trade feed (recorded
+    beside the book with --record, from the start), or a raw recording's trades."""
+    from orderbook_cli.tape import TapePane
+
+    if player is not None or len(board.states) != 1 or not isinstance(screen, LiveLadder):
+        return None
+    if replayed is not None:
+        ladder = screen
+
+        def recorded_time() -> float:
+            return ladder.book.received_at.timestamp() if ladder.book is not None else 0.0  # float-ok: time
+
+        return TapePane.replaying(replayed, f"{screen.venue} {screen.symbol}", screen.history, screen.view, recorded_time)
+    request, feed = board.states[0].source.request, board.states[0].feed
+    if not TapePane.offered(request.venue):
+        return None
+    tap = feed.tap if feed is not None else None
+    trades_tap = getattr(tap, "trades_tap", None)  # a recorder (watch --record) keeps the trade frames too
+    pane = TapePane(request.venue, request.symbol, request.timeout, screen.history, screen.view,
+                    **({"tap": trades_tap()} if trades_tap is not None else {}))
+    if trades_tap is not None:
+        pane.open()
+    return pane
+
+
+def run(plan: Plan, opts: Options, player: Player | None = None, replayed: ReplayedTrades | None = None) -> None:
     """The live loop for one to six sources: draw until q, Ctrl-C, --count books,
     --duration, --until, or every source failed (raised after the screen is restored).
     --alert rings the bell and marks the header; --until held, --count or --duration
@@ -392,13 +418,7 @@ def run(plan: Plan, opts: Options, player: Player | None = None) -> None:
 
         monitor = Monitor.of(opts.conditions, announce, report)
         keys.forward(board.inject)
-        pane = None
-        if player is None and len(plan.sources) == 1:  # the tape beside one source's ladder (key t)
-            from orderbook_cli.tape import TapePane
-
-            request = plan.sources[0].request
-            if TapePane.offered(request.venue) and isinstance(screen, LiveLadder):
-                pane = TapePane(request.venue, request.symbol, request.timeout, screen.history, screen.view)
+        pane = _tape_pane(board, screen, player, replayed)
         try:
             with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
                 last_draw, pending = 0.0, True

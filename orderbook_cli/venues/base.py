@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, NamedTuple
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.feed import NO_LIMITS, Feed, FeedRequest, Limits, Producer
 from orderbook_cli.symbols import SymbolStyle, parse_pair
 from orderbook_cli.transport.endpoints import endpoint
+
+if TYPE_CHECKING:
+    from orderbook_cli.trades import Trade
 
 
 class VenueOption(NamedTuple):
@@ -88,6 +92,27 @@ class Example(NamedTuple):
     rest_env: str = ""  # the variable that points the venue at that origin ("": info.url_env)
     options: tuple[str, ...] = ()  # extra command-line arguments, e.g. ("--feed", "top")
     sequence: int | None = None  # the printed book's sequence
+
+
+class TradeStream(NamedTuple):
+    """A venue's public trades over a WebSocket of their own, at the venue's own endpoint
+    (Venue.trades): what to send once connected and what each frame holds. `obook trades`,
+    the tape in `watch`, `--order-flow`, `--record` and `replay` all go through it."""
+
+    subscribe: Callable[[str], list[str]]  # the symbol (venue's spelling) -> frames sent after connecting
+    parse: Callable[[str | bytes, str, datetime], list[Trade]]  # (frame, symbol, received_at) -> its trades; [] for acks,
+    # keep-alives and pongs; MalformedData skips the frame, VenueRejected (a refused subscription) ends the feed
+    idle: float  # seconds of silence (keep-alives included) after which the link is dead
+    ping: tuple[float, str] | None = None  # (interval, message) where the venue wants pings
+
+
+class TradePoll(NamedTuple):
+    """A venue's public trades polled over REST at its own endpoint (Venue.trades). `pages`
+    makes, for one HTTP client and symbol, the function each poll calls: it returns one
+    window's trades, oldest first, and may overlap the last (the tape prints each id once)."""
+
+    pages: Callable[[Any, str], Callable[[], list[Trade]]]  # (transport.http.HttpClient, symbol) -> one poll
+    interval: float  # seconds between polls: within the venue's rate limit
 
 
 class Venue(ABC):
@@ -175,6 +200,12 @@ class Venue(ABC):
     def examples(self) -> tuple[Example, ...]:
         """This venue's test examples (see :class:`Example`)."""
         return ()
+
+    trades_note: ClassVar[str] = ""  # where a venue has no trades: why, and what to use instead
+
+    def trades(self) -> TradeStream | TradePoll | None:
+        """How this venue's public trades are followed; None: it has none in obook."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """What `obook venues` shows for this venue (a malformed override is shown as its problem)."""

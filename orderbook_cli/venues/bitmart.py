@@ -111,6 +111,7 @@ class BitMartSeed(WebSocketVenue):
     )
     ping_interval = 10.0
     idle_timeout = 25.0
+    trades_note = "BitMart's seed protocol has no trade channel; use bitmart-v3"
 
     def examples(self) -> tuple[Example, ...]:
         def level(price, amount, total):

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from orderbook_cli.book import RawLevel, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, ObookError, VenueRejected, sanitize
@@ -27,9 +28,12 @@ from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.sync import Change, OrderBook, OrderOp, Seed
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.venues.base import Example, VenueInfo
+from orderbook_cli.venues.base import Example, TradeStream, VenueInfo
 from orderbook_cli.venues.synced import FEED_OPTION, SyncedVenue
 from orderbook_cli.venues.websocket import BookUpdate, Control, Message, Rejected
+
+if TYPE_CHECKING:
+    from orderbook_cli.trades import Trade
 
 REST_ENV, REST_ORIGIN = "OBOOK_BITSO_REST_URL", "https://api.bitso.com"
 TOP_DEPTH = 20  # the orders channel's 20 orders per side
@@ -112,6 +116,55 @@ def read_diff(data: Any, book: str) -> list:
     return [Change(sequence, ops, parse_venue_time(data.get("sent")))]
 
 
+def taker_side(value: object) -> str:
+    """``t`` on a trade: the taker's side, 0 buy, 1 sell (docs.bitso.com, trades channel)."""
+    from orderbook_cli.trades import BUY, SELL
+
+    if value in (0, "0") and not isinstance(value, bool):
+        return BUY
+    if value in (1, "1") and not isinstance(value, bool):
+        return SELL
+    raise MalformedData(f"trade side t={sanitize(str(value)[:10], 10)!r} is neither 0 nor 1")
+
+
+def read_trades(data: Any, book: str, received_at: datetime) -> list[Trade]:
+    """A `trades` frame (decoded): its trades, with the maker and taker order ids as extras;
+    acks and keep-alives give none; a refused book raises VenueRejected."""
+    from orderbook_cli.trades import Trade, entries, text_id
+
+    if not isinstance(data, dict):
+        raise MalformedData("frame is not a JSON object")
+    if data.get("action") == "subscribe":
+        if "error" in data or data.get("response", "ok") != "ok":
+            reason = sanitize(data.get("error") or data.get("response"), 200)
+            raise VenueRejected(f"Bitso does not support the book {book!r}: {reason}", hint="check the book name, e.g. btc_mxn")
+        return []
+    if data.get("type") != "trades" or data.get("book") not in (None, book):
+        return []
+    sent = parse_venue_time(data.get("sent"))
+    out = []
+    for entry in entries(data, "payload", "trades message"):
+        extras = (("maker_order", text_id(entry.get("mo"), "maker order id")), ("taker_order", text_id(entry.get("to"), "taker order id")))
+        out.append(Trade(
+            "bitso", book, text_id(entry.get("i"), "trade id"),
+            to_decimal(entry.get("r"), "trade rate"), to_decimal(entry.get("a"), "trade amount"),
+            taker_side(entry.get("t")),
+            parse_venue_time(entry.get("x")) or sent, received_at,
+            tuple((key, value) for key, value in extras if value is not None),
+        ))
+    return out
+
+
+def _trade_frame(frame: str | bytes, book: str, received_at: datetime) -> list[Trade]:
+    if isinstance(frame, bytes):
+        raise MalformedData("unexpected binary frame")
+    return read_trades(json_loads(frame), book, received_at)
+
+
+def _subscribe_trades(book: str) -> list[str]:
+    return [json.dumps({"action": "subscribe", "book": book, "type": "trades"})]
+
+
 def _rest_payload(body: bytes) -> dict:
     data = json_loads(body)
     if not isinstance(data, dict) or data.get("success") is not True or not isinstance(data.get("payload"), dict):
@@ -192,6 +245,10 @@ class Bitso(SyncedVenue):
         return (Example("btc_mxn", (("1790000.00", "0.05000000"), ("1789000", "1.2")), (("1791000.50", "0.3"), ("1792000", "2")),
                         rest=(("/api/v3/order_book/", json.dumps(rest)),), rest_env=REST_ENV, options=("--depth", "2"), sequence=27214),
                 Example("btc_mxn", (("1790000", "0.75"),), (("1791000", "0.1"),), frames=(ack, orders), options=("--feed", "top")))
+
+    def trades(self) -> TradeStream:
+        """The `trades` channel: `t` is the taker's side; each trade names its maker and taker orders."""
+        return TradeStream(_subscribe_trades, _trade_frame, idle=self.idle_timeout)
 
     def max_depth(self, options: Mapping[str, Any] | None = None) -> int | None:
         return TOP_DEPTH if (options or {}).get("feed") == "top" else None  # full: the whole book is kept

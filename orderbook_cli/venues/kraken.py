@@ -22,8 +22,9 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderbook_cli.book import to_decimal
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
@@ -32,9 +33,12 @@ from orderbook_cli.symbols import SymbolStyle, is_pair
 from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, Side, wire_text
 from orderbook_cli.timefmt import parse_venue_time
 from orderbook_cli.transport.wire import json_loads, objects
-from orderbook_cli.venues.base import Example, VenueInfo
+from orderbook_cli.venues.base import Example, TradeStream, VenueInfo
 from orderbook_cli.venues.synced import SyncedVenue
 from orderbook_cli.venues.websocket import Control, Rejected
+
+if TYPE_CHECKING:
+    from orderbook_cli.trades import Trade
 
 DEPTHS = (10, 25, 100, 500, 1000)
 CHECKSUM_LEVELS = 10  # Kraken's checksum covers the top ten levels per side, whatever the depth
@@ -129,6 +133,44 @@ def _method_reply(data: dict, method: str, symbol: str) -> Control | Rejected:
                                   hint="check the symbol, e.g. BTC/USD ('obook symbols kraken' lists the pairs)"))
 
 
+def read_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
+    """A v2 `trade` frame (decoded, snapshot or update): its trades, `side` being "the side of
+    the taker order" (docs.kraken.com); acks, heartbeats and other channels give none, a
+    refused subscription raises VenueRejected."""
+    from orderbook_cli.trades import Trade, entries, side_word, text_id
+
+    if not isinstance(data, dict):
+        raise MalformedData("frame is not a JSON object")
+    if data.get("method") == "subscribe" and data.get("success") is False:
+        reason = sanitize(data.get("error") or "no reason given", 200)
+        raise VenueRejected(f"Kraken refused the trade subscription to {sanitize(data.get('symbol') or symbol, 40)}: {reason}",
+                            hint="check the symbol, e.g. BTC/USD ('obook symbols kraken' lists the pairs)")
+    if data.get("channel") != "trade":
+        return []
+    if data.get("type") not in ("snapshot", "update"):
+        raise MalformedData(f"trade message of type {sanitize(data.get('type'), 20)!r}")
+    out = []
+    for entry in entries(data, "data", "trade message"):
+        if entry.get("symbol") != symbol:
+            continue
+        out.append(Trade(
+            "kraken", symbol, text_id(entry.get("trade_id"), "trade id"),
+            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("qty"), "trade qty"),
+            side_word(entry.get("side"), "trade side"),
+            parse_venue_time(entry.get("timestamp")), received_at,
+        ))
+    return out
+
+
+def _trade_frame(frame: str | bytes, symbol: str, received_at: datetime) -> list[Trade]:
+    return read_trades(json_loads(frame), symbol, received_at)
+
+
+def _subscribe_trades(symbol: str) -> list[str]:
+    # no snapshot: Kraken's is the last 50 trades, which a reconnect would print twice
+    return [json.dumps({"method": "subscribe", "params": {"channel": "trade", "symbol": [symbol], "snapshot": False}})]
+
+
 def v2_name(wsname: str) -> str:
     """A pair in v2's spelling (BTC, not XBT)."""
     base, _, quote = wsname.partition("/")
@@ -168,6 +210,10 @@ class Kraken(SyncedVenue):
                     ',"qty":1.22932317}],"asks":[{"price":1797.25,"qty":1.40355852},{"price":1797.28,"qty":10.82400000},{"price":1797.29,"qty":139.09899871},{"price":1797.30,"qty":139.09783403},{"price":1797.37,"qty":139.09216827},{"price":1797.41,"qty":5.24638952},{"price":1797.42,"qty":0.01780330},{"price":1797.46,"qty":33.05700000},{"price":1797.48,"qty":3.11556555},{"price":1797.49,"qty":139.49306646}],"checksum":2606672715}]}')
         return (Example("ETH/USD", (("1797.24", "0.43393711"), ("1797.18", "139.10616255")), (("1797.25", "1.40355852"), ("1797.28", "10.82400000")),
                         frames=(ack, snapshot), options=("--depth", "2")),)
+
+    def trades(self) -> TradeStream:
+        """The v2 `trade` channel on a socket of its own (heartbeats every second)."""
+        return TradeStream(_subscribe_trades, _trade_frame, idle=self.idle_timeout, ping=(self.ping_interval, self.ping_message()))
 
     def kept_depth(self, request: FeedRequest) -> int | None:
         return kraken_depth(request.depth)

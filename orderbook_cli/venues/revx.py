@@ -10,7 +10,10 @@ the wild is accepted (see venue-notes).
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from orderbook_cli.book import Book, RawLevel, to_count, to_decimal
@@ -19,7 +22,7 @@ from orderbook_cli.feed import Feed, FeedContext, FeedRequest, Limits, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import objects
-from orderbook_cli.venues.base import Example, Venue, VenueInfo, VenueOption
+from orderbook_cli.venues.base import Example, TradePoll, Venue, VenueInfo, VenueOption
 from orderbook_cli.venues.revx_auth import (
     CredentialSource,
     Signer,
@@ -36,6 +39,14 @@ AUTH_POLL_SECONDS = 0.25  # well under the authenticated limit (AUTH_LIMITS)
 # The authenticated book has its own, higher limit; the public one is in RevolutX.info.
 AUTH_LIMITS = Limits(requests_per_minute=1000, source="Revolut X API docs: authenticated market data 100 a second and 1000 a minute")
 AUTH_DEFAULT_DEPTH = 20
+TRADES = "/api/1.0/public/trades/all"
+TRADES_PAGE = 1000  # trades a poll asks for; at one poll a second no Revolut X pair trades faster
+TRADES_BACKLOG_MS = 60_000  # the first poll shows the last minute
+TRADES_OVERLAP_MS = 2_000  # each later window reaches back this far: late-published prints are not missed
+
+if TYPE_CHECKING:
+    from orderbook_cli.trades import Trade
+    from orderbook_cli.transport.http import HttpClient
 
 
 def _level(raw: dict, side: str) -> RawLevel:
@@ -63,6 +74,58 @@ def parse_book(body: Any) -> tuple[list[RawLevel], list[RawLevel], Any]:
         times = [t for t in map(parse_venue_time, published) if t is not None]  # pdt "" is no time
         stamp = max(times) if times else None
     return sides["bids"], sides["asks"], stamp
+
+
+def read_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
+    """A `GET /api/1.0/public/trades/all` page, oldest first. `side` is documented as
+    "Trade side", not whose: the trade's side is None, the venue's word `venue_side`."""
+    from orderbook_cli.trades import Trade, entries, side_word, text_id
+
+    trades = []
+    for entry in entries(data, "data", "trade history"):
+        trades.append(Trade(
+            "revx", symbol, text_id(entry.get("id"), "trade id"),
+            to_decimal(entry.get("price"), "trade price"), to_decimal(entry.get("quantity"), "trade quantity"),
+            None, parse_venue_time(entry.get("timestamp")), received_at,
+            (("venue_side", side_word(entry.get("side"), "trade side")),),
+        ))
+    trades.sort(key=lambda t: t.timestamp or received_at)  # stable: same-millisecond prints keep the venue's order
+    return trades
+
+
+def next_cursor(data: Any) -> str:
+    """A trade-history page's cursor for more of the same window ("" when none)."""
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
+    return cursor if isinstance(cursor, str) and len(cursor) <= 512 and cursor.isprintable() else ""
+
+
+def trade_pages(http: HttpClient, symbol: str) -> Callable[[], list[Trade]]:
+    """One poll of the public trade history: the first shows the last minute, each later
+    window starts a little before the newest trade already seen (overlaps are the tape's
+    to drop, by id)."""
+    from orderbook_cli.debuglog import log
+    from orderbook_cli.transport.http import HttpStatusError, status_error
+
+    newest_ms: int | None = None
+
+    def fetch() -> list[Trade]:
+        nonlocal newest_ms
+        now_ms = int(time.time() * 1000)
+        start = now_ms - TRADES_BACKLOG_MS if newest_ms is None else min(now_ms, newest_ms) - TRADES_OVERLAP_MS
+        try:
+            body = http.get_json(TRADES, {"symbol": symbol, "start_date": start, "limit": TRADES_PAGE})
+        except HttpStatusError as error:
+            raise _explain(status_error(error), error, symbol, False) from error
+        trades = read_trades(body, symbol, now_utc())
+        stamps = [int(t.timestamp.timestamp() * 1000) for t in trades if t.timestamp]  # float-ok: ms of a datetime
+        if stamps:
+            newest_ms = max(stamps + ([newest_ms] if newest_ms else []))
+        if len(trades) >= TRADES_PAGE and next_cursor(body):
+            log.debug("revx: more than %d trades since the last poll; the oldest of them are not shown", TRADES_PAGE)
+        return trades
+
+    return fetch
 
 
 def _clock_skew(headers: Any) -> str:
@@ -151,6 +214,10 @@ class RevolutX(Venue):
 
     def default_depth(self) -> int:
         return AUTH_DEFAULT_DEPTH if self.credentials() else V1_MAX_DEPTH
+
+    def trades(self) -> TradePoll:
+        """The public trade history, polled at the public limit (one request a second)."""
+        return TradePoll(trade_pages, PUBLIC_POLL_SECONDS)
 
     def list_symbols(self, timeout: float) -> list[str]:
         pairs = self._get_json(self.info.url_env, self.info.default_url, "/api/1.0/public/configuration/pairs", timeout)

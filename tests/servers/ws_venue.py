@@ -43,6 +43,10 @@ class Peer:
             pass
         self.conn.socket.close()
 
+    def pause(self, seconds: float) -> None:
+        """Sleep, but wake when the test ends: a script pausing never holds up the server's teardown."""
+        self.venue.stopping.wait(seconds)
+
     def hold(self, seconds: float = 30) -> None:
         """Stay connected, reading (and recording) whatever the client sends."""
         deadline = time.monotonic() + seconds
@@ -63,6 +67,7 @@ class WsVenue:
         self.script = script
         self.received: list = []
         self.connections: list[float] = []  # monotonic connect times
+        self.stopping = threading.Event()  # set at teardown; shutdown() waits for every script to return
         self.server = serve(self._handle, "127.0.0.1", 0, ping_interval=ping_interval, max_size=None, compression=None)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -89,4 +94,5 @@ class WsVenue:
         return out
 
     def stop(self) -> None:
+        self.stopping.set()
         self.server.shutdown()
