@@ -107,7 +107,7 @@ class BitMartSeed(WebSocketVenue):
                              whole_number(0, 18, "a number of price decimals")),),
         example_symbol="BMX_ETH",
         rest_env=REST_ENV, rest_url=REST_ORIGIN,
-        summary="the seed protocol (subscribe \"order\", replies \"depth\"); --precision sets price grouping",
+        summary="subscribe \"order\", replies \"depth\"; --precision sets price grouping",
     )
     ping_interval = 10.0
     idle_timeout = 25.0

@@ -234,9 +234,9 @@ class RevolutX(Venue):
         except AuthError as error:
             self._credentials = None
             problem = error.message + (f" ({error.hint})" if error.hint else "")
-            return {**super().describe(), "credentials": f"credentials: unusable: {problem}", "credentials_state": "unusable"}
+            return {**super().describe(), "credentials": f"unusable: {problem}", "credentials_state": "unusable"}
         row = super().describe()
-        row["credentials"] = f"credentials: {source.describe()}" if source else "credentials: none found (public book)"
+        row["credentials"] = source.describe() if source else "none found (public book)"
         row["credentials_state"] = "configured" if source else "none"
         return row
 
