@@ -84,6 +84,22 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _verify_seconds(text: str) -> float:
+    """--verify-every: 0 (no checks), or seconds from 1 to a day, read as every duration is."""
+    text = str(text)
+    if text.strip().rstrip("0").rstrip(".").lstrip("0") == "" and text.strip()[:1] == "0":  # 0, 0.0, 00
+        return 0.0
+    try:
+        value = _seconds(text)
+    except typer.BadParameter as error:
+        if "not a number" in str(error):
+            raise
+        value = 0.0  # out of range: said below, with this option's range
+    if value < 1:
+        raise typer.BadParameter(f"{text[:40]!r} must be 0 (no checks) or a number of seconds from 1 to {MAX_SECONDS:g}")
+    return value
+
+
 def _complete_venue(incomplete: str) -> list[str]:
     from orderbook_cli.venues import venue_ids
 
@@ -171,6 +187,10 @@ UntilOpt = Annotated[str | None, typer.Option("--until", metavar="COND", help="S
 AlertOpt = Annotated[list[str] | None, typer.Option("--alert", metavar="COND", help="When COND becomes true: a bell and a mark in the header on the ladder; "
                                                        "with --json one stderr line 'obook: alert: COND (…)'. Repeatable (at most 16); COND as for --until.", show_default=False)]
 DurationOpt = Annotated[float | None, typer.Option("--duration", parser=_seconds, metavar="SECONDS", help="Stop after this many seconds (exit 0; 124 with an --until that never held).", show_default=False)]
+VerifyOpt = Annotated[float | None, typer.Option("--verify-every", parser=_verify_seconds, metavar="SECONDS",
+                                                  help="Full feeds: compare the kept book with the venue's own REST book this often "
+                                                       "(default 60; 0: never). A mismatch resyncs; with --json each check writes one stderr line. "
+                                                       "Kraken needs none: its checksum proves every message.", show_default=False)]
 AlertCmdOpt = Annotated[str | None, typer.Option("--alert-cmd", metavar="CMD", help="Also run CMD (through the shell) for each alert, the alert as one JSON object on stdin; "
                                                     "one at a time (alerts meanwhile: the newest is sent next, with \"skipped\" counting the others), "
                                                     "killed after 5 s, its output discarded, a failure reported on stderr.", show_default=False)]
@@ -347,6 +367,7 @@ def watch(
     alert_cmd: AlertCmdOpt = None,
     duration: DurationOpt = None,
     order_flow: Annotated[bool, typer.Option("--order-flow", help="JSON books carry order_flow: per level and in all, the liquidity filled and pulled over the last minute (bitso full feed; other trade venues: filled only).")] = False,
+    verify_every: VerifyOpt = None,
 ) -> None:
     """Show the live book until q / Ctrl-C (or --count books).
 
@@ -362,7 +383,7 @@ def watch(
         group=group, impact=impact, liquidity=liquidity, no_color=no_color, count=count,
         idle_timeout=idle_timeout, stale_after=stale_after, view=view, record=record, venue_options=_venue_options(ctx),
         until=until, alerts=tuple(alert or ()), alert_cmd=alert_cmd, duration=duration,
-        order_flow=order_flow,
+        order_flow=order_flow, verify_every=verify_every,
     ))
 
 

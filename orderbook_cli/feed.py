@@ -38,6 +38,11 @@ BACKOFF_CAP = 30.0
 _MAX_DOUBLINGS = 16  # 0.5 s * 2**16 is far beyond the cap; 2**n never overflows a float
 RATE_SLOT = 0.1  # seconds per slot of the update-rate counter
 RATE_SLOTS = 64  # 6.4 s of slots: more than the 5 s window
+DELAY_WINDOW = 60.0  # seconds of venue-to-obook delays the median is taken over
+DELAY_SPACING = 0.05  # one stamped message per this many seconds is sampled: bounded memory and cost at any rate
+DELAY_SAMPLES = int(DELAY_WINDOW / DELAY_SPACING)  # the window's worth
+DELAY_MIN_SAMPLES = 5  # fewer say nothing
+CLOCK_OFF = 1.0  # a median delay beyond ±this many seconds means a clock is off (or the link is that slow)
 # A link must stay up this long before its books forgive earlier failures: a venue
 # that drops every link after one book must not be reconnected to at full speed.
 STABLE_LINK_SECONDS = 30.0
@@ -98,6 +103,7 @@ class FeedRequest(NamedTuple):
     once: bool = False  # snapshot: stop after the first book, bounded retries
     idle_timeout: float | None = None  # None: the venue's default
     options: Mapping = MappingProxyType({})  # venue-specific, e.g. {"precision": 6}
+    verify_every: float = 0.0  # --verify-every: seconds between checks against the venue's REST book (full feeds); 0: none
 
     def book(self, bids: Iterable[RawLevel], asks: Iterable[RawLevel], timestamp: datetime | None, received_at: datetime) -> Book:
         """The normalized book for this request from a venue's raw levels: all of them
@@ -125,7 +131,40 @@ class FatalEvent(NamedTuple):
     error: ObookError
 
 
-Event = BookEvent | StatusEvent | FatalEvent
+class CheckEvent(NamedTuple):
+    """The kept book was compared with the venue's own REST book (--verify-every): a verify.Check."""
+
+    check: Any
+
+
+Event = BookEvent | StatusEvent | FatalEvent | CheckEvent
+
+
+class Delays:
+    """Venue-to-obook delays of the messages the venue stamps (received_at minus its stamp):
+    the median over the last DELAY_WINDOW seconds, of one message per DELAY_SPACING seconds."""
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, float]] = deque(maxlen=DELAY_SAMPLES)  # (time.monotonic(), seconds)
+        self.clock_noted = False  # a clock found off has been pointed out (once)
+
+    def add(self, now: float, stamp: datetime, received_at: datetime) -> None:
+        samples = self.samples
+        if samples and now - samples[-1][0] < DELAY_SPACING:
+            return  # one sample a slot is enough for a median; the rest cost nothing
+        samples.append((now, (received_at - stamp).total_seconds()))
+
+    def median(self, now: float) -> float | None:
+        recent = sorted(delay for at, delay in list(self.samples) if at >= now - DELAY_WINDOW)
+        if len(recent) < DELAY_MIN_SAMPLES:
+            return None
+        middle = len(recent) // 2
+        return recent[middle] if len(recent) % 2 else (recent[middle - 1] + recent[middle]) / 2
+
+    def clock_off(self, now: float) -> float | None:
+        """The median delay when it is beyond ±CLOCK_OFF (a clock is off), else None."""
+        median = self.median(now)
+        return median if median is not None and abs(median) > CLOCK_OFF else None
 
 
 @dataclass
@@ -141,6 +180,19 @@ class FeedStats:
     # Books per RATE_SLOT-second slot, [slot number, books]: bounded memory and
     # true at any rate (a window of timestamps would cap what it can count).
     recent: deque = field(default_factory=lambda: deque(maxlen=RATE_SLOTS))
+    delays: Delays = field(default_factory=Delays)  # venue-to-obook delays of stamped messages
+    checks: int = 0  # comparisons with the venue's REST book (--verify-every) that reached a verdict
+    mismatches: int = 0  # ... that found the kept book different (each resynced it)
+    last_check: Any = None  # the latest verify.Check, conclusive or not
+    verdict: Any = None  # the latest conclusive one (match or mismatch)
+    verdict_at: float | None = None  # time.monotonic() of verdict
+
+    def evidence(self, now: float) -> tuple[float | None, Any, int, float | None, float | None]:
+        """What the venue's own evidence says, for a header (views.header.health_items): seconds
+        since the last verdict of a REST check, that verdict, the mismatches so far, the median
+        delay of stamped messages, and that delay again when it means a clock is off."""
+        age = None if self.verdict_at is None else now - self.verdict_at
+        return age, self.verdict, self.mismatches, self.delays.median(now), self.delays.clock_off(now)
 
     def count_book(self, now: float) -> None:
         slot = int(now / RATE_SLOT)
@@ -231,6 +283,21 @@ class FeedContext:
 
     def set_state(self, state: State, detail: str = "") -> None:
         self._feed._status(state, detail)
+
+    def stamped(self, timestamp: datetime | None, received_at: datetime) -> None:
+        """A message the venue stamped arrived: its delay joins the last minute's median."""
+        if timestamp is not None:
+            self._feed.stats.delays.add(time.monotonic(), timestamp, received_at)
+
+    def checked(self, check: Any) -> None:
+        """A comparison with the venue's REST book ended (verify.Check): counted and reported."""
+        stats = self._feed.stats
+        stats.last_check = check
+        if check.conclusive:
+            stats.verdict, stats.verdict_at = check, time.monotonic()
+            stats.checks += 1
+            stats.mismatches += not check.match
+        self._feed._put(CheckEvent(check))
 
     @property
     def stats(self) -> FeedStats:

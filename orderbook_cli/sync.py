@@ -23,7 +23,9 @@ its book gets; :class:`SyncEngine` applies them and asks for a new seed
   or grown past MAX_ENTRIES resyncs too.
 
 A new seed always starts from an empty book, so nothing from before a
-resync survives into the next book.
+resync survives into the next book. With ``history`` the engine keeps the
+last changes it applied to the current book (verify.py brings a REST book of
+an older sequence forward by them).
 
 Two book kinds: :class:`LevelBook` (price levels with absolute sizes, size
 0 deletes: BitMart) and :class:`OrderBook` (individual orders, levels are
@@ -273,7 +275,8 @@ class SyncEngine:
 
     def __init__(self, kind: BookKind, on_book: Callable[[datetime | None], None],
                  on_resync: Callable[[str], None], max_buffer: int = MAX_BUFFER, max_entries: int = MAX_ENTRIES,
-                 clock: Callable[[], float] = time.monotonic, checksum: Checksum | None = None, depth: int | None = None):
+                 clock: Callable[[], float] = time.monotonic, checksum: Checksum | None = None, depth: int | None = None,
+                 history: int = 0):
         self.kind = kind
         self.on_book, self.on_resync = on_book, on_resync
         self.checksum, self.depth = checksum, depth
@@ -288,6 +291,9 @@ class SyncEngine:
         self.stale = 0  # changes dropped because they were at or below the book's sequence
         self.stale_run = 0  # ... in a row, since the last applied change
         self.verified = 0  # messages whose checksum matched the book
+        # the last `history` changes applied to this book, oldest first (verify.py brings a REST book forward by them)
+        self.history: deque[Change] | None = deque(maxlen=history) if history else None
+        self.seeded_at: float | None = None  # clock() of the last seed applied
 
     @property
     def synced(self) -> bool:
@@ -301,6 +307,9 @@ class SyncEngine:
         if self.depth is not None:
             book.truncate(self.depth)
         self.book, self.sequence, self.crossed_for, self.crossed_since, self.stale_run = book, seed.sequence, 0, None, 0
+        self.seeded_at = self.clock()
+        if self.history is not None:
+            self.history.clear()
         if book.size() > self.max_entries:
             self._resync(f"the seed holds more than {self.max_entries} entries", ())
             return
@@ -340,6 +349,8 @@ class SyncEngine:
         if self.depth is not None:
             self.book.truncate(self.depth)
         self.sequence, self.stale_run = change.sequence, 0
+        if self.history is not None:
+            self.history.append(change)
         if self.crossed():
             self.crossed_for += 1
             if self.crossed_since is None:
@@ -410,6 +421,8 @@ class SyncEngine:
         """Forget the book and whatever waited for a seed, reporting nothing (e.g. the depth changed)."""
         self.book, self.sequence, self.crossed_for, self.crossed_since, self.stale_run = None, None, 0, None, 0
         self.buffer.clear()
+        if self.history is not None:
+            self.history.clear()
 
     def _resync(self, reason: str, keep: Iterable[Change]) -> None:
         self.drop()

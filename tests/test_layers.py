@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("views", {"views"}),
     ("venues", {"venues"}),
     ("feed", {"feed", "sync", "shape", "transport", "consolidate", "jsonout", "impact", "liquidity", "conditions", "trades", "orderflow",
-              "config", "symbol_cache", "symbols", "debuglog", "stdio", "smallfile", "timefmt", "about"}),
+              "config", "symbol_cache", "symbols", "debuglog", "stdio", "smallfile", "timefmt", "about", "verify"}),
     ("base", {"book", "errors", ""}),  # "": the package itself (__version__)
 ]
 

@@ -25,6 +25,7 @@ from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.views import choose
 from orderbook_cli.views.boards import BoardView, frame
+from orderbook_cli.views.header import health_items
 from orderbook_cli.views.keys import (
     BOARD_ACTIONS,
     LADDER_ACTIONS,
@@ -155,6 +156,12 @@ class LiveLadder:
                         self.highlight[(side, lv.price)] = now + HIGHLIGHT_SECONDS
         self.shown, self._shown_from = shown, book
 
+    def _health(self, now: float) -> list[Item]:
+        """The header's marks from the venue's own evidence: the last check against its REST
+        book (--verify-every), its messages' median delay, a clock more than a second off."""
+        assert self.feed is not None
+        return health_items(*self.feed.stats.evidence(now), theme=self.view.theme)
+
     def on_status(self, event: StatusEvent) -> None:
         self.view.state = "replay" if self.player is not None and event.state in (State.LIVE, State.CLOSED) else event.state.value
         self.status = event if event.detail and event.state in (State.CONNECTING, State.RECONNECTING, State.CLOSED, *SYNC_STATES) else None
@@ -267,6 +274,8 @@ class LiveLadder:
         if self.player is not None:
             view.header_items = [Item(3, Text(self.player.status()))]
             view.dated = True
+        elif self.feed is not None:
+            view.health = self._health(now)
         paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
         heard = last_book_at if heard_at is None else heard_at
         silence = None if heard is None else now - heard

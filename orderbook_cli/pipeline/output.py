@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from orderbook_cli import jsonout
 from orderbook_cli.book import Book, plain
 from orderbook_cli.errors import ObookError, describe, sanitize
-from orderbook_cli.feed import BookEvent, State, StatusEvent
+from orderbook_cli.feed import BookEvent, CheckEvent, State, StatusEvent
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.timefmt import iso_utc
@@ -20,11 +20,20 @@ if TYPE_CHECKING:
     from orderbook_cli.alerts import Monitor
 
 STATUS_TICK = 0.25  # how often `stale` is read again when nothing arrives (a silent feed goes stale by the clock)
+CLOCK_LOOK = 1.0  # how often a source's delays are looked at for a clock that is off
 
 
 def note(line: str) -> None:
     """One line on stderr: what happened to a source while data flows on stdout."""
     print(sanitize(line, 1000), file=sys.stderr, flush=True)
+
+
+def clock_note(label: str, off: float) -> str:
+    """The one note about a venue whose stamps and this machine's clock disagree by more than a second."""
+    if off > 0:
+        return (f"obook: {label}: messages arrive {off:.1f}s after the venue stamped them (median over the last minute): "
+                "this machine's clock is ahead of the venue's, or the link is that slow")
+    return f"obook: {label}: messages arrive {-off:.1f}s before the venue stamped them (median over the last minute): this machine's clock is behind the venue's"
 
 
 def source_to_dict(book: Book) -> dict[str, Any]:
@@ -82,6 +91,7 @@ class NdjsonWriter:
         self._ticked = 0.0  # time.monotonic() of the last reading by the clock
         self.resyncing = [False] * len(board.states)
         self.closed = [False] * len(board.states)
+        self.clock_looked = [0.0] * len(board.states)  # time.monotonic() each source's delays were last looked at
 
     def report(self, error: ObookError) -> None:
         """A source failed: fatal when it was the last one, else a note and the others go on."""
@@ -97,9 +107,25 @@ class NdjsonWriter:
             return True
         if isinstance(event, StatusEvent):
             return self._status(index, event)
+        if isinstance(event, CheckEvent):  # --verify-every: one line per check
+            note(f"obook: {event.check.line(self.board.states[index].source.label)}")
+            return True
         if not isinstance(event, BookEvent):
             return True
+        self._look_at_clock(index)
         return self._write(index)
+
+    def _look_at_clock(self, index: int) -> None:
+        """Point out once per source a venue clock more than a second off (from its stamped messages)."""
+        now = time.monotonic()
+        feed = self.board.states[index].feed
+        if feed is None or feed.stats.delays.clock_noted or now - self.clock_looked[index] < CLOCK_LOOK:
+            return
+        self.clock_looked[index] = now
+        off = feed.stats.delays.clock_off(now)
+        if off is not None:
+            feed.stats.delays.clock_noted = True
+            note(clock_note(self.board.states[index].source.label, off))
 
     def _status(self, index: int, event: StatusEvent) -> bool:
         state, label = self.board.states[index], self.board.states[index].source.label

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from orderbook_cli.config import BoardConditions
 
 DEFAULT_TIMEOUT, DEFAULT_STALE_AFTER = 10.0, 5.0
+DEFAULT_VERIFY_EVERY = 60.0  # seconds between checks of a full feed against the venue's REST book
 
 
 class Options(NamedTuple):
@@ -55,6 +56,7 @@ class Options(NamedTuple):
     duration: float | None = None  # --duration S: the clock ends the watch
     conditions: BoardConditions | None = None  # the @boards' conditions; settle() makes them the ones in effect
     order_flow: bool = False  # watch --json --order-flow: the venue's trades beside the book (tape.OrderFlowFeed)
+    verify_every: float | None = None  # watch --verify-every S (None: DEFAULT_VERIFY_EVERY; 0: no checks)
 
 
 def settle(opts: Options) -> Options:
@@ -164,7 +166,8 @@ def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source
     if opts.group is not None:  # buckets of a top-of-book feed sum more levels than they show
         asked = max(depth, venue.max_depth(venue_options) or depth)
     request = FeedRequest(venue=venue.info.id, symbol=symbol, depth=asked, timeout=opts.timeout or DEFAULT_TIMEOUT, once=once,
-                          idle_timeout=opts.idle_timeout, options=venue_options)
+                          idle_timeout=opts.idle_timeout, options=venue_options,
+                          verify_every=0.0 if once else DEFAULT_VERIFY_EVERY if opts.verify_every is None else opts.verify_every)
     spec = shape_spec(opts, depth, ladder=not opts.json_output and (once or sys.stdout.isatty()))
     _check_impact_currency(spec, symbol)
     open_feed: Callable[[FeedRequest], Feed] = venue.open_feed

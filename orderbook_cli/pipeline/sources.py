@@ -275,7 +275,8 @@ class Board:
                 key=state.source.key, label=state.source.label, venue=state.source.request.venue, symbol=state.source.request.symbol,
                 state=state.state, book=book, age=state.age(now), stale=stale_after is not None and state.stale(now, stale_after),
                 notice=state.notice(now), updates_per_second=stats.updates_per_second(now) if stats else None,
-                malformed=stats.malformed if stats else 0, merged=state.source.key in merged, failed=state.failed))
+                malformed=stats.malformed if stats else 0, merged=state.source.key in merged, failed=state.failed,
+                evidence=stats.evidence(now) if stats else ()))
         if not self.plan.merged:
             return statuses, None
         from orderbook_cli.consolidate import crossing

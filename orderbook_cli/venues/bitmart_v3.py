@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 CHANNEL_DEPTHS = (5, 20, 50)
 INCREMENTAL = "spot/depth/increase100"
 FULL_DEPTH = 100
+REST_BOOK_PATH = "/spot/quotation/v3/books"
+REST_CHECK_LEVELS = 50  # the most the REST book gives
+REST_LOCKOUT = 10.0  # seconds to wait after a 429 that does not say
 
 
 def channel(symbol: str, depth: int) -> str:
@@ -87,6 +90,21 @@ def parse_message(data: Any, symbol: str) -> Message:
     return BookUpdate(_pairs(entry, "bids"), _pairs(entry, "asks"), parse_venue_time(entry.get("ms_t")))
 
 
+
+
+def read_rest_book(body: bytes, symbol: str) -> Seed:
+    """GET /spot/quotation/v3/books: {"code":1000,"data":{"ts":"<ms>","asks":[[p,q]],"bids":[[p,q]]}},
+    as a seed with no sequence (the venue numbers nothing there) and the venue's time."""
+    data = json_loads(body)
+    if not isinstance(data, dict) or data.get("code") != 1000 or not isinstance(data.get("data"), dict):
+        message = sanitize(data.get("message"), 100) if isinstance(data, dict) else ""
+        raise MalformedData(f"the order book response is not a book{': ' + message if message else ''}")
+    entry = data["data"]
+    if str(entry.get("symbol", symbol)).upper() != symbol:
+        raise MalformedData("the order book response is for another symbol")
+    ops = [LevelOp(True, lv.price, lv.amount) for lv in _pairs(entry, "bids")]
+    ops += [LevelOp(False, lv.price, lv.amount) for lv in _pairs(entry, "asks")]
+    return Seed(None, ops, parse_venue_time(entry.get("ts")))
 
 
 def read_incremental(data: Any, symbol: str) -> list:
@@ -168,6 +186,9 @@ class BitMartV3(SyncedVenue):
     idle_timeout = 30.0
     book_kind = LevelBook
     seeds_in_band = True
+    # --verify-every: the REST book has a time but no version: the levels that stayed still around it are compared
+    rest_check = "settled"
+    check_levels = REST_CHECK_LEVELS
 
     def trades(self) -> TradeStream:
         """The `spot/trade` channel on a socket of its own (binary frames inflated, text "ping" kept up)."""
@@ -198,6 +219,23 @@ class BitMartV3(SyncedVenue):
 
     def ping_message(self) -> str:
         return "ping"
+
+    def fetch_check(self, request: FeedRequest) -> bytes:
+        from orderbook_cli.transport.http import HttpClient, HttpStatusError, RateLimited, retry_after, status_error
+
+        http = HttpClient(self.rest_url, request.timeout, REST_ENV)
+        try:
+            return http.get_body(REST_BOOK_PATH, {"symbol": request.symbol, "limit": REST_CHECK_LEVELS})
+        except HttpStatusError as error:
+            if error.status == 429:  # BitMart says how long in seconds (X-BM-RateLimit-Reset), not Retry-After's milliseconds
+                wait = retry_after({"retry-after": error.headers.get("x-bm-ratelimit-reset", "")}, unit=1.0, cap=60.0)
+                raise RateLimited(f"BitMart rate limit (HTTP 429, wait {wait or REST_LOCKOUT:g}s)", wait or REST_LOCKOUT) from error
+            raise status_error(error) from error
+        finally:
+            http.close()
+
+    def read_check(self, body: bytes, request: FeedRequest) -> Seed:
+        return read_rest_book(body, request.symbol)
 
     def resubscribe_messages(self, old: FeedRequest, new: FeedRequest) -> list[str]:
         if self.full(new):

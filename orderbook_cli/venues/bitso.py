@@ -232,6 +232,7 @@ class Bitso(SyncedVenue):
     )
     idle_timeout = 45.0  # Bitso sends {"type":"ka"} about every 20 s
     book_kind = OrderBook
+    rest_check = "sequence"  # --verify-every: the REST seed's own book, compared at its sequence
 
     def examples(self) -> tuple[Example, ...]:
         rest = {"success": True, "payload": {"updated_at": "2026-01-01T00:00:00+00:00", "sequence": "27214",

@@ -30,6 +30,13 @@ floor, `Limits`, if longer), longer after failures, and as
 long as the venue says after a 420/429 lockout. REST seeds come in on a
 helper thread so the socket keeps being read (and changes keep being
 queued) meanwhile; they are handed to the engine on the reader's thread.
+
+`--verify-every` (verify.py): a venue that declares ``rest_check`` has its
+REST book (:meth:`SyncedVenue.fetch_check`, :meth:`SyncedVenue.read_check`:
+by default the REST seed's) fetched by the same :class:`RestSeeder`, through
+the same pacer (a seed wanted for a resync goes first), and compared with
+the kept book by a per-feed :class:`~orderbook_cli.verify.Verifier`; a
+mismatch resyncs through the engine like a sequence gap.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from orderbook_cli.sync import BookKind, Change, LevelBook, Seed, SyncEngine
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.venues.base import VenueOption, one_of
 from orderbook_cli.venues.websocket import Control, Rejected, WebSocketVenue
+from orderbook_cli.verify import HISTORY, Verifier
 
 SEED_INTERVAL = 2.0  # seconds between seed asks at the least, however generous the venue's declared limits
 SEED_BACKOFF_CAP = 60.0
@@ -88,24 +96,40 @@ class RestSeeder:
     whatever the socket does. Only the reader's thread talks to the feed.
     """
 
-    def __init__(self, ctx: FeedContext, fetch: Callable[[], bytes]):
-        self.ctx, self.fetch = ctx, fetch
-        self.pacer = SeedPacer(ctx.limits.request_floor)  # REST seeds count against the venue's request limit
+    def __init__(self, ctx: FeedContext, fetch: Callable[[], bytes] | None, check: Callable[[], bytes] | None = None):
+        self.ctx, self.fetch, self.check = ctx, fetch, check
+        self.pacer = SeedPacer(ctx.limits.request_floor)  # REST seeds and checks count against the venue's request limit
         self._lock = threading.Lock()
         self._wanted = self._busy = False
+        self._check_wanted = False  # --verify-every: the venue's REST book to compare, asked through the same pacer
+        self._checking = False  # the request under way is a check
         self._result: tuple[bytes, datetime] | None = None
+        self._checked: tuple[bytes | ObookError, datetime] | None = None
         self._fatal: ObookError | None = None
         self._notice = ""  # why the seed is late, reported from the reader's thread
 
     @property
     def busy(self) -> bool:
-        return self._busy or self._wanted
+        return self._busy or self._wanted or self._check_wanted
 
     def request(self) -> None:
         with self._lock:
             self._wanted = True
             self._result = None  # a seed fetched for an older book is no use now
         self._start_if_due()
+
+    def request_check(self) -> None:
+        """Fetch the venue's REST book to compare (a seed asked for meanwhile goes first)."""
+        with self._lock:
+            self._check_wanted, self._checked = True, None
+        self._start_if_due()
+
+    def check_ready(self) -> tuple[bytes | ObookError, datetime] | None:
+        """The REST book fetched to compare, or why it could not be, and when; once."""
+        self._start_if_due()
+        with self._lock:
+            result, self._checked = self._checked, None
+        return result
 
     def ready(self) -> tuple[bytes, datetime] | None:
         """The fetched seed body and when it arrived, once; raises what cannot be retried."""
@@ -121,40 +145,49 @@ class RestSeeder:
 
     def _start_if_due(self) -> None:
         with self._lock:
-            if self._busy or not self._wanted or not self.pacer.due():
+            if self._busy or not (self._wanted or self._check_wanted) or not self.pacer.due():
                 return
+            self._checking = not self._wanted  # a seed goes first
             self._busy, self._wanted = True, False
+            if self._checking:
+                self._check_wanted = False
         threading.Thread(target=self._run, name="obook-seed", daemon=True).start()
 
     def _run(self) -> None:
         from orderbook_cli.transport.http import RateLimited
 
-        delay = None
+        checking = self._checking
+        what = "REST book to verify" if checking else "seed"
+        body, delay, notice = b"", None, ""
+        failure: ObookError | None = None
         try:
-            body = self.fetch()
+            fetch = self.check if checking else self.fetch
+            assert fetch is not None, f"no way to fetch the {what}"
+            body = fetch()
         except RateLimited as error:
-            delay = error.retry_after
-            self._notice = f"{error.message}; next seed in {delay:g}s"
+            failure, delay = error, error.retry_after
+            notice = f"{error.message}; next seed in {delay:g}s"
         except ObookError as error:
-            if not is_transient(error):
-                self._fatal = error
-                return
-            delay = self.pacer.backoff.next_delay()
-            self._notice = f"seed fetch failed: {error.message}; retrying in {delay:.1f}s"
+            failure = error
+            if is_transient(error):
+                delay = self.pacer.backoff.next_delay()
+                notice = f"seed fetch failed: {error.message}; retrying in {delay:.1f}s"
         except Exception as error:  # a bug must reach the user, not leave the book waiting forever
-            internal = ObookError(f"seed fetch: {type(error).__name__}: {error}", hint="this is a bug in obook; rerun with --debug and report it")
-            internal.__cause__ = error
-            self._fatal = internal
+            failure = ObookError(f"{what} fetch: {type(error).__name__}: {error}", hint="this is a bug in obook; rerun with --debug and report it")
+            failure.__cause__ = error
         else:
             self.pacer.backoff.reset()
-            with self._lock:
+        with self._lock:  # spaced from the answer, so the venue sees the gap whatever the latency
+            self._busy = False
+            self.pacer.space(delay)
+            if checking:  # a check that failed is reported as one, not retried: the next is due a period later
+                self._checked = (body if failure is None else failure, now_utc())
+            elif failure is None:
                 self._result = (body, now_utc())
-        finally:
-            with self._lock:  # spaced from the answer, so the venue sees the gap whatever the latency
-                self._busy = False
-                self.pacer.space(delay)
-                if delay is not None:
-                    self._wanted = True
+            elif delay is None:
+                self._fatal = failure  # cannot be retried
+            else:
+                self._wanted, self._notice = True, notice
 
 
 class SyncedVenue(WebSocketVenue):
@@ -162,6 +195,11 @@ class SyncedVenue(WebSocketVenue):
 
     book_kind: BookKind
     seeds_in_band = False  # True: the venue pushes the seed on the socket by itself after subscribing
+    # --verify-every: how the venue's REST book (fetch_check, read_check) compares with the kept one
+    # (verify.py): "sequence" (it carries the sequence it reflects), "settled" (it has only a time: the
+    # levels no change touched around it), None (no REST check, e.g. a checksum proves every message)
+    rest_check: str | None = None
+    check_levels: int | None = None  # levels a side the REST book to compare holds at most (None: the whole book)
 
     def full(self, request: FeedRequest) -> bool:
         return request.options.get("feed", "full") == "full"
@@ -192,20 +230,37 @@ class SyncedVenue(WebSocketVenue):
         """Levels per side the venue keeps for this request (the book is truncated to it); None: all."""
         return None
 
+    def fetch_check(self, request: FeedRequest) -> bytes:
+        """The venue's REST book to compare with the kept one (default: the REST seed)."""
+        return self.fetch_seed(request)
+
+    def read_check(self, body: bytes, request: FeedRequest) -> Seed:
+        """That book as a Seed (its sequence, or None, and its time); MalformedData if unusable."""
+        return self.read_seed(body, request)
+
     def connections(self, ctx: FeedContext, *, live: bool = True):
         if not self.full(ctx.request):
             return super().connections(ctx, live=live)
-        seeder = RestSeeder(ctx, lambda: self.fetch_seed(ctx.request)) if live and not self.seeds_in_band else None
-        pacer = seeder.pacer if seeder is not None else SeedPacer(ctx.limits.message_floor)  # in-band asks are socket messages
-        return lambda send, recorder: SyncConnection(ctx, self, send, seeder, recorder, live=live, pacer=pacer)
+        every = ctx.request.verify_every
+        verifier = Verifier(self.rest_check, every, self.check_levels) if live and every and self.rest_check else None
+        rest_seeds = live and not self.seeds_in_band
+        seeder = None
+        if rest_seeds or verifier is not None:  # one seeder, one pacer: seeds and checks count against the same limit
+            seeder = RestSeeder(ctx, (lambda: self.fetch_seed(ctx.request)) if rest_seeds else None,
+                                (lambda: self.fetch_check(ctx.request)) if verifier is not None else None)
+        pacer = seeder.pacer if seeder is not None and rest_seeds else SeedPacer(ctx.limits.message_floor)  # in-band asks are socket messages
+        return lambda send, recorder: SyncConnection(ctx, self, send, seeder, recorder, live=live, pacer=pacer, verifier=verifier)
 
 
 class SyncConnection:
     """One connection's checked book: frames and seeds in, books and resyncs out."""
 
     def __init__(self, ctx: FeedContext, venue: SyncedVenue, send: Callable[[str], None], seeder: RestSeeder | None, recorder: Any,
-                 live: bool = True, pacer: SeedPacer | None = None):
+                 live: bool = True, pacer: SeedPacer | None = None, verifier: Verifier | None = None):
         self.ctx, self.venue = ctx, venue
+        self.live, self.verifier = live, verifier
+        if verifier is not None:
+            verifier.pending = None  # a REST book fetched for the last connection's book compares with nothing here
         self.send, self.seeder, self.recorder = send, seeder, recorder
         self.request = ctx.request
         self.pacer = pacer or SeedPacer()
@@ -213,7 +268,8 @@ class SyncConnection:
         # a replay times a crossed book by the recorded receive times, so it resyncs where the live feed did
         clock = time.monotonic if live else lambda: self.received_at.timestamp()  # float-ok: seconds
         self.engine = SyncEngine(venue.book_kind, self._book, self._resync, clock=clock,
-                                 checksum=venue.book_checksum, depth=venue.kept_depth(self.request))
+                                 checksum=venue.book_checksum, depth=venue.kept_depth(self.request),
+                                 history=HISTORY if verifier is not None else 0)
         # when a seed was last asked for; subscribing asks for an in-band one
         self.asked_at: float | None = time.monotonic() if venue.seeds_in_band else None
         self.wanted = False  # an in-band seed is needed and waits for the pacer
@@ -223,7 +279,7 @@ class SyncConnection:
 
     @property
     def tick_seconds(self) -> float | None:
-        if self.wanted or (self.seeder is not None and self.seeder.busy):
+        if self.wanted or (self.seeder is not None and self.seeder.busy) or (self.verifier is not None and self.verifier.busy):
             return BUSY_TICK
         return CROSSED_TICK if self.engine.crossed_since is not None else None
 
@@ -238,6 +294,8 @@ class SyncConnection:
         for message in messages:
             if isinstance(message, Rejected):
                 raise message.error
+            if self.live and isinstance(message, (Seed, Change)):
+                self.ctx.stamped(message.timestamp, received_at)  # the venue's stamp: how late its messages arrive
             if isinstance(message, Seed):
                 self.engine.seed(message)
                 if self.engine.synced:
@@ -248,12 +306,14 @@ class SyncConnection:
                     self._ask()
             elif message.kind == "ack" and self.asked_at is None and not self.venue.seeds_in_band:
                 self._ask()  # subscribed: changes from now on are queued, so a seed can be fetched
+        if self.verifier is not None and self.verifier.pending is not None:
+            self._verify()  # the kept book may just have reached the REST book's sequence
         return self.done
 
     def tick(self) -> bool:
         self._follow_request()
         self.engine.check()
-        if self.seeder is not None:
+        if self.seeder is not None and not self.venue.seeds_in_band:
             ready = self.seeder.ready()
             if ready is not None:
                 self.seed_body(*ready)
@@ -262,7 +322,37 @@ class SyncConnection:
                 self.pacer.space(self.pacer.backoff.next_delay())  # unanswered: ask again, later each time
                 self.wanted = True
             self._send_if_due()
+        if self.verifier is not None:
+            self._verify()
         return self.done
+
+    def _verify(self) -> None:
+        """--verify-every: ask for the venue's REST book when due (through the seeder and its
+        pacer), take it when it comes, give the verdict when the kept book can be compared
+        (verify.Verifier); a mismatch resyncs through the engine, like any broken book."""
+        verifier, seeder, now = self.verifier, self.seeder, time.monotonic()
+        assert verifier is not None and seeder is not None
+        got = seeder.check_ready()
+        check = None
+        if got is not None and verifier.asked_at is not None:
+            body, _received_at = got
+            if isinstance(body, ObookError):
+                check = verifier.failed(f"the REST book could not be fetched: {body.message}", now)
+            else:
+                try:
+                    verifier.answered(self.venue.read_check(body, self.request), now)
+                except MalformedData as exc:
+                    check = verifier.failed(f"the venue's REST book was unusable: {exc.message}", now)
+        if check is None:
+            check = verifier.attempt(self.engine, now)
+        if check is not None:
+            self.ctx.checked(check)
+            if check.match is False:
+                where = f" {check.where()}" if check.sequence is not None else ""
+                self.engine.resync(f"the venue's REST book disagreed{where}")
+        if verifier.due(now, self.engine) and not seeder.busy:
+            verifier.asked(now)
+            seeder.request_check()
 
     def _follow_request(self) -> None:
         """The ladder asked for another depth: where the venue keeps the book at a depth,

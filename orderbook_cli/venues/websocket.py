@@ -76,7 +76,7 @@ class WebSocketVenue(Venue):
         (send, tap) on every (re)connection (the tap sees REST seeds). ``live`` is False when a
         recording is replayed (nothing may be fetched or sent). Handlers read
         ``ctx.request`` afresh: the ladder may ask for another depth meanwhile."""
-        return lambda send, recorder: BookFrames(ctx, self, send)
+        return lambda send, recorder: BookFrames(ctx, self, send, live=live)
 
     def producer(self, request: FeedRequest) -> Producer:
         return lambda ctx: self.stream(ctx)
@@ -99,9 +99,10 @@ class BookFrames:
 
     tick_seconds = None
 
-    def __init__(self, ctx: FeedContext, venue: WebSocketVenue, send: Callable[[str], None]):
+    def __init__(self, ctx: FeedContext, venue: WebSocketVenue, send: Callable[[str], None], live: bool = True):
         self.ctx, self.venue, self.send = ctx, venue, send
         self.request = ctx.request
+        self.live = live  # a replay's recorded delays are not this machine's
 
     def _current(self) -> FeedRequest:
         request = self.ctx.request
@@ -121,6 +122,8 @@ class BookFrames:
         if isinstance(message, Rejected):
             raise message.error
         if isinstance(message, BookUpdate):
+            if self.live:
+                ctx.stamped(message.timestamp, received_at)  # the venue's stamp: how late its messages arrive
             try:
                 book = request.book(message.bids, message.asks, message.timestamp, received_at)
             except MalformedData as exc:  # levels are parsed lazily by some venues

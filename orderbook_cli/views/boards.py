@@ -23,7 +23,7 @@ from orderbook_cli import consolidate
 from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
-from orderbook_cli.views.header import header, spread_row
+from orderbook_cli.views.header import header, health_items, spread_row
 from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, help_keys, help_lines, keys_text
 from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
 from orderbook_cli.views.layout import Column, fit_columns, pack, rows, words
@@ -102,6 +102,7 @@ def _ladder_view(index: int, state: SourceStatus, view: BoardView) -> LadderView
     ladder.malformed = state.malformed if view.live else 0
     ladder.notice = state.notice
     ladder.paused = view.paused
+    ladder.health = health_items(*state.evidence, theme=view.theme) if view.live and state.evidence else []
     return ladder
 
 

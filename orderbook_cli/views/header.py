@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 
 from orderbook_cli.book import Book, bps_of, plain
@@ -41,7 +43,32 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
         items.append(Item(4, Text(book_time(book, view.dated))))
     if view.updates_per_second is not None:
         items.append(Item(6, Text(f"{view.updates_per_second:.1f} upd/s")))
-    return items + list(view.header_items)
+    return items + list(view.health) + list(view.header_items)
+
+
+def health_items(verdict_age: float | None, verdict: Any = None, mismatches: int = 0, delay: float | None = None,
+                 clock_off: float | None = None, *, theme: Theme = DEFAULT) -> list[Item]:
+    """What the venue's own evidence says: the last comparison with its REST book (a verify.Check,
+    `verdict_age` seconds ago), the median delay of its stamped messages, a clock found off."""
+    items = []
+    if verdict is not None and verdict_age is not None:
+        if verdict.match:
+            items.append(Item(3, Text(f"verified {verdict_age:.0f}s ago" + (f" ({mismatches} mismatch{'es' * (mismatches > 1)})" if mismatches else ""))))
+        else:
+            where = f" {verdict.where().split(' (')[0]}" if verdict.sequence is not None else ""
+            items.append(Item(1, Text(f"MISMATCH{where} {verdict_age:.0f}s ago ({mismatches} in all)", style=theme.warn)))
+    if clock_off is not None:
+        items.append(Item(2, Text(f"clock off {_signed_span(clock_off)}", style=theme.warn)))
+    elif delay is not None:
+        items.append(Item(6, Text(f"delay {delay * 1000:.0f}ms" if abs(delay) < 1 else f"delay {delay:.1f}s")))
+    return items
+
+
+def _signed_span(seconds: float) -> str:
+    """+2.3s, -12m, +5h, +341d: short whatever the size (a venue stamp may be far off)."""
+    size = abs(seconds)
+    text = f"{size:.1f}s" if size < 60 else f"{size / 60:.0f}m" if size < 3600 else f"{size / 3600:.0f}h" if size < 86400 else f"{size / 86400:.0f}d"
+    return ("-" if seconds < 0 else "+") + text
 
 
 def book_time(book: Book, dated: bool) -> str:

@@ -63,6 +63,7 @@ class LadderView:
     resyncs: int = 0  # times a sequence-checked book was dropped and seeded again
     last_resync: str = ""  # HH:MM:SS UTC of the last one
     alert: str = ""  # the latest --alert that fired (its condition), marked in the header while recent
+    health: list = field(default_factory=list)  # the venue's own evidence for the header (header.health_items): verified, delay, clock
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,4 @@ class SourceStatus:
     malformed: int = 0
     merged: bool = False  # its book is in the consolidated book
     failed: bool = False
+    evidence: tuple = ()  # the venue's own evidence for its header (feed.FeedStats.evidence, read by header.health_items)
