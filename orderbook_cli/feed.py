@@ -250,12 +250,12 @@ NO_TAP = Tap()
 class FeedContext:
     """What a producer may do: report, sleep interruptibly, decide on retries."""
 
-    def __init__(self, request: FeedRequest, feed: Feed, retry_floor: float, limits: Limits = NO_LIMITS):
+    def __init__(self, request: FeedRequest, feed: Feed, limits: Limits = NO_LIMITS):
         self.request = request
         self._feed = feed
         self.stopped = feed._stop
         self.limits = limits
-        self.backoff = Backoff(floor=retry_floor)
+        self.backoff = Backoff()  # the venue's own floor is limits.connect_floor; polling raises this one
         self._opened_at: float | None = None  # time.monotonic() the last connection opened, until the next failure
         self._attempts = 0
         self.deadline = time.monotonic() + request.timeout
@@ -352,8 +352,7 @@ Sink = Callable[[Event], bool]
 class Feed:
     """A producer, and the consumer's end: a queue filled by a daemon thread, or a callback."""
 
-    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0, tap: Tap = NO_TAP,
-                 limits: Limits = NO_LIMITS):
+    def __init__(self, request: FeedRequest, producer: Producer, *, tap: Tap = NO_TAP, limits: Limits = NO_LIMITS):
         self.request = request
         self.tap = tap
         # what the shape step makes of every book; the consumer may replace it (keys)
@@ -361,7 +360,7 @@ class Feed:
         self.stats = FeedStats()
         self._stop = threading.Event()
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_SIZE)
-        self._context = FeedContext(request, self, retry_floor, limits)
+        self._context = FeedContext(request, self, limits)
         self._producer = producer
         self._thread: threading.Thread | None = None  # started by the first get()
         self._sink: Sink | None = None  # run(): events go straight to the consumer

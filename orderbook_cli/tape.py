@@ -22,11 +22,13 @@ from typing import Any, NamedTuple
 
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, UsageError
 from orderbook_cli.feed import (
+    NO_LIMITS,
     NO_TAP,
     FatalEvent,
     Feed,
     FeedContext,
     FeedRequest,
+    Limits,
     Producer,
     State,
     Tap,
@@ -56,9 +58,9 @@ class TapeContext(FeedContext):
 
 
 class TradeFeed(Feed):
-    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0, tap: Tap = NO_TAP):
-        super().__init__(request, producer, retry_floor=retry_floor, tap=tap)
-        self._context = TapeContext(request, self, retry_floor)
+    def __init__(self, request: FeedRequest, producer: Producer, *, tap: Tap = NO_TAP, limits: Limits = NO_LIMITS):
+        super().__init__(request, producer, tap=tap, limits=limits)
+        self._context = TapeContext(request, self, limits)
 
     def _trades(self, trades: list[Trade]) -> None:
         if self.stats.state is not State.LIVE:
@@ -156,7 +158,7 @@ def open_trade_feed(venue_id: str, symbol_text: str, timeout: float, environ=Non
         else:
             _poll(venue, source, ctx)
 
-    return TradeFeed(request, producer, retry_floor=venue.info.retry_floor, tap=tap)
+    return TradeFeed(request, producer, tap=tap, limits=venue.info.limits)
 
 
 class ReplayedTrades:

@@ -74,11 +74,6 @@ class VenueInfo(NamedTuple):
     rest_env: str = ""  # OBOOK_<VENUE>_REST_URL, for a venue that also speaks REST (seeds, pair lists)
     rest_url: str = ""  # that REST origin's default
 
-    @property
-    def retry_floor(self) -> float:
-        """Seconds between connection attempts at the least (from `limits`)."""
-        return self.limits.connect_floor
-
 
 class Example(NamedTuple):
     """A venue's own test example, run for every registered venue by tests/test_venue_examples.py
