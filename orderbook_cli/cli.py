@@ -106,7 +106,7 @@ def _complete_venue(incomplete: str) -> list[str]:
     return [venue for venue in venue_ids() if venue.startswith(incomplete.lower())]
 
 
-VenueArg = Annotated[str, typer.Argument(help="Venue id (see 'obook venues').", show_default=False, autocompletion=_complete_venue)]
+VenueArg = Annotated[str, typer.Argument(metavar="VENUE", help="Venue id (see 'obook venues').", show_default=False, autocompletion=_complete_venue)]
 DepthOpt = Annotated[int | None, typer.Option("--depth", "-d", parser=_levels, metavar="LEVELS", help="Price levels per side (default: the config file's, else the venue's, see 'obook venues').", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the normalized JSON book instead of the ladder.")]
 NdjsonOpt = Annotated[bool, typer.Option("--json", help="Print one normalized JSON book per line (NDJSON) instead of the ladder.")]
@@ -433,7 +433,7 @@ COMPLETE_VAR = "_OBOOK_COMPLETE"
     "  fish: mkdir -p ~/.config/fish/completions\n\n"
     "        obook completions fish > ~/.config/fish/completions/obook.fish",
 )
-def completions(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.", show_default=False)]) -> None:
+def completions(shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)]) -> None:
     """Print the shell completion script (commands, options, venues, and cached symbols)."""
     from typer.completion import get_completion_script
 
@@ -473,7 +473,7 @@ def symbols(
     "Lines that are not books are skipped and counted on stderr; a file with no book at all exits 2.",
 )
 def replay(
-    recording: Annotated[str | None, typer.Argument(help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
+    recording: Annotated[str | None, typer.Argument(metavar="[FILE|-]", help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Play the recording shipped with obook.")] = False,
     speed: Annotated[str, typer.Option("--speed", help="Playback speed factor, or 'max' for no waiting.")] = "1",
     depth: DepthOpt = None,

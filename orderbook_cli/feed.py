@@ -48,6 +48,44 @@ CLOCK_OFF = 1.0  # a median delay beyond ±this many seconds means a clock is of
 STABLE_LINK_SECONDS = 30.0
 
 
+class Limits(NamedTuple):
+    """A venue's documented limits per IP address, declared once on the venue
+    (``VenueInfo.limits``) and kept by the retry policy here: no two connection
+    attempts closer than ``connect_floor``, no two requests (REST polls and seeds,
+    in-band snapshot requests) closer than ``request_floor`` / ``message_floor``,
+    whatever the link does; backoff only lengthens these."""
+
+    connects_per_minute: float | None = None  # new WebSocket connections; None: not published
+    requests_per_minute: float | None = None  # REST requests (book polls, seeds); None: not published
+    messages_per_minute: float | None = None  # messages sent on a socket (subscriptions, in-band snapshot requests)
+    reconnect_floor: float = 0.0  # seconds between connection attempts asked for besides the count (or chosen where none is published)
+    source: str = ""  # where the figures are documented
+
+    @property
+    def connect_floor(self) -> float:
+        """Seconds between two connection attempts at the least."""
+        return max(self.reconnect_floor, 60.0 / self.connects_per_minute if self.connects_per_minute else 0.0)
+
+    @property
+    def request_floor(self) -> float:
+        """Seconds between two REST requests at the least (0: the venue publishes no limit)."""
+        return 60.0 / self.requests_per_minute if self.requests_per_minute else 0.0
+
+    @property
+    def message_floor(self) -> float:
+        """Seconds between two messages asking the venue for something on a socket at the least."""
+        return 60.0 / self.messages_per_minute if self.messages_per_minute else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"connects_per_minute": self.connects_per_minute, "requests_per_minute": self.requests_per_minute,
+                "messages_per_minute": self.messages_per_minute, "seconds_between_connects": round(self.connect_floor, 3),
+                "seconds_between_requests": round(self.request_floor, 3),
+                "source": self.source}
+
+
+NO_LIMITS = Limits()
+
+
 class State(str, enum.Enum):
     CONNECTING = "connecting"
     SYNCING = "syncing"  # connected; waiting for the seed of a sequence-checked book
@@ -212,11 +250,13 @@ NO_TAP = Tap()
 class FeedContext:
     """What a producer may do: report, sleep interruptibly, decide on retries."""
 
-    def __init__(self, request: FeedRequest, feed: Feed, retry_floor: float):
+    def __init__(self, request: FeedRequest, feed: Feed, limits: Limits = NO_LIMITS):
         self.request = request
         self._feed = feed
         self.stopped = feed._stop
-        self.backoff = Backoff(floor=retry_floor)
+        self.limits = limits
+        self.backoff = Backoff()  # the venue's own floor is limits.connect_floor; polling raises this one
+        self._opened_at: float | None = None  # time.monotonic() the last connection opened, until the next failure
         self._attempts = 0
         self.deadline = time.monotonic() + request.timeout
         self._link_since: float | None = None  # time.monotonic() the current link came up
@@ -227,7 +267,7 @@ class FeedContext:
 
     def link_up(self) -> None:
         """A connection is open (WebSocket): its books reset the backoff once it has lasted."""
-        self._link_since = time.monotonic()
+        self._link_since = self._opened_at = time.monotonic()
         self._feed.tap.connected()
 
     def heard(self) -> None:
@@ -285,10 +325,15 @@ class FeedContext:
         live feeds keep trying and say so.
         """
         self._attempts += 1
+        now = time.monotonic()
         if self._link_since is not None:
-            self._link_since = time.monotonic()  # the next link proves itself afresh
-        backoff = self.backoff.next_delay()
-        delay = backoff if delay is None else max(delay, self.backoff.floor)
+            self._link_since = now  # the next link proves itself afresh
+        # The venue's connection limit counts attempts: the next one comes connect_floor after the
+        # last link opened (or after this failure, if none opened), however short that link lived.
+        opened_ago = now - self._opened_at if self._opened_at is not None else 0.0
+        self._opened_at = None
+        spacing = max(self.backoff.floor, self.limits.connect_floor - opened_ago)
+        delay = max(self.backoff.next_delay(), spacing) if delay is None else max(delay, spacing)
         if self.request.once and (
             self._attempts >= ONE_SHOT_ATTEMPTS or time.monotonic() + delay > self.deadline
         ):
@@ -307,7 +352,7 @@ Sink = Callable[[Event], bool]
 class Feed:
     """A producer, and the consumer's end: a queue filled by a daemon thread, or a callback."""
 
-    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0, tap: Tap = NO_TAP):
+    def __init__(self, request: FeedRequest, producer: Producer, *, tap: Tap = NO_TAP, limits: Limits = NO_LIMITS):
         self.request = request
         self.tap = tap
         # what the shape step makes of every book; the consumer may replace it (keys)
@@ -315,7 +360,7 @@ class Feed:
         self.stats = FeedStats()
         self._stop = threading.Event()
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_SIZE)
-        self._context = FeedContext(request, self, retry_floor)
+        self._context = FeedContext(request, self, limits)
         self._producer = producer
         self._thread: threading.Thread | None = None  # started by the first get()
         self._sink: Sink | None = None  # run(): events go straight to the consumer
@@ -505,6 +550,7 @@ def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interv
     anything else ends the feed with that error.
     """
     ctx.set_state(State.CONNECTING)
+    interval = max(interval, ctx.limits.request_floor)  # the venue's published request limit
     ctx.backoff.floor = max(ctx.backoff.floor, interval)  # a retry is a request too: never faster than polling
     while not ctx.stopped.is_set():
         try:

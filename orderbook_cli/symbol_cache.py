@@ -3,6 +3,11 @@
 Completion must answer instantly, so it only ever reads the cache; when the
 cache is missing or older than a day it starts `obook symbols VENUE --refresh`
 in the background (at most once per ten minutes) and answers with what it has.
+
+Each venue has one file, `symbols-VENUE.json`, and nothing else: the time of
+the last refresh attempt is kept in it (`tried_at`), so a refresh that fails
+or is killed leaves no marker behind, and writes go through a temporary file
+that is removed whatever happens.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from orderbook_cli.symbols import is_pair
 
@@ -31,17 +38,29 @@ def _file(venue_id: str, environ: Mapping[str, str]) -> Path:
     return cache_dir(environ) / f"symbols-{venue_id.strip().lower()}.json"  # `Bitso` is bitso
 
 
-def read(venue_id: str, environ: Mapping[str, str] = os.environ) -> tuple[list[str], float | None]:
-    """(symbols, fetched_at) from the cache; ([], None) when there is none or it is unusable:
-    checked by kind and size before reading (a FIFO, /dev/zero or a huge file is no cache)."""
+def _load(venue_id: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The cache file's object, or {} when there is none or it is unusable: checked by kind
+    and size before reading (a FIFO, /dev/zero or a huge file is no cache)."""
     from orderbook_cli.smallfile import Unsuitable, read_small
 
     try:
         data = json.loads(read_small(_file(venue_id, environ), MAX_BYTES).decode("utf-8"))
-        symbols = [s for s in data["symbols"] if is_pair(s)]  # validated like user input: no `*`, no escapes
-        return symbols, float(data["fetched_at"])  # float-ok: a Unix time, not money
-    except (OSError, ValueError, KeyError, TypeError, RecursionError, Unsuitable):
+    except (OSError, ValueError, RecursionError, Unsuitable):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _time(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None  # float-ok: a Unix time
+
+
+def read(venue_id: str, environ: Mapping[str, str] = os.environ) -> tuple[list[str], float | None]:
+    """(symbols, fetched_at) from the cache; ([], None) when there is none or it is unusable."""
+    data = _load(venue_id, environ)
+    fetched_at = _time(data.get("fetched_at"))
+    if fetched_at is None or not isinstance(data.get("symbols"), list):
         return [], None
+    return [s for s in data["symbols"] if is_pair(s)], fetched_at  # validated like user input: no `*`, no escapes
 
 
 def is_stale(fetched_at: float | None) -> bool:
@@ -50,13 +69,33 @@ def is_stale(fetched_at: float | None) -> bool:
 
 def write(venue_id: str, symbols: list[str], environ: Mapping[str, str] = os.environ) -> list[str]:
     """Cache a venue's pairs; returns them as cached (sorted, no duplicates)."""
+    cached = cleaned(symbols)
+    _store(venue_id, {"fetched_at": time.time(), "symbols": cached}, environ)
+    return cached
+
+
+def cleaned(symbols: list[str]) -> list[str]:
+    """A venue's pairs as obook keeps them: sorted, no duplicates, only names spelled like pairs."""
+    return sorted({s for s in symbols if is_pair(s)})
+
+
+def _store(venue_id: str, data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Replace the cache file atomically (completion never reads half a file); the temporary
+    file is gone afterwards, written or not (a full disk, Ctrl-C, SIGTERM)."""
     path = _file(venue_id, environ)
     path.parent.mkdir(parents=True, exist_ok=True)
-    cached = sorted({s for s in symbols if is_pair(s)})
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"fetched_at": time.time(), "symbols": cached}), encoding="utf-8")
-    temporary.replace(path)  # atomic: completion never reads half a file
-    return cached
+    _legacy_marker(venue_id, environ).unlink(missing_ok=True)  # what older versions left behind
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _legacy_marker(venue_id: str, environ: Mapping[str, str]) -> Path:
+    return cache_dir(environ) / f"symbols-{venue_id.strip().lower()}.refreshing"
 
 
 def complete(venue_id: str | None, incomplete: str, environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -65,23 +104,20 @@ def complete(venue_id: str | None, incomplete: str, environ: Mapping[str, str] =
         return []
     symbols, fetched_at = read(venue_id, environ)
     if is_stale(fetched_at):
-        _refresh_in_background(venue_id, environ)
+        _refresh_in_background(venue_id, symbols, fetched_at, environ)
     prefix = incomplete.lower()
     # Offered in the case being typed (venues accept any case, and shells want the typed prefix kept)
     recase = str.lower if incomplete.islower() else str.upper if incomplete.isupper() else (lambda s: s)
     return [recase(s) for s in symbols if s.lower().startswith(prefix)]
 
 
-def _refresh_in_background(venue_id: str, environ: Mapping[str, str]) -> None:
-    marker = cache_dir(environ) / f"symbols-{venue_id.strip().lower()}.refreshing"
+def _refresh_in_background(venue_id: str, symbols: list[str], fetched_at: float | None, environ: Mapping[str, str]) -> None:
+    tried_at = _time(_load(venue_id, environ).get("tried_at"))
+    if tried_at is not None and 0 <= time.time() - tried_at < RETRY_AFTER:
+        return  # one started (or failed) lately: completion must not hammer the venue
     try:
-        if time.time() - marker.stat().st_mtime < RETRY_AFTER:
-            return
-    except OSError:
-        pass
-    try:
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        # The attempt is remembered in the cache itself (its pairs kept): a failed or killed refresh leaves no marker file.
+        _store(venue_id, {"fetched_at": fetched_at, "symbols": symbols, "tried_at": time.time()}, environ)
         # The child must not inherit the shell's completion request, or it would complete instead of refresh.
         child_env = {k: v for k, v in os.environ.items() if not (k.endswith("_COMPLETE") or k.startswith(("COMP_", "_TYPER_COMPLETE")))}
         subprocess.Popen(

@@ -22,11 +22,13 @@ from typing import Any, NamedTuple
 
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, UsageError
 from orderbook_cli.feed import (
+    NO_LIMITS,
     NO_TAP,
     FatalEvent,
     Feed,
     FeedContext,
     FeedRequest,
+    Limits,
     Producer,
     State,
     Tap,
@@ -56,9 +58,9 @@ class TapeContext(FeedContext):
 
 
 class TradeFeed(Feed):
-    def __init__(self, request: FeedRequest, producer: Producer, *, retry_floor: float = 0.0, tap: Tap = NO_TAP):
-        super().__init__(request, producer, retry_floor=retry_floor, tap=tap)
-        self._context = TapeContext(request, self, retry_floor)
+    def __init__(self, request: FeedRequest, producer: Producer, *, tap: Tap = NO_TAP, limits: Limits = NO_LIMITS):
+        super().__init__(request, producer, tap=tap, limits=limits)
+        self._context = TapeContext(request, self, limits)
 
     def _trades(self, trades: list[Trade]) -> None:
         if self.stats.state is not State.LIVE:
@@ -156,7 +158,7 @@ def open_trade_feed(venue_id: str, symbol_text: str, timeout: float, environ=Non
         else:
             _poll(venue, source, ctx)
 
-    return TradeFeed(request, producer, retry_floor=venue.info.retry_floor, tap=tap)
+    return TradeFeed(request, producer, tap=tap, limits=venue.info.limits)
 
 
 class ReplayedTrades:
@@ -205,13 +207,15 @@ def parse_sources(args: Sequence[str]) -> list[tuple[str, str]]:
 
 def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Callable[[Trade], bool],
            on_idle: Callable[[], bool] | None = None, idle_every: float = 0.25, keys: Any = None,
-           on_key: Callable[[str], bool] | None = None, environ=None) -> None:
+           on_key: Callable[[str], bool] | None = None, on_status: Callable[[str], None] | None = None,
+           environ=None) -> None:
     """Every trade of every source, in arrival order, to ``on_trade`` (False: stop).
 
     A source not live within ``timeout`` is a network error; a fatal error
     of any source ends the tape with that error. ``keys`` (views.keys.Keys)
     hand each key to ``on_key``; ``on_idle`` runs between events; either
-    returns False to stop.
+    returns False to stop. ``on_status`` hears, when it changes, which sources
+    are not live and why ("" once all are).
     """
     from orderbook_cli.pipeline.sources import FanIn
     from orderbook_cli.views.keys import KeyEvent, split_keys
@@ -219,6 +223,7 @@ def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Call
     feeds = [open_trade_feed(venue, symbol, timeout, environ) for venue, symbol in sources]
     deadline = time.monotonic() + timeout
     live = [False] * len(feeds)
+    told = None
     with FanIn(feeds) as fan:
         if keys is not None:
             keys.forward(fan.inject)
@@ -237,12 +242,25 @@ def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Call
                             return
                 if isinstance(event, KeyEvent) and on_key is not None and not all(on_key(key) for key in split_keys(event.keys)):
                     return
+            if on_status is not None and (status := _not_live(feeds)) != told:
+                on_status(status)
+                told = status
             if not all(live) and now > deadline:
                 late = feeds[live.index(False)]
                 detail = f": {late.stats.detail}" if late.stats.detail else ""
                 raise NetworkError(f"no connection to {late.request.venue} within {timeout:g}s{detail}", hint="check the network or raise --timeout")
             if on_idle is not None and not on_idle():
                 return
+
+
+def _not_live(feeds: Sequence[TradeFeed]) -> str:
+    """The sources that are not live, with their state and its reason: "kraken ETH/USD: reconnecting (…)"."""
+    notes = []
+    for feed in feeds:
+        if feed.stats.state is not State.LIVE:
+            detail = f" ({feed.stats.detail})" if feed.stats.detail else ""
+            notes.append(f"{feed.request.venue} {feed.request.symbol}: {feed.stats.state.value}{detail}")
+    return "; ".join(notes)
 
 
 def write_ndjson(sources: Sequence[tuple[str, str]], *, count: int | None, timeout: float, environ=None) -> None:
@@ -279,11 +297,12 @@ def show_terminal(sources: Sequence[tuple[str, str]], *, count: int | None, time
     console = make_console(no_color)
     tape = Tape()
     title = "  ".join(f"{venue} {symbol}" for venue, symbol in sources)
-    state = {"seen": 0, "drawn": 0.0, "dirty": True}
+    state: dict[str, Any] = {"seen": 0, "drawn": 0.0, "dirty": True, "status": ""}
 
     def draw(live) -> None:
         live.update(view.frame(tape, title, width=console.size.width, height=console.size.height, theme=theme or DEFAULT,
-                               colour=colour_mode(console) != "none", venues=len(sources) > 1), refresh=True)
+                               colour=colour_mode(console) != "none", venues=len(sources) > 1, status=state["status"]),
+                    refresh=True)
         state["drawn"], state["dirty"] = time.monotonic(), False
 
     with Keys() as keys, Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
@@ -298,10 +317,13 @@ def show_terminal(sources: Sequence[tuple[str, str]], *, count: int | None, time
                 draw(live)
             return True
 
+        def on_status(status: str) -> None:
+            state["status"], state["dirty"] = status, True
+
         draw(live)
         try:
             follow(sources, timeout=timeout, on_trade=on_trade, on_idle=on_idle, idle_every=1 / MAX_FPS,
-                   keys=keys, on_key=lambda key: key not in ("q", "Q"), environ=environ)
+                   keys=keys, on_key=lambda key: key not in ("q", "Q"), on_status=on_status, environ=environ)
         except KeyboardInterrupt:
             pass  # Ctrl-C is how people leave a live view: exit 0
     if count and state["seen"] >= count:  # leave the last frame on the normal screen

@@ -97,6 +97,30 @@ def test_side_by_side_never_cuts_a_number(width):
         assert "not shown: bitmart-v3 BTC_USDT" in out
 
 
+@pytest.mark.parametrize(("width", "height"), [(40, 10), (50, 12), (80, 24)])
+def test_side_by_side_help_and_left_out_note_are_whole_and_fit_the_screen(width, height):
+    view = BoardView()
+    view.show_help = True
+    out = draw(picture(board([BITSO, REVX, BITMART], merged=False), view, width, height), width=width)
+    lines = out.rstrip("\n").splitlines()
+    assert len(lines) <= height and max(len(line) for line in lines) <= width, out
+    assert "…" not in out, out  # neither the note nor the keys are cut
+    assert "? help" in out and "space pause" in out and "q quit" in out, out
+    if width < 60:
+        assert any(line.startswith("not shown: bitmart-v3 BTC_USDT") for line in lines), out
+
+
+@pytest.mark.parametrize(("width", "height"), [(40, 10), (50, 12), (80, 24)])
+def test_merged_help_asked_for_stays_whole_within_the_screen(width, height):
+    view = BoardView(group_key=True)
+    view.show_help = True
+    out = draw(picture(board([BITSO, REVX, BITMART], merged=True), view, width, height), width=width)
+    lines = out.rstrip("\n").splitlines()
+    assert len(lines) <= height and max(len(line) for line in lines) <= width, out
+    assert "? help" in out and "g grouping" in out and "q quit" in out, out
+    assert not any(line.endswith("…") and "keys" in line for line in lines), out
+
+
 def test_side_by_side_marks_reconnecting_stale_and_failed():
     b = board([BITSO, REVX, BITMART], merged=False)
     b.states[0].feed.stats.state = State.RECONNECTING

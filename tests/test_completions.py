@@ -58,7 +58,7 @@ def test_bash_completes_symbols_from_the_cache_without_network(isolated_user_sta
     assert sorted(bash_complete("obook snapshot revx BT", env)) == ["BTC-EUR", "BTC-USD"]
     assert sorted(bash_complete("obook snapshot revx bt", env)) == ["btc-eur", "btc-usd"]  # the case being typed
     assert time.monotonic() - started < 10
-    assert not (cache / "symbols-revx.refreshing").exists()  # fresh cache: no refresh started
+    assert "tried_at" not in json.loads((cache / "symbols-revx.json").read_text())  # fresh cache: no refresh started
 
 
 def test_stale_cache_refreshes_in_the_background(isolated_user_state, http_venue):
@@ -69,11 +69,12 @@ def test_stale_cache_refreshes_in_the_background(isolated_user_state, http_venue
     assert time.monotonic() - started < 5  # did not wait for the (slow) venue
     cache = isolated_user_state / ".cache" / "obook" / "symbols-revx.json"
     deadline = time.monotonic() + 20
-    while not cache.exists() and time.monotonic() < deadline:
+    while not (cache.exists() and json.loads(cache.read_text())["symbols"]) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert json.loads(cache.read_text())["symbols"] == ["BTC-USD", "ETH-EUR"]
     assert sorted(bash_complete("obook watch revx ", env)) == ["BTC-USD", "ETH-EUR"]
-    assert len(http_venue.requests) == 1  # the refresh marker stops a second fetch
+    assert len(http_venue.requests) == 1  # the attempt kept in the cache stops a second fetch
+    assert sorted(p.name for p in cache.parent.iterdir()) == ["symbols-revx.json"]  # no marker or temporary file left
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")

@@ -2,46 +2,107 @@
 
 snapshot: one clear stderr line, the contract's exit code, no traceback.
 watch: reconnecting said on stderr (NDJSON) and recovery once the venue is back.
+
+The WebSocket faults run on every registered WebSocket venue, from its own
+examples (Venue.examples): the venue's loopback server plays the example's
+frames as the well-behaved part and the faults around them. A venue added as
+one file is fault-tested by its examples, Kraken included.
 """
 
+import json
+import re
 import threading
 import time
 
 import pytest
 
+from orderbook_cli.venues import load_all
+from orderbook_cli.venues.websocket import WebSocketVenue
 from tests.conftest import assert_clean_failure
-from tests.servers.faults import WS_VENUES, SilentTcp, self_signed_context
+from tests.servers.faults import SilentTcp, self_signed_context
 from tests.servers.http_venue import Reply, payload
+from tests.test_venue_examples import example_request
 
-WS_IDS = [spec.venue for spec in WS_VENUES]
 OVERSIZED = "x" * (3 * 1024 * 1024)
 
 
-def venue_script(spec, *frames, then="hold"):
-    """Ack the subscription, send frames (callables get the connection index), then hold/drop."""
+class Target:
+    """A WebSocket venue with the first of its examples that has frames: how obook is pointed at it."""
+
+    def __init__(self, venue, example):
+        self.venue, self.example = venue, example
+        self.subscriptions = len(venue.subscribe_messages(example_request(venue, example)))
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return (self.venue.info.id, self.example.symbol, *self.example.options)
+
+    def book_frames(self) -> list:
+        return list(self.example.frames)
+
+    def wrong_types(self) -> str | None:
+        """The example's last JSON frame with every value swapped for a wrong type: never a book."""
+        def spoil(value):
+            if isinstance(value, dict):
+                return {k: spoil(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [spoil(v) for v in value] or [{"x": [1]}]
+            return {"x": [1]}
+        for frame in reversed(self.example.frames):
+            try:
+                return json.dumps(spoil(json.loads(frame)))
+            except ValueError:
+                continue
+        return None
+
+
+TARGETS = [Target(venue, next(e for e in venue.examples() if e.frames)) for venue in load_all()
+           if isinstance(venue, WebSocketVenue) and any(e.frames for e in venue.examples())]
+IDS = [t.venue.info.id for t in TARGETS]
+
+
+def test_every_websocket_venue_is_fault_tested():
+    ws = {venue.info.id for venue in load_all() if isinstance(venue, WebSocketVenue)}
+    assert set(IDS) == ws and "kraken" in ws
+
+
+def venue_script(target, *steps):
+    """Read the subscription(s), then the steps, then hold: "BOOK" plays the example's frames,
+    "DROP" cuts the link, a float sleeps, anything else is sent; a callable step gets the connection index."""
 
     def script(peer):
-        sub = peer.expect_json()
-        ack = spec.ack(sub)
-        if ack:
-            peer.send(ack)
-        for frame in frames:
-            if callable(frame):
-                frame = frame(peer.index)
-            if frame == "DROP":
+        for _ in range(target.subscriptions):
+            peer.recv()
+        for step in steps:
+            if callable(step):
+                step = step(peer.index)
+            if step == "DROP":
                 peer.drop()
                 return
-            if isinstance(frame, float):
-                peer.pause(frame)
-                continue
-            peer.send(frame)
-        peer.drop() if then == "drop" else peer.hold()
+            if isinstance(step, float):
+                peer.pause(step)
+            elif step == "BOOK":
+                for frame in target.book_frames():
+                    peer.send(frame)
+            else:
+                peer.send(step)
+        peer.hold()
 
     return script
 
 
-def env_for(spec, url):
-    return {spec.env: url}
+@pytest.fixture
+def serve(ws_venue, http_venue):
+    """serve(target, script) -> (the WebSocket venue, the environment pointing obook at it and the example's REST routes)."""
+    def start(target, script):
+        venue = ws_venue(script)
+        env = {target.venue.info.url_env: venue.url}
+        for path, body in target.example.rest:
+            http_venue.route(path, lambda request, body=body: Reply(body=body))
+        if target.example.rest:
+            env[target.example.rest_env or target.venue.info.url_env] = http_venue.url
+        return venue, env
+    return start
 
 
 @pytest.fixture
@@ -53,104 +114,107 @@ def silent_tcp():
 
 # ------------------------------------------------------------------ WebSocket venues
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_garbage_is_skipped_counted_and_never_ends_the_stream(obook, ws_venue, spec):
-    garbage = ["{not json", b"\x89PNG\r\n\x1a\n\x00\xff", spec.bad_types, spec.missing_fields, "[]", "null"]
-    venue = ws_venue(venue_script(spec, *garbage, spec.good(1)))
-    run = obook("watch", *spec.target, "--json", "--count", "1", "--debug", env=env_for(spec, venue.url))
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_garbage_is_skipped_counted_and_never_ends_the_stream(obook, serve, target):
+    garbage = ["{not json", b"\x89PNG\r\n\x1a\n\x00\xff", "[]", "null", *filter(None, [target.wrong_types()])]
+    venue, env = serve(target, venue_script(target, *garbage, "BOOK"))
+    run = obook("watch", *target.args, "--json", "--count", "1", "--debug", env=env)
     assert run.code == 0, run
     assert len(run.lines()) == 1
-    assert f"skipped malformed frame #{len(garbage)}" in run.stderr
+    skipped = [int(n) for n in re.findall(r"skipped malformed frame #(\d+)", run.stderr)]
+    assert skipped and max(skipped) >= 4, run.stderr  # the four that are no venue's JSON at all, at least
     assert "Traceback" not in run.stderr
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_only_garbage_snapshot_exits_5(obook, ws_venue, spec):
-    venue = ws_venue(venue_script(spec, "{not json", spec.bad_types, spec.missing_fields))
-    run = obook("snapshot", *spec.target, "--timeout", "1.5", env=env_for(spec, venue.url))
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_only_garbage_snapshot_exits_5(obook, serve, target):
+    venue, env = serve(target, venue_script(target, "{not json", b"\x00\xff junk", "null"))
+    run = obook("snapshot", *target.args, "--timeout", "1.5", env=env)
     assert_clean_failure(run, 5, "malformed")
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_drop_before_any_book_snapshot_exits_3(obook, ws_venue, spec):
-    venue = ws_venue(venue_script(spec, "DROP"))
-    run = obook("snapshot", *spec.target, "--timeout", "3", env=env_for(spec, venue.url))
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_drop_before_any_book_snapshot_exits_3(obook, serve, target):
+    venue, env = serve(target, venue_script(target, "DROP"))
+    run = obook("snapshot", *target.args, "--timeout", "3", env=env)
     assert_clean_failure(run, 3)
     assert 1 <= len(venue.connections) <= 3  # bounded retries
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_drop_mid_stream_watch_recovers(obook, ws_venue, spec):
-    venue = ws_venue(venue_script(spec, lambda i: spec.good(i), lambda i: "DROP" if i == 0 else 0.0))
-    run = obook("watch", *spec.target, "--json", "--count", "2", env=env_for(spec, venue.url), timeout=30)
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_drop_mid_stream_watch_recovers(obook, serve, target):
+    venue, env = serve(target, venue_script(target, "BOOK", lambda i: "DROP" if i == 0 else 0.0))
+    run = obook("watch", *target.args, "--json", "--count", "2", env=env, timeout=30)
     assert run.code == 0, run
     assert len(run.lines()) == 2 and len(venue.connections) == 2
     assert "reconnecting" in run.stderr and "live again" in run.stderr
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_silent_after_subscribe_snapshot_exits_3_within_timeout(obook, ws_venue, spec):
-    venue = ws_venue(venue_script(spec))
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_silent_after_subscribe_snapshot_exits_3_within_timeout(obook, serve, target):
+    venue, env = serve(target, venue_script(target))
     started = time.monotonic()
-    run = obook("snapshot", *spec.target, "--timeout", "1.5", env=env_for(spec, venue.url))
+    run = obook("snapshot", *target.args, "--timeout", "1.5", env=env)
     assert_clean_failure(run, 3, "no order book within 1.5s")
     assert time.monotonic() - started < 4
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_frozen_feed_is_dropped_and_recovered(obook, ws_venue, spec):
-    venue = ws_venue(venue_script(spec, lambda i: spec.good(i), lambda i: 6.0 if i == 0 else 0.0))
-    run = obook("watch", *spec.target, "--json", "--count", "2", "--idle-timeout", "1", env=env_for(spec, venue.url), timeout=30)
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_frozen_feed_is_dropped_and_recovered(obook, serve, target):
+    venue, env = serve(target, venue_script(target, "BOOK", lambda i: 6.0 if i == 0 else 0.0))
+    run = obook("watch", *target.args, "--json", "--count", "2", "--idle-timeout", "1", env=env, timeout=30)
     assert run.code == 0, run
     assert "no data from the venue for 1s" in run.stderr
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_accept_and_never_answer_exits_3_within_timeout(obook, silent_tcp, spec):
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_accept_and_never_answer_exits_3_within_timeout(obook, silent_tcp, target):
     started = time.monotonic()
-    run = obook("snapshot", *spec.target, "--timeout", "1.5", env=env_for(spec, f"ws://127.0.0.1:{silent_tcp.port}"))
+    run = obook("snapshot", *target.args, "--timeout", "1.5", env={target.venue.info.url_env: f"ws://127.0.0.1:{silent_tcp.port}"})
     assert_clean_failure(run, 3)
     assert time.monotonic() - started < 4
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_slow_answer_within_timeout_succeeds(obook, ws_venue, spec):
-    venue = ws_venue(venue_script(spec, 1.0, spec.good(3)))
-    run = obook("snapshot", *spec.target, "--json", "--timeout", "4", env=env_for(spec, venue.url))
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_slow_answer_within_timeout_succeeds(obook, serve, target):
+    venue, env = serve(target, venue_script(target, 1.0, "BOOK"))
+    run = obook("snapshot", *target.args, "--json", "--timeout", "4", env=env)
     assert run.code == 0, run
+    assert [lv["price"] for lv in json.loads(run.stdout)["bids"]] == [price for price, _ in target.example.bids]
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_oversized_frame_is_refused_unread_and_the_link_recovers(obook, ws_venue, spec):
-    venue = ws_venue(venue_script(spec, lambda i: OVERSIZED if i == 0 else spec.good(i)))
-    run = obook("watch", *spec.target, "--json", "--count", "1", "--debug", env=env_for(spec, venue.url), timeout=30)
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_oversized_frame_is_refused_unread_and_the_link_recovers(obook, serve, target):
+    venue, env = serve(target, venue_script(target, lambda i: OVERSIZED if i == 0 else "BOOK"))
+    run = obook("watch", *target.args, "--json", "--count", "1", "--debug", env=env, timeout=30)
     assert run.code == 0, run
     assert "limit 2097152" in run.stderr and len(venue.connections) == 2
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_tls_certificate_not_trusted_exits_3(obook, ws_venue, spec, tmp_path):
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_tls_certificate_not_trusted_exits_3(obook, target, tmp_path):
     from websockets.sync.server import serve
 
     server = serve(lambda conn: conn.recv(), "127.0.0.1", 0, ssl=self_signed_context(tmp_path))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         port = server.socket.getsockname()[1]
-        run = obook("snapshot", *spec.target, "--timeout", "3", env=env_for(spec, f"wss://127.0.0.1:{port}"))
+        run = obook("snapshot", *target.args, "--timeout", "3", env={target.venue.info.url_env: f"wss://127.0.0.1:{port}"})
         assert_clean_failure(run, 3, "certificate")
     finally:
         server.shutdown()
 
 
-@pytest.mark.parametrize("spec", WS_VENUES, ids=WS_IDS)
-def test_ws_reconnect_storm_impossible(obook, ws_venue, spec):
-    """A venue that accepts and drops at once sees a handful of connections, not thousands."""
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_ws_reconnect_storm_impossible(obook, ws_venue, target):
+    """A venue that accepts and drops at once sees a handful of connections, not thousands,
+    never two closer than the venue's declared limits allow."""
     venue = ws_venue(lambda peer: peer.drop())
-    run = obook("watch", *spec.target, "--json", "--timeout", "4", env=env_for(spec, venue.url))
+    run = obook("watch", *target.args, "--json", "--timeout", "4", env={target.venue.info.url_env: venue.url})
     assert_clean_failure(run, 3)
     assert 1 <= len(venue.connections) <= 5, venue.connections
     gaps = [b - a for a, b in zip(venue.connections, venue.connections[1:])]
-    assert all(gap >= 0.2 for gap in gaps), gaps
+    assert all(gap >= max(0.2, target.venue.info.limits.connect_floor - 0.05) for gap in gaps), gaps
 
 
 # ------------------------------------------------------------------ Revolut X (HTTP)

@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 from orderbook_cli.book import RawLevel, make_book, to_count, to_decimal
 from orderbook_cli.errors import MalformedData, ObookError, sanitize
 from orderbook_cli.feed import BACKOFF_CAP, Backoff, FeedRequest, FeedStats
+from orderbook_cli.venues import load_all
+from orderbook_cli.venues.websocket import WebSocketVenue
 from tests.conftest import OBOOK, Run, assert_clean_failure
 from tests.servers.faults import WS_VENUES, SilentTcp
 from tests.servers.http_venue import Reply, payload
@@ -36,7 +38,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 V1 = "/api/1.0/public/order-book/ETH-USD"
 BITSO = next(spec for spec in WS_VENUES if spec.venue == "bitso")
 BITMART = next(spec for spec in WS_VENUES if spec.venue == "bitmart")
-WS_SYMBOLS = {"bitso": "btc_mxn", "bitmart": "BMX_ETH", "bitmart-v3": "BTC_USDT"}
+WS_VENUES_WITH_EXAMPLES = sorted(venue.info.id for venue in load_all() if isinstance(venue, WebSocketVenue) and venue.examples())
 
 
 # ------------------------------------------------------------------ hostile JSON, as raw text
@@ -80,47 +82,34 @@ def level(price, amount, count=None) -> dict:
     return out
 
 
-def shaped(venue: str):
-    """Frames shaped like the venue's books with hostile values where numbers and times go."""
-    lv = st.builds(level, scalars, scalars, scalars)
-    side = st.lists(lv, max_size=3)
-    if venue == "bitso":
-        return st.fixed_dictionaries({"type": st.just("orders"), "book": st.just("btc_mxn"), "sent": scalars,
-                                      "payload": st.fixed_dictionaries({"bids": side, "asks": side})})
-    if venue == "bitmart":
-        return st.fixed_dictionaries({"subscribe": st.just("depth"), "symbol": st.just("BMX_ETH"),
-                                      "data": st.fixed_dictionaries({"buys": side, "sells": side})})
-    if venue == "bitmart-v3":
-        pair = st.lists(scalars, min_size=2, max_size=2)
-        return st.fixed_dictionaries({"table": st.just("spot/depth20"), "data": st.lists(st.fixed_dictionaries({
-            "symbol": st.just("BTC_USDT"), "ms_t": scalars, "bids": st.lists(pair, max_size=3), "asks": st.lists(pair, max_size=3)}), min_size=1, max_size=2)})
-    return st.fixed_dictionaries({"data": st.fixed_dictionaries({"bids": side, "asks": side}),
-                                  "metadata": st.fixed_dictionaries({"timestamp": scalars})})
+def hostile_leaves(value):
+    """The venue's own frame with any number, time or text swapped for a hostile value."""
+    if isinstance(value, dict):
+        return st.fixed_dictionaries({k: hostile_leaves(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return st.tuples(*[hostile_leaves(v) for v in value[:4]]).map(list) if value else st.just([])
+    return st.one_of(st.just(value), scalars)
+
+
+def shaped(venue_id: str):
+    """Frames shaped like the venue's own examples (Venue.examples) with hostile values where numbers and times go."""
+    from orderbook_cli.venues import get_venue
+    from tests.test_fuzz import example_frames
+
+    return st.sampled_from(example_frames(get_venue(venue_id))).flatmap(hostile_leaves)
 
 
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def _parse_ws(venue_id: str, frame: str) -> None:
-    from orderbook_cli.venues import get_venue
-    from orderbook_cli.venues.websocket import BookUpdate
-
-    request = FeedRequest(venue=venue_id, symbol=WS_SYMBOLS[venue_id], depth=20, timeout=1)
-    message = get_venue(venue_id).parse(frame, request)
-    if isinstance(message, BookUpdate):
-        book = request.book(message.bids, message.asks, message.timestamp, NOW)
-        json.dumps(book.bids[:1] and [str(book.bids[0].count)])  # huge ints would fail to print here
-
-
-@pytest.mark.parametrize("venue_id", sorted(WS_SYMBOLS))
+@pytest.mark.parametrize("venue_id", WS_VENUES_WITH_EXAMPLES)
 @PROPERTY
 @given(data=st.data())
 def test_property_ws_parsers_raise_only_obooks_errors_on_hostile_values(venue_id, data):
-    frame = emit(data.draw(st.one_of(values, shaped(venue_id))))
-    try:
-        _parse_ws(venue_id, frame)
-    except ObookError:
-        pass
+    from orderbook_cli.venues import get_venue
+    from tests.test_fuzz import check_ws
+
+    check_ws(get_venue(venue_id), emit(data.draw(st.one_of(values, shaped(venue_id)))))
 
 
 @PROPERTY
@@ -197,14 +186,26 @@ def test_property_snapshot_exit_status_on_arbitrary_bodies(http_venue, in_proces
         assert json.loads(out)["venue"] == "revx"
 
 
+@pytest.mark.parametrize("venue_id", WS_VENUES_WITH_EXAMPLES)
 @CLI_PROPERTY
-@given(frame=st.builds(emit, st.one_of(values, shaped("bitso"))))
-def test_property_watch_survives_any_frame(ws_venue, in_process, frame):
-    """Whatever one frame holds, the good frame after it is shown: the stream goes on."""
-    venue = ws_venue(lambda peer: (peer.expect_json(), peer.send(frame), peer.send(BITSO.good(1)), peer.send(BITSO.good(1)), peer.hold(1)))
-    code, out, err = in_process("watch", "bitso", "--feed", "top", "btc_mxn", "--json", "--count", "2", "--timeout", "5", env={"OBOOK_BITSO_URL": venue.url})
+@given(data=st.data())
+def test_property_watch_survives_any_frame(ws_venue, in_process, venue_id, data):
+    """Whatever one frame holds, the venue's own example played after it is shown: the stream goes on
+    (every registered WebSocket venue, from its examples)."""
+    from orderbook_cli.venues import get_venue
+    from tests.test_faults import Target, venue_script
+
+    target = Target(get_venue(venue_id), next(e for e in get_venue(venue_id).examples() if e.frames))
+    frame = emit(data.draw(st.one_of(values, shaped(venue_id))))
+    venue = ws_venue(venue_script(target, frame, "BOOK"))
+    best_bid = target.example.bids[0][0]
+    code, out, err = in_process("watch", *target.args, "--json", "--until", f"best_bid={best_bid}", "--duration", "5", "--timeout", "5",
+                                env={target.venue.info.url_env: venue.url})
+    if code == 4:  # the frame was the venue's refusal of the subscription: said so, in one line
+        assert "rejected" in err and len(err.strip().splitlines()) == 1, err
+        return
     assert code == 0, err
-    assert json.loads(out.splitlines()[-1])["bids"][0]["price"] == "7001"  # a good book after it, whatever it was
+    assert json.loads(out.splitlines()[-1])["best_bid"] == best_bid  # the example's book after it, whatever it was
 
 
 # ------------------------------------------------------------------ 1-2: numbers and times, regressions

@@ -182,25 +182,52 @@ def venues(ws_venue, http_venue) -> dict[str, str]:
 # ---------------------------------------------------------------- running a line as a user would
 
 def run_line(line: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str, bool]:
-    """(exit status, stdout, stderr, whether it got Ctrl-C): bash runs the line with the installed obook first on PATH."""
+    """(exit status, stdout, stderr, whether it got Ctrl-C): bash runs the line with the installed obook first on PATH.
+
+    A line still running after RUNS_UNTIL_CTRL_C gets Ctrl-C once it has written something (to stdout or to the
+    file it redirects to), as a user presses it after seeing the books: a loaded machine slows the first book, not
+    the verdict. Output a pipe holds back (jq buffers) cannot be seen: such a line gets Ctrl-C at 3× the time."""
     full_env = {**os.environ, **env, "PATH": f"{Path(OBOOK).parent}:{os.environ['PATH']}", "COLUMNS": "120"}
+    before = {path: path.stat().st_size for path in cwd.iterdir() if path.is_file()}
     proc = subprocess.Popen(["bash", "-o", "pipefail", "-c", line], cwd=cwd, env=full_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    pressed = threading.Event()
+                            stderr=subprocess.PIPE, start_new_session=True)
+    out: list[bytes] = []
+    err: list[bytes] = []
 
-    def ctrl_c() -> None:
-        """Ctrl-C to obook (a jq after it then ends at the end of its input, printing all it read)."""
-        pressed.set()
-        for pid in _obook_processes(proc.pid) or [proc.pid]:
-            os.kill(pid, signal.SIGINT)
+    def read(fd: int, into: list[bytes]) -> None:
+        while chunk := os.read(fd, 65536):
+            into.append(chunk)
 
-    timer = threading.Timer(RUNS_UNTIL_CTRL_C, ctrl_c)
-    timer.start()
-    try:
-        out, err = proc.communicate(timeout=60)
-    finally:
-        timer.cancel()
-    return proc.returncode, out, err, pressed.is_set()
+    readers = [threading.Thread(target=read, args=(stream.fileno(), into), daemon=True)
+               for stream, into in ((proc.stdout, out), (proc.stderr, err)) if stream is not None]
+    for reader in readers:
+        reader.start()
+
+    redirected = [cwd / name for name in re.findall(r"(?<![>'\w])>>? *([A-Za-z][\w.]*)", line)]  # `> books.ndjson`, `cat >> alerts.ndjson`
+
+    def wrote_something() -> bool:
+        if redirected:  # the books go to a file: wait for them there
+            return all(path.is_file() and path.stat().st_size > before.get(path, 0) for path in redirected)
+        if out:
+            return True
+        files = [path for path in cwd.iterdir() if path.is_file()]
+        return any(path.stat().st_size != before.get(path) for path in files)
+
+    started = time.monotonic()
+    pressed = False
+    while proc.poll() is None and time.monotonic() - started < 60:
+        waited = time.monotonic() - started
+        if waited >= RUNS_UNTIL_CTRL_C and not pressed and (wrote_something() or waited >= 3 * RUNS_UNTIL_CTRL_C):
+            pressed = True  # Ctrl-C to obook (a jq after it then ends at the end of its input, printing all it read)
+            for pid in _obook_processes(proc.pid) or [proc.pid]:
+                os.kill(pid, signal.SIGINT)
+        time.sleep(0.05)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    for reader in readers:
+        reader.join(timeout=10)
+    return proc.returncode, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"), pressed
 
 
 def _obook_processes(group: int) -> list[int]:

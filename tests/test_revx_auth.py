@@ -216,6 +216,7 @@ def test_venues_calls_credentials_without_their_key_file_unusable(obook, config_
     (config_dir / "private.pem").unlink()
     revx = next(v for v in obook("venues", "--json").json() if v["id"] == "revx")
     assert revx["credentials_state"] == "unusable" and "does not exist" in revx["credentials"]
+    assert not revx["credentials"].startswith("credentials")  # the value does not repeat the field's name
     (config_dir / "config.json").write_text(json.dumps({"api_key": API_KEY, "private_key_path": str(config_dir / "gone.pem")}))
     revx = next(v for v in obook("venues", "--json").json() if v["id"] == "revx")
     assert revx["credentials_state"] == "unusable" and "gone.pem" in revx["credentials"]

@@ -278,3 +278,24 @@ def test_obook_trades_kraken_as_users_run_it(obook, ws_venue):
     run = obook("trades", "kraken", "BTC/USD", "--json", "--count", "2", env={"OBOOK_KRAKEN_URL": venue.url})
     assert run.code == 0, run
     assert [(t["id"], t["side"]) for t in run.lines()] == [("105994519", "sell"), ("105994520", "buy")]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_time_and_sales_says_which_source_is_not_live_and_why(terminal, ws_venue):
+    """A venue that takes the connection and is slow to confirm the trade subscription: the list says the
+    source is still connecting (not an empty tape that looks like a quiet market); once trades flow the line goes."""
+    def slow(peer):
+        peer.expect_json()
+        peer.pause(3)
+        peer.send(raw("bitso_trades_ack_recorded.json"))
+        peer.send(raw("bitso_trades_recorded_btc_mxn.json"))
+        peer.hold(20)
+
+    venue = ws_venue(slow)
+    terminal.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} trades bitso btc_mxn", width=80, height=24)
+    screen = terminal.wait_for(r"bitso btc_mxn: connecting")
+    assert "bought 0 " in screen.splitlines()[0]
+    screen = terminal.wait_for(r"bought 0\.0004824", stable=True)
+    assert "connecting" not in screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")

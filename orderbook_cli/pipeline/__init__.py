@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from orderbook_cli import jsonout
-from orderbook_cli.errors import ObookError, UsageError, sanitize
+from orderbook_cli.errors import ObookError, OutputError, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest
 from orderbook_cli.pipeline.output import first_books, note, print_json, write_ndjson
 from orderbook_cli.pipeline.plan import (
@@ -177,18 +177,26 @@ def list_symbols(venue_id: str, *, refresh: bool, json_output: bool, timeout: fl
 
     venue = get_venue(venue_id)
     symbols, fetched_at = symbol_cache.read(venue.info.id)
+    unwritable: OSError | None = None
     if refresh or symbol_cache.is_stale(fetched_at):
         try:
-            symbols = symbol_cache.write(venue.info.id, venue.list_symbols(timeout))
+            fetched = venue.list_symbols(timeout)
         except ObookError as error:
             raise error.with_context(f"{venue.info.id} pair list") from None
-    if quiet:
-        return
-    if json_output:
-        jsonout.write_line(jsonout.dumps(symbols, pretty=sys.stdout.isatty()))
-    else:
-        for symbol in symbols:
-            jsonout.write_line(sanitize(symbol, 60))
+        try:
+            symbols = symbol_cache.write(venue.info.id, fetched)
+        except OSError as error:  # the list is still shown; the cache failing is said after it
+            symbols, unwritable = symbol_cache.cleaned(fetched), error
+    if not quiet:
+        if json_output:
+            jsonout.write_line(jsonout.dumps(symbols, pretty=sys.stdout.isatty()))
+        else:
+            for symbol in symbols:
+                jsonout.write_line(sanitize(symbol, 60))
+    if unwritable is not None:
+        reason = "it is not a folder" if isinstance(unwritable, (FileExistsError, NotADirectoryError)) else unwritable.strerror or unwritable
+        raise OutputError(f"cannot write the pair cache in {sanitize(str(symbol_cache.cache_dir()), 200)}: {reason}",
+                          hint="check that folder, or set XDG_CACHE_HOME") from None
 
 
 def show_config(*, json_output: bool) -> None:

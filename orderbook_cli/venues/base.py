@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from orderbook_cli.errors import UsageError, sanitize
-from orderbook_cli.feed import Feed, FeedRequest, Producer
+from orderbook_cli.feed import NO_LIMITS, Feed, FeedRequest, Limits, Producer
 from orderbook_cli.symbols import SymbolStyle, parse_pair
 from orderbook_cli.transport.endpoints import endpoint
 
@@ -67,7 +67,7 @@ class VenueInfo(NamedTuple):
     symbols: SymbolStyle
     url_env: str  # OBOOK_<VENUE>_URL
     default_url: str
-    retry_floor: float = 0.0  # minimum seconds between connection attempts
+    limits: Limits = NO_LIMITS  # the venue's documented connection and request limits, kept by the feed
     options: tuple[VenueOption, ...] = ()  # its own command-line options (--precision, --feed, ...)
     summary: str = ""
     example_symbol: str = ""  # a pair this venue lists, in its own spelling
@@ -171,7 +171,7 @@ class Venue(ABC):
         """The function that talks to the venue on the feed's thread."""
 
     def open_feed(self, request: FeedRequest) -> Feed:
-        return Feed(request, self.producer(request), retry_floor=self.info.retry_floor)
+        return Feed(request, self.producer(request), limits=self.info.limits)
 
     def list_symbols(self, timeout: float) -> list[str]:
         """Every pair the venue lists, in its own spelling (for completion and `obook symbols`)."""
@@ -221,4 +221,5 @@ class Venue(ABC):
             "endpoint_env": info.url_env,
             "options": [f"--{o.name}" for o in info.options],
             "summary": info.summary,
+            "limits": info.limits.as_json(),
         }

@@ -16,7 +16,7 @@ from typing import Any
 from orderbook_cli.book import RawLevel, to_count, to_decimal
 from orderbook_cli.debuglog import enabled, log
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
-from orderbook_cli.feed import FeedRequest
+from orderbook_cli.feed import FeedRequest, Limits
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.transport.wire import json_loads, objects
 from orderbook_cli.venues.base import Example, VenueInfo, VenueOption, whole_number
@@ -102,12 +102,12 @@ class BitMartSeed(WebSocketVenue):
         symbols=SymbolStyle("_", upper=True),
         url_env="OBOOK_BITMART_URL",
         default_url="wss://openws.bitmart.com",
-        retry_floor=4.0,  # about one new connection per 4 s per IP
+        limits=Limits(connects_per_minute=15, source="the seed protocol's doc: about one new connection per 4 s per IP"),
         options=(VenueOption("precision", "price decimals the venue groups the book by (default 6).", "DECIMALS",
                              whole_number(0, 18, "a number of price decimals")),),
         example_symbol="BMX_ETH",
         rest_env=REST_ENV, rest_url=REST_ORIGIN,
-        summary="the seed protocol (subscribe \"order\", replies \"depth\"); --precision sets price grouping",
+        summary="subscribe \"order\", replies \"depth\"; --precision sets price grouping",
     )
     ping_interval = 10.0
     idle_timeout = 25.0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderbook_cli.book import RawLevel, remembered_number, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
-from orderbook_cli.feed import FeedRequest
+from orderbook_cli.feed import FeedRequest, Limits
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed
 from orderbook_cli.timefmt import parse_venue_time
@@ -196,7 +196,8 @@ class BitMartV3(SyncedVenue):
         symbols=SymbolStyle("_", upper=True),
         url_env="OBOOK_BITMART_V3_URL",
         default_url="wss://ws-manager-compress.bitmart.com/api?protocol=1.1",
-        retry_floor=1.0,
+        limits=Limits(connects_per_minute=30, messages_per_minute=600,
+                      source="BitMart spot WebSocket docs (venue-notes): 30 connections a minute per IP, 100 subscribe or request messages per 10 s"),
         options=(FEED_OPTION,),
         example_symbol="BTC_USDT",
         rest_env=REST_ENV, rest_url=REST_ORIGIN,  # the pair list

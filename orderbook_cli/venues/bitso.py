@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from orderbook_cli.book import RawLevel, remembered_number, to_decimal, to_sequence
 from orderbook_cli.errors import MalformedData, ObookError, VenueRejected, sanitize
-from orderbook_cli.feed import FeedRequest, Producer
+from orderbook_cli.feed import FeedRequest, Limits, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.sync import Change, OrderBook, OrderOp, Seed
 from orderbook_cli.timefmt import now_utc, parse_venue_time
@@ -229,6 +229,9 @@ class Bitso(SyncedVenue):
         url_env="OBOOK_BITSO_URL",
         default_url="wss://ws.bitso.com",
         options=(FEED_OPTION,),
+        limits=Limits(requests_per_minute=60, reconnect_floor=2.0,
+                      source="docs.bitso.com: public REST 60 requests a minute per IP (over it: locked out a minute); "
+                             "WebSocket connections: no published limit, obook waits 2 s between attempts"),
         example_symbol="btc_mxn",
         rest_env=REST_ENV, rest_url=REST_ORIGIN,
         summary="full: the whole book from diff-orders + REST seed, sequence-checked; top: the orders channel (20 orders a side)",

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderbook_cli.book import remembered_number, to_decimal
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
-from orderbook_cli.feed import FeedRequest
+from orderbook_cli.feed import FeedRequest, Limits
 from orderbook_cli.symbols import SymbolStyle, is_pair
 from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, Side, wire_text
 from orderbook_cli.timefmt import parse_venue_time
@@ -205,7 +205,9 @@ class Kraken(SyncedVenue):
         symbols=SymbolStyle("/", upper=True),
         url_env="OBOOK_KRAKEN_URL",
         default_url="wss://ws.kraken.com/v2",
-        retry_floor=4.0,  # Kraken bans an IP for 10 minutes after ~150 connection attempts in 10 minutes
+        limits=Limits(connects_per_minute=15, reconnect_floor=5.0,
+                      source="docs.kraken.com spot-ws-intro: ~150 connection attempts per rolling 10 minutes per IP (else a 10-minute ban); "
+                             "reconnect no more quickly than once every 5 s after downtime"),
         example_symbol="BTC/USD",
         rest_env=REST_ENV, rest_url=REST_ORIGIN,
         summary="WebSocket v2 book channel (depth 10|25|100|500|1000), every message CRC32-checked; XBT accepted for BTC",

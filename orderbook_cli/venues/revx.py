@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from orderbook_cli.book import Book, RawLevel, to_count, to_decimal
 from orderbook_cli.errors import AuthError, MalformedData, ObookError, VenueRejected
-from orderbook_cli.feed import FeedContext, FeedRequest, Producer
+from orderbook_cli.feed import Feed, FeedContext, FeedRequest, Limits, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.timefmt import now_utc, parse_venue_time
 from orderbook_cli.transport.wire import objects
@@ -34,8 +34,10 @@ V1_PUBLIC = "/api/1.0/public/order-book/{symbol}"
 V2_PUBLIC = "/api/2.0/public/order-book/{symbol}"
 AUTHENTICATED = "/api/1.0/order-book/{symbol}"
 V1_MAX_DEPTH = 5
-PUBLIC_POLL_SECONDS = 1.0  # public limit: 1 request/second
-AUTH_POLL_SECONDS = 0.25  # authenticated limit: 100/s and 1000/min
+PUBLIC_POLL_SECONDS = 1.0  # public limit: 1 request/second (RevolutX.info.limits)
+AUTH_POLL_SECONDS = 0.25  # well under the authenticated limit (AUTH_LIMITS)
+# The authenticated book has its own, higher limit; the public one is in RevolutX.info.
+AUTH_LIMITS = Limits(requests_per_minute=1000, source="Revolut X API docs: authenticated market data 100 a second and 1000 a minute")
 AUTH_DEFAULT_DEPTH = 20
 TRADES = "/api/1.0/public/trades/all"
 TRADES_PAGE = 1000  # trades a poll asks for; at one poll a second no Revolut X pair trades faster
@@ -172,6 +174,7 @@ class RevolutX(Venue):
         url_env="OBOOK_REVX_URL",
         default_url="https://revx.revolut.com",
         example_symbol="BTC-USD",
+        limits=Limits(requests_per_minute=60, source="Revolut X API docs: public endpoints 1 request a second"),
         options=(VenueOption("public", "the public book, even when API credentials are configured."),),
         summary="public book (5 levels, or up to 50 via v2); up to 50 levels with an API key",
     )
@@ -231,11 +234,15 @@ class RevolutX(Venue):
         except AuthError as error:
             self._credentials = None
             problem = error.message + (f" ({error.hint})" if error.hint else "")
-            return {**super().describe(), "credentials": f"credentials: unusable: {problem}", "credentials_state": "unusable"}
+            return {**super().describe(), "credentials": f"unusable: {problem}", "credentials_state": "unusable"}
         row = super().describe()
-        row["credentials"] = f"credentials: {source.describe()}" if source else "credentials: none found (public book)"
+        row["credentials"] = source.describe() if source else "none found (public book)"
         row["credentials_state"] = "configured" if source else "none"
         return row
+
+    def open_feed(self, request: FeedRequest) -> Feed:
+        producer = self.producer(request)  # finds the credentials (or fails on them) first
+        return Feed(request, producer, limits=AUTH_LIMITS if self.credentials() else self.info.limits)
 
     def producer(self, request: FeedRequest) -> Producer:
         from orderbook_cli.feed import poll

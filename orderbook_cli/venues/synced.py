@@ -25,7 +25,8 @@ whenever the book had to be dropped (a gap, a restarted sequence, a
 checksum mismatch, a crossed book).
 
 Seeds are paced per feed (across reconnections) by one :class:`SeedPacer`:
-at most one ask every SEED_INTERVAL seconds, longer after failures, and as
+at most one ask every SEED_INTERVAL seconds (or the venue's declared request
+floor, `Limits`, if longer), longer after failures, and as
 long as the venue says after a 420/429 lockout. REST seeds come in on a
 helper thread so the socket keeps being read (and changes keep being
 queued) meanwhile; they are handed to the engine on the reader's thread.
@@ -56,7 +57,7 @@ from orderbook_cli.venues.base import VenueOption, one_of
 from orderbook_cli.venues.websocket import Control, Rejected, WebSocketVenue
 from orderbook_cli.verify import HISTORY, Verifier
 
-SEED_INTERVAL = 2.0  # seconds between REST seed fetches at the least
+SEED_INTERVAL = 2.0  # seconds between seed asks at the least, however generous the venue's declared limits
 SEED_BACKOFF_CAP = 60.0
 IN_BAND_RETRY = 10.0  # ask again for an in-band seed that has not come after this long
 BUSY_TICK = 0.05  # how often the reader looks for a seed fetched in the background
@@ -75,16 +76,17 @@ class SeedPacer:
     whatever the socket does.
     """
 
-    def __init__(self) -> None:
-        self.backoff = Backoff(floor=SEED_INTERVAL, base=SEED_INTERVAL, cap=SEED_BACKOFF_CAP)
+    def __init__(self, floor: float = 0.0) -> None:
+        self.floor = max(SEED_INTERVAL, floor)
+        self.backoff = Backoff(floor=self.floor, base=self.floor, cap=max(SEED_BACKOFF_CAP, self.floor))
         self.next_at = 0.0
 
     def due(self) -> bool:
         return time.monotonic() >= self.next_at
 
     def space(self, delay: float | None = None) -> None:
-        """The next ask waits at least SEED_INTERVAL (or `delay`, if longer) from now."""
-        self.next_at = time.monotonic() + max(SEED_INTERVAL, delay or 0.0)
+        """The next ask waits at least the floor (or `delay`, if longer) from now."""
+        self.next_at = time.monotonic() + max(self.floor, delay or 0.0)
 
 
 class RestSeeder:
@@ -96,7 +98,7 @@ class RestSeeder:
 
     def __init__(self, ctx: FeedContext, fetch: Callable[[], bytes] | None, check: Callable[[], bytes] | None = None):
         self.ctx, self.fetch, self.check = ctx, fetch, check
-        self.pacer = SeedPacer()
+        self.pacer = SeedPacer(ctx.limits.request_floor)  # REST seeds and checks count against the venue's request limit
         self._lock = threading.Lock()
         self._wanted = self._busy = False
         self._check_wanted = False  # --verify-every: the venue's REST book to compare, asked through the same pacer
@@ -246,7 +248,7 @@ class SyncedVenue(WebSocketVenue):
         if rest_seeds or verifier is not None:  # one seeder, one pacer: seeds and checks count against the same limit
             seeder = RestSeeder(ctx, (lambda: self.fetch_seed(ctx.request)) if rest_seeds else None,
                                 (lambda: self.fetch_check(ctx.request)) if verifier is not None else None)
-        pacer = seeder.pacer if seeder is not None and rest_seeds else SeedPacer()
+        pacer = seeder.pacer if seeder is not None and rest_seeds else SeedPacer(ctx.limits.message_floor)  # in-band asks are socket messages
         return lambda send, recorder: SyncConnection(ctx, self, send, seeder, recorder, live=live, pacer=pacer, verifier=verifier)
 
 

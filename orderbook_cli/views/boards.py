@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import NamedTuple
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -23,7 +24,7 @@ from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
 from orderbook_cli.views.header import header, health_items, spread_row
-from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, keys_text
+from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, help_keys, help_lines, keys_text
 from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
 from orderbook_cli.views.layout import Column, fit_columns, pack, rows, words
 from orderbook_cli.views.numbers import aligned, fixed, quote_places, units
@@ -141,11 +142,10 @@ def side_by_side(sources: Sequence[SourceStatus], view: BoardView, width: int, h
     """As many source ladders as fit, left to right, each with its own header, state, age and staleness."""
     count = len(sources)
     gap = len(SEPARATOR)
-    below = 1 if view.show_help else 0  # the keys line under the columns
+    asked = help_lines(help_keys(BOARD_ACTIONS), width) if view.show_help else []  # the keys, wrapped between keys
     shown: list[list[Text]] = []
     for fitting in range(min(count, max(1, (width + gap) // (MIN_COLUMN + gap))), 0, -1):
-        if fitting < count:
-            below = max(below, 1)  # the note naming the sources left out
+        below = len(asked) + (1 if fitting < count else 0)  # the keys, and the note naming the sources left out
         column_width = (width - gap * (fitting - 1)) // fitting
         column_height = None if height is None else max(1, height - below)
         built = [source_column(i, sources[i], view, column_width, column_height) for i in range(fitting)]
@@ -171,9 +171,12 @@ def side_by_side(sources: Sequence[SourceStatus], view: BoardView, width: int, h
         out.append(line)
     if len(shown) < count:
         hidden = ", ".join(s.label for s in sources[len(shown):])
-        out.append(words(f"not shown: {hidden} (too narrow; widen the terminal or use --merge)", width, "yellow"))
-    if view.show_help:
-        out.append(words(keys_text(BOARD_ACTIONS), width, "dim"))
+        # the longest telling that fits whole: a note cut mid-sentence would lose the names or the advice
+        notes = [f"not shown: {hidden} (too narrow; widen the terminal or use --merge)", f"not shown: {hidden} (widen or --merge)",
+                 f"not shown: {hidden}", f"{count - len(shown)} not shown (widen or --merge)", f"{count - len(shown)} not shown"]
+        note = next((n for n in notes if cell_len(sanitize(n)) <= width), notes[-1])
+        out.append(words(note, width, "yellow"))
+    out.extend(Text(line.plain, style="dim", no_wrap=True) for line in asked)
     return Group(*out)
 
 
@@ -183,16 +186,25 @@ def _compact(index: int, state: SourceStatus, view: BoardView, width: int, heigh
     return _within(ladder_screen(state.book, ladder, state.venue, state.symbol, width=width, height=height), width)
 
 
-def _footer(out: list[Text], view: BoardView, width: int) -> None:
-    if view.live:
-        hint = keys_text(MERGED_ACTIONS if view.group_key else BOARD_ACTIONS) if view.show_help else "? for keys"
-        settings = ([f"grouped by {plain(view.group)}"] if view.group is not None else []) + ([f"depth {view.depth}"] if view.depth is not None else [])
-        line = words(" · ".join(filter(None, [sanitize(view.notice, 200), *settings, hint])), width, "dim")
-        alert = f"ALERT {sanitize(view.alert, 100)}" if view.alert and not view.group_key else ""  # merged: in its head
-        for mark, style in (("PAUSED" if view.paused else "", "bold magenta"), (alert, view.theme.warn)):
-            if mark and line.cell_len + len(mark) + 1 <= width:
-                line = Text.assemble((mark, style), " ", line)
-        out.append(line)
+def _footer(view: BoardView, width: int) -> list[Text]:
+    """The line under a live board (notice, settings, "? for keys"); with the help asked for,
+    the keys too, wrapped between keys onto lines of their own when one line cannot hold them."""
+    if not view.live:
+        return []
+    offered = MERGED_ACTIONS if view.group_key else BOARD_ACTIONS
+    settings = ([f"grouped by {plain(view.group)}"] if view.group is not None else []) + ([f"depth {view.depth}"] if view.depth is not None else [])
+    said = [sanitize(view.notice, 200), *settings]
+    one = " · ".join(filter(None, [*said, keys_text(offered) if view.show_help else "? for keys"]))
+    wrapped: list[Text] = []
+    if view.show_help and cell_len(one) > width:
+        wrapped = [Text(line.plain, style="dim", no_wrap=True) for line in help_lines(help_keys(offered), width)]
+        one = " · ".join(filter(None, said))
+    line = words(one, width, "dim")
+    alert = f"ALERT {sanitize(view.alert, 100)}" if view.alert and not view.group_key else ""  # merged: in its head
+    for mark, style in (("PAUSED" if view.paused else "", "bold magenta"), (alert, view.theme.warn)):
+        if mark and line.cell_len + len(mark) + 1 <= width:
+            line = Text.assemble((mark, style), " ", line) if line.cell_len else Text(mark, style=style)
+    return ([line] if line.cell_len else []) + wrapped
 
 
 # -- consolidated ----------------------------------------------------------
@@ -275,14 +287,14 @@ def best_line(book: Book, keys: Sequence[str], width: int, max_lines: int, theme
     return pack(parts, width, max_lines)
 
 
-def crossed_lines(cross: consolidate.Crossing, keys: Sequence[str], width: int) -> list[Text]:
+def crossed_lines(cross: consolidate.Crossing, keys: Sequence[str], width: int, max_lines: int = 2) -> list[Text]:
     """CROSSED: which venue bids above which venue's ask, and by how much."""
     bid_tag, ask_tag = TAGS[keys.index(cross.bid_key)], TAGS[keys.index(cross.ask_key)]
     alarm = "bold white on red"
     parts = [Text("CROSSED:", style=alarm), Text(f"{bid_tag} {cross.bid_key} bid {plain(cross.bid)}", style=alarm),
              Text(f"> {ask_tag} {cross.ask_key} ask {plain(cross.ask)}", style=alarm),
              Text(f"by {plain(cross.gap)} ({plain(cross.gap_bps)} bps)", style=alarm)]
-    return pack(parts, width, 2, sep=" ")
+    return pack(parts, width, max_lines, sep=" ")
 
 
 def impact_lines(book: Book, keys: Sequence[str], width: int, lines_per_side: int) -> list[Text]:
@@ -333,21 +345,21 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
     out.extend(pack(legend, width, 1 if tight else 3))
     if book is None:
         out.append(words("no live source: every source is connecting, stale, reconnecting or failed", width, "yellow"))
-        _footer(out, view, width)
+        out.extend(_footer(view, width))
         return Group(*out)
     if merged.cross is not None:
-        out.extend(crossed_lines(merged.cross, keys, width))
+        out.extend(crossed_lines(merged.cross, keys, width, 1 if tight else 2))
     best = best_line(book, keys, width, 1 if tight else 2, view.theme)
     impact = impact_lines(book, keys, width, 1 if tight else 2)
-    footer = view.live
+    footer = _footer(view, width)
     levels = None
     if height is not None:
         fixed = len(out) + 1 + len(best)  # with the column titles
-        if fixed + 2 + len(impact) + footer > height:
-            footer = False  # the smallest screens keep a level a side before the key hint
-        while impact and fixed + 2 + len(impact) > height:
+        if fixed + 2 + len(impact) + len(footer) > height and not view.show_help:
+            footer = []  # the smallest screens keep a level a side before the key hint (help asked for stays)
+        while impact and fixed + 2 + len(impact) + len(footer) > height:
             impact.pop()
-        levels = max(1, (height - fixed - len(impact) - footer) // 2)
+        levels = max(1, (height - fixed - len(impact) - len(footer)) // 2)
     levels = view.rows(levels)
     asks = book.asks[:levels] if levels is not None else book.asks
     bids = book.bids[:levels] if levels is not None else book.bids
@@ -359,10 +371,9 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
         out.extend([titles, *body[: len(asks)], *best, *body[len(asks):]])
     out.extend(impact)
     liquidity = liquidity_line(book, width, view.theme)  # the single ladder's line, from the merged book's figures
-    if liquidity is not None and (height is None or len(out) + footer < height):
+    if liquidity is not None and (height is None or len(out) + len(footer) < height):
         out.append(liquidity)
-    if footer:
-        _footer(out, view, width)
+    out.extend(footer)
     return Group(*out)
 
 

@@ -74,22 +74,32 @@ def words(text: str, width: int, style: str = "") -> Text:
 
 
 def pack(parts: Sequence[Text], width: int, max_lines: int, sep: str = " · ") -> list[Text]:
-    """Whole parts packed into at most `max_lines` lines; what does not fit is counted."""
+    """Whole parts packed into at most `max_lines` lines; what does not fit is counted
+    ("+N more"), parts dropped whole to make room for the count."""
+    def join(row: list[Text]) -> Text:
+        line = Text(no_wrap=True)
+        for n, part in enumerate(row):
+            if n:
+                line.append(sep, style="dim")
+            line.append_text(part if part.cell_len <= width else words(part.plain, width))
+        return line
+
     lines: list[Text] = []
-    current = Text(no_wrap=True)
+    row: list[Text] = []
     for i, part in enumerate(parts):
-        extra = (len(sep) if current.cell_len else 0) + part.cell_len
-        if current.cell_len and current.cell_len + extra > width:
-            lines.append(current)
-            current = Text(no_wrap=True)
-            if len(lines) == max_lines:
-                lines[-1] = _with_more(lines[-1], len(parts) - i, width)
+        if row and join([*row, part]).cell_len > width:
+            if len(lines) + 1 == max_lines:
+                left = len(parts) - i
+                while len(row) > 1 and join(row).cell_len + len(f" +{left} more") > width:
+                    row.pop()
+                    left += 1
+                lines.append(_with_more(join(row), left, width))
                 return lines
-        if current.cell_len:
-            current.append(sep, style="dim")
-        current.append_text(part if part.cell_len <= width else words(part.plain, width))
-    if current.cell_len:
-        lines.append(current)
+            lines.append(join(row))
+            row = []
+        row.append(part)
+    if row:
+        lines.append(join(row))
     return lines
 
 

@@ -12,7 +12,7 @@ from rich.text import Text
 from orderbook_cli.book import plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.trades import BUY, SELL, Tape, Trade
-from orderbook_cli.views.layout import Item
+from orderbook_cli.views.layout import Item, words
 from orderbook_cli.views.numbers import aligned
 from orderbook_cli.views.theme import DEFAULT, Theme
 
@@ -91,7 +91,7 @@ def frame(tape: Tape, title: str, *, width: int, height: int, theme: Theme = DEF
           venues: bool = False, status: str = "") -> Text:
     lines = [header(tape, title, width)]
     if status:
-        lines.append(Text(sanitize(status, width), style=theme.warn))
+        lines.append(words(status, width, style=theme.warn))
     room = max(0, height - len(lines))
     lines += rows(tape.newest_first()[:room], width, theme=theme, colour=colour, venues=venues)
     return Text("\n").join(lines)

@@ -30,6 +30,6 @@ def print_venues(rows: list[dict]) -> None:
         text.append(f"\n{row['endpoint']} (override: {row['endpoint_env']})", style="dim")
         if row.get("credentials"):
             unusable = row.get("credentials_state") == "unusable"
-            text.append(f"\n{row['credentials']}", style="yellow" if unusable else "")
+            text.append(f"\ncredentials: {row['credentials']}", style="yellow" if unusable else "")  # the JSON value says it without its name
         details.add_row(Text(row["id"], style="bold"), text)
     out.print(details)
