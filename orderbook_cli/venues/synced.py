@@ -332,6 +332,8 @@ class SyncConnection:
         (verify.Verifier); a mismatch resyncs through the engine, like any broken book."""
         verifier, seeder, now = self.verifier, self.seeder, time.monotonic()
         assert verifier is not None and seeder is not None
+        if verifier.asked_at is None and verifier.pending is None and now < verifier.next_at:
+            return  # nothing asked, nothing waiting, nothing due: what most frames find (this runs for each)
         got = seeder.check_ready()
         check = None
         if got is not None and verifier.asked_at is not None:
