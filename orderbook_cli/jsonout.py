@@ -204,25 +204,44 @@ def _venue_template(keys: tuple[str, ...]) -> str:
 _NO_LEVELS = '"bids":null,"asks":null'
 
 
+class Encoded(str):
+    """A value of book_line's `extra` that is already its compact JSON text (as _compact
+    writes it): spliced as is instead of encoded again."""
+
+
+def _decoded(extra: dict[str, Any]) -> dict[str, Any]:
+    return {key: json.loads(value) if type(value) is Encoded else value for key, value in extra.items()}
+
+
+def _tail_text(tail: dict[str, Any]) -> str:
+    """_compact(tail) with its Encoded values spliced in: the same text (an object's
+    compact text is its members' texts joined by commas)."""
+    if not any(type(value) is Encoded for value in tail.values()):
+        return _compact(tail)
+    return "{" + ",".join([_compact(key) + ":" + value if type(value) is Encoded else _compact({key: value})[1:-1]
+                           for key, value in tail.items()]) + "}"
+
+
 def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:
     """``dumps(book_to_dict(book, extra))``, the same text, without building and
     encoding a dict per level: the streaming hot path (`watch --json`). The book's own
     fields are written into a template (venue and symbol encoded once per pair; times and
-    numbers need no escaping); only its impact, liquidity and `extra` go through the encoder."""
+    numbers need no escaping); only its impact, liquidity and `extra` go through the
+    encoder (an Encoded value of `extra` is already text)."""
     bids, asks = _levels_json(book.bids), _levels_json(book.asks)
     if bids is None or asks is None:
-        return dumps(book_to_dict(book, extra))
+        return dumps(book_to_dict(book, extra and _decoded(extra)))
     tail = _figure_objects(book)
     if extra:
         if not _BOOK_KEYS.isdisjoint(extra):  # an extra that replaces a book field keeps its place: the encoder's way
-            return _compact(book_to_dict(book, extra, levels=_no_levels)).replace(_NO_LEVELS, f'"bids":{bids},"asks":{asks}', 1)
+            return _compact(book_to_dict(book, _decoded(extra), levels=_no_levels)).replace(_NO_LEVELS, f'"bids":{bids},"asks":{asks}', 1)
         tail.update(extra)
     stamp, sequence = book.timestamp, book.sequence
     line = (f'{_head(book.venue, book.symbol)},"timestamp":{"null" if stamp is None else _quoted_time(stamp)},'
             f'"received_at":{_quoted_time(book.received_at)},"bids":{bids},"asks":{asks},"best_bid":{_quoted_number(book.best_bid)},'
             f'"best_ask":{_quoted_number(book.best_ask)},"spread":{_quoted_number(book.spread)},"mid":{_quoted_number(book.mid)},'
             f'"sequence":{"null" if sequence is None else int.__repr__(sequence)}')
-    return line + ("," + _compact(tail)[1:] if tail else "}")
+    return line + ("," + _tail_text(tail)[1:] if tail else "}")
 
 
 # book_to_dict's own keys, in its order (an extra may only add keys after them)
@@ -259,6 +278,12 @@ def write_line(text: str) -> None:
     OutputError (see stdio.GuardedStdout, installed by cli.main).
     """
     sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def write_lines(lines: list[str]) -> None:
+    """Several lines of data on stdout in one write and one flush (write_line's way otherwise)."""
+    sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
 
 

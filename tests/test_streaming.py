@@ -211,3 +211,16 @@ def test_book_line_template_is_the_encoders_text(venue, symbol, stamp, sequence,
                      timestamp=at, received_at=at or now_utc(), sequence=sequence)
     for shaped in (book, shape(book, ShapeSpec(depth=1, impact=ImpactSize(Decimal(1)), liquidity=True))):
         assert jsonout.book_line(shaped, extra) == jsonout.dumps(jsonout.book_to_dict(shaped, extra))
+
+
+@pytest.mark.parametrize("extra", [
+    {"sources": [{"venue": "bitso", "symbol": "q\"uote\\ bidi\u202e\u0085"}, {"venue": "k", "sequence": 7}], "crossed": None, "excluded": []},
+    {"sources": [], "crossed": {"bid": "1"}, "excluded": [{"state": "stale"}]},
+    {"sources": [{"venue": "bitso"}], "sequence": 5},  # replaces a book field: the encoder's way, decoded first
+])
+def test_book_line_splices_encoded_extras_as_the_encoder_writes_them(extra):
+    """A consolidated line's `sources` comes as Encoded text (each source's written once): the same line."""
+    for book in (_book([("7000", "0.5", 1)], [("7001", "2", 3)]),
+                 shape(_book([("7000", "0.5", 1)], [("7001", "2", 3)]), ShapeSpec(depth=1, impact=ImpactSize(Decimal(1)), liquidity=True))):
+        encoded = {**extra, "sources": jsonout.Encoded(jsonout.dumps(extra["sources"]))}
+        assert jsonout.book_line(book, encoded) == jsonout.dumps(jsonout.book_to_dict(book, extra))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 STATUS_TICK = 0.25  # how often `stale` is read again when nothing arrives (a silent feed goes stale by the clock)
 CLOCK_LOOK = 1.0  # how often a source's delays are looked at for a clock that is off
+BATCH_LINES = 32  # lines written at once at most while several sources deliver faster than one write a line
 
 
 def note(line: str) -> None:
@@ -29,19 +30,25 @@ def note(line: str) -> None:
     print(sanitize(line, 1000), file=sys.stderr, flush=True)
 
 
-# The latest sources' objects by book, newest first: a consolidated line repeats the
-# sources that did not change (one source changes per line). (Replaced, never changed in place.)
-_recent_sources: list[tuple[Book, dict[str, Any]]] = []
+# The latest sources' objects (and their JSON text) by book, newest first: a consolidated
+# line repeats the sources that did not change (one source changes per line). (Replaced,
+# never changed in place.)
+_recent_sources: list[tuple[Book, dict[str, Any], str]] = []
+
+
+def _source_made(book: Book) -> tuple[Book, dict[str, Any], str]:
+    global _recent_sources
+    for known in _recent_sources:
+        if known[0] is book:
+            return known
+    made = source_to_dict(book)
+    entry = (book, made, jsonout.dumps(made))
+    _recent_sources = [entry, *_recent_sources[:11]]
+    return entry
 
 
 def _source_object(book: Book) -> dict[str, Any]:
-    global _recent_sources
-    for known, made in _recent_sources:
-        if known is book:
-            return made
-    made = source_to_dict(book)
-    _recent_sources = [(book, made), *_recent_sources[:11]]
-    return made
+    return _source_made(book)[1]
 
 
 def clock_note(label: str, off: float) -> str:
@@ -68,13 +75,16 @@ def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: floa
     return jsonout.book_to_dict(book, _consolidated_extra(board, board.live_books(now, stale_after), now, stale_after))
 
 
-def _consolidated_extra(board: Board, live: list[SourceBook], now: float, stale_after: float | None) -> dict[str, Any]:
-    """What a consolidated book adds to a book: its `sources`, `crossed` and `excluded`."""
+def _consolidated_extra(board: Board, live: list[SourceBook], now: float, stale_after: float | None, *,
+                        encoded: bool = False) -> dict[str, Any]:
+    """What a consolidated book adds to a book: its `sources`, `crossed` and `excluded`
+    (`encoded`: `sources` as the JSON text book_line splices, each source's written once)."""
     from orderbook_cli import consolidate  # several sources only: not on one source's start-up path
 
     cross = consolidate.crossing(live)
     return {
-        "sources": [_source_object(s.book) for s in live],
+        "sources": (jsonout.Encoded("[" + ",".join([_source_made(s.book)[2] for s in live]) + "]") if encoded
+                    else [_source_object(s.book) for s in live]),
         "crossed": None if cross is None else {
             "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
             "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),
@@ -93,8 +103,9 @@ def book_text(board: Board, index: int, now: float, stale_after: float | None, *
         book = board.merge(live)
         if book is None:
             return None
-        merged = _consolidated_extra(board, live, now, stale_after)
-        return jsonout.dumps(jsonout.book_to_dict(book, merged), pretty=True) if pretty else jsonout.book_line(book, merged)
+        if pretty:
+            return jsonout.dumps(jsonout.book_to_dict(book, _consolidated_extra(board, live, now, stale_after)), pretty=True)
+        return jsonout.book_line(book, _consolidated_extra(board, live, now, stale_after, encoded=True))
     state = board.states[index]
     if state.book is None or state.failed:
         return None
@@ -115,9 +126,32 @@ class NdjsonWriter:
         self.resyncing = [False] * len(board.states)
         self.closed = [False] * len(board.states)
         self.clock_looked = [0.0] * len(board.states)  # time.monotonic() each source's delays were last looked at
+        # Several sources (write_ndjson's loop): lines wait while more events are already
+        # waiting, and go out in one write when it has caught up (flush), or BATCH_LINES of them:
+        # one write and one flush, instead of one a line and the thread switch each costs.
+        # Never with a monitor (an alert's command sees every line before it) or before a note.
+        self.batching = False
+        self._pending: list[str] = []
+
+    def flush(self) -> bool:
+        """Write the lines waiting; False when the reader is gone."""
+        if not self._pending:
+            return True
+        lines, self._pending = self._pending, []
+        try:
+            jsonout.write_lines(lines)
+        except BrokenPipeError:
+            silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+            return False
+        return True
+
+    def _note(self, line: str) -> None:
+        self.flush()  # the lines before it first (on a shared terminal, stdout and stderr interleave)
+        note(line)
 
     def report(self, error: ObookError) -> None:
         """A source failed: fatal when it was the last one, else a note and the others go on."""
+        self.flush()
         if self.board.all_failed:
             raise self.board.failure()
         note(f"{describe(error)} — going on with the other sources")
@@ -131,7 +165,7 @@ class NdjsonWriter:
         if isinstance(event, StatusEvent):
             return self._status(index, event)
         if isinstance(event, CheckEvent):  # --verify-every: one line per check
-            note(f"obook: {event.check.line(self.board.states[index].source.label)}")
+            self._note(f"obook: {event.check.line(self.board.states[index].source.label)}")
             return True
         if not isinstance(event, BookEvent):
             return True
@@ -148,7 +182,7 @@ class NdjsonWriter:
         off = feed.stats.delays.clock_off(now)
         if off is not None:
             feed.stats.delays.clock_noted = True
-            note(clock_note(self.board.states[index].source.label, off))
+            self._note(clock_note(self.board.states[index].source.label, off))
 
     def _status(self, index: int, event: StatusEvent) -> bool:
         state, label = self.board.states[index], self.board.states[index].source.label
@@ -159,13 +193,13 @@ class NdjsonWriter:
                 return False
             return True
         if event.state is State.RESYNCING:
-            note(f"obook: {label}: resyncing: {event.detail}")
+            self._note(f"obook: {label}: resyncing: {event.detail}")
             self.resyncing[index] = True  # the next book says it is whole again: no "live again" line
         elif event.state is State.LIVE and self.resyncing[index]:
             self.resyncing[index] = False
         elif state.book is not None and event.state in (State.RECONNECTING, State.LIVE):
             what = f"reconnecting: {event.describe(time.monotonic())}" if event.state is State.RECONNECTING else "live again"
-            note(f"obook: {label}: {what}")
+            self._note(f"obook: {label}: {what}")
             if self.board.plan.merged and event.state is State.RECONNECTING and self.written:
                 return self._write(index)  # a consolidated book changes when a source drops out of it
         return self.check(index)
@@ -190,11 +224,18 @@ class NdjsonWriter:
         line = book_text(self.board, index, time.monotonic(), self.stale_after, order_flow=self.order_flow)
         if line is None:
             return True
-        try:
-            jsonout.write_line(line)
-        except BrokenPipeError:
-            silence_stdout()  # the reader is gone (`| head -1`): done, quietly
-            return False
+        if self.batching and (self.monitor is None or not self.monitor.active):
+            self._pending.append(line)
+            if len(self._pending) >= BATCH_LINES and not self.flush():
+                return False
+        else:
+            try:
+                if not self.flush():
+                    return False
+                jsonout.write_line(line)
+            except BrokenPipeError:
+                silence_stdout()  # the reader is gone (`| head -1`): done, quietly
+                return False
         self.written += 1
         if not self.check(index):
             return False  # --until held: this book is the last line
@@ -222,27 +263,38 @@ def write_ndjson(board: Board, *, count: int | None, stale_after: float, timeout
             board.run_here(lambda event: writer.on_event(0, event))
         return writer.ended
     stop_at = None if duration is None else time.monotonic() + duration
+    writer.batching = True
     with board:
-        for state in board.states:
-            if state.error is not None:
-                writer.report(state.error)
-        deadline = time.monotonic() + timeout
-        while True:
-            now = time.monotonic()
-            waits = [STATUS_TICK] if monitor is not None and monitor.reads_status else []
-            if any(s.book is None and not s.failed for s in board.states):
-                waits.append(deadline - now)
-            if stop_at is not None:
-                waits.append(stop_at - now)
-            item = board.get(timeout=max(0.0, min(waits)) if waits else None)
-            for error in board.first_book_deadline(deadline, time.monotonic()):
-                writer.report(error)
-            if stop_at is not None and time.monotonic() >= stop_at:
-                return "--duration"  # the clock ends the watch, whatever the book does
-            if item is not None and item[0] is not None and not writer.on_event(item[0], item[1]):
-                return writer.ended
-            if not writer.tick():
-                return ""
+        try:
+            return _fan_in_loop(board, writer, timeout, monitor, stop_at)
+        finally:
+            writer.flush()
+
+
+def _fan_in_loop(board: Board, writer: NdjsonWriter, timeout: float, monitor: Monitor | None, stop_at: float | None) -> str:
+    """write_ndjson's loop over the sources' one queue."""
+    for state in board.states:
+        if state.error is not None:
+            writer.report(state.error)
+    deadline = time.monotonic() + timeout
+    while True:
+        if not board.ready() and not writer.flush():  # caught up: the lines waiting go out before any wait
+            return ""
+        now = time.monotonic()
+        waits = [STATUS_TICK] if monitor is not None and monitor.reads_status else []
+        if any(s.book is None and not s.failed for s in board.states):
+            waits.append(deadline - now)
+        if stop_at is not None:
+            waits.append(stop_at - now)
+        item = board.get(timeout=max(0.0, min(waits)) if waits else None)
+        for error in board.first_book_deadline(deadline, time.monotonic()):
+            writer.report(error)
+        if stop_at is not None and time.monotonic() >= stop_at:
+            return "--duration"  # the clock ends the watch, whatever the book does
+        if item is not None and item[0] is not None and not writer.on_event(item[0], item[1]):
+            return writer.ended
+        if not writer.tick():
+            return ""
 
 
 def first_books(board: Board, timeout: float) -> None:

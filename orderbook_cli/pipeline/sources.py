@@ -9,8 +9,8 @@ every source has failed. A single source is the case N = 1.
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -48,11 +48,18 @@ class FanIn:
 
     Each feed's producer thread puts its own events (Feed.start): a slow consumer
     blocks the producers, which slows their reading, instead of growing memory.
+    The consumer takes every event waiting at once (one lock, one wake-up for a
+    burst) and hands them out one by one: a `queue.Queue` costs a lock and a
+    condition per put and per get, and wakes the consumer for every event.
     """
 
     def __init__(self, feeds: Sequence[Feed | None]):
         self.feeds = list(feeds)
-        self._queue: queue.Queue[tuple[int | None, object]] = queue.Queue(maxsize=QUEUE_SIZE)
+        self._lock = threading.Lock()
+        self._not_empty = threading.Condition(self._lock)
+        self._not_full = threading.Condition(self._lock)
+        self._waiting: deque[tuple[int | None, object]] = deque()  # the producers' side (under the lock)
+        self._taken: deque[tuple[int | None, object]] = deque()  # taken at once, handed out by get() (the consumer's own)
         self._closed = threading.Event()
 
     def __enter__(self) -> FanIn:
@@ -68,13 +75,17 @@ class FanIn:
                 feed.close()
 
     def _put(self, item: tuple[int | None, object]) -> bool:
-        while not self._closed.is_set():
-            try:
-                self._queue.put(item, timeout=PUT_WAIT)
-                return True
-            except queue.Full:
-                continue
-        return False  # closed: the feed stops
+        with self._lock:
+            while len(self._waiting) >= QUEUE_SIZE:
+                if self._closed.is_set():
+                    return False  # closed: the feed stops
+                self._not_full.wait(PUT_WAIT)
+            if self._closed.is_set():
+                return False
+            self._waiting.append(item)
+            if len(self._waiting) == 1:  # the consumer waits only on an empty queue
+                self._not_empty.notify()
+        return True
 
     def _from(self, index: int, event: object) -> bool:
         return self._put((index, event))
@@ -83,12 +94,21 @@ class FanIn:
         """The consumer's own events (keys) wake the same wait."""
         self._put((None, event))
 
-    def get(self, timeout: float | None) -> tuple[int | None, object] | None:
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
+    def ready(self) -> bool:
+        """An event is waiting (get(0) would return one)."""
+        return bool(self._taken) or bool(self._waiting)  # a glance without the lock: a hint, never a promise of none
 
+    def get(self, timeout: float | None) -> tuple[int | None, object] | None:
+        if self._taken:
+            return self._taken.popleft()
+        with self._lock:
+            if not self._waiting and (timeout is None or timeout > 0):
+                self._not_empty.wait(timeout)
+            if not self._waiting:
+                return None
+            self._taken, self._waiting = self._waiting, self._taken  # the (empty) taken deque is the producers' now
+            self._not_full.notify_all()
+        return self._taken.popleft()
 
 
 @dataclass
@@ -190,6 +210,10 @@ class Board:
         """The next (source index, event), or (None, a key event); None after `timeout`."""
         assert self.fan is not None, "the board is not open"
         return self.fan.get(timeout)
+
+    def ready(self) -> bool:
+        """An event is waiting: the consumer has not caught up."""
+        return self.fan is not None and self.fan.ready()
 
     def inject(self, event: object) -> None:
         """The consumer's own events (keys) wake the same wait."""
