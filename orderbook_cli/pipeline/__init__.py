@@ -12,6 +12,7 @@ functions here are the commands' entry points (cli.py calls them).
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from functools import partial
@@ -160,7 +161,7 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
         open_feed = lambda req: replay_feed(req, stream, rate, tally)  # noqa: E731
     plan = Plan([Source("replay", f"replay {name}", request, spec, open_feed)], None, spec)
     _show(plan, opts, player=player, replayed=replayed)
-    summary = tally.summary()
+    summary = tally.summary(shlex.quote(sanitize(source, 200)) if source not in (None, "-") and not sample else "FILE")
     if summary:
         note(f"obook: replay {name}: {summary}")
 
