@@ -347,3 +347,40 @@ def test_merged_snapshot_with_bitsos_full_book_carries_its_sequence(obook, http_
     assert book["bids"][0] == {"price": "1000", "amount": "1.75000000", "total": "1.75000000", "count": 3,
                                "venues": {"bitso": "1.50000000", "revx": "0.25"}}
     assert [a["venues"] for a in book["asks"]] == [{"bitso": "0.25000000"}, {"revx": "1"}, {"bitso": "3.00000000"}]
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["side-by-side", "merged"])
+def test_watch_sources_flooding_at_once_give_every_line_in_order(obook, ws_venue, merge):
+    """Books arriving faster than lines are written are written in bursts (one write for
+    the lines of several books): still one line per book, none lost or reordered, and
+    --count exact."""
+    frames = 300
+
+    def script(peer):
+        sub = peer.expect_json()
+        peer.send({**ACK, "book": sub["book"]})
+        for i in range(frames):  # no pause: the feeds deliver faster than one write a line
+            peer.send(bitso_orders(sub["book"], [(str(86000 + i), "1")], BITSO_ASKS))
+        peer.hold()
+
+    bitso = ws_venue(script)
+    extra = ["--merge", "--quote-alias", "USDT=USD"] if merge else []
+    count = 2 * frames - 10  # ends while books are still waiting
+    run = obook("watch", "--feed", "top", "bitso:btc_usd", "bitso:btc_usdt", *extra, "--json", "--count", str(count),
+                env={"OBOOK_BITSO_URL": bitso.url}, timeout=60)
+    assert run.code == 0, run
+    books = run.lines()
+    assert len(books) == count
+    if merge:  # a line per book of either source: exactly one source's price moves on by one from a line to the next
+        keys = ("bitso:btc_usd", "bitso:btc_usdt")
+        tops = [tuple(next((int(lv["price"]) for lv in book["bids"] if key in lv["venues"]), None) for key in keys) for book in books]
+        previous = (None, None)
+        for top in tops:
+            moved = [(was, now) for was, now in zip(previous, top) if was != now]
+            assert len(moved) == 1 and moved[0][1] == (86000 if moved[0][0] is None else moved[0][0] + 1), (previous, top)
+            previous = top
+    else:
+        for symbol in ("btc_usd", "btc_usdt"):
+            tops = [int(b["best_bid"]) for b in books if b["symbol"] == symbol]
+            assert tops == list(range(86000, 86000 + len(tops))), symbol  # every book, in the order sent
+        assert {b["symbol"] for b in books} == {"btc_usd", "btc_usdt"}
