@@ -215,11 +215,29 @@ def _decoded(extra: dict[str, Any]) -> dict[str, Any]:
 
 def _tail_text(tail: dict[str, Any]) -> str:
     """_compact(tail) with its Encoded values spliced in: the same text (an object's
-    compact text is its members' texts joined by commas)."""
+    compact text is its members' texts joined by commas; the others are encoded together)."""
     if not any(type(value) is Encoded for value in tail.values()):
         return _compact(tail)
-    return "{" + ",".join([_compact(key) + ":" + value if type(value) is Encoded else _compact({key: value})[1:-1]
-                           for key, value in tail.items()]) + "}"
+    parts: list[str] = []
+    rest: dict[str, Any] = {}
+    for key, value in tail.items():
+        if type(value) is Encoded:
+            if rest:
+                parts.append(_compact(rest)[1:-1])
+                rest = {}
+            parts.append(_compact(key) + ":" + value)
+        else:
+            rest[key] = value
+    if rest:
+        parts.append(_compact(rest)[1:-1])
+    return "{" + ",".join(parts) + "}"
+
+
+def source_text(venue: str, symbol: str, timestamp: Any, received_at: Any, sequence: int | None) -> str:
+    """A consolidated book's entry in `sources` as compact JSON text: the encoder's text of
+    {"venue", "symbol", "timestamp", "received_at", "sequence"}, through book_line's template."""
+    return (f'{_head(venue, symbol)},"timestamp":{"null" if timestamp is None else _quoted_time(timestamp)},'
+            f'"received_at":{_quoted_time(received_at)},"sequence":{"null" if sequence is None else int.__repr__(sequence)}}}')
 
 
 def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:

@@ -224,3 +224,16 @@ def test_book_line_splices_encoded_extras_as_the_encoder_writes_them(extra):
                  shape(_book([("7000", "0.5", 1)], [("7001", "2", 3)]), ShapeSpec(depth=1, impact=ImpactSize(Decimal(1)), liquidity=True))):
         encoded = {**extra, "sources": jsonout.Encoded(jsonout.dumps(extra["sources"]))}
         assert jsonout.book_line(book, encoded) == jsonout.dumps(jsonout.book_to_dict(book, extra))
+
+
+@pytest.mark.parametrize("venue, symbol", [("bitso", "btc_mxn"), ("ü\u202e", 'x"\\y\u0085')])
+@pytest.mark.parametrize("stamp", [None, "0999-01-02T03:04:05.678+00:00", "2026-12-05T21:00:00.123456+05:30"])
+@pytest.mark.parametrize("sequence", [None, 0, 2**63 - 1])
+def test_a_sources_entry_is_the_encoders_text(venue, symbol, stamp, sequence):
+    from datetime import datetime
+
+    from orderbook_cli.pipeline.output import source_to_dict
+
+    at = datetime.fromisoformat(stamp) if stamp else None
+    book = make_book(venue, symbol, [], [], timestamp=at, received_at=at or now_utc(), sequence=sequence)
+    assert jsonout.source_text(book.venue, book.symbol, book.timestamp, book.received_at, book.sequence) == jsonout.dumps(source_to_dict(book))

@@ -30,25 +30,19 @@ def note(line: str) -> None:
     print(sanitize(line, 1000), file=sys.stderr, flush=True)
 
 
-# The latest sources' objects (and their JSON text) by book, newest first: a consolidated
-# line repeats the sources that did not change (one source changes per line). (Replaced,
-# never changed in place.)
-_recent_sources: list[tuple[Book, dict[str, Any], str]] = []
+# The latest sources' JSON text by book, newest first: a consolidated line repeats the
+# sources that did not change (one source changes per line). (Replaced, never changed in place.)
+_recent_sources: list[tuple[Book, str]] = []
 
 
-def _source_made(book: Book) -> tuple[Book, dict[str, Any], str]:
+def _source_text(book: Book) -> str:
     global _recent_sources
-    for known in _recent_sources:
-        if known[0] is book:
-            return known
-    made = source_to_dict(book)
-    entry = (book, made, jsonout.dumps(made))
-    _recent_sources = [entry, *_recent_sources[:11]]
-    return entry
-
-
-def _source_object(book: Book) -> dict[str, Any]:
-    return _source_made(book)[1]
+    for known, text in _recent_sources:
+        if known is book:
+            return text
+    text = jsonout.source_text(book.venue, book.symbol, book.timestamp, book.received_at, book.sequence)
+    _recent_sources = [(book, text), *_recent_sources[:11]]
+    return text
 
 
 def clock_note(label: str, off: float) -> str:
@@ -83,8 +77,8 @@ def _consolidated_extra(board: Board, live: list[SourceBook], now: float, stale_
 
     cross = consolidate.crossing(live)
     return {
-        "sources": (jsonout.Encoded("[" + ",".join([_source_made(s.book)[2] for s in live]) + "]") if encoded
-                    else [_source_object(s.book) for s in live]),
+        "sources": (jsonout.Encoded("[" + ",".join([_source_text(s.book) for s in live]) + "]") if encoded
+                    else [source_to_dict(s.book) for s in live]),
         "crossed": None if cross is None else {
             "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
             "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),
