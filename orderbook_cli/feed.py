@@ -115,6 +115,18 @@ class BookEvent(NamedTuple):
     book: Book
 
 
+class HeldEvent(NamedTuple):
+    """A book not shaped yet (Feed.defer_shaping): a terminal view that redraws a few times
+    a second shapes only the ones it draws, by the same step with the spec in effect when
+    the book arrived, so each is exactly what the feed would have delivered."""
+
+    held: Book  # normalized and immutable: shaping it later reads the same levels
+    spec: ShapeSpec
+
+    def shaped(self) -> Book:
+        return shape(self.held, self.spec)
+
+
 class StatusEvent(NamedTuple):
     state: State
     detail: str = ""
@@ -137,7 +149,7 @@ class CheckEvent(NamedTuple):
     check: Any
 
 
-Event = BookEvent | StatusEvent | FatalEvent | CheckEvent
+Event = BookEvent | HeldEvent | StatusEvent | FatalEvent | CheckEvent
 
 
 class Delays:
@@ -368,6 +380,7 @@ class Feed:
         self._first_book = threading.Lock()  # run(): the first book and the first-book deadline cannot both win
         self._overdue = False
         self._fatal_to_sink = False  # start(): the fatal event goes to the consumer like any other
+        self._defer = False  # defer_shaping(): normalized books are handed over unshaped (HeldEvent)
 
     def __enter__(self) -> Feed:
         return self
@@ -460,7 +473,11 @@ class Feed:
             self._stop.set()
 
     def _book(self, held: Book | WholeBook) -> None:
-        book = shape(held, self.shape_spec)  # here, on the feed's thread: a whole book is valid only now
+        event: BookEvent | HeldEvent
+        if self._defer and not isinstance(held, WholeBook):  # a Book stays as it is: shaped when (if) it is drawn
+            event = HeldEvent(held, self.shape_spec)
+        else:
+            event = BookEvent(shape(held, self.shape_spec))  # here, on the feed's thread: a whole book is valid only now
         if not self.stats.books and self._sink is not None:
             with self._first_book:  # the first book and run()'s first-book deadline cannot both win
                 if self._overdue:
@@ -470,7 +487,7 @@ class Feed:
             self._count_book()
         if self.stats.state is not State.LIVE:
             self._status(State.LIVE)
-        self._put(BookEvent(book))
+        self._put(event)
 
     def _count_book(self) -> None:
         now = time.monotonic()
@@ -493,6 +510,13 @@ class Feed:
         """Ask the venue for `depth` levels from now on (the ladder's +/- keys): producers
         read ``ctx.request`` afresh, re-requesting or re-subscribing as their venue needs."""
         self.request = self._context.request = self._context.request._replace(depth=depth)
+
+    def defer_shaping(self) -> None:
+        """Hand normalized books over unshaped (HeldEvent) from now on: for a consumer that
+        shows only some of them and reads no figure of the others (a terminal view without
+        --until/--alert). A full feed's whole book is valid only while it is handed over:
+        those are still shaped here, every one."""
+        self._defer = True
 
     def set_shape(self, spec: ShapeSpec) -> None:
         """Shape books by `spec` from the next one on (the ladder's +/- and g keys)."""
