@@ -1,0 +1,76 @@
+"""A live terminal view shapes only the books it draws (Feed.defer_shaping, LiveLadder.on_held):
+what it shows and what the heatmap keeps must equal what shaping every book gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from orderbook_cli.book import RawLevel, make_book
+from orderbook_cli.feed import BookEvent, Feed, FeedRequest, HeldEvent
+from orderbook_cli.pipeline.live import LiveLadder
+from orderbook_cli.shape import ShapeSpec, shape
+from orderbook_cli.timefmt import now_utc
+
+SPEC = ShapeSpec(depth=5, liquidity=True)
+
+
+def _books(count: int, spacing_ms: int = 300):
+    start = now_utc().replace(microsecond=0)
+    out = []
+    for n in range(count):
+        bids = [RawLevel(Decimal(100 + n % 7) - i, Decimal(f"0.{n % 9 + 1}") + i, None) for i in range(8)]
+        asks = [RawLevel(Decimal(101 + n % 7) + i, Decimal(f"1.{n % 5}") + i, None) for i in range(8)]
+        at = start + timedelta(milliseconds=spacing_ms * n)
+        out.append(make_book("bench", "X-Y", bids, asks, timestamp=at, received_at=at))
+    return out
+
+
+def _watch(books, held: bool, draw_every: int):
+    clock = [books[0].received_at.timestamp()]
+    live = LiveLadder("bench", "X-Y", SPEC, stale_after=60, view="heatmap", clock=lambda: clock[0])
+    drawn = []
+    for n, book in enumerate(books):
+        clock[0] = book.received_at.timestamp()
+        live.on_event(0, HeldEvent(book, SPEC) if held else BookEvent(shape(book, SPEC)), float(n))
+        if n % draw_every == draw_every - 1:
+            live.frame(float(n), 30, float(n), 0.0, 0, width=80)
+            drawn.append(live.shown)
+    live.frame(float(len(books)), 30, float(len(books)), 0.0, 0, width=80)
+    drawn.append(live.shown)
+    return drawn, [(c.slot, c.bids, c.asks) for c in live.history.columns()]
+
+
+def test_deferred_shaping_draws_and_keeps_what_shaping_every_book_gives():
+    books = _books(40)  # ~3 books per one-second heatmap slot; frames every 5 books skip most slots' last book
+    eager_drawn, eager_columns = _watch(books, held=False, draw_every=5)
+    held_drawn, held_columns = _watch(books, held=True, draw_every=5)
+    assert held_drawn == eager_drawn
+    assert held_drawn[-1] == shape(books[-1], SPEC)  # the newest at draw time, figures included
+    assert len(eager_columns) > 5
+    assert held_columns == eager_columns  # each column rests on its slot's last book, drawn or not
+
+
+def _run_feed(books, defer: bool):
+    request = FeedRequest("bench", "X-Y", 5, timeout=5.0)
+
+    def producer(ctx):
+        for book in books:
+            ctx.emit_book(book)
+
+    feed = Feed(request, producer)
+    feed.set_shape(SPEC)
+    if defer:
+        feed.defer_shaping()
+    events: list = []
+    feed.run(lambda event: events.append(event) or True)
+    return [e for e in events if isinstance(e, (BookEvent, HeldEvent))]
+
+
+def test_a_deferring_feed_hands_over_unshaped_books_that_shape_to_the_same():
+    books = _books(6)
+    eager = _run_feed(books, defer=False)
+    held = _run_feed(books, defer=True)
+    assert all(isinstance(e, BookEvent) for e in eager)
+    assert all(isinstance(e, HeldEvent) for e in held)
+    assert [e.shaped() for e in held] == [e.book for e in eager]
