@@ -111,6 +111,20 @@ class FeedRequest(NamedTuple):
         return make_book(self.venue, self.symbol, bids, asks, timestamp=timestamp, received_at=received_at)
 
 
+class RawBook(NamedTuple):
+    """One message's whole book as parsed (RawLevel lists of exact numbers, so normalizing
+    cannot fail), normalized by ``request.book`` only when it is needed (Feed._book)."""
+
+    request: FeedRequest
+    bids: list[RawLevel]
+    asks: list[RawLevel]
+    timestamp: datetime | None
+    received_at: datetime
+
+    def book(self) -> Book:
+        return self.request.book(self.bids, self.asks, self.timestamp, self.received_at)
+
+
 class BookEvent(NamedTuple):
     book: Book
 
@@ -120,11 +134,12 @@ class HeldEvent(NamedTuple):
     a second shapes only the ones it draws, by the same step with the spec in effect when
     the book arrived, so each is exactly what the feed would have delivered."""
 
-    held: Book  # normalized and immutable: shaping it later reads the same levels
+    held: Book | RawBook  # immutable: normalizing and shaping it later reads the same levels
     spec: ShapeSpec
 
     def shaped(self) -> Book:
-        return shape(self.held, self.spec)
+        held = self.held
+        return shape(held.book() if isinstance(held, RawBook) else held, self.spec)
 
 
 class StatusEvent(NamedTuple):
@@ -287,7 +302,7 @@ class FeedContext:
         whether or not the book changed (the contract's "Liveness is not change")."""
         self._feed.stats.last_heard_at = time.monotonic()
 
-    def emit_book(self, book: Book | WholeBook) -> None:
+    def emit_book(self, book: Book | WholeBook | RawBook) -> None:
         self._attempts = 0
         if self._link_since is None or time.monotonic() - self._link_since >= STABLE_LINK_SECONDS:
             self.backoff.reset()
@@ -314,6 +329,12 @@ class FeedContext:
     @property
     def stats(self) -> FeedStats:
         return self._feed.stats
+
+    @property
+    def defers(self) -> bool:
+        """The consumer shapes only the books it draws (Feed.defer_shaping): a book parsed
+        into exact levels may be handed over as a RawBook, normalized only if drawn."""
+        return self._feed._defer
 
     def malformed(self, error: Exception) -> None:
         self._feed._malformed(error)
@@ -472,12 +493,12 @@ class Feed:
         if not keep_going:
             self._stop.set()
 
-    def _book(self, held: Book | WholeBook) -> None:
+    def _book(self, held: Book | WholeBook | RawBook) -> None:
         event: BookEvent | HeldEvent
-        if self._defer and not isinstance(held, WholeBook):  # a Book stays as it is: shaped when (if) it is drawn
+        if self._defer and not isinstance(held, WholeBook):  # kept as it is: normalized and shaped when (if) it is drawn
             event = HeldEvent(held, self.shape_spec)
         else:
-            event = BookEvent(shape(held, self.shape_spec))  # here, on the feed's thread: a whole book is valid only now
+            event = BookEvent(shape(held.book() if isinstance(held, RawBook) else held, self.shape_spec))  # here, on the feed's thread: a whole book is valid only now
         if not self.stats.books and self._sink is not None:
             with self._first_book:  # the first book and run()'s first-book deadline cannot both win
                 if self._overdue:
@@ -512,7 +533,7 @@ class Feed:
         self.request = self._context.request = self._context.request._replace(depth=depth)
 
     def defer_shaping(self) -> None:
-        """Hand normalized books over unshaped (HeldEvent) from now on: for a consumer that
+        """Hand books over unshaped (HeldEvent; a RawBook not even normalized) from now on: for a consumer that
         shows only some of them and reads no figure of the others (a terminal view without
         --until/--alert). A full feed's whole book is valid only while it is handed over:
         those are still shaped here, every one."""

@@ -18,7 +18,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book
-from orderbook_cli.feed import BookEvent, Feed, FeedStats, HeldEvent, State, StatusEvent
+from orderbook_cli.feed import BookEvent, Feed, FeedStats, HeldEvent, RawBook, State, StatusEvent
 from orderbook_cli.pipeline.output import note
 from orderbook_cli.pipeline.plan import DEFAULT_STALE_AFTER, DEFAULT_TIMEOUT, Options, Plan
 from orderbook_cli.pipeline.sources import Board
@@ -161,7 +161,7 @@ class LiveLadder:
         if self.on_shaped is not None:
             self.on_shaped(book)
 
-    def _stamp(self, book: Book) -> float:
+    def _stamp(self, book: Book | RawBook) -> float:
         """A book's place on the heatmap's clock: live, when it arrived; replayed, its recorded time."""
         return (book.timestamp or book.received_at).timestamp() if self.clock is None else book.received_at.timestamp()  # float-ok: time
 
