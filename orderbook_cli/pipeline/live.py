@@ -18,7 +18,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book
-from orderbook_cli.feed import BookEvent, Feed, FeedStats, HeldEvent, RawBook, State, StatusEvent
+from orderbook_cli.feed import QUEUE_SIZE, BookEvent, Feed, FeedStats, HeldEvent, RawBook, State, StatusEvent
 from orderbook_cli.pipeline.output import note
 from orderbook_cli.pipeline.plan import DEFAULT_STALE_AFTER, DEFAULT_TIMEOUT, Options, Plan
 from orderbook_cli.pipeline.sources import Board
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from orderbook_cli.tape import ReplayedTrades, TapePane
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
+BACKLOG_LOOK = 0.01  # seconds: how often a wait for the next frame looks at the backlog of books
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
 SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
@@ -460,11 +461,13 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             time.monotonic())
 
         monitor = Monitor.of(opts.conditions, announce, report)
+        deferred = False
         if isinstance(screen, LiveLadder) and screen.feed is not None and player is None and replayed is None and not monitor.active:
             # Nothing reads the figures of a book that is not drawn (no --until/--alert): of the
             # many a second a live feed sends, only the ~MAX_FPS drawn are shaped (on_held).
             screen.on_shaped = lambda book: board.on_event(0, BookEvent(book))  # the board's newest, shaped
             screen.feed.defer_shaping()
+            deferred = True
         keys.forward(board.inject)
         pane = _tape_pane(board, screen, player, replayed)
         try:
@@ -478,7 +481,15 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             due = min(due, deadline)
                         if stop_at is not None:
                             due = min(due, stop_at)
-                        item = board.get(timeout=max(0.0, due - now))
+                        if pending and due > now and deferred:
+                            # A frame is already due: the books until then are taken together at
+                            # that frame, not one wake-up each (a half-full queue ends the wait early).
+                            while now < due and board.backlog() < QUEUE_SIZE // 2:
+                                time.sleep(min(due - now, BACKLOG_LOOK))
+                                now = time.monotonic()
+                            item = board.get(timeout=0)
+                        else:
+                            item = board.get(timeout=max(0.0, due - now))
                         now = time.monotonic()
                         while item is not None:  # coalesce: take everything queued, draw once
                             index, event = item

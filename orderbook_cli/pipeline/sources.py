@@ -83,6 +83,9 @@ class FanIn:
         """The consumer's own events (keys) wake the same wait."""
         self._put((None, event))
 
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
     def get(self, timeout: float | None) -> tuple[int | None, object] | None:
         try:
             return self._queue.get(timeout=timeout)
@@ -195,6 +198,11 @@ class Board:
         """The consumer's own events (keys) wake the same wait."""
         assert self.fan is not None, "the board is not open"
         self.fan.inject(event)
+
+    def backlog(self) -> int:
+        """Events waiting in the shared queue (about: the feeds go on putting)."""
+        assert self.fan is not None, "the board is not open"
+        return self.fan.backlog()
 
     def first_book_deadline(self, deadline: float, now: float) -> list[ObookError]:
         """Sources without a first book by --timeout fail (the others go on): their errors."""
