@@ -91,17 +91,46 @@ def _ungzipped(handle: IO[bytes]) -> IO[bytes]:
     return cast(IO[bytes], gzip.GzipFile(fileobj=handle)) if head == b"\x1f\x8b" else handle
 
 
+MAX_NAMED_SOURCES = 4  # other sources a summary names; the rest are counted
+
+
 class Tally:
-    """Lines read and skipped, for the summary after a replay."""
+    """Lines read and skipped, and the books of sources other than the one played, for the summary after a replay."""
 
     def __init__(self) -> None:
         self.books = 0
         self.skipped = 0
+        self.source: tuple[str, str] | None = None  # (venue, symbol) of the first book: the source played
+        self.others: dict[tuple[str, str], int] = {}  # books of other sources, by source (at most MAX_NAMED_SOURCES named)
+        self.other_books = 0
 
-    def summary(self) -> str | None:
-        if not self.skipped:
-            return None
-        return f"skipped {self.skipped} of {self.books + self.skipped} lines that are not obook books (rerun with --debug to see why)"
+    def summary(self, file: str = "FILE") -> str | None:
+        parts = []
+        if self.skipped:
+            parts.append(f"skipped {self.skipped} of {self.books + self.skipped + self.other_books} lines that are not obook books "
+                         "(rerun with --debug to see why)")
+        if self.other_books and self.source is not None:
+            named = ", ".join(sanitize(f"{venue} {symbol}", 60) for venue, symbol in self.others)  # names from a file
+            more = " and more" if sum(self.others.values()) < self.other_books else ""
+            venue = sanitize(next(iter(self.others))[0], 40)
+            played = sanitize(f"{self.source[0]} {self.source[1]}", 60)
+            parts.append(f"played {played}, the file's first source, and left out {self.other_books} books "
+                         f"of {named}{more} — to play another: jq -c 'select(.venue == \"{venue}\")' {file} | obook replay -")
+        return "; ".join(parts) or None
+
+    def one_source(self, lines: Iterator[tuple[bytes, Book]]) -> Iterator[tuple[bytes, Book]]:
+        """The books of the recording's first source. A side-by-side recording holds several sources, one
+        book a line: played as one ladder it would flip between venues, so the others are counted instead."""
+        for line, book in lines:
+            key = (book.venue, book.symbol)
+            if self.source is None:
+                self.source = key
+            elif key != self.source:
+                self.other_books += 1
+                if key in self.others or len(self.others) < MAX_NAMED_SOURCES:
+                    self.others[key] = self.others.get(key, 0) + 1
+                continue
+            yield line, book
 
 
 NDJSON_HINT = "replay reads NDJSON from `obook watch ... --json`, optionally gzipped"
@@ -137,10 +166,6 @@ def _unreadable(exc: BaseException) -> ObookError:
     return UsageError(f"the recording cannot be read to its end: {sanitize(exc, 120)}", hint="is it a complete NDJSON or gzip file?")
 
 
-def read_books(stream: IO[bytes], on_bad_line) -> Iterator[Book]:
-    return (book for _, book in read_lines(stream, on_bad_line))
-
-
 def read_lines(stream: IO[bytes], on_bad_line) -> Iterator[tuple[bytes, Book]]:
     """(line, book) for every line that is a book; the others go to on_bad_line."""
     from orderbook_cli.jsonout import book_from_dict
@@ -172,7 +197,7 @@ def replay_feed(request: FeedRequest, stream: IO[bytes], speed: float | None, ta
 
         ctx.set_state(State.LIVE)
         previous = None
-        for book in read_books(stream, skip):
+        for _, book in tally.one_source(read_lines(stream, skip)):
             if ctx.stopped.is_set():
                 return
             tally.books += 1
@@ -257,7 +282,7 @@ class Player:
 
         held = 0
         try:
-            for line, book in read_lines(self.stream, skip):
+            for line, book in self.tally.one_source(read_lines(self.stream, skip)):
                 held += len(line)
                 if held > MAX_HELD_BYTES:
                     self.truncated = True

@@ -179,6 +179,11 @@ def test_header_drops_items_by_priority_and_takes_extensions():
     assert header(book, stale, width=36).plain == "bitso btc_mxn  ● RECONNECTING"  # the name before PAUSED and STALE
     assert header(book, stale, width=46).plain == "bitso btc_mxn  ● RECONNECTING  PAUSED"
     assert header(book, LadderView(state="live", age=1.5), width=40).plain == "bitso btc_mxn  ● live  age 1.5s"  # the age before the clock
+    # short lines: a calm state shrinks to its glyph before the name is cut; a warning keeps its word
+    assert header(book, LadderView(state="live"), width=20).plain == "bitso btc_mxn  ●"
+    assert header(book, LadderView(state="replay"), width=16).plain == "bitso btc_mxn  ▶"
+    assert header(book, LadderView(state="replay"), width=30).plain == "bitso btc_mxn  ▶ REPLAY"
+    assert header(book, LadderView(state="reconnecting"), width=22).plain == "bitso…  ● RECONNECTING"
 
 
 def test_group_presets_from_the_price_in_bps():

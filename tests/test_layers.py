@@ -19,8 +19,11 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pipeline", {"pipeline", "tape", "recording", "replay", "alerts"}),
     ("views", {"views"}),
     ("venues", {"venues"}),
-    ("feed", {"feed", "sync", "shape", "transport", "consolidate", "jsonout", "impact", "liquidity", "conditions", "trades", "orderflow",
-              "config", "symbol_cache", "symbols", "debuglog", "stdio", "smallfile", "timefmt", "about", "verify"}),
+    # the feed: retry policy, states, checks and what rides on a feed; it uses the engine, never the reverse
+    ("feed", {"feed", "verify", "orderflow", "trades", "consolidate", "config", "symbol_cache"}),
+    # the engine: transport knows no feed and no venue; the sync engine, the shaping step and the JSON writer
+    ("engine", {"transport", "sync", "shape", "jsonout", "conditions"}),
+    ("helpers", {"impact", "liquidity", "symbols", "smallfile", "timefmt", "debuglog", "stdio", "about"}),
     ("base", {"book", "errors", ""}),  # "": the package itself (__version__)
 ]
 

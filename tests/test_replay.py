@@ -137,3 +137,40 @@ def test_every_command_has_help_with_examples(obook, command):
     run = obook(command, "--help")
     assert run.code == 0, run
     assert ("Examples" in run.stdout or "Install" in run.stdout) and "obook " in run.stdout
+
+
+def side_by_side_recording(obook, path) -> list[dict]:
+    """What `obook watch bitso:btc_mxn revx:BTC-USD --json > FILE` writes: one source's book a line, interleaved."""
+    books = obook("replay", "--sample", "--speed", "max", "--json", "--count", "3").lines()
+    other = [{**book, "venue": "revx", "symbol": "BTC-USD"} for book in books]
+    lines = [line for pair in zip(books, other) for line in pair]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return lines
+
+
+def test_a_side_by_side_recording_plays_its_first_source_and_names_the_others(obook, tmp_path):
+    recording = tmp_path / "both.ndjson"
+    side_by_side_recording(obook, recording)
+    run = obook("replay", str(recording), "--speed", "max", "--json")
+    assert run.code == 0, run
+    assert [(b["venue"], b["symbol"]) for b in run.lines()] == [("bitso", "btc_mxn")] * 3  # never flipping between venues
+    assert run.stderr.count("\n") == 1
+    assert "played bitso btc_mxn, the file's first source, and left out 3 books of revx BTC-USD" in run.stderr
+    assert f"""jq -c 'select(.venue == "revx")' {recording} | obook replay -""" in run.stderr
+    revx = "".join(line for line in recording.read_text().splitlines(keepends=True) if '"venue": "revx"' in line)
+    run = obook("replay", "-", "--speed", "max", "--json", input=revx)  # what the suggested command does
+    assert [(b["venue"], b["symbol"]) for b in run.lines()] == [("revx", "BTC-USD")] * 3 and run.stderr == ""
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_a_side_by_side_recording_is_one_steady_ladder(obook, terminal, tmp_path):
+    recording = tmp_path / "both.ndjson"
+    side_by_side_recording(obook, recording)
+    terminal.start(f"{shlex.quote(OBOOK)} replay {shlex.quote(str(recording))} --speed 0.01", width=100, height=30)
+    screen = terminal.wait_for(r"book 1/3 ", stable=True)  # three books, not six flipping between venues
+    assert "revx" not in screen
+    terminal.keys(" .")  # pause, step: the next book is the same source's
+    screen = terminal.wait_for(r"book 2/3 ", stable=True)
+    assert "bitso btc_mxn" in screen and "revx" not in screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")

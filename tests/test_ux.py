@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.conftest import OBOOK, assert_clean_failure
+from tests.servers.http_venue import Reply
 from tests.test_replay import recorded_line
 
 RECORDING = "\n".join(recorded_line(i, f"2025-01-01T00:00:00.{i}00Z") for i in range(3)) + "\n"
@@ -157,3 +158,13 @@ def test_refused_connection_in_words(obook, unused_port):
     run = obook("watch", "bitso", "btc_mxn", "--json", "--timeout", "2", env={"OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"})
     assert_clean_failure(run, 3, "connection refused")
     assert "Error" not in run.stderr.replace("error:", "") and "Errno" not in run.stderr and "last problem" not in run.stderr
+
+
+def test_a_web_server_instead_of_a_websocket_venue_is_said_in_words(obook, http_venue):
+    """An OBOOK_*_URL that names a plain web server: one line that says so, never the page's markup."""
+    page = "<!DOCTYPE HTML>\n<html lang=\"en\"><head><title>Directory listing</title></head><body>files</body></html>"
+    http_venue.route("/", Reply(200, page, headers={"Content-Type": "text/html; charset=utf-8"}))
+    run = obook("snapshot", "bitso", "btc_mxn", "--feed", "top", "--timeout", "3",
+                env={"OBOOK_BITSO_URL": http_venue.url.replace("http://", "ws://")})
+    assert_clean_failure(run, 3, "refused the WebSocket connection (HTTP 200)", "not a WebSocket endpoint")
+    assert "<" not in run.stderr and "DOCTYPE" not in run.stderr

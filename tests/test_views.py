@@ -62,8 +62,8 @@ def test_three_ladders_at_80_columns_name_each_source_once_with_rows_level():
         assert name in lines[0], out
     assert "…" not in out
     titles = [i for i, line in enumerate(lines) if "price" in line]
-    assert titles == [2], out  # every column's titles on the same line
-    assert all(line.count("● live") == 3 for line in lines[1:2]), out
+    assert len(titles) == 1 and lines[titles[0]].count("price") == 3, out  # every column's titles on the same line
+    assert lines[0].count("●") == 3, out  # each its state (a glyph where the name needs the room)
 
 
 def test_a_paused_replay_is_not_stale():

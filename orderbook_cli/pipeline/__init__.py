@@ -160,7 +160,12 @@ def replay(source: str | None, *, sample: bool, speed: str, opts: Options) -> No
         open_feed = lambda req: replay_feed(req, stream, rate, tally)  # noqa: E731
     plan = Plan([Source("replay", f"replay {name}", request, spec, open_feed)], None, spec)
     _show(plan, opts, player=player, replayed=replayed)
-    summary = tally.summary()
+    if source not in (None, "-") and not sample:
+        import shlex  # only for this note: off the start-up of every other command
+
+        summary = tally.summary(shlex.quote(sanitize(source, 200)))
+    else:
+        summary = tally.summary()
     if summary:
         note(f"obook: replay {name}: {summary}")
 

@@ -398,7 +398,7 @@ def _read_head(sock: socket.socket) -> tuple[int, dict[str, str]]:
 
 
 def _read_refusal_body(sock: socket.socket, headers: dict[str, str]) -> str:
-    """Up to MAX_REFUSAL_BODY bytes of what the venue said, when it says how long it is."""
+    """Up to MAX_REFUSAL_BODY bytes of what the venue said, when it says how long it is (a web page: said so)."""
     declared = headers.get("content-length", "")
     if not (declared.isascii() and declared.isdigit()) or len(declared) > 12:
         return ""
@@ -411,4 +411,7 @@ def _read_refusal_body(sock: socket.socket, headers: dict[str, str]) -> str:
             body += chunk
     except OSError:
         pass  # what arrived is enough for a message
-    return sanitize(body.decode("utf-8", "replace").strip(), 200)
+    text = body.decode("utf-8", "replace").strip()
+    if "html" in headers.get("content-type", "").lower() or text.startswith("<"):
+        return "it answered with a web page: this is not a WebSocket endpoint"  # markup says nothing to a reader
+    return sanitize(text, 200)

@@ -78,12 +78,20 @@ def book_time(book: Book, dated: bool) -> str:
     return f"{'as of' if book.timestamp else 'received'} {when} UTC"
 
 
+# States that need no word when the line is short (their glyph and colour say it); warnings keep theirs.
+_GLYPH_ONLY = {"● live": "●", "● snapshot": "●", "▶ REPLAY": "▶"}
+
+
 def header(book: Book | None, view: LadderView, venue: str = "", symbol: str = "", width: int | None = None) -> Text:
     """One line: who, connection state, how fresh; less important items go first when narrow."""
     items = header_items(book, view)
     name = sanitize(f"{book.venue} {book.symbol}" if book else f"{venue} {symbol}", 60)
     if width is not None:
         room = width - sum(i.text.cell_len + 2 for i in items if i.priority == 0)
+        if len(name) > room and items and items[0].text.plain in _GLYPH_ONLY:  # a calm state gives way to the name first
+            state = items[0].text
+            items[0] = Item(0, Text(_GLYPH_ONLY[state.plain], style=state.style))
+            room += state.cell_len - items[0].text.cell_len
         if len(name) > room:  # a name is text, not a number: it may be shortened
             name = name[: max(room - 1, 1)] + "…"
     return fit([Item(0, Text(name, style="bold cyan")), *items] if view.named else items, width)
