@@ -111,8 +111,35 @@ class FeedRequest(NamedTuple):
         return make_book(self.venue, self.symbol, bids, asks, timestamp=timestamp, received_at=received_at)
 
 
+class RawBook(NamedTuple):
+    """One message's whole book as parsed (RawLevel lists of exact numbers, so normalizing
+    cannot fail), normalized by ``request.book`` only when it is needed (Feed._book)."""
+
+    request: FeedRequest
+    bids: list[RawLevel]
+    asks: list[RawLevel]
+    timestamp: datetime | None
+    received_at: datetime
+
+    def book(self) -> Book:
+        return self.request.book(self.bids, self.asks, self.timestamp, self.received_at)
+
+
 class BookEvent(NamedTuple):
     book: Book
+
+
+class HeldEvent(NamedTuple):
+    """A book not shaped yet (Feed.defer_shaping): a terminal view that redraws a few times
+    a second shapes only the ones it draws, by the same step with the spec in effect when
+    the book arrived, so each is exactly what the feed would have delivered."""
+
+    held: Book | RawBook  # immutable: normalizing and shaping it later reads the same levels
+    spec: ShapeSpec
+
+    def shaped(self) -> Book:
+        held = self.held
+        return shape(held.book() if isinstance(held, RawBook) else held, self.spec)
 
 
 class StatusEvent(NamedTuple):
@@ -137,7 +164,7 @@ class CheckEvent(NamedTuple):
     check: Any
 
 
-Event = BookEvent | StatusEvent | FatalEvent | CheckEvent
+Event = BookEvent | HeldEvent | StatusEvent | FatalEvent | CheckEvent
 
 
 class Delays:
@@ -275,7 +302,7 @@ class FeedContext:
         whether or not the book changed (the contract's "Liveness is not change")."""
         self._feed.stats.last_heard_at = time.monotonic()
 
-    def emit_book(self, book: Book | WholeBook) -> None:
+    def emit_book(self, book: Book | WholeBook | RawBook) -> None:
         self._attempts = 0
         if self._link_since is None or time.monotonic() - self._link_since >= STABLE_LINK_SECONDS:
             self.backoff.reset()
@@ -302,6 +329,12 @@ class FeedContext:
     @property
     def stats(self) -> FeedStats:
         return self._feed.stats
+
+    @property
+    def defers(self) -> bool:
+        """The consumer shapes only the books it draws (Feed.defer_shaping): a book parsed
+        into exact levels may be handed over as a RawBook, normalized only if drawn."""
+        return self._feed._defer
 
     def malformed(self, error: Exception) -> None:
         self._feed._malformed(error)
@@ -368,6 +401,7 @@ class Feed:
         self._first_book = threading.Lock()  # run(): the first book and the first-book deadline cannot both win
         self._overdue = False
         self._fatal_to_sink = False  # start(): the fatal event goes to the consumer like any other
+        self._defer = False  # defer_shaping(): normalized books are handed over unshaped (HeldEvent)
 
     def __enter__(self) -> Feed:
         return self
@@ -459,8 +493,12 @@ class Feed:
         if not keep_going:
             self._stop.set()
 
-    def _book(self, held: Book | WholeBook) -> None:
-        book = shape(held, self.shape_spec)  # here, on the feed's thread: a whole book is valid only now
+    def _book(self, held: Book | WholeBook | RawBook) -> None:
+        event: BookEvent | HeldEvent
+        if self._defer and not isinstance(held, WholeBook):  # kept as it is: normalized and shaped when (if) it is drawn
+            event = HeldEvent(held, self.shape_spec)
+        else:
+            event = BookEvent(shape(held.book() if isinstance(held, RawBook) else held, self.shape_spec))  # here, on the feed's thread: a whole book is valid only now
         if not self.stats.books and self._sink is not None:
             with self._first_book:  # the first book and run()'s first-book deadline cannot both win
                 if self._overdue:
@@ -470,7 +508,7 @@ class Feed:
             self._count_book()
         if self.stats.state is not State.LIVE:
             self._status(State.LIVE)
-        self._put(BookEvent(book))
+        self._put(event)
 
     def _count_book(self) -> None:
         now = time.monotonic()
@@ -493,6 +531,13 @@ class Feed:
         """Ask the venue for `depth` levels from now on (the ladder's +/- keys): producers
         read ``ctx.request`` afresh, re-requesting or re-subscribing as their venue needs."""
         self.request = self._context.request = self._context.request._replace(depth=depth)
+
+    def defer_shaping(self) -> None:
+        """Hand books over unshaped (HeldEvent; a RawBook not even normalized) from now on: for a consumer that
+        shows only some of them and reads no figure of the others (a terminal view without
+        --until/--alert). A full feed's whole book is valid only while it is handed over:
+        those are still shaped here, every one."""
+        self._defer = True
 
     def set_shape(self, spec: ShapeSpec) -> None:
         """Shape books by `spec` from the next one on (the ladder's +/- and g keys)."""

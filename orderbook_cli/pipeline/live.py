@@ -18,7 +18,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from orderbook_cli.book import EXACT, Book
-from orderbook_cli.feed import BookEvent, Feed, FeedStats, State, StatusEvent
+from orderbook_cli.feed import QUEUE_SIZE, BookEvent, Feed, FeedStats, HeldEvent, RawBook, State, StatusEvent
 from orderbook_cli.pipeline.output import note
 from orderbook_cli.pipeline.plan import DEFAULT_STALE_AFTER, DEFAULT_TIMEOUT, Options, Plan
 from orderbook_cli.pipeline.sources import Board
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from orderbook_cli.tape import ReplayedTrades, TapePane
 
 MAX_FPS = 20  # the screen never redraws faster than this, whatever the feed does
+BACKLOG_LOOK = 0.01  # seconds: how often a wait for the next frame looks at the backlog of books
 IDLE_REDRAW = 1.0  # with nothing new, redraw this often so the age keeps counting
 HIGHLIGHT_SECONDS = 1.0
 SYNC_STATES = (State.SYNCING, State.RESYNCING)  # their detail says why (a gap, a rate limit)
@@ -126,19 +127,51 @@ class LiveLadder:
         self.history = History()  # the heatmap's columns, kept whichever view is drawn
         self.clock = clock  # a live feed's wall clock: the heatmap moves with it; None: the books' own time (a replay)
         self.frozen: tuple = ()  # the heatmap's columns when paused
+        self.held: tuple[HeldEvent, float] | None = None  # the newest book not shaped yet (Feed.defer_shaping), and when it came
+        self.on_shaped: Callable[[Book], object] | None = None  # told of every book shaped here (the board's newest)
 
     def on_event(self, index: int, event: object, now: float) -> None:
-        if isinstance(event, BookEvent):
+        if isinstance(event, HeldEvent):
+            self.on_held(event, now)
+        elif isinstance(event, BookEvent):
+            self.take_held()  # an older one not shaped yet still closes its heatmap slot
             self.on_book(event.book, now)
         elif isinstance(event, StatusEvent):
             self.on_status(event)
+
+    def on_held(self, event: HeldEvent, now: float) -> None:
+        """A book the feed did not shape: kept until a frame draws it (take_held), so at
+        1,000 books a second only the ~MAX_FPS drawn ones are shaped. The heatmap's column
+        rests on the last book of its time slot: the newest held book is shaped before
+        one from a later slot replaces it, so every column is what it would be."""
+        if self.held is not None:
+            seconds = self.history.seconds
+            if int(self._stamp(self.held[0].held) // seconds) != int(self._stamp(event.held) // seconds):
+                self.take_held()
+        self.held = (event, now)
+        if self.book is None:
+            self.take_held()  # the first book is drawn at once
+
+    def take_held(self) -> None:
+        """Shape the newest held book (if any): it becomes the newest book."""
+        if self.held is None:
+            return
+        (event, at), self.held = self.held, None
+        book = event.shaped()
+        self.on_book(book, at)
+        if self.on_shaped is not None:
+            self.on_shaped(book)
+
+    def _stamp(self, book: Book | RawBook) -> float:
+        """A book's place on the heatmap's clock: live, when it arrived; replayed, its recorded time."""
+        return (book.timestamp or book.received_at).timestamp() if self.clock is None else book.received_at.timestamp()  # float-ok: time
 
     def on_book(self, book: Book, now: float) -> None:
         # Only the book about to be drawn is compared with the screen (frame()):
         # at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
         # the heatmap keeps every book's time slot, cheaply: live, when it arrived; replayed, its recorded time
-        self.history.add(book, None if self.clock is None else book.received_at.timestamp())  # float-ok: time
+        self.history.add(book, self._stamp(book))
         if self.player is not None and self.shown is None and self.view.depth is None:
             self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
         if self.shown is None and not self.view.paused:
@@ -170,6 +203,7 @@ class LiveLadder:
             self.view.last_resync = time.strftime("%H:%M:%S UTC", time.gmtime())
 
     def on_key(self, key: str, now: float) -> None:
+        self.take_held()  # keys read the newest book (the g presets, the depth sent) and may show it
         view = self.view
         name = action(key, view.actions)
         if self.player is not None and name in REPLAY_KEYS:
@@ -264,6 +298,7 @@ class LiveLadder:
         """`last_book_at`: when the book last changed (its age); `heard_at`: when anything last
         arrived (keep-alives too; None: the last book): only a silence is stale."""
         view = self.view
+        self.take_held()  # the one book of many this frame draws: shaped now
         if self.clock is not None and not view.paused:
             self.history.advance(self.clock())  # a quiet live book still moves along the heatmap
         # A paused player sends only the books asked for (steps): those are shown.
@@ -426,6 +461,13 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             time.monotonic())
 
         monitor = Monitor.of(opts.conditions, announce, report)
+        deferred = False
+        if isinstance(screen, LiveLadder) and screen.feed is not None and player is None and replayed is None and not monitor.active:
+            # Nothing reads the figures of a book that is not drawn (no --until/--alert): of the
+            # many a second a live feed sends, only the ~MAX_FPS drawn are shaped (on_held).
+            screen.on_shaped = lambda book: board.on_event(0, BookEvent(book))  # the board's newest, shaped
+            screen.feed.defer_shaping()
+            deferred = True
         keys.forward(board.inject)
         pane = _tape_pane(board, screen, player, replayed)
         try:
@@ -439,7 +481,15 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             due = min(due, deadline)
                         if stop_at is not None:
                             due = min(due, stop_at)
-                        item = board.get(timeout=max(0.0, due - now))
+                        if pending and due > now and deferred:
+                            # A frame is already due: the books until then are taken together at
+                            # that frame, not one wake-up each (a half-full queue ends the wait early).
+                            while now < due and board.backlog() < QUEUE_SIZE // 2:
+                                time.sleep(min(due - now, BACKLOG_LOOK))
+                                now = time.monotonic()
+                            item = board.get(timeout=0)
+                        else:
+                            item = board.get(timeout=max(0.0, due - now))
                         now = time.monotonic()
                         while item is not None:  # coalesce: take everything queued, draw once
                             index, event = item
@@ -452,7 +502,7 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             elif index is not None:
                                 board.on_event(index, event)
                                 screen.on_event(index, event, now)
-                                books_seen += isinstance(event, BookEvent)
+                                books_seen += isinstance(event, (BookEvent, HeldEvent))
                                 if monitor.active and isinstance(event, (BookEvent, StatusEvent)) and _met(monitor, board, now, stale_after, index):
                                     screen.quit = True  # --until held: this book stays on screen
                             pending = True

@@ -98,6 +98,10 @@ class FanIn:
         """An event is waiting (get(0) would return one)."""
         return bool(self._taken) or bool(self._waiting)  # a glance without the lock: a hint, never a promise of none
 
+    def backlog(self) -> int:
+        """How many events are waiting (a glance without the lock, for pacing a view)."""
+        return len(self._taken) + len(self._waiting)
+
     def get(self, timeout: float | None) -> tuple[int | None, object] | None:
         if self._taken:
             return self._taken.popleft()
@@ -219,6 +223,11 @@ class Board:
         """The consumer's own events (keys) wake the same wait."""
         assert self.fan is not None, "the board is not open"
         self.fan.inject(event)
+
+    def backlog(self) -> int:
+        """Events waiting in the shared queue (about: the feeds go on putting)."""
+        assert self.fan is not None, "the board is not open"
+        return self.fan.backlog()
 
     def first_book_deadline(self, deadline: float, now: float) -> list[ObookError]:
         """Sources without a first book by --timeout fail (the others go on): their errors."""

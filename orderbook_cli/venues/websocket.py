@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from orderbook_cli.book import RawLevel
 from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
-from orderbook_cli.feed import FeedContext, FeedRequest, Producer, State
+from orderbook_cli.feed import FeedContext, FeedRequest, Producer, RawBook, State
 from orderbook_cli.venues.base import Venue
 
 
@@ -124,8 +124,12 @@ class BookFrames:
         if isinstance(message, BookUpdate):
             if self.live:
                 ctx.stamped(message.timestamp, received_at)  # the venue's stamp: how late its messages arrive
+            bids, asks = message.bids, message.asks
+            if ctx.defers and type(bids) is list and type(asks) is list:  # parsed already: normalized when drawn (Feed.defer_shaping)
+                ctx.emit_book(RawBook(request, bids, asks, message.timestamp, received_at))
+                return request.once
             try:
-                book = request.book(message.bids, message.asks, message.timestamp, received_at)
+                book = request.book(bids, asks, message.timestamp, received_at)
             except MalformedData as exc:  # levels are parsed lazily by some venues
                 ctx.malformed(exc)
                 return False
