@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from full_depth import bench_full_depth, bench_full_depth_process
+from measure import cpu_seconds, floor_share, view_share
 from servers import SEQ_BASE, BitsoFlood, RawFlood, bitso_frame, quiet_bitso, revx_server
 from views import bench_views
 
@@ -206,11 +207,6 @@ class Pane:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # The same decode-and-encode loop, fed at a fixed rate and never ending: what
 # merely keeping up with the feed costs, next to what the ladder costs.
 FLOOR_LIVE = """
@@ -237,18 +233,10 @@ def floor_live_cpu(scratch: Path, rate: int, seconds: float) -> float:
 
 
 def _floor_live_cpu(scratch: Path, rate: int, seconds: float) -> float:
-    floor = scratch / "floor_live.py"
-    floor.write_text(FLOOR_LIVE)
     flood = BitsoFlood(int(rate * (seconds + 4)), rate=rate)
-    proc = subprocess.Popen([sys.executable, str(floor), flood.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)
-        cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
-        time.sleep(seconds)
-        return (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0)
+        return floor_share(FLOOR_LIVE, scratch / "floor_live.py", flood.url, seconds)
     finally:
-        proc.kill()
-        proc.wait()
         flood.stop()
 
 
@@ -316,13 +304,7 @@ def bench_idle(scratch: Path, seconds: float) -> None:
     quiet = quiet_bitso()
     pane = Pane(scratch, f"OBOOK_BITSO_URL={quiet.url} {OBOOK} watch bitso --feed top btc_mxn")
     try:
-        deadline = time.monotonic() + 10
-        while "spread" not in pane.screen() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        pid = pane.obook_pid()
-        cpu0, t0 = cpu_seconds(pid), time.monotonic()
-        time.sleep(seconds)
-        cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        cpu, _ = view_share(pane, "spread", seconds)
         record("idle CPU, ladder on a quiet book", f"**{cpu * 100:.1f}%** of one core", "<= 1%", cpu <= 0.01)
     finally:
         pane.close()
@@ -411,7 +393,7 @@ def main() -> int:
             "stream": lambda: bench_stream(frames, rounds, scratch),
             "render": bench_render,
             "live": lambda: bench_live(scratch, seconds),
-            "views": lambda: bench_views(record, Pane, cpu_seconds, scratch, seconds, OBOOK, 20 if args.quick else 60,
+            "views": lambda: bench_views(record, Pane, scratch, seconds, OBOOK, 20 if args.quick else 60,
                                          floor=lambda: floor_live_cpu(scratch, 1000, seconds), record_ratio=record_ratio,
                                          budget=(LIVE_BUDGET, LIVE_GOAL)),
             "idle": lambda: bench_idle(scratch, seconds),
@@ -419,7 +401,7 @@ def main() -> int:
             "full_depth": lambda: bench_full_depth(record, args.quick),
             "full_depth_process": lambda: bench_full_depth_process(record_ratio, timed, OBOOK, scratch, frames, rounds),
             "peer": lambda: bench_peer(runs),
-            "trades": lambda: __import__("trades").bench_trades(record, record_ratio, Pane, cpu_seconds, scratch, seconds, OBOOK),
+            "trades": lambda: __import__("trades").bench_trades(record, record_ratio, Pane, scratch, seconds, OBOOK),
         }
         for name in BENCHES:
             if not args.only or name in args.only:

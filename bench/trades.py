@@ -22,12 +22,12 @@ bench/run.py calls bench_trades(); run alone it prints its own figures.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import floor_share, view_share
 from servers import WsVenue, bitso_frame
 
 BOOKS_PER_SECOND, TRADES_PER_SECOND = 1000, 500
@@ -102,46 +102,28 @@ def _rss_kib(pid: int) -> int:
         return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
 
 
-def floor_cpu(cpu_seconds, scratch: Path, seconds: float) -> float:
-    script = scratch / "floor_tape.py"
-    script.write_text(FLOOR)
+def floor_cpu(scratch: Path, seconds: float) -> float:
     flood = TapeFlood(seconds + 4)
-    proc = subprocess.Popen([sys.executable, str(script), flood.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)
-        cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
-        time.sleep(seconds)
-        return (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0)
+        return floor_share(FLOOR, scratch / "floor_tape.py", flood.url, seconds)
     finally:
-        proc.kill()
-        proc.wait()
         flood.stop()
 
 
-def ladder_cpu(Pane, cpu_seconds, scratch: Path, seconds: float, obook: str, trades: int) -> tuple[float, int, int, str]:
+def ladder_cpu(Pane, scratch: Path, seconds: float, obook: str, trades: int) -> tuple[float, int, int, str]:
     """(share of one core, RSS KiB at the start and the end, the last screen) of the ladder at
     WIDTH x HEIGHT fed BOOKS_PER_SECOND books and `trades` prints a second."""
     flood = TapeFlood(seconds + 8, trades=trades)
     pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {obook} watch bitso --feed top btc_mxn", WIDTH, HEIGHT)
     try:
-        ready = "trades bitso btc_mxn  bought" if trades else "spread"
-        deadline = time.monotonic() + 10
-        while ready not in pane.screen() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if ready not in pane.screen():
-            raise RuntimeError(f"the ladder never showed {ready!r}:\n{pane.screen()}")
-        time.sleep(1)
-        pid = pane.obook_pid()
-        rss0, cpu0, t0 = _rss_kib(pid), cpu_seconds(pid), time.monotonic()
-        time.sleep(seconds)
-        cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
-        return cpu, rss0, _rss_kib(pid), pane.screen()
+        share, (rss0, rss1) = view_share(pane, "trades bitso btc_mxn  bought" if trades else "spread", seconds, _rss_kib)
+        return share, rss0, rss1, pane.screen()
     finally:
         pane.close()
         flood.stop()
 
 
-def bench_trades(record, record_ratio, Pane, cpu_seconds, scratch: Path, seconds: float, obook: str) -> None:
+def bench_trades(record, record_ratio, Pane, scratch: Path, seconds: float, obook: str) -> None:
     import shutil
 
     if not shutil.which("tmux"):
@@ -149,9 +131,9 @@ def bench_trades(record, record_ratio, Pane, cpu_seconds, scratch: Path, seconds
         return
     print(f"tape: the ladder with the tape beside it ({WIDTH}x{HEIGHT}) fed {BOOKS_PER_SECOND:,} book messages/s and "
           f"{TRADES_PER_SECOND} trades/s, vs the floor fed the same and the ladder fed the books only")
-    floor = floor_cpu(cpu_seconds, scratch, seconds)
-    alone, *_ = ladder_cpu(Pane, cpu_seconds, scratch, seconds, obook, trades=0)
-    with_tape, rss0, rss1, screen = ladder_cpu(Pane, cpu_seconds, scratch, seconds, obook, trades=TRADES_PER_SECOND)
+    floor = floor_cpu(scratch, seconds)
+    alone, *_ = ladder_cpu(Pane, scratch, seconds, obook, trades=0)
+    with_tape, rss0, rss1, screen = ladder_cpu(Pane, scratch, seconds, obook, trades=TRADES_PER_SECOND)
     shown = next((line[line.index("trades bitso"):].strip() for line in screen.splitlines() if "trades bitso" in line), "")
     record_ratio(f"live ladder + tape, {BOOKS_PER_SECOND:,} book msg/s + {TRADES_PER_SECOND} trades/s, CPU vs the floor fed the same",
                  with_tape / floor, BUDGET, GOAL,
@@ -173,7 +155,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a shorter run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        bench_trades(run.record, run.record_ratio, run.Pane, run.cpu_seconds, Path(tmp), 3 if args.quick else 8, run.OBOOK)
+        bench_trades(run.record, run.record_ratio, run.Pane, Path(tmp), 3 if args.quick else 8, run.OBOOK)
     return 1 if any(verdict == "FAIL" for *_, verdict in run.RESULTS) else 0
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import view_share
 from servers import BitsoFlood
 
 FRAME_BUDGET_MS = 10.0
@@ -79,28 +80,19 @@ def frame_times(repeats: int) -> dict[str, float]:
     return results
 
 
-def live_cpu(view: str, Pane, cpu_seconds, scratch: Path, seconds: float, obook: str, rate: int = 1000) -> float:
+def live_cpu(view: str, Pane, scratch: Path, seconds: float, obook: str, rate: int = 1000) -> float:
     """Share of one core the live view uses while fed `rate` messages/s."""
     flood = BitsoFlood(int(rate * (seconds + 8)), rate=rate)
     pane = Pane(scratch, f"OBOOK_BITSO_URL={flood.url} {obook} watch bitso --feed top btc_mxn --view {view}", WIDTH, HEIGHT)
     try:
-        drawn = DRAWN[view]  # the view shows a book, not just its header
-        deadline = time.monotonic() + 10
-        while drawn not in pane.screen() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if drawn not in pane.screen():
-            raise RuntimeError(f"--view {view} never drew a book:\n{pane.screen()}")
-        time.sleep(1)
-        pid = pane.obook_pid()
-        cpu0, t0 = cpu_seconds(pid), time.monotonic()
-        time.sleep(seconds)
-        return (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+        share, _ = view_share(pane, DRAWN[view], seconds)  # the view shows a book, not just its header
+        return share
     finally:
         pane.close()
         flood.stop()
 
 
-def bench_views(record, Pane, cpu_seconds, scratch: Path, seconds: float, obook: str, repeats: int = 60, *,
+def bench_views(record, Pane, scratch: Path, seconds: float, obook: str, repeats: int = 60, *,
                 floor=None, record_ratio=None, budget: tuple[float, float] = (2.0, 1.5)) -> None:
     """With `floor` (the stream floor's CPU fed the same) each view's CPU is also a ratio
     against it, with run.py's budget for the live views."""
@@ -115,7 +107,7 @@ def bench_views(record, Pane, cpu_seconds, scratch: Path, seconds: float, obook:
     if not shutil.which("tmux"):
         record("live views CPU", "skipped: tmux not installed")
         return
-    cpu = {view: live_cpu(view, Pane, cpu_seconds, scratch, seconds, obook) for view in ("ladder", "chart", "heatmap")}
+    cpu = {view: live_cpu(view, Pane, scratch, seconds, obook) for view in ("ladder", "chart", "heatmap")}
     floor_cpu = floor() if floor is not None else None
     record("live CPU at 1000 msg/s, ladder", f"{cpu['ladder'] * 100:.0f}% of one core")
     for view in ("chart", "heatmap"):
@@ -137,7 +129,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer frames and a shorter live run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        bench_views(run.record, run.Pane, run.cpu_seconds, Path(tmp), 3 if args.quick else 8, run.OBOOK, 20 if args.quick else 60)
+        bench_views(run.record, run.Pane, Path(tmp), 3 if args.quick else 8, run.OBOOK, 20 if args.quick else 60)
     return 1 if any(verdict == "OVER BUDGET" for *_, verdict in run.RESULTS) else 0
 
 
