@@ -79,4 +79,4 @@ def iso_utc(stamp: datetime) -> str:
     stamp = stamp.astimezone(UTC)
     if stamp.year >= 1000:  # isoformat is cheaper; it pads years to 4 digits where %Y does not
         return stamp.isoformat(timespec="milliseconds")[:-6] + "Z"  # drops "+00:00"
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+    return f"{stamp.year:04d}" + stamp.strftime("-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"  # %Y gives "1", not "0001"

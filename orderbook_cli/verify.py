@@ -164,6 +164,8 @@ class Verifier:
             return inconclusive("the venue's REST book carries no time")
         if engine.seeded_at is not None and engine.seeded_at >= pending.asked_at - SETTLE:
             return inconclusive("the book was seeded afresh meanwhile")
+        if stamp < datetime.min.replace(tzinfo=stamp.tzinfo) + timedelta(seconds=SETTLE):  # year 1: no time before it
+            return inconclusive("the venue's REST book's time is out of range")
         moved = moving(engine, stamp - timedelta(seconds=SETTLE), pending.asked_at - SETTLE)
         if moved is None:
             return inconclusive(f"more than {HISTORY} changes since the REST book's time: cannot tell which levels stayed still")

@@ -178,17 +178,26 @@ def _rest_payload(body: bytes) -> dict:
     return data["payload"]
 
 
-def _rest_levels(payload: dict, count: int | None) -> dict[str, list[RawLevel]]:
+def _rest_entries(payload: dict, side: str, book: str) -> list[dict]:
+    """A side's entries; each names its book, and one for another book makes the answer unusable
+    (compared or seeded, it would be taken for this book's)."""
+    found = objects(payload, side, "order book")
+    if any(entry.get("book") not in (None, book) for entry in found):
+        raise MalformedData(f"the order book response holds {side} of another book than {book!r}")
+    return found
+
+
+def _rest_levels(payload: dict, count: int | None, book: str) -> dict[str, list[RawLevel]]:
     return {side: [RawLevel(to_decimal(lv.get("price"), f"{side} price"), to_decimal(lv.get("amount"), f"{side} amount"), count)
-                   for lv in objects(payload, side, "order book")] for side in ("bids", "asks")}
+                   for lv in _rest_entries(payload, side, book)] for side in ("bids", "asks")}
 
 
-def read_seed(body: bytes) -> Seed:
+def read_seed(body: bytes, book: str) -> Seed:
     """The REST book with order ids (aggregate=false), as a seed."""
     payload = _rest_payload(body)
     ops = []
     for side, is_bid in (("bids", True), ("asks", False)):
-        for order in objects(payload, side, "order book"):
+        for order in _rest_entries(payload, side, book):
             ops.append(OrderOp(_order_id(order.get("oid")), True, is_bid,
                                to_decimal(order.get("price"), f"{side} price"), to_decimal(order.get("amount"), f"{side} amount")))
     return Seed(to_sequence(payload.get("sequence"), "sequence"), ops, parse_venue_time(payload.get("updated_at")))
@@ -280,7 +289,7 @@ class Bitso(SyncedVenue):
         return read_diff(json_loads(frame), request.symbol)
 
     def read_seed(self, body: bytes, request: FeedRequest) -> Seed:
-        return read_seed(body)
+        return read_seed(body, request.symbol)
 
     def _rest_book(self, request: FeedRequest, aggregate: bool) -> bytes:
         from orderbook_cli.transport.http import (
@@ -318,10 +327,10 @@ class Bitso(SyncedVenue):
         def fetch():
             received_at = now_utc()
             payload = _rest_payload(self._rest_book(request, aggregate=True))
-            levels = _rest_levels(payload, None)
+            levels = _rest_levels(payload, None, request.symbol)
             if min(len(levels["bids"]), len(levels["asks"])) < request.depth:
                 payload = _rest_payload(self._rest_book(request, aggregate=False))
-                levels = _rest_levels(payload, 1)  # one entry per order: make_book sums and counts them
+                levels = _rest_levels(payload, 1, request.symbol)  # one entry per order: make_book sums and counts them
             book = request.book(levels["bids"], levels["asks"], parse_venue_time(payload.get("updated_at")), received_at)
             return book._replace(sequence=to_sequence(payload.get("sequence"), "sequence"))
 
