@@ -249,7 +249,7 @@ class Monitor:
             self.command.close()
 
     def verdict(self, ended: str) -> None:
-        """UntilNotMet (exit 124) when `ended` ("--count", "--duration", "the recording's end")
+        """UntilNotMet (exit 124) when `ended` ("--count", "--duration", "the recording")
         stopped the watch before --until held."""
         if self.until is not None and self.met is None and ended:
             raise UntilNotMet(f"{ended} ended the watch before --until {self.until.text} held")

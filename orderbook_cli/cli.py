@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperOption
 
+from orderbook_cli.errors import ExitStatus
+
 app = typer.Typer(
     name="obook",
     help="Market depth in the terminal: live order-book ladders and normalized JSON books.\n\n"
@@ -22,8 +24,7 @@ app = typer.Typer(
     "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
     "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
     "  obook replay --sample                            a recorded ladder, no network needed\n\n"
-    "Exit codes: 0 ok, 1 bug, 2 usage, 3 network, 4 rejected by venue, 5 venue failed, 6 auth, 74 output not writable, "
-    "130 interrupted (Ctrl-C), 143 terminated (SIGTERM/SIGHUP).",
+    "Exit codes: " + ", ".join(f"{int(status)} {status.meaning}" for status in ExitStatus) + ".",
     rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=False,

@@ -25,6 +25,19 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130
     TERMINATED = 143  # SIGTERM / SIGHUP: 128 + 15, as shells report it
 
+    @property
+    def meaning(self) -> str:
+        """What the status tells a script, in a few words (the help's list of exit codes)."""
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    ExitStatus.SUCCESS: "ok", ExitStatus.INTERNAL: "bug", ExitStatus.USAGE: "usage", ExitStatus.NETWORK: "network",
+    ExitStatus.REJECTED: "rejected by venue", ExitStatus.VENUE_FAILED: "venue failed", ExitStatus.AUTH: "auth",
+    ExitStatus.OUTPUT: "output not writable", ExitStatus.UNTIL_NOT_MET: "--until never held (--count/--duration ended first)",
+    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)", ExitStatus.TERMINATED: "terminated (SIGTERM/SIGHUP)",
+}
+
 
 class ObookError(Exception):
     """An expected failure with a one-line explanation and an exit status."""

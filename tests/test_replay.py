@@ -174,3 +174,13 @@ def test_a_side_by_side_recording_is_one_steady_ladder(obook, terminal, tmp_path
     assert "bitso btc_mxn" in screen and "revx" not in screen
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
+
+
+def test_the_help_lists_every_exit_status_the_contract_has(obook):
+    """The list is made from the one enum of exit statuses: a status added there shows here, 124 included."""
+    from orderbook_cli.errors import ExitStatus
+
+    text = " ".join(obook("--help", env={"COLUMNS": "200"}).stdout.split())
+    for status in ExitStatus:
+        assert f"{int(status)} {status.meaning}" in text, status
+    assert "124 --until never held" in text

@@ -114,7 +114,7 @@ class NdjsonWriter:
 
     def __init__(self, board: Board, count: int | None, stale_after: float, monitor: Monitor | None = None, order_flow: Any = None):
         self.board, self.count, self.stale_after, self.monitor, self.order_flow = board, count, stale_after, monitor, order_flow
-        self.ended = ""  # what ended the output, when not --until or the reader: "--count", "the recording's end"
+        self.ended = ""  # what ended the output, when not --until or the reader: "--count", "the recording"
         self.written = 0
         self._ticked = 0.0  # time.monotonic() of the last reading by the clock
         self.resyncing = [False] * len(board.states)
@@ -183,7 +183,7 @@ class NdjsonWriter:
         if event.state is State.CLOSED:  # the feed ended (a recording played to its end)
             self.closed[index] = True
             if all(closed or s.failed for closed, s in zip(self.closed, self.board.states)):
-                self.ended = "the recording's end"
+                self.ended = "the recording"
                 return False
             return True
         if event.state is State.RESYNCING:
@@ -243,7 +243,7 @@ def write_ndjson(board: Board, *, count: int | None, stale_after: float, timeout
                  duration: float | None = None, order_flow: Any = None) -> str:
     """Every update as one JSON line, written as it arrives, until --count, --until,
     --duration, the reader leaves or every source ended; returns what ended it
-    ("--count", "--duration", "the recording's end"; "" otherwise). One source runs on
+    ("--count", "--duration", "the recording"; "" otherwise). One source runs on
     this thread (no hand-off per book) unless the clock matters (--duration, a `stale`
     condition); otherwise the sources deliver into the board's one queue.
     `order_flow` (one source): its trade feed runs beside the book's."""
