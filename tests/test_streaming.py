@@ -59,14 +59,15 @@ REQUEST = FeedRequest(venue="test", symbol="X", depth=5, timeout=0.5)
 
 @pytest.mark.parametrize("year", [1, 999, 1000, 1970, 2025, 9999])
 @pytest.mark.parametrize("minutes", [0, -90, 330])
-def test_iso_utc_is_strftime_text_whatever_the_year_and_offset(year, minutes):
+def test_iso_utc_is_iso_8601_text_whatever_the_year_and_offset(year, minutes):
+    """strftime's text, but the year always four digits (glibc's %Y writes year 1 as "1", which is not ISO 8601)."""
     from datetime import datetime, timedelta, timezone
 
     from orderbook_cli.timefmt import iso_utc
 
     stamp = datetime(year, 6, 15, 23, 59, 58, 999_999, tzinfo=timezone(timedelta(minutes=minutes)))
     utc = stamp.astimezone(UTC)
-    assert iso_utc(stamp) == utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    assert iso_utc(stamp) == f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def test_run_hands_events_over_on_the_calling_thread_and_stops_when_told():
