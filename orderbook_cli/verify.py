@@ -33,11 +33,13 @@ from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, RawLevel, plain
 from orderbook_cli.sync import LevelBook, OrderBook, Seed, Side, SyncEngine
+from orderbook_cli.timefmt import now_utc
 
 SEQUENCE, SETTLED = "sequence", "settled"
 HISTORY = 2048  # applied changes kept to bring a REST book forward (or to see which levels moved)
 CATCH_UP = 5.0  # seconds the kept book may take to reach the REST book's sequence
 SETTLE = 2.0  # seconds around the REST book's time in which a change leaves its level out (settled mode)
+FAR_OFF = timedelta(hours=1)  # a REST book's time this far from the clock cannot say which levels were still then
 SHOWN_DIFFERENCES = 3  # differences named in a report; the rest are counted
 
 
@@ -166,6 +168,8 @@ class Verifier:
             return inconclusive("the book was seeded afresh meanwhile")
         if stamp < datetime.min.replace(tzinfo=stamp.tzinfo) + timedelta(seconds=SETTLE):  # year 1: no time before it
             return inconclusive("the venue's REST book's time is out of range")
+        if abs(stamp - now_utc()) > FAR_OFF:  # year 9999: every change would look older than the book
+            return inconclusive("the venue's REST book's time is more than an hour from this machine's clock")
         moved = moving(engine, stamp - timedelta(seconds=SETTLE), pending.asked_at - SETTLE)
         if moved is None:
             return inconclusive(f"more than {HISTORY} changes since the REST book's time: cannot tell which levels stayed still")
