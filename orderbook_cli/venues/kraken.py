@@ -20,7 +20,6 @@ Dogecoin DOGE and refuses the v1 names XBT and XDG, which obook translates.
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -56,23 +55,33 @@ def kraken_depth(depth: int) -> int:
 
 
 def _digits(number: Decimal) -> str:
-    return wire_text(number).replace(".", "").lstrip("0")
+    text = str(number)  # the wire text, unless it shows an exponent (then plain notation)
+    if "E" in text:
+        text = wire_text(number)
+    return text.replace(".", "").lstrip("0")
 
 
-_LEADING_ZEROS = re.compile(r"\|0*")  # a separator and the zeros that start the number after it
+# Each level's part of the checksum text by price, with the very price and quantity objects
+# it was written from: a message changes a level or three of the ten, so the rest are one
+# lookup each. Identity, never equality (1.5 and 1.50 write differently); the same objects
+# always write the same text, so an entry is right for any side and book that holds them.
+_pieces: dict[Decimal, tuple[Decimal, Decimal, str]] = {}
+_MAX_PIECES = 4096  # then started afresh: memory stays level
 
 
 def side_text(side: Side) -> str:
-    """One side's part of the checksum text: its best ten levels as Kraken writes them.
-
-    Every number is written at once, separated by "|"; the dots and each number's
-    leading zeros then go in two passes over the whole text (str() is the wire text
-    unless it shows an exponent: then each number through _digits)."""
-    head = side.head(CHECKSUM_LEVELS)
-    text = "|" + "|".join([str(price) + "|" + str(amount) for price, amount in head])  # str(): an f-string's format() is twice as slow
-    if "E" in text:
-        return "".join([_digits(price) + _digits(amount) for price, amount in head])
-    return _LEADING_ZEROS.sub("", text.replace(".", ""))
+    """One side's part of the checksum text: its best ten levels as Kraken writes them."""
+    pieces = _pieces
+    if len(pieces) > _MAX_PIECES:
+        pieces.clear()
+    out, levels = [], side.levels
+    for price in side.prices[:-CHECKSUM_LEVELS - 1:-1] if side.descending else side.prices[:CHECKSUM_LEVELS]:
+        amount = levels[price][0]
+        known = pieces.get(price)
+        if known is None or known[0] is not price or known[1] is not amount:
+            known = pieces[price] = (price, amount, _digits(price) + _digits(amount))
+        out.append(known[2])
+    return "".join(out)
 
 
 def book_checksum(book: LevelBook) -> int:
