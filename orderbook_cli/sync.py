@@ -55,6 +55,7 @@ STALE_DISTANCE = 10_000  # a change this far below the book's sequence is a rest
 
 
 _new_level = tuple.__new__
+_exact_add = EXACT.add
 
 
 class LevelOp(NamedTuple):
@@ -205,12 +206,11 @@ class Side:
             out, total = list(last[:kept]), last[kept - 1].total  # type: ignore[index]  # kept > 0: last is a tuple
         else:
             out, total = [], Decimal(0)
-        levels = self.levels
-        with localcontext(EXACT):
-            for price in chosen:
-                amount, count = levels[price]
-                total += amount
-                out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
+        levels, add = self.levels, _exact_add  # EXACT's own add: the same sums, without entering the context
+        for price in chosen:
+            amount, count = levels[price]
+            total = add(total, amount)
+            out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
         shown = self._shown = self._last = tuple(out)
         self._shown_depth = depth
         self._edge = shown[-1].price if depth is not None and len(shown) == depth and shown else None

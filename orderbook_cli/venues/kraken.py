@@ -92,19 +92,19 @@ def book_checksum(book: LevelBook) -> int:
 def _ops(entry: dict, side: str) -> list[LevelOp]:
     """Prices and quantities arrive as the JSON numbers' text (json_loads_numbers_as_text):
     those already converted are read from to_decimal's memory without a call."""
-    is_bid = side == "bids"
     if side not in entry:  # an update may carry one side only
         return []
-    levels, known = objects(entry, side, "book message"), remembered_number
+    is_bid, known = side == "bids", remembered_number
     price, qty = f"{side} price", f"{side} qty"
-    try:
+    try:  # a list of objects, as almost always: checked by reading it (objects() says what else it is)
         return [_new_op(LevelOp, (is_bid, known(p := level.get("price")) or to_decimal(p, price), known(q := level.get("qty")) or to_decimal(q, qty)))
-                for level in levels]
-    except TypeError:  # an unhashable value (a list, an object): to_decimal says what is wrong with it
+                for level in entry[side]]
+    except (AttributeError, TypeError):  # not a list of objects, or an unhashable value (a list, an object): say what is wrong
+        levels = objects(entry, side, "book message")
         return [LevelOp(is_bid, to_decimal(level.get("price"), price), to_decimal(level.get("qty"), qty)) for level in levels]
 
 
-_new_op = tuple.__new__  # a LevelOp without NamedTuple's Python-level __new__
+_new_op = tuple.__new__  # a LevelOp (Seed, Change) without NamedTuple's Python-level __new__
 
 
 def _checksum(entry: dict) -> int:
@@ -142,8 +142,8 @@ def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejec
             out.append(Control("other symbol"))
             continue
         ops = _ops(entry, "bids") + _ops(entry, "asks")
-        message = Seed if kind == "snapshot" else Change
-        out.append(message(None, ops, parse_venue_time(entry.get("timestamp")), _checksum(entry)))
+        fields = (None, ops, parse_venue_time(entry.get("timestamp")), _checksum(entry))
+        out.append(_new_op(Seed, fields) if kind == "snapshot" else _new_op(Change, fields))
     return out
 
 
