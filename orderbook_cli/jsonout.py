@@ -164,7 +164,7 @@ def _levels_json(levels: tuple[Level, ...]) -> str | None:
     known = _sides.get(id(first))
     if known is not None and known[0] is levels:
         return known[1]
-    if any(field is not None for field in first[_LEVEL_FIELDS + 1:]):  # as book_to_dict, the first level says
+    if len(first) > _LEVEL_FIELDS + 1 and any(field is not None for field in first[_LEVEL_FIELDS + 1:]):  # as book_to_dict, the first level says
         return None
     parts: list[str] = []
     if first[_LEVEL_FIELDS] is not None:

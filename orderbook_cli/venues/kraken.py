@@ -89,13 +89,15 @@ def book_checksum(book: LevelBook) -> int:
     return zlib.crc32((side_text(book.asks) + side_text(book.bids)).encode("ascii"))
 
 
+_FIELDS = {"bids": (True, "bids price", "bids qty"), "asks": (False, "asks price", "asks qty")}  # what a side's numbers are called in errors
+
+
 def _ops(entry: dict, side: str) -> list[LevelOp]:
     """Prices and quantities arrive as the JSON numbers' text (json_loads_numbers_as_text):
     those already converted are read from to_decimal's memory without a call."""
     if side not in entry:  # an update may carry one side only
         return []
-    is_bid, known = side == "bids", remembered_number
-    price, qty = f"{side} price", f"{side} qty"
+    (is_bid, price, qty), known = _FIELDS[side], remembered_number
     try:  # a list of objects, as almost always: checked by reading it (objects() says what else it is)
         return [_new_op(LevelOp, (is_bid, known(p := level.get("price")) or to_decimal(p, price), known(q := level.get("qty")) or to_decimal(q, qty)))
                 for level in entry[side]]
