@@ -18,7 +18,7 @@ from orderbook_cli.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from orderbook_cli.alerts import Monitor
-    from orderbook_cli.consolidate import SourceBook
+    from orderbook_cli.consolidate import Crossing, SourceBook
 
 STATUS_TICK = 0.25  # how often `stale` is read again when nothing arrives (a silent feed goes stale by the clock)
 CLOCK_LOOK = 1.0  # how often a source's delays are looked at for a clock that is off
@@ -72,19 +72,40 @@ def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: floa
 def _consolidated_extra(board: Board, live: list[SourceBook], now: float, stale_after: float | None, *,
                         encoded: bool = False) -> dict[str, Any]:
     """What a consolidated book adds to a book: its `sources`, `crossed` and `excluded`
-    (`encoded`: `sources` as the JSON text book_line splices, each source's written once)."""
+    (`encoded`: each as the JSON text book_line splices, each source's written once)."""
     from orderbook_cli import consolidate  # several sources only: not on one source's start-up path
 
     cross = consolidate.crossing(live)
-    return {
-        "sources": (jsonout.Encoded("[" + ",".join([_source_text(s.book) for s in live]) + "]") if encoded
-                    else [source_to_dict(s.book) for s in live]),
-        "crossed": None if cross is None else {
-            "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
-            "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),
-        },
-        "excluded": board.excluded(now, stale_after),
+    # every source in the book: none excluded (Board.excluded lists those not live, and `live` holds the others)
+    excluded = [] if len(live) == len(board.states) else board.excluded(now, stale_after)
+    if encoded:
+        return {"sources": jsonout.Encoded("[" + ",".join([_source_text(s.book) for s in live]) + "]"),
+                "crossed": _crossed_text(cross), "excluded": jsonout.Encoded("[]") if not excluded else excluded}
+    return {"sources": [source_to_dict(s.book) for s in live], "crossed": _crossed_to_dict(cross), "excluded": excluded}
+
+
+def _crossed_to_dict(cross: Crossing | None) -> dict[str, Any] | None:
+    return None if cross is None else {
+        "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
+        "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),
     }
+
+
+# The latest `crossed` text and the crossing it was written for: the same venues' very
+# same best prices write the same text. (Replaced, never changed in place.)
+_last_crossed: tuple[Crossing | None, jsonout.Encoded] = (None, jsonout.Encoded("null"))
+
+
+def _crossed_text(cross: Crossing | None) -> jsonout.Encoded:
+    global _last_crossed
+    known, text = _last_crossed
+    if cross is None:
+        return jsonout.Encoded("null")
+    if known is None or not (cross.bid is known.bid and cross.ask is known.ask and cross.bid_key == known.bid_key
+                             and cross.ask_key == known.ask_key):
+        text = jsonout.Encoded(jsonout.dumps(_crossed_to_dict(cross)))
+        _last_crossed = (cross, text)
+    return text
 
 
 def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False,
