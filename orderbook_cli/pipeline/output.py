@@ -4,7 +4,6 @@ for one to six sources."""
 
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -286,6 +285,8 @@ def write_ndjson(board: Board, *, count: int | None, stale_after: float, timeout
     # every ~30 lines and moved the waiting books into the older generations, walked again
     # there (480 collections for 15,000 lines against 210 for three single runs). Books make
     # no reference cycles: the youngest generation is collected after FAN_IN_GC_YOUNG.
+    import gc  # several sources only: not on one source's start-up path
+
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], FAN_IN_GC_YOUNG), *thresholds[1:])
     with board:
