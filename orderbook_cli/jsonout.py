@@ -239,6 +239,9 @@ def _decoded(extra: dict[str, Any]) -> dict[str, Any]:
     return {key: json.loads(value) if type(value) is Encoded else value for key, value in extra.items()}
 
 
+_names: dict[str, str] = {}  # an extra's key as _compact writes it, with its colon: a handful per run
+
+
 def _tail_text(tail: dict[str, Any]) -> str:
     """_compact(tail) with its Encoded values spliced in: the same text (an object's
     compact text is its members' texts joined by commas; the others are encoded together)."""
@@ -251,7 +254,12 @@ def _tail_text(tail: dict[str, Any]) -> str:
             if rest:
                 parts.append(_compact(rest)[1:-1])
                 rest = {}
-            parts.append(_compact(key) + ":" + value)
+            named = _names.get(key)
+            if named is None:
+                named = _compact(key) + ":"
+                if len(_names) < 64:
+                    _names[key] = named
+            parts.append(named + value)
         else:
             rest[key] = value
     if rest:
@@ -324,8 +332,20 @@ def _head(venue: str, symbol: str) -> str:
     return text
 
 
+# The latest times written, by identity (the object kept, so its id is not reused): a
+# consolidated book's times are its sources' very own, whose entries in `sources` wrote them.
+_times: dict[int, tuple[Any, str]] = {}
+
+
 def _quoted_time(stamp: Any) -> str:
-    return '"' + iso_utc(stamp) + '"'  # digits, "-", ":", "T", "." and "Z": nothing to escape
+    known = _times.get(id(stamp))
+    if known is not None and known[0] is stamp:
+        return known[1]
+    text = '"' + iso_utc(stamp) + '"'  # digits, "-", ":", "T", "." and "Z": nothing to escape
+    if len(_times) >= 64:
+        _times.clear()
+    _times[id(stamp)] = (stamp, text)
+    return text
 
 
 def _quoted_number(number: Decimal | None) -> str:

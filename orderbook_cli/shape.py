@@ -41,6 +41,15 @@ class ShapeSpec(NamedTuple):
     liquidity: bool = False  # the ±bps bands around the mid
     condition_bands: tuple[int, ...] = ()  # bands (bps) --until/--alert conditions read (conditions.bands_needed)
 
+    @property
+    def reads_depth(self) -> int | None:
+        """How many best levels a side :func:`shape` reads of a normalized book: the shown
+        depth (at least the best level, for the figures), or None (every level) when
+        grouping, impact, liquidity or condition bands read on."""
+        if self.depth is None or self.group is not None or self.impact is not None or self.liquidity or self.condition_bands:
+            return None
+        return max(self.depth, 1)
+
 
 class KeptSide(Protocol):
     """One side of a kept book (sync.Side)."""
