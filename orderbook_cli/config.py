@@ -29,11 +29,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from orderbook_cli import conditions as cond
 from orderbook_cli.errors import UsageError, sanitize
 from orderbook_cli.smallfile import Unsuitable, read_small
+
+if TYPE_CHECKING:
+    from orderbook_cli import conditions as cond
 
 MAX_BYTES = 64 * 1024
 MAX_BOARDS = 50
@@ -233,6 +235,8 @@ MAX_ALERT_CMD = 1000  # characters (as --alert-cmd)
 
 
 def _board_conditions(entry: dict, where: Path, label: str) -> BoardConditions:
+    from orderbook_cli import conditions as cond  # only a board with conditions needs the parser
+
     try:
         until = entry.get("until")
         alerts = entry.get("alert", [])

@@ -20,7 +20,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -194,25 +193,28 @@ class Delays:
         return median if median is not None and abs(median) > CLOCK_OFF else None
 
 
-@dataclass
 class FeedStats:
-    state: State = State.CONNECTING
-    detail: str = ""
-    books: int = 0
-    malformed: int = 0
-    reconnects: int = 0
-    verified: int = 0  # times the venue's integrity check (a checksum) confirmed the kept book, across reconnections
-    last_book_at: float | None = None  # time.monotonic() of the last book: when the book last changed
-    last_heard_at: float | None = None  # time.monotonic() of anything at all from the venue (keep-alives, pongs, answers)
-    # Books per RATE_SLOT-second slot, [slot number, books]: bounded memory and
-    # true at any rate (a window of timestamps would cap what it can count).
-    recent: deque = field(default_factory=lambda: deque(maxlen=RATE_SLOTS))
-    delays: Delays = field(default_factory=Delays)  # venue-to-obook delays of stamped messages
-    checks: int = 0  # comparisons with the venue's REST book (--verify-every) that reached a verdict
-    mismatches: int = 0  # ... that found the kept book different (each resynced it)
-    last_check: Any = None  # the latest verify.Check, conclusive or not
-    verdict: Any = None  # the latest conclusive one (match or mismatch)
-    verdict_at: float | None = None  # time.monotonic() of verdict
+    """A feed's state and counters, read by views, notes and checks (a plain class: a
+    dataclass's generated methods cost half a millisecond of every start)."""
+
+    def __init__(self) -> None:
+        self.state = State.CONNECTING
+        self.detail = ""
+        self.books = 0
+        self.malformed = 0
+        self.reconnects = 0
+        self.verified = 0  # times the venue's integrity check (a checksum) confirmed the kept book, across reconnections
+        self.last_book_at: float | None = None  # time.monotonic() of the last book: when the book last changed
+        self.last_heard_at: float | None = None  # time.monotonic() of anything at all from the venue (keep-alives, pongs, answers)
+        # Books per RATE_SLOT-second slot, [slot number, books]: bounded memory and
+        # true at any rate (a window of timestamps would cap what it can count).
+        self.recent: deque[list[int]] = deque(maxlen=RATE_SLOTS)
+        self.delays = Delays()  # venue-to-obook delays of stamped messages
+        self.checks = 0  # comparisons with the venue's REST book (--verify-every) that reached a verdict
+        self.mismatches = 0  # ... that found the kept book different (each resynced it)
+        self.last_check: Any = None  # the latest verify.Check, conclusive or not
+        self.verdict: Any = None  # the latest conclusive one (match or mismatch)
+        self.verdict_at: float | None = None  # time.monotonic() of verdict
 
     def evidence(self, now: float) -> tuple[float | None, Any, int, float | None, float | None]:
         """What the venue's own evidence says, for a header (views.header.health_items): seconds

@@ -7,13 +7,15 @@ import re
 import sys
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderbook_cli.book import Book, Level, plain
 from orderbook_cli.errors import UNSAFE_CHARACTERS
-from orderbook_cli.impact import Fill
-from orderbook_cli.liquidity import Band
 from orderbook_cli.timefmt import iso_utc
+
+if TYPE_CHECKING:
+    from orderbook_cli.impact import Fill
+    from orderbook_cli.liquidity import Band
 
 
 def _maybe(number: Any) -> str | None:

@@ -18,21 +18,21 @@ widest band; neither reads the rest of a deep book.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from orderbook_cli.book import EXACT, Book, Figures, Level, RawLevel, bps_of
-from orderbook_cli.impact import ImpactSize, market_impact
 from orderbook_cli.liquidity import liquidity
+
+if TYPE_CHECKING:
+    from orderbook_cli.impact import Fill, ImpactSize
 
 Walk = Callable[[], Iterable["Level | RawLevel"]]
 _new = tuple.__new__  # every field given: a NamedTuple without its Python-level __new__ (once per book)
 
 
-@dataclass(frozen=True)
-class ShapeSpec:
+class ShapeSpec(NamedTuple):
     """What is shown: read afresh for every book, so keys (+/-, g) take effect on the next one."""
 
     depth: int | None = None  # levels (or buckets) per side shown; None: all
@@ -111,6 +111,13 @@ def _grouped(levels: Iterable[Level | RawLevel], *, descending: bool, depth: int
     return tuple(out)
 
 
+def _impact(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel], size: ImpactSize, mid: Decimal | None) -> tuple[Fill, Fill]:
+    """The sweep of --impact (its module is loaded only by the books that ask for it)."""
+    from orderbook_cli.impact import market_impact
+
+    return market_impact(bids, asks, size, mid)
+
+
 def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
     """The book to show, with its figures computed from the whole `held` book."""
     bids: Walk
@@ -136,7 +143,7 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
             spread = best_ask - best_bid
             mid = (best_ask + best_bid) / 2
             spread_bps = bps_of(spread, mid) if mid else None
-        impact = market_impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
+        impact = _impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
         bands = liquidity(bids(), asks(), mid) if spec.liquidity else None
         venues = (getattr(top_bid, "venues", None), getattr(top_ask, "venues", None))
         conditions = liquidity(bids(), asks(), mid, spec.condition_bands) if spec.condition_bands else ()

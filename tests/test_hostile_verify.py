@@ -178,7 +178,7 @@ def test_a_bitmart_rest_book_of_100000_levels_is_one_bounded_line(obook, ws_venu
     http_venue.route(REST_BOOKS, lambda request: Reply(200, many))
     ws = ws_venue(bitmart_live(lambda: stamped(v3("snapshot", 10, bids=KEPT_BIDS, asks=KEPT_ASKS))))
     env = {"OBOOK_BITMART_V3_URL": ws.url, "OBOOK_BITMART_REST_URL": http_venue.url}
-    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--verify-every", "1", "--duration", "6", env=env, timeout=60)
+    run = obook("watch", "bitmart-v3", "ETH_USDT", "--json", "--verify-every", "1", "--until", "resync", "--duration", "40", env=env, timeout=60)
     assert run.code == 0, run
     lines = checks(run)
     assert lines and lines[0].endswith("(and 99998 more); resyncing"), run.stderr

@@ -4,9 +4,11 @@ Counted in modules (stable across machines), not wall time; the timing
 comparison lives in bench/run.py.
 """
 
+import gc
 import json
 import subprocess
 import sys
+import time
 
 from tests.servers.http_venue import Reply, payload
 
@@ -22,7 +24,8 @@ raise SystemExit(code)
 # the time it costs is bench/run.py's snapshot figure (within its 1.15x budget).
 BUDGETS = {"revx": 312, "bitso": 229}
 # Typer parses every command line (its vendored click too); what draws, signs or validates is loaded only when used
-NEVER_ON_THE_JSON_PATH = ["rich", "orderbook_cli.views.ladder", "orderbook_cli.pipeline.live", "pydantic", "cryptography"]
+NEVER_ON_THE_JSON_PATH = ["rich", "orderbook_cli.views", "orderbook_cli.pipeline.live", "pydantic", "cryptography",
+                          "orderbook_cli.conditions", "orderbook_cli.impact"]  # only --until/--alert, --impact load these
 
 
 def modules_loaded(args, env):
@@ -58,3 +61,27 @@ def test_bitso_snapshot_json_imports(ws_venue):
     for package in NEVER_ON_THE_JSON_PATH + ["nacl", "httpx"]:
         assert not loaded(modules, package), package
     assert len(modules) <= BUDGETS["bitso"], len(modules)
+
+
+def test_the_cycle_collector_pauses_for_start_up_only():
+    """obook's process pauses the collector while it starts, then freezes what start-up
+    made and turns it back on by the clock (a watch runs all day)."""
+    from orderbook_cli.main import _pause_cycle_collector
+
+    try:
+        _pause_cycle_collector(0.2)
+        assert not gc.isenabled()
+        deadline = time.monotonic() + 10
+        while not gc.isenabled() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_main_called_with_arguments_leaves_the_collector_alone(capsys):
+    from orderbook_cli.main import main
+
+    assert main(["--version"]) == 0
+    assert gc.isenabled() and "obook" in capsys.readouterr().out

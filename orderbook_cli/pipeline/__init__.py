@@ -38,6 +38,7 @@ from orderbook_cli.venues import get_venue, load_all
 
 if TYPE_CHECKING:
     from orderbook_cli.replay import Player
+    from orderbook_cli.views.theme import Theme
 
 __all__ = ["DEFAULT_STALE_AFTER", "DEFAULT_TIMEOUT", "Options", "list_symbols", "list_venues", "replay", "show_config", "snapshot", "watch"]
 
@@ -57,21 +58,20 @@ def snapshot(opts: Options) -> None:
     board = Board(make_plan(opts, once=True))
     first_books(board, opts.timeout or DEFAULT_TIMEOUT)
     now = time.monotonic()
-    from orderbook_cli.views.theme import Theme
-
-    theme = Theme.from_colours(opts.colours)
     if opts.svg is not None:
         from orderbook_cli.views.svg import write_svg
 
         book, label = board.states[0].book, board.states[0].source.label
         assert book is not None  # first_books raised otherwise
-        write_svg(book, opts.svg, opts.view, theme)
+        write_svg(book, opts.svg, opts.view, _theme(opts))
         note(f"obook: wrote {opts.svg} ({opts.view}, {label})")
         if not opts.json_output:
             return
     if opts.json_output:
         print_json(board, now)
-    elif several:
+        return
+    theme = _theme(opts)
+    if several:
         from orderbook_cli.views.boards import print_board
 
         print_board(*board.shown(now, None), no_color=opts.no_color, theme=theme)
@@ -81,6 +81,13 @@ def snapshot(opts: Options) -> None:
         book = board.states[0].book
         assert book is not None
         print_snapshot(book, opts.view, theme=theme, no_color=opts.no_color)
+
+
+def _theme(opts: Options) -> Theme:
+    """The colours a picture is drawn in (loaded only for one: JSON has none)."""
+    from orderbook_cli.views.theme import Theme
+
+    return Theme.from_colours(opts.colours)
 
 
 def watch(opts: Options) -> None:

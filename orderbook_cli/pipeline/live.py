@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
@@ -256,7 +255,7 @@ class LiveLadder:
             self.request_depth(view.depth)
 
     def _reshape(self) -> None:
-        self.spec = replace(self.spec, depth=self.view.depth, group=self.view.group)
+        self.spec = self.spec._replace(depth=self.view.depth, group=self.view.group)
         if self.reshape is not None:
             self.reshape(self.spec)
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orderbook_cli.errors import ObookError, UsageError, sanitize
 from orderbook_cli.feed import Feed, FeedRequest
-from orderbook_cli.impact import parse_size
 from orderbook_cli.shape import ShapeSpec
 from orderbook_cli.symbols import is_pair, parse_pair
 from orderbook_cli.venues import Venue, get_venue, read_options
@@ -80,10 +78,11 @@ def settle(opts: Options) -> Options:
 
 def _conditions(opts: Options) -> BoardConditions:
     """--until, --alert and --alert-cmd in effect: the command line's, else the @boards' (each checked: exit 2 naming it)."""
-    from orderbook_cli import conditions
     from orderbook_cli.config import MAX_ALERT_CMD, BoardConditions
 
     board = opts.conditions or BoardConditions()
+    if opts.until is not None or opts.alerts:  # the parser is loaded only for conditions to parse
+        from orderbook_cli import conditions
     until = conditions.parse(opts.until, "--until") if opts.until is not None else board.until
     alerts = conditions.parse_all(opts.alerts, "--alert") if opts.alerts else board.alerts
     command = opts.alert_cmd if opts.alert_cmd is not None else board.alert_cmd
@@ -101,13 +100,17 @@ def wants_ladder(opts: Options) -> bool:
 
 def shape_spec(opts: Options, depth: int | None, *, ladder: bool) -> ShapeSpec:
     """What the shape step makes of every book for these options (the ladder always shows liquidity)."""
-    impact = parse_size(opts.impact) if opts.impact is not None else None
+    impact = None
+    if opts.impact is not None:
+        from orderbook_cli.impact import parse_size  # only --impact loads the sweep
+
+        impact = parse_size(opts.impact)
     bands: tuple[int, ...] = ()
-    if opts.conditions is not None:  # the liquidity bands --until / --alert read
+    watched = () if opts.conditions is None else (*opts.conditions.alerts, *filter(None, (opts.conditions.until,)))
+    if watched:  # the liquidity bands --until / --alert read
         from orderbook_cli.conditions import bands_needed
 
-        until = opts.conditions.until
-        bands = bands_needed((*opts.conditions.alerts, *((until,) if until else ())))
+        bands = bands_needed(watched)
     return ShapeSpec(depth=depth, group=opts.group, impact=impact, liquidity=opts.liquidity or ladder, condition_bands=bands)
 
 
@@ -125,7 +128,7 @@ class Source(NamedTuple):
     def open(self) -> Feed:
         """Its feed, books shaped by its spec (no depth: the feed's own)."""
         feed = self.open_feed(self.request)
-        feed.shape_spec = self.spec if self.spec.depth is not None else replace(self.spec, depth=feed.shape_spec.depth)
+        feed.shape_spec = self.spec if self.spec.depth is not None else self.spec._replace(depth=feed.shape_spec.depth)
         return feed
 
 
@@ -217,7 +220,7 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
     depth = opts.depth or max(s.spec.depth or s.request.depth for s in sources)
     # each source as deep as its venue sends; the consolidated book is shaped once merged
     whole = [s._replace(spec=ShapeSpec(depth=max(depth, s.max_depth or depth))) for s in sources]
-    return Plan(whole, symbol, replace(sources[0].spec, depth=depth))
+    return Plan(whole, symbol, sources[0].spec._replace(depth=depth))
 
 
 def _order_flow(venue: Venue, request: FeedRequest) -> Any:
