@@ -105,7 +105,7 @@ class Painter:
     it is drawn in) is turned into Rich's segments and their terminal text once, and
     reused while the frames keep showing it; a line no frame showed last time is
     forgotten. The segments are Rich's for the same text in the same place (in a Group,
-    or a column of layout.Beside), and their text what the console writes for them, so a
+    or a column of Beside), and their text what the console writes for them, so a
     frame is byte for byte what Live would write (tests/test_paint.py holds it to that).
     """
 
