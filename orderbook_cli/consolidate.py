@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
-from operator import itemgetter
+from operator import is_, itemgetter
 from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of
@@ -85,35 +85,48 @@ def same_money(a: str, b: str) -> bool:
 
 
 _PRICE = itemgetter(0)
-_new_level = tuple.__new__  # a Level without NamedTuple's Python-level __new__
+_new_level = _new_book = tuple.__new__  # a Level, a Book without NamedTuple's Python-level __new__ (every field given)
 
-
-# The latest consolidated sides, newest first, with the sources' sides they were merged
-# from: the very same source sides (a kept or unchanged side is handed over as the same
-# tuple) give the same consolidated side, and its JSON text is reused. (Replaced, never
-# changed in place.)
-_recent_merged: list[tuple[bool, list[tuple[str, tuple[Level, ...]]], tuple[Level, ...]]] = []
+# The latest consolidated sides, newest first, one list per side: the very same source
+# sides (a kept or unchanged side is handed over as the same tuple) merged to the same
+# depth give the same consolidated side, and its JSON text is reused. A side found is
+# moved to the front (the other side's merges would push it out otherwise). (Lists are
+# replaced, never changed in place.)
+_Recent = list[tuple[tuple[str, ...], "int | None", list[tuple[Level, ...]], tuple[Level, ...]]]
+_recent_bids: _Recent = []
+_recent_asks: _Recent = []
 _RECENT_MERGED = 4
 
 
-def _merged_side(sides: list[tuple[str, tuple[Level, ...]]], *, descending: bool) -> tuple[Level, ...]:
-    global _recent_merged
-    for known_descending, known, merged in _recent_merged:
-        if known_descending is descending and len(known) == len(sides) and all(
-                key == known_key and levels is known_levels for (key, levels), (known_key, known_levels) in zip(sides, known)):
+def _merged_side(keys: tuple[str, ...], sides: list[tuple[Level, ...]], *, descending: bool, depth: int | None) -> tuple[Level, ...]:
+    global _recent_bids, _recent_asks
+    recent = _recent_bids if descending else _recent_asks
+    for index, entry in enumerate(recent):
+        known_keys, known_depth, known, merged = entry
+        if known_keys == keys and known_depth == depth and all(map(is_, sides, known)):
+            if index:
+                recent = [entry, *recent[:index], *recent[index + 1:]]
+                if descending:
+                    _recent_bids = recent
+                else:
+                    _recent_asks = recent
             return merged
-    merged = _merge_side(sides, descending=descending)
-    _recent_merged = [(descending, sides, merged), *_recent_merged[:_RECENT_MERGED - 1]]
+    merged = _merge_side(keys, sides, descending=descending, depth=depth)
+    recent = [(keys, depth, sides, merged), *recent[:_RECENT_MERGED - 1]]
+    if descending:
+        _recent_bids = recent
+    else:
+        _recent_asks = recent
     return merged
 
 
-def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: bool) -> tuple[Level, ...]:
+def _merge_side(keys: Sequence[str], sides: Sequence[tuple[Level, ...]], *, descending: bool, depth: int | None = None) -> tuple[Level, ...]:
     """Every source's levels sorted together (stable: equal prices keep the sources' order,
     so each `venues` map lists them as given), then equal neighbours summed as the walk
-    totals them: no hashing of Decimals, and each source's side is already sorted, so
-    the sort only merges runs. Sums are exact (EXACT), so adding as the walk goes gives
-    what summing each level's `venues` gives."""
-    rows = [(level[0], key, level[1], level[3]) for key, levels in sides for level in levels]
+    totals them, up to `depth` levels (None: all): no hashing of Decimals, and each
+    source's side is already sorted, so the sort only merges runs. Sums are exact
+    (EXACT), so adding as the walk goes gives what summing each level's `venues` gives."""
+    rows = [(level[0], key, level[1], level[3]) for key, levels in zip(keys, sides) for level in levels]
     rows.sort(key=_PRICE, reverse=descending)
     out: list[Level] = []
     total = zero = Decimal(0)
@@ -128,6 +141,8 @@ def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: b
         if last is not None:
             total += amount
             out.append(_new_level(Level, (last, amount, total, count, per_source)))
+            if len(out) == depth:
+                return tuple(out)
         last, amount, count, per_source = price, zero + part, part_count, {key: part}  # zero +: as sum() from 0 spells it
     if last is not None:
         total += amount
@@ -135,19 +150,21 @@ def _merge_side(sides: Sequence[tuple[str, tuple[Level, ...]]], *, descending: b
     return tuple(out)
 
 
-def merge(sources: Sequence[SourceBook], symbol: str) -> Book | None:
+def merge(sources: Sequence[SourceBook], symbol: str, depth: int | None = None) -> Book | None:
     """One book from the sources' books (None without any): equal prices summed,
     each level's `venues` saying who contributes what. Its timestamp and
-    received_at are the newest among the sources. Every level is kept: the shape
-    step trims and groups it, after computing its figures."""
+    received_at are the newest among the sources. Each side holds its best `depth`
+    levels (None: every level): the shape step computes its figures from what it is
+    given, then trims and groups (ShapeSpec.reads_depth says how deep it reads)."""
     if not sources:
         return None
+    keys = tuple([s.key for s in sources])
     with localcontext(EXACT):
-        bids = _merged_side([(s.key, s.book.bids) for s in sources], descending=True)
-        asks = _merged_side([(s.key, s.book.asks) for s in sources], descending=False)
+        bids = _merged_side(keys, [s.book.bids for s in sources], descending=True, depth=depth)
+        asks = _merged_side(keys, [s.book.asks for s in sources], descending=False, depth=depth)
     stamps: list[datetime] = [s.book.timestamp for s in sources if s.book.timestamp is not None]
-    return Book(venue=VENUE, symbol=symbol, bids=bids, asks=asks,
-                timestamp=max(stamps) if stamps else None, received_at=max(s.book.received_at for s in sources))
+    return _new_book(Book, (VENUE, symbol, bids, asks, max(stamps) if stamps else None, max([s.book.received_at for s in sources]),
+                            None, None, None))  # sequence, figures (shape's), verified
 
 
 class Crossing(NamedTuple):
@@ -170,12 +187,16 @@ class Crossing(NamedTuple):
 
 def crossing(sources: Sequence[SourceBook]) -> Crossing | None:
     """The widest cross between two different sources, or None."""
+    bids = [s.book.best_bid for s in sources]
+    asks = [s.book.best_ask for s in sources]
     widest = None
-    for bidder in sources:
-        for asker in sources:
-            bid, ask = bidder.book.best_bid, asker.book.best_ask
-            if bidder is asker or bid is None or ask is None or not ask or bid <= ask:
+    gap = Decimal(0)
+    for bidder, bid in enumerate(bids):
+        if bid is None:
+            continue
+        for asker, ask in enumerate(asks):
+            if bidder == asker or ask is None or not ask or bid <= ask:
                 continue
-            if widest is None or bid - ask > widest.gap:
-                widest = Crossing(bidder.key, bid, asker.key, ask)
+            if widest is None or bid - ask > gap:
+                widest, gap = Crossing(sources[bidder].key, bid, sources[asker].key, ask), bid - ask
     return widest

@@ -499,8 +499,8 @@ class Feed:
         event: BookEvent | HeldEvent
         if self._defer and not isinstance(held, WholeBook):  # kept as it is: normalized and shaped when (if) it is drawn
             event = HeldEvent(held, self.shape_spec)
-        else:
-            event = BookEvent(shape(held.book() if isinstance(held, RawBook) else held, self.shape_spec))  # here, on the feed's thread: a whole book is valid only now
+        else:  # here, on the feed's thread: a whole book is valid only now (BookEvent(...) without its Python-level __new__)
+            event = tuple.__new__(BookEvent, (shape(held.book() if isinstance(held, RawBook) else held, self.shape_spec),))
         if not self.stats.books and self._sink is not None:
             with self._first_book:  # the first book and run()'s first-book deadline cannot both win
                 if self._overdue:

@@ -139,36 +139,60 @@ def dumps(data: Any, *, pretty: bool = False) -> str:
 
 # One level as compact JSON text. Its values are non-negative decimals and an
 # int (to_count's, never a bool) or null: nothing to escape, and str() is plain notation unless it shows
-# an exponent (checked once for the whole side, then plain() where needed). A consolidated
+# an exponent (checked once for the side's new text, then plain() where needed). A consolidated
 # book's level adds its `venues` object, as _add_venues makes it.
-_LEVEL_JSON = '{"price":"%s","amount":"%s","total":"%s","count":%s}'
 _LEVEL_FIELDS = 4  # then `venues`; a book whose levels set fields after it goes through book_to_dict
 
 
-# The text of the latest sides written, newest first: a kept book hands over the very
-# tuple it showed before while no change reached the shown depth, and its text is reused.
-# (The list is replaced, never changed in place: several sources may write.)
-_recent_sides: list[tuple[tuple[Level, ...], str]] = []
-_RECENT_SIDES = 12  # both sides of the last books of up to six sources
+# The text of the latest sides written, by their best level (the very Level object), with
+# each level's text: a kept book hands over the very tuple it showed before while no change
+# reached the shown depth, and its text is reused; when a change did below its best level,
+# the levels above the change are the very Level objects shown before (sync.Side.top), and
+# so are their texts. (Entries are replaced whole: several sources may write.)
+_sides: dict[int, tuple[tuple[Level, ...], str, list[str]]] = {}
+_MAX_SIDES = 64  # then started afresh: both sides of up to six sources fit many times over
+
+
+def _level_texts(levels: tuple[Level, ...]) -> list[str]:
+    """Each level's text, plain() throughout (a number whose str() shows an exponent)."""
+    return [f'{{"price":"{plain(lv[0])}","amount":"{plain(lv[1])}","total":"{plain(lv[2])}","count":{"null" if lv[3] is None else lv[3]!s}}}'
+            for lv in levels]
 
 
 def _levels_json(levels: tuple[Level, ...]) -> str | None:
-    global _recent_sides
-    for known, known_text in _recent_sides:
-        if known is levels:
-            return known_text
-    if levels and any(field is not None for field in levels[0][_LEVEL_FIELDS + 1:]):  # as book_to_dict, the first level says
+    if not levels:
+        return "[]"
+    first = levels[0]
+    known = _sides.get(id(first))
+    if known is not None and known[0] is levels:
+        return known[1]
+    if len(first) > _LEVEL_FIELDS + 1 and any(field is not None for field in first[_LEVEL_FIELDS + 1:]):  # as book_to_dict, the first level says
         return None
-    if levels and levels[0][_LEVEL_FIELDS] is not None:
+    parts: list[str] = []
+    if first[_LEVEL_FIELDS] is not None:
         text = _venue_levels(levels, str)
         if "E" in text or "-" in text:  # an exponent (or a key's own text): plain() throughout
             text = _venue_levels(levels, plain)
     else:
-        text = ",".join([_LEVEL_JSON % (lv[0], lv[1], lv[2], "null" if lv[3] is None else lv[3]) for lv in levels])
-        if "E" in text or "-" in text:
-            text = ",".join([_LEVEL_JSON % (plain(lv[0]), plain(lv[1]), plain(lv[2]), "null" if lv[3] is None else lv[3]) for lv in levels])
+        same = 0
+        reused: list[str] = []
+        if known is not None and known[0][0] is first:  # the same side, changed below its best level
+            before = known[0]
+            most = min(len(before), len(levels))
+            while same < most and before[same] is levels[same]:
+                same += 1
+            reused = known[2][:same]
+        # !s: str() itself (an f-string's plain {} calls Decimal.__format__, twice as slow)
+        parts = reused + [f'{{"price":"{lv[0]!s}","amount":"{lv[1]!s}","total":"{lv[2]!s}","count":{"null" if lv[3] is None else lv[3]!s}}}'
+                          for lv in levels[same:]]
+        text = ",".join(parts)
+        if "E" in text or "-" in text:  # in a new level's text: those reused were written plain
+            parts = reused + _level_texts(levels[same:])
+            text = ",".join(parts)
     text = "[" + text + "]"
-    _recent_sides = [(levels, text), *_recent_sides[:_RECENT_SIDES - 1]]
+    if len(_sides) >= _MAX_SIDES:
+        _sides.clear()
+    _sides[id(first)] = (levels, text, parts)  # the entry holds `first`: its id names no other object meanwhile
     return text
 
 
@@ -215,6 +239,9 @@ def _decoded(extra: dict[str, Any]) -> dict[str, Any]:
     return {key: json.loads(value) if type(value) is Encoded else value for key, value in extra.items()}
 
 
+_names: dict[str, str] = {}  # an extra's key as _compact writes it, with its colon: a handful per run
+
+
 def _tail_text(tail: dict[str, Any]) -> str:
     """_compact(tail) with its Encoded values spliced in: the same text (an object's
     compact text is its members' texts joined by commas; the others are encoded together)."""
@@ -227,7 +254,12 @@ def _tail_text(tail: dict[str, Any]) -> str:
             if rest:
                 parts.append(_compact(rest)[1:-1])
                 rest = {}
-            parts.append(_compact(key) + ":" + value)
+            named = _names.get(key)
+            if named is None:
+                named = _compact(key) + ":"
+                if len(_names) < 64:
+                    _names[key] = named
+            parts.append(named + value)
         else:
             rest[key] = value
     if rest:
@@ -258,10 +290,31 @@ def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:
         tail.update(extra)
     stamp, sequence = book.timestamp, book.sequence
     line = (f'{_head(book.venue, book.symbol)},"timestamp":{"null" if stamp is None else _quoted_time(stamp)},'
-            f'"received_at":{_quoted_time(book.received_at)},"bids":{bids},"asks":{asks},"best_bid":{_quoted_number(book.best_bid)},'
-            f'"best_ask":{_quoted_number(book.best_ask)},"spread":{_quoted_number(book.spread)},"mid":{_quoted_number(book.mid)},'
+            f'"received_at":{_quoted_time(book.received_at)},"bids":{bids},"asks":{asks},{_prices_text(book)},'
             f'"sequence":{"null" if sequence is None else int.__repr__(sequence)}')
     return line + ("," + _tail_text(tail)[1:] if tail else "}")
+
+
+# The latest best_bid .. mid members and the very numbers they were written from: a book
+# whose best prices did not move hands over the same figures (shape._spread).
+# (Replaced whole, never changed in place: several sources may write.)
+_last_prices: tuple[Any, ...] = (None, None, None, None, "")
+
+
+def _prices_text(book: Book) -> str:
+    global _last_prices
+    figures = book.figures
+    if figures is not None:
+        best_bid, best_ask, spread, mid = figures[0], figures[1], figures[2], figures[3]
+    else:
+        best_bid, best_ask, spread, mid = book.best_bid, book.best_ask, book.spread, book.mid
+    last = _last_prices
+    if last[0] is best_bid and last[1] is best_ask and last[2] is spread and last[3] is mid and last[4]:
+        return last[4]
+    text = (f'"best_bid":{_quoted_number(best_bid)},"best_ask":{_quoted_number(best_ask)},'
+            f'"spread":{_quoted_number(spread)},"mid":{_quoted_number(mid)}')
+    _last_prices = (best_bid, best_ask, spread, mid, text)
+    return text
 
 
 # book_to_dict's own keys, in its order (an extra may only add keys after them)
@@ -279,8 +332,20 @@ def _head(venue: str, symbol: str) -> str:
     return text
 
 
+# The latest times written, by identity (the object kept, so its id is not reused): a
+# consolidated book's times are its sources' very own, whose entries in `sources` wrote them.
+_times: dict[int, tuple[Any, str]] = {}
+
+
 def _quoted_time(stamp: Any) -> str:
-    return '"' + iso_utc(stamp) + '"'  # digits, "-", ":", "T", "." and "Z": nothing to escape
+    known = _times.get(id(stamp))
+    if known is not None and known[0] is stamp:
+        return known[1]
+    text = '"' + iso_utc(stamp) + '"'  # digits, "-", ":", "T", "." and "Z": nothing to escape
+    if len(_times) >= 64:
+        _times.clear()
+    _times[id(stamp)] = (stamp, text)
+    return text
 
 
 def _quoted_number(number: Decimal | None) -> str:

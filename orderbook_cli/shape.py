@@ -41,6 +41,15 @@ class ShapeSpec(NamedTuple):
     liquidity: bool = False  # the ±bps bands around the mid
     condition_bands: tuple[int, ...] = ()  # bands (bps) --until/--alert conditions read (conditions.bands_needed)
 
+    @property
+    def reads_depth(self) -> int | None:
+        """How many best levels a side :func:`shape` reads of a normalized book: the shown
+        depth (at least the best level, for the figures), or None (every level) when
+        grouping, impact, liquidity or condition bands read on."""
+        if self.depth is None or self.group is not None or self.impact is not None or self.liquidity or self.condition_bands:
+            return None
+        return max(self.depth, 1)
+
 
 class KeptSide(Protocol):
     """One side of a kept book (sync.Side)."""
@@ -118,6 +127,28 @@ def _impact(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel], 
     return market_impact(bids, asks, size, mid)
 
 
+# The latest best prices and what follows from them: a change that leaves both best prices
+# (the very objects) where they were leaves spread, mid and spread_bps as they were too.
+# (Replaced whole, never changed in place: several feeds may shape at once.)
+_last_spread: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None, Decimal | None] = (None, None, None, None, None)
+
+
+def _spread(best_bid: Decimal | None, best_ask: Decimal | None) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(spread, mid, spread_bps) of two best prices, or Nones when a side is empty."""
+    global _last_spread
+    if best_bid is None or best_ask is None:
+        return None, None, None
+    last = _last_spread
+    if last[0] is best_bid and last[1] is best_ask:
+        return last[2], last[3], last[4]
+    with localcontext(EXACT):
+        spread = best_ask - best_bid
+        mid = (best_ask + best_bid) / 2
+        spread_bps = bps_of(spread, mid) if mid else None
+    _last_spread = (best_bid, best_ask, spread, mid, spread_bps)
+    return spread, mid, spread_bps
+
+
 def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
     """The book to show, with its figures computed from the whole `held` book."""
     bids: Walk
@@ -131,30 +162,30 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
         shown = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)  # unchanged sides are reused
     top_bid: Level | RawLevel | None
     top_ask: Level | RawLevel | None
-    with localcontext(EXACT):
-        if shown is not None:
-            top_bid, top_ask = (shown[0][0] if shown[0] else None), (shown[1][0] if shown[1] else None)
-        else:
-            top_bid, top_ask = _first(bids()), _first(asks())
-        best_bid = top_bid.price if top_bid is not None else None
-        best_ask = top_ask.price if top_ask is not None else None
-        spread = mid = spread_bps = None
-        if best_bid is not None and best_ask is not None:
-            spread = best_ask - best_bid
-            mid = (best_ask + best_bid) / 2
-            spread_bps = bps_of(spread, mid) if mid else None
-        impact = _impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
-        bands = liquidity(bids(), asks(), mid) if spec.liquidity else None
-        venues = (getattr(top_bid, "venues", None), getattr(top_ask, "venues", None))
-        conditions = liquidity(bids(), asks(), mid, spec.condition_bands) if spec.condition_bands else ()
-        figures = _new(Figures, (best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions))
-        if spec.group is not None:
+    if shown is not None:
+        top_bid, top_ask = (shown[0][0] if shown[0] else None), (shown[1][0] if shown[1] else None)
+    else:
+        top_bid, top_ask = _first(bids()), _first(asks())
+    best_bid = top_bid.price if top_bid is not None else None
+    best_ask = top_ask.price if top_ask is not None else None
+    spread, mid, spread_bps = _spread(best_bid, best_ask)
+    venues = (getattr(top_bid, "venues", None), getattr(top_ask, "venues", None))
+    impact = bands = None
+    conditions: tuple = ()
+    if spec.impact is not None or spec.liquidity or spec.condition_bands:
+        with localcontext(EXACT):
+            impact = _impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
+            bands = liquidity(bids(), asks(), mid) if spec.liquidity else None
+            conditions = liquidity(bids(), asks(), mid, spec.condition_bands) if spec.condition_bands else ()
+    if spec.group is not None:
+        with localcontext(EXACT):
             shown_bids = _grouped(bids(), descending=True, depth=spec.depth, group=spec.group)
             shown_asks = _grouped(asks(), descending=False, depth=spec.depth, group=spec.group)
-        elif shown is not None:
-            shown_bids, shown_asks = shown
-        elif isinstance(held, WholeBook):
-            shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)
-        else:  # a normalized book's levels already carry their running totals
-            shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
+    elif shown is not None:
+        shown_bids, shown_asks = shown
+    elif isinstance(held, WholeBook):
+        shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)
+    else:  # a normalized book's levels already carry their running totals
+        shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
+    figures = _new(Figures, (best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions))
     return _new(Book, (held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures, held.verified))

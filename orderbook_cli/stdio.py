@@ -12,7 +12,7 @@ import errno
 import os
 import sys
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 from orderbook_cli.errors import OutputError
 
@@ -35,29 +35,35 @@ class GuardedStdout:
         return self._stream is not None and self._stream.isatty()
 
     def write(self, text: str) -> int:
-        return self._call("write", text)
-
-    def flush(self) -> None:
-        if self._stream is not None:  # nothing buffered for a closed stdout (Python flushes at exit too)
-            self._call("flush")
-
-    def _call(self, method: str, *args: Any) -> Any:
-        if self._stream is None:
+        stream = self._stream
+        if stream is None:
             _READER_WENT_AWAY.set()
             raise BrokenPipeError("stdout is closed")
+        try:  # the stream's own method, called directly: a line of NDJSON is written and flushed per book
+            return stream.write(text)
+        except (OSError, ValueError) as exc:
+            self._failed(exc)
+
+    def flush(self) -> None:
+        stream = self._stream
+        if stream is None:  # nothing buffered for a closed stdout (Python flushes at exit too)
+            return
         try:
-            return getattr(self._stream, method)(*args)
-        except UnicodeError:
-            raise
-        except BrokenPipeError:
-            _READER_WENT_AWAY.set()
-            raise
-        except (OSError, ValueError) as exc:  # ValueError: "I/O operation on closed file"
-            if isinstance(exc, ValueError) or exc.errno in _READER_GONE:
+            stream.flush()
+        except (OSError, ValueError) as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError | ValueError) -> NoReturn:
+        """Raise what a failed write or flush means for obook."""
+        if isinstance(exc, (UnicodeError, BrokenPipeError)):
+            if isinstance(exc, BrokenPipeError):
                 _READER_WENT_AWAY.set()
-                raise BrokenPipeError(errno.EPIPE, str(exc)) from exc
-            silence_stdout()  # the data cannot go anywhere; stop Python retrying at exit
-            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}", hint="check the disk or device it goes to") from exc
+            raise exc
+        if isinstance(exc, ValueError) or exc.errno in _READER_GONE:  # ValueError: "I/O operation on closed file"
+            _READER_WENT_AWAY.set()
+            raise BrokenPipeError(errno.EPIPE, str(exc)) from exc
+        silence_stdout()  # the data cannot go anywhere; stop Python retrying at exit
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}", hint="check the disk or device it goes to") from exc
 
 
 class GuardedStderr:

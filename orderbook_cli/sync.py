@@ -37,7 +37,7 @@ O(log levels) to find its place and the top of the book costs O(depth).
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -55,6 +55,7 @@ STALE_DISTANCE = 10_000  # a change this far below the book's sequence is a rest
 
 
 _new_level = tuple.__new__
+_exact_add = EXACT.add
 
 
 class LevelOp(NamedTuple):
@@ -96,10 +97,12 @@ class Side:
     The last :meth:`top` is kept until a change reaches it: a change at a price
     worse than its last level cannot alter it, so a deep book whose changes
     land below the shown depth is not re-totalled (and the same tuple lets the
-    JSON writer reuse its text).
+    JSON writer reuse its text). When a change does reach it, the levels above
+    the best price changed since are still true: the next top() keeps those very
+    Level objects (their totals included) and totals only from there.
     """
 
-    __slots__ = ("descending", "levels", "prices", "_shown", "_shown_depth", "_edge")
+    __slots__ = ("descending", "levels", "prices", "_shown", "_shown_depth", "_edge", "_last", "_changed")
 
     def __init__(self, descending: bool):
         self.levels: dict[Decimal, list] = {}
@@ -108,19 +111,28 @@ class Side:
         self._shown: tuple[Level, ...] | None = None  # the last top(), while still true
         self._shown_depth: int | None = None
         self._edge: Decimal | None = None  # its last price when it is `depth` levels long; None: it is the whole side
+        self._last: tuple[Level, ...] | None = None  # the last top(), true or not
+        self._changed: Decimal | None = None  # once it is not: the best price changed since (None: every level may have)
 
     def __len__(self) -> int:
         return len(self.prices)
 
     def _touch(self, price: Decimal) -> None:
-        """A change at `price`: forget the last top() if the price is within it."""
-        edge = self._edge
-        if edge is None or (price >= edge if self.descending else price <= edge):
-            self._shown = None
+        """A change at `price`: forget the last top() if the price is within it, and
+        remember the best price changed since."""
+        if self._shown is not None:
+            edge = self._edge
+            if edge is not None and (price < edge if self.descending else price > edge):
+                return  # below the shown levels: they stay true
+            self._shown, self._changed = None, price
+            return
+        changed = self._changed
+        if changed is not None and (price > changed if self.descending else price < changed):
+            self._changed = price
 
     def set(self, price: Decimal, amount: Decimal) -> None:
         """Absolute size; zero removes the level."""
-        if self._shown is not None:
+        if self._last is not None:
             self._touch(price)
         level = self.levels.get(price)
         if not amount:
@@ -133,7 +145,7 @@ class Side:
 
     def add(self, price: Decimal, amount: Decimal, orders: int) -> None:
         """Add (or with negative values take away) one order's amount at a price."""
-        if self._shown is not None:
+        if self._last is not None:
             self._touch(price)
         level = self.levels.get(price)
         if level is None:
@@ -157,26 +169,16 @@ class Side:
         prices = self.prices
         if len(prices) <= depth:
             return []
-        self._shown = None
         cut = len(prices) - depth
         if self.descending:  # the worst bids are the lowest prices, at the front
             dropped, self.prices = prices[:cut], prices[cut:]
         else:
             dropped, self.prices = prices[depth:], prices[:depth]
+        if self._last is not None:
+            self._touch(dropped[-1] if self.descending else dropped[0])  # the best of those dropped
         for price in dropped:
             del self.levels[price]
         return dropped
-
-    def best(self) -> Decimal | None:
-        if not self.prices:
-            return None
-        return self.prices[-1] if self.descending else self.prices[0]
-
-    def head(self, depth: int) -> list[tuple[Decimal, Decimal]]:
-        """The best `depth` (price, amount) pairs, best first: no totals, no counts (a checksum's input)."""
-        levels = self.levels
-        chosen = self.prices[:-depth - 1:-1] if self.descending else self.prices[:depth]
-        return [(price, levels[price][0]) for price in chosen]
 
     def walk(self) -> Iterator[RawLevel]:
         """Every level, best first, lazily: a caller that stops early pays only for what it read."""
@@ -186,22 +188,30 @@ class Side:
             yield RawLevel(price, amount, count)
 
     def top(self, depth: int | None) -> tuple[Level, ...]:
-        """The best `depth` levels with running totals: O(depth), and nothing while no change reached them."""
+        """The best `depth` levels with running totals: O(depth), nothing while no change reached
+        them, and from the best level a change reached on when one did."""
         shown = self._shown
         if shown is not None and self._shown_depth == depth:
             return shown
-        prices = self.prices
+        prices, last, kept = self.prices, self._last, 0
+        changed = self._changed
+        if last and changed is not None and self._shown_depth == depth:  # the levels above every change since are still true
+            kept = min(len(last), len(prices) - bisect_right(prices, changed) if self.descending else bisect_left(prices, changed))
         if self.descending:
-            chosen: Iterable[Decimal] = reversed(prices if depth is None else prices[-depth:] if depth else ())
+            end = len(prices) - kept
+            chosen: Iterable[Decimal] = reversed(prices[:end] if depth is None else prices[max(0, len(prices) - depth):end])
         else:
-            chosen = prices if depth is None else prices[:depth]
-        out, total, levels = [], Decimal(0), self.levels
-        with localcontext(EXACT):
-            for price in chosen:
-                amount, count = levels[price]
-                total += amount
-                out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
-        shown = self._shown = tuple(out)
+            chosen = prices[kept:] if depth is None else prices[kept:depth]
+        if kept:
+            out, total = list(last[:kept]), last[kept - 1].total  # type: ignore[index]  # kept > 0: last is a tuple
+        else:
+            out, total = [], Decimal(0)
+        levels, add = self.levels, _exact_add  # EXACT's own add: the same sums, without entering the context
+        for price in chosen:
+            amount, count = levels[price]
+            total = add(total, amount)
+            out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
+        shown = self._shown = self._last = tuple(out)
         self._shown_depth = depth
         self._edge = shown[-1].price if depth is not None and len(shown) == depth and shown else None
         return shown
@@ -356,26 +366,28 @@ class SyncEngine:
             if change.sequence != self.sequence + 1:
                 self._resync(f"sequence gap: expected {self.sequence + 1}, got {change.sequence}", [change, *rest])
                 return False
-        self._apply_ops(self.book, change.ops)
+        book = self.book
+        self._apply_ops(book, change.ops)
         if self.depth is not None:
-            self.book.truncate(self.depth)
+            book.truncate(self.depth)
         self.sequence, self.stale_run = change.sequence, 0
         if self.history is not None:
             self.history.append(change)
-        if self.crossed():
+        bids, asks = book.bids.prices, book.asks.prices
+        if bids and asks and bids[-1] >= asks[0]:  # crossed: best bid >= best ask
             self.crossed_for += 1
             if self.crossed_since is None:
                 self.crossed_since = self.clock()
         else:
             self.crossed_for, self.crossed_since = 0, None
-        if self._checksum_failed(change, None, rest):
+        if change.checksum is not None and self._checksum_failed(change, None, rest):
             return False
         if self.crossed_for >= CROSSED_LIMIT:
             self._resync(f"the book stayed crossed for {CROSSED_LIMIT} changes (sequence {change.sequence})", rest)
             return False
-        if self._crossed_too_long(rest):
+        if self.crossed_since is not None and self._crossed_too_long(rest):
             return False
-        if self.book.size() > self.max_entries:
+        if book.size() > self.max_entries:
             self._resync(f"the book grew past {self.max_entries} entries", rest)
             return False
         self.on_book(change.timestamp)
@@ -419,7 +431,7 @@ class SyncEngine:
 
     def check(self) -> None:
         """Between messages: resync a book that has stayed crossed for too long."""
-        if self.book is not None:
+        if self.book is not None and self.crossed_since is not None:
             self._crossed_too_long(())
 
     def _crossed_too_long(self, rest: Sequence[Change]) -> bool:
@@ -427,13 +439,6 @@ class SyncEngine:
             return False
         self._resync(f"the book stayed crossed for more than {CROSSED_SECONDS:g}s (sequence {self.sequence})", rest)
         return True
-
-    def crossed(self) -> bool:
-        book = self.book
-        if book is None:
-            return False
-        bid, ask = book.bids.best(), book.asks.best()
-        return bid is not None and ask is not None and bid >= ask
 
     def resync(self, reason: str) -> None:
         """Drop the book (e.g. after a frame that could not be read) and ask for a seed."""

@@ -74,9 +74,24 @@ def parse_venue_time(value: object) -> datetime | None:
     raise MalformedData(f"timestamp {shown} is neither ISO-8601 nor epoch milliseconds")
 
 
+# "YYYY-MM-DDTHH:MM:SS." of the seconds written lately: books come many a second, each
+# with its venue's stamp and its arrival time (replaced whole, never changed in place).
+_seconds: dict[tuple[int, int, int, int, int, int], str] = {}
+_MAX_SECONDS = 64  # then started afresh
+
+
 def iso_utc(stamp: datetime) -> str:
     """2025-08-08T21:40:36.124Z"""
-    stamp = stamp.astimezone(UTC)
-    if stamp.year >= 1000:  # isoformat is cheaper; it pads years to 4 digits where %Y does not
-        return stamp.isoformat(timespec="milliseconds")[:-6] + "Z"  # drops "+00:00"
-    return f"{stamp.year:04d}" + stamp.strftime("-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"  # %Y gives "1", not "0001"
+    if stamp.tzinfo is not UTC:
+        stamp = stamp.astimezone(UTC)
+    second = (stamp.second, stamp.minute, stamp.hour, stamp.day, stamp.month, stamp.year)
+    text = _seconds.get(second)
+    if text is None:
+        if stamp.year >= 1000:  # isoformat is cheaper; it pads years to 4 digits where %Y does not
+            text = stamp.isoformat(timespec="seconds")[:-6] + "."  # drops "+00:00"
+        else:
+            text = f"{stamp.year:04d}" + stamp.strftime("-%m-%dT%H:%M:%S.")  # %Y gives "1", not "0001"
+        if len(_seconds) >= _MAX_SECONDS:
+            _seconds.clear()
+        _seconds[second] = text
+    return text + str(stamp.microsecond // 1000 + 1000)[1:] + "Z"  # the milliseconds, three digits

@@ -196,6 +196,34 @@ def test_consolidated_merge_matches_the_dict_merge_to_the_digit():
             assert got == _reference_merge_side([(s.key, getattr(s.book, name)) for s in sources], descending), sources
 
 
+def test_a_consolidated_book_merged_to_the_depth_shape_reads_shows_what_the_whole_merge_shows():
+    """merge(depth=spec.reads_depth) stops at the shown depth: the shaped book (levels, figures,
+    JSON) is the whole merge's, for every spec; a spec that reads on (impact, liquidity, group) merges everything."""
+    import random
+
+    from orderbook_cli.consolidate import SourceBook, merge
+    from orderbook_cli.impact import ImpactSize
+
+    rng = random.Random(7)
+    prices = ["10", "10.0", "9.5", "9.50", "11", "12.345", "8", "7.25", "13"]
+    for _ in range(200):
+        sources = []
+        for key in rng.sample(["a", "b", "c"], rng.randint(1, 3)):
+            rows = [(D(rng.choice(prices)), D(rng.choice(["1", "0.10", "2.500", "1E-7", "1E+2"])), rng.choice([None, 1])) for _ in range(rng.randint(0, 6))]
+            sources.append(SourceBook(key, make_book(key, "y", list(rows), list(rows), timestamp=None, received_at=T0)))
+        spec = rng.choice([ShapeSpec(depth=rng.choice([0, 1, 2, 4])), ShapeSpec(depth=2, liquidity=True),
+                           ShapeSpec(depth=2, impact=ImpactSize(D(1))), ShapeSpec(depth=2, group=D("2")), ShapeSpec()])
+        whole = merge(sources, "y")
+        cut = merge(sources, "y", spec.reads_depth)
+        if whole is None:
+            assert cut is None
+            continue
+        assert cut is not None and len(cut) == len(whole)  # every Book field given
+        if spec.reads_depth is not None:
+            assert len(cut.bids) <= spec.reads_depth and len(cut.asks) <= spec.reads_depth
+        assert book_to_dict(shape(cut, spec)) == book_to_dict(shape(whole, spec)), (sources, spec)
+
+
 def test_a_side_of_the_very_same_numbers_is_reused_and_an_equal_spelled_otherwise_is_not():
     one, price = D("1.5"), D("7000")
     first = make_book("x", "y", [(price, one, 1)], [], timestamp=None, received_at=T0)

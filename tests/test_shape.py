@@ -150,6 +150,35 @@ def test_a_kept_book_reuses_a_side_only_while_no_change_reaches_its_shown_depth(
         assert reused and recomputed  # both paths ran: changes landed below and within the shown depth
 
 
+def test_a_change_keeps_the_shown_levels_above_it_and_totals_from_it_on():
+    """A change within the shown levels (a new size, a new level, one gone, levels cut by
+    truncation) re-totals the top from its price down: the levels above it are the very
+    Level objects shown before, and the whole top equals one made afresh, at every depth."""
+    rng = random.Random(26)
+    spellings = ["1", "2.5", "0.50", "2.50", "1E-8", "3"]
+    for depth, kept in ((10, 10), (5, 10), (3, None), (None, 12)):
+        book = LevelBook()
+        shown_before = kept_above = 0
+        for _ in range(400):
+            is_bid = rng.random() < 0.5
+            side = book.bids if is_bid else book.asks
+            before = side.top(depth)
+            price = D(1000 - rng.randrange(1, 25)) if is_bid else D(1000 + rng.randrange(1, 25))
+            amount = D(rng.choice(spellings)) if rng.random() < 0.8 else D(0)
+            book.apply([LevelOp(is_bid, price, amount)])
+            if kept is not None:
+                book.truncate(kept)
+            after = side.top(depth)
+            fresh = make_book("x", "BTC-USD", list(book.bids.walk()), list(book.asks.walk()), timestamp=None, received_at=T0)
+            expected = (fresh.bids if is_bid else fresh.asks)[:depth]
+            assert after == expected and [str(lv.amount) + str(lv.total) for lv in after] == [str(lv.amount) + str(lv.total) for lv in expected]
+            above = [lv for lv in before if (lv.price > price if is_bid else lv.price < price)]
+            assert all(new is old for new, old in zip(after, above))
+            shown_before += len(before)
+            kept_above += len(above)
+        assert kept_above > shown_before // 5  # the prefix was kept often, not only for empty tops
+
+
 def test_impact_in_quote_currency():
     book = make_book("x", "BTC-USD", [RawLevel(D(100), D(1), 1), RawLevel(D(90), D(10), 1)],
                      [RawLevel(D(110), D(1), 1), RawLevel(D(120), D(10), 1)], timestamp=None, received_at=T0)
@@ -161,6 +190,19 @@ def test_impact_in_quote_currency():
     assert not thin.complete and thin.notional == D(1310)
     data = book_to_dict(shape(book, ShapeSpec(impact=parse_size("350USD"))))
     assert data["impact"]["size"] == "350" and data["impact"]["unit"] == "USD"
+
+
+def test_spread_and_mid_follow_the_best_prices_as_written():
+    """Equal best prices written differently give their own spread and mid (100 vs 100.00):
+    a figure is reused only for the very same price objects."""
+    def spread_mid(ask):
+        book = make_book("x", "BTC-USD", [RawLevel(D("99.5"), D(1), 1)], [RawLevel(D(ask), D(1), 1)], timestamp=None, received_at=T0)
+        figures = shape(book, ShapeSpec()).figures
+        return str(figures.spread), str(figures.mid), str(figures.spread_bps)
+
+    for _ in range(2):
+        assert spread_mid("100") == ("0.5", "99.75", "50.13")
+        assert spread_mid("100.00") == ("0.50", "99.75", "50.13")
 
 
 @pytest.mark.parametrize("text", ["", "abc", "-5", "0", "5 US DOLLARS", "1e999999", "NaN"])

@@ -54,6 +54,25 @@ def test_book_line_with_grouped_and_trimmed_books():
     assert jsonout.book_line(book) == jsonout.dumps(jsonout.book_to_dict(book))
 
 
+def test_book_lines_of_a_kept_book_changing_are_the_encoders_text():
+    """A kept book changed level by level (sizes written 0.5 and 0.50, exponents among them):
+    each line, whose levels above a change are reused with their text, is book_to_dict's."""
+    import random
+
+    from orderbook_cli.shape import WholeBook
+    from orderbook_cli.sync import LevelBook, LevelOp
+
+    rng = random.Random(5)
+    spellings = ["0.5", "0.50", "1E-8", "2", "3E+1", "0.00000010"]
+    book = LevelBook()
+    for _ in range(300):
+        is_bid = rng.random() < 0.5
+        price = Decimal(100 - rng.randrange(1, 15)) if is_bid else Decimal(100 + rng.randrange(1, 15))
+        book.apply([LevelOp(is_bid, price, Decimal(rng.choice(spellings)) if rng.random() < 0.8 else Decimal(0))])
+        shaped = shape(WholeBook("kraken", "BTC/USD", book.bids, book.asks, None, now_utc()), ShapeSpec(depth=rng.choice([5, 10])))
+        assert jsonout.book_line(shaped) == jsonout.dumps(jsonout.book_to_dict(shaped))
+
+
 REQUEST = FeedRequest(venue="test", symbol="X", depth=5, timeout=0.5)
 
 

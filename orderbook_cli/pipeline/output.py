@@ -18,10 +18,11 @@ from orderbook_cli.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from orderbook_cli.alerts import Monitor
-    from orderbook_cli.consolidate import SourceBook
+    from orderbook_cli.consolidate import Crossing, SourceBook
 
 STATUS_TICK = 0.25  # how often `stale` is read again when nothing arrives (a silent feed goes stale by the clock)
 CLOCK_LOOK = 1.0  # how often a source's delays are looked at for a clock that is off
+FAN_IN_GC_YOUNG = 10_000  # new container objects between collections while several sources deliver (write_ndjson)
 BATCH_LINES = 32  # lines written at once at most while several sources deliver faster than one write a line
 
 
@@ -72,19 +73,40 @@ def consolidated_to_dict(board: Board, book: Book, now: float, stale_after: floa
 def _consolidated_extra(board: Board, live: list[SourceBook], now: float, stale_after: float | None, *,
                         encoded: bool = False) -> dict[str, Any]:
     """What a consolidated book adds to a book: its `sources`, `crossed` and `excluded`
-    (`encoded`: `sources` as the JSON text book_line splices, each source's written once)."""
+    (`encoded`: each as the JSON text book_line splices, each source's written once)."""
     from orderbook_cli import consolidate  # several sources only: not on one source's start-up path
 
     cross = consolidate.crossing(live)
-    return {
-        "sources": (jsonout.Encoded("[" + ",".join([_source_text(s.book) for s in live]) + "]") if encoded
-                    else [source_to_dict(s.book) for s in live]),
-        "crossed": None if cross is None else {
-            "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
-            "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),
-        },
-        "excluded": board.excluded(now, stale_after),
+    # every source in the book: none excluded (Board.excluded lists those not live, and `live` holds the others)
+    excluded = [] if len(live) == len(board.states) else board.excluded(now, stale_after)
+    if encoded:
+        return {"sources": jsonout.Encoded("[" + ",".join([_source_text(s.book) for s in live]) + "]"),
+                "crossed": _crossed_text(cross), "excluded": jsonout.Encoded("[]") if not excluded else excluded}
+    return {"sources": [source_to_dict(s.book) for s in live], "crossed": _crossed_to_dict(cross), "excluded": excluded}
+
+
+def _crossed_to_dict(cross: Crossing | None) -> dict[str, Any] | None:
+    return None if cross is None else {
+        "bid_venue": cross.bid_key, "bid": plain(cross.bid), "ask_venue": cross.ask_key, "ask": plain(cross.ask),
+        "gap": plain(cross.gap), "gap_bps": plain(cross.gap_bps),
     }
+
+
+# The latest `crossed` text and the crossing it was written for: the same venues' very
+# same best prices write the same text. (Replaced, never changed in place.)
+_last_crossed: tuple[Crossing | None, jsonout.Encoded] = (None, jsonout.Encoded("null"))
+
+
+def _crossed_text(cross: Crossing | None) -> jsonout.Encoded:
+    global _last_crossed
+    known, text = _last_crossed
+    if cross is None:
+        return jsonout.Encoded("null")
+    if known is None or not (cross.bid is known.bid and cross.ask is known.ask and cross.bid_key == known.bid_key
+                             and cross.ask_key == known.ask_key):
+        text = jsonout.Encoded(jsonout.dumps(_crossed_to_dict(cross)))
+        _last_crossed = (cross, text)
+    return text
 
 
 def book_text(board: Board, index: int, now: float, stale_after: float | None, *, pretty: bool = False,
@@ -258,11 +280,21 @@ def write_ndjson(board: Board, *, count: int | None, stale_after: float, timeout
         return writer.ended
     stop_at = None if duration is None else time.monotonic() + duration
     writer.batching = True
+    # The shared queue holds up to QUEUE_SIZE books waiting for this thread, a few container
+    # objects each: more than the collector's youngest generation (700), which then ran
+    # every ~30 lines and moved the waiting books into the older generations, walked again
+    # there (480 collections for 15,000 lines against 210 for three single runs). Books make
+    # no reference cycles: the youngest generation is collected after FAN_IN_GC_YOUNG.
+    import gc  # several sources only: not on one source's start-up path
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], FAN_IN_GC_YOUNG), *thresholds[1:])
     with board:
         try:
             return _fan_in_loop(board, writer, timeout, monitor, stop_at)
         finally:
             writer.flush()
+            gc.set_threshold(*thresholds)
 
 
 def _fan_in_loop(board: Board, writer: NdjsonWriter, timeout: float, monitor: Monitor | None, stop_at: float | None) -> str:

@@ -163,7 +163,11 @@ class SourceState:
             return False
         if stale_after is None:
             return True
-        return self.feed is not None and self.feed.stats.state is State.LIVE and not self.stale(now, stale_after)
+        if self.feed is None:
+            return False
+        stats = self.feed.stats  # live and not stale(): read here once (every source, every consolidated line)
+        heard = stats.last_heard_at
+        return stats.state is State.LIVE and (heard is None or not now - heard > stale_after)
 
     def live(self, now: float, stale_after: float | None) -> bool:
         return self.book is not None and self.usable(now, stale_after)
@@ -338,8 +342,9 @@ class Board:
         """The consolidated book of `live` sources, shaped once: figures from every level merged."""
         from orderbook_cli.consolidate import merge
 
-        book = merge(live, self.plan.symbol or "")
-        return None if book is None else shape(book, self.plan.spec)
+        spec = self.plan.spec
+        book = merge(live, self.plan.symbol or "", spec.reads_depth)  # merged only as deep as the shape step reads
+        return None if book is None else shape(book, spec)
 
     def excluded(self, now: float, stale_after: float | None) -> list[dict]:
         """Sources left out of the consolidated book, and why (never silently)."""

@@ -32,16 +32,30 @@ def _decimal(text: str) -> Decimal:
     return Decimal(text)
 
 
+# One decoder each, made once: json.loads with any option makes a decoder (and its scanner)
+# per call, which costs about as much as decoding a small frame.
+_EXACT = json.JSONDecoder(parse_float=_decimal, parse_int=_int, parse_constant=_reject_constant)
+_NUMBERS_AS_TEXT = json.JSONDecoder(parse_float=str, parse_int=_int, parse_constant=_reject_constant)
+
+
+def _decode(decoder: json.JSONDecoder, body: str | bytes) -> Any:
+    """json.loads(body) through `decoder`; anything that is not JSON raises MalformedData."""
+    try:
+        if type(body) is str and not body.startswith("\ufeff"):
+            return decoder.decode(body)
+        # bytes (UTF-8, -16 or -32, as json.loads detects them), or a BOM json.loads names
+        return json.loads(body, parse_float=decoder.parse_float, parse_int=decoder.parse_int, parse_constant=decoder.parse_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN, absurd nesting
+        raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
+
+
 def json_loads(body: str | bytes) -> Any:
     """JSON with exact numbers: fractions become Decimal, never float; NaN/Infinity refused;
     number literals bounded by length.
 
     Anything that is not JSON raises MalformedData, obook's own error.
     """
-    try:
-        return json.loads(body, parse_float=_decimal, parse_int=_int, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN, absurd nesting
-        raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
+    return _decode(_EXACT, body)
 
 
 def json_loads_numbers_as_text(body: str | bytes) -> Any:
@@ -50,10 +64,7 @@ def json_loads_numbers_as_text(body: str | bytes) -> Any:
     venue that writes prices as JSON numbers (Kraken) repeats them as one writing strings
     does, and each is checked and converted once. Text costs nothing to keep, however
     long the literal (to_decimal refuses one over its own bound); integers are as in json_loads."""
-    try:
-        return json.loads(body, parse_float=str, parse_int=_int, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
+    return _decode(_NUMBERS_AS_TEXT, body)
 
 
 def objects(container: Any, key: str, what: str) -> list[dict]:

@@ -20,7 +20,6 @@ Dogecoin DOGE and refuses the v1 names XBT and XDG, which obook translates.
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -56,23 +55,33 @@ def kraken_depth(depth: int) -> int:
 
 
 def _digits(number: Decimal) -> str:
-    return wire_text(number).replace(".", "").lstrip("0")
+    text = str(number)  # the wire text, unless it shows an exponent (then plain notation)
+    if "E" in text:
+        text = wire_text(number)
+    return text.replace(".", "").lstrip("0")
 
 
-_LEADING_ZEROS = re.compile(r"\|0*")  # a separator and the zeros that start the number after it
+# Each level's part of the checksum text by price, with the very price and quantity objects
+# it was written from: a message changes a level or three of the ten, so the rest are one
+# lookup each. Identity, never equality (1.5 and 1.50 write differently); the same objects
+# always write the same text, so an entry is right for any side and book that holds them.
+_pieces: dict[Decimal, tuple[Decimal, Decimal, str]] = {}
+_MAX_PIECES = 4096  # then started afresh: memory stays level
 
 
 def side_text(side: Side) -> str:
-    """One side's part of the checksum text: its best ten levels as Kraken writes them.
-
-    Every number is written at once, separated by "|"; the dots and each number's
-    leading zeros then go in two passes over the whole text (str() is the wire text
-    unless it shows an exponent: then each number through _digits)."""
-    head = side.head(CHECKSUM_LEVELS)
-    text = "|" + "|".join([str(price) + "|" + str(amount) for price, amount in head])  # str(): an f-string's format() is twice as slow
-    if "E" in text:
-        return "".join([_digits(price) + _digits(amount) for price, amount in head])
-    return _LEADING_ZEROS.sub("", text.replace(".", ""))
+    """One side's part of the checksum text: its best ten levels as Kraken writes them."""
+    pieces = _pieces
+    if len(pieces) > _MAX_PIECES:
+        pieces.clear()
+    out, levels = [], side.levels
+    for price in side.prices[:-CHECKSUM_LEVELS - 1:-1] if side.descending else side.prices[:CHECKSUM_LEVELS]:
+        amount = levels[price][0]
+        known = pieces.get(price)
+        if known is None or known[0] is not price or known[1] is not amount:
+            known = pieces[price] = (price, amount, _digits(price) + _digits(amount))
+        out.append(known[2])
+    return "".join(out)
 
 
 def book_checksum(book: LevelBook) -> int:
@@ -80,22 +89,24 @@ def book_checksum(book: LevelBook) -> int:
     return zlib.crc32((side_text(book.asks) + side_text(book.bids)).encode("ascii"))
 
 
+_FIELDS = {"bids": (True, "bids price", "bids qty"), "asks": (False, "asks price", "asks qty")}  # what a side's numbers are called in errors
+
+
 def _ops(entry: dict, side: str) -> list[LevelOp]:
     """Prices and quantities arrive as the JSON numbers' text (json_loads_numbers_as_text):
     those already converted are read from to_decimal's memory without a call."""
-    is_bid = side == "bids"
     if side not in entry:  # an update may carry one side only
         return []
-    levels, known = objects(entry, side, "book message"), remembered_number
-    price, qty = f"{side} price", f"{side} qty"
-    try:
+    (is_bid, price, qty), known = _FIELDS[side], remembered_number
+    try:  # a list of objects, as almost always: checked by reading it (objects() says what else it is)
         return [_new_op(LevelOp, (is_bid, known(p := level.get("price")) or to_decimal(p, price), known(q := level.get("qty")) or to_decimal(q, qty)))
-                for level in levels]
-    except TypeError:  # an unhashable value (a list, an object): to_decimal says what is wrong with it
+                for level in entry[side]]
+    except (AttributeError, TypeError):  # not a list of objects, or an unhashable value (a list, an object): say what is wrong
+        levels = objects(entry, side, "book message")
         return [LevelOp(is_bid, to_decimal(level.get("price"), price), to_decimal(level.get("qty"), qty)) for level in levels]
 
 
-_new_op = tuple.__new__  # a LevelOp without NamedTuple's Python-level __new__
+_new_op = tuple.__new__  # a LevelOp (Seed, Change) without NamedTuple's Python-level __new__
 
 
 def _checksum(entry: dict) -> int:
@@ -133,8 +144,8 @@ def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejec
             out.append(Control("other symbol"))
             continue
         ops = _ops(entry, "bids") + _ops(entry, "asks")
-        message = Seed if kind == "snapshot" else Change
-        out.append(message(None, ops, parse_venue_time(entry.get("timestamp")), _checksum(entry)))
+        fields = (None, ops, parse_venue_time(entry.get("timestamp")), _checksum(entry))
+        out.append(_new_op(Seed, fields) if kind == "snapshot" else _new_op(Change, fields))
     return out
 
 

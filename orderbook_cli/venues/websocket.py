@@ -174,16 +174,18 @@ def _read(ctx: FeedContext, link, on_connect: Callable[[Any], Any], idle: float,
         # A link watched for `idle` seconds without data must be pinged well within that.
         ping_every = min(ping[0], idle / 2) if ping else None
         last_ping = time.monotonic()
-        while not ctx.stopped.is_set():
+        stopped, tap, wait = ctx.stopped, ctx.tap, idle / 4  # looked up once: the loop runs for every frame
+        while not stopped.is_set():
             try:
-                frame = link.receive(min(handler.tick_seconds or TICK_SECONDS, idle / 4))
+                frame = link.receive(min(handler.tick_seconds or TICK_SECONDS, wait))
             except MalformedData as exc:  # a frame obook will not even read: drop the link
                 ctx.malformed(exc)
                 return VenueFailed(f"the venue sent {exc.message}")
             if frame is not None:
                 ctx.heard()  # keep-alives and pongs too: a quiet book on a live link is not stale
-                ctx.tap.frame(frame.data, frame.received_at)
-                if handler.frame(frame.data, frame.received_at):
+                data, received_at = frame
+                tap.frame(data, received_at)
+                if handler.frame(data, received_at):
                     break
             elif ping is not None and ping_every and time.monotonic() - last_ping >= ping_every:
                 link.send(ping[1])

@@ -390,3 +390,21 @@ def test_checksum_text_is_each_number_without_its_dot_and_leading_zeros():
                     for _ in range(rng.randint(0, 14))])
         for side in (book.bids, book.asks):
             assert side_text(side) == "".join(_digits(level.price) + _digits(level.amount) for level in list(side.walk())[:10])
+
+
+def test_checksum_text_follows_each_level_as_written_message_after_message():
+    """Levels whose text the checksum already wrote are reused only for the very same price
+    and quantity objects: a price or quantity equal in value but written otherwise
+    (1797.2 vs 1797.20, 10.8 vs 10.80000000) is written anew, here and on the other side."""
+    import random
+
+    from orderbook_cli.venues.kraken import _digits, side_text
+
+    rng = random.Random(27)
+    prices = ["1797.2", "1797.20", "1797.3", "1797.30", "1797.1", "1797.4", "1797.5"]
+    quantities = ["10.8", "10.80000000", "0.5", "0.50", "1E-8", "0.00000001"]
+    book = LevelBook()
+    for _ in range(400):
+        book.apply([LevelOp(rng.random() < 0.5, Decimal(rng.choice(prices)), Decimal(rng.choice(quantities)) if rng.random() < 0.85 else Decimal(0))])
+        for side in (book.bids, book.asks):
+            assert side_text(side) == "".join(_digits(level.price) + _digits(level.amount) for level in list(side.walk())[:10])
