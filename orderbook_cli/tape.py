@@ -451,16 +451,11 @@ class TapePane:
 
     def beside(self, ladder: Any, width: int, height: int, *, theme: Any, colour: bool) -> Any:
         """The ladder (drawn for `width - TAPE_PANE_WIDTH - 2` columns) with the tape to its right."""
-        from rich.table import Table
-
         from orderbook_cli.views import tape as view
+        from orderbook_cli.views.terminal import Beside
 
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(width=self.ladder_width(width), no_wrap=True)
-        grid.add_column(width=TAPE_PANE_WIDTH, no_wrap=True)
-        grid.add_row(ladder, view.frame(self.tape, self.title, width=TAPE_PANE_WIDTH, height=height, theme=theme,
-                                        colour=colour, status=self.failure))
-        return grid
+        return Beside(ladder, self.ladder_width(width), view.frame(self.tape, self.title, width=TAPE_PANE_WIDTH, height=height, theme=theme,
+                                                                   colour=colour, status=self.failure), TAPE_PANE_WIDTH)
 
     def close(self) -> None:
         if self.feed is not None:

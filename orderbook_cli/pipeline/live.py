@@ -38,7 +38,7 @@ from orderbook_cli.views.keys import (
 from orderbook_cli.views.layout import Item
 from orderbook_cli.views.numbers import decimals
 from orderbook_cli.views.state import LadderView
-from orderbook_cli.views.terminal import bounded_size, colour_mode
+from orderbook_cli.views.terminal import Painter, bounded_size, colour_mode
 from orderbook_cli.views.terminal import console as make_console
 from orderbook_cli.views.theme import Theme
 
@@ -436,6 +436,7 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
     from orderbook_cli.alerts import Monitor
 
     console = make_console(opts.no_color)
+    painter = Painter(console)
     board = Board(plan)
     stale_after = opts.stale_after or DEFAULT_STALE_AFTER
     books_seen, ended = 0, ""
@@ -470,7 +471,8 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
         keys.forward(board.inject)
         pane = _tape_pane(board, screen, player, replayed)
         try:
-            with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
+            # Live keeps the alternate screen and hides the cursor; the painter writes the frames (what Live.update would)
+            with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False):
                 last_draw, pending = 0.0, True
                 try:
                     while not screen.quit:
@@ -524,7 +526,7 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             pending = True
                         if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or screen.quit:
                             follow_terminal_size(console)
-                            live.update(_picture(screen, pane, now, console), refresh=True)
+                            painter.draw(_picture(screen, pane, now, console))
                             last_draw, pending = now, False
                 except KeyboardInterrupt:
                     pass  # Ctrl-C is how people leave a live view: exit 0

@@ -14,7 +14,7 @@ from decimal import Decimal, localcontext
 from typing import NamedTuple
 
 from rich.console import Console, Group, RenderableType
-from rich.text import Text
+from rich.text import Span, Text
 
 from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
 from orderbook_cli.errors import sanitize
@@ -144,23 +144,36 @@ def choose_layout(book: Book, memory: Memory, width: int | None, traded: bool = 
 def _row(layout: Layout, cells: list[tuple[str, str]], dim: bool) -> Text:
     """One padded line from (text, style) cells; a cell past the columns is the bar."""
     # Padded Text lines, not a rich Table: the widths are known, and tables cost
-    # several times more per frame (the live view draws many frames a second).
-    parts = []
+    # several times more per frame (the live view draws many frames a second). The
+    # Text is made from its whole text and spans at once: what Text.assemble and
+    # rstrip make of the parts, without their work per part.
+    texts: list[str] = []
+    spans: list[Span] = []
+    at = 0
+
+    def put(text: str, style: str = "") -> None:
+        nonlocal at
+        if style and text:
+            spans.append(Span(at, at + len(text), style))
+        texts.append(text)
+        at += len(text)
+
     for n, (name, width, (text, style)) in enumerate(zip(layout.columns, layout.widths, cells)):
         pad = " " * (width - len(text))  # cells are ASCII: length is width
         right = COLUMNS[name][1] == "right"
-        parts.append(((" " if n else "") + (pad if right else ""), ""))
-        parts.append((text, style))
+        put((" " if n else "") + (pad if right else ""))
+        put(text, style)
         if not right:
-            parts.append((pad, ""))
+            put(pad)
     if len(cells) > len(layout.columns):
-        parts.append((" ", ""))
-        parts.append(cells[-1])
-    out = Text.assemble(*parts, no_wrap=True, overflow="crop")
-    out.rstrip()
-    if dim:
-        out.stylize("dim")
-    return out
+        put(" ")
+        put(*cells[-1])
+    line = "".join(texts).rstrip()
+    end = len(line)
+    kept = [span if span.end < end else Span(span.start, end, span.style) for span in spans if span.start < end]
+    if dim and end:
+        kept.append(Span(0, end, "dim"))
+    return Text(line, no_wrap=True, overflow="crop", tab_size=8, spans=kept)
 
 
 def ladder_rows(book: Book, view: LadderView, layout: Layout, rows: int | None, cells: dict[str, list[str]]) -> tuple[Text, list[Text], list[Text]]:

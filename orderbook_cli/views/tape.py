@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.text import Text
+from rich.console import Group
+from rich.text import Span, Text
 
 from orderbook_cli.book import plain
 from orderbook_cli.errors import sanitize
@@ -36,7 +37,13 @@ def header(tape: Tape, title: str, width: int) -> Text:
         if len(candidate) > width:
             break  # the rest would say less than what is shown
         line = candidate
-    return Text(line, style="bold")
+    return _styled(line, "bold")
+
+
+def _styled(line: str, style: str) -> Text:
+    """One line of the pane in `style` (a span over the line, as the pane's lines always had:
+    their padding beside the ladder is unstyled)."""
+    return Text(line, spans=[Span(0, len(line), style)] if style and line else None)
 
 
 def _signed(amount) -> str:
@@ -83,15 +90,17 @@ def rows(trades: list[Trade], width: int, *, theme: Theme = DEFAULT, colour: boo
         style = ""
         if colour and trade.side is not None:
             style = theme.bid if trade.side == BUY else theme.ask
-        out.append(Text(GAP.join(cells), style=style))
+        out.append(_styled(GAP.join(cells), style))
     return out
 
 
 def frame(tape: Tape, title: str, *, width: int, height: int, theme: Theme = DEFAULT, colour: bool = True,
-          venues: bool = False, status: str = "") -> Text:
+          venues: bool = False, status: str = "") -> Group:
+    """The pane's lines: the header, a status when the trades are not live, the newest trades."""
     lines = [header(tape, title, width)]
     if status:
-        lines.append(words(status, width, style=theme.warn))
+        said = words(status, width, style=theme.warn)  # cut between words, styled as a whole (it has no spans)
+        lines.append(_styled(said.plain, str(said.style)))
     room = max(0, height - len(lines))
     lines += rows(tape.newest_first()[:room], width, theme=theme, colour=colour, venues=venues)
-    return Text("\n").join(lines)
+    return Group(*lines)
