@@ -50,7 +50,7 @@ def echoing(status: int, shape: str):
 def test_an_echoed_api_key_or_signature_never_reaches_stderr(obook, http_venue, credentials, status, debug):
     shape = ("message", "escaped", "text")[status % 3]
     http_venue.route(BOOK_PATH, echoing(status, shape))
-    run = obook("snapshot", "revx", "ETH-USD", "--timeout", "2", *(["--debug"] if debug else []), env={"OBOOK_REVX_URL": http_venue.url})
+    run = obook("snapshot", "revx", "ETH-USD", "--timeout", "10", *(["--debug"] if debug else []), env={"OBOOK_REVX_URL": http_venue.url})
     assert run.code in (3, 4, 5, 6), run
     assert http_venue.requests, "the venue was asked"
     assert "[redacted]" in run.stderr, run
