@@ -58,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_typer(args: list[str]) -> int:
     """The command line through Typer; the exit status a command asked for (typer.Exit), else 0."""
-    from typer.main import get_command
-
-    from orderbook_cli.cli import app
+    from orderbook_cli.cli import command_for
 
     if "typer.rich_utils" not in sys.modules and not any(isinstance(finder, _BeforeRichUtils) for finder in sys.meta_path):
         sys.meta_path.insert(0, _BeforeRichUtils())  # type: ignore[arg-type]
@@ -68,7 +66,7 @@ def _run_typer(args: list[str]) -> int:
         from typer.completion import completion_init
 
         completion_init()
-    command = get_command(app)
+    command = command_for(args)
     result = command.main(args=args or ["--help"], prog_name="obook", standalone_mode=False)
     return result if isinstance(result, int) else int(ExitStatus.SUCCESS)
 

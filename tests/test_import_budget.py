@@ -85,3 +85,22 @@ def test_main_called_with_arguments_leaves_the_collector_alone(capsys):
 
     assert main(["--version"]) == 0
     assert gc.isenabled() and "obook" in capsys.readouterr().out
+
+
+def test_a_command_line_naming_one_command_builds_that_command_alone_the_same():
+    """command_for builds only the command named (start-up); what it builds is what the whole app has."""
+    from typer.main import get_command
+
+    from orderbook_cli.cli import app, command_for
+
+    whole = get_command(app)
+    for name, full in whole.commands.items():
+        alone = command_for([name, "--json"])
+        if name in ("help", "config"):  # they walk the whole tree
+            assert set(alone.commands) == set(whole.commands), name
+            continue
+        assert list(alone.commands) == [name], name
+        built = alone.commands[name]
+        assert [p.opts for p in built.params] == [p.opts for p in full.params], name
+        assert built.help == full.help and built.epilog == full.epilog, name
+    assert set(command_for(["--debug", "snapshot"]).commands) == set(whole.commands)  # not a command first: the whole app
