@@ -101,3 +101,19 @@ def test_a_feed_normalizes_raw_books_itself_unless_it_defers():
     assert [e.book for e in eager] == [shape(r.book(), SPEC) for r in raw]
     assert [e.held for e in held] == raw
     assert [e.shaped() for e in held] == [e.book for e in eager]
+
+
+def test_g_groups_the_book_on_screen_at_once_not_from_the_next_book():
+    """The header says "grouped by" from the frame after the key: the rows must be the book on
+    screen grouped then too, not the ungrouped one until the venue sends another (a quiet book:
+    seconds)."""
+    at = now_utc()
+    book = RawBook(REQUEST, [RawLevel(Decimal("7499.5") - 7 * i, Decimal(1), 1) for i in range(8)],
+                   [RawLevel(Decimal("7500.5") + 7 * i, Decimal(1), 1) for i in range(8)], at, at).book()
+    live = LiveLadder("bench", "X-Y", SPEC, stale_after=60, view="ladder", clock=lambda: book.received_at.timestamp())
+    live.on_event(0, HeldEvent(book, SPEC), 0.0)
+    live.frame(0.0, 30, 0.0, 0.0, 0, width=80)
+    live.on_key("g", 0.1)
+    live.frame(0.1, 30, 0.0, 0.0, 0, width=80)
+    assert live.view.group is not None
+    assert live.shown == shape(book, SPEC._replace(group=live.view.group))

@@ -127,6 +127,7 @@ class LiveLadder:
         self.clock = clock  # a live feed's wall clock: the heatmap moves with it; None: the books' own time (a replay)
         self.frozen: tuple = ()  # the heatmap's columns when paused
         self.held: tuple[HeldEvent, float] | None = None  # the newest book not shaped yet (Feed.defer_shaping), and when it came
+        self.last_held: tuple[HeldEvent, float] | None = None  # the newest one shaped: shaped again when g or +/- change the spec
         self.on_shaped: Callable[[Book], object] | None = None  # told of every book shaped here (the board's newest)
 
     def on_event(self, index: int, event: object, now: float) -> None:
@@ -156,6 +157,7 @@ class LiveLadder:
         if self.held is None:
             return
         (event, at), self.held = self.held, None
+        self.last_held = (event, at)
         book = event.shaped()
         self.on_book(book, at)
         if self.on_shaped is not None:
@@ -258,6 +260,10 @@ class LiveLadder:
         self.spec = self.spec._replace(depth=self.view.depth, group=self.view.group)
         if self.reshape is not None:
             self.reshape(self.spec)
+        if self.last_held is not None:  # the book on screen, shaped by the new spec now: header and rows change together
+            event, at = self.last_held
+            self.held = (HeldEvent(event.held, self.spec), at)
+            self.take_held()
 
     def _move_cursor(self, name: str) -> None:
         """Up goes towards the worst ask, down towards the worst bid, across the spread."""
