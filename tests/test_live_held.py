@@ -117,3 +117,16 @@ def test_g_groups_the_book_on_screen_at_once_not_from_the_next_book():
     live.frame(0.1, 30, 0.0, 0.0, 0, width=80)
     assert live.view.group is not None
     assert live.shown == shape(book, SPEC._replace(group=live.view.group))
+
+
+def test_the_footer_names_the_grouping_of_the_rows_on_screen():
+    """A full feed's books come shaped by the feed: after g, the rows stay ungrouped until the
+    next one, and the footer must not say "grouped by" over them meanwhile."""
+    from orderbook_cli.views.ladder import footer
+    from orderbook_cli.views.state import LadderView
+
+    book = _books(1)[0]
+    ungrouped, grouped = shape(book, SPEC), shape(book, SPEC._replace(group=Decimal(5)))
+    view = LadderView(group=Decimal(5))
+    assert "grouped by" not in " ".join(line.plain for line in footer(ungrouped, view, None, 80))
+    assert "grouped by 5" in " ".join(line.plain for line in footer(grouped, view, None, 80))

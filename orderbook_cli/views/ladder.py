@@ -290,11 +290,13 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
 def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: int | None) -> list[Text]:
     """Grouping, how many levels are on screen, and a hint of the keys when there are any."""
     items = []
-    if view.group is not None:
-        label = f"grouped by {plain(view.group)}"
+    # the tick the rows on screen were bucketed by (a key's new one shows with the book shaped by it)
+    group = book.figures.group if book is not None and book.figures is not None else view.group
+    if group is not None:
+        label = f"grouped by {plain(group)}"
         mid = book.mid if book else None
         if mid:
-            label += f" (≈{short(bps_of(view.group, mid), 1)} bps)"
+            label += f" (≈{short(bps_of(group, mid), 1)} bps)"
         items.append(Item(1, Text(label)))
     if book is not None:
         held = max(len(book.asks), len(book.bids))
