@@ -81,10 +81,14 @@ def _conditions(opts: Options) -> BoardConditions:
     from orderbook_cli.config import MAX_ALERT_CMD, BoardConditions
 
     board = opts.conditions or BoardConditions()
+    until, alerts = board.until, board.alerts
     if opts.until is not None or opts.alerts:  # the parser is loaded only for conditions to parse
         from orderbook_cli import conditions
-    until = conditions.parse(opts.until, "--until") if opts.until is not None else board.until
-    alerts = conditions.parse_all(opts.alerts, "--alert") if opts.alerts else board.alerts
+
+        if opts.until is not None:
+            until = conditions.parse(opts.until, "--until")
+        if opts.alerts:
+            alerts = conditions.parse_all(opts.alerts, "--alert")
     command = opts.alert_cmd if opts.alert_cmd is not None else board.alert_cmd
     if command is not None and not alerts:
         raise UsageError("--alert-cmd runs for alerts; give at least one --alert COND")
