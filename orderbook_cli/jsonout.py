@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderbook_cli.book import Book, Level, plain
 from orderbook_cli.errors import UNSAFE_CHARACTERS
+from orderbook_cli.memo import remember
 from orderbook_cli.timefmt import iso_utc
 
 if TYPE_CHECKING:
@@ -190,9 +191,7 @@ def _levels_json(levels: tuple[Level, ...]) -> str | None:
             parts = reused + _level_texts(levels[same:])
             text = ",".join(parts)
     text = "[" + text + "]"
-    if len(_sides) >= _MAX_SIDES:
-        _sides.clear()
-    _sides[id(first)] = (levels, text, parts)  # the entry holds `first`: its id names no other object meanwhile
+    remember(_sides, id(first), (levels, text, parts), _MAX_SIDES)  # the entry holds `first`: its id names no other object meanwhile
     return text
 
 
@@ -239,6 +238,7 @@ def _decoded(extra: dict[str, Any]) -> dict[str, Any]:
     return {key: json.loads(value) if type(value) is Encoded else value for key, value in extra.items()}
 
 
+_MAX_MEMO = 64  # entries in each of the memories below: far more than a run's sources write at once
 _names: dict[str, str] = {}  # an extra's key as _compact writes it, with its colon: a handful per run
 
 
@@ -256,9 +256,7 @@ def _tail_text(tail: dict[str, Any]) -> str:
                 rest = {}
             named = _names.get(key)
             if named is None:
-                named = _compact(key) + ":"
-                if len(_names) < 64:
-                    _names[key] = named
+                named = remember(_names, key, _compact(key) + ":", _MAX_MEMO)
             parts.append(named + value)
         else:
             rest[key] = value
@@ -342,9 +340,7 @@ def _quoted_time(stamp: Any) -> str:
     if known is not None and known[0] is stamp:
         return known[1]
     text = '"' + iso_utc(stamp) + '"'  # digits, "-", ":", "T", "." and "Z": nothing to escape
-    if len(_times) >= 64:
-        _times.clear()
-    _times[id(stamp)] = (stamp, text)
+    remember(_times, id(stamp), (stamp, text), _MAX_MEMO)
     return text
 
 

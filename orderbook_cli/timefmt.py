@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from orderbook_cli.errors import MalformedData
+from orderbook_cli.memo import remember
 
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
@@ -91,7 +92,5 @@ def iso_utc(stamp: datetime) -> str:
             text = stamp.isoformat(timespec="seconds")[:-6] + "."  # drops "+00:00"
         else:
             text = f"{stamp.year:04d}" + stamp.strftime("-%m-%dT%H:%M:%S.")  # %Y gives "1", not "0001"
-        if len(_seconds) >= _MAX_SECONDS:
-            _seconds.clear()
-        _seconds[second] = text
+        remember(_seconds, second, text, _MAX_SECONDS)
     return text + str(stamp.microsecond // 1000 + 1000)[1:] + "Z"  # the milliseconds, three digits

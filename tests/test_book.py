@@ -278,3 +278,12 @@ def test_tuples_built_field_by_field_have_every_field():
                                          "updated_at": "2026-01-01T00:00:00+00:00", "sequence": "0"}}
     conn.seed_body(_json.dumps(seed).encode(), T0)
     assert sink.held == [len(WholeBook._fields)]
+
+
+def test_a_memory_of_recent_results_stays_within_its_limit():
+    from orderbook_cli.memo import remember
+
+    memory: dict[int, str] = {}
+    for n in range(1000):
+        assert remember(memory, n, str(n), 64) == "%d" % n
+        assert len(memory) <= 64 and memory[n] == str(n)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from orderbook_cli.book import remembered_number, to_decimal
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest, Limits
+from orderbook_cli.memo import remember
 from orderbook_cli.symbols import SymbolStyle, is_pair
 from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, Side, wire_text
 from orderbook_cli.timefmt import parse_venue_time
@@ -72,14 +73,12 @@ _MAX_PIECES = 4096  # then started afresh: memory stays level
 def side_text(side: Side) -> str:
     """One side's part of the checksum text: its best ten levels as Kraken writes them."""
     pieces = _pieces
-    if len(pieces) > _MAX_PIECES:
-        pieces.clear()
     out, levels = [], side.levels
     for price in side.prices[:-CHECKSUM_LEVELS - 1:-1] if side.descending else side.prices[:CHECKSUM_LEVELS]:
         amount = levels[price][0]
         known = pieces.get(price)
         if known is None or known[0] is not price or known[1] is not amount:
-            known = pieces[price] = (price, amount, _digits(price) + _digits(amount))
+            known = remember(pieces, price, (price, amount, _digits(price) + _digits(amount)), _MAX_PIECES)
         out.append(known[2])
     return "".join(out)
 
