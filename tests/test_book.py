@@ -285,5 +285,5 @@ def test_a_memory_of_recent_results_stays_within_its_limit():
 
     memory: dict[int, str] = {}
     for n in range(1000):
-        assert remember(memory, n, str(n), 64) == "%d" % n
+        assert remember(memory, n, str(n), 64) == str(n)
         assert len(memory) <= 64 and memory[n] == str(n)
