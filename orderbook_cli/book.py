@@ -116,8 +116,9 @@ def bps_of(difference: Decimal, base: Decimal) -> Decimal:
     with localcontext(EXACT):
         return (difference / base * 10000).quantize(BPS_PLACES)
 
-# Plain decimal numbers only: no NaN/Infinity, no underscores, no signs but '+'.
-_NUMBER = re.compile(r"\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+# Plain decimal numbers only: no NaN/Infinity, no underscores, no signs but '+'. Compiled
+# on first use (re's own cache): to_decimal's fast path takes what venues almost always send.
+_NUMBER = r"\s*\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*"
 # Bounds that keep plain-notation output short whatever a hostile venue sends.
 _MAX_ADJUSTED_EXPONENT = 30
 _MIN_EXPONENT = -30
@@ -179,7 +180,7 @@ def _checked_decimal(value: object, field: str) -> Decimal:
             raise MalformedData(f"{field} {_short(value)} is out of range")
         number = Decimal(value)
     elif isinstance(value, str):
-        if len(value) > _MAX_TEXT or not _NUMBER.fullmatch(value):
+        if len(value) > _MAX_TEXT or not re.fullmatch(_NUMBER, value, re.ASCII):
             raise MalformedData(f"{field} {value[:40]!r} is not a decimal number")
         number = Decimal(value)
     else:

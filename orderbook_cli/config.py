@@ -41,9 +41,10 @@ MAX_BYTES = 64 * 1024
 MAX_BOARDS = 50
 MAX_SOURCES = 6  # as many as one command line takes
 THEMES = {"default": ("red", "green"), "colorblind": ("#e69f00", "#0072b2"), "mono": ("", "")}
-_BOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_SOURCE = re.compile(r"[A-Za-z0-9_.-]{1,40}:[A-Za-z0-9/_-]{1,41}")
-_COLOUR = re.compile(r"#[0-9a-fA-F]{6}|color\(([0-9]{1,3})\)|(bright_)?(black|red|green|yellow|blue|magenta|cyan|white)|([a-z_]{3,24}[0-9]{0,2})")
+# Patterns, compiled on first use (re's own cache): most runs have no config file.
+_BOARD_NAME = r"[A-Za-z0-9_-]{1,32}"
+_SOURCE = r"[A-Za-z0-9_.-]{1,40}:[A-Za-z0-9/_-]{1,41}"
+_COLOUR = r"#[0-9a-fA-F]{6}|color\(([0-9]{1,3})\)|(bright_)?(black|red|green|yellow|blue|magenta|cyan|white)|([a-z_]{3,24}[0-9]{0,2})"
 
 
 class ConfigError(UsageError):
@@ -137,17 +138,17 @@ def _overlong_number(data: bytes) -> str:
     """Which key holds the number too long to convert (the file is at most MAX_BYTES)."""
     table = ""
     for line in data.decode("utf-8", "replace").splitlines():
-        header = _TABLE_HEADER.match(line)
+        header = re.match(_TABLE_HEADER, line)
         if header:
             table = header.group(1).strip() + "."
-        elif _LONG_DIGITS.search(line):
+        elif re.search(_LONG_DIGITS, line):
             key = sanitize(line.partition("=")[0].strip(), 40)
             return f"{table}{key} is a number of thousands of digits; give a number in range"
     return "a number of thousands of digits; give a number in range"
 
 
-_TABLE_HEADER = re.compile(r"\s*\[([^\]]{1,60})\]")
-_LONG_DIGITS = re.compile(r"[0-9_]{1000}")
+_TABLE_HEADER = r"\s*\[([^\]]{1,60})\]"
+_LONG_DIGITS = r"[0-9_]{1000}"
 
 
 def _only(table: dict, known: tuple[str, ...], where: Path, prefix: str) -> None:
@@ -193,7 +194,7 @@ def _colour(table: dict, key: str, where: Path) -> str | None:
 
 def _is_colour(value: str) -> bool:
     """A colour the terminal views can draw: the common forms by pattern, other names from Rich's list."""
-    match = _COLOUR.fullmatch(value)
+    match = re.fullmatch(_COLOUR, value)
     if match is None:
         return False
     if match.group(1) is not None:
@@ -213,7 +214,7 @@ def _boards(table: dict, where: Path) -> dict[str, dict]:
     boards, conditions = {}, {}
     for name, entry in table.items():
         label = f"boards.{sanitize(name, 40)}"
-        if not _BOARD_NAME.fullmatch(name):
+        if not re.fullmatch(_BOARD_NAME, name):
             raise ConfigError(f"{where}: board name {sanitize(name, 40)!r} must be letters, digits, - or _ (at most 32)")
         sources = entry
         if isinstance(entry, dict):
@@ -224,7 +225,7 @@ def _boards(table: dict, where: Path) -> dict[str, dict]:
             what = f"{label}.sources" if isinstance(entry, dict) else label
             raise ConfigError(f"{where}: {what} must be a list of 1 to {MAX_SOURCES} \"VENUE:SYMBOL\" strings")
         for source in sources:
-            if not isinstance(source, str) or not _SOURCE.fullmatch(source):
+            if not isinstance(source, str) or not re.fullmatch(_SOURCE, source):
                 raise ConfigError(f"{where}: {label}: {sanitize(repr(source), 50)} is not VENUE:SYMBOL", hint="e.g. \"bitso:btc_mxn\"")
         boards[name] = tuple(sources)
     return {"boards": boards, "conditions": conditions}

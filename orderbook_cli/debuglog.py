@@ -10,8 +10,8 @@ from collections.abc import Mapping
 log = logging.getLogger("obook")
 
 SECRET_HEADERS = frozenset({"x-revx-api-key", "x-revx-signature", "authorization", "cookie"})
-# Anything that looks like a PEM block never reaches a log line.
-_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(-----END [A-Z ]+-----|$)", re.S)
+# Anything that looks like a PEM block never reaches a log line (compiled on first use: only --debug logs).
+_PEM = r"-----BEGIN [A-Z ]+-----.*?(-----END [A-Z ]+-----|$)"
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -20,7 +20,7 @@ class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         from orderbook_cli.errors import sanitize
 
-        text = _PEM.sub("[redacted key material]", super().format(record))
+        text = re.sub(_PEM, "[redacted key material]", super().format(record), flags=re.S)
         return "\n".join(sanitize(line, 100_000) for line in text.split("\n"))
 
 
