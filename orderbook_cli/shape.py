@@ -23,7 +23,6 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from orderbook_cli.book import EXACT, Book, Figures, Level, RawLevel, bps_of
-from orderbook_cli.liquidity import liquidity
 
 if TYPE_CHECKING:
     from orderbook_cli.impact import Fill, ImpactSize
@@ -173,6 +172,8 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
     impact = bands = None
     conditions: tuple = ()
     if spec.impact is not None or spec.liquidity or spec.condition_bands:
+        from orderbook_cli.liquidity import liquidity  # only these figures need it: a plain --json book never loads it
+
         with localcontext(EXACT):
             impact = _impact(bids(), asks(), spec.impact, mid) if spec.impact is not None else None
             bands = liquidity(bids(), asks(), mid) if spec.liquidity else None

@@ -22,7 +22,6 @@ from orderbook_cli import __version__
 from orderbook_cli.debuglog import log, preview, redact_headers
 from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
 from orderbook_cli.timefmt import now_utc
-from orderbook_cli.transport.reasons import connect_failure
 from orderbook_cli.transport.wire import json_loads
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -223,6 +222,8 @@ class HttpClient:
         except httpx.TimeoutException as exc:
             raise NetworkError(f"timed out talking to {self.origin}", hint="check the network or raise --timeout") from exc
         except httpx.ConnectError as exc:
+            from orderbook_cli.transport.reasons import connect_failure  # only on a failure: start-up stays lean
+
             reason = connect_failure(exc, self.origin)
             hint = "the venue's TLS certificate did not verify; obook never skips verification" if "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper() else f"check the network or {self.override_env}"
             raise NetworkError(reason, hint=hint) from exc
