@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from orderbook_cli.errors import MalformedData
 from orderbook_cli.memo import remember
 
-_ISO = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?",
-    re.ASCII,  # "²", "①" or Arabic-Indic digits are not digits here
-)
+# Every ISO-8601 form venues send; compiled on first use (re's cache), as most stamps take the
+# exact UTC form below. re.ASCII: "²", "①" or Arabic-Indic digits are not digits here.
+_ISO = (r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+        r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?")
 _MAX_EPOCH = 10**20  # nanoseconds until the year 5138; anything larger is not a time
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -37,7 +36,8 @@ def from_epoch_ms(value: int) -> datetime:
         raise MalformedData(f"timestamp {value} is out of range") from exc
 
 
-_ISO_MICROS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
+# What Revolut X (milliseconds) and Kraken (microseconds) send: datetime parses it in C.
+_ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}|\.\d{6})?Z", re.ASCII)
 
 
 def parse_venue_time(value: object) -> datetime | None:
@@ -52,12 +52,12 @@ def parse_venue_time(value: object) -> datetime | None:
         text = value.strip()
         if len(text) <= 20 and text.isascii() and text.isdigit():
             return from_epoch_ms(int(text))
-        if len(text) == 27 and _ISO_MICROS_Z.fullmatch(text):  # 2026-12-05T10:00:00.000001Z (Kraken)
+        if len(text) in (20, 24, 27) and _ISO_UTC.fullmatch(text):  # 2026-12-05T10:00:00Z, .123Z, .123456Z
             try:  # the same datetime the pattern below builds, parsed in C; anything odd goes the long way
                 return datetime.fromisoformat(text)
             except ValueError:
                 pass
-        match = _ISO.fullmatch(text)
+        match = re.fullmatch(_ISO, text, re.ASCII)
         if match:
             year, month, day, hour, minute, second, fraction, zone = match.groups()
             micros = int((fraction or "0")[:6].ljust(6, "0"))
