@@ -25,7 +25,8 @@ raise SystemExit(code)
 BUDGETS = {"revx": 312, "bitso": 229}
 # Typer parses every command line (its vendored click too); what draws, signs or validates is loaded only when used
 NEVER_ON_THE_JSON_PATH = ["rich", "orderbook_cli.views", "orderbook_cli.pipeline.live", "pydantic", "cryptography",
-                          "orderbook_cli.conditions", "orderbook_cli.impact"]  # only --until/--alert, --impact load these
+                          "orderbook_cli.conditions", "orderbook_cli.impact",  # only --until/--alert, --impact load these
+                          "orderbook_cli.liquidity"]  # only the ladder, --liquidity and conditions' bands
 
 
 def modules_loaded(args, env):
@@ -43,7 +44,7 @@ def test_revx_snapshot_json_imports(http_venue, monkeypatch):
 
     http_venue.route("/api/1.0/public/order-book/ETH-USD", Reply(body=payload("revx_doc_public_v1.json")))
     modules = modules_loaded(["snapshot", "revx", "ETH-USD", "--json"], {**os.environ, "OBOOK_REVX_URL": http_venue.url})
-    for package in NEVER_ON_THE_JSON_PATH + ["nacl", "websocket"]:  # no credentials: no signing library
+    for package in NEVER_ON_THE_JSON_PATH + ["nacl", "websocket", "orderbook_cli.transport.reasons"]:  # no credentials: no signing library; no failure to word
         assert not loaded(modules, package), package
     assert len(modules) <= BUDGETS["revx"], len(modules)
 
