@@ -125,8 +125,10 @@ def _merge_side(keys: Sequence[str], sides: Sequence[tuple[Level, ...]], *, desc
     so each `venues` map lists them as given), then equal neighbours summed as the walk
     totals them, up to `depth` levels (None: all): no hashing of Decimals, and each
     source's side is already sorted, so the sort only merges runs. Sums are exact
-    (EXACT), so adding as the walk goes gives what summing each level's `venues` gives."""
-    rows = [(level[0], key, level[1], level[3]) for key, levels in zip(keys, sides) for level in levels]
+    (EXACT), so adding as the walk goes gives what summing each level's `venues` gives.
+    Only a source's best `depth` levels can be among the best `depth` merged ones (its
+    prices are distinct), so no more are read: a full book's thousands are not sorted."""
+    rows = [(level[0], key, level[1], level[3]) for key, levels in zip(keys, sides) for level in (levels if depth is None else levels[:depth])]
     rows.sort(key=_PRICE, reverse=descending)
     out: list[Level] = []
     total = zero = Decimal(0)
@@ -134,7 +136,7 @@ def _merge_side(keys: Sequence[str], sides: Sequence[tuple[Level, ...]], *, desc
     amount, count, per_source = zero, None, {}  # type: tuple[Decimal, int | None, dict[str, Decimal]]
     for price, key, part, part_count in rows:
         if price == last:
-            per_source[key] = per_source.get(key, zero) + part  # zero +: as the sum from 0 spells it
+            per_source[key] = zero + part  # a source's prices are distinct: its only part here (zero +: as the sum from 0 spells it)
             amount += part
             count = None if count is None or part_count is None else count + part_count
             continue
@@ -189,6 +191,9 @@ def crossing(sources: Sequence[SourceBook]) -> Crossing | None:
     """The widest cross between two different sources, or None."""
     bids = [s.book.best_bid for s in sources]
     asks = [s.book.best_ask for s in sources]
+    best_bids, best_asks = [bid for bid in bids if bid is not None], [ask for ask in asks if ask]
+    if not best_bids or not best_asks or max(best_bids) <= min(best_asks):
+        return None  # no bid above any ask (the usual case), without comparing every pair
     widest = None
     gap = Decimal(0)
     for bidder, bid in enumerate(bids):

@@ -251,3 +251,42 @@ def test_g_groups_every_source_alike_in_the_merged_view():
     side = BoardView()
     BoardScreen(board([BITSO, REVX], merged=False), side, 5.0).on_key("g", 100.0)  # side by side: pairs may differ, no common tick
     assert side.group is None
+
+
+def test_consolidated_lines_go_out_in_batches_bounded_by_characters(monkeypatch):
+    """While several sources deliver, lines wait and go out together; a batch stays under
+    BATCH_CHARS (plus its last line) so its text never reaches glibc's mmap threshold, and
+    every line arrives whole, in order."""
+    import json
+
+    from orderbook_cli.feed import BookEvent
+    from orderbook_cli.pipeline import output
+
+    class Recorder:
+        def __init__(self):
+            self.writes: list[str] = []
+
+        def write(self, text):
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self):
+            pass
+
+    recorder = Recorder()
+    monkeypatch.setattr("sys.stdout", recorder)
+    monkeypatch.setattr(output, "BATCH_CHARS", 2000)
+    b = board([BITSO, REVX, BITMART], merged=True)
+    writer = output.NdjsonWriter(b, count=None, stale_after=1e9)
+    writer.batching = True
+    books = [BITSO, REVX, BITMART] * 10
+    for index, book_ in enumerate(books):
+        assert writer.on_event(index % 3, BookEvent(book_))
+    writer.flush()
+    lines = "".join(recorder.writes).splitlines()
+    assert len(lines) == len(books) == writer.written
+    assert all(json.loads(line)["venue"] == "consolidated" for line in lines)
+    longest = max(len(line) for line in lines)
+    assert len(recorder.writes) > 1
+    assert all(len(text) <= 2000 + longest + 1 for text in recorder.writes), [len(t) for t in recorder.writes]
+    assert all(len(text.splitlines()) < output.BATCH_LINES for text in recorder.writes)  # the characters ended each batch here
