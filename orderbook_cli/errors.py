@@ -7,7 +7,6 @@ place in ``cli.main``), so messages look alike whatever raised them.
 from __future__ import annotations
 
 import enum
-import json
 import re
 from collections import deque
 
@@ -132,6 +131,8 @@ REDACTED = "[redacted]"
 
 def _spellings(value: str) -> set[str]:
     """The value as sent, and as a JSON body would quote it (with or without escaped slashes)."""
+    import json  # only with credentials: `obook --version` never loads it
+
     quoted = json.dumps(value, ensure_ascii=False)[1:-1]
     return {value, quoted, quoted.replace("/", "\\/"), json.dumps(value)[1:-1]}
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from orderbook_cli.errors import ExitStatus, ObookError, Terminated, describe, sanitize
 from orderbook_cli.stdio import guard_streams, reader_went_away, silence_stdout
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads the name)
+
+if TYPE_CHECKING:  # annotations only: `obook --version` never loads typing
+    from typing import Any
 
 COMPLETE_VAR = "_OBOOK_COMPLETE"  # set by the shell completion scripts (`obook completions`)
 VERSION_FLAGS = {"--version", "-V"}

@@ -12,9 +12,13 @@ import errno
 import os
 import sys
 import threading
-from typing import Any, NoReturn
 
 from orderbook_cli.errors import OutputError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads the name)
+
+if TYPE_CHECKING:  # annotations only: `obook --version` never loads typing
+    from typing import Any, NoReturn
 
 _READER_GONE = (errno.EPIPE, errno.EBADF)
 _READER_WENT_AWAY = threading.Event()  # process-wide: Typer may wrap sys.stdout after the failure

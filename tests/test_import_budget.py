@@ -116,3 +116,14 @@ def test_a_command_line_naming_one_command_builds_that_command_alone_the_same():
         assert [p.opts for p in built.params] == [p.opts for p in full.params], name
         assert built.help == full.help and built.epilog == full.epilog, name
     assert set(command_for(["--debug", "snapshot"]).commands) == set(whole.commands)  # not a command first: the whole app
+
+
+def test_version_is_answered_before_typer_typing_or_json_load():
+    """`obook --version` is the cheapest answer there is (bench/run.py holds it to 2.5x `python -c pass`)."""
+    probe = ("import sys\nfrom orderbook_cli.main import main\ncode = main(['--version'])\n"
+             "sys.stderr.write('\\nMODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\nraise SystemExit(code)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0 and proc.stdout.startswith("obook "), proc
+    modules = proc.stderr.rsplit("MODULES ", 1)[1].split()
+    for package in ("typer", "rich", "httpx", "typing", "json"):
+        assert not loaded(modules, package), package
