@@ -87,36 +87,25 @@ def same_money(a: str, b: str) -> bool:
 _PRICE = itemgetter(0)
 _new_level = _new_book = tuple.__new__  # a Level, a Book without NamedTuple's Python-level __new__ (every field given)
 
-# The latest consolidated sides, newest first, one list per side: the very same source
-# sides (a kept or unchanged side is handed over as the same tuple) merged to the same
-# depth give the same consolidated side, and its JSON text is reused. A side found is
-# moved to the front (the other side's merges would push it out otherwise). (Lists are
-# replaced, never changed in place.)
+# The latest consolidated sides, newest first, one list per side (by `descending`): the very
+# same source sides (a kept or unchanged side is handed over as the same tuple) merged to the
+# same depth give the same consolidated side, and its JSON text is reused. A side found is
+# moved to the front. (Lists are replaced, never changed in place.)
 _Recent = list[tuple[tuple[str, ...], "int | None", list[tuple[Level, ...]], tuple[Level, ...]]]
-_recent_bids: _Recent = []
-_recent_asks: _Recent = []
+_recent: dict[bool, _Recent] = {True: [], False: []}
 _RECENT_MERGED = 4
 
 
 def _merged_side(keys: tuple[str, ...], sides: list[tuple[Level, ...]], *, descending: bool, depth: int | None) -> tuple[Level, ...]:
-    global _recent_bids, _recent_asks
-    recent = _recent_bids if descending else _recent_asks
+    recent = _recent[descending]
     for index, entry in enumerate(recent):
         known_keys, known_depth, known, merged = entry
         if known_keys == keys and known_depth == depth and all(map(is_, sides, known)):
             if index:
-                recent = [entry, *recent[:index], *recent[index + 1:]]
-                if descending:
-                    _recent_bids = recent
-                else:
-                    _recent_asks = recent
+                _recent[descending] = [entry, *recent[:index], *recent[index + 1:]]
             return merged
     merged = _merge_side(keys, sides, descending=descending, depth=depth)
-    recent = [(keys, depth, sides, merged), *recent[:_RECENT_MERGED - 1]]
-    if descending:
-        _recent_bids = recent
-    else:
-        _recent_asks = recent
+    _recent[descending] = [(keys, depth, sides, merged), *recent[:_RECENT_MERGED - 1]]
     return merged
 
 

@@ -154,9 +154,13 @@ _sides: dict[int, tuple[tuple[Level, ...], str, list[str]]] = {}
 _MAX_SIDES = 64  # then started afresh: both sides of up to six sources fit many times over
 
 
-def _level_texts(levels: tuple[Level, ...]) -> list[str]:
-    """Each level's text, plain() throughout (a number whose str() shows an exponent)."""
-    return [f'{{"price":"{plain(lv[0])}","amount":"{plain(lv[1])}","total":"{plain(lv[2])}","count":{"null" if lv[3] is None else lv[3]!s}}}'
+def _level_texts(levels: tuple[Level, ...], number: Callable[[Decimal], str]) -> list[str]:
+    """Each level's text, its numbers through `number`: str, or plain() for a side where
+    str() shows an exponent (as _venue_levels does for a consolidated side)."""
+    if number is str:  # !s: str() itself (an f-string's plain {} calls Decimal.__format__, twice as slow)
+        return [f'{{"price":"{lv[0]!s}","amount":"{lv[1]!s}","total":"{lv[2]!s}","count":{"null" if lv[3] is None else lv[3]!s}}}'
+                for lv in levels]
+    return [f'{{"price":"{number(lv[0])}","amount":"{number(lv[1])}","total":"{number(lv[2])}","count":{"null" if lv[3] is None else lv[3]!s}}}'
             for lv in levels]
 
 
@@ -183,12 +187,10 @@ def _levels_json(levels: tuple[Level, ...]) -> str | None:
             while same < most and before[same] is levels[same]:
                 same += 1
             reused = known[2][:same]
-        # !s: str() itself (an f-string's plain {} calls Decimal.__format__, twice as slow)
-        parts = reused + [f'{{"price":"{lv[0]!s}","amount":"{lv[1]!s}","total":"{lv[2]!s}","count":{"null" if lv[3] is None else lv[3]!s}}}'
-                          for lv in levels[same:]]
+        parts = reused + _level_texts(levels[same:], str)
         text = ",".join(parts)
         if "E" in text or "-" in text:  # in a new level's text: those reused were written plain
-            parts = reused + _level_texts(levels[same:])
+            parts = reused + _level_texts(levels[same:], plain)
             text = ",".join(parts)
     text = "[" + text + "]"
     remember(_sides, id(first), (levels, text, parts), _MAX_SIDES)  # the entry holds `first`: its id names no other object meanwhile

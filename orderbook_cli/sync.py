@@ -380,12 +380,12 @@ class SyncEngine:
                 self.crossed_since = self.clock()
         else:
             self.crossed_for, self.crossed_since = 0, None
-        if change.checksum is not None and self._checksum_failed(change, None, rest):
+        if self._checksum_failed(change, None, rest):
             return False
         if self.crossed_for >= CROSSED_LIMIT:
             self._resync(f"the book stayed crossed for {CROSSED_LIMIT} changes (sequence {change.sequence})", rest)
             return False
-        if self.crossed_since is not None and self._crossed_too_long(rest):
+        if self._crossed_too_long(rest):
             return False
         if book.size() > self.max_entries:
             self._resync(f"the book grew past {self.max_entries} entries", rest)
@@ -431,7 +431,7 @@ class SyncEngine:
 
     def check(self) -> None:
         """Between messages: resync a book that has stayed crossed for too long."""
-        if self.book is not None and self.crossed_since is not None:
+        if self.book is not None:
             self._crossed_too_long(())
 
     def _crossed_too_long(self, rest: Sequence[Change]) -> bool:

@@ -163,11 +163,7 @@ class SourceState:
             return False
         if stale_after is None:
             return True
-        if self.feed is None:
-            return False
-        stats = self.feed.stats  # live and not stale(): read here once (every source, every consolidated line)
-        heard = stats.last_heard_at
-        return stats.state is State.LIVE and (heard is None or not now - heard > stale_after)
+        return self.feed is not None and self.feed.stats.state is State.LIVE and not self.stale(now, stale_after)
 
     def live(self, now: float, stale_after: float | None) -> bool:
         return self.book is not None and self.usable(now, stale_after)

@@ -284,8 +284,7 @@ class SyncConnection:
         return CROSSED_TICK if self.engine.crossed_since is not None else None
 
     def frame(self, frame: str | bytes, received_at: datetime) -> bool:
-        if self.ctx.request is not self.request:
-            self._follow_request()
+        self._follow_request()
         try:
             messages = list(self.venue.read(frame, self.request))
         except MalformedData as exc:  # if it was a change, the next one shows the gap
@@ -312,10 +311,8 @@ class SyncConnection:
         return self.done
 
     def tick(self) -> bool:
-        if self.ctx.request is not self.request:
-            self._follow_request()
-        if self.engine.crossed_since is not None:
-            self.engine.check()
+        self._follow_request()
+        self.engine.check()
         if self.seeder is not None and not self.venue.seeds_in_band:
             ready = self.seeder.ready()
             if ready is not None:
@@ -360,10 +357,12 @@ class SyncConnection:
             seeder.request_check()
 
     def _follow_request(self) -> None:
-        """The ladder asked for another depth (ctx.request is another request): where the venue keeps
-        the book at a depth, move the subscription and start again from the new seed (a user's choice, not a resync)."""
-        old, self.request = self.request, self.ctx.request
-        request = self.request
+        """The ladder asked for another depth: where the venue keeps the book at a depth,
+        move the subscription and start again from the new seed (a user's choice, not a resync)."""
+        request = self.ctx.request
+        if request is self.request:
+            return
+        old, self.request = self.request, request
         depth = self.venue.kept_depth(request)
         if depth == self.engine.depth:
             return
