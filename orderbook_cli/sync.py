@@ -275,8 +275,9 @@ class OrderBook(LevelBook):
 def wire_text(number: Decimal) -> str:
     """A kept price or amount as the venue wrote it, for a checksum over the wire text: the
     Decimal parsed from the venue's text keeps every digit and trailing zero (plain notation:
-    str() would write 1E-8)."""
-    return format(number, "f")
+    str() would write 1E-8: then format(), twice as slow, is asked)."""
+    text = str(number)
+    return text if "E" not in text else format(number, "f")
 
 
 BookKind = Callable[[], LevelBook]

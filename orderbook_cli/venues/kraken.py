@@ -56,10 +56,7 @@ def kraken_depth(depth: int) -> int:
 
 
 def _digits(number: Decimal) -> str:
-    text = str(number)  # the wire text, unless it shows an exponent (then plain notation)
-    if "E" in text:
-        text = wire_text(number)
-    return text.replace(".", "").lstrip("0")
+    return wire_text(number).replace(".", "").lstrip("0")
 
 
 # Each level's part of the checksum text by price, with the very price and quantity objects
