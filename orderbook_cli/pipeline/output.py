@@ -12,6 +12,7 @@ from orderbook_cli import jsonout
 from orderbook_cli.book import Book, plain
 from orderbook_cli.errors import ObookError, describe, sanitize
 from orderbook_cli.feed import BookEvent, CheckEvent, State, StatusEvent
+from orderbook_cli.memo import remember
 from orderbook_cli.pipeline.sources import Board
 from orderbook_cli.stdio import silence_stdout
 from orderbook_cli.timefmt import iso_utc
@@ -35,19 +36,18 @@ def note(line: str) -> None:
     print(sanitize(line, 1000), file=sys.stderr, flush=True)
 
 
-# The latest sources' JSON text by book, newest first: a consolidated line repeats the
-# sources that did not change (one source changes per line). (Replaced, never changed in place.)
-_recent_sources: list[tuple[Book, str]] = []
+# The latest sources' JSON text by book (the book kept, so its id names no other meanwhile):
+# a consolidated line repeats the sources that did not change (one source changes per line).
+_sources: dict[int, tuple[Book, str]] = {}
+_MAX_SOURCES = 64  # then started afresh: six sources' newest books fit many times over
 
 
 def _source_text(book: Book) -> str:
-    global _recent_sources
-    for known, text in _recent_sources:
-        if known is book:
-            return text
+    known = _sources.get(id(book))
+    if known is not None and known[0] is book:
+        return known[1]
     text = jsonout.source_text(book.venue, book.symbol, book.timestamp, book.received_at, book.sequence)
-    _recent_sources = [(book, text), *_recent_sources[:11]]
-    return text
+    return remember(_sources, id(book), (book, text), _MAX_SOURCES)[1]
 
 
 def clock_note(label: str, off: float) -> str:
