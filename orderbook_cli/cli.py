@@ -8,6 +8,7 @@ annotation string at each start (a third of building the app).
 
 import copy
 import enum
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -16,17 +17,30 @@ from typer.core import TyperCommand, TyperOption
 
 from orderbook_cli.errors import ExitStatus
 
+_COMMENT = re.compile(r"(?<=\S) {2,}")  # two spaces or more after a command: its comment follows
+COMMENT_COLUMN = 56  # a command longer than this puts its comment right after it, not the others' further out
+
+
+def _epilog(rows: list[str], *paragraphs: str, title: str = "Examples") -> str:
+    """A help page's closing section: `title`, its command lines as written (click's \\b
+    block: not rewrapped), each comment after two spaces aligned, then `paragraphs` (wrapped)."""
+    split = [_COMMENT.split(row, maxsplit=1) for row in rows]
+    width = max([len(parts[0]) for parts in split if len(parts) == 2 and len(parts[0]) <= COMMENT_COLUMN] or [0])
+    lines = ["  " + (parts[0] if len(parts) == 1 else f"{parts[0]:<{width}}  {parts[1]}") for parts in split]
+    return "\n\n".join([f"{title}:", "\b\n" + "\n".join(lines), *paragraphs])
+
+
 app = typer.Typer(
     name="obook",
     help="Market depth in the terminal: live order-book ladders and normalized JSON books.\n\n"
-    "Venues: see [bold]obook venues[/bold].",
-    epilog="[bold]Examples[/bold]\n\n"
-    "  obook watch bitso btc_mxn                        live ladder, q to quit\n\n"
-    "  obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'\n\n"
-    "  obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson\n\n"
-    "  obook replay --sample                            a recorded ladder, no network needed\n\n"
-    "Exit codes: " + ", ".join(f"{int(status)} {status.meaning}" for status in ExitStatus) + ".",
-    rich_markup_mode="rich",
+    "Venues: see 'obook venues'.",
+    epilog=_epilog([
+        "obook watch bitso btc_mxn  live ladder, q to quit",
+        "obook snapshot revx BTC-USD --json | jq -r '.asks[0].price'",
+        "obook watch bitmart-v3 BTC_USDT --json --count 10 > books.ndjson",
+        "obook replay --sample  a recorded ladder, no network needed",
+    ], "Exit codes: " + ", ".join(f"{int(status)} {status.meaning}" for status in ExitStatus) + "."),
+    rich_markup_mode=None,  # click's plain help: drawing it with Rich loaded Rich and cost 28 ms of every --help (bench/run.py)
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -297,7 +311,10 @@ def _root(
 
 
 @app.command(
-    epilog="[bold]Examples[/bold]\n\n  obook venues\n\n  obook venues --json | jq -r '.[].id'",
+    epilog=_epilog([
+        'obook venues',
+        "obook venues --json | jq -r '.[].id'",
+    ]),
 )
 def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the list as a JSON array of venue objects.")] = False) -> None:
     """List the venues: transport, auth, depth limits, symbol format, endpoint."""
@@ -308,15 +325,16 @@ def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the l
 
 @app.command(
     cls=VenueCommand,
-    epilog="[bold]Examples[/bold]\n\n"
-    "  obook snapshot revx BTC-USD\n\n"
-    "  obook snapshot revx eth/usd --depth 20 --json | jq '.spread'\n\n"
-    "  obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'\n\n"
-    "  obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'\n\n"
-    "  obook snapshot bitso:btc_usd revx:BTC-USD --merge --json    one consolidated book\n\n"
-    "  obook snapshot bitso:btc_usd revx:BTC-USD --json            two books, one per line\n\n"
-    "  obook snapshot revx ETH-USD --svg book.svg                    the ladder as a picture to share\n\n"
-    "  obook snapshot bitso btc_mxn --view chart --svg depth.svg",
+    epilog=_epilog([
+        'obook snapshot revx BTC-USD',
+        "obook snapshot revx eth/usd --depth 20 --json | jq '.spread'",
+        "obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'",
+        "obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'",
+        'obook snapshot bitso:btc_usd revx:BTC-USD --merge --json    one consolidated book',
+        'obook snapshot bitso:btc_usd revx:BTC-USD --json            two books, one per line',
+        'obook snapshot revx ETH-USD --svg book.svg                    the ladder as a picture to share',
+        'obook snapshot bitso btc_mxn --view chart --svg depth.svg',
+    ]),
 )
 def snapshot(
     ctx: typer.Context,
@@ -350,18 +368,18 @@ def snapshot(
 
 @app.command(
     cls=VenueCommand,
-    epilog="[bold]Examples[/bold]\n\n"
-    "  obook watch bitmart-v3 BTC_USDT               live ladder; q or Ctrl-C quits\n\n"
-    "  obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit\n\n"
-    "  obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'\n\n"
-    "  obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD\n\n"
-    "  obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side\n\n"
-    "  obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view\n\n"
-    "  obook watch revx ETH-USD --json --until 'spread<10' | tail -1        wait for a tight spread\n\n"
-    "  obook watch revx ETH-USD --json --alert 'spread>20bps' --alert-cmd 'cat >> alerts.ndjson'\n\n"
-    "  obook watch bitso:btc_usd revx:BTC-USD --merge --json --alert crossed --duration 3600\n\n"
-    "  obook watch bitso btc_mxn --json --order-flow  books with what was filled and what pulled, per level\n\n"
-    "Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (venues with a trades stream; 146+ columns), ? help.",
+    epilog=_epilog([
+        'obook watch bitmart-v3 BTC_USDT               live ladder; q or Ctrl-C quits',
+        'obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit',
+        "obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'",
+        'obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD',
+        'obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side',
+        'obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view',
+        "obook watch revx ETH-USD --json --until 'spread<10' | tail -1        wait for a tight spread",
+        "obook watch revx ETH-USD --json --alert 'spread>20bps' --alert-cmd 'cat >> alerts.ndjson'",
+        'obook watch bitso:btc_usd revx:BTC-USD --merge --json --alert crossed --duration 3600',
+        'obook watch bitso btc_mxn --json --order-flow  books with what was filled and what pulled, per level',
+    ], 'Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (venues with a trades stream; 146+ columns), ? help.'),
 )
 def watch(
     ctx: typer.Context,
@@ -407,13 +425,12 @@ def watch(
 
 
 @app.command(
-    epilog="[bold]Examples[/bold]\n\n"
-    "  obook trades bitso btc_mxn                      live time and sales; q or Ctrl-C quits\n\n"
-    "  obook trades bitso btc_mxn --json --count 5     five NDJSON trades, then exit\n\n"
-    "  obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue\n\n"
-    "  obook trades bitmart-v3 BTC_USDT | jq -r .price\n\n"
-    "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends "
-    "(BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, kraken, revx.",
+    epilog=_epilog([
+        'obook trades bitso btc_mxn                      live time and sales; q or Ctrl-C quits',
+        'obook trades bitso btc_mxn --json --count 5     five NDJSON trades, then exit',
+        'obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue',
+        'obook trades bitmart-v3 BTC_USDT | jq -r .price',
+    ], "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends (BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, kraken, revx."),
 )
 def trades(
     sources: SourcesArg,
@@ -444,13 +461,14 @@ COMPLETE_VAR = "_OBOOK_COMPLETE"
 
 
 @app.command(
-    epilog="[bold]Install[/bold]\n\n"
-    "  bash: mkdir -p ~/.local/share/bash-completion/completions\n\n"
-    "        obook completions bash > ~/.local/share/bash-completion/completions/obook\n\n"
-    "  zsh:  mkdir -p ~/.zfunc && obook completions zsh > ~/.zfunc/_obook\n\n"
-    "        then in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)\n\n"
-    "  fish: mkdir -p ~/.config/fish/completions\n\n"
-    "        obook completions fish > ~/.config/fish/completions/obook.fish",
+    epilog=_epilog([
+        'bash: mkdir -p ~/.local/share/bash-completion/completions',
+        '      obook completions bash > ~/.local/share/bash-completion/completions/obook',
+        'zsh:  mkdir -p ~/.zfunc && obook completions zsh > ~/.zfunc/_obook',
+        '      then in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)',
+        'fish: mkdir -p ~/.config/fish/completions',
+        '      obook completions fish > ~/.config/fish/completions/obook.fish',
+    ], title='Install'),
 )
 def completions(shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)]) -> None:
     """Print the shell completion script (commands, options, venues, and cached symbols)."""
@@ -466,7 +484,10 @@ SYMBOLS_TIMEOUT = 10.0
 
 
 @app.command(
-    epilog="[bold]Examples[/bold]\n\n  obook symbols revx\n\n  obook symbols bitso --refresh --json | jq -r '.[]'",
+    epilog=_epilog([
+        'obook symbols revx',
+        "obook symbols bitso --refresh --json | jq -r '.[]'",
+    ]),
 )
 def symbols(
     venue: VenueArg,
@@ -482,14 +503,12 @@ def symbols(
 
 
 @app.command(
-    epilog="[bold]Examples[/bold]\n\n"
-    "  obook replay --sample                             a moving ladder, no network needed\n\n"
-    "  obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max\n\n"
-    "  gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid\n\n"
-    "  obook replay --sample --view heatmap --speed max     the session's liquidity as a heatmap\n\n"
-    "Replay keys: space pause, ←/→ (or , .) step a book, [ / ] slower/faster, Home/End (or < >) start/end, l loop. "
-    "As in watch: q quit, v next view, ↑/↓ or j/k level cursor, + / - depth, g grouping, ? help.\n\n"
-    "Lines that are not books are skipped and counted on stderr; a file with no book at all exits 2.",
+    epilog=_epilog([
+        'obook replay --sample                             a moving ladder, no network needed',
+        'obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max',
+        'gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid',
+        "obook replay --sample --view heatmap --speed max     the session's liquidity as a heatmap",
+    ], 'Replay keys: space pause, ←/→ (or , .) step a book, [ / ] slower/faster, Home/End (or < >) start/end, l loop. As in watch: q quit, v next view, ↑/↓ or j/k level cursor, + / - depth, g grouping, ? help.', 'Lines that are not books are skipped and counted on stderr; a file with no book at all exits 2.'),
 )
 def replay(
     recording: Annotated[str | None, typer.Argument(metavar="[FILE|-]", help="A recording: NDJSON books from `watch --json`, or raw traffic from `watch --record` (gzip is fine); - or nothing reads stdin.", show_default=False)] = None,
@@ -522,11 +541,13 @@ def replay(
 
 config_app = typer.Typer(
     help="The config file: default depth, timeout, staleness, colours, and named boards of sources.",
+    rich_markup_mode=None,  # as the app's
     no_args_is_help=True,
-    epilog="[bold]Examples[/bold]\n\n"
-    "  obook config path                        where the file is (or would be)\n\n"
-    "  $EDITOR \"$(obook config path)\"\n\n"
-    "  obook config show                        check it and print the settings in effect",
+    epilog=_epilog([
+        'obook config path                        where the file is (or would be)',
+        '$EDITOR "$(obook config path)"',
+        'obook config show                        check it and print the settings in effect',
+    ]),
 )
 app.add_typer(config_app, name="config")
 
@@ -548,7 +569,10 @@ def config_show(json_output: Annotated[bool, typer.Option("--json", help="Print 
     pipeline.show_config(json_output=json_output)
 
 
-@app.command("help", epilog="[bold]Examples[/bold]\n\n  obook help watch\n\n  obook help config show")
+@app.command("help", epilog=_epilog([
+        'obook help watch',
+        'obook help config show',
+    ]))
 def help_command(
     ctx: typer.Context,
     command: Annotated[list[str] | None, typer.Argument(metavar="[COMMAND]...", help="A command, e.g. watch or config show.", show_default=False)] = None,

@@ -64,8 +64,6 @@ def _run_typer(args: list[str]) -> int:
     """The command line through Typer; the exit status a command asked for (typer.Exit), else 0."""
     from orderbook_cli.cli import command_for
 
-    if "typer.rich_utils" not in sys.modules and not any(isinstance(finder, _BeforeRichUtils) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _BeforeRichUtils())  # type: ignore[arg-type]
     if COMPLETE_VAR in os.environ:  # a shell asks for completions: register Typer's shell classes
         from typer.completion import completion_init
 
@@ -73,51 +71,6 @@ def _run_typer(args: list[str]) -> int:
     command = command_for(args)
     result = command.main(args=args or ["--help"], prog_name="obook", standalone_mode=False)
     return result if isinstance(result, int) else int(ExitStatus.SUCCESS)
-
-
-# What typer.rich_utils (Typer's help and error formatter) imports at its top for cases
-# obook never has: the "markdown" markup mode (rich.markdown, with markdown-it: ~35 ms of
-# a ~90 ms `--help`) and pretty tracebacks (rich.traceback, with pygments: ~10 ms).
-_DEFERRED = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
-
-
-class _BeforeRichUtils:
-    """Placed first on sys.meta_path: when typer.rich_utils is about to be imported (a help
-    page, nothing else obook runs), a stand-in answers each import of _DEFERRED; the real
-    module is loaded the moment anything uses it (its class called, any other name read)."""
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name == "typer.rich_utils":
-            sys.meta_path.remove(self)  # type: ignore[arg-type]
-            for module, attribute in _DEFERRED.items():
-                if module not in sys.modules:
-                    sys.modules[module] = _stand_in(module, attribute)
-        return None  # the import itself goes on as usual
-
-
-def _stand_in(module: str, name: str) -> Any:
-    import importlib
-    import types
-
-    def real() -> types.ModuleType:
-        if sys.modules.get(module) is stand_in:
-            del sys.modules[module]
-        loaded = importlib.import_module(module)
-        setattr(sys.modules["rich"], module.rpartition(".")[2], loaded)
-        return loaded
-
-    def made(*args: Any, **kwargs: Any) -> Any:
-        return getattr(real(), name)(*args, **kwargs)
-
-    def read(attribute: str) -> Any:  # a name the stand-in does not have (PEP 562)
-        if attribute.startswith("__"):  # the import system's probes (__path__, ...) are not a use
-            raise AttributeError(attribute)
-        return getattr(real(), attribute)
-
-    stand_in = types.ModuleType(module)
-    stand_in.__getattr__ = read  # type: ignore[method-assign]
-    setattr(stand_in, name, type(name, (), {"__new__": staticmethod(lambda cls, *args, **kwargs: made(*args, **kwargs))}))
-    return stand_in
 
 
 def _report(error: Exception, args: list[str], debug: bool) -> int:

@@ -39,6 +39,8 @@ class GuardedStdout:
         return self._stream is not None and self._stream.isatty()
 
     def write(self, text: str) -> int:
+        if text == "":  # nothing to write cannot fail: click probes its stream with write(""), which
+            return 0  # fails on a full disk, and it would take that for a binary stream and write past us
         stream = self._stream
         if stream is None:
             _READER_WENT_AWAY.set()

@@ -127,3 +127,14 @@ def test_version_is_answered_before_typer_typing_or_json_load():
     modules = proc.stderr.rsplit("MODULES ", 1)[1].split()
     for package in ("typer", "rich", "httpx", "typing", "json"):
         assert not loaded(modules, package), package
+
+
+def test_help_pages_are_click_plain_text_without_rich():
+    """A help page is click's plain text: drawing it with Rich loaded Rich and Typer's Rich
+    formatter, a third of every `--help` (bench/run.py holds it to 5x `python -c pass`)."""
+    import os
+
+    for args in (["--help"], ["watch", "--help"], ["help", "config", "show"]):
+        modules = modules_loaded(args, {**os.environ, "COLUMNS": "80"})
+        for package in ("rich", "typer.rich_utils", "orderbook_cli.views"):
+            assert not loaded(modules, package), (args, package)
