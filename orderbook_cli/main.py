@@ -68,8 +68,16 @@ def _run_typer(args: list[str]) -> int:
         from typer.completion import completion_init
 
         completion_init()
+    import typer
+
     command = command_for(args)
-    result = command.main(args=args or ["--help"], prog_name="obook", standalone_mode=False)
+    try:
+        result = command.main(args=args or ["--help"], prog_name="obook", standalone_mode=False)
+    except typer.TyperException as error:
+        if type(error).__name__ != "NoArgsIsHelpError":  # named, not imported, as Typer itself tells it (click's own module is private)
+            raise
+        print(error.format_message())  # `obook config` alone: its help page is the answer, as for `obook` alone
+        return ExitStatus.SUCCESS
     return result if isinstance(result, int) else int(ExitStatus.SUCCESS)
 
 
@@ -84,8 +92,6 @@ def _report(error: Exception, args: list[str], debug: bool) -> int:
         return ExitStatus.INTERRUPTED
     if isinstance(error, typer.TyperException):  # click's usage errors, vendored by Typer
         message = str(getattr(error, "format_message", lambda: str(error))())
-        if not message.strip():  # `obook config` alone: its help page was the answer
-            return ExitStatus.SUCCESS
         _print_error(f"obook: usage error: {message} (see '{_help_for(error, args)} --help')", False)
         return ExitStatus.USAGE
     _print_error(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)
