@@ -175,6 +175,30 @@ def test_merged_ladder_drops_stale_sources_and_says_so():
     assert re.search(r"bid\s+86612\s+0\.25\s", out)  # only revx's amount remains
 
 
+def test_merged_legend_shows_each_sources_integrity_marks_as_its_own_ladder_does():
+    """A trader reading the merged book sees which sources the venues proved: the checksum
+    confirmations, the last REST comparison (a mismatch first) and a clock found off."""
+    from orderbook_cli.verify import Check
+
+    b = board([BITSO, REVX, BITMART], merged=True)
+    b.states[0].book = b.states[0].book._replace(verified=1234)  # a checksummed source
+    stats = b.states[1].feed.stats
+    stats.verdict, stats.verdict_at, stats.mismatches = Check(match=False, sequence=77), 88.0, 1  # 12 s before now=100
+    out = draw(picture(b, BoardView(), 150, 30), width=150)
+    legend = next(line for line in out.splitlines() if "A bitso btc_usd" in line)
+    assert "A bitso btc_usd ● live  age 0.5s  crc ✓ 1234" in legend, out
+    assert "B revx BTC-USD ● live  age 0.5s  MISMATCH at sequence 77 12s ago (1 in all)" in out, out
+    assert "C bitmart-v3 BTC_USDT ● live  age 0.5s" in out and "crc ✓" not in out.split("C bitmart-v3", 1)[1].split("\n", 1)[0], out
+    snapshot = draw(picture(b, BoardView(live=False), 150, 30), width=150)
+    assert "crc ✓" not in snapshot and "MISMATCH" not in snapshot  # a printed snapshot proves nothing over time
+    narrower = draw(picture(b, BoardView(), 60, 24), width=60)  # the short form where the whole one does not fit
+    assert "B revx BTC-USD ● live  age 0.5s  MISMATCH 12s ago" in narrower and "A bitso btc_usd ● live  age 0.5s  crc ✓ 1234" in narrower
+    for width, height in ((40, 10), (50, 12), (60, 15)):  # a mark never pushes the age out, nor is a number cut
+        narrow = draw(picture(b, BoardView(), width, height), width=width)
+        assert max(len(line) for line in narrow.splitlines()) <= width and not re.search(r"✓ \d*…|\d…|age…", narrow), narrow
+        assert "A bitso btc_usd ● live  age 0.5s" in narrow, narrow
+
+
 @pytest.mark.parametrize("width, height", [(40, 10), (60, 15), (80, 24)])
 def test_merged_ladder_fits_small_terminals(width, height):
     out = draw(picture(board([BITSO, REVX, BITMART], merged=True, impact=D(1)), BoardView(), width, height), width=width)

@@ -23,7 +23,7 @@ from orderbook_cli import consolidate
 from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.feed import State
-from orderbook_cli.views.header import header, health_items, spread_row
+from orderbook_cli.views.header import checksum_mark, header, health_items, spread_row
 from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, help_keys, help_lines, keys_text
 from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
 from orderbook_cli.views.layout import Column, fit_columns, pack, rows, words
@@ -88,6 +88,20 @@ def status(state: SourceStatus, view: BoardView) -> Text:
         if state.stale:
             parts.append(Text("STALE", style=warn))
     return Text("  ").join(parts)
+
+
+def _evidence(state: SourceStatus, view: BoardView) -> list[tuple[Text, Text]]:
+    """A source's integrity marks on the merged board (each in full and short), as its own
+    ladder's header shows them: its last comparison with the venue's REST book (a mismatch
+    first), a clock found off, its checksum confirmations; not the delay (the legend has
+    room for what proves the book)."""
+    if not view.live or state.failed:
+        return []
+    full, short = (sorted((item for item in health_items(*state.evidence, theme=view.theme, short=brief) if item.priority <= 3),
+                          key=lambda item: item.priority) if state.evidence else [] for brief in (False, True))
+    marks = [(long.text, brief.text) for long, brief in zip(full, short)]
+    mark = checksum_mark(state.book)
+    return marks if mark is None else [*marks, (mark, mark)]
 
 
 # -- side by side ------------------------------------------------------------
@@ -336,13 +350,22 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
         head.append(Text(f"ALERT {sanitize(view.alert, 100)}", style=view.theme.warn))
     out: list[Text] = pack(head, width, 2, sep="  ")
     legend = []
+    legend_lines = 1 if tight else 3
+    # a mark never pushes the rest of an entry out: room is left for "+N more" unless every source has a line
+    room = width if len(sources) <= legend_lines else width - len(f" +{len(sources)} more")
     for index, state in enumerate(sources):
         entry = Text.assemble(tag(index), " ", (sanitize(state.label, 40), COLOURS[index]), " ")
         entry.append_text(status(state, view))
+        for full, short in _evidence(state, view):
+            mark = full if entry.cell_len + 2 + full.cell_len <= room else short
+            if entry.cell_len + 2 + mark.cell_len > room:
+                break
+            entry.append("  ")
+            entry.append_text(mark)
         if not state.merged:
             entry.append(" (left out)", style="yellow")
         legend.append(entry)
-    out.extend(pack(legend, width, 1 if tight else 3))
+    out.extend(pack(legend, width, legend_lines))
     if book is None:
         out.append(words("no live source: every source is connecting, stale, reconnecting or failed", width, "yellow"))
         out.extend(_footer(view, width))

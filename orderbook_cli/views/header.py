@@ -35,8 +35,9 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
         items.append(Item(3, Text(f"{view.malformed} bad frames", style="yellow")))
     if book is not None and book.sequence is not None:  # a sequence-checked book: which message it reflects
         items.append(Item(5, Text(f"seq {book.sequence}")))
-    if book is not None and book.verified:  # a checksummed book: how often the venue's checksum confirmed it
-        items.append(Item(5, Text(f"crc ✓ {book.verified}")))
+    mark = checksum_mark(book)
+    if mark is not None:
+        items.append(Item(5, mark))
     if view.resyncs:
         items.append(Item(3, Text(f"{view.resyncs} resync{'s' if view.resyncs > 1 else ''}, last at {view.last_resync}", style="yellow")))
     if book:
@@ -46,17 +47,25 @@ def header_items(book: Book | None, view: LadderView) -> list[Item]:
     return items + list(view.health) + list(view.header_items)
 
 
+def checksum_mark(book: Book | None) -> Text | None:
+    """A checksummed book's mark: how often the venue's own checksum confirmed it (None: it has none)."""
+    return Text(f"crc ✓ {book.verified}") if book is not None and book.verified else None
+
+
 def health_items(verdict_age: float | None, verdict: Any = None, mismatches: int = 0, delay: float | None = None,
-                 clock_off: float | None = None, *, theme: Theme = DEFAULT) -> list[Item]:
+                 clock_off: float | None = None, *, theme: Theme = DEFAULT, short: bool = False) -> list[Item]:
     """What the venue's own evidence says: the last comparison with its REST book (a verify.Check,
-    `verdict_age` seconds ago), the median delay of its stamped messages, a clock found off."""
+    `verdict_age` seconds ago), the median delay of its stamped messages, a clock found off
+    (`short`: the verdict without where and how many, for a line with little room)."""
     items = []
     if verdict is not None and verdict_age is not None:
         if verdict.match:
-            items.append(Item(3, Text(f"verified {verdict_age:.0f}s ago" + (f" ({mismatches} mismatch{'es' * (mismatches > 1)})" if mismatches else ""))))
+            counted = f" ({mismatches} mismatch{'es' * (mismatches > 1)})" if mismatches and not short else ""
+            items.append(Item(3, Text(f"verified {verdict_age:.0f}s ago{counted}")))
         else:
-            where = f" {verdict.where().split(' (')[0]}" if verdict.sequence is not None else ""
-            items.append(Item(1, Text(f"MISMATCH{where} {verdict_age:.0f}s ago ({mismatches} in all)", style=theme.warn)))
+            where = f" {verdict.where().split(' (')[0]}" if verdict.sequence is not None and not short else ""
+            counted = "" if short else f" ({mismatches} in all)"
+            items.append(Item(1, Text(f"MISMATCH{where} {verdict_age:.0f}s ago{counted}", style=theme.warn)))
     if clock_off is not None:
         items.append(Item(2, Text(f"clock off {_signed_span(clock_off)}", style=theme.warn)))
     elif delay is not None:
