@@ -92,7 +92,10 @@ class Change(NamedTuple):
 
 
 class Side:
-    """One side of a book: price -> [amount, count] plus the prices in ascending order.
+    """One side of a book: price -> [amount, count, wire text] plus the prices in ascending order.
+    The wire text is the venue's checksum text of the level (its checksum hook writes it
+    the first time it reads the level; None until then, and again whenever the amount changes):
+    a checksum over the best levels writes only those that changed since the last message.
 
     The last :meth:`top` is kept until a change reaches it: a change at a price
     worse than its last level cannot alter it, so a deep book whose changes
@@ -139,9 +142,9 @@ class Side:
             if level is not None:
                 self._drop(price)
         elif level is None:
-            self._insert(price, [amount, None])
+            self._insert(price, [amount, None, None])
         else:
-            level[0] = amount
+            level[0], level[2] = amount, None
 
     def add(self, price: Decimal, amount: Decimal, orders: int) -> None:
         """Add (or with negative values take away) one order's amount at a price."""
@@ -149,10 +152,11 @@ class Side:
             self._touch(price)
         level = self.levels.get(price)
         if level is None:
-            self._insert(price, [amount, orders])
+            self._insert(price, [amount, orders, None])
             return
         level[0] += amount
         level[1] += orders
+        level[2] = None
         if level[1] <= 0 or level[0] <= 0:
             self._drop(price)
 
@@ -184,7 +188,7 @@ class Side:
         """Every level, best first, lazily: a caller that stops early pays only for what it read."""
         levels = self.levels
         for price in reversed(self.prices) if self.descending else self.prices:
-            amount, count = levels[price]
+            amount, count, _ = levels[price]
             yield RawLevel(price, amount, count)
 
     def top(self, depth: int | None) -> tuple[Level, ...]:
@@ -208,7 +212,7 @@ class Side:
             out, total = [], Decimal(0)
         levels, add = self.levels, _exact_add  # EXACT's own add: the same sums, without entering the context
         for price in chosen:
-            amount, count = levels[price]
+            amount, count, _ = levels[price]
             total = add(total, amount)
             out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
         shown = self._shown = self._last = tuple(out)

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from orderbook_cli.book import remembered_number, to_decimal
 from orderbook_cli.errors import MalformedData, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest, Limits
-from orderbook_cli.memo import remember
 from orderbook_cli.symbols import SymbolStyle, is_pair
 from orderbook_cli.sync import Change, LevelBook, LevelOp, Seed, Side, wire_text
 from orderbook_cli.timefmt import parse_venue_time
@@ -59,24 +58,16 @@ def _digits(number: Decimal) -> str:
     return wire_text(number).replace(".", "").lstrip("0")
 
 
-# Each level's part of the checksum text by price, with the very price and quantity objects
-# it was written from: a message changes a level or three of the ten, so the rest are one
-# lookup each. Identity, never equality (1.5 and 1.50 write differently); the same objects
-# always write the same text, so an entry is right for any side and book that holds them.
-_pieces: dict[Decimal, tuple[Decimal, Decimal, str]] = {}
-_MAX_PIECES = 4096  # then started afresh: memory stays level
-
-
 def side_text(side: Side) -> str:
-    """One side's part of the checksum text: its best ten levels as Kraken writes them."""
-    pieces = _pieces
+    """One side's part of the checksum text: its best ten levels as Kraken writes them, each
+    level's written once and kept in the level (sync.Side) until its quantity changes."""
     out, levels = [], side.levels
     for price in side.prices[:-CHECKSUM_LEVELS - 1:-1] if side.descending else side.prices[:CHECKSUM_LEVELS]:
-        amount = levels[price][0]
-        known = pieces.get(price)
-        if known is None or known[0] is not price or known[1] is not amount:
-            known = remember(pieces, price, (price, amount, _digits(price) + _digits(amount)), _MAX_PIECES)
-        out.append(known[2])
+        level = levels[price]
+        text = level[2]
+        if text is None:
+            text = level[2] = _digits(price) + _digits(level[0])
+        out.append(text)
     return "".join(out)
 
 
