@@ -131,15 +131,15 @@ _MAX_INTEGER = 10 ** (_MAX_ADJUSTED_EXPONENT + 1)
 MAX_COUNT = 10**18
 
 
-# How many distinct number strings to_decimal remembers before starting afresh.
+# How many distinct number strings to_decimal remembers (memo.remember: then the oldest are forgotten).
 REMEMBERED_NUMBERS = 4096
 
 
 def _remembering(convert: Callable[[object, str], Decimal]) -> Callable[[object, str], Decimal]:
     """Venues send the same price and amount strings frame after frame: check and
-    convert each once. Failures are never remembered; once full, it starts afresh
-    (memo.remember), so memory stays level. (Forgetting the oldest one by one, an
-    OrderedDict's way, cost a feed of ever-new quantities 4% of its CPU: Kraken's.)"""
+    convert each once. Failures are never remembered; once full, the oldest eighth
+    is forgotten (memo.remember), so memory stays level. (Forgetting the oldest one
+    by one, an OrderedDict's way, cost a feed of ever-new quantities 4% of its CPU: Kraken's.)"""
     known: dict[str, Decimal] = {}
 
     @wraps(convert)

@@ -151,7 +151,7 @@ _LEVEL_FIELDS = 4  # then `venues`; a book whose levels set fields after it goes
 # the levels above the change are the very Level objects shown before (sync.Side.top), and
 # so are their texts. (Entries are replaced whole: several sources may write.)
 _sides: dict[int, tuple[tuple[Level, ...], str, list[str]]] = {}
-_MAX_SIDES = 64  # then started afresh: both sides of up to six sources fit many times over
+_MAX_SIDES = 64  # then the oldest are forgotten: both sides of up to six sources fit many times over
 
 
 def _level_texts(levels: tuple[Level, ...], number: Callable[[Decimal], str]) -> list[str]:

@@ -78,7 +78,7 @@ def parse_venue_time(value: object) -> datetime | None:
 # "YYYY-MM-DDTHH:MM:SS." of the seconds written lately: books come many a second, each
 # with its venue's stamp and its arrival time (replaced whole, never changed in place).
 _seconds: dict[tuple[int, int, int, int, int, int], str] = {}
-_MAX_SECONDS = 64  # then started afresh
+_MAX_SECONDS = 64  # then the oldest are forgotten (memo.remember)
 
 
 def iso_utc(stamp: datetime) -> str:

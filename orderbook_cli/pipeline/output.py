@@ -39,7 +39,7 @@ def note(line: str) -> None:
 # The latest sources' JSON text by book (the book kept, so its id names no other meanwhile):
 # a consolidated line repeats the sources that did not change (one source changes per line).
 _sources: dict[int, tuple[Book, str]] = {}
-_MAX_SOURCES = 64  # then started afresh: six sources' newest books fit many times over
+_MAX_SOURCES = 64  # then the oldest are forgotten: six sources' newest books fit many times over
 
 
 def _source_text(book: Book) -> str:
