@@ -312,7 +312,7 @@ def _root(
 
 @app.command(
     epilog=_epilog([
-        'obook venues',
+        "obook venues",
         "obook venues --json | jq -r '.[].id'",
     ]),
 )
@@ -326,14 +326,14 @@ def venues(json_output: Annotated[bool, typer.Option("--json", help="Print the l
 @app.command(
     cls=VenueCommand,
     epilog=_epilog([
-        'obook snapshot revx BTC-USD',
+        "obook snapshot revx BTC-USD",
         "obook snapshot revx eth/usd --depth 20 --json | jq '.spread'",
         "obook snapshot bitso btc_mxn --json | jq -r '.bids[0].price'",
         "obook snapshot bitmart-v3 BTC_USDT --depth 50 --json | jq '.asks | length'",
-        'obook snapshot bitso:btc_usd revx:BTC-USD --merge --json    one consolidated book',
-        'obook snapshot bitso:btc_usd revx:BTC-USD --json            two books, one per line',
-        'obook snapshot revx ETH-USD --svg book.svg                    the ladder as a picture to share',
-        'obook snapshot bitso btc_mxn --view chart --svg depth.svg',
+        "obook snapshot bitso:btc_usd revx:BTC-USD --merge --json  one consolidated book",
+        "obook snapshot bitso:btc_usd revx:BTC-USD --json  two books, one per line",
+        "obook snapshot revx ETH-USD --svg book.svg  the ladder as a picture to share",
+        "obook snapshot bitso btc_mxn --view chart --svg depth.svg",
     ]),
 )
 def snapshot(
@@ -369,16 +369,16 @@ def snapshot(
 @app.command(
     cls=VenueCommand,
     epilog=_epilog([
-        'obook watch bitmart-v3 BTC_USDT               live ladder; q or Ctrl-C quits',
-        'obook watch bitso btc_mxn --json --count 3    three NDJSON books, then exit',
+        "obook watch bitmart-v3 BTC_USDT  live ladder; q or Ctrl-C quits",
+        "obook watch bitso btc_mxn --json --count 3  three NDJSON books, then exit",
         "obook watch revx BTC-USD | jq -c '{t: .timestamp, bid: .best_bid}'",
-        'obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD',
-        'obook watch bitso:btc_mxn bitso:eth_mxn                 two ladders side by side',
-        'obook watch bitso btc_mxn --view heatmap      liquidity over time; v: next view',
-        "obook watch revx ETH-USD --json --until 'spread<10' | tail -1        wait for a tight spread",
+        "obook watch bitso:btc_usd revx:BTC-USD bitmart-v3:BTC_USDT --merge --quote-alias USDT=USD",
+        "obook watch bitso:btc_mxn bitso:eth_mxn  two ladders side by side",
+        "obook watch bitso btc_mxn --view heatmap  liquidity over time; v: next view",
+        "obook watch revx ETH-USD --json --until 'spread<10' | tail -1  wait for a tight spread",
         "obook watch revx ETH-USD --json --alert 'spread>20bps' --alert-cmd 'cat >> alerts.ndjson'",
-        'obook watch bitso:btc_usd revx:BTC-USD --merge --json --alert crossed --duration 3600',
-        'obook watch bitso btc_mxn --json --order-flow  books with what was filled and what pulled, per level',
+        "obook watch bitso:btc_usd revx:BTC-USD --merge --json --alert crossed --duration 3600",
+        "obook watch bitso btc_mxn --json --order-flow  books with what was filled and what pulled, per level",
     ], 'Keys: q quit, v next view (ladder, chart, heatmap), ↑/↓ or j/k level cursor, + / - depth, g price grouping, space pause, t trades beside the ladder (venues with a trades stream; 146+ columns), ? help.'),
 )
 def watch(
@@ -426,10 +426,10 @@ def watch(
 
 @app.command(
     epilog=_epilog([
-        'obook trades bitso btc_mxn                      live time and sales; q or Ctrl-C quits',
-        'obook trades bitso btc_mxn --json --count 5     five NDJSON trades, then exit',
-        'obook trades bitso:btc_usd revx:BTC-USD         one tape of both, tagged by venue',
-        'obook trades bitmart-v3 BTC_USDT | jq -r .price',
+        "obook trades bitso btc_mxn  live time and sales; q or Ctrl-C quits",
+        "obook trades bitso btc_mxn --json --count 5  five NDJSON trades, then exit",
+        "obook trades bitso:btc_usd revx:BTC-USD  one tape of both, tagged by venue",
+        "obook trades bitmart-v3 BTC_USDT | jq -r .price",
     ], "side is the taker's (aggressor's): buy, sell, or null where the venue does not say whose side it sends (BitMart, Revolut X: their label is kept as venue_side). Venues: bitso, bitmart-v3, kraken, revx."),
 )
 def trades(
@@ -462,12 +462,12 @@ COMPLETE_VAR = "_OBOOK_COMPLETE"
 
 @app.command(
     epilog=_epilog([
-        'bash: mkdir -p ~/.local/share/bash-completion/completions',
-        '      obook completions bash > ~/.local/share/bash-completion/completions/obook',
-        'zsh:  mkdir -p ~/.zfunc && obook completions zsh > ~/.zfunc/_obook',
-        '      then in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)',
-        'fish: mkdir -p ~/.config/fish/completions',
-        '      obook completions fish > ~/.config/fish/completions/obook.fish',
+        "bash: mkdir -p ~/.local/share/bash-completion/completions",
+        "      obook completions bash > ~/.local/share/bash-completion/completions/obook",
+        "zsh:  mkdir -p ~/.zfunc && obook completions zsh > ~/.zfunc/_obook",
+        "      then in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)",
+        "fish: mkdir -p ~/.config/fish/completions",
+        "      obook completions fish > ~/.config/fish/completions/obook.fish",
     ], title='Install'),
 )
 def completions(shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)]) -> None:
@@ -485,7 +485,7 @@ SYMBOLS_TIMEOUT = 10.0
 
 @app.command(
     epilog=_epilog([
-        'obook symbols revx',
+        "obook symbols revx",
         "obook symbols bitso --refresh --json | jq -r '.[]'",
     ]),
 )
@@ -504,10 +504,10 @@ def symbols(
 
 @app.command(
     epilog=_epilog([
-        'obook replay --sample                             a moving ladder, no network needed',
-        'obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max',
-        'gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid',
-        "obook replay --sample --view heatmap --speed max     the session's liquidity as a heatmap",
+        "obook replay --sample  a moving ladder, no network needed",
+        "obook watch bitso btc_mxn --json --count 50 > s.ndjson && obook replay s.ndjson --speed max",
+        "gzip -c s.ndjson | obook replay - --speed 10 --json | jq -r .best_bid",
+        "obook replay --sample --view heatmap --speed max  the session's liquidity as a heatmap",
     ], 'Replay keys: space pause, ←/→ (or , .) step a book, [ / ] slower/faster, Home/End (or < >) start/end, l loop. As in watch: q quit, v next view, ↑/↓ or j/k level cursor, + / - depth, g grouping, ? help.', 'Lines that are not books are skipped and counted on stderr; a file with no book at all exits 2.'),
 )
 def replay(
@@ -544,9 +544,9 @@ config_app = typer.Typer(
     rich_markup_mode=None,  # as the app's
     no_args_is_help=True,
     epilog=_epilog([
-        'obook config path                        where the file is (or would be)',
+        "obook config path  where the file is (or would be)",
         '$EDITOR "$(obook config path)"',
-        'obook config show                        check it and print the settings in effect',
+        "obook config show  check it and print the settings in effect",
     ]),
 )
 app.add_typer(config_app, name="config")
@@ -569,10 +569,7 @@ def config_show(json_output: Annotated[bool, typer.Option("--json", help="Print 
     pipeline.show_config(json_output=json_output)
 
 
-@app.command("help", epilog=_epilog([
-        'obook help watch',
-        'obook help config show',
-    ]))
+@app.command("help", epilog=_epilog(["obook help watch", "obook help config show"]))
 def help_command(
     ctx: typer.Context,
     command: Annotated[list[str] | None, typer.Argument(metavar="[COMMAND]...", help="A command, e.g. watch or config show.", show_default=False)] = None,
