@@ -97,9 +97,12 @@ def _evidence(state: SourceStatus, view: BoardView) -> list[tuple[Text, Text]]:
     room for what proves the book)."""
     if not view.live or state.failed:
         return []
-    full, short = (sorted((item for item in health_items(*state.evidence, theme=view.theme, short=brief) if item.priority <= 3),
-                          key=lambda item: item.priority) if state.evidence else [] for brief in (False, True))
-    marks = [(long.text, brief.text) for long, brief in zip(full, short)]
+
+    def worded(short: bool) -> list[Text]:
+        items = health_items(*state.evidence, theme=view.theme, short=short) if state.evidence else []
+        return [item.text for item in sorted(items, key=lambda item: item.priority) if item.priority <= 3]
+
+    marks = list(zip(worded(False), worded(True)))
     mark = checksum_mark(state.book)
     return marks if mark is None else [*marks, (mark, mark)]
 
