@@ -5,7 +5,6 @@ neither a cost per entry (an OrderedDict's) nor the swing of starting afresh."""
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import TypeVar
 
 K = TypeVar("K")
@@ -16,7 +15,9 @@ def remember(memory: dict[K, V], key: K, value: V, limit: int) -> V:
     """Keep `value` under `key` in `memory` (its oldest eighth forgotten first when it holds
     `limit` entries: a dict keeps its keys in the order they came); return it."""
     if len(memory) >= limit:
-        for old in list(islice(memory, max(1, limit // 8))):
-            del memory[old]
+        # list(memory) in one C call: feeds on several threads share a memory (to_decimal's), and
+        # another may evict meanwhile (a second step, or del, would raise KeyError or RuntimeError)
+        for old in list(memory)[: max(1, limit // 8)]:
+            memory.pop(old, None)
     memory[key] = value
     return value

@@ -280,6 +280,38 @@ def test_tuples_built_field_by_field_have_every_field():
     assert sink.held == [len(WholeBook._fields)]
 
 
+def test_a_memory_shared_by_feed_threads_never_raises_when_they_evict_at_once():
+    """Several sources' feeds convert numbers on their own threads through one memory
+    (to_decimal's): two evicting at once raised KeyError / RuntimeError in a feed, which
+    then failed as a bug (seen as "error: KeyError: '0.17124000'" on a merged board)."""
+    import sys
+    import threading
+
+    from orderbook_cli.memo import remember
+
+    memory: dict[tuple[int, int], int] = {}
+    errors: list[str] = []
+
+    def work(base: int) -> None:
+        try:
+            for n in range(50_000):
+                remember(memory, (base, n), n, 64)
+        except Exception as error:  # any exception is the failure this test is about
+            errors.append(repr(error))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work, args=(base,)) for base in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == [] and 0 < len(memory) <= 64, (errors[:3], len(memory))
+
+
 def test_a_memory_of_recent_results_stays_within_its_limit_forgetting_the_oldest_eighth():
     """Level, not a sawtooth: a full memory forgets its oldest eighth, so it never drops to
     empty (tracemalloc's growth over 100,000 Bitso diffs in bench/run.py stayed within 256 KiB)."""
