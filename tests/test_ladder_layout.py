@@ -325,3 +325,18 @@ def test_json_liquidity_of_a_consolidated_book(obook, two_venues):  # noqa: F811
     ten = run.json()["liquidity"]["bands"][0]
     # mid 86613.5, ±86.61: every bid (86612, 86610, 86600) and both asks (86615, 86620)
     assert (ten["bps"], ten["bid"], ten["ask"], ten["imbalance"]) == (10, "1.72311818", "1.7", "0.0068")
+
+
+def test_a_label_is_never_left_without_its_value():
+    """Items parted by two spaces are cut between items: "age…" would say an age is there, cut."""
+    from rich.text import Text
+
+    from orderbook_cli.views.layout import clip_words, pack
+
+    line = "A kraken BTC/USD ● live  age 20.0s"
+    for width in range(len("A kraken BTC/USD ● live…"), len(line)):
+        assert clip_words(Text(line), width).plain == "A kraken BTC/USD ● live…", width
+    assert clip_words(Text(line), len(line)).plain == line
+    assert clip_words(Text("retrying in 12.5s, attempt 3"), 20).plain == "retrying in 12.5s,…"  # one item: between words
+    legend = pack([Text(line), Text("B bitso btc_usd ● live  age 0.4s")], 40, 1)
+    assert [row.plain for row in legend] == ["A kraken BTC/USD ● live… +1 more"]

@@ -39,10 +39,13 @@ def fit(items: Sequence[Item], width: int | None, sep: str = "  ") -> Text:
 
 def clip_words(line: Text, width: int | None) -> Text:
     """The line cut at the last space that leaves room for "…": a word (a number)
-    is shown whole or not at all."""
+    is shown whole or not at all. Items parted by two spaces ("● live  age 0.4s")
+    are cut between items first, so a label never stays without its value."""
     if width is None or line.cell_len <= width:
         return line
-    cut = line.plain.rfind(" ", 0, max(width - 1, 0))
+    cut = line.plain.rfind("  ", 0, width + 1)  # what is kept, line[:cut] and "…", fits: cut <= width - 1
+    if cut <= 0:
+        cut = line.plain.rfind(" ", 0, width)
     clipped = line[:cut] if cut > 0 else Text(no_wrap=True)
     clipped.rstrip()
     clipped.append("…")
