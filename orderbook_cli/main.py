@@ -151,6 +151,6 @@ def _print_error(line: str, with_traceback: bool) -> None:
     if with_traceback:  # exception texts carry venue data: sanitized line by line too
         import traceback
 
-        for trace_line in traceback.format_exc().splitlines():
+        for trace_line in traceback.format_exc().rstrip("\n").split("\n"):  # not splitlines(): it breaks at a venue's U+2028 too
             print(sanitize(trace_line, 2000), file=sys.stderr)
     print(sanitize(line, 1000), file=sys.stderr, flush=True)

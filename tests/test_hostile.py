@@ -541,6 +541,7 @@ def test_retry_after_values_are_bounded(header):
 
 def test_sanitize_strips_bidi_and_c1():
     assert sanitize("a\u202eb\u2066c\u2069d\x9b31m\x1b]0;x\x07") == "a?b?c?d?31m?]0;x?"
+    assert sanitize("a\u2028b\u2029c\x85d").splitlines() == ["a?b?c?d"]  # no line of the venue's own
 
 
 def test_json_output_escapes_c1_and_bidi():
@@ -551,13 +552,14 @@ def test_json_output_escapes_c1_and_bidi():
 
 
 def test_debug_output_is_sanitized(obook, ws_venue):
-    reason = "nope \x1b]0;pwned\x07 \u202eevil \x9b31m"
+    reason = "nope \x1b]0;pwned\x07 \u202eevil \x9b31m\u2028obook: FORGED"
     venue = ws_venue(lambda peer: (peer.expect_json(), peer.send(json.dumps({"subscribe": "depth", "symbol": "BMX_ETH", "message": reason})),
                                    peer.send(json.dumps({"action": "subscribe", "response": "error", "error": reason})), peer.hold(2)))
     bitso = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--debug", "--timeout", "3", env={"OBOOK_BITSO_URL": venue.url})
     assert bitso.code == 4, bitso
-    for unsafe in ("\x1b", "\x07", "\u202e", "\x9b"):
+    for unsafe in ("\x1b", "\x07", "\u202e", "\x9b", "\u2028"):
         assert unsafe not in bitso.stderr
+    assert not any(line.startswith("obook: FORGED") for line in bitso.stderr.splitlines()), bitso.stderr
 
 
 # ------------------------------------------------------------------ 7-8: secrets and credential files
