@@ -38,6 +38,11 @@ class GuardedStdout:
     def isatty(self) -> bool:
         return self._stream is not None and self._stream.isatty()
 
+    def fileno(self) -> int:
+        """Closed from the start (`>&-`): descriptor 1, free. Rich, meeting the closed stream,
+        points it at /dev/null (dup2 onto it) before it ends; asking a closed stream raised instead."""
+        return 1 if self._stream is None else int(self._stream.fileno())
+
     def write(self, text: str) -> int:
         if text == "":  # nothing to write cannot fail: click probes its stream with write(""), which
             return 0  # fails on a full disk, and it would take that for a binary stream and write past us

@@ -651,8 +651,10 @@ def _shell(command: str, env: dict):
     return subprocess.run(["bash", "-c", command.replace("OBOOK", OBOOK)], capture_output=True, text=True, env=env, timeout=30)
 
 
-def test_closed_stdout_is_a_quiet_exit_0(revx_env):
-    proc = _shell('OBOOK snapshot revx ETH-USD --json >&-; echo "status=$?" >&2', revx_env)
+@pytest.mark.parametrize("command", ["snapshot revx ETH-USD --json", "snapshot revx ETH-USD", "venues"])
+def test_closed_stdout_is_a_quiet_exit_0(revx_env, command):
+    """Also where Rich meets the closed stream (the printed ladder, the venues table): it asks stdout's fileno()."""
+    proc = _shell(f'OBOOK {command} >&-; echo "status=$?" >&2', revx_env)
     assert proc.stderr == "status=0\n"
 
 
