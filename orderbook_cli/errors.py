@@ -117,7 +117,8 @@ class Terminated(BaseException):
 # (splitlines() breaks a line there: a venue's text would start a line of its own) and
 # the bidirectional controls that reorder what follows them (LRM/RLM/ALM, embeddings,
 # overrides, isolates) must never reach a terminal from a venue-supplied string.
-UNSAFE_CHARACTERS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+UNSAFE_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+UNSAFE_CHARACTERS = "\x00-\x1f" + UNSAFE_BEYOND_C0
 _CONTROL = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
 

@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from orderbook_cli.book import Book, Level, plain
-from orderbook_cli.errors import UNSAFE_CHARACTERS
+from orderbook_cli.errors import UNSAFE_BEYOND_C0
 from orderbook_cli.memo import remember
+from orderbook_cli.stdio import writes_unicode
 from orderbook_cli.timefmt import iso_utc
 
 if TYPE_CHECKING:
@@ -104,14 +105,20 @@ def liquidity_to_dict(mid: Decimal | None, bands: tuple[Band, ...]) -> dict[str,
     }
 
 
-# json.dumps(ensure_ascii=False) escapes C0 but leaves DEL, C1 and the bidi
-# controls raw; inside JSON they only occur in strings, so escaping them there
-# keeps the document equal and the terminal safe.
-_UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
+# json.dumps(ensure_ascii=False) escapes C0 in strings but leaves DEL, C1, the line
+# separators and the bidi controls raw; inside JSON they only occur in strings, so
+# escaping them there keeps the document equal and the terminal safe (C0 outside
+# strings is the pretty form's own newlines: kept). On a stdout whose encoding is not
+# a UTF one (PYTHONIOENCODING=ascii), every non-ASCII character is escaped the same way.
+_UNSAFE = re.compile(f"[{UNSAFE_BEYOND_C0}]" if writes_unicode(sys.stdout) else "[^\x00-\x7e]")
 
 
 def _escape(match: re.Match) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON spells it as a UTF-16 surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def _add_venues(out: dict[str, Any], book: Book) -> None:

@@ -105,11 +105,21 @@ class GuardedStderr:
 def guard_streams() -> None:
     """Install the guards on stdout and stderr; give a closed stderr a sink (else print(file=None) writes to stdout)."""
     if not isinstance(sys.stdout, GuardedStdout):
+        if not writes_unicode(sys.stdout):  # PYTHONIOENCODING=ascii: a glyph the encoding lacks is "?", never a crash
+            getattr(sys.stdout, "reconfigure", lambda **_: None)(errors="replace")  # an io.TextIOWrapper's
         sys.stdout = GuardedStdout(sys.stdout)
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")
     if not isinstance(sys.stderr, GuardedStderr):
         sys.stderr = GuardedStderr(sys.stderr)
+
+
+def writes_unicode(stream: Any) -> bool:
+    """Whether the stream's encoding writes every character (a UTF one); a closed stream loses nothing."""
+    import codecs
+
+    encoding = getattr(stream, "encoding", None)
+    return not encoding or codecs.lookup(encoding).name.startswith("utf")
 
 
 def reader_went_away() -> bool:

@@ -549,6 +549,21 @@ def test_json_output_escapes_c1_and_bidi():
 
     text = dumps({"s": "a\x9b31m\u202eb\x7f"})
     assert text == '{"s":"a\\u009b31m\\u202eb\\u007f"}' and json.loads(text) == {"s": "a\x9b31m\u202eb\x7f"}
+    data = {"s": "a\x1b\u2028\x85", "levels": [1, 2]}  # the form a terminal gets: its own newlines kept, the venue's escaped
+    pretty = dumps(data, pretty=True)
+    assert json.loads(pretty) == data and pretty.count("\n") == 6 and "\u2028" not in pretty and "\x1b" not in pretty, pretty
+
+
+@pytest.mark.parametrize("json_flag", ["--json", ""])
+def test_an_ascii_only_stdout_gets_the_book_without_a_crash(revx_env, json_flag):
+    """PYTHONIOENCODING=ascii: a glyph the encoding lacks is "?" on the ladder; JSON escapes
+    what ASCII lacks, so it stays the same document."""
+    proc = _shell(f"OBOOK snapshot revx ETH-USD {json_flag}", {**revx_env, "PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0 and proc.stderr == "", proc
+    if json_flag:
+        assert json.loads(proc.stdout)["best_bid"] == "4000.00"
+    else:
+        assert "? snapshot" in proc.stdout and "4000.00" in proc.stdout
 
 
 def test_debug_output_is_sanitized(obook, ws_venue):
