@@ -48,7 +48,7 @@ def open_for_writing(path: str, mode: str = "wb", encoding: str | None = None):
     (no process reading it: OSError ENXIO at once, not a wait for ever), then put back
     in blocking mode so writes wait for the reader as a pipe should."""
     def opener(name: str, flags: int) -> int:
-        fd = os.open(name, flags | os.O_NONBLOCK)
+        fd = os.open(name, flags | os.O_NONBLOCK, 0o666)  # as open() creates a file (os.open's default, 0o777, made it executable)
         os.set_blocking(fd, True)
         return fd
 

@@ -276,6 +276,15 @@ def test_snapshot_svg_is_xml_with_the_books_prices(obook, revx_book, tmp_path):
     for number in ("4000.00", "4005.00", "3995.00", "4010.00", "1.7000", "0.2500"):
         assert number in text  # best bid and ask, deeper levels and amounts, as text
     assert "revx ETH-USD" in text and "spread 5.00" in text
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()  # a picture, not a program: as open() would create it
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_snapshot_chart_svg_and_json_together(obook, revx_book, tmp_path):
@@ -287,7 +296,7 @@ def test_snapshot_chart_svg_and_json_together(obook, revx_book, tmp_path):
     assert "best bid 4000.00" in text and "best ask 4005.00" in text and "⣿" in text
 
 
-@pytest.mark.parametrize("where", ["missing-dir/book.svg", "."])
+@pytest.mark.parametrize("where", ["missing-dir/book.svg", ".", "a" * 5000])
 def test_snapshot_svg_unwritable_path_is_a_usage_error(obook, revx_book, tmp_path, where):
     from tests.conftest import assert_clean_failure
 

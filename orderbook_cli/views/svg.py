@@ -29,10 +29,13 @@ MIN_WIDTH, MAX_WIDTH = 60, 160
 def check_target(path: str) -> Path:
     """Fail before fetching anything when the file cannot be written there."""
     target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"--svg {sanitize(path, 200)} is a directory", hint="give a file name, e.g. --svg book.svg")
-    if not target.parent.is_dir():
-        raise UsageError(f"--svg {sanitize(path, 200)}: no directory {sanitize(str(target.parent), 200)}", hint="create it first or pick another path")
+    try:
+        if target.is_dir():
+            raise UsageError(f"--svg {sanitize(path, 200)} is a directory", hint="give a file name, e.g. --svg book.svg")
+        if not target.parent.is_dir():
+            raise UsageError(f"--svg {sanitize(path, 200)}: no directory {sanitize(str(target.parent), 200)}", hint="create it first or pick another path")
+    except OSError as exc:  # a name too long for the system, and the like
+        raise UsageError(f"--svg {sanitize(path, 200)}: {write_failure(exc)}", hint="pick a writable path") from None
     return target
 
 
