@@ -50,6 +50,7 @@ def test_malformed_endpoints_are_usage_errors_naming_the_variable(venue_id, vari
             venue_class({variable: value}).check_endpoints()
         assert caught.value.message.startswith(f"{variable}="), value
         assert "\n" not in caught.value.message and len(caught.value.message) < 300
+        assert "secret" not in caught.value.message, caught.value.message  # a refused URL's password is still a password
     for good in (default, "", urlsplit(default).scheme + "://127.0.0.1:8080", urlsplit(default).scheme.upper() + "://[::1]:8080/"):
         venue_class({variable: good}).check_endpoints()
 
@@ -97,3 +98,6 @@ def test_venues_listing_shows_a_malformed_endpoint_instead_of_failing(obook):
     assert run.code == 0, run
     revx = next(row for row in run.json() if row["id"] == "revx")
     assert "OBOOK_REVX_URL" in revx["endpoint"] and "not usable" in revx["endpoint"]
+    with_password = obook("venues", env={"OBOOK_REVX_URL": "http://user:SECRETPW@127.0.0.1:9/x@y"})
+    assert with_password.code == 0 and "SECRETPW" not in with_password.stdout + with_password.stderr, with_password
+    assert "[redacted]" in with_password.stdout, with_password

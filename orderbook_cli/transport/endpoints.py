@@ -29,9 +29,22 @@ def endpoint(environ: Mapping[str, str], variable: str, default: str) -> str:
         return default
     problem = _problem(value, urlsplit(default).scheme)
     if problem:
-        shown = sanitize(repr(value[:80]) + ("…" if len(value) > 80 else ""), 120)
+        shown = sanitize(repr(_without_credentials(value)[:80]) + ("…" if len(value) > 80 else ""), 120)
         raise UsageError(f"{variable}={shown} is not usable: {problem}", hint=f"set it to a URL like {default}, or unset it")
     return value
+
+
+def _without_credentials(value: str) -> str:
+    """The URL as an error may show it: a user name and password before the host are
+    [redacted] (a refused URL is still someone's secret)."""
+    scheme, sep, rest = value.partition("://")
+    authority = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark)
+        if 0 <= found < authority:
+            authority = found
+    at = rest.rfind("@", 0, authority)
+    return value if not sep or at < 0 else f"{scheme}{sep}[redacted]{rest[at:]}"
 
 
 def _problem(value: str, default_scheme: str) -> str:
