@@ -552,7 +552,11 @@ config_app = typer.Typer(
 app.add_typer(config_app, name="config")
 
 
-@config_app.command("path")
+@config_app.command("path", epilog=_epilog([
+    "obook config path  where the file is (or would be)",
+    '$EDITOR "$(obook config path)"  edit it',
+    "OBOOK_CONFIG=./team.toml obook config path  another file",
+]))
 def config_path() -> None:
     """Print the config file's path: $OBOOK_CONFIG, else $XDG_CONFIG_HOME/obook/config.toml (~/.config/obook/config.toml)."""
     from orderbook_cli import config
@@ -561,7 +565,10 @@ def config_path() -> None:
     print(str(where) if where is not None else "")
 
 
-@config_app.command("show")
+@config_app.command("show", epilog=_epilog([
+    "obook config show  check the file and print the settings in effect",
+    "obook config show --json | jq .boards  the named boards",
+]))
 def config_show(json_output: Annotated[bool, typer.Option("--json", help="Print the settings as one JSON object.")] = False) -> None:
     """Check the config file (exit 2 naming the bad key) and print the settings in effect."""
     from orderbook_cli import pipeline

@@ -91,7 +91,7 @@ def _report(error: Exception, args: list[str], debug: bool) -> int:
     if isinstance(error, typer.Abort):
         return ExitStatus.INTERRUPTED
     if isinstance(error, typer.TyperException):  # click's usage errors, vendored by Typer
-        message = str(getattr(error, "format_message", lambda: str(error))())
+        message = " ".join(str(getattr(error, "format_message", lambda: str(error))()).split())  # click lays choices out on lines: one line here
         _print_error(f"obook: usage error: {message} (see '{_help_for(error, args)} --help')", False)
         return ExitStatus.USAGE
     _print_error(f"obook: internal error: {type(error).__name__}: {error} — this is a bug in obook; rerun with --debug and report it", debug)

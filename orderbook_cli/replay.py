@@ -44,6 +44,9 @@ def parse_speed(text: str) -> float | None:
 
 def open_recording(source: str | None, sample: bool) -> IO[bytes]:
     if sample:
+        if source is not None:
+            raise UsageError(f"--sample plays the recording shipped with obook: it takes no FILE ({sanitize(source, 60)!r} given)",
+                             hint="obook replay FILE, or obook replay --sample")
         return cast(IO[bytes], gzip.open(SAMPLE, "rb"))
     if source in (None, "-"):
         if sys.stdin is None:  # started with stdin closed (<&-)
@@ -54,7 +57,8 @@ def open_recording(source: str | None, sample: bool) -> IO[bytes]:
     try:
         handle = Path(source).open("rb")
     except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+        raise UsageError(f"cannot read {sanitize(source, 200)}: {exc.strerror}",
+                         hint="check the path, or play the recording shipped with obook: obook replay --sample") from None
     return _ungzipped(handle)
 
 

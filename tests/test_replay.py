@@ -78,7 +78,11 @@ def test_replay_skips_bad_lines_and_applies_depth_and_group(obook, tmp_path):
 
 
 def test_replay_usage_errors(obook, tmp_path):
-    assert_clean_failure(obook("replay", str(tmp_path / "missing.ndjson")), 2, "cannot read")
+    missing = obook("replay", str(tmp_path / "missing.ndjson"))
+    assert_clean_failure(missing, 2, "cannot read")
+    assert "obook replay --sample" in missing.stderr  # what to do
+    assert_clean_failure(obook("replay", "--sample", str(tmp_path / "missing.ndjson")), 2, "--sample", "takes no FILE")
+    assert_clean_failure(obook("completions"), 2, "Choose from: bash, zsh, fish")  # click's lines, as one line
     assert_clean_failure(obook("replay", "--sample", "--speed", "fast"), 2, "--speed")
     assert_clean_failure(obook("replay", "--sample", "--speed", "0"), 2, "positive")
 
@@ -132,9 +136,9 @@ def test_version_with_debug_lists_libraries(obook):
         assert package in detailed
 
 
-@pytest.mark.parametrize("command", ["venues", "snapshot", "watch", "replay", "symbols", "completions"])
+@pytest.mark.parametrize("command", ["venues", "snapshot", "watch", "replay", "symbols", "completions", "config", "config path", "config show"])
 def test_every_command_has_help_with_examples(obook, command):
-    run = obook(command, "--help")
+    run = obook(*command.split(), "--help")
     assert run.code == 0, run
     assert ("Examples" in run.stdout or "Install" in run.stdout) and "obook " in run.stdout
 
