@@ -43,6 +43,7 @@ class ObookError(Exception):
 
     exit_status: ExitStatus = ExitStatus.INTERNAL
     kind: str = "error"
+    usual_remedy: str | None = None  # what to do, when the error itself gives no hint (every line says what to do)
 
     def __init__(self, message: str, *, hint: str | None = None, context: str | None = None):
         super().__init__(message)
@@ -64,27 +65,32 @@ class UsageError(ObookError):
 class NetworkError(ObookError):
     exit_status = ExitStatus.NETWORK
     kind = "network error"
+    usual_remedy = "check the network, or raise --timeout"
 
 
 class VenueRejected(ObookError):
     exit_status = ExitStatus.REJECTED
     kind = "rejected by the venue"
+    usual_remedy = "check the symbol ('obook symbols VENUE' lists what a venue trades) and any OBOOK_*_URL override"
 
 
 class VenueFailed(ObookError):
     exit_status = ExitStatus.VENUE_FAILED
     kind = "venue failure"
+    usual_remedy = "try again later"
 
 
 class MalformedData(VenueFailed):
     """The venue sent something obook cannot turn into a book."""
 
     kind = "unusable data from the venue"
+    usual_remedy = "try again later; if it persists, check any OBOOK_*_URL override, or rerun with --debug and report it"
 
 
 class AuthError(ObookError):
     exit_status = ExitStatus.AUTH
     kind = "authentication error"
+    usual_remedy = "check the API key and private key files in ~/.config/revolut-x (the README's 'Revolut X credentials')"
 
 
 class OutputError(ObookError):
@@ -173,6 +179,7 @@ def describe(error: ObookError) -> str:
         parts.append(f"{sanitize(error.context)}:")
     parts.append(f"{error.kind}: {sanitize(error.message, 600)}")
     line = " ".join(parts)
-    if error.hint:
-        line += f" — {sanitize(error.hint, 300)}"
+    hint = error.hint or error.usual_remedy
+    if hint:
+        line += f" — {sanitize(hint, 300)}"
     return line
