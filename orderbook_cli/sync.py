@@ -259,7 +259,7 @@ class Side:
         for price in chosen:
             amount, count, _ = levels[price]
             total = add(total, amount)
-            out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
+            out.append(_new_level(Level, (price, amount, total, count, None, None)))  # Level(...) without its Python-level __new__
         shown = self._shown = self._last = tuple(out)
         self._shown_depth = depth
         self._edge = shown[-1].price if depth is not None and len(shown) == depth and shown else None
