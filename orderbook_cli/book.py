@@ -36,6 +36,9 @@ class Level(NamedTuple):
     total: Decimal  # running sum of amount from the best level down to this one
     count: int | None  # type: ignore[assignment]  # shadows tuple.count, never called
     venues: Mapping[str, Decimal] | None = None  # consolidated books only: each source's amount at this price
+    # a --group bucket's quote amount: the sum of price × amount over the real levels in it (its edge price × its
+    # amount would price every order at the bucket's bound); None: a real level, whose is price × amount
+    notional: Decimal | None = None
 
 
 class Figures(NamedTuple):

@@ -131,13 +131,13 @@ def _merge_side(keys: Sequence[str], sides: Sequence[tuple[Level, ...]], *, desc
             continue
         if last is not None:
             total += amount
-            out.append(_new_level(Level, (last, amount, total, count, per_source)))
+            out.append(_new_level(Level, (last, amount, total, count, per_source, None)))
             if len(out) == depth:
                 return tuple(out)
         last, amount, count, per_source = price, zero + part, part_count, {key: part}  # zero +: as sum() from 0 spells it
     if last is not None:
         total += amount
-        out.append(_new_level(Level, (last, amount, total, count, per_source)))
+        out.append(_new_level(Level, (last, amount, total, count, per_source, None)))
     return tuple(out)
 
 

@@ -576,6 +576,13 @@ class Feed:
                 f"no usable order book within {self.request.timeout:g}s: {self.stats.malformed} malformed frame(s) skipped",
                 hint="rerun with --debug to see them",
             )
+        if self.stats.state is State.RESYNCING and not self.stats.books:
+            # the last word was why the venue's book was dropped (a checksum or a sequence that never reconciled,
+            # a crossed book, a seed that could not be read): its data, not the network, left no book
+            return MalformedData(
+                f"no usable order book within {self.request.timeout:g}s: {self.stats.detail}",
+                hint="the venue's book never checked out; try again later, or rerun with --debug to see its traffic",
+            )
         if self.stats.detail:  # the reason says what to look at; one short line
             return NetworkError(f"no order book within {self.request.timeout:g}s: {self.stats.detail}", hint="check the network")
         return NetworkError(

@@ -88,11 +88,12 @@ def _first(levels: Iterable[Level | RawLevel]) -> Level | RawLevel | None:
 
 
 def _grouped(levels: Iterable[Level | RawLevel], *, descending: bool, depth: int | None, group: Decimal) -> tuple[Level, ...]:
-    """The best `depth` buckets of `group`, each summing every level in it, however deep:
+    """The best `depth` buckets of `group`, each summing every level in it, however deep, its
+    notional too (each real level's price × amount, not the bucket's edge price × the sum):
     levels come best-first, so a bucket's levels are neighbours (no sort, no hashing)."""
     rounding = ROUND_FLOOR if descending else ROUND_CEILING  # bids round down, asks round up
     out: list[Level] = []
-    total = Decimal(0)
+    total = notional = Decimal(0)
     current = None
     for level in levels:
         amount = level.amount
@@ -109,13 +110,15 @@ def _grouped(levels: Iterable[Level | RawLevel], *, descending: bool, depth: int
                 for key, part in venues.items():
                     summed[key] = summed.get(key, Decimal(0)) + part
                 venues = summed
-            out[-1] = Level(bucket, last.amount + amount, total, count, venues)
+            notional += level.price * amount
+            out[-1] = Level(bucket, last.amount + amount, total, count, venues, notional)
             continue
         if depth is not None and len(out) == depth:
             break
         total += amount
         current = bucket
-        out.append(Level(bucket, amount, total, level.count, dict(venues) if venues is not None else None))
+        notional = level.price * amount
+        out.append(Level(bucket, amount, total, level.count, dict(venues) if venues is not None else None, notional))
     return tuple(out)
 
 

@@ -6,7 +6,8 @@ its book gets; :class:`SyncEngine` applies them and asks for a new seed
 (a resync) whenever the book can no longer be trusted:
 
 - **sequence** (Bitso, BitMart): changes apply strictly in order; those that
-  arrive before the seed wait in a bounded buffer, those at or below the
+  arrive before the seed wait in a buffer bounded by their number and by the
+  orders or levels they hold together (the oldest go), those at or below the
   book's sequence are stale (counted; a run of STALE_RUN of them, or one more
   than STALE_DISTANCE below, means the venue reset its numbering: resync),
   a missing number resyncs. A venue with no sequence (``None``, e.g. Kraken)
@@ -24,8 +25,8 @@ its book gets; :class:`SyncEngine` applies them and asks for a new seed
 
 A new seed always starts from an empty book, so nothing from before a
 resync survives into the next book. With ``history`` the engine keeps the
-last changes it applied to the current book (verify.py brings a REST book of
-an older sequence forward by them).
+last changes it applied to the current book, bounded the same way (verify.py
+brings a REST book of an older sequence forward by them).
 
 Two book kinds: :class:`LevelBook` (price levels with absolute sizes, size
 0 deletes: BitMart) and :class:`OrderBook` (individual orders, levels are
@@ -47,6 +48,11 @@ from typing import NamedTuple
 from orderbook_cli.book import EXACT, Level, RawLevel
 
 MAX_BUFFER = 4096  # changes kept while waiting for a seed; the oldest go first (the seed check catches the hole)
+# ... and the ops (orders or levels) kept changes may hold together, in the buffer and in the history each.
+# A venue's usual change carries one order (Bitso) or a few levels (BitMart), so thousands of changes are a
+# few thousand ops; counted in changes alone, valid 2 MiB frames of 14,000 orders each kept gigabytes. An op
+# parsed is about 300 bytes: this keeps a queue under about 15 MB.
+MAX_KEPT_OPS = 50_000
 MAX_ENTRIES = 250_000  # orders or levels a book may hold (Bitso's largest book has about 6,400 orders)
 CROSSED_LIMIT = 5  # a book still crossed after this many applied messages in a row is corrupt
 CROSSED_SECONDS = 1.0  # ... or crossed for longer than this (a quiet book gets no more messages to count)
@@ -89,6 +95,45 @@ class Change(NamedTuple):
     ops: Sequence
     timestamp: datetime | None = None
     checksum: int | None = None
+
+
+class ChangeQueue:
+    """Changes kept in arrival order, bounded by their number and by the ops they hold together
+    (MAX_KEPT_OPS): past either bound the oldest go first, a change larger than the whole bound
+    too, and ``dropped`` says that some went since the queue was last cleared."""
+
+    __slots__ = ("changes", "max_changes", "max_ops", "ops", "dropped")
+
+    def __init__(self, max_changes: int, max_ops: int = MAX_KEPT_OPS):
+        self.changes: deque[Change] = deque()
+        self.max_changes, self.max_ops = max_changes, max_ops
+        self.ops = 0  # held by the changes kept
+        self.dropped = False
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.changes)
+
+    def __reversed__(self) -> Iterator[Change]:
+        return reversed(self.changes)
+
+    def append(self, change: Change) -> None:
+        changes = self.changes
+        changes.append(change)
+        self.ops += len(change.ops)
+        while changes and (len(changes) > self.max_changes or self.ops > self.max_ops):
+            self.ops -= len(changes.popleft().ops)
+            self.dropped = True
+
+    def extend(self, changes: Iterable[Change]) -> None:
+        for change in changes:
+            self.append(change)
+
+    def clear(self) -> None:
+        self.changes.clear()
+        self.ops, self.dropped = 0, False
 
 
 class Side:
@@ -214,7 +259,7 @@ class Side:
         for price in chosen:
             amount, count, _ = levels[price]
             total = add(total, amount)
-            out.append(_new_level(Level, (price, amount, total, count, None)))  # Level(...) without its Python-level __new__
+            out.append(_new_level(Level, (price, amount, total, count, None, None)))  # Level(...) without its Python-level __new__
         shown = self._shown = self._last = tuple(out)
         self._shown_depth = depth
         self._edge = shown[-1].price if depth is not None and len(shown) == depth and shown else None
@@ -304,13 +349,13 @@ class SyncEngine:
     def __init__(self, kind: BookKind, on_book: Callable[[datetime | None], None],
                  on_resync: Callable[[str], None], max_buffer: int = MAX_BUFFER, max_entries: int = MAX_ENTRIES,
                  clock: Callable[[], float] = time.monotonic, checksum: Checksum | None = None, depth: int | None = None,
-                 history: int = 0):
+                 history: int = 0, max_ops: int = MAX_KEPT_OPS):
         self.kind = kind
         self.on_book, self.on_resync = on_book, on_resync
         self.checksum, self.depth = checksum, depth
         self.book: LevelBook | None = None
         self.sequence: int | None = None
-        self.buffer: deque[Change] = deque(maxlen=max_buffer)
+        self.buffer = ChangeQueue(max_buffer, max_ops)
         self.max_entries = max_entries
         self.crossed_for = 0  # applied messages in a row after which the book was crossed
         self.crossed_since: float | None = None  # clock() when the book became crossed
@@ -319,8 +364,9 @@ class SyncEngine:
         self.stale = 0  # changes dropped because they were at or below the book's sequence
         self.stale_run = 0  # ... in a row, since the last applied change
         self.verified = 0  # messages whose checksum matched the book
-        # the last `history` changes applied to this book, oldest first (verify.py brings a REST book forward by them)
-        self.history: deque[Change] | None = deque(maxlen=history) if history else None
+        # the last `history` changes applied to this book (max_ops ops at most), oldest first (verify.py brings a
+        # REST book forward by them; when the oldest had to go, a check reaching back past them says it cannot verify)
+        self.history: ChangeQueue | None = ChangeQueue(history, max_ops) if history else None
         self.seeded_at: float | None = None  # clock() of the last seed applied
 
     @property

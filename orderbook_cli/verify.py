@@ -10,7 +10,9 @@ a mismatch (through the engine's own resync). Two ways to compare:
   While the kept book is behind S the check waits for it (CATCH_UP seconds at
   most: a kept book that never reaches S has lost a change, even on a quiet
   book). Once the kept book is at L >= S, the REST book is brought forward by
-  the kept changes S+1..L (the engine keeps the last HISTORY applied changes),
+  the kept changes S+1..L (the engine keeps the last HISTORY applied changes,
+  MAX_KEPT_OPS orders or levels at most; a check that needs older ones says
+  it could not verify),
   replayed by a scratch :class:`~orderbook_cli.sync.SyncEngine`, so both books
   stand at L: every level (price, amount, orders) and every order must agree.
   Nothing is racy: no level is compared at two different sequences.
@@ -32,7 +34,7 @@ from decimal import Decimal, localcontext
 from typing import NamedTuple
 
 from orderbook_cli.book import EXACT, RawLevel, plain
-from orderbook_cli.sync import LevelBook, OrderBook, Seed, Side, SyncEngine
+from orderbook_cli.sync import MAX_KEPT_OPS, LevelBook, OrderBook, Seed, Side, SyncEngine
 from orderbook_cli.timefmt import now_utc
 
 SEQUENCE, SETTLED = "sequence", "settled"
@@ -172,7 +174,8 @@ class Verifier:
             return inconclusive("the venue's REST book's time is more than an hour from this machine's clock")
         moved = moving(engine, stamp - timedelta(seconds=SETTLE), pending.asked_at - SETTLE)
         if moved is None:
-            return inconclusive(f"more than {HISTORY} changes since the REST book's time: cannot tell which levels stayed still")
+            return inconclusive(f"the kept changes (the last {HISTORY} at most, holding {MAX_KEPT_OPS} levels at most) do not "
+                                "reach back to the REST book's time: cannot tell which levels stayed still")
         kind = OrderBook if isinstance(engine.book, OrderBook) else LevelBook
         venue = kind()
         with localcontext(EXACT):
@@ -202,7 +205,8 @@ def brought_forward(seed: Seed, engine: SyncEngine) -> LevelBook | str:
         return f"the changes since the REST book's sequence {seed.sequence} are no longer all kept (the book is at {engine.sequence})"
     kind = OrderBook if isinstance(engine.book, OrderBook) else LevelBook  # never a book that reports elsewhere (--order-flow)
     failed: list[str] = []
-    scratch = SyncEngine(kind, lambda _timestamp: None, failed.append, max_buffer=len(after) + 1, depth=engine.depth)
+    scratch = SyncEngine(kind, lambda _timestamp: None, failed.append, max_buffer=len(after) + 1, depth=engine.depth,
+                         max_ops=engine.buffer.max_ops)
     scratch.buffer.extend(after)
     scratch.seed(seed)
     if failed or scratch.book is None or scratch.sequence != engine.sequence:
@@ -221,7 +225,7 @@ def moving(engine: SyncEngine, since: datetime, received_since: float) -> set[tu
             reached = True
             break
         moved.update((op.is_bid, op.price) for op in change.ops)
-    complete = reached or (history is not None and len(history) < (history.maxlen or 0)
+    complete = reached or (history is not None and not history.dropped
                            and engine.seeded_at is not None and engine.seeded_at < received_since)
     return moved if complete else None
 

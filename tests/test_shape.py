@@ -7,6 +7,7 @@ import random
 import re
 from datetime import UTC, datetime
 from decimal import Decimal as D
+from decimal import localcontext
 
 import pytest
 from rich.console import Console
@@ -74,6 +75,37 @@ def test_buckets_sum_every_level_however_deep_and_count_orders():
     assert [(lv.price, lv.amount, lv.total, lv.count) for lv in shaped.bids] == [(D(1000), D("0.7"), D("0.7"), 3), (D(990), D(1), D("1.7"), 1)]
     assert [(lv.price, lv.amount, lv.count) for lv in shaped.asks] == [(D(1020), D(2), None), (D(1030), D(2), 1)]
     assert shaped.best_bid == D(1009) and shaped.best_ask == D(1011)
+
+
+def test_a_buckets_notional_is_what_its_real_levels_cost_not_its_edge_price():
+    """--group 500 on the sample's first book: the 141000 ask bucket holds 3873501.52 MXN of
+    orders, not 141000 × 27.52705149 = 3881314.26 (every order priced at the bucket's edge);
+    the 139000 bid bucket 369814.35, not 369667.32. Computed once, in the shaping step."""
+    grouped = shape(sample_book(), ShapeSpec(group=D(500)))
+    ask, bid = grouped.asks[0], grouped.bids[0]
+    assert (ask.price, ask.amount, bid.price) == (D(141000), D("27.52705149"), D(139000))
+    assert (round(ask.notional, 2), round(bid.notional, 2)) == (D("3873501.52"), D("369814.35"))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_every_buckets_notional_is_the_exact_sum_over_its_real_levels(seed):
+    from orderbook_cli.book import EXACT
+    from orderbook_cli.shape import bucket_price
+
+    rng = random.Random(seed)
+    book = sample_book() if seed == 0 else random_book(rng)
+    bids, asks = Side(descending=True), Side(descending=False)
+    for side, levels in ((bids, book.bids), (asks, book.asks)):
+        for level in levels:
+            side.set(level.price, level.amount)
+    for held in (book, WholeBook("x", "BTC-USD", bids, asks, None, T0)):
+        for group in (D("0.01"), D(5), D(500)):
+            shaped = shape(held, ShapeSpec(group=group, depth=rng.choice([None, 3])))
+            for buckets, levels, rounding in ((shaped.bids, book.bids, "ROUND_FLOOR"), (shaped.asks, book.asks, "ROUND_CEILING")):
+                for bucket in buckets:
+                    with localcontext(EXACT):
+                        real = sum((lv.price * lv.amount for lv in levels if bucket_price(lv.price, group, rounding) == bucket.price), D(0))
+                    assert bucket.notional == real, (group, bucket)
 
 
 def test_a_whole_book_view_shapes_like_the_book_it_walks():

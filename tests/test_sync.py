@@ -95,6 +95,63 @@ def test_seed_newer_than_the_queue_then_late_changes_are_discarded():
     assert [b[0] for b in r.books] == [12, 13] and r.last[1] == [("99", "2", None)]
 
 
+def _big_change(seq, orders=14_000):
+    """A valid change of `orders` open orders (one shared op object: the test's own memory stays small)."""
+    return Change(seq, [opened("o", "bid", "100", "1")] * orders)
+
+
+def test_the_buffer_before_the_seed_is_bounded_by_the_orders_it_holds_not_only_by_messages():
+    """A venue's 2 MiB frames of 14,000 orders each: 4096 of them were kept (gigabytes) while
+    waiting for a seed. The oldest go once the buffer holds MAX_KEPT_OPS orders; the seed then
+    finds the hole and resyncs, as when the buffer overflows by count."""
+    from orderbook_cli.sync import MAX_BUFFER, MAX_KEPT_OPS
+
+    engine, resyncs = SyncEngine(OrderBook, lambda _t: None, [].append), []
+    engine.on_resync = resyncs.append
+    for seq in range(11, 41):
+        engine.change(_big_change(seq))
+        assert sum(len(c.ops) for c in engine.buffer) <= MAX_KEPT_OPS
+    assert 0 < len(engine.buffer) < 30 < MAX_BUFFER
+    engine.seed(Seed(10, []))
+    assert not engine.synced and "older than the queued changes" in resyncs[0]
+    kept = [c.sequence for c in engine.buffer]
+    assert kept == list(range(41 - len(kept), 41))  # the newest stay, for the next seed
+
+
+def test_the_verifiers_history_is_bounded_by_the_orders_it_holds_and_a_check_reaching_past_it_says_so():
+    """--verify-every keeps the last HISTORY applied changes: counted in messages only, 2048 frames
+    of 14,000 orders each (RSS 1.7 GB after 60 s of them). Held to MAX_KEPT_OPS orders, the oldest
+    go; a REST book older than what is kept gets no verdict (and no false mismatch), and says why."""
+    from orderbook_cli.sync import MAX_KEPT_OPS
+    from orderbook_cli.verify import HISTORY, SEQUENCE, Verifier
+
+    engine = SyncEngine(OrderBook, lambda _t: None, lambda _why: None, history=HISTORY)
+    engine.seed(Seed(10, []))
+    for seq in range(11, 41):
+        engine.change(_big_change(seq))
+        assert sum(len(c.ops) for c in engine.history) <= MAX_KEPT_OPS
+    assert engine.synced and engine.sequence == 40 and 0 < len(engine.history) < 30
+    verifier = Verifier(SEQUENCE, 60.0, clock=lambda: 0.0)
+    verifier.asked(0.0)
+    verifier.answered(Seed(20, [opened("o", "bid", "100", "1")]), 0.0)
+    check = verifier.attempt(engine, 0.0)
+    assert check.match is None and check.line("bitso btc_mxn") == (
+        "could not verify bitso btc_mxn: the changes since the REST book's sequence 20 are no longer all kept (the book is at 40)")
+    verifier.asked(0.0)
+    verifier.answered(Seed(39, [opened("o", "bid", "100", "1")]), 0.0)
+    assert verifier.attempt(engine, 0.0).match  # a REST book the kept changes reach back to is still compared
+
+
+def test_a_change_larger_than_the_whole_bound_is_not_kept():
+    from orderbook_cli.sync import MAX_KEPT_OPS
+
+    engine = SyncEngine(OrderBook, lambda _t: None, lambda _why: None, history=5)
+    engine.seed(Seed(10, []))
+    engine.change(_big_change(11, 10))
+    engine.change(_big_change(12, MAX_KEPT_OPS + 1))
+    assert engine.sequence == 12 and not list(engine.history) and engine.history.dropped
+
+
 def test_out_of_order_change_is_a_gap():
     r = Recorder(LevelBook)
     r.engine.seed(level_seed())

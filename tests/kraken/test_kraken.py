@@ -177,6 +177,33 @@ def test_a_bad_checksum_resyncs_to_a_book_with_none_of_the_old_levels(obook, ws_
     assert sent[1]["params"] == {"channel": "book", "symbol": ["BTC/USD"], "depth": 10}
 
 
+class Miscounted(KrakenBook):
+    """A venue whose checksum never matches its own book."""
+
+    def snapshot(self, checksum: int | None = None) -> str:
+        return super().snapshot(checksum=1)
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["watch", "--count", "1"]])
+def test_a_checksum_that_never_matches_is_unusable_data_exit_5_not_the_network(obook, ws_venue, command):
+    """Every snapshot the venue sends (the first and each resubscribe's) fails its checksum until
+    --timeout: the venue's data left no book (exit 5, saying what failed), not the network (was
+    exit 3, "check the network")."""
+    def script(peer):
+        params = subscribe(peer)
+        book = Miscounted(params["symbol"][0], params["depth"], BIDS, ASKS)
+        peer.send(book.snapshot())
+        answer(peer, lambda _params: book, seconds=5)
+
+    run = obook(command[0], "kraken", "BTC/USD", "--json", "--timeout", "2", *command[1:], env=env(ws_venue(script)))
+    assert run.code == 5 and run.stdout == "", run
+    lines = run.stderr.strip().splitlines()  # watch says each resync on its own line before
+    assert len(lines) == 1 or command[0] == "watch", run
+    assert lines[-1].startswith("obook: kraken BTC/USD: unusable data from the venue: no usable order book within 2s: "
+                                "checksum mismatch after the seed: the venue says 1, the book gives "), run
+    assert lines[-1].endswith("the venue's book never checked out; try again later, or rerun with --debug to see its traffic"), run
+
+
 # ---------------------------------------------------------------------- keep-alive, errors, reconnect
 
 def test_heartbeats_status_and_pongs_are_proof_of_life_not_books(obook, ws_venue):
