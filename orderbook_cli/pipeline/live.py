@@ -316,10 +316,10 @@ class LiveLadder:
             view.dated = True
         elif self.feed is not None:
             view.health = self._health(now)
-        paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
         heard = last_book_at if heard_at is None else heard_at
         silence = None if heard is None else now - heard
-        view.stale = not paused_replay and ((silence is not None and silence > self.stale_after) or view.state == State.RESYNCING.value)
+        # A recording has no link to go stale: a slow or paused replay is only quiet (its age says how long).
+        view.stale = self.player is None and ((silence is not None and silence > self.stale_after) or view.state == State.RESYNCING.value)
         view.updates_per_second = rate
         view.malformed = malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
