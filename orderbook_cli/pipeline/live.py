@@ -30,6 +30,7 @@ from orderbook_cli.views.keys import (
     LADDER_ACTIONS,
     MERGED_ACTIONS,
     REPLAY_ACTIONS,
+    TAPE_ACTIONS,
     KeyEvent,
     Keys,
     action,
@@ -476,6 +477,8 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
             deferred = True
         keys.forward(board.inject)
         pane = _tape_pane(board, screen, player, replayed)
+        if pane is not None and isinstance(screen, LiveLadder):
+            screen.view.actions |= TAPE_ACTIONS  # `t` shows and hides it, and the help says so
         try:
             # Live keeps the alternate screen and hides the cursor; the painter writes the frames (what Live.update would)
             with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False):
@@ -502,7 +505,7 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             index, event = item
                             if index is None and isinstance(event, KeyEvent):
                                 for key in split_keys(event.keys):
-                                    if key == "t" and pane is not None:  # the tape pane: show / hide
+                                    if pane is not None and action(key, TAPE_ACTIONS):  # the tape pane: show / hide
                                         pane.toggle()
                                     else:
                                         screen.on_key(key, now)

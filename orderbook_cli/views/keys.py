@@ -102,23 +102,25 @@ def split_keys(data: str) -> list[str]:
 # The one key map: what each key means. A view acts on the actions it offers.
 KEYMAP = {
     "q": "quit", "Q": "quit", "v": "next_view", "+": "deeper", "-": "shallower", "g": "group", " ": "pause", "?": "help",
-    UP: "cursor_up", "k": "cursor_up", DOWN: "cursor_down", "j": "cursor_down", ESCAPE: "cursor_off",
+    UP: "cursor_up", "k": "cursor_up", DOWN: "cursor_down", "j": "cursor_down", ESCAPE: "cursor_off", "t": "tape",
     LEFT: "step_back", ",": "step_back", RIGHT: "step_forward", ".": "step_forward",
     "[": "slower", "]": "faster", HOME: "to_start", "<": "to_start", END: "to_end", ">": "to_end", "l": "loop",
 }
-# The `?` help, in this order: (keys as shown, what they do, the actions they stand for).
+# The `?` help, in this order: (what the keys do, the actions they stand for); the keys themselves come from KEYMAP.
 HELP = (
-    ("q", "quit", ("quit",)), ("v", "view", ("next_view",)), ("↑/↓ j/k", "level", ("cursor_up", "cursor_down")),
-    ("+/-", "depth", ("deeper", "shallower")), ("g", "grouping", ("group",)), ("space", "pause", ("pause",)), ("?", "help", ("help",)),
-    ("←/→", "step", ("step_back", "step_forward")), ("[/]", "slower/faster", ("slower", "faster")),
-    ("Home/End", "start/end", ("to_start", "to_end")), ("l", "loop", ("loop",)),
+    ("quit", ("quit",)), ("view", ("next_view",)), ("level", ("cursor_up", "cursor_down")), ("hide level", ("cursor_off",)),
+    ("depth", ("deeper", "shallower")), ("grouping", ("group",)), ("pause", ("pause",)), ("tape", ("tape",)), ("help", ("help",)),
+    ("step", ("step_back", "step_forward")), ("slower/faster", ("slower", "faster")), ("start/end", ("to_start", "to_end")),
+    ("loop", ("loop",)),
 )
+KEY_NAMES = {UP: "↑", DOWN: "↓", LEFT: "←", RIGHT: "→", HOME: "Home", END: "End", ESCAPE: "Esc", " ": "space"}
 # What each kind of screen offers.
 BOARD_ACTIONS = frozenset({"quit", "deeper", "shallower", "pause", "help"})
 MERGED_ACTIONS = BOARD_ACTIONS | {"group"}
 PICTURE_ACTIONS = MERGED_ACTIONS | {"next_view"}
 LADDER_ACTIONS = PICTURE_ACTIONS | {"cursor_up", "cursor_down", "cursor_off"}
 REPLAY_ACTIONS = frozenset({"step_back", "step_forward", "slower", "faster", "to_start", "to_end", "loop"})
+TAPE_ACTIONS = frozenset({"tape"})  # a ladder with the trades tape beside it
 
 
 def action(key: str, offered: Collection[str]) -> str | None:
@@ -127,9 +129,19 @@ def action(key: str, offered: Collection[str]) -> str | None:
     return name if name in offered else None
 
 
+def bound_keys(name: str) -> list[str]:
+    """The keys bound to action `name`, as help shows them (an upper-case letter is its lower-case one's, caps lock on)."""
+    return [KEY_NAMES.get(key, key) for key, bound in KEYMAP.items() if bound == name and not (key.isupper() and KEYMAP.get(key.lower()) == name)]
+
+
+def _keys_label(actions: Sequence[str]) -> str:
+    """"q", "+/-", "↑/↓ k/j": each alternative key of a pair of actions (up/down) as one pair."""
+    return " ".join("/".join(pair) for pair in zip(*(bound_keys(name) for name in actions), strict=True))
+
+
 def help_keys(offered: Collection[str]) -> list[str]:
-    """The help entries ("q quit", …) for the actions a screen offers."""
-    return [f"{keys} {what}" for keys, what, actions in HELP if any(a in offered for a in actions)]
+    """The help entries ("q quit", …) for the actions a screen offers, every key bound to them."""
+    return [f"{_keys_label(actions)} {what}" for what, actions in HELP if any(a in offered for a in actions)]
 
 
 def keys_text(offered: Collection[str]) -> str:
