@@ -11,6 +11,29 @@ from tests.conftest import OBOOK
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+def below_header(screen: str) -> list[str]:
+    return [line.rstrip() for line in screen.splitlines()[1:]]
+
+
+def test_a_resize_is_drawn_at_once_not_at_the_next_book_or_tick(terminal):
+    """Paused, nothing but the one-second age tick would redraw: each new size must be
+    drawn within 0.2 s, whole (the settled frame's rows), never the old frame cut at the edge."""
+    terminal.start(f"{shlex.quote(OBOOK)} replay --sample --speed 0.01", 80, 12)
+    terminal.wait_for(r"book 1/240")
+    terminal.keys(" ")
+    terminal.wait_for(r"PAUSED")
+    for width, height in ((44, 10), (70, 12), (50, 10), (80, 14)):
+        terminal.tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
+        time.sleep(0.2)
+        quick = terminal.screen()
+        settled = terminal.wait_for(lambda screen: "PAUSED" in screen, stable=True)
+        time.sleep(1.2)  # past the next age tick: the frame as drawn for this size
+        assert below_header(quick) == below_header(terminal.screen()), (width, height, quick)
+        assert below_header(settled) == below_header(quick)
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
+
+
 def test_help_beside_the_tape_lists_t_and_esc(terminal, ws_venue):
     from tests.test_tape import raw, watch_bitso_with_trades
 

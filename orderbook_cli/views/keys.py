@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import select
 import sys
+import threading
 from collections.abc import Collection, Sequence
 from typing import Self
 
@@ -19,15 +20,30 @@ class KeyEvent:
         self.keys = keys
 
 
+class Resized:
+    """The terminal changed size (SIGWINCH): the screen is to be drawn again at once."""
+
+    __slots__ = ()
+
+
+RESIZED = Resized()
+
+
 class Keys:
-    """Single keypresses without Enter (cbreak mode); the terminal is always restored."""
+    """Single keypresses without Enter (cbreak mode), and the terminal's resizes; the
+    terminal and the SIGWINCH handler are always restored."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stdin
         self.fd = None
         self._saved = None
+        self._open = False
+        self._resized: tuple[int, int] | None = None  # a pipe the SIGWINCH handler writes a byte to: (read end, write end)
+        self._winch: object = None  # the SIGWINCH handler before ours
+        self._reader: threading.Thread | None = None  # the thread forward() started
 
     def __enter__(self) -> Self:
+        self._open = True
         try:
             import termios
             import tty
@@ -41,30 +57,69 @@ class Keys:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._open = False
+        if self._resized is not None:
+            import signal
+
+            signal.signal(signal.SIGWINCH, signal.SIG_DFL if self._winch is None else self._winch)  # type: ignore[arg-type]  # what was there
+            pipe, self._resized = self._resized, None
+            if self._reader is not None:  # woken and gone before the pipe closes: never closed under its select
+                os.write(pipe[1], b"x")
+                self._reader.join(1.0)
+            for end in pipe:
+                os.close(end)
         if self._saved is not None:
             import termios
 
             saved, self._saved = self._saved, None
             termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
 
-    def forward(self, put) -> None:
-        """Read keys on a daemon thread and hand them to `put`, so the view can sleep
-        until something happens instead of polling the keyboard."""
-        import threading
+    def _watch_resizes(self) -> None:
+        """SIGWINCH writes a byte to a pipe (all a signal handler may safely do here): the
+        reading thread hands on RESIZED. Only the main thread may set a handler; elsewhere
+        (or without SIGWINCH) the screen follows its size at the next frame."""
+        import signal
 
-        if self.fd is None:
+        if not hasattr(signal, "SIGWINCH") or threading.current_thread() is not threading.main_thread():
+            return
+        read_end, write_end = os.pipe()
+        os.set_blocking(write_end, False)
+
+        def resized(signum: int, frame: object) -> None:
+            try:
+                os.write(write_end, b"w")
+            except OSError:  # the pipe is full: a redraw is already asked for
+                pass
+
+        self._winch = signal.signal(signal.SIGWINCH, resized)
+        self._resized = (read_end, write_end)
+
+    def forward(self, put) -> None:
+        """Read keys (and resizes) on a daemon thread and hand them to `put`, so the view can
+        sleep until something happens instead of polling the keyboard or the size."""
+        self._watch_resizes()
+        resized = self._resized[0] if self._resized is not None else None
+        watched = [fd for fd in (self.fd, resized) if fd is not None]
+        if not watched:
             return
 
         def read() -> None:
-            while self._saved is not None:
-                ready, _, _ = select.select([self.fd], [], [], 0.5)
-                if ready:
+            while self._open and watched:
+                ready, _, _ = select.select(watched, [], [], 0.5)
+                if not self._open:
+                    return
+                if resized in ready:
+                    os.read(resized, 64)
+                    put(RESIZED)
+                if self.fd in ready:
                     data = os.read(self.fd, 64)
-                    if not data:
-                        return
-                    put(KeyEvent(data.decode("utf-8", "ignore")))
+                    if data:
+                        put(KeyEvent(data.decode("utf-8", "ignore")))
+                    else:  # no more keys; resizes still come
+                        watched.remove(self.fd)
 
-        threading.Thread(target=read, name="obook-keys", daemon=True).start()
+        self._reader = threading.Thread(target=read, name="obook-keys", daemon=True)
+        self._reader.start()
 
 
 UP, DOWN, LEFT, RIGHT, HOME, END, ESCAPE = "up", "down", "left", "right", "home", "end", "escape"
