@@ -33,10 +33,10 @@ class Keys:
     """Single keypresses without Enter (cbreak mode), and the terminal's resizes; the
     terminal and the SIGWINCH handler are always restored."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stdin
-        self.fd = None
-        self._saved = None
+        self.fd: int | None = None
+        self._saved: list | None = None  # the terminal's settings before cbreak
         self._open = False
         self._resized: tuple[int, int] | None = None  # a pipe the SIGWINCH handler writes a byte to: (read end, write end)
         self._winch: object = None  # the SIGWINCH handler before ours
@@ -68,7 +68,7 @@ class Keys:
                 self._reader.join(1.0)
             for end in pipe:
                 os.close(end)
-        if self._saved is not None:
+        if self._saved is not None and self.fd is not None:
             import termios
 
             saved, self._saved = self._saved, None
@@ -98,8 +98,8 @@ class Keys:
         """Read keys (and resizes) on a daemon thread and hand them to `put`, so the view can
         sleep until something happens instead of polling the keyboard or the size."""
         self._watch_resizes()
-        resized = self._resized[0] if self._resized is not None else None
-        watched = [fd for fd in (self.fd, resized) if fd is not None]
+        keys, resized = self.fd, self._resized[0] if self._resized is not None else None
+        watched = [fd for fd in (keys, resized) if fd is not None]
         if not watched:
             return
 
@@ -111,12 +111,12 @@ class Keys:
                 if resized in ready:
                     os.read(resized, 64)
                     put(RESIZED)
-                if self.fd in ready:
-                    data = os.read(self.fd, 64)
+                if keys is not None and keys in ready:
+                    data = os.read(keys, 64)
                     if data:
                         put(KeyEvent(data.decode("utf-8", "ignore")))
                     else:  # no more keys; resizes still come
-                        watched.remove(self.fd)
+                        watched.remove(keys)
 
         self._reader = threading.Thread(target=read, name="obook-keys", daemon=True)
         self._reader.start()
