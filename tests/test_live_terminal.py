@@ -1,5 +1,6 @@
 """The live loop in a real terminal (tmux): a resize is drawn at once, a pause freezes the picture."""
 
+import re
 import shlex
 import shutil
 import time
@@ -42,5 +43,46 @@ def test_help_beside_the_tape_lists_t_and_esc(terminal, ws_venue):
     terminal.keys("?")
     screen = terminal.wait_for(r"\? help")
     assert "t tape" in screen and "Esc hide level" in screen, screen
+    terminal.keys("q")
+    terminal.wait_for(r"EXIT=0")
+
+
+def test_a_paused_screen_is_still_while_trades_go_on(terminal, ws_venue):
+    """Paused, the tape, its delta and the header stay as they were (only the age counts);
+    the trades go on underneath and show at once on resume."""
+    import json
+
+    from tests.test_tape import raw
+    from tests.test_terminal import orders
+
+    doc = json.loads(raw("bitso_trades_doc.json"))
+
+    def script(peer):
+        if peer.expect_json()["type"] == "trades":
+            peer.send(raw("bitso_trades_ack_recorded.json"))
+            for n in range(1, 200):
+                trade = {**doc["payload"][0], "i": n, "r": "8000", "a": f"0.{n:03d}", "t": 0, "x": 1700000000000 + n}
+                peer.send({**doc, "payload": [trade], "sent": 1700000000000 + n})
+                time.sleep(0.2)
+        else:
+            peer.send({"action": "subscribe", "response": "ok", "time": 1, "type": "orders"})
+            peer.send(orders(1))
+            peer.hold(60)
+
+    venue = ws_venue(script)
+    terminal.start(f"OBOOK_BITSO_URL={shlex.quote(venue.url)} {shlex.quote(OBOOK)} watch bitso --feed top btc_mxn", width=150, height=45)
+    terminal.wait_for(r"delta \+0\.0")
+    terminal.keys(" ")
+    first = terminal.wait_for(r"PAUSED")
+    time.sleep(1.5)  # several trades arrive
+    later = terminal.screen()
+
+    def without_age(screen: str) -> list[str]:
+        return [re.sub(r"age \d+\.\ds", "age", line) for line in screen.splitlines()]
+
+    assert without_age(later) == without_age(first), later
+    terminal.keys(" ")
+    terminal.wait_for(lambda screen: "PAUSED" not in screen and re.search(r"delta \+(\d\.\d+)", screen).group(1)
+                      != re.search(r"delta \+(\d\.\d+)", first).group(1))
     terminal.keys("q")
     terminal.wait_for(r"EXIT=0")
