@@ -161,7 +161,9 @@ class LiveLadder:
         (event, at), self.held = self.held, None
         self.last_held = (event, at)
         book = event.shaped()
-        self.on_book(book, at)
+        # the heatmap's history keeps the real levels, bucketed when drawn: grouped, the book is shaped once more without
+        real = book if event.spec.group is None else HeldEvent(event.held, event.spec._replace(group=None)).shaped()
+        self.on_book(book, at, real)
         if self.on_shaped is not None:
             self.on_shaped(book)
 
@@ -169,12 +171,14 @@ class LiveLadder:
         """A book's place on the heatmap's clock: live, when it arrived; replayed, its recorded time."""
         return (book.timestamp or book.received_at).timestamp() if self.clock is None else book.received_at.timestamp()  # float-ok: time
 
-    def on_book(self, book: Book, now: float) -> None:
+    def on_book(self, book: Book, now: float, real: Book | None = None) -> None:
+        """`real`: the same book ungrouped, for the heatmap's history (None: `book`; a grouped one
+        keeps its buckets, drawn only at rows its tick divides: heatmap.Column.cells)."""
         # Only the book about to be drawn is compared with the screen (frame()):
         # at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
         # the heatmap keeps every book's time slot, cheaply: live, when it arrived; replayed, its recorded time
-        self.history.add(book, self._stamp(book))
+        self.history.add(real or book, self._stamp(book))
         if self.player is not None and self.shown is None and self.view.depth is None:
             self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
         if self.shown is None and not self.view.paused:
