@@ -66,17 +66,20 @@ def test_three_ladders_at_80_columns_name_each_source_once_with_rows_level():
     assert lines[0].count("●") == 3, out  # each its state (a glyph where the name needs the room)
 
 
-def test_a_paused_replay_is_not_stale():
+def test_a_replay_is_never_stale():
+    """A recording has no link: paused, or playing slowly (--speed 0.01: seconds between books), it is only quiet."""
     player = Player(io.BytesIO(b""), 1.0, Tally())
     live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20), stale_after=5, player=player)
     live.on_book(sample(), 0.0)
-    live.on_key(" ", 1.0)
+    out = draw(live.frame(6.0, 24, 0.0, 0.0, 0, width=100), 100)
+    assert "STALE" not in out and "age 6.0s" in out, out  # the recording's gap still shows as the age
+    live.on_key(" ", 7.0)
     assert player.paused
     out = draw(live.frame(60.0, 24, 0.0, 0.0, 0, width=100), 100)
     assert "STALE" not in out and "PAUSED" in out, out
     live.on_key(" ", 61.0)
     out = draw(live.frame(120.0, 24, 0.0, 0.0, 0, width=100), 100)
-    assert "STALE" in out, out  # playing and late: that is stale
+    assert "STALE" not in out, out
 
 
 @pytest.mark.parametrize("width", [60, 80, 150])

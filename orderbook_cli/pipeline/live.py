@@ -6,6 +6,7 @@ plain data)."""
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
@@ -30,6 +31,7 @@ from orderbook_cli.views.keys import (
     LADDER_ACTIONS,
     MERGED_ACTIONS,
     REPLAY_ACTIONS,
+    TAPE_ACTIONS,
     KeyEvent,
     Keys,
     action,
@@ -159,7 +161,9 @@ class LiveLadder:
         (event, at), self.held = self.held, None
         self.last_held = (event, at)
         book = event.shaped()
-        self.on_book(book, at)
+        # the heatmap's history keeps the real levels, bucketed when drawn: grouped, the book is shaped once more without
+        real = book if event.spec.group is None else HeldEvent(event.held, event.spec._replace(group=None)).shaped()
+        self.on_book(book, at, real)
         if self.on_shaped is not None:
             self.on_shaped(book)
 
@@ -167,12 +171,14 @@ class LiveLadder:
         """A book's place on the heatmap's clock: live, when it arrived; replayed, its recorded time."""
         return (book.timestamp or book.received_at).timestamp() if self.clock is None else book.received_at.timestamp()  # float-ok: time
 
-    def on_book(self, book: Book, now: float) -> None:
+    def on_book(self, book: Book, now: float, real: Book | None = None) -> None:
+        """`real`: the same book ungrouped, for the heatmap's history (None: `book`; a grouped one
+        keeps its buckets, drawn only at rows its tick divides: heatmap.Column.cells)."""
         # Only the book about to be drawn is compared with the screen (frame()):
         # at 1,000 books a second the others are simply replaced.
         self.book, self._book_at = book, now
         # the heatmap keeps every book's time slot, cheaply: live, when it arrived; replayed, its recorded time
-        self.history.add(book, self._stamp(book))
+        self.history.add(real or book, self._stamp(book))
         if self.player is not None and self.shown is None and self.view.depth is None:
             self.view.depth = max(len(book.bids), len(book.asks), 1)  # a replay shows the depth it recorded
         if self.shown is None and not self.view.paused:
@@ -312,16 +318,16 @@ class LiveLadder:
         # The age of what is on screen: it keeps counting while paused.
         view.age = now - self.shown_at if view.paused and self.shown_at is not None else (None if last_book_at is None else now - last_book_at)
         if self.player is not None:
-            view.header_items = [Item(3, Text(self.player.status()))]
+            view.header_items = [Item(3, Text(self.player.status()))]  # where playback is: steps move it while paused
             view.dated = True
-        elif self.feed is not None:
+        elif self.feed is not None and not view.paused:
             view.health = self._health(now)
-        paused_replay = self.player is not None and view.paused  # a recording waits for the user: nothing is late
         heard = last_book_at if heard_at is None else heard_at
         silence = None if heard is None else now - heard
-        view.stale = not paused_replay and ((silence is not None and silence > self.stale_after) or view.state == State.RESYNCING.value)
-        view.updates_per_second = rate
-        view.malformed = malformed
+        # A recording has no link to go stale: a slow or paused replay is only quiet (its age says how long).
+        view.stale = self.player is None and ((silence is not None and silence > self.stale_after) or view.state == State.RESYNCING.value)
+        if not view.paused:  # a paused screen is a still picture: the feed's figures as they were (only the age counts on)
+            view.updates_per_second, view.malformed = rate, malformed
         view.notice = self.status.describe(now) if self.status else ""  # counts down to the next attempt
         if self.flash is not None and self.flash[1] > now:
             view.notice = " · ".join(filter(None, (view.notice, self.flash[0])))
@@ -476,6 +482,9 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
             deferred = True
         keys.forward(board.inject)
         pane = _tape_pane(board, screen, player, replayed)
+        if pane is not None and isinstance(screen, LiveLadder):
+            screen.view.actions |= TAPE_ACTIONS  # `t` shows and hides it, and the help says so
+        still: TapePane | None = None  # the tape pane while paused
         try:
             # Live keeps the alternate screen and hides the cursor; the painter writes the frames (what Live.update would)
             with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False):
@@ -502,8 +511,10 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             index, event = item
                             if index is None and isinstance(event, KeyEvent):
                                 for key in split_keys(event.keys):
-                                    if key == "t" and pane is not None:  # the tape pane: show / hide
+                                    if pane is not None and action(key, TAPE_ACTIONS):  # the tape pane: show / hide
                                         pane.toggle()
+                                        if still is not None:
+                                            still.toggle()
                                     else:
                                         screen.on_key(key, now)
                             elif index is not None:
@@ -532,7 +543,10 @@ def run(plan: Plan, opts: Options, player: Player | None = None, replayed: Repla
                             pending = True
                         if (pending and now - last_draw >= 1 / MAX_FPS) or now - last_draw >= IDLE_REDRAW or screen.quit:
                             follow_terminal_size(console)
-                            painter.draw(_picture(screen, pane, now, console))
+                            paused = isinstance(screen, LiveLadder) and screen.view.paused
+                            if pane is not None:  # paused: the tape as it was (its trades go on arriving underneath)
+                                still = (still or _still(pane)) if paused else None
+                            painter.draw(_picture(screen, pane if still is None else still, now, console, moving=not paused))
                             last_draw, pending = now, False
                 except KeyboardInterrupt:
                     pass  # Ctrl-C is how people leave a live view: exit 0
@@ -556,10 +570,19 @@ def _met(monitor: Monitor, board: Board, now: float, stale_after: float, index: 
     return any([monitor.check(name, book, status) for name, book, status in board.watched(now, stale_after, index)])
 
 
-def _picture(screen: LiveLadder | BoardScreen, pane: TapePane | None, now: float, console: Console) -> RenderableType:
-    """The screen's picture at the terminal's size, with the tape beside it when it is on and fits."""
+def _still(pane: TapePane) -> TapePane:
+    """The tape pane as it is now, for a paused screen: a copy with its own copy of the
+    trades, so the trades still drained into `pane` do not move it."""
+    still = copy.copy(pane)
+    still.tape = copy.deepcopy(pane.tape)
+    return still
+
+
+def _picture(screen: LiveLadder | BoardScreen, pane: TapePane | None, now: float, console: Console, moving: bool = True) -> RenderableType:
+    """The screen's picture at the terminal's size, with the tape beside it when it is on and fits
+    (`moving` False: paused, the trades' figures on the view stay as they were)."""
     width, height, colour = console.size.width, console.size.height, colour_mode(console)
-    if pane is not None:
+    if pane is not None and moving:
         pane.decorate()  # the trades' volume delta and per-level volume, once they are followed
     if pane is None or not pane.fits(width):
         return screen.draw(now, width, height, colour)

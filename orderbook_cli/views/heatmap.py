@@ -71,12 +71,14 @@ class Mark(NamedTuple):
 class Column:
     """The book during one time slot (the last book seen in it), and its cells once bucketed."""
 
-    __slots__ = ("_cells", "_key", "asks", "bids", "reach", "slot")
+    __slots__ = ("_cells", "_key", "asks", "best", "bids", "group", "reach", "slot")
 
     def __init__(self, slot: int, book: Book):
         self.slot = slot
         self.bids: tuple[Level, ...] = book.bids[:LEVELS_KEPT]
         self.asks: tuple[Level, ...] = book.asks[:LEVELS_KEPT]
+        self.best = (book.best_bid, book.best_ask)  # the real book's (its figures), however its levels are grouped
+        self.group = book.figures.group if book.figures is not None else None  # the tick its levels are bucketed by
         self.reach = _reach(self.bids, self.asks)
         self._key: tuple | None = None
         self._cells: tuple[dict[int, Decimal], int | None, int | None] = ({}, None, None)
@@ -88,6 +90,9 @@ class Column:
         if self._key != key:
             cells: dict[int, Decimal] = {}
             with localcontext(EXACT):  # prices are positive: // is floor division, exact here
+                if self.group is not None and step % self.group:  # grouped coarser than these rows: no size to show, none made up
+                    self._key, self._cells = key, ({}, *self._traces(step))
+                    return self._cells
                 for level in self.bids[:depth]:
                     row = int(level.price // step)
                     cells[row] = cells.get(row, 0) + level.amount
@@ -95,10 +100,13 @@ class Column:
                     row = int(level.price // step)
                     row += bool(level.price % step)  # asks round up
                     cells[row] = cells.get(row, 0) + level.amount
-            bid = floor_steps(self.bids[0].price, step) if self.bids else None
-            ask = ceil_steps(self.asks[0].price, step) if self.asks else None
-            self._key, self._cells = key, (cells, bid, ask)
+            self._key, self._cells = key, (cells, *self._traces(step))
         return self._cells
+
+    def _traces(self, step: Decimal) -> tuple[int | None, int | None]:
+        """The rows of the real best bid and best ask."""
+        bid, ask = self.best
+        return (floor_steps(bid, step) if bid is not None else None), (ceil_steps(ask, step) if ask is not None else None)
 
 
 class History:

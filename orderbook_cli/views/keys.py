@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import select
 import sys
+import threading
 from collections.abc import Collection, Sequence
 from typing import Self
 
@@ -19,15 +20,30 @@ class KeyEvent:
         self.keys = keys
 
 
-class Keys:
-    """Single keypresses without Enter (cbreak mode); the terminal is always restored."""
+class Resized:
+    """The terminal changed size (SIGWINCH): the screen is to be drawn again at once."""
 
-    def __init__(self, stream=None):
+    __slots__ = ()
+
+
+RESIZED = Resized()
+
+
+class Keys:
+    """Single keypresses without Enter (cbreak mode), and the terminal's resizes; the
+    terminal and the SIGWINCH handler are always restored."""
+
+    def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stdin
-        self.fd = None
-        self._saved = None
+        self.fd: int | None = None
+        self._saved: list | None = None  # the terminal's settings before cbreak
+        self._open = False
+        self._resized: tuple[int, int] | None = None  # a pipe the SIGWINCH handler writes a byte to: (read end, write end)
+        self._winch: object = None  # the SIGWINCH handler before ours
+        self._reader: threading.Thread | None = None  # the thread forward() started
 
     def __enter__(self) -> Self:
+        self._open = True
         try:
             import termios
             import tty
@@ -41,30 +57,69 @@ class Keys:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._saved is not None:
+        self._open = False
+        if self._resized is not None:
+            import signal
+
+            signal.signal(signal.SIGWINCH, signal.SIG_DFL if self._winch is None else self._winch)  # type: ignore[arg-type]  # what was there
+            pipe, self._resized = self._resized, None
+            if self._reader is not None:  # woken and gone before the pipe closes: never closed under its select
+                os.write(pipe[1], b"x")
+                self._reader.join(1.0)
+            for end in pipe:
+                os.close(end)
+        if self._saved is not None and self.fd is not None:
             import termios
 
             saved, self._saved = self._saved, None
             termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
 
-    def forward(self, put) -> None:
-        """Read keys on a daemon thread and hand them to `put`, so the view can sleep
-        until something happens instead of polling the keyboard."""
-        import threading
+    def _watch_resizes(self) -> None:
+        """SIGWINCH writes a byte to a pipe (all a signal handler may safely do here): the
+        reading thread hands on RESIZED. Only the main thread may set a handler; elsewhere
+        (or without SIGWINCH) the screen follows its size at the next frame."""
+        import signal
 
-        if self.fd is None:
+        if not hasattr(signal, "SIGWINCH") or threading.current_thread() is not threading.main_thread():
+            return
+        read_end, write_end = os.pipe()
+        os.set_blocking(write_end, False)
+
+        def resized(signum: int, frame: object) -> None:
+            try:
+                os.write(write_end, b"w")
+            except OSError:  # the pipe is full: a redraw is already asked for
+                pass
+
+        self._winch = signal.signal(signal.SIGWINCH, resized)
+        self._resized = (read_end, write_end)
+
+    def forward(self, put) -> None:
+        """Read keys (and resizes) on a daemon thread and hand them to `put`, so the view can
+        sleep until something happens instead of polling the keyboard or the size."""
+        self._watch_resizes()
+        keys, resized = self.fd, self._resized[0] if self._resized is not None else None
+        watched = [fd for fd in (keys, resized) if fd is not None]
+        if not watched:
             return
 
         def read() -> None:
-            while self._saved is not None:
-                ready, _, _ = select.select([self.fd], [], [], 0.5)
-                if ready:
-                    data = os.read(self.fd, 64)
-                    if not data:
-                        return
-                    put(KeyEvent(data.decode("utf-8", "ignore")))
+            while self._open and watched:
+                ready, _, _ = select.select(watched, [], [], 0.5)
+                if not self._open:
+                    return
+                if resized in ready:
+                    os.read(resized, 64)
+                    put(RESIZED)
+                if keys is not None and keys in ready:
+                    data = os.read(keys, 64)
+                    if data:
+                        put(KeyEvent(data.decode("utf-8", "ignore")))
+                    else:  # no more keys; resizes still come
+                        watched.remove(keys)
 
-        threading.Thread(target=read, name="obook-keys", daemon=True).start()
+        self._reader = threading.Thread(target=read, name="obook-keys", daemon=True)
+        self._reader.start()
 
 
 UP, DOWN, LEFT, RIGHT, HOME, END, ESCAPE = "up", "down", "left", "right", "home", "end", "escape"
@@ -102,23 +157,25 @@ def split_keys(data: str) -> list[str]:
 # The one key map: what each key means. A view acts on the actions it offers.
 KEYMAP = {
     "q": "quit", "Q": "quit", "v": "next_view", "+": "deeper", "-": "shallower", "g": "group", " ": "pause", "?": "help",
-    UP: "cursor_up", "k": "cursor_up", DOWN: "cursor_down", "j": "cursor_down", ESCAPE: "cursor_off",
+    UP: "cursor_up", "k": "cursor_up", DOWN: "cursor_down", "j": "cursor_down", ESCAPE: "cursor_off", "t": "tape",
     LEFT: "step_back", ",": "step_back", RIGHT: "step_forward", ".": "step_forward",
     "[": "slower", "]": "faster", HOME: "to_start", "<": "to_start", END: "to_end", ">": "to_end", "l": "loop",
 }
-# The `?` help, in this order: (keys as shown, what they do, the actions they stand for).
+# The `?` help, in this order: (what the keys do, the actions they stand for); the keys themselves come from KEYMAP.
 HELP = (
-    ("q", "quit", ("quit",)), ("v", "view", ("next_view",)), ("↑/↓ j/k", "level", ("cursor_up", "cursor_down")),
-    ("+/-", "depth", ("deeper", "shallower")), ("g", "grouping", ("group",)), ("space", "pause", ("pause",)), ("?", "help", ("help",)),
-    ("←/→", "step", ("step_back", "step_forward")), ("[/]", "slower/faster", ("slower", "faster")),
-    ("Home/End", "start/end", ("to_start", "to_end")), ("l", "loop", ("loop",)),
+    ("quit", ("quit",)), ("view", ("next_view",)), ("level", ("cursor_up", "cursor_down")), ("hide level", ("cursor_off",)),
+    ("depth", ("deeper", "shallower")), ("grouping", ("group",)), ("pause", ("pause",)), ("tape", ("tape",)), ("help", ("help",)),
+    ("step", ("step_back", "step_forward")), ("slower/faster", ("slower", "faster")), ("start/end", ("to_start", "to_end")),
+    ("loop", ("loop",)),
 )
+KEY_NAMES = {UP: "↑", DOWN: "↓", LEFT: "←", RIGHT: "→", HOME: "Home", END: "End", ESCAPE: "Esc", " ": "space"}
 # What each kind of screen offers.
 BOARD_ACTIONS = frozenset({"quit", "deeper", "shallower", "pause", "help"})
 MERGED_ACTIONS = BOARD_ACTIONS | {"group"}
 PICTURE_ACTIONS = MERGED_ACTIONS | {"next_view"}
 LADDER_ACTIONS = PICTURE_ACTIONS | {"cursor_up", "cursor_down", "cursor_off"}
 REPLAY_ACTIONS = frozenset({"step_back", "step_forward", "slower", "faster", "to_start", "to_end", "loop"})
+TAPE_ACTIONS = frozenset({"tape"})  # a ladder with the trades tape beside it
 
 
 def action(key: str, offered: Collection[str]) -> str | None:
@@ -127,9 +184,19 @@ def action(key: str, offered: Collection[str]) -> str | None:
     return name if name in offered else None
 
 
+def bound_keys(name: str) -> list[str]:
+    """The keys bound to action `name`, as help shows them (an upper-case letter is its lower-case one's, caps lock on)."""
+    return [KEY_NAMES.get(key, key) for key, bound in KEYMAP.items() if bound == name and not (key.isupper() and KEYMAP.get(key.lower()) == name)]
+
+
+def _keys_label(actions: Sequence[str]) -> str:
+    """"q", "+/-", "↑/↓ k/j": each alternative key of a pair of actions (up/down) as one pair."""
+    return " ".join("/".join(pair) for pair in zip(*(bound_keys(name) for name in actions), strict=True))
+
+
 def help_keys(offered: Collection[str]) -> list[str]:
-    """The help entries ("q quit", …) for the actions a screen offers."""
-    return [f"{keys} {what}" for keys, what, actions in HELP if any(a in offered for a in actions)]
+    """The help entries ("q quit", …) for the actions a screen offers, every key bound to them."""
+    return [f"{_keys_label(actions)} {what}" for what, actions in HELP if any(a in offered for a in actions)]
 
 
 def keys_text(offered: Collection[str]) -> str:
