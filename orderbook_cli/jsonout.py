@@ -149,7 +149,7 @@ def dumps(data: Any, *, pretty: bool = False) -> str:
 # int (to_count's, never a bool) or null: nothing to escape, and str() is plain notation unless it shows
 # an exponent (checked once for the side's new text, then plain() where needed). A consolidated
 # book's level adds its `venues` object, as _add_venues makes it.
-_LEVEL_FIELDS = 4  # then `venues`; a book whose levels set fields after it goes through book_to_dict
+_LEVEL_FIELDS = 4  # then `venues` (and a --group bucket's `notional`, which the JSON book does not carry)
 
 
 # The text of the latest sides written, by their best level (the very Level object), with
@@ -171,15 +171,13 @@ def _level_texts(levels: tuple[Level, ...], number: Callable[[Decimal], str]) ->
             for lv in levels]
 
 
-def _levels_json(levels: tuple[Level, ...]) -> str | None:
+def _levels_json(levels: tuple[Level, ...]) -> str:
     if not levels:
         return "[]"
     first = levels[0]
     known = _sides.get(id(first))
     if known is not None and known[0] is levels:
         return known[1]
-    if len(first) > _LEVEL_FIELDS + 1 and any(field is not None for field in first[_LEVEL_FIELDS + 1:]):  # as book_to_dict, the first level says
-        return None
     parts: list[str] = []
     if first[_LEVEL_FIELDS] is not None:
         text = _venue_levels(levels, str)
@@ -288,8 +286,6 @@ def book_line(book: Book, extra: dict[str, Any] | None = None) -> str:
     numbers need no escaping); only its impact, liquidity and `extra` go through the
     encoder (an Encoded value of `extra` is already text)."""
     bids, asks = _levels_json(book.bids), _levels_json(book.asks)
-    if bids is None or asks is None:
-        return dumps(book_to_dict(book, extra and _decoded(extra)))
     tail = _figure_objects(book)
     if extra:
         if not _BOOK_KEYS.isdisjoint(extra):  # an extra that replaces a book field keeps its place: the encoder's way
