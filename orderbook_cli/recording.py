@@ -62,8 +62,11 @@ class Recorder(Tap):
                      "feed": feed, "obook": __version__})
 
     def _failure(self, exc: OSError) -> OutputError:
+        import errno
+
+        space = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         return OutputError(f"cannot write the recording {self._name}: {write_failure(exc)}",
-                           hint="free some space or record somewhere else")
+                           hint="free some space or record somewhere else" if space else "record to a file in a directory you can write")
 
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, separators=(",", ":")).encode() + b"\n"

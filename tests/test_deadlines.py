@@ -149,7 +149,17 @@ def test_recording_to_a_full_device_is_exit_74_in_one_line(obook, ws_venue):
                 env={"OBOOK_BITSO_URL": venue.url})
     assert run.code == 74, run
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
-    assert "recording" in run.stderr
+    assert "recording" in run.stderr and "free some space" in run.stderr
+
+
+def test_recording_into_a_missing_directory_says_so_not_free_some_space(obook, ws_venue, tmp_path):
+    from tests.test_signals import streaming
+
+    venue = ws_venue(streaming)
+    run = obook("watch", "bitso", "btc_mxn", "--feed", "top", "--json", "--record", str(tmp_path / "nowhere" / "s.rec"), "--timeout", "5",
+                env={"OBOOK_BITSO_URL": venue.url})
+    assert run.code == 74 and len(run.stderr.strip().splitlines()) == 1, run
+    assert "no such file or directory" in run.stderr and "free some space" not in run.stderr and "directory you can write" in run.stderr
 
 
 def test_recording_to_a_fifo_nobody_reads_is_refused_at_once(obook, ws_venue, tmp_path):
