@@ -331,12 +331,14 @@ def test_a_label_is_never_left_without_its_value():
     """Items parted by two spaces are cut between items: "age…" would say an age is there, cut."""
     from rich.text import Text
 
-    from orderbook_cli.views.layout import clip_words, pack
+    from orderbook_cli.views.layout import Item, clip_words, pack
 
     line = "A kraken BTC/USD ● live  age 20.0s"
     for width in range(len("A kraken BTC/USD ● live…"), len(line)):
         assert clip_words(Text(line), width).plain == "A kraken BTC/USD ● live…", width
     assert clip_words(Text(line), len(line)).plain == line
     assert clip_words(Text("retrying in 12.5s, attempt 3"), 20).plain == "retrying in 12.5s,…"  # one item: between words
-    legend = pack([Text(line), Text("B bitso btc_usd ● live  age 0.4s")], 40, 1)
-    assert [row.plain for row in legend] == ["A kraken BTC/USD ● live… +1 more"]
+    legend = pack([Item(0, Text(line)), Item(0, Text("B bitso btc_usd ● live  age 0.4s"))], 40, 1)
+    assert [row.plain for row in legend] == [line]  # parts are whole: the count goes only where it fits
+    assert [row.plain for row in pack([Item(1, Text(line)), Item(0, Text("B"))], 20, 1)] == ["B +1 more"]  # by priority
+    assert pack([Item(0, Text(line))], 30, 1) == []  # a part is never cut: it is left out
