@@ -342,3 +342,34 @@ def test_a_label_is_never_left_without_its_value():
     assert [row.plain for row in legend] == [line]  # parts are whole: the count goes only where it fits
     assert [row.plain for row in pack([Item(1, Text(line)), Item(0, Text("B"))], 20, 1)] == ["B +1 more"]  # by priority
     assert pack([Item(0, Text(line))], 30, 1) == []  # a part is never cut: it is left out
+
+
+@pytest.mark.parametrize("width", [20, 22, 25, 30])
+def test_impact_and_footer_never_show_a_label_without_its_value(width):
+    """At 20 columns the impact lines read 'buy  2 BTC:' with no figure and the footer
+    '17 of 20 levels…': now a side's label goes with its average or the lines are left
+    out, and the footer says the count in a shorter wording that fits whole."""
+    bids = [RawLevel(D("98700.00") - D("0.37") * i, D("0.25") + D("0.01") * i, 1) for i in range(20)]
+    asks = [RawLevel(D("98701.00") + D("0.41") * i, D("0.25") + D("0.01") * i, 1) for i in range(20)]
+    raw = make_book("bitso", "btc_usd", bids, asks, timestamp=T0, received_at=T0)
+    book = shape(raw, ShapeSpec(impact=ImpactSize(D(2)), liquidity=True))
+    out = draw(ladder(book, LadderView(state="live", actions=LADDER_ACTIONS), width=width, height=40), width)
+    assert "…" not in out, out
+    assert not re.search(r"(buy|sell) +2 BTC:\s*$", out, re.M), out
+    if "buy  2 BTC:" in out:
+        assert re.search(r"^buy  2 BTC:  avg \d+\.\d+", out, re.M) and re.search(r"^sell 2 BTC:  avg \d+\.\d+", out, re.M), out
+    assert re.search(r"^(\d+ of 20 levels shown|\d+/20( levels( shown)?)?)\b", out, re.M), out
+
+
+def test_side_by_side_footers_are_whole_at_41_columns():
+    from orderbook_cli.views.boards import BoardView
+    from tests.test_boards import BITSO, REVX, board, picture
+    from tests.test_boards import draw as draw_board
+
+    deep = [make_book(b.venue, b.symbol, [RawLevel(lv.price - i, lv.amount, 1) for i in range(20) for lv in b.bids[:1]],
+                      [RawLevel(lv.price + i, lv.amount, 1) for i in range(20) for lv in b.asks[:1]], timestamp=T0, received_at=T0)
+            for b in (BITSO, REVX)]
+    for height in (10, 15, 24):
+        out = draw_board(picture(board(deep, merged=False), BoardView(), 41, height), width=41)
+        assert "levels…" not in out and "…" not in out, out
+        assert re.search(r"\d+/20 levels", out), out
