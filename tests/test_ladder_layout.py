@@ -216,7 +216,7 @@ def test_liquidity_bands_by_hand():
         "bps": 10, "bid": "3.25", "ask": "2.1234", "bid_notional": "14783.00", "ask_notional": "9672.0870", "imbalance": "0.2097", "complete": False}
     assert data["bands"][1]["ask"] == "3.1234"
     line = next(line for line in screen(book, 120, 24).splitlines() if line.startswith("near mid"))
-    assert line.startswith("near mid BTC bid|ask:  ±10bps ≥3.25|≥2.12 (21% bids)  ±25bps"), line
+    assert line.startswith("near mid BTC bid|ask:  ±10bps ≥3.25|≥2.12 (60% bids)  ±25bps"), line  # 3.25 of 5.3734
     one_sided = make_book("x", "A-B", [], [RawLevel(D(1), D(1), 1)], timestamp=T0, received_at=T0)
     assert liquidity(one_sided.bids, one_sided.asks, one_sided.mid) == ()
 
@@ -373,3 +373,14 @@ def test_side_by_side_footers_are_whole_at_41_columns():
         out = draw_board(picture(board(deep, merged=False), BoardView(), 41, height), width=41)
         assert "levels…" not in out and "…" not in out, out
         assert re.search(r"\d+/20 levels", out), out
+
+
+def test_liquidity_line_says_the_heavier_sides_share_never_0_percent():
+    """'±10bps 19.1|19.1 (0% asks)' read as no asks at all: the heavier side's share is said
+    instead, and nothing when the two are even to the percent."""
+    even = make_book("bitso", "btc_usd", [RawLevel(D("98700"), D("19.1"), 1)], [RawLevel(D("98701"), D("19.2"), 1)], timestamp=T0, received_at=T0)
+    line = next(line for line in screen(even, 120, 24).splitlines() if line.startswith("near mid"))
+    assert "±10bps ≥19.1|≥19.2  " in line and "%" not in line, line  # imbalance -0.0026: even, not "0% asks"
+    heavy = make_book("bitso", "btc_usd", [RawLevel(D("98700"), D("1"), 1)], [RawLevel(D("98701"), D("3"), 1)], timestamp=T0, received_at=T0)
+    line = next(line for line in screen(heavy, 120, 24).splitlines() if line.startswith("near mid"))
+    assert "±10bps ≥1|≥3 (75% asks)" in line, line  # 3 of 4 rest on the ask side (imbalance -50%)

@@ -247,10 +247,11 @@ def impact_lines(book: Book, width: int | None = None) -> list[Text]:
 
 
 def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT) -> Text | None:
-    """Base units resting within ±10/25/50/100 bps of mid, bids|asks, and which side
-    leans heavier (the imbalance, (bid − ask) / (bid + ask)); "≥": the book held ends
-    inside the band, so there is at least that much. The shape step's bands, from the
-    whole book whatever is shown."""
+    """Base units resting within ±10/25/50/100 bps of mid, bids|asks, and the heavier
+    side's share of the two ("60% bids": 60% of it rests on the bid side; from the
+    imbalance (bid − ask) / (bid + ask) as (1 + |imbalance|) / 2), said only when it is
+    not an even 50% once rounded; "≥": the book held ends inside the band, so there is at
+    least that much. The shape step's bands, from the whole book whatever is shown."""
     bands = book.figures.liquidity if book.figures is not None else None
     if not bands:
         return None
@@ -260,9 +261,10 @@ def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT)
     for n, band in enumerate(bands):
         more = "" if band.complete else "≥"
         text = Text.assemble((f"±{band.bps}bps", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
-        if band.imbalance:
+        share = fixed((1 + abs(band.imbalance)) * 50, 0) if band.imbalance else "50"  # never "0% asks": it read as no asks
+        if share != "50":
             heavier, style = ("bids", theme.bid) if band.imbalance > 0 else ("asks", theme.ask)
-            text.append(f" ({fixed(abs(band.imbalance) * 100, 0)}% {heavier})", style=style)
+            text.append(f" ({'>99' if share == '100' and abs(band.imbalance) < 1 else share}% {heavier})", style=style)
         items.append(Item(n + 1, text))
     line = fit(items, width)
     return line if len(line) > len(items[0].text) else None
