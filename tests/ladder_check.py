@@ -94,11 +94,13 @@ def _check_spread(line: str, book: Book) -> None:
 
 def _check_liquidity(line: str, book: Book) -> None:
     bands = {band.bps: band for band in liquidity(book.bids, book.asks, book.mid)}
-    found = re.findall(r"±(\d+)bps (≥?[\d.]+[kMB]?)\|(≥?[\d.]+[kMB]?)(?: \((\d+%) (bids|asks)\))?", line)
+    found = re.findall(r"±(\d+)bps (≥?[\d.]+[kMB]?)\|(≥?[\d.]+[kMB]?)(?: \((>?\d+%) (bids|asks)\))?", line)
     assert found, line
     assert line.count("±") == len(found), line  # no band cut short
-    for bps, bid, ask, imbalance, heavier in found:
+    for bps, bid, ask, share, heavier in found:
         band = bands[int(bps)]
         assert close(bid, band.bid) and close(ask, band.ask), (line, band)
-        if imbalance:
-            assert close(("-" if heavier == "asks" else "") + imbalance, band.imbalance), (line, band)
+        if share:  # the heavier side's share: (1 + |imbalance|) / 2
+            assert (heavier == "asks") == (band.imbalance < 0), (line, band)
+            exact = (1 + abs(band.imbalance)) / 2
+            assert exact > Decimal("0.99") if share.startswith(">") else close(share, exact), (line, band)

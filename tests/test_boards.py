@@ -209,6 +209,26 @@ def test_merged_ladder_fits_small_terminals(width, height):
     assert_whole_numbers(out)
 
 
+@pytest.mark.parametrize("width, height", [(20, 8), (23, 24), (26, 8), (26, 24), (40, 10), (60, 15)])
+def test_merged_ladder_drops_whole_items_and_keeps_the_key_figures(width, height):
+    """A narrow merged board leaves out venue names, then mid and bps, never a figure after its
+    label: no "best bid…", "avg…", bare "CROSSED:" or a crossing without its size; best bid,
+    best ask and spread come before the venues' names."""
+    b = board([BITSO, REVX, BITMART], merged=True, impact=D(2))
+    out = draw(picture(b, BoardView(), width, height), width=width)
+    lines = out.rstrip("\n").splitlines()
+    assert max(len(line) for line in lines) <= width and len(lines) <= height, out
+    assert not re.search(r"((?<![\w-])[\d.]+|\b(?:bid|ask|avg|worst|slippage|spread|sources|live|age|CROSSED:?))…", out), out
+    assert not re.search(r"\b(?:avg|worst|slippage|best bid|best ask)\b(?! -?\d)", out), out  # a label has its value
+    assert not any(line.rstrip() in ("CROSSED", "CROSSED:") for line in lines), out
+    assert "CROSSED by 3" in out or "by 3 (0.35 bps)" in out, out  # the crossing says by how much
+    assert re.search(r"^(best )?bid 86618\b", out, re.M), out  # the best line, between the asks and the bids
+    if width >= 26:
+        assert re.search(r"^(best )?bid 86618.*ask 86615|^(best )?ask 86615", out, re.M), out
+    if width >= 60:
+        assert "best bid 86618 C · best ask 86615 B · CROSSED spread -3" in out, out  # letters for names: the spread fits
+
+
 def test_merge_is_exact_and_counts_only_when_everyone_counts():
     merged = consolidate.merge([consolidate.SourceBook("bitso", BITSO), consolidate.SourceBook("bitmart-v3", BITMART),
                                 consolidate.SourceBook("revx", REVX)], "BTC-USD")

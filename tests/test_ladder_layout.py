@@ -216,7 +216,7 @@ def test_liquidity_bands_by_hand():
         "bps": 10, "bid": "3.25", "ask": "2.1234", "bid_notional": "14783.00", "ask_notional": "9672.0870", "imbalance": "0.2097", "complete": False}
     assert data["bands"][1]["ask"] == "3.1234"
     line = next(line for line in screen(book, 120, 24).splitlines() if line.startswith("near mid"))
-    assert line.startswith("near mid BTC bid|ask:  ±10bps ≥3.25|≥2.12 (21% bids)  ±25bps"), line
+    assert line.startswith("near mid BTC bid|ask:  ±10bps ≥3.25|≥2.12 (60% bids)  ±25bps"), line  # 3.25 of 5.3734
     one_sided = make_book("x", "A-B", [], [RawLevel(D(1), D(1), 1)], timestamp=T0, received_at=T0)
     assert liquidity(one_sided.bids, one_sided.asks, one_sided.mid) == ()
 
@@ -331,12 +331,56 @@ def test_a_label_is_never_left_without_its_value():
     """Items parted by two spaces are cut between items: "age…" would say an age is there, cut."""
     from rich.text import Text
 
-    from orderbook_cli.views.layout import clip_words, pack
+    from orderbook_cli.views.layout import Item, clip_words, pack
 
     line = "A kraken BTC/USD ● live  age 20.0s"
     for width in range(len("A kraken BTC/USD ● live…"), len(line)):
         assert clip_words(Text(line), width).plain == "A kraken BTC/USD ● live…", width
     assert clip_words(Text(line), len(line)).plain == line
     assert clip_words(Text("retrying in 12.5s, attempt 3"), 20).plain == "retrying in 12.5s,…"  # one item: between words
-    legend = pack([Text(line), Text("B bitso btc_usd ● live  age 0.4s")], 40, 1)
-    assert [row.plain for row in legend] == ["A kraken BTC/USD ● live… +1 more"]
+    legend = pack([Item(0, Text(line)), Item(0, Text("B bitso btc_usd ● live  age 0.4s"))], 40, 1)
+    assert [row.plain for row in legend] == [line]  # parts are whole: the count goes only where it fits
+    assert [row.plain for row in pack([Item(1, Text(line)), Item(0, Text("B"))], 20, 1)] == ["B +1 more"]  # by priority
+    assert pack([Item(0, Text(line))], 30, 1) == []  # a part is never cut: it is left out
+
+
+@pytest.mark.parametrize("width", [20, 22, 25])
+def test_impact_and_footer_never_show_a_label_without_its_value(width):
+    """At 20 columns the impact lines read 'buy  2 BTC:' with no figure and the footer
+    '17 of 20 levels…': now a side's label goes with its average or the lines are left
+    out, and the footer says the count in a shorter wording that fits whole."""
+    bids = [RawLevel(D("98700.00") - D("0.37") * i, D("0.25") + D("0.01") * i, 1) for i in range(20)]
+    asks = [RawLevel(D("98701.00") + D("0.41") * i, D("0.25") + D("0.01") * i, 1) for i in range(20)]
+    raw = make_book("bitso", "btc_usd", bids, asks, timestamp=T0, received_at=T0)
+    book = shape(raw, ShapeSpec(impact=ImpactSize(D(2)), liquidity=True))
+    out = draw(ladder(book, LadderView(state="live", actions=LADDER_ACTIONS), width=width, height=40), width)
+    assert "…" not in out, out
+    assert not re.search(r"(buy|sell) +2 BTC:\s*$", out, re.M), out
+    if "buy  2 BTC:" in out:
+        assert re.search(r"^buy  2 BTC:  avg \d+\.\d+", out, re.M) and re.search(r"^sell 2 BTC:  avg \d+\.\d+", out, re.M), out
+    assert re.search(r"^(\d+ of 20 levels shown|\d+/20( levels( shown)?)?)\b", out, re.M), out
+
+
+def test_side_by_side_footers_are_whole_at_41_columns():
+    from orderbook_cli.views.boards import BoardView
+    from tests.test_boards import BITSO, REVX, board, picture
+    from tests.test_boards import draw as draw_board
+
+    deep = [make_book(b.venue, b.symbol, [RawLevel(lv.price - i, lv.amount, 1) for i in range(20) for lv in b.bids[:1]],
+                      [RawLevel(lv.price + i, lv.amount, 1) for i in range(20) for lv in b.asks[:1]], timestamp=T0, received_at=T0)
+            for b in (BITSO, REVX)]
+    for height in (10, 15, 24):
+        out = draw_board(picture(board(deep, merged=False), BoardView(), 41, height), width=41)
+        assert "levels…" not in out and "…" not in out, out
+        assert re.search(r"\d+/20 levels", out), out
+
+
+def test_liquidity_line_says_the_heavier_sides_share_never_0_percent():
+    """'±10bps 19.1|19.1 (0% asks)' read as no asks at all: the heavier side's share is said
+    instead, and nothing when the two are even to the percent."""
+    even = make_book("bitso", "btc_usd", [RawLevel(D("98700"), D("19.1"), 1)], [RawLevel(D("98701"), D("19.2"), 1)], timestamp=T0, received_at=T0)
+    line = next(line for line in screen(even, 120, 24).splitlines() if line.startswith("near mid"))
+    assert "±10bps ≥19.1|≥19.2  " in line and "%" not in line, line  # imbalance -0.0026: even, not "0% asks"
+    heavy = make_book("bitso", "btc_usd", [RawLevel(D("98700"), D("1"), 1)], [RawLevel(D("98701"), D("3"), 1)], timestamp=T0, received_at=T0)
+    line = next(line for line in screen(heavy, 120, 24).splitlines() if line.startswith("near mid"))
+    assert "±10bps ≥1|≥3 (75% asks)" in line, line  # 3 of 4 rest on the ask side (imbalance -50%)

@@ -181,3 +181,20 @@ def test_heatmap_marks_are_a_bounded_ring():
     assert len(history.marks) == history.marks.maxlen == 5_000
     history.clear()
     assert not history.marks
+
+
+# --- the trades tape ---
+
+@pytest.mark.parametrize("width", [12, 16, 20, 21, 22])
+def test_narrow_tape_drops_the_time_then_the_size_and_keeps_side_and_price(width):
+    """`obook trades` at 20-22 columns showed only its title though trades were there: the
+    time and the size now go whole, each row keeps its side and price."""
+    from orderbook_cli.views.tape import frame
+
+    tape = Tape()
+    for n in range(3):
+        tape.add(Trade("bitso", "btc_usd", str(n), D("98794.38") + n, D("0.41312430"), "buy" if n % 2 else "sell", T0, T0))
+    lines = [line.plain for line in frame(tape, "bitso btc_usd", width=width, height=10, colour=False).renderables]
+    trades = [line for line in lines[1:] if line.strip()]
+    assert len(trades) == 3 and all(len(line) <= width for line in trades), lines
+    assert all(re.fullmatch(r"[+-]  (0\.41312430  )?9879[4-6]\.38", line) for line in trades), trades

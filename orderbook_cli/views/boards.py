@@ -26,7 +26,7 @@ from orderbook_cli.feed import State
 from orderbook_cli.views.header import checksum_mark, header, health_items, spread_row
 from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, help_keys, help_lines, keys_text
 from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
-from orderbook_cli.views.layout import Column, fit_columns, pack, rows, words
+from orderbook_cli.views.layout import Column, Item, first_fitting, fit, fit_columns, pack, rows, words
 from orderbook_cli.views.numbers import aligned, fixed, quote_places, units
 from orderbook_cli.views.state import LadderView, SourceStatus
 from orderbook_cli.views.terminal import console
@@ -75,19 +75,19 @@ def tag(index: int) -> Text:
 
 # -- one source's state ------------------------------------------------------
 
-def status(state: SourceStatus, view: BoardView) -> Text:
-    """● live  age 0.4s, or RECONNECTING / STALE / FAILED: never hidden."""
+def status(state: SourceStatus, view: BoardView) -> list[Item]:
+    """● live  age 0.4s, or RECONNECTING / STALE / FAILED: the state never hidden, the age first to go."""
     if not view.live or state.failed:
-        return Text("FAILED", style="bold white on red") if state.failed else Text("● snapshot", style="bold green")
+        return [Item(0, Text("FAILED", style="bold white on red") if state.failed else Text("● snapshot", style="bold green"))]
     name = state.state
     ok = name == State.LIVE.value
     warn = "bold black on yellow"
-    parts = [Text(f"● {name}" if ok else name.upper(), style="bold green" if ok else warn)]
+    items = [Item(0, Text(f"● {name}" if ok else name.upper(), style="bold green" if ok else warn))]
     if state.age is not None:
-        parts.append(Text(f"age {state.age:.1f}s"))
+        items.append(Item(1, Text(f"age {state.age:.1f}s")))
         if state.stale:
-            parts.append(Text("STALE", style=warn))
-    return Text("  ").join(parts)
+            items.append(Item(0, Text("STALE", style=warn)))
+    return items
 
 
 def _evidence(state: SourceStatus, view: BoardView) -> list[tuple[Text, Text]]:
@@ -191,8 +191,8 @@ def side_by_side(sources: Sequence[SourceStatus], view: BoardView, width: int, h
         # the longest telling that fits whole: a note cut mid-sentence would lose the names or the advice
         notes = [f"not shown: {hidden} (too narrow; widen the terminal or use --merge)", f"not shown: {hidden} (widen or --merge)",
                  f"not shown: {hidden}", f"{count - len(shown)} not shown (widen or --merge)", f"{count - len(shown)} not shown"]
-        note = next((n for n in notes if cell_len(sanitize(n)) <= width), notes[-1])
-        out.append(words(note, width, "yellow"))
+        said = [Text(sanitize(n), style="yellow") for n in notes]
+        out.append(first_fitting(said, width) or words(notes[-1], width, "yellow"))
     out.extend(Text(line.plain, style="dim", no_wrap=True) for line in asked)
     return Group(*out)
 
@@ -285,54 +285,112 @@ def _merged_columns(book: Book, asks: tuple[Level, ...], bids: tuple[Level, ...]
     ]
 
 
-def _who(venues: Mapping[str, Decimal] | None, keys: Sequence[str]) -> str:
-    return "+".join(f"{TAGS[keys.index(k)]} {k}" for k in (venues or {}))
+def _who(venues: Mapping[str, Decimal] | None, keys: Sequence[str], names: bool) -> str:
+    """The venues quoting a price: tag letters and ids (`C bitmart-v3+B revx`), or the letters alone."""
+    return "+".join(f"{TAGS[keys.index(k)]} {k}" if names else TAGS[keys.index(k)] for k in (venues or {}))
+
+
+def _spreads(book: Book, theme: Theme) -> list[Text]:
+    """The spread row in full, then each shorter form it takes as the width shrinks (mid, then bps,
+    left out) while it still says the spread; none when a side is empty."""
+    if book.spread is None:
+        return []
+    forms, said = [spread_row(book, None, theme)], f"spread {plain(book.spread)}"
+    while (shorter := spread_row(book, forms[-1].cell_len - 1, theme)).cell_len < forms[-1].cell_len and said in shorter.plain:
+        forms.append(shorter)
+    return forms
 
 
 def best_line(book: Book, keys: Sequence[str], width: int, max_lines: int, theme: Theme = DEFAULT) -> list[Text]:
-    """Best bid and ask with the venues quoting them, then spread and mid."""
-    parts = []
+    """Best bid and ask, then the spread (and mid), then the venues quoting the best prices:
+    as the width shrinks, the venues' names go first, then their letters, then mid and bps, then "best"."""
     bid_venues, ask_venues = book.figures.best_venues if book.figures is not None else (None, None)
-    if book.best_bid is not None:
-        parts.append(Text.assemble(("best bid ", "bold"), (plain(book.best_bid), f"bold {theme.bid}"), f" {_who(bid_venues, keys)}"))
-    if book.best_ask is not None:
-        parts.append(Text.assemble(("best ask ", "bold"), (plain(book.best_ask), f"bold {theme.ask}"), f" {_who(ask_venues, keys)}"))
-    if book.spread is not None:
-        parts.append(spread_row(book, None, theme))
-    if not parts:
-        parts.append(Text("both sides empty", style="dim"))
-    return pack(parts, width, max_lines)
+
+    def side(label: str, price: Decimal | None, style: str, venues: Mapping[str, Decimal] | None, who: str | None) -> list[Item]:
+        if price is None:
+            return []
+        text = Text.assemble((f"{label} ", "bold"), (plain(price), f"bold {style}"))
+        return [Item(0, text.append(f" {_who(venues, keys, who == 'names')}") if who and venues else text)]
+
+    spreads = _spreads(book, theme)
+    wordings = [(n, who, "best ") for n in range(max(1, len(spreads))) for who in ("names", "letters", None)]
+    forms = [side(f"{best}bid", book.best_bid, theme.bid, bid_venues, who) + side(f"{best}ask", book.best_ask, theme.ask, ask_venues, who)
+             + [Item(1, spread) for spread in spreads[n:n + 1]]
+             for n, who, best in [*wordings, (len(spreads) - 1, None, "")]]
+    if not forms[0]:
+        return [Text("both sides empty", style="dim")]
+    return pack(forms[0], width, max_lines, shorter=forms[1:])
 
 
 def crossed_lines(cross: consolidate.Crossing, keys: Sequence[str], width: int, max_lines: int = 2) -> list[Text]:
-    """CROSSED: which venue bids above which venue's ask, and by how much."""
+    """CROSSED: which venue bids above which venue's ask, and by how much; shorter as the width
+    shrinks (the venues' letters for their names, then the gap alone), never the word without a figure."""
     bid_tag, ask_tag = TAGS[keys.index(cross.bid_key)], TAGS[keys.index(cross.ask_key)]
     alarm = "bold white on red"
-    parts = [Text("CROSSED:", style=alarm), Text(f"{bid_tag} {cross.bid_key} bid {plain(cross.bid)}", style=alarm),
-             Text(f"> {ask_tag} {cross.ask_key} ask {plain(cross.ask)}", style=alarm),
-             Text(f"by {plain(cross.gap)} ({plain(cross.gap_bps)} bps)", style=alarm)]
-    return pack(parts, width, max_lines, sep=" ")
+    gap, bps = f"by {plain(cross.gap)}", f"({plain(cross.gap_bps)} bps)"
+
+    def said(*parts: str) -> list[Item]:
+        return [Item(0, Text(part, style=alarm)) for part in parts]
+
+    forms = [said(f"CROSSED: {bid_tag} {cross.bid_key} bid {plain(cross.bid)}", f"> {ask_tag} {cross.ask_key} ask {plain(cross.ask)}", f"{gap} {bps}"),
+             said(f"CROSSED: {bid_tag} bid {plain(cross.bid)}", f"> {ask_tag} ask {plain(cross.ask)}", f"{gap} {bps}"),
+             said(f"CROSSED {gap} {bps}:", f"{bid_tag} bid {plain(cross.bid)} > {ask_tag} ask {plain(cross.ask)}"),
+             said(f"CROSSED {gap}:", f"{bid_tag} bid {plain(cross.bid)} > {ask_tag} ask {plain(cross.ask)}"),
+             said(f"CROSSED {gap} {bps}"), said(f"CROSSED {gap}")]
+    return pack(forms[0], width, max_lines, sep=" ", shorter=forms[1:])
 
 
 def impact_lines(book: Book, keys: Sequence[str], width: int, lines_per_side: int) -> list[Text]:
-    """buy/sell SIZE routed across venues (the shape step's fills): average, worst, slippage, and each venue's fill."""
+    """buy/sell SIZE routed across venues (the shape step's fills): average, slippage, worst, and
+    each venue's fill, dropped whole in that order of need; no lines at all when a side's average does not fit."""
     out: list[Text] = []
     fills = book.figures.impact if book.figures is not None else None
     for fill in fills or ():
         size = f"{plain(fill.size)} {fill.currency or ''}".rstrip()
         verb = "buy " if fill.side == "buy" else "sell"
         if fill.average_price is None:
-            out.append(words(f"{verb} {size}: no liquidity on this side", width, "yellow"))
+            out.extend(pack([Item(0, Text(f"{verb} {size}: no liquidity on this side", style="yellow"))], width, 1,
+                            shorter=[[Item(0, Text(f"{verb} {size}: none", style="yellow"))]]))
             continue
-        parts = [Text(f"{verb} {size}: avg {plain(fill.average_price)}"), Text(f"worst {plain(fill.worst_price)}")]
+        parts = [Item(0, Text(f"{verb} {size}: avg {plain(fill.average_price)}")), Item(2, Text(f"worst {plain(fill.worst_price)}"))]
         if fill.slippage_bps is not None:
-            parts.append(Text(f"slippage {plain(fill.slippage_bps)} bps"))
+            parts.append(Item(1, Text(f"slippage {plain(fill.slippage_bps)} bps")))
         if not fill.complete:
-            parts.append(Text(f"book too thin: only {plain(fill.filled)} fillable", style="bold yellow"))
+            parts.append(Item(0, Text(f"book too thin: only {plain(fill.filled)} fillable", style="bold yellow")))
         for key, part in (fill.venues or {}).items():
-            parts.append(Text.assemble(tag(keys.index(key)), f" {key} {plain(part.filled)} @ {plain(part.average_price)}"))
+            parts.append(Item(3, Text.assemble(tag(keys.index(key)), f" {key} {plain(part.filled)} @ {plain(part.average_price)}")))
+        if parts[0].text.cell_len > width:
+            return []  # the side and its average, or nothing: a figure never stands without them
         out.extend(pack(parts, width, lines_per_side, sep="  "))
     return out
+
+
+def _legend_entry(index: int, state: SourceStatus, view: BoardView, room: int) -> Item:
+    """A source's line in the legend, within `room`: its tag, name (shortened first, it is text),
+    state, age, integrity marks (each in full or short, never pushing the age out), whether it is left out."""
+    after = status(state, view)
+    if not state.merged:
+        after.append(Item(0, Text("(left out)", style="yellow")))
+    head, rest = after[0], after[1:]
+    needed = sum(item.text.cell_len + 2 for item in rest if item.priority == 0)
+    name = words(state.label, room - needed - len(f"{TAGS[index]}  ") - head.text.cell_len, COLOURS[index])
+    items = [Item(0, Text.assemble(tag(index), " ", name, " ", head.text)), *rest]
+    for full, short in _evidence(state, view):
+        fitting = [marked for marked in (_with(items, mark, state) for mark in (full, short)) if _width(marked) <= room]
+        if not fitting:
+            break
+        items = fitting[0]
+    return Item(0, fit(items, room))
+
+
+def _with(items: list[Item], mark: Text, state: SourceStatus) -> list[Item]:
+    """The entry's items with one more mark, before "(left out)"."""
+    at = len(items) - (0 if state.merged else 1)
+    return [*items[:at], Item(2, mark), *items[at:]]
+
+
+def _width(items: Sequence[Item], sep: str = "  ") -> int:
+    return sum(item.text.cell_len for item in items) + len(sep) * (len(items) - 1)
 
 
 def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: BoardView, width: int, height: int | None) -> RenderableType:
@@ -341,33 +399,22 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
     book = merged.book
     live = sum(s.merged for s in sources)
     tight = height is not None and height < 20  # small screens: one line each for the legend, best prices, impact
-    head = [Text(f"consolidated {sanitize(merged.symbol, 40)}", style="bold cyan"),
-            Text(f"{live} of {len(keys)} sources live", style="bold green" if live == len(keys) else "bold black on yellow")]
+    counted = "bold green" if live == len(keys) else "bold black on yellow"
+    head = [Item(0, words(f"consolidated {merged.symbol}", width, "bold cyan")), Item(0, Text(f"{live} of {len(keys)} sources live", style=counted))]
     if book is not None:
         from orderbook_cli.timefmt import iso_utc
 
-        head.append(Text(f"{iso_utc(book.timestamp or book.received_at)[11:19]} UTC"))
+        head.append(Item(2, Text(f"{iso_utc(book.timestamp or book.received_at)[11:19]} UTC")))
     if view.paused:
-        head.append(Text("PAUSED", style="bold magenta"))
+        head.append(Item(1, Text("PAUSED", style="bold magenta")))
     if view.alert:
-        head.append(Text(f"ALERT {sanitize(view.alert, 100)}", style=view.theme.warn))
-    out: list[Text] = pack(head, width, 2, sep="  ")
-    legend = []
+        head.append(Item(0, words(f"ALERT {sanitize(view.alert, 100)}", width, view.theme.warn)))
+    shorter = [head[0], Item(0, Text(f"{live}/{len(keys)} live", style=counted)), *head[2:]]
+    out: list[Text] = pack(head, width, 2, sep="  ", shorter=[shorter])
     legend_lines = 1 if tight else 3
     # a mark never pushes the rest of an entry out: room is left for "+N more" unless every source has a line
     room = width if len(sources) <= legend_lines else width - len(f" +{len(sources)} more")
-    for index, state in enumerate(sources):
-        entry = Text.assemble(tag(index), " ", (sanitize(state.label, 40), COLOURS[index]), " ")
-        entry.append_text(status(state, view))
-        for full, short in _evidence(state, view):
-            mark = full if entry.cell_len + 2 + full.cell_len <= room else short
-            if entry.cell_len + 2 + mark.cell_len > room:
-                break
-            entry.append("  ")
-            entry.append_text(mark)
-        if not state.merged:
-            entry.append(" (left out)", style="yellow")
-        legend.append(entry)
+    legend = [_legend_entry(index, state, view, room) for index, state in enumerate(sources)]
     out.extend(pack(legend, width, legend_lines))
     if book is None:
         out.append(words("no live source: every source is connecting, stale, reconnecting or failed", width, "yellow"))
@@ -383,6 +430,8 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
         fixed = len(out) + 1 + len(best)  # with the column titles
         if fixed + 2 + len(impact) + len(footer) > height and not view.show_help:
             footer = []  # the smallest screens keep a level a side before the key hint (help asked for stays)
+        if fixed + 2 + len(impact) + len(footer) > height:
+            impact = impact_lines(book, keys, width, 1)  # a line a side before a side goes
         while impact and fixed + 2 + len(impact) + len(footer) > height:
             impact.pop()
         levels = max(1, (height - fixed - len(impact) - len(footer)) // 2)

@@ -21,7 +21,7 @@ from orderbook_cli.errors import sanitize
 from orderbook_cli.trades import traded_by_level
 from orderbook_cli.views.header import header, spread_row
 from orderbook_cli.views.keys import help_keys, help_lines
-from orderbook_cli.views.layout import Item, fit, wrap_words
+from orderbook_cli.views.layout import Item, first_fitting, fit, wrap_words
 from orderbook_cli.views.numbers import (
     bps_from,
     brief,
@@ -219,7 +219,8 @@ def compact_lines(book: Book, view: LadderView, width: int | None) -> list[Text]
 
 def impact_lines(book: Book, width: int | None = None) -> list[Text]:
     """What buying and selling the --impact size would cost (the shape step's fills, from
-    the whole book): averages at price precision + 2 digits."""
+    the whole book): averages at price precision + 2 digits. A side's label goes with its
+    average (or "no liquidity"); when either side's cannot be shown whole, neither is."""
     fills = book.figures.impact if book.figures is not None else None
     if fills is None:
         return []
@@ -230,23 +231,27 @@ def impact_lines(book: Book, width: int | None = None) -> list[Text]:
     for fill in fills:
         verb = "buy " if fill.side == "buy" else "sell"
         if fill.average_price is None:
-            lines.append(fit([Item(0, Text(f"{verb} {amount}:", style="yellow")), Item(1, Text("no liquidity on this side", style="yellow"))], width, " "))
-            continue
-        items = [Item(0, Text(f"{verb} {amount}:")), Item(0, Text(f"avg {fixed(fill.average_price, places + 2)}")),
-                 Item(2, Text(f"worst {plain(fill.worst_price)}"))]
-        if fill.slippage_bps is not None:
-            items.append(Item(1, Text(f"slippage {plain(fill.slippage_bps)} bps")))
-        if not fill.complete:
-            items.append(Item(0, Text(f"book too thin: only {plain(fill.filled)} fillable", style="bold yellow")))
+            said = [Text(f"{verb} {amount}: no liquidity on this side", style="yellow"), Text(f"{verb} {amount}: none", style="yellow")]
+            items = [Item(0, first_fitting(said, width) or said[0])]
+        else:
+            items = [Item(0, Text(f"{verb} {amount}:  avg {fixed(fill.average_price, places + 2)}")), Item(2, Text(f"worst {plain(fill.worst_price)}"))]
+            if fill.slippage_bps is not None:
+                items.append(Item(1, Text(f"slippage {plain(fill.slippage_bps)} bps")))
+            if not fill.complete:
+                items.append(Item(0, Text(f"book too thin: only {plain(fill.filled)} fillable", style="bold yellow")))
+        needed = [item.text.cell_len for item in items if item.priority == 0]
+        if width is not None and sum(needed) + 2 * (len(needed) - 1) > width:
+            return []
         lines.append(fit(items, width))
     return lines
 
 
 def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT) -> Text | None:
-    """Base units resting within ±10/25/50/100 bps of mid, bids|asks, and which side
-    leans heavier (the imbalance, (bid − ask) / (bid + ask)); "≥": the book held ends
-    inside the band, so there is at least that much. The shape step's bands, from the
-    whole book whatever is shown."""
+    """Base units resting within ±10/25/50/100 bps of mid, bids|asks, and the heavier
+    side's share of the two ("60% bids": 60% of it rests on the bid side; from the
+    imbalance (bid − ask) / (bid + ask) as (1 + |imbalance|) / 2), said only when it is
+    not an even 50% once rounded; "≥": the book held ends inside the band, so there is at
+    least that much. The shape step's bands, from the whole book whatever is shown."""
     bands = book.figures.liquidity if book.figures is not None else None
     if not bands:
         return None
@@ -256,9 +261,10 @@ def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT)
     for n, band in enumerate(bands):
         more = "" if band.complete else "≥"
         text = Text.assemble((f"±{band.bps}bps", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
-        if band.imbalance:
+        share = fixed((1 + abs(band.imbalance)) * 50, 0) if band.imbalance else "50"  # never "0% asks": it read as no asks
+        if share != "50":
             heavier, style = ("bids", theme.bid) if band.imbalance > 0 else ("asks", theme.ask)
-            text.append(f" ({fixed(abs(band.imbalance) * 100, 0)}% {heavier})", style=style)
+            text.append(f" ({'>99' if share == '100' and abs(band.imbalance) < 1 else share}% {heavier})", style=style)
         items.append(Item(n + 1, text))
     line = fit(items, width)
     return line if len(line) > len(items[0].text) else None
@@ -292,16 +298,20 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
     items = []
     # the tick the rows on screen were bucketed by (a key's new one shows with the book shaped by it)
     group = book.figures.group if book is not None and book.figures is not None else view.group
+    said: list[tuple[int, list[str]]] = []  # each item's wordings, longest first: the first that fits is shown
     if group is not None:
         label = f"grouped by {plain(group)}"
         mid = book.mid if book else None
-        if mid:
-            label += f" (≈{short(bps_of(group, mid), 1)} bps)"
-        items.append(Item(1, Text(label)))
+        said.append((1, [f"{label} (≈{short(bps_of(group, mid), 1)} bps)", label] if mid else [label]))
     if book is not None:
         held = max(len(book.asks), len(book.bids))
         shown = held if shown_rows is None else min(shown_rows, held)
-        items.append(Item(0, Text(f"{shown} of {held} levels shown" if shown < held else f"{held} level{'' if held == 1 else 's'}")))
+        said.append((0, [f"{shown} of {held} levels shown", f"{shown}/{held} levels shown", f"{shown}/{held} levels", f"{shown}/{held}"]
+                     if shown < held else [f"{held} level{'' if held == 1 else 's'}"]))
+    for priority, forms in said:
+        text = first_fitting([Text(form) for form in forms], width)
+        if text is not None:
+            items.append(Item(priority, text))
     if "help" in view.actions and not view.show_help:  # a printed ladder has no keys
         items.append(Item(2, Text("? keys")))
     if not items:

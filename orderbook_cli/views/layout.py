@@ -1,7 +1,8 @@
 """The one layout helper: whole items on a line, whole columns in a width.
 
 A number is never shown in part: what does not fit is dropped whole (the
-lowest-priority item or column first) or cut at a word boundary with "…".
+lowest-priority item or column first), said in a shorter wording, or (free
+text only) cut at a word boundary with "…".
 """
 
 from __future__ import annotations
@@ -76,41 +77,61 @@ def words(text: str, width: int, style: str = "") -> Text:
     return clip_words(Text(sanitize(text), style=style, no_wrap=True), width)
 
 
-def pack(parts: Sequence[Text], width: int, max_lines: int, sep: str = " · ") -> list[Text]:
-    """Whole parts packed into at most `max_lines` lines; what does not fit is counted
-    ("+N more"), parts dropped whole to make room for the count."""
-    def join(row: list[Text]) -> Text:
-        line = Text(no_wrap=True)
-        for n, part in enumerate(row):
-            if n:
-                line.append(sep, style="dim")
-            line.append_text(part if part.cell_len <= width else words(part.plain, width))
-        return line
+def first_fitting(forms: Sequence[Text], width: int | None) -> Text | None:
+    """The first of several wordings of the same thing (longest first) that fits `width`; None if none does."""
+    return next((form for form in forms if width is None or form.cell_len <= width), None)
 
-    lines: list[Text] = []
-    row: list[Text] = []
-    for i, part in enumerate(parts):
-        if row and join([*row, part]).cell_len > width:
-            if len(lines) + 1 == max_lines:
-                left = len(parts) - i
-                while len(row) > 1 and join(row).cell_len + len(f" +{left} more") > width:
-                    row.pop()
-                    left += 1
-                lines.append(_with_more(join(row), left, width))
-                return lines
-            lines.append(join(row))
-            row = []
-        row.append(part)
-    if row:
-        lines.append(join(row))
+
+def pack(parts: Sequence[Item], width: int, max_lines: int, sep: str = " · ",
+         shorter: Sequence[Sequence[Item]] = ()) -> list[Text]:
+    """Whole parts, in their order, on at most `max_lines` lines; a part is never cut.
+    `shorter`: other wordings of the same parts (fewer names, fewer figures), tried in
+    turn when not every part fits; then the last wording's lowest-priority (then
+    rightmost) parts are dropped whole, counted ("+N more") where the count fits."""
+    for form in (parts, *shorter):
+        placed = _placed(form, width, max_lines, sep)
+        if placed is not None:
+            return [_joined(line, sep) for line in placed]
+    form = list(shorter[-1] if shorter else parts)
+    kept = [part for part in form if part.text.cell_len <= width]  # a part wider than the line can never be shown
+    placed = None
+    while kept:
+        placed = _placed(kept, width, max_lines, sep)
+        if placed is not None:
+            break
+        del kept[max(range(len(kept)), key=lambda i: (kept[i].priority, i))]
+    if placed is None:
+        return []
+    lines = [_joined(line, sep) for line in placed]
+    more = Text(f" +{len(form) - len(kept)} more", style="dim")
+    if lines[-1].cell_len + more.cell_len <= width:
+        lines[-1].append_text(more)
     return lines
 
 
-def _with_more(line: Text, left: int, width: int) -> Text:
-    more = f" +{left} more"
-    if line.cell_len + len(more) > width:
-        line = words(line.plain, width - len(more))
-    return line + Text(more, style="dim")
+def _placed(parts: Sequence[Item], width: int, max_lines: int, sep: str) -> list[list[Item]] | None:
+    """The parts filled line by line in their order; None when they need more than `max_lines` lines."""
+    lines: list[list[Item]] = []
+    used = 0
+    for part in parts:
+        if part.text.cell_len > width:
+            return None
+        if lines and used + len(sep) + part.text.cell_len <= width:
+            lines[-1].append(part)
+            used += len(sep) + part.text.cell_len
+        else:
+            lines.append([part])
+            used = part.text.cell_len
+    return lines if len(lines) <= max_lines else None
+
+
+def _joined(parts: Sequence[Item], sep: str) -> Text:
+    line = Text(no_wrap=True)
+    for n, part in enumerate(parts):
+        if n:
+            line.append(sep, style="dim")
+        line.append_text(part.text)
+    return line
 
 
 @dataclass

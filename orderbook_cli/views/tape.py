@@ -68,23 +68,26 @@ def volume_items(tape: Tape, theme: Theme = DEFAULT) -> list[Item]:
 
 def rows(trades: list[Trade], width: int, *, theme: Theme = DEFAULT, colour: bool = True, venues: bool = False) -> list[Text]:
     """One line per trade, newest first as given. Columns: time, side, size, price, venue;
-    the venue, then the time, go first when the width is short; a row that cannot show
-    its size and price whole is not shown."""
+    the venue, then the time, then the size go whole when the width is short (side and
+    price stay); no rows only when not even the price fits."""
     if not trades:
         return []
     sizes = aligned([t.amount for t in trades])
     prices = aligned([t.price for t in trades])
     size_width, price_width = max(map(len, sizes)), max(map(len, prices))
     venue_width = max(len(t.venue) for t in trades)
-    core = 1 + len(GAP) + size_width + len(GAP) + price_width
-    show_time = core + len(GAP) + 12 <= width
-    show_venue = venues and core + (len(GAP) + 12 if show_time else 0) + len(GAP) + venue_width <= width
-    if core > width:
+    used = 1 + len(GAP) + price_width  # the side and the price
+    if used > width:
         return []
+    show_size = used + len(GAP) + size_width <= width
+    used += len(GAP) + size_width if show_size else 0
+    show_time = show_size and used + len(GAP) + 12 <= width
+    used += len(GAP) + 12 if show_time else 0
+    show_venue = venues and show_time and used + len(GAP) + venue_width <= width
     out = []
     for trade, size, price in zip(trades, sizes, prices):
         cells = [_time(trade.timestamp or trade.received_at)] if show_time else []
-        cells += [SIGNS[trade.side], size.rjust(size_width), price.rjust(price_width)]
+        cells += [SIGNS[trade.side], *([size.rjust(size_width)] if show_size else []), price.rjust(price_width)]
         if show_venue:
             cells.append(trade.venue)
         style = ""
