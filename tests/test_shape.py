@@ -85,6 +85,10 @@ def test_a_buckets_notional_is_what_its_real_levels_cost_not_its_edge_price():
     ask, bid = grouped.asks[0], grouped.bids[0]
     assert (ask.price, ask.amount, bid.price) == (D(141000), D("27.52705149"), D(139000))
     assert (round(ask.notional, 2), round(bid.notional, 2)) == (D("3873501.52"), D("369814.35"))
+    console = Console(width=140, record=True, color_system=None, legacy_windows=False)
+    console.print(ladder(grouped, LadderView(state="snapshot", group=D(500)), width=140))
+    text = console.export_text()  # the ladder's notional column reads the same figure
+    assert "3873501.52" in text and "369814.35" in text and "3881314.26" not in text, text
 
 
 @pytest.mark.parametrize("seed", range(10))

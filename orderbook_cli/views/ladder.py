@@ -54,7 +54,7 @@ def running_notionals(levels: Sequence[Level]) -> list[Decimal]:
     running, out = Decimal(0), []
     with localcontext(EXACT):
         for level in levels:
-            running += level.price * level.amount
+            running += level.price * level.amount if level.notional is None else level.notional  # a bucket: what its orders cost
             out.append(running)
     return out
 
