@@ -208,17 +208,17 @@ def parse_sources(args: Sequence[str]) -> list[tuple[str, str]]:
 def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Callable[[Trade], bool],
            on_idle: Callable[[], bool] | None = None, idle_every: float = 0.25, keys: Any = None,
            on_key: Callable[[str], bool] | None = None, on_status: Callable[[str], None] | None = None,
-           environ=None) -> None:
+           on_resize: Callable[[], None] | None = None, environ=None) -> None:
     """Every trade of every source, in arrival order, to ``on_trade`` (False: stop).
 
     A source not live within ``timeout`` is a network error; a fatal error
     of any source ends the tape with that error. ``keys`` (views.keys.Keys)
     hand each key to ``on_key``; ``on_idle`` runs between events; either
     returns False to stop. ``on_status`` hears, when it changes, which sources
-    are not live and why ("" once all are).
+    are not live and why ("" once all are); ``on_resize`` that the terminal changed size.
     """
     from orderbook_cli.pipeline.sources import FanIn
-    from orderbook_cli.views.keys import KeyEvent, split_keys
+    from orderbook_cli.views.keys import KeyEvent, Resized, split_keys
 
     feeds = [open_trade_feed(venue, symbol, timeout, environ) for venue, symbol in sources]
     deadline = time.monotonic() + timeout
@@ -242,6 +242,8 @@ def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Call
                             return
                 if isinstance(event, KeyEvent) and on_key is not None and not all(on_key(key) for key in split_keys(event.keys)):
                     return
+                if isinstance(event, Resized) and on_resize is not None:
+                    on_resize()
             if on_status is not None and (status := _not_live(feeds)) != told:
                 on_status(status)
                 told = status
@@ -320,10 +322,13 @@ def show_terminal(sources: Sequence[tuple[str, str]], *, count: int | None, time
         def on_status(status: str) -> None:
             state["status"], state["dirty"] = status, True
 
+        def on_resize() -> None:  # drawn at once for the new size, not at the next trade
+            state["dirty"], state["drawn"] = True, 0.0
+
         draw(live)
         try:
             follow(sources, timeout=timeout, on_trade=on_trade, on_idle=on_idle, idle_every=1 / MAX_FPS,
-                   keys=keys, on_key=lambda key: key not in ("q", "Q"), on_status=on_status, environ=environ)
+                   keys=keys, on_key=lambda key: key not in ("q", "Q"), on_status=on_status, on_resize=on_resize, environ=environ)
         except KeyboardInterrupt:
             pass  # Ctrl-C is how people leave a live view: exit 0
     if count and state["seen"] >= count:  # leave the last frame on the normal screen

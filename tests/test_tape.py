@@ -140,6 +140,21 @@ def test_a_venue_that_never_answers_is_a_network_error_by_the_clock(unused_port)
         follow([("bitso", "btc_mxn")], timeout=1, on_trade=lambda t: True, environ={"OBOOK_BITSO_URL": f"ws://127.0.0.1:{unused_port}"})
 
 
+def test_a_resize_reaches_the_tape_between_trades(ws_venue):
+    """`obook trades` on a quiet market: a new terminal size is drawn when it comes, not at the next trade."""
+    from orderbook_cli.views.keys import RESIZED
+
+    class ResizedOnce:  # what views.keys.Keys.forward hands the tape on SIGWINCH
+        def forward(self, put):
+            put(RESIZED)
+
+    bitso = ws_venue(bitso_script)
+    heard: list[str] = []
+    follow([("bitso", "btc_mxn")], timeout=10, on_trade=lambda trade: bool(heard.append("trade")), keys=ResizedOnce(),
+           on_resize=lambda: heard.append("resize"), environ={"OBOOK_BITSO_URL": bitso.url})
+    assert heard == ["resize", "trade"], heard
+
+
 def test_sources_are_parsed_and_bounded():
     assert parse_sources(["bitso", "btc_mxn"]) == [("bitso", "btc_mxn")]
     assert parse_sources(["bitso:btc_mxn", "revx:BTC-USD"]) == [("bitso", "btc_mxn"), ("revx", "BTC-USD")]
