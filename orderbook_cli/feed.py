@@ -200,6 +200,7 @@ class FeedStats:
     def __init__(self) -> None:
         self.state = State.CONNECTING
         self.detail = ""
+        self.failure: ObookError | None = None  # the retried failure that detail tells of, if it does
         self.books = 0
         self.malformed = 0
         self.reconnects = 0
@@ -377,7 +378,7 @@ class FeedContext:
         self._feed.stats.reconnects += 1
         # Until a first book arrives obook is still connecting, not reconnecting.
         state = State.RECONNECTING if self._feed.stats.books else State.CONNECTING
-        self._feed._status(state, error.message, retry_at=time.monotonic() + delay)
+        self._feed._status(state, error.message, retry_at=time.monotonic() + delay, failure=error)
         return self.sleep(delay)
 
 
@@ -518,8 +519,8 @@ class Feed:
         self.stats.last_book_at = self.stats.last_heard_at = now
         self.stats.count_book(now)
 
-    def _status(self, state: State, detail: str = "", retry_at: float | None = None) -> None:
-        self.stats.state, self.stats.detail = state, detail
+    def _status(self, state: State, detail: str = "", retry_at: float | None = None, failure: ObookError | None = None) -> None:
+        self.stats.state, self.stats.detail, self.stats.failure = state, detail, failure
         self._put(StatusEvent(state, detail, retry_at))
 
     def _malformed(self, error: Exception) -> None:
@@ -583,6 +584,10 @@ class Feed:
                 f"no usable order book within {self.request.timeout:g}s: {self.stats.detail}",
                 hint="the venue's book never checked out; try again later, or rerun with --debug to see its traffic",
             )
+        if isinstance(self.stats.failure, VenueFailed) and not self.stats.books:
+            # every attempt reached the venue and it failed (5xx): the venue's failure, not the network's
+            return VenueFailed(f"no order book within {self.request.timeout:g}s: {self.stats.detail}",
+                               hint="the venue kept failing; try again later or check its status page")
         if self.stats.detail:  # the reason says what to look at; one short line
             return NetworkError(f"no order book within {self.request.timeout:g}s: {self.stats.detail}", hint="check the network")
         return NetworkError(

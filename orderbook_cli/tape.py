@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from orderbook_cli.errors import MalformedData, NetworkError, ObookError, UsageError
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, UsageError, VenueFailed
 from orderbook_cli.feed import (
     NO_LIMITS,
     NO_TAP,
@@ -250,7 +250,10 @@ def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Call
             if not all(live) and now > deadline:
                 late = feeds[live.index(False)]
                 detail = f": {late.stats.detail}" if late.stats.detail else ""
-                raise NetworkError(f"no connection to {late.request.venue} within {timeout:g}s{detail}", hint="check the network or raise --timeout")
+                message = f"no connection to {late.request.venue} within {timeout:g}s{detail}"
+                if isinstance(late.stats.failure, VenueFailed):  # it answered, and failed (5xx): the venue's failure
+                    raise VenueFailed(message, hint="the venue kept failing; try again later or check its status page")
+                raise NetworkError(message, hint="check the network or raise --timeout")
             if on_idle is not None and not on_idle():
                 return
 

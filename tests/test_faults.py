@@ -285,6 +285,31 @@ def test_http_5xx_burst_in_watch_then_recovery(obook, http_venue, revx):
     assert run.stderr.count("reconnecting") == 3 and "live again" in run.stderr
 
 
+def test_http_5xx_for_ever_in_watch_is_the_venues_failure(obook, http_venue, revx):
+    """No book by --timeout because every answer was a 5xx: exit 5 (the venue failed), not 3 (the network)."""
+    http_venue.route(V1, Reply(500, {"message": "Internal error"}))
+    run = obook("watch", "revx", "ETH-USD", "--json", "--count", "1", "--timeout", "3", env=revx, timeout=30)
+    assert_clean_failure(run, 5, "no order book within 3s", "HTTP 500", "Internal error", "try again later")
+    assert "check the network" not in run.stderr
+
+
+ERROR_PAGE = Reply(503, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", headers={"Content-Type": "text/html"})
+
+
+@pytest.mark.parametrize("command", [
+    ("watch", "bitso", "btc_mxn", "--feed", "top", "--json", "--count", "1"),
+    ("trades", "bitso", "btc_mxn", "--count", "1"),
+])
+def test_websocket_handshake_5xx_is_the_venues_failure(obook, http_venue, command):
+    """A venue (or its proxy) answering the WebSocket handshake with a 503 page while it is down:
+    retried until --timeout, then exit 5 saying so, never 'not a WebSocket endpoint'."""
+    http_venue.route("/", ERROR_PAGE)
+    run = obook(*command, "--timeout", "3", env={"OBOOK_BITSO_URL": http_venue.url.replace("http://", "ws://")}, timeout=30)
+    assert_clean_failure(run, 5, "within 3s", "HTTP 503", "error page", "try again later")
+    assert "not a WebSocket endpoint" not in run.stderr and "<" not in run.stderr
+    assert len(http_venue.requests) >= 2  # retried, as any transient failure
+
+
 def test_http_tls_certificate_not_trusted_exits_3(obook, tmp_path):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

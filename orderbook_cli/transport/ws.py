@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from orderbook_cli import __version__
 from orderbook_cli.debuglog import enabled, log, preview
-from orderbook_cli.errors import MalformedData, NetworkError, sanitize
+from orderbook_cli.errors import MalformedData, NetworkError, VenueFailed, sanitize
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.transport.reasons import connect_failure, host_of, in_words
 
@@ -297,7 +297,7 @@ class Link:
 def connect(url: str, url_env: str, *, timeout: float, idle: float, stopped: threading.Event) -> Link:
     """Open a link to ``url`` within ``timeout`` seconds (TCP, TLS, handshake), or raise
     NetworkError (VenueRejected-like refusals are NetworkErrors too: the venue may be
-    restarting). The link's watchdog then holds it to ``idle`` seconds between data frames."""
+    restarting), or VenueFailed when the venue answers the handshake with a 5xx. The link's watchdog then holds it to ``idle`` seconds between data frames."""
     started = time.monotonic()
     watchdog = Watchdog(started + timeout, idle, stopped, timeout)
     log.debug("WS connect %s", url)
@@ -308,6 +308,9 @@ def connect(url: str, url_env: str, *, timeout: float, idle: float, stopped: thr
         except BaseException:
             sock.close()
             raise
+    except VenueFailed:
+        watchdog.end()
+        raise
     except NetworkError as exc:
         watchdog.end()
         if watchdog.reason is not None and watchdog.reason != "stopped":
@@ -363,7 +366,9 @@ def _handshake(sock: socket.socket, url: str) -> None:
         if 300 <= status < 400:
             target = sanitize(headers.get("location", "nowhere"), 200)
             raise NetworkError(f"the venue redirects (HTTP {status}) to {target}; obook follows no redirect")
-        body = _read_refusal_body(sock, headers)
+        body = _read_refusal_body(sock, headers, status)
+        if status >= 500:  # the venue answered and failed: its failure (exit 5, as over HTTP), retried all the same
+            raise VenueFailed(f"{where} failed the WebSocket connection (HTTP {status})" + (f": {body}" if body else ""))
         raise NetworkError(f"{where} refused the WebSocket connection (HTTP {status})" + (f": {body}" if body else ""))
     accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
     if (headers.get("upgrade", "").lower() != "websocket" or "upgrade" not in headers.get("connection", "").lower()
@@ -397,7 +402,7 @@ def _read_head(sock: socket.socket) -> tuple[int, dict[str, str]]:
     return int(status_line[1]), headers
 
 
-def _read_refusal_body(sock: socket.socket, headers: dict[str, str]) -> str:
+def _read_refusal_body(sock: socket.socket, headers: dict[str, str], status: int) -> str:
     """Up to MAX_REFUSAL_BODY bytes of what the venue said, when it says how long it is (a web page: said so)."""
     declared = headers.get("content-length", "")
     if not (declared.isascii() and declared.isdigit()) or len(declared) > 12:
@@ -413,5 +418,7 @@ def _read_refusal_body(sock: socket.socket, headers: dict[str, str]) -> str:
         pass  # what arrived is enough for a message
     text = body.decode("utf-8", "replace").strip()
     if "html" in headers.get("content-type", "").lower() or text.startswith("<"):
+        if status >= 500:  # a proxy's or the venue's error page while it is down
+            return "it answered with an error page"
         return "it answered with a web page: this is not a WebSocket endpoint"  # markup says nothing to a reader
     return sanitize(text, 200)

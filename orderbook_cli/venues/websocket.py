@@ -155,7 +155,7 @@ def stream(ctx: FeedContext, url: str, url_env: str, idle: float, ping: tuple[fl
         try:
             link = ws.connect(url, url_env, timeout=min(request.timeout, ctx.remaining()) if request.once else request.timeout,
                               idle=idle, stopped=ctx.stopped)
-        except NetworkError as error:
+        except (NetworkError, VenueFailed) as error:  # both retried: the venue may be restarting
             failure: ObookError | None = error
         else:
             failure = _read(ctx, link, on_connect, idle, ping)
