@@ -86,6 +86,13 @@ def test_svg_to_a_fifo_nobody_reads_is_refused_at_once(obook, http_venue, tmp_pa
     assert time.monotonic() - started < 15
 
 
+def test_svg_onto_a_full_disk_is_an_output_error(obook, http_venue):
+    """Opened, then the write fails (/dev/full: ENOSPC): exit 74 as stdout's own failure, not a usage error."""
+    http_venue.route(V1, Reply(body=payload("revx_doc_public_v1.json")))
+    run = obook("snapshot", "revx", "BTC-USD", "--svg", "/dev/full", "--timeout", "3", env={"OBOOK_REVX_URL": http_venue.url}, timeout=30)
+    assert_clean_failure(run, 74, "cannot write /dev/full", "no space left on device", "check the disk")
+
+
 def test_svg_to_a_fifo_with_a_reader_is_written(obook, http_venue, tmp_path):
     import threading
 

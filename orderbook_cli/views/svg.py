@@ -15,7 +15,7 @@ from rich.console import Console, Group
 from rich.measure import Measurement
 
 from orderbook_cli.book import Book
-from orderbook_cli.errors import UsageError, sanitize
+from orderbook_cli.errors import OutputError, UsageError, sanitize
 from orderbook_cli.smallfile import open_for_writing, write_failure
 from orderbook_cli.views.header import header
 from orderbook_cli.views.ladder import ladder
@@ -77,7 +77,11 @@ def write_svg(book: Book, path: str, view: str = "ladder", theme: Theme = DEFAUL
     check_target(path)
     picture_text = to_svg(book, view, theme)
     try:
-        with open_for_writing(path, "w", encoding="utf-8") as out:  # a FIFO nobody reads is refused at once, never a hang
-            out.write(picture_text)
-    except OSError as exc:
+        out = open_for_writing(path, "w", encoding="utf-8")  # a FIFO nobody reads is refused at once, never a hang
+    except OSError as exc:  # not a place to write (permissions, a read-only system): the command line's to change
         raise UsageError(f"cannot write {sanitize(path, 200)}: {write_failure(exc)}", hint="pick a writable path") from None
+    try:
+        with out:
+            out.write(picture_text)
+    except OSError as exc:  # opened, then the disk filled or the device failed: an output error, as on stdout
+        raise OutputError(f"cannot write {sanitize(path, 200)}: {write_failure(exc)}", hint="check the disk or device it goes to") from None
