@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperOption
 
+from orderbook_cli.config import MAX_SECONDS
 from orderbook_cli.errors import ExitStatus
 
 _COMMENT = re.compile(r"(?<=\S) {2,}")  # two spaces or more after a command: its comment follows
@@ -79,7 +80,6 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
-MAX_SECONDS = 86400.0
 MAX_COUNT = 10**9
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 MAX_BYTES = 64 * 1024
 MAX_BOARDS = 50
 MAX_SOURCES = 6  # as many as one command line takes
+MAX_SECONDS = 86400.0  # the longest duration or timeout, in a config file as on the command line: a day
 THEMES = {"default": ("red", "green"), "colorblind": ("#e69f00", "#0072b2"), "mono": ("", "")}
 # Patterns, compiled on first use (re's own cache): most runs have no config file.
 _BOARD_NAME = r"[A-Za-z0-9_-]{1,32}"
@@ -125,8 +126,8 @@ def parse(data: bytes, where: Path) -> Config:
     return Config(
         path=where,
         depth=_number(defaults, "depth", int, 1, 1000, where),
-        stale_after=_number(defaults, "stale_after", float, 0.1, 86400, where),
-        timeout=_number(defaults, "timeout", float, 0.1, 3600, where),
+        stale_after=_number(defaults, "stale_after", float, 0.1, MAX_SECONDS, where),
+        timeout=_number(defaults, "timeout", float, 0.1, MAX_SECONDS, where),
         theme=theme,
         ask_color=_colour(defaults, "ask_color", where),
         bid_color=_colour(defaults, "bid_color", where),

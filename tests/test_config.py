@@ -87,6 +87,16 @@ def test_bad_config_exits_2_naming_the_file_and_key(obook, config_file, text, ne
         assert "\x1b" not in run.stderr
 
 
+def test_config_durations_have_the_command_lines_bounds(obook, config_file):
+    """A timeout the command line takes (up to a day) is taken from the config file too, and no more."""
+    config_file.write_text("[defaults]\ntimeout = 7200\nstale_after = 86400\n")
+    shown = obook("config", "show", "--json").json()
+    assert shown["timeout"] == 7200.0 and shown["stale_after"] == 86400.0
+    config_file.write_text("[defaults]\ntimeout = 86401\n")
+    assert_clean_failure(obook("config", "show"), 2, "defaults.timeout", "0.1 to 86400")
+    assert_clean_failure(obook("snapshot", "bitso", "btc_mxn", "--timeout", "86401", env={"OBOOK_CONFIG": ""}), 2, "0.1 to 86400")
+
+
 def test_config_size_is_bounded(obook, config_file):
     config_file.write_text("# padding\n" * 10000)
     assert_clean_failure(obook("config", "show"), 2, "larger than 64 KiB")
