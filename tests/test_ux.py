@@ -111,7 +111,7 @@ def test_venues_table_fits_80_columns(obook):
     run = obook("venues", env={"COLUMNS": "80"})
     assert run.code == 0, run
     lines = run.stdout.splitlines()
-    assert all(len(line.rstrip()) <= 80 for line in lines)
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines)  # no padding left at line ends
     header = lines[0].split()
     assert header[:2] == ["venue", "transport"]
     from orderbook_cli.venues import venue_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -10,8 +11,16 @@ from orderbook_cli.views.terminal import console
 
 def print_venues(rows: list[dict]) -> None:
     """A table that fits 80 columns (short cells only), then each venue's details,
-    wrapped under its id rather than back to the left margin."""
+    wrapped under its id rather than back to the left margin. No line ends in the
+    spaces that pad its cells (`obook venues | awk` reads clean lines)."""
     out = console()
+    with out.capture() as captured:
+        _print_tables(out, rows)
+    out.file.write("".join(line.rstrip(" ") + "\n" for line in captured.get().splitlines()))
+    out.file.flush()
+
+
+def _print_tables(out: Console, rows: list[dict]) -> None:
     table = Table(header_style="bold", box=None, padding=(0, 2, 0, 0))
     for title in ("venue", "transport", "auth", "depth", "symbol"):
         table.add_column(title, no_wrap=True)
