@@ -296,6 +296,22 @@ def test_http_5xx_for_ever_in_watch_is_the_venues_failure(obook, http_venue, rev
 ERROR_PAGE = Reply(503, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", headers={"Content-Type": "text/html"})
 
 
+@pytest.mark.parametrize("status, code, needle", [
+    (401, 6, "refuses connections from here"), (403, 6, "refuses connections from here"),
+    (400, 4, "check OBOOK_KRAKEN_URL"), (404, 4, "not a WebSocket endpoint"), (429, 3, "limits connections"),
+])
+def test_websocket_handshake_4xx_exits_as_over_http(obook, http_venue, status, code, needle):
+    """A handshake answered 401/403 is exit 6, another 4xx exit 4 at once (as the REST venues' 4xx);
+    429 is waited out and retried, a network error only when --timeout ends it."""
+    page = "<html><body>no</body></html>" if status != 400 else '{"error": "bad request"}'
+    http_venue.route("/", Reply(status, page, headers={"Content-Type": "text/html" if status != 400 else "application/json"}))
+    started = time.monotonic()
+    run = obook("snapshot", "kraken", "BTC/USD", "--timeout", "3", env={"OBOOK_KRAKEN_URL": http_venue.url.replace("http://", "ws://")}, timeout=30)
+    assert_clean_failure(run, code, f"HTTP {status}", needle)
+    if code != 3:
+        assert len(http_venue.requests) == 1 and time.monotonic() - started < 3  # refused for good: not retried
+
+
 @pytest.mark.parametrize("command", [
     ("watch", "bitso", "btc_mxn", "--feed", "top", "--json", "--count", "1"),
     ("trades", "bitso", "btc_mxn", "--count", "1"),

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from orderbook_cli import __version__
 from orderbook_cli.debuglog import enabled, log, preview
-from orderbook_cli.errors import MalformedData, NetworkError, VenueFailed, sanitize
+from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
 from orderbook_cli.timefmt import now_utc
 from orderbook_cli.transport.reasons import connect_failure, host_of, in_words
 
@@ -296,27 +296,29 @@ class Link:
 
 def connect(url: str, url_env: str, *, timeout: float, idle: float, stopped: threading.Event) -> Link:
     """Open a link to ``url`` within ``timeout`` seconds (TCP, TLS, handshake), or raise
-    NetworkError (VenueRejected-like refusals are NetworkErrors too: the venue may be
-    restarting), or VenueFailed when the venue answers the handshake with a 5xx. The link's watchdog then holds it to ``idle`` seconds between data frames."""
+    NetworkError, or what the venue's answer to the handshake says: VenueFailed (5xx,
+    retried), AuthError (401, 403), VenueRejected (other 4xx; 408 and 429 are
+    NetworkErrors, retried). The link's watchdog then holds it to ``idle`` seconds
+    between data frames."""
     started = time.monotonic()
     watchdog = Watchdog(started + timeout, idle, stopped, timeout)
     log.debug("WS connect %s", url)
     try:
         sock = _open_socket(url, watchdog, timeout)
         try:
-            _handshake(sock, url)
+            _handshake(sock, url, url_env)
         except BaseException:
             sock.close()
             raise
-    except VenueFailed:
-        watchdog.end()
-        raise
     except NetworkError as exc:
         watchdog.end()
         if watchdog.reason is not None and watchdog.reason != "stopped":
             raise NetworkError(f"cannot connect to {sanitize(host_of(url), 120)}: {watchdog.reason}",
                                hint=f"check the network or {url_env}") from None
         raise NetworkError(exc.message, hint=exc.hint or f"check the network or {url_env}") from None
+    except ObookError:  # the venue answered the handshake: refused (4xx) or failed (5xx), said as it is
+        watchdog.end()
+        raise
     except OSError as exc:
         watchdog.end()
         reason = watchdog.reason if watchdog.reason not in (None, "stopped") else None
@@ -347,7 +349,7 @@ def _open_socket(url: str, watchdog: Watchdog, timeout: float) -> socket.socket:
     return sock
 
 
-def _handshake(sock: socket.socket, url: str) -> None:
+def _handshake(sock: socket.socket, url: str, url_env: str) -> None:
     """Send the upgrade request and read the answer, bounded; raise NetworkError when refused."""
     parts = urlsplit(url)
     secure = parts.scheme == "wss"
@@ -367,9 +369,18 @@ def _handshake(sock: socket.socket, url: str) -> None:
             target = sanitize(headers.get("location", "nowhere"), 200)
             raise NetworkError(f"the venue redirects (HTTP {status}) to {target}; obook follows no redirect")
         body = _read_refusal_body(sock, headers, status)
+        said = f" (HTTP {status})" + (f": {body}" if body else "")
         if status >= 500:  # the venue answered and failed: its failure (exit 5, as over HTTP), retried all the same
-            raise VenueFailed(f"{where} failed the WebSocket connection (HTTP {status})" + (f": {body}" if body else ""))
-        raise NetworkError(f"{where} refused the WebSocket connection (HTTP {status})" + (f": {body}" if body else ""))
+            raise VenueFailed(f"{where} failed the WebSocket connection{said}")
+        if status in (401, 403):  # as over HTTP: exit 6; public feeds need no key, so it refuses this client
+            raise AuthError(f"{where} refused the WebSocket connection{said}",
+                            hint=f"the venue refuses connections from here (an IP or region block?); check {url_env}")
+        if 400 <= status < 500 and status not in (408, 429):  # refused for good (a wrong path, a bad request): exit 4
+            raise VenueRejected(f"{where} refused the WebSocket connection{said}", hint=f"check {url_env}")
+        if status == 429:
+            raise NetworkError(f"{where} refused the WebSocket connection{said}",
+                               hint="the venue limits connections: wait a minute before trying again")
+        raise NetworkError(f"{where} refused the WebSocket connection{said}")  # 408, 1xx, 2xx: retried
     accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
     if (headers.get("upgrade", "").lower() != "websocket" or "upgrade" not in headers.get("connection", "").lower()
             or headers.get("sec-websocket-accept", "") != accept):
@@ -418,7 +429,7 @@ def _read_refusal_body(sock: socket.socket, headers: dict[str, str], status: int
         pass  # what arrived is enough for a message
     text = body.decode("utf-8", "replace").strip()
     if "html" in headers.get("content-type", "").lower() or text.startswith("<"):
-        if status >= 500:  # a proxy's or the venue's error page while it is down
+        if status >= 500 or status in (401, 403, 408, 429):  # a proxy's or the venue's error page: the endpoint may be right
             return "it answered with an error page"
         return "it answered with a web page: this is not a WebSocket endpoint"  # markup says nothing to a reader
     return sanitize(text, 200)
