@@ -311,8 +311,9 @@ class FeedContext:
             self.backoff.reset()
         self._feed._book(book)
 
-    def set_state(self, state: State, detail: str = "") -> None:
-        self._feed._status(state, detail)
+    def set_state(self, state: State, detail: str = "", failure: ObookError | None = None) -> None:
+        """``failure``: the retried error that ``detail`` tells of (a venue's 5xx is then its failure at --timeout)."""
+        self._feed._status(state, detail, failure=failure)
 
     def stamped(self, timestamp: datetime | None, received_at: datetime) -> None:
         """A message the venue stamped arrived: its delay joins the last minute's median."""

@@ -202,6 +202,25 @@ def test_bitso_unknown_book_on_the_seed_exits_4(obook, ws_venue, http_venue):
     assert_clean_failure(obook("watch", "bitso", "btc_mxn", "--json", env=bitso_env(ws, http_venue)), 4, "btc_mxn")
 
 
+def test_bitso_seed_failing_until_the_timeout_is_the_venues_failure(obook, ws_venue, http_venue):
+    """The link is fine, every seed answers 500: exit 5 'venue failure' at --timeout, not 3 'check the network'."""
+    seeds = Seeds(http_venue, Reply(500, {"success": False, "error": {"code": "0100", "message": "Internal error"}}))
+    ws = ws_venue(bitso_script(seeds, diff(101, opened("b4", "bid", "1005", "0.1")), {"type": "ka"}))
+    run = obook("watch", "bitso", "btc_mxn", "--json", "--count", "1", "--timeout", "4", env=bitso_env(ws, http_venue), timeout=30)
+    assert_clean_failure(run, 5, "no order book within 4s", "HTTP 500", "try again later")
+    assert "check the network" not in run.stderr
+
+
+def test_bitso_seed_refusing_this_client_is_exit_6(obook, ws_venue, http_venue):
+    """A 403 page from the venue's front (an IP or region block) on its public book: exit 6, as a WebSocket 403, not 'check the book name'."""
+    seeds = Seeds(http_venue, Reply(403, "<html><body>Access denied</body></html>", headers={"Content-Type": "text/html"}))
+    ws = ws_venue(bitso_script(seeds))
+    for command in (("watch", "bitso", "btc_mxn", "--json"), ("snapshot", "bitso", "btc_mxn", "--json")):
+        run = obook(*command, env=bitso_env(ws, http_venue))
+        assert_clean_failure(run, 6, "HTTP 403", "refuses requests from here", "OBOOK_BITSO_REST_URL")
+        assert "book name" not in run.stderr and "revolut" not in run.stderr.lower()
+
+
 def test_bitso_unknown_book_says_what_to_do_not_the_venue_body(obook, http_venue):
     http_venue.route(BOOK_PATH, lambda request: Reply(400, {"success": False, "error": {"code": "0301", "message": "Unknown OrderBook btc_xyz"}}))
     run = obook("snapshot", "bitso", "btc_xyz", "--json", env={"OBOOK_BITSO_REST_URL": http_venue.url})

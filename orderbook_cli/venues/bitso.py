@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from orderbook_cli.book import RawLevel, remembered_number, to_decimal, to_sequence
-from orderbook_cli.errors import MalformedData, ObookError, VenueRejected, sanitize
+from orderbook_cli.errors import AuthError, MalformedData, ObookError, VenueRejected, sanitize
 from orderbook_cli.feed import FeedRequest, Limits, Producer
 from orderbook_cli.symbols import SymbolStyle
 from orderbook_cli.sync import Change, OrderBook, OrderOp, Seed
@@ -306,6 +306,9 @@ class Bitso(SyncedVenue):
             if error.status in (420, 429):
                 wait = _retry_after(error.headers)
                 raise RateLimited(f"Bitso rate limit (HTTP {error.status}, locked out for {wait:g}s)", wait) from error
+            if error.status in (401, 403):  # a public book: the venue refuses this client, not the book (exit 6, as over WebSocket)
+                raise AuthError(f"Bitso refused the order book request (HTTP {error.status}: {error.venue_message})",
+                                hint=f"the venue refuses requests from here (an IP or region block?); check {REST_ENV}") from error
             if 400 <= error.status < 500:
                 raise _refusal(error.status, error.venue_message, request.symbol) from error
             raise status_error(error) from error

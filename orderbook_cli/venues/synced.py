@@ -106,7 +106,7 @@ class RestSeeder:
         self._result: tuple[bytes, datetime] | None = None
         self._checked: tuple[bytes | ObookError, datetime] | None = None
         self._fatal: ObookError | None = None
-        self._notice = ""  # why the seed is late, reported from the reader's thread
+        self._notice: tuple[str, ObookError | None] = ("", None)  # why the seed is late, reported from the reader's thread
 
     @property
     def busy(self) -> bool:
@@ -138,9 +138,9 @@ class RestSeeder:
         self._start_if_due()
         with self._lock:
             result, self._result = self._result, None
-            notice, self._notice = self._notice, ""
+            (notice, failure), self._notice = self._notice, ("", None)
         if notice:
-            self.ctx.set_state(State.SYNCING, notice)
+            self.ctx.set_state(State.SYNCING, notice, failure)
         return result
 
     def _start_if_due(self) -> None:
@@ -187,7 +187,7 @@ class RestSeeder:
             elif delay is None:
                 self._fatal = failure  # cannot be retried
             else:
-                self._wanted, self._notice = True, notice
+                self._wanted, self._notice = True, (notice, failure)
 
 
 class SyncedVenue(WebSocketVenue):
