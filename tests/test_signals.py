@@ -86,3 +86,28 @@ def test_sigterm_restores_the_terminal(bitso, tmp_path):
         assert after[:2] == ["icanon", "echo"], screen  # canonical mode and echo are back
     finally:
         term.close()
+
+
+def test_closing_the_terminal_under_the_live_view_is_a_hangup_not_a_bug():
+    """The terminal window closes (its pty goes away: SIGHUP, then EIO on the tty): exit 143,
+    never exit 1 from restoring the settings of a terminal that is gone."""
+    import pty
+    import select
+
+    pid, master = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, as a terminal window's shell gives
+        os.execv(OBOOK, [OBOOK, "replay", "--sample", "--speed", "0.05"])
+    drawn, until = b"", time.monotonic() + 15
+    while b"spread" not in drawn and time.monotonic() < until:  # the ladder is up: cbreak mode is set
+        if select.select([master], [], [], 0.2)[0]:
+            drawn += os.read(master, 65536)
+    assert b"spread" in drawn, drawn[-500:]
+    os.close(master)
+    until = time.monotonic() + 10
+    while not (ended := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < until:
+        time.sleep(0.05)
+    if not ended[0]:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert ended[0], "obook did not end when its terminal closed"
+    assert os.waitstatus_to_exitcode(ended[1]) == 143

@@ -47,12 +47,14 @@ class Keys:
         try:
             import termios
             import tty
-
+        except ImportError:  # no terminal control here: no keys
+            return self
+        try:
             if self.stream.isatty():
                 self.fd = self.stream.fileno()
                 self._saved = termios.tcgetattr(self.fd)
                 tty.setcbreak(self.fd)
-        except (ImportError, OSError, ValueError):
+        except (OSError, ValueError, termios.error):  # termios.error is no OSError: a terminal that cannot be set up is none
             self.fd = None
         return self
 
@@ -72,7 +74,10 @@ class Keys:
             import termios
 
             saved, self._saved = self._saved, None
-            termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
+            try:
+                termios.tcsetattr(self.fd, termios.TCSADRAIN, saved)
+            except (termios.error, OSError):  # the terminal is gone (closed: EIO): nothing left to restore
+                pass
 
     def _watch_resizes(self) -> None:
         """SIGWINCH writes a byte to a pipe (all a signal handler may safely do here): the
