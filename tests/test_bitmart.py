@@ -229,6 +229,18 @@ def test_v3_unknown_symbol_exits_4(obook, ws_venue):
     assert_clean_failure(obook("snapshot", "bitmart-v3", "--feed", "top", "NOPE_USDT", env=v3_env(venue)), 4, "NOPE_USDT", "90004")
 
 
+def test_v3_an_error_answering_another_op_is_no_refusal_of_the_book(obook, ws_venue):
+    """BitMart's errors share one shape: one answering an unsubscribe, a request or a login
+    (here mid-stream) does not end an accepted subscription as 'unknown symbol'."""
+    busy = {"event": "unsubscribe", "errorCode": "90001", "errorMessage": "Server busy"}
+    venue = ws_venue(v3_serving(v3_push(bid="30001"), busy, {**busy, "event": "request"}, v3_push(bid="30002"), v3_push(bid="30003")))
+    run = obook("watch", "bitmart-v3", "--feed", "top", "BTC_USDT", "--json", "--count", "3", env=v3_env(venue))
+    assert run.code == 0, run
+    assert [b["best_bid"] for b in run.lines()] == ["30001", "30002", "30003"]
+    refused = ws_venue(v3_serving({"event": "error", "errorCode": "90004", "errorMessage": "Invalid symbol"}, compress=False))
+    assert_clean_failure(obook("watch", "bitmart-v3", "--feed", "top", "BTC_USDT", "--json", env=v3_env(refused)), 4, "90004")
+
+
 def test_v3_dropped_connection_and_garbage(obook, ws_venue):
     venue = ws_venue(v3_serving(b"\x00\x01not deflate", "{broken", v3_push(bid="1"), then="drop"))
     run = obook("watch", "bitmart-v3", "--feed", "top", "BTC_USDT", "--json", "--count", "2", "--debug", env=v3_env(venue), timeout=40)

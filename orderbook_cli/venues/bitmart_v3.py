@@ -86,6 +86,9 @@ def _our_entries(data: Any, symbol: str) -> Message | list[dict]:
     if not isinstance(data, dict):
         raise MalformedData("frame is not a JSON object")
     if data.get("errorCode") or data.get("errorMessage"):
+        event = data.get("event")
+        if event not in (None, "subscribe", "error"):  # an answer to another op (unsubscribe, request, login): not a refusal
+            return Control(f"error on {sanitize(event, 20)}")  # of the book; a seed asked for and not sent is asked again
         reason = sanitize(data.get("errorMessage") or data.get("errorCode"), 200)
         code = sanitize(data.get("errorCode", ""), 20)
         return Rejected(VenueRejected(f"BitMart refused the subscription to {symbol}: {reason} (code {code})", hint="check the symbol, e.g. BTC_USDT"))

@@ -20,6 +20,7 @@ Dogecoin DOGE and refuses the v1 names XBT and XDG, which obook translates.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -108,8 +109,8 @@ def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejec
     if not isinstance(data, dict):
         raise MalformedData("frame is not a JSON object")
     method = data.get("method")
-    if method is not None:
-        return [_method_reply(data, str(method), symbol)]
+    if method is not None or data.get("success") is False:  # an error may come without the method it answers
+        return [_method_reply(data, "subscribe" if method is None else str(method), symbol)]
     channel = data.get("channel")
     if channel != "book":
         if channel == "status":
@@ -136,12 +137,15 @@ def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejec
     return out
 
 
+_RATE_LIMITED = re.compile(r"\brate\b", re.IGNORECASE)  # the word, not "separate" or "accurate" in a refusal's text
+
+
 def _method_reply(data: dict, method: str, symbol: str) -> Control | Rejected:
     """Answers to what obook sent: subscribe/unsubscribe acks and errors, pong."""
     if method != "subscribe" or data.get("success") is not False:
         return Control("ack" if method == "subscribe" else sanitize(method, 20))  # pong, unsubscribed (or already gone)
     reason = sanitize(data.get("error") or "no reason given", 200)
-    if "rate" in reason.lower():  # "Exceeded msg rate": not fatal; the unanswered seed is asked for again, later
+    if _RATE_LIMITED.search(reason):  # "Exceeded msg rate": not fatal; the unanswered seed is asked for again, later
         return Control("rate limited")
     refused = sanitize(data.get("symbol") or symbol, 40)
     return Rejected(VenueRejected(f"Kraken refused the subscription to {refused}: {reason}",
@@ -156,7 +160,7 @@ def read_trades(data: Any, symbol: str, received_at: datetime) -> list[Trade]:
 
     if not isinstance(data, dict):
         raise MalformedData("frame is not a JSON object")
-    if data.get("method") == "subscribe" and data.get("success") is False:
+    if data.get("method") in ("subscribe", None) and data.get("success") is False:  # an error may come without its method
         reason = sanitize(data.get("error") or "no reason given", 200)
         raise VenueRejected(f"Kraken refused the trade subscription to {sanitize(data.get('symbol') or symbol, 40)}: {reason}",
                             hint="check the symbol, e.g. BTC/USD ('obook symbols kraken' lists the pairs)")

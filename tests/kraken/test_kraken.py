@@ -230,6 +230,23 @@ def test_a_refused_subscription_is_exit_4_naming_the_symbol(obook, ws_venue):
     assert_clean_failure(obook("snapshot", "kraken", "abc-usd", env=env(venue)), 4, "ABC/USD", "not supported")
 
 
+@pytest.mark.parametrize("refusal", [
+    {"error": "Malformed request", "success": False},  # an error without the method it answers
+    {"error": "Currency pair not supported: separate ABC/USD", "method": "subscribe", "success": False},  # "rate" inside a word
+])
+def test_every_refusal_ends_at_once_with_exit_4(obook, ws_venue, refusal):
+    def script(peer):
+        peer.send(STATUS)
+        peer.expect_json()
+        peer.send(json.dumps(refusal))
+        peer.hold(10)
+
+    venue = ws_venue(script)
+    started = time.monotonic()
+    assert_clean_failure(obook("snapshot", "kraken", "abc-usd", "--timeout", "8", env=env(venue)), 4, refusal["error"][:17])
+    assert time.monotonic() - started < 6  # not left to --timeout as a network error
+
+
 def test_xbt_is_asked_for_as_btc(obook, ws_venue):
     """v2 refuses XBT/USD (recorded: kraken_subscribe_refused_xbtusd.json); obook sends BTC/USD."""
     def script(peer):
