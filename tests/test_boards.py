@@ -152,7 +152,8 @@ def test_merged_ladder_shows_crossing_routed_impact_and_colours():
     b = board([BITSO, REVX, BITMART], merged=True, impact=D("0.5"))
     out = draw(picture(b, BoardView(), 120, 40))
     assert "CROSSED: C bitmart-v3 bid 86618 > B revx ask 86615 by 3 (0.35 bps)" in out
-    assert "buy  0.5: avg 86618" in out and "B revx 0.2 @ 86615" in out and "A bitso 0.3 @ 86620" in out
+    # the average and each venue's written as the ladder writes an average (two past the prices' decimals), the size with its unit
+    assert "buy  0.5 BTC: avg 86618.00" in out and "B revx 0.2 @ 86615.00" in out and "A bitso 0.3 @ 86620.00" in out
     coloured = draw(picture(b, BoardView(), 120, 40), color=True)
     assert "\x1b[" in coloured  # venue colours are on top of the letters, not instead of them
 

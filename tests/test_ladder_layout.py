@@ -202,6 +202,15 @@ def test_grouped_ladder_shows_the_real_spread_and_the_tick_as_typed():
     assert "grouped by 1000 (≈7.1 bps)" in out
 
 
+@pytest.mark.parametrize("group, said", [(D(5), "≈0.75 bps"), (D("0.3"), "≈0.04 bps"), (D("0.0001"), "≈<0.01 bps"), (D(1000), "≈149.3 bps")])
+def test_the_grouping_tick_in_bps_is_rounded_once(group, said):
+    """5 at a 67,000 mid is 0.746 bps: 0.75, never 0.8 (0.75 rounded again), nor 0.0 for a real tick."""
+    from orderbook_cli.book import RawLevel, make_book
+    book = make_book("revx", "BTC-USD", [RawLevel(D("66999"), D(1), 1)], [RawLevel(D("67001"), D(1), 1)], timestamp=None, received_at=T0)
+    out = draw(ladder(shape(book, ShapeSpec(group=group)), LadderView(state="live", group=group), width=120, height=24), 120)
+    assert f"grouped by {group} ({said})" in out, out
+
+
 def test_liquidity_bands_by_hand():
     book = small_book()  # mid 4552.5; 10 bps = 4.5525 -> [4547.9475, 4557.0525]
     bands = liquidity(book.bids, book.asks, book.mid)

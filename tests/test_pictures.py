@@ -92,6 +92,21 @@ def test_chart_staircase_rises_away_from_mid():
     assert nonzero == sorted(nonzero) and nonzero[-1] > nonzero[0]
 
 
+def test_chart_marks_the_real_best_prices_whatever_the_grouping():
+    """--group buckets the staircase; the ▲ marks stay at the best bid and ask the legend names (99, 101), not at the buckets' bounds."""
+    from orderbook_cli.shape import shape
+
+    def marks(group):
+        lines = draw(depth_chart(shape(ten_each_side(), ShapeSpec(group=group)), 80, 24), 80).splitlines()
+        axis = next(line for line in lines if "└" in line)
+        return lines[0], [i for i, ch in enumerate(axis) if ch == "▲"]
+
+    legend, ungrouped = marks(None)
+    grouped_legend, grouped = marks(D(5))
+    assert len(ungrouped) == 2 and grouped == ungrouped
+    assert "best bid 99" in grouped_legend and "best ask 101" in grouped_legend
+
+
 def test_chart_colours_sides_and_reads_without_colour():
     coloured = draw(depth_chart(ten_each_side(), 80, 24), 80, color="256")
     assert re.search(r"\x1b\[32m⣿", coloured) and re.search(r"\x1b\[31m[⡇⢀⣀]", coloured)

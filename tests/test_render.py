@@ -31,6 +31,16 @@ def draw(renderable, width=100, color=False):
     return console.export_text(styles=color)
 
 
+def test_an_average_is_written_to_the_venues_decimals_whatever_the_grouping():
+    """The impact and cursor averages: two decimals past the venue's prices, grouped or not (a bucket
+    of 10 has no decimals, a bucket of 0.25 two: neither is the venue's)."""
+    book = make_book("revx", "BTC-USD", [RawLevel(D("4550.5"), D("0.25"), 1), RawLevel(D("4549.5"), D("1"), 3)],
+                     [RawLevel(D("4555.5"), D("2"), 2)], timestamp=T0, received_at=T0)
+    for group in (None, D(10), D("0.25")):
+        out = draw(ladder(shape(book, ShapeSpec(impact=ImpactSize(D(1)), group=group)), LadderView(state="live")), width=120)
+        assert "sell 1 BTC:  avg 4549.750  worst 4549.5" in out, (group, out)
+
+
 def test_asks_above_bids_around_spread_row():
     out = draw(ladder(sample(), LadderView(state="live")))
     lines = out.splitlines()

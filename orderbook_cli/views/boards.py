@@ -27,7 +27,7 @@ from orderbook_cli.views.header import checksum_mark, header, health_items, spre
 from orderbook_cli.views.keys import BOARD_ACTIONS, MERGED_ACTIONS, help_keys, help_lines, keys_text
 from orderbook_cli.views.ladder import ladder_screen, liquidity_line, running_notionals
 from orderbook_cli.views.layout import Column, Item, first_fitting, fit, fit_columns, pack, rows, words
-from orderbook_cli.views.numbers import aligned, fixed, quote_places, units
+from orderbook_cli.views.numbers import aligned, average_places, fixed, quote_places, size_words, units
 from orderbook_cli.views.state import LadderView, SourceStatus
 from orderbook_cli.views.terminal import console
 from orderbook_cli.views.theme import DEFAULT, Theme
@@ -345,20 +345,21 @@ def impact_lines(book: Book, keys: Sequence[str], width: int, lines_per_side: in
     each venue's fill, dropped whole in that order of need; no lines at all when a side's average does not fit."""
     out: list[Text] = []
     fills = book.figures.impact if book.figures is not None else None
+    places = average_places(book)  # as the ladder writes an average
     for fill in fills or ():
-        size = f"{plain(fill.size)} {fill.currency or ''}".rstrip()
+        size = size_words(book, fill)
         verb = "buy " if fill.side == "buy" else "sell"
         if fill.average_price is None:
             out.extend(pack([Item(0, Text(f"{verb} {size}: no liquidity on this side", style="yellow"))], width, 1,
                             shorter=[[Item(0, Text(f"{verb} {size}: none", style="yellow"))]]))
             continue
-        parts = [Item(0, Text(f"{verb} {size}: avg {plain(fill.average_price)}")), Item(2, Text(f"worst {plain(fill.worst_price)}"))]
+        parts = [Item(0, Text(f"{verb} {size}: avg {fixed(fill.average_price, places)}")), Item(2, Text(f"worst {plain(fill.worst_price)}"))]
         if fill.slippage_bps is not None:
             parts.append(Item(1, Text(f"slippage {plain(fill.slippage_bps)} bps")))
         if not fill.complete:
             parts.append(Item(0, Text(f"book too thin: only {plain(fill.filled)} fillable", style="bold yellow")))
         for key, part in (fill.venues or {}).items():
-            parts.append(Item(3, Text.assemble(tag(keys.index(key)), f" {key} {plain(part.filled)} @ {plain(part.average_price)}")))
+            parts.append(Item(3, Text.assemble(tag(keys.index(key)), f" {key} {plain(part.filled)} @ {fixed(part.average_price, places)}")))
         if parts[0].text.cell_len > width:
             return []  # the side and its average, or nothing: a figure never stands without them
         out.extend(pack(parts, width, lines_per_side, sep="  "))

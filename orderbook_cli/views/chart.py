@@ -130,8 +130,9 @@ def depth_chart(book: Book, width: int, height: int, theme: Theme = DEFAULT) -> 
         bid_h = _heights(book.bids, px, pixels, dots, top, rising_left=True)
         ask_h = _heights(book.asks, px, pixels, dots, top, rising_left=False)
         mid_col = px(mid) // 2
-        bid_col = px(book.bids[0].price) // 2 if book.bids else None
-        ask_col = px(book.asks[0].price) // 2 if book.asks else None
+        # the real best prices (the legend's), not a --group bucket's bound
+        bid_col = px(book.best_bid) // 2 if book.bids and book.best_bid is not None else None
+        ask_col = px(book.best_ask) // 2 if book.asks and book.best_ask is not None else None
 
         lines = []
         for r in range(rows):

@@ -16,13 +16,14 @@ from typing import NamedTuple
 from rich.console import Console, Group, RenderableType
 from rich.text import Span, Text
 
-from orderbook_cli.book import EXACT, Book, Level, bps_of, plain
+from orderbook_cli.book import EXACT, Book, Level, plain
 from orderbook_cli.errors import sanitize
 from orderbook_cli.trades import traded_by_level
 from orderbook_cli.views.header import header, spread_row
 from orderbook_cli.views.keys import help_keys, help_lines
 from orderbook_cli.views.layout import Item, first_fitting, fit, wrap_words
 from orderbook_cli.views.numbers import (
+    average_places,
     bps_from,
     brief,
     decimals,
@@ -30,6 +31,7 @@ from orderbook_cli.views.numbers import (
     price_places,
     quote_places,
     short,
+    size_words,
     units,
 )
 from orderbook_cli.views.state import LadderView, Memory
@@ -224,9 +226,8 @@ def impact_lines(book: Book, width: int | None = None) -> list[Text]:
     fills = book.figures.impact if book.figures is not None else None
     if fills is None:
         return []
-    places = price_places(book)
-    base = (units(book.symbol) or ("",))[0]
-    amount = f"{plain(fills[0].size)} {fills[0].currency or base}".rstrip()
+    places = average_places(book)
+    amount = size_words(book, fills[0])
     lines = []
     for fill in fills:
         verb = "buy " if fill.side == "buy" else "sell"
@@ -234,7 +235,7 @@ def impact_lines(book: Book, width: int | None = None) -> list[Text]:
             said = [Text(f"{verb} {amount}: no liquidity on this side", style="yellow"), Text(f"{verb} {amount}: none", style="yellow")]
             items = [Item(0, first_fitting(said, width) or said[0])]
         else:
-            items = [Item(0, Text(f"{verb} {amount}:  avg {fixed(fill.average_price, places + 2)}")), Item(2, Text(f"worst {plain(fill.worst_price)}"))]
+            items = [Item(0, Text(f"{verb} {amount}:  avg {fixed(fill.average_price, places)}")), Item(2, Text(f"worst {plain(fill.worst_price)}"))]
             if fill.slippage_bps is not None:
                 items.append(Item(1, Text(f"slippage {plain(fill.slippage_bps)} bps")))
             if not fill.complete:
@@ -286,11 +287,19 @@ def cursor_line(book: Book, view: LadderView, width: int | None = None) -> Text 
              Item(2, Text(f"{fixed(notional, quote_places(book))} {pair[1]}".rstrip()))]
     if level.total:
         with localcontext(EXACT):
-            items.append(Item(3, Text(f"avg {fixed(notional / level.total, price_places(book) + 2)}")))
+            items.append(Item(3, Text(f"avg {fixed(notional / level.total, average_places(book))}")))
     if mid:
         distance = bps_from(level.price, mid)
         items.append(Item(1, Text(f"{'+' if distance > 0 else ''}{plain(distance)} bps from mid")))
     return fit(items, width)
+
+
+def _tick_bps(group: Decimal, mid: Decimal) -> str:
+    """A grouping tick in bps of mid, rounded once: 7.1, 0.75, 0.04 (never a 0.0 for a real tick)."""
+    with localcontext(EXACT):
+        bps = group / mid * 10000
+    text = fixed(bps, 1 if bps >= 1 else 2)
+    return "<0.01" if text == "0.00" else text
 
 
 def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: int | None) -> list[Text]:
@@ -302,7 +311,7 @@ def footer(book: Book | None, view: LadderView, shown_rows: int | None, width: i
     if group is not None:
         label = f"grouped by {plain(group)}"
         mid = book.mid if book else None
-        said.append((1, [f"{label} (≈{short(bps_of(group, mid), 1)} bps)", label] if mid else [label]))
+        said.append((1, [f"{label} (≈{_tick_bps(group, mid)} bps)", label] if mid else [label]))
     if book is not None:
         held = max(len(book.asks), len(book.bids))
         shown = held if shown_rows is None else min(shown_rows, held)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import TYPE_CHECKING
 
 from orderbook_cli.book import EXACT, Book, bps_of, plain
+
+if TYPE_CHECKING:
+    from orderbook_cli.impact import Fill
 
 MAX_NOTIONAL_DECIMALS = 8
 # Quote currencies whose amounts are conventionally shown at a fixed precision.
@@ -64,6 +68,22 @@ def units(symbol: str) -> tuple[str, str] | None:
 
 def price_places(book: Book) -> int:
     return max((decimals(lv.price) for lv in book.bids + book.asks), default=0)
+
+
+def size_words(book: Book, fill: Fill) -> str:
+    """An --impact size as the user meant it: `2 BTC` (the pair's base), `50000 USD` (a quote size)."""
+    base = (units(book.symbol) or ("",))[0]
+    return f"{plain(fill.size)} {fill.currency or base}".rstrip()
+
+
+def average_places(book: Book) -> int:
+    """Decimals for an average price (impact, the cursor's): two past the venue's prices, whatever
+    --group bucketed the levels by (a bucket's bound has the tick's decimals, not the venue's: a
+    grouped book's real prices are its best ones)."""
+    best = [price for price in (book.best_bid, book.best_ask) if price is not None]
+    if book.figures is None or book.figures.group is None or not best:
+        return price_places(book) + 2
+    return max(map(decimals, best)) + 2
 
 
 def quote_places(book: Book) -> int:
