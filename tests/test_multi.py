@@ -129,6 +129,20 @@ def test_source_usage_errors_exit_2(obook, args, needles):
     assert_clean_failure(obook("snapshot", *args), 2, *needles)
 
 
+def test_a_quote_sized_impact_on_a_merged_book_is_in_its_quote_aliases_included(obook, http_venue, ws_venue):
+    """bitso:btc_usd + bitmart-v3:btc_usdt merged under USDT=USD is a BTC-USD book: --impact 1000USD
+    (or 1000USDT, the same money here) is dollars; EUR is not its quote."""
+    bitso = ws_venue(bitso_script([lambda book: bitso_orders(book, BITSO_BIDS, BITSO_ASKS)]))
+    bitmart = ws_venue(bitmart_v3_script([bitmart_v3_push([["86612", "2"]], [["86630", "3"]])]))
+    env = {"OBOOK_BITSO_URL": bitso.url, "OBOOK_BITMART_V3_URL": bitmart.url}
+    args = ["snapshot", "--feed", "top", "bitso:btc_usd", "bitmart-v3:btc_usdt", "--merge", "--quote-alias", "USDT=USD", "--json"]
+    for size in ("1000USD", "1000USDT"):
+        run = obook(*args, "--impact", size, env=env)
+        assert run.code == 0, run
+        assert (run.json()["impact"]["size"], run.json()["impact"]["unit"]) == ("1000", "USD")
+    assert_clean_failure(obook(*args, "--impact", "1000EUR", env=env), 2, "BTC-USD is quoted in USD")
+
+
 def test_three_sources_mixed_transports_with_quote_alias_crossing_and_routed_impact(obook, http_venue, ws_venue):
     http_venue.route(REVX_BTC, Reply(body=REVX_BODY))
     bitso = ws_venue(bitso_script([lambda book: bitso_orders(book, BITSO_BIDS, BITSO_ASKS)]))

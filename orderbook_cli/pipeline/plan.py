@@ -176,7 +176,8 @@ def _source(opts: Options, venue: Venue, *, once: bool, key: str = "") -> Source
                           idle_timeout=opts.idle_timeout, options=venue_options,
                           verify_every=0.0 if once else DEFAULT_VERIFY_EVERY if opts.verify_every is None else opts.verify_every)
     spec = shape_spec(opts, depth, ladder=not opts.json_output and (once or sys.stdout.isatty()))
-    _check_impact_currency(spec, symbol)
+    if not opts.merge:  # merged, the consolidated book's quote is what counts (make_plan)
+        _check_impact_currency(spec, symbol)
     open_feed: Callable[[FeedRequest], Feed] = venue.open_feed
     if opts.record:  # the recorder taps what the venue receives, below the parsers
         from orderbook_cli.recording import recorded
@@ -224,7 +225,11 @@ def make_plan(opts: Options, *, once: bool) -> Plan:
     depth = opts.depth or max(s.spec.depth or s.request.depth for s in sources)
     # each source as deep as its venue sends; the consolidated book is shaped once merged
     whole = [s._replace(spec=ShapeSpec(depth=max(depth, s.max_depth or depth))) for s in sources]
-    return Plan(whole, symbol, sources[0].spec._replace(depth=depth))
+    spec = sources[0].spec._replace(depth=depth)
+    if spec.impact is not None and spec.impact.currency is not None:  # --impact 50000USDC under USDC=USD: dollars
+        spec = spec._replace(impact=spec.impact._replace(currency=aliases.get(spec.impact.currency, spec.impact.currency)))
+    _check_impact_currency(spec, symbol)
+    return Plan(whole, symbol, spec)
 
 
 def _order_flow(venue: Venue, request: FeedRequest) -> Any:
