@@ -242,6 +242,8 @@ def test_http_faults_in_snapshot(obook, http_venue, revx, reply, code, needle):
     http_venue.route("/api/2.0/public/order-book/ETH-USD", reply)
     run = obook("snapshot", "revx", "ETH-USD", "--timeout", "5", env=revx)
     assert_clean_failure(run, code, needle)
+    if reply.status == 429:  # what to do is to wait, not to check the symbol
+        assert "wait a minute" in run.stderr and "check the symbol" not in run.stderr
 
 
 def test_http_oversized_body_exits_5(obook, http_venue, revx):

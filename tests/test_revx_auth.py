@@ -147,6 +147,15 @@ def test_clock_skew_409_says_by_how_much(obook, http_venue, env, config_dir):
     assert any(f"{s}s ahead" in run.stderr for s in range(88, 93)), run.stderr
 
 
+def test_clock_skew_409_without_a_skew_to_tell_gives_no_figure(obook, http_venue, env, config_dir):
+    """The server's Date agrees with ours (to its one-second steps): no "0s ahead", which contradicts the refusal."""
+    http_venue.route(BOOK_PATH, Reply(409, {"message": "Request timestamp is in the future", "error_id": "e", "timestamp": 1},
+                                      headers={"Date": format_datetime(datetime.now(UTC), usegmt=True)}))
+    run = obook("snapshot", "revx", "ETH-USD", env=env)
+    assert_clean_failure(run, 6, "timestamp is in the future", "sync the local clock")
+    assert "0s ahead" not in run.stderr and "s behind" not in run.stderr and "s ahead" not in run.stderr
+
+
 def test_429_waits_retry_after_milliseconds_then_succeeds(obook, http_venue, env, config_dir):
     http_venue.route(BOOK_PATH, Reply(429, {"message": "Rate Limit Exceeded"}, headers={"Retry-After": "1500"}),
                      Reply(body=payload("revx_doc_authenticated.json")))

@@ -31,6 +31,7 @@ DEFAULT_RETRY_AFTER = 1.0
 
 class RateLimited(VenueRejected):
     kind = "rate limited by the venue"
+    usual_remedy = "wait a minute before trying again, and run fewer obook commands against this venue at once"
 
     def __init__(self, message: str, retry_after: float, **kw: Any):
         super().__init__(message, **kw)

@@ -136,6 +136,8 @@ def _clock_skew(headers: Any) -> str:
     if server is None:
         return ""
     skew = (now_utc() - server).total_seconds()
+    if abs(skew) < 2:  # within the Date header's one-second steps: no figure to tell ("0s ahead" says nothing)
+        return ""
     return f"; the local clock is {abs(skew):.0f}s {'ahead of' if skew > 0 else 'behind'} the server's"
 
 
