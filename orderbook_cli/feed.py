@@ -305,11 +305,13 @@ class FeedContext:
         whether or not the book changed (the contract's "Liveness is not change")."""
         self._feed.stats.last_heard_at = time.monotonic()
 
-    def emit_book(self, book: Book | WholeBook | RawBook) -> None:
+    def emit_book(self, book: Book | WholeBook | RawBook, changed: bool = True) -> None:
+        """``changed`` False: the venue answered with the book it gave last (a poll): delivered, proof of
+        life, but no change (the book's age goes on, upd/s counts changes)."""
         self._attempts = 0
         if self._link_since is None or time.monotonic() - self._link_since >= STABLE_LINK_SECONDS:
             self.backoff.reset()
-        self._feed._book(book)
+        self._feed._book(book, changed)
 
     def set_state(self, state: State, detail: str = "", failure: ObookError | None = None) -> None:
         """``failure``: the retried error that ``detail`` tells of (a venue's 5xx is then its failure at --timeout)."""
@@ -497,7 +499,7 @@ class Feed:
         if not keep_going:
             self._stop.set()
 
-    def _book(self, held: Book | WholeBook | RawBook) -> None:
+    def _book(self, held: Book | WholeBook | RawBook, changed: bool = True) -> None:
         event: BookEvent | HeldEvent
         if self._defer and not isinstance(held, WholeBook):  # kept as it is: normalized and shaped when (if) it is drawn
             event = HeldEvent(held, self.shape_spec)
@@ -507,18 +509,20 @@ class Feed:
             with self._first_book:  # the first book and run()'s first-book deadline cannot both win
                 if self._overdue:
                     return
-                self._count_book()
+                self._count_book(changed)
         else:
-            self._count_book()
+            self._count_book(changed)
         if self.stats.state is not State.LIVE:
             self._status(State.LIVE)
         self._put(event)
 
-    def _count_book(self) -> None:
+    def _count_book(self, changed: bool = True) -> None:
         now = time.monotonic()
         self.stats.books += 1
-        self.stats.last_book_at = self.stats.last_heard_at = now
-        self.stats.count_book(now)
+        self.stats.last_heard_at = now
+        if changed or self.stats.last_book_at is None:
+            self.stats.last_book_at = now
+            self.stats.count_book(now)
 
     def _status(self, state: State, detail: str = "", retry_at: float | None = None, failure: ObookError | None = None) -> None:
         self.stats.state, self.stats.detail, self.stats.failure = state, detail, failure
@@ -612,6 +616,7 @@ def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interv
     ctx.set_state(State.CONNECTING)
     interval = max(interval, ctx.limits.request_floor)  # the venue's published request limit
     ctx.backoff.floor = max(ctx.backoff.floor, interval)  # a retry is a request too: never faster than polling
+    previous: Any = None  # the last answer: one with the same levels is no change
     while not ctx.stopped.is_set():
         try:
             book = fetch()
@@ -627,7 +632,10 @@ def poll(ctx: FeedContext, fetch: Callable[[], Any], interval: float, max_interv
             if not ctx.retry_after_failure(error):
                 return
             continue
-        ctx.emit_book(book)
+        # a book with the levels of the last is no change (trades' polls are lists: always news)
+        same = isinstance(book, Book) and isinstance(previous, Book) and book.bids == previous.bids and book.asks == previous.asks
+        ctx.emit_book(book, changed=not same)
+        previous = book
         if ctx.request.once:
             return
         # The interval runs from the answer, not from the request: the venue counts

@@ -46,7 +46,7 @@ class TradesEvent(NamedTuple):
 class TapeContext(FeedContext):
     """A feed context whose producer hands over trades (a list per frame or poll)."""
 
-    def emit_book(self, trades: Any) -> None:  # what feed.poll hands over: here, a list of trades
+    def emit_book(self, trades: Any, changed: bool = True) -> None:  # what feed.poll hands over: here, a list of trades
         self.emit_trades(trades)
 
     def emit_trades(self, trades: list[Trade]) -> None:

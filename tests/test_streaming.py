@@ -257,3 +257,32 @@ def test_a_sources_entry_is_the_encoders_text(venue, symbol, stamp, sequence):
     at = datetime.fromisoformat(stamp) if stamp else None
     book = make_book(venue, symbol, [], [], timestamp=at, received_at=at or now_utc(), sequence=sequence)
     assert jsonout.source_text(book.venue, book.symbol, book.timestamp, book.received_at, book.sequence) == jsonout.dumps(source_to_dict(book))
+
+
+def test_a_polled_book_that_did_not_change_keeps_its_age():
+    """A REST venue answers every poll; the same levels again are proof of life, not a change: the
+    book's age (stats.last_book_at) and upd/s move only when the levels do."""
+    from orderbook_cli.feed import poll
+
+    request = FeedRequest(venue="revx", symbol="ETH-USD", depth=5, timeout=10)
+
+    def book(bid):
+        return request.book([RawLevel(Decimal(bid), Decimal(1), 1)], [RawLevel(Decimal("2001"), Decimal(1), 1)], None, now_utc())
+
+    answers = [book("2000"), book("2000"), book("2000"), book("1999")]
+    feed = Feed(request, lambda ctx: None)
+    ctx = feed._context
+    changed_at: list[float | None] = []
+
+    def fetch():
+        changed_at.append(feed.stats.last_book_at)  # as it stands before this answer
+        if len(changed_at) == len(answers):
+            ctx.stopped.set()  # this answer is the last
+        return answers[len(changed_at) - 1]
+
+    poll(ctx, fetch, interval=0.05)
+    first = changed_at[1]
+    assert first is not None and changed_at[2] == first and changed_at[3] == first  # two unchanged answers: no change
+    assert feed.stats.books == 4 and feed.stats.last_book_at > first  # the fourth moved the bid
+    assert feed.stats.last_heard_at >= feed.stats.last_book_at
+    assert sum(books for _, books in feed.stats.recent) == 2  # upd/s counts the two changes
