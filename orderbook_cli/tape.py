@@ -250,10 +250,11 @@ def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Call
             if not all(live) and now > deadline:
                 late = feeds[live.index(False)]
                 detail = f": {late.stats.detail}" if late.stats.detail else ""
-                message = f"no connection to {late.request.venue} within {timeout:g}s{detail}"
+                message = f"no live trades feed within {timeout:g}s{detail}"  # connected or not: the detail says
+                where = f"{late.request.venue} {late.request.symbol}"  # the source's name leads the line, as a book's does
                 if isinstance(late.stats.failure, VenueFailed):  # it answered, and failed (5xx): the venue's failure
-                    raise VenueFailed(message, hint="the venue kept failing; try again later or check its status page")
-                raise NetworkError(message, hint="check the network or raise --timeout")
+                    raise VenueFailed(message, hint="the venue kept failing; try again later or check its status page").with_context(where)
+                raise NetworkError(message, hint="check the network or raise --timeout").with_context(where)
             if on_idle is not None and not on_idle():
                 return
 

@@ -323,7 +323,7 @@ def test_websocket_handshake_5xx_is_the_venues_failure(obook, http_venue, comman
     retried until --timeout, then exit 5 saying so, never 'not a WebSocket endpoint'."""
     http_venue.route("/", ERROR_PAGE)
     run = obook(*command, "--timeout", "3", env={"OBOOK_BITSO_URL": http_venue.url.replace("http://", "ws://")}, timeout=30)
-    assert_clean_failure(run, 5, "within 3s", "HTTP 503", "error page", "try again later")
+    assert_clean_failure(run, 5, "obook: bitso btc_mxn: venue failure:", "within 3s", "HTTP 503", "error page", "try again later")
     assert "not a WebSocket endpoint" not in run.stderr and "<" not in run.stderr
     assert len(http_venue.requests) >= 2  # retried, as any transient failure
 
