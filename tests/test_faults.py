@@ -298,6 +298,18 @@ def test_http_5xx_for_ever_in_watch_is_the_venues_failure(obook, http_venue, rev
 ERROR_PAGE = Reply(503, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", headers={"Content-Type": "text/html"})
 
 
+def test_a_close_frames_code_and_reason_are_said_sanitized(obook, ws_venue):
+    """A venue that closes the link with a reason (1008 policy, say) has it said, cleaned of escapes; a plain goodbye adds nothing."""
+    def script(peer):
+        peer.expect_json()
+        peer.conn.close(code=1008, reason="bad symbol \x1b[31mNOPE")
+
+    venue = ws_venue(script)
+    run = obook("snapshot", "bitso", "--feed", "top", "btc_mxn", "--timeout", "3", env={"OBOOK_BITSO_URL": venue.url}, timeout=30)
+    assert_clean_failure(run, 3, "the venue closed the connection (code 1008: bad symbol ?[31mNOPE)")
+    assert "\x1b" not in run.stderr
+
+
 @pytest.mark.parametrize("status, code, needle", [
     (401, 6, "refuses connections from here"), (403, 6, "refuses connections from here"),
     (400, 4, "check OBOOK_KRAKEN_URL"), (404, 4, "not a WebSocket endpoint"), (429, 3, "limits connections"),

@@ -259,7 +259,7 @@ class Link:
         except (self._send_errors, OSError, ValueError) as exc:  # a pong that could not be sent, a socket error
             raise self._lost(exc) from None
         if opcode == _CLOSE:
-            raise self._lost(None, "the venue closed the connection")
+            raise self._lost(None, "the venue closed the connection" + _close_reason(data))
         self.watchdog.alive()
         frame: str | bytes = data
         if opcode == _TEXT:
@@ -385,6 +385,18 @@ def _handshake(sock: socket.socket, url: str, url_env: str) -> None:
     if (headers.get("upgrade", "").lower() != "websocket" or "upgrade" not in headers.get("connection", "").lower()
             or headers.get("sec-websocket-accept", "") != accept):
         raise NetworkError(f"{where} answered the WebSocket handshake wrongly (upgrade, connection or accept key)")
+
+
+def _close_reason(payload: bytes | bytearray) -> str:
+    """What a close frame says (RFC 6455 5.5.1: a status code, then a UTF-8 reason), sanitized:
+    " (code 1008: bad symbol)"; nothing for a plain goodbye (1000 without a reason) or an empty frame."""
+    if len(payload) < 2:
+        return ""
+    code = int.from_bytes(payload[:2], "big")
+    reason = sanitize(bytes(payload[2:]).decode("utf-8", "replace").strip(), 100)  # a control frame: at most 123 bytes
+    if code == 1000 and not reason:
+        return ""
+    return f" (code {code}: {reason})" if reason else f" (code {code})"
 
 
 def _read_head(sock: socket.socket) -> tuple[int, dict[str, str]]:
