@@ -229,6 +229,9 @@ def revx(http_venue):
 
 @pytest.mark.parametrize("reply, code, needle", [
     (Reply(body=b"\x00\xff\xfe binary junk"), 5, "not valid JSON"),
+    (Reply(body=b"<html><body>maintenance</body></html>"), 5, "not valid JSON (it is a web page, not the venue's API)"),
+    (Reply(body=b"   "), 5, "not valid JSON (it is empty)"),
+    (Reply(body=b'{"data": {"asks": [], "bids": [}'), 5, "not valid JSON (it breaks off or goes wrong at character 31)"),
     (Reply(body=b'{"data": {"asks": [{"p": ["1"], "q": {}}], "bids": []}}'), 5, "price"),
     (Reply(body=b'{"data": {"asks": []}}'), 5, "without a bids list"),
     (Reply(body=b'{"data": {"asks": [], "bids": []}, "metadata": {"timestamp": "yesterday"}}'), 5, "timestamp"),

@@ -46,7 +46,23 @@ def _decode(decoder: json.JSONDecoder, body: str | bytes) -> Any:
         # bytes (UTF-8, -16 or -32, as json.loads detects them), or a BOM json.loads names
         return json.loads(body, parse_float=decoder.parse_float, parse_int=decoder.parse_int, parse_constant=decoder.parse_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, NaN, absurd nesting
-        raise MalformedData(f"not valid JSON ({sanitize(exc, 120)})") from exc
+        raise MalformedData(f"not valid JSON ({_why(body, exc)})") from exc
+
+
+def _why(body: str | bytes, exc: Exception) -> str:
+    """Why a body is not JSON, in words a user can act on (not the decoder's "Expecting value: line 1 column 1")."""
+    start = body[:64].lstrip()
+    if not start:
+        return "it is empty"
+    if start[:1] in ("<", b"<"):
+        return "it is a web page, not the venue's API"
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"it breaks off or goes wrong at character {exc.pos}"
+    return sanitize(exc, 120)  # obook's own refusals: NaN, a number too long
 
 
 def json_loads(body: str | bytes) -> Any:
