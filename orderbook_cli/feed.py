@@ -217,6 +217,13 @@ class FeedStats:
         self.verdict: Any = None  # the latest conclusive one (match or mismatch)
         self.verdict_at: float | None = None  # time.monotonic() of verdict
 
+    def unanswered(self, message: str, hint: str) -> ObookError:
+        """Nothing usable by the deadline: the venue's failure when what kept failing was the venue
+        answering a 5xx (exit 5), else the network's with `hint` (exit 3)."""
+        if isinstance(self.failure, VenueFailed):
+            return VenueFailed(message, hint="the venue kept failing; try again later or check its status page")
+        return NetworkError(message, hint=hint)
+
     def evidence(self, now: float) -> tuple[float | None, Any, int, float | None, float | None]:
         """What the venue's own evidence says, for a header (views.header.health_items): seconds
         since the last verdict of a REST check, that verdict, the mismatches so far, the median
@@ -589,12 +596,8 @@ class Feed:
                 f"no usable order book within {self.request.timeout:g}s: {self.stats.detail}",
                 hint="the venue's book never checked out; try again later, or rerun with --debug to see its traffic",
             )
-        if isinstance(self.stats.failure, VenueFailed) and not self.stats.books:
-            # every attempt reached the venue and it failed (5xx): the venue's failure, not the network's
-            return VenueFailed(f"no order book within {self.request.timeout:g}s: {self.stats.detail}",
-                               hint="the venue kept failing; try again later or check its status page")
-        if self.stats.detail:  # the reason says what to look at; one short line
-            return NetworkError(f"no order book within {self.request.timeout:g}s: {self.stats.detail}", hint="check the network")
+        if self.stats.detail:  # the reason says what to look at; one short line (a venue's 5xx: its failure)
+            return self.stats.unanswered(f"no order book within {self.request.timeout:g}s: {self.stats.detail}", hint="check the network")
         return NetworkError(
             f"no order book within {self.request.timeout:g}s",
             hint="check the network or the venue's status, or raise --timeout",

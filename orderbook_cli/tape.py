@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from orderbook_cli.errors import MalformedData, NetworkError, ObookError, UsageError, VenueFailed
+from orderbook_cli.errors import MalformedData, ObookError, UsageError
 from orderbook_cli.feed import (
     NO_LIMITS,
     NO_TAP,
@@ -252,9 +252,7 @@ def follow(sources: Sequence[tuple[str, str]], *, timeout: float, on_trade: Call
                 detail = f": {late.stats.detail}" if late.stats.detail else ""
                 message = f"no live trades feed within {timeout:g}s{detail}"  # connected or not: the detail says
                 where = f"{late.request.venue} {late.request.symbol}"  # the source's name leads the line, as a book's does
-                if isinstance(late.stats.failure, VenueFailed):  # it answered, and failed (5xx): the venue's failure
-                    raise VenueFailed(message, hint="the venue kept failing; try again later or check its status page").with_context(where)
-                raise NetworkError(message, hint="check the network or raise --timeout").with_context(where)
+                raise late.stats.unanswered(message, hint="check the network or raise --timeout").with_context(where)
             if on_idle is not None and not on_idle():
                 return
 

@@ -372,15 +372,14 @@ def _handshake(sock: socket.socket, url: str, url_env: str) -> None:
         said = f" (HTTP {status})" + (f": {body}" if body else "")
         if status >= 500:  # the venue answered and failed: its failure (exit 5, as over HTTP), retried all the same
             raise VenueFailed(f"{where} failed the WebSocket connection{said}")
+        refused = f"{where} refused the WebSocket connection{said}"
         if status in (401, 403):  # as over HTTP: exit 6; public feeds need no key, so it refuses this client
-            raise AuthError(f"{where} refused the WebSocket connection{said}",
-                            hint=f"the venue refuses connections from here (an IP or region block?); check {url_env}")
-        if 400 <= status < 500 and status not in (408, 429):  # refused for good (a wrong path, a bad request): exit 4
-            raise VenueRejected(f"{where} refused the WebSocket connection{said}", hint=f"check {url_env}")
+            raise AuthError(refused, hint=f"the venue refuses connections from here (an IP or region block?); check {url_env}")
         if status == 429:
-            raise NetworkError(f"{where} refused the WebSocket connection{said}",
-                               hint="the venue limits connections: wait a minute before trying again")
-        raise NetworkError(f"{where} refused the WebSocket connection{said}")  # 408, 1xx, 2xx: retried
+            raise NetworkError(refused, hint="the venue limits connections: wait a minute before trying again")
+        if 400 <= status < 500 and status != 408:  # refused for good (a wrong path, a bad request): exit 4
+            raise VenueRejected(refused, hint=f"check {url_env}")
+        raise NetworkError(refused)  # 408, 1xx, 2xx: retried
     accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
     if (headers.get("upgrade", "").lower() != "websocket" or "upgrade" not in headers.get("connection", "").lower()
             or headers.get("sec-websocket-accept", "") != accept):
