@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             print(version_text(with_libraries=debug))
             status = int(ExitStatus.SUCCESS)
         else:
-            status = _run_typer(args)
+            from orderbook_cli import help_memo  # not on --version's path
+
+            status = _help_page(args) if COMPLETE_VAR not in os.environ and help_memo.is_page_request(args) else _run_typer(args)
         sys.stdout.flush()  # a failing output is reported now, not lost at exit
         return status
     except BrokenPipeError:  # the reader went away (`| head -1`): a normal end
@@ -58,6 +60,29 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.TERMINATED
     except Exception as error:
         return _report(error, args, debug)
+
+
+def _help_page(args: list[str]) -> int:
+    """A help page: the one Typer wrote for this very request before (help_memo), else
+    Typer's, kept for next time."""
+    from orderbook_cli import help_memo
+
+    page = help_memo.recall(args)
+    if page is not None:
+        sys.stdout.write(page)
+        return ExitStatus.SUCCESS
+    import contextlib
+    import io
+
+    written = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(written):
+            status = _run_typer(args)
+    finally:
+        sys.stdout.write(written.getvalue())  # what was written, whatever happened
+    if status == ExitStatus.SUCCESS:
+        help_memo.keep(args, written.getvalue())
+    return status
 
 
 def _run_typer(args: list[str]) -> int:

@@ -1,13 +1,18 @@
-"""Small local files (obook's config, Revolut X credentials), read safely:
+"""Small local files (obook's config, Revolut X credentials, its caches), read safely:
 checked by type and size before a byte is read, so a FIFO cannot hang obook,
-a device cannot feed it for ever, and a huge file is never loaded."""
+a device cannot feed it for ever, and a huge file is never loaded; caches are
+replaced whole, so no reader ever sees half a file."""
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a remembered help page reads through here)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from os import PathLike
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
@@ -21,11 +26,11 @@ def _nonblocking(name: str, flags: int) -> int:
     return os.open(name, flags | os.O_NONBLOCK)  # a FIFO swapped in after stat() cannot block the open
 
 
-def read_small(path: Path, limit: int, check: Callable[[os.stat_result], None] | None = None) -> bytes:
+def read_small(path: str | PathLike[str], limit: int, check: Callable[[os.stat_result], None] | None = None) -> bytes:
     """The file's bytes. FileNotFoundError and OSError pass through; Unsuitable for the wrong
     kind of file or one over ``limit`` bytes; ``check`` sees the stat result before reading."""
     try:
-        info = path.stat()
+        info = os.stat(path)
     except ValueError:  # a NUL byte in a configured path
         raise Unsuitable("is not a usable path (it contains a NUL byte)") from None
     for is_kind, kind in _KINDS:
@@ -62,3 +67,29 @@ def write_failure(exc: OSError) -> str:
     if exc.errno == errno.ENXIO:
         return "it is a FIFO that no process is reading"
     return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)
+
+
+def cache_dir(environ: Mapping[str, str] = os.environ) -> str:
+    """obook's folder under the user's cache dir (XDG_CACHE_HOME, else ~/.cache)."""
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser(environ.get("HOME", "~")), ".cache")
+    return os.path.join(base, "obook")
+
+
+def replace_atomically(path: str, text: str) -> None:
+    """Write `text` to `path` through a temporary file in its folder (made if missing), then
+    rename it over `path`: a reader sees the old file or the new one, never half of one, and
+    the temporary file is gone afterwards, written or not (a full disk, Ctrl-C, SIGTERM)."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    finally:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass

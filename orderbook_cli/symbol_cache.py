@@ -16,12 +16,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from orderbook_cli import smallfile
 from orderbook_cli.symbols import is_pair
 
 MAX_AGE = 24 * 3600
@@ -30,8 +30,7 @@ MAX_BYTES = 4 * 1024 * 1024  # the largest venue lists a few thousand pairs: ~10
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".cache")
-    return Path(base) / "obook"
+    return Path(smallfile.cache_dir(environ))
 
 
 def _file(venue_id: str, environ: Mapping[str, str]) -> Path:
@@ -41,11 +40,9 @@ def _file(venue_id: str, environ: Mapping[str, str]) -> Path:
 def _load(venue_id: str, environ: Mapping[str, str]) -> dict[str, Any]:
     """The cache file's object, or {} when there is none or it is unusable: checked by kind
     and size before reading (a FIFO, /dev/zero or a huge file is no cache)."""
-    from orderbook_cli.smallfile import Unsuitable, read_small
-
     try:
-        data = json.loads(read_small(_file(venue_id, environ), MAX_BYTES).decode("utf-8"))
-    except (OSError, ValueError, RecursionError, Unsuitable):
+        data = json.loads(smallfile.read_small(_file(venue_id, environ), MAX_BYTES).decode("utf-8"))
+    except (OSError, ValueError, RecursionError, smallfile.Unsuitable):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -80,18 +77,9 @@ def cleaned(symbols: list[str]) -> list[str]:
 
 
 def _store(venue_id: str, data: dict[str, Any], environ: Mapping[str, str]) -> None:
-    """Replace the cache file atomically (completion never reads half a file); the temporary
-    file is gone afterwards, written or not (a full disk, Ctrl-C, SIGTERM)."""
-    path = _file(venue_id, environ)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace the cache file atomically: completion never reads half a file."""
     _legacy_marker(venue_id, environ).unlink(missing_ok=True)  # what older versions left behind
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out)
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    smallfile.replace_atomically(str(_file(venue_id, environ)), json.dumps(data))
 
 
 def _legacy_marker(venue_id: str, environ: Mapping[str, str]) -> Path:
