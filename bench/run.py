@@ -133,18 +133,116 @@ def _paired(commands: dict[str, list[tuple[list[str], dict]]], rounds: int) -> d
 
 def bench_startup(runs: int) -> None:
     print(f"start-up: `obook --version` and `obook --help` vs `python -c pass` (paired, {runs} runs, medians)")
-    commands = {"pass": [([sys.executable, "-c", "pass"], {})], "version": [([OBOOK, "--version"], {})], "help": [([OBOOK, "--help"], {})]}
+    unusable_cache = {"XDG_CACHE_HOME": "/dev/null/bench"}  # nothing can be remembered there: Typer renders every page
+    commands = {"pass": [([sys.executable, "-c", "pass"], {})], "version": [([OBOOK, "--version"], {})], "help": [([OBOOK, "--help"], {})],
+                "help, first time": [([OBOOK, "--help"], unusable_cache)]}
     cpu = _paired(commands, runs)
     floor = statistics.median(cpu["pass"])
     for name, budget, goal in (("version", 2.5, 2.0), ("help", 5.0, 4.0)):
         ob = statistics.median(cpu[name])
         record_ratio(f"`obook --{name}` vs `python -c pass`", ob / floor, budget, goal, f"CPU {ob * 1000:.0f} vs {floor * 1000:.0f} ms")
+    first = statistics.median(cpu["help, first time"])
+    record("`obook --help` the first time (Typer renders it; later the page is remembered) vs `python -c pass`",
+           f"{first / floor:.2f}x (CPU {first * 1000:.0f} vs {floor * 1000:.0f} ms)")
 
 
 SOURCES = ("btc_usd", "btc_usdt", "btc_usdc")  # one venue, three books, one flood: only obook's multi-source work differs
 
+# The consolidated output done the obvious way: the three sources read in turn (each
+# flood has every frame queued), each frame's orders summed by price, then per frame
+# the three books merged by price (Decimal keys), the best 20 a side with totals,
+# counts and `venues`, best/spread/mid, `sources`, `crossed`, json.dumps.
+FLOOR_MERGE = """
+import json, sys
+from datetime import datetime, timezone
+from decimal import Decimal
+import websocket
 
-def bench_multi(frames: int, rounds: int) -> None:
+DEPTH = 20
+keys = ["bitso:" + symbol for symbol in sys.argv[2:5]]
+links = []
+for key in keys:
+    ws = websocket.create_connection(sys.argv[1], skip_utf8_validation=True)
+    ws.send(json.dumps({"action": "subscribe", "book": key.split(":")[1], "type": "orders"}))
+    links.append(ws)
+books = [None] * len(keys)
+
+
+def iso(stamp):
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def side(orders):
+    levels = {}
+    for order in orders:
+        price, amount = Decimal(order["r"]), Decimal(order["a"])
+        level = levels.get(price)
+        levels[price] = [amount, 1] if level is None else [level[0] + amount, level[1] + 1]
+    return levels
+
+
+def merged(name, is_bid):
+    levels = {}
+    for key, book in zip(keys, books):
+        if book is None:
+            continue
+        for price, (amount, count) in book[name].items():
+            level = levels.setdefault(price, [Decimal(0), 0, {}])
+            level[0] += amount
+            level[1] += count
+            level[2][key] = str(amount)
+    out, total = [], Decimal(0)
+    for price in sorted(levels, reverse=is_bid)[:DEPTH]:
+        amount, count, venues = levels[price]
+        total += amount
+        out.append({"price": str(price), "amount": str(amount), "total": str(total), "count": count, "venues": venues})
+    return out
+
+
+def crossed():
+    widest = None
+    for bidder, bid_book in enumerate(books):
+        for asker, ask_book in enumerate(books):
+            if bid_book is None or ask_book is None or bidder == asker or not bid_book["bids"] or not ask_book["asks"]:
+                continue
+            bid, ask = max(bid_book["bids"]), min(ask_book["asks"])
+            if bid > ask and (widest is None or bid - ask > widest[0]):
+                widest = (bid - ask, keys[bidder], bid, keys[asker], ask)
+    if widest is None:
+        return None
+    gap, bid_key, bid, ask_key, ask = widest
+    return {"bid_venue": bid_key, "bid": str(bid), "ask_venue": ask_key, "ask": str(ask), "gap": str(gap), "gap_bps": str((gap / ask * 10000).quantize(Decimal("0.01")))}
+
+
+wanted, got = int(sys.argv[5]), 0
+while got < wanted:
+    index = got % len(links)
+    data = json.loads(links[index].recv())
+    if data.get("type") != "orders" or "payload" not in data:  # the ack
+        continue
+    stamp = datetime.fromtimestamp(data["sent"] / 1000, timezone.utc)
+    books[index] = {"bids": side(data["payload"]["bids"]), "asks": side(data["payload"]["asks"]), "timestamp": stamp,
+                    "received_at": datetime.now(timezone.utc), "symbol": keys[index].split(":")[1]}
+    bids, asks = merged("bids", True), merged("asks", False)
+    best_bid = Decimal(bids[0]["price"]) if bids else None
+    best_ask = Decimal(asks[0]["price"]) if asks else None
+    both = best_bid is not None and best_ask is not None
+    live = [book for book in books if book is not None]
+    sys.stdout.write(json.dumps({
+        "venue": "consolidated", "symbol": "BTC-USD", "timestamp": iso(max(book["timestamp"] for book in live)),
+        "received_at": iso(max(book["received_at"] for book in live)), "bids": bids, "asks": asks,
+        "best_bid": str(best_bid) if best_bid is not None else None, "best_ask": str(best_ask) if best_ask is not None else None,
+        "spread": str(best_ask - best_bid) if both else None, "mid": str((best_ask + best_bid) / 2) if both else None,
+        "sequence": None,
+        "sources": [{"venue": "bitso", "symbol": book["symbol"], "timestamp": iso(book["timestamp"]), "received_at": iso(book["received_at"]),
+                     "sequence": None} for book in live],
+        "crossed": crossed(), "excluded": []}, separators=(",", ":")) + "\\n")
+    sys.stdout.flush()
+    got += 1
+"""
+
+
+def bench_multi(frames: int, rounds: int, scratch: Path) -> None:
     print(f"several sources: 3 Bitso `--feed top` sources, {frames:,} books each, --merge and side by side, "
           f"vs the same input read one source at a time; {rounds} paired rounds")
     messages = [json.dumps({k: v for k, v in json.loads(bitso_frame(i)).items() if k != "book"}) for i in range(1000)]  # any book's
@@ -154,16 +252,21 @@ def bench_multi(frames: int, rounds: int) -> None:
     sources = [f"bitso:{symbol}" for symbol in SOURCES]
     aliases = ["--quote-alias", "USDT=USD", "--quote-alias", "USDC=USD"]
     count = ["--json", "--count", str(3 * frames)]
+    floor = scratch / "floor_merge.py"
+    floor.write_text(FLOOR_MERGE)
     commands = {
         "one at a time": single,
         "merged": [([OBOOK, "watch", "--feed", "top", *sources, "--merge", *aliases, *count], env)],
         "side by side": [([OBOOK, "watch", "--feed", "top", *sources, *count], env)],
+        "plain merge": [([sys.executable, str(floor), flood.url, *SOURCES, str(3 * frames)], {})],
     }
     cpu = _paired(commands, rounds)
     flood.stop()
     alone = statistics.median(cpu["one at a time"])
-    merged, side = statistics.median(cpu["merged"]), statistics.median(cpu["side by side"])
+    merged, side, plain = statistics.median(cpu["merged"]), statistics.median(cpu["side by side"]), statistics.median(cpu["plain merge"])
     record_ratio("3 sources `--merge --json` vs the 3 single-source runs", merged / alone, 1.3, 1.1, f"CPU {merged:.2f} vs {alone:.2f} s")
+    record("3 sources `--merge --json` vs a plain program writing the same consolidated books (the same output work, done the obvious way)",
+           f"**{merged / plain:.2f}x** (CPU {merged:.2f} vs {plain:.2f} s; the plain program is {plain / alone:.2f}x the 3 single-source runs)")
     record_ratio("3 sources side by side `--json` vs the 3 single-source runs", side / alone, 1.1, 1.0, f"CPU {side:.2f} vs {alone:.2f} s")
 
 
@@ -399,7 +502,7 @@ def main() -> int:
         calls = {
             "startup": lambda: bench_startup(runs),
             "snapshot": lambda: bench_snapshot(runs, scratch),
-            "multi": lambda: bench_multi(frames // 4, 1 if args.quick else 5),  # short runs: more rounds for a steady median
+            "multi": lambda: bench_multi(frames // 4, 1 if args.quick else 5, scratch),  # short runs: more rounds for a steady median
             "stream": lambda: bench_stream(frames, rounds, scratch),
             "render": bench_render,
             "live": lambda: bench_live(scratch, seconds),
