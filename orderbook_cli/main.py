@@ -144,7 +144,10 @@ def _pause_cycle_collector(seconds: float) -> None:
     runs as usual. A bounded pause by the clock, whatever the command does meanwhile.
     At exit everything is frozen: the interpreter's shutdown collections would walk every
     object once more to free memory the process gives back anyway (over a tenth of a snapshot's
-    CPU); Python never promised to finalize what is left at exit."""
+    CPU); Python never promised to finalize what is left at exit. The timer is stopped
+    (and waited for) before that: its thread turning the collector on while the interpreter
+    shut down crashed the process ("double free or corruption", exit 134) when a command
+    ended just as the pause did."""
     import atexit
     import gc
     import threading
@@ -153,10 +156,15 @@ def _pause_cycle_collector(seconds: float) -> None:
         gc.freeze()
         gc.enable()
 
+    def at_exit() -> None:
+        timer.cancel()
+        timer.join()
+        gc.freeze()
+
     gc.disable()
-    atexit.register(gc.freeze)
     timer = threading.Timer(seconds, resume)
     timer.daemon = True
+    atexit.register(at_exit)
     timer.start()
 
 
