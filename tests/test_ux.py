@@ -120,6 +120,24 @@ def test_venues_table_fits_80_columns(obook):
     assert [line.split()[0] for line in lines[1:1 + len(ids)]] == ids  # one line each
 
 
+@pytest.mark.parametrize("width", [20, 30, 40, 50, 60, 70, 79, 120])
+def test_a_narrow_venues_table_drops_whole_columns_and_cuts_no_cell(obook, width):
+    """Never a partial number ("20 (max …"): a column goes whole, the least needed first."""
+    run = obook("venues", env={"COLUMNS": str(width)})
+    assert run.code == 0, run
+    table = run.stdout.split("\n\n")[0].splitlines()
+    assert all(len(line) <= width and "…" not in line for line in table), run.stdout
+    header = table[0].split()
+    assert header[0] == "venue" and header == [title for title in ("venue", "transport", "auth", "depth", "symbol") if title in header]
+    if width >= 30:
+        assert "depth" in header
+    if width >= 79:
+        assert len(header) == 5
+    from orderbook_cli.venues import venue_ids
+
+    assert [line.split()[0] for line in table[1:]] == venue_ids()
+
+
 def test_venue_ids_are_case_insensitive(obook, http_venue):
     from tests.servers.http_venue import Reply, payload
 

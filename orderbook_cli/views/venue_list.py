@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -10,7 +11,8 @@ from orderbook_cli.views.terminal import console
 
 
 def print_venues(rows: list[dict]) -> None:
-    """A table that fits 80 columns (short cells only), then each venue's details,
+    """A table that fits 80 columns (short cells only; narrower, it drops whole columns),
+    then each venue's details,
     wrapped under its id rather than back to the left margin. No line ends in the
     spaces that pad its cells (`obook venues | awk` reads clean lines)."""
     out = console()
@@ -20,13 +22,30 @@ def print_venues(rows: list[dict]) -> None:
     out.file.flush()
 
 
-def _print_tables(out: Console, rows: list[dict]) -> None:
+COLUMNS = ("venue", "transport", "auth", "depth", "symbol")
+UNBOUNDED = 10_000  # measured at its natural width, not the terminal's
+DROPPED_FIRST = ("symbol", "auth", "transport", "depth")  # on a narrow terminal: the venue stays, and its depth while it fits
+
+
+def _table(rows: list[dict], columns: tuple[str, ...]) -> Table:
     table = Table(header_style="bold", box=None, padding=(0, 2, 0, 0))
-    for title in ("venue", "transport", "auth", "depth", "symbol"):
+    for title in columns:
         table.add_column(title, no_wrap=True)
     for row in rows:
-        depth = f"{row['default_depth']} (max {row['max_depth'] or 'all'})"
-        table.add_row(Text(row["id"], style="bold"), Text(row["transport"]), Text(row["auth"]), Text(depth), Text(row["symbol_format"]))
+        cells = {"venue": Text(row["id"], style="bold"), "transport": Text(row["transport"]), "auth": Text(row["auth"]),
+                 "depth": Text(f"{row['default_depth']} (max {row['max_depth'] or 'all'})"), "symbol": Text(row["symbol_format"])}
+        table.add_row(*[cells[title] for title in columns])
+    return table
+
+
+def _print_tables(out: Console, rows: list[dict]) -> None:
+    columns: tuple[str, ...] = COLUMNS
+    table = _table(rows, columns)
+    for dropped in DROPPED_FIRST:  # a column goes whole rather than a cell be cut ("20 (max …")
+        if Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum <= out.width:
+            break
+        columns = tuple(title for title in columns if title != dropped)
+        table = _table(rows, columns)
     out.print(table)
     out.print()
     details = Table.grid(padding=(0, 2, 1, 0))
