@@ -98,7 +98,7 @@ def _walk(side: str, levels: Iterable[Level | RawLevel], size: ImpactSize, mid: 
             venues = getattr(level, "venues", None)
             if venues is not None:  # at one price the sources fill in the order they were given
                 parts = {} if parts is None else parts
-                _route(parts, venues, take, price)
+                _route(parts, venues, take, price, cost)
         average = slippage = None
         if filled:
             average = (notional / filled).quantize(_PRICE_PLACES).normalize()
@@ -108,13 +108,19 @@ def _walk(side: str, levels: Iterable[Level | RawLevel], size: ImpactSize, mid: 
     return Fill(side, size.amount, filled, notional, average, worst, slippage, size.currency, parts)
 
 
-def _route(parts: dict[str, VenueFill], venues: Mapping[str, Decimal], take: Decimal, price: Decimal) -> None:
+def _route(parts: dict[str, VenueFill], venues: Mapping[str, Decimal], take: Decimal, price: Decimal, cost: Decimal) -> None:
+    """Share one level's `take` (costing `cost`) among its sources, in their order. The last
+    part's notional is what the level's cost leaves: a quote-sized fill's last level costs
+    exactly what was left to spend while its amount is rounded, so the parts add up to the
+    fill's notional, not to a hair beside it."""
     for key, amount in venues.items():
         part = min(take, amount)
         if part:
-            filled, notional = parts.get(key, (Decimal(0), Decimal(0)))
-            parts[key] = VenueFill(filled + part, notional + part * price)
             take -= part
+            part_cost = part * price if take else cost
+            cost -= part_cost
+            filled, notional = parts.get(key, (Decimal(0), Decimal(0)))
+            parts[key] = VenueFill(filled + part, notional + part_cost)
         if not take:
             return
 

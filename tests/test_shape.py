@@ -228,6 +228,27 @@ def test_impact_in_quote_currency():
     assert data["impact"]["size"] == "350" and data["impact"]["unit"] == "USD"
 
 
+def test_a_routed_quote_sized_fill_adds_up_to_its_notional():
+    """A merged book's fill split by venue: the parts' notionals add up to the fill's, also
+    when the last level's amount is a rounded quotient (50000 / 70001 BTC)."""
+    from orderbook_cli.consolidate import SourceBook, merge
+
+    def source(key, bid_amount, ask_amount):
+        book = make_book("bitso", key, [RawLevel(D(69999), D(bid_amount), 1)], [RawLevel(D(70001), D(ask_amount), 1)],
+                         timestamp=None, received_at=T0)
+        return SourceBook(key, book)
+
+    merged = merge([source("a", "0.3", "0.3"), source("b", "0.7", "0.9")], "BTC-USD")
+    for buy_or_sell in shape(merged, ShapeSpec(impact=parse_size("50000USD"))).figures.impact:
+        assert buy_or_sell.complete and buy_or_sell.notional == D(50000)
+        parts = buy_or_sell.venues
+        assert sum(part.notional for part in parts.values()) == D(50000), parts
+        assert sum(part.filled for part in parts.values()) == buy_or_sell.filled
+        assert str(parts["a"].notional) in ("20999.7", "21000.3")  # 0.3 at the level's price, the whole of it
+    data = book_to_dict(shape(merged, ShapeSpec(impact=parse_size("50000USD"))))["impact"]["buy"]
+    assert D(data["venues"]["a"]["notional"]) + D(data["venues"]["b"]["notional"]) == D(data["notional"])
+
+
 def test_spread_and_mid_follow_the_best_prices_as_written():
     """Equal best prices written differently give their own spread and mid (100 vs 100.00):
     a figure is reused only for the very same price objects."""
