@@ -138,7 +138,7 @@ def test_merged_ladder_tags_levels_by_venue_and_names_the_best_venues():
     out = draw(picture(board([BITSO, REVX], merged=True), BoardView(), 120, 30))
     assert "\x1b[" not in out
     lines = out.splitlines()
-    assert "consolidated BTC-USD" in lines[0] and "2 of 2 sources live" in lines[0]
+    assert "consolidated BTC-USD" in lines[0] and "2 of 2 sources in the book" in lines[0]
     assert "A bitso btc_usd ● live" in out and "B revx BTC-USD ● live" in out
     level = next(line for line in lines if re.match(r"bid\s+86612\s", line))
     assert re.search(r"0\.42311818\s+0\.42311818\s+36647\.11\s+2\s+AB\s+A+B+", level), level  # notional, tags, the bar split A then B
@@ -162,7 +162,7 @@ def test_merged_ladder_keeps_a_quiet_live_source():
     b = board([BITSO, REVX], merged=True)
     b.states[0].feed.stats.last_book_at = 90.0  # its book has not changed for 10 s, but its keep-alives arrive
     out = draw(picture(b, BoardView(), 120, 30))
-    assert "2 of 2 sources live" in out and "A bitso btc_usd ● live  age 10.0s ·" in out and "STALE" not in out, out
+    assert "2 of 2 sources in the book" in out and "A bitso btc_usd ● live  age 10.0s ·" in out and "STALE" not in out, out
     assert re.search(r"bid\s+86600\s", out)  # bitso's own level is in
 
 
@@ -171,7 +171,7 @@ def test_merged_ladder_drops_stale_sources_and_says_so():
     b.states[0].feed.stats.last_book_at = b.states[0].feed.stats.last_heard_at = 90.0  # nothing at all for 10 s
     out = draw(picture(b, BoardView(), 120, 30))
     assert "PAUSED" not in out
-    assert "1 of 2 sources live" in out and "age 10.0s  STALE" in out and "(left out)" in out
+    assert "1 of 2 sources in the book" in out and "age 10.0s  STALE" in out and "(left out)" in out
     assert not re.search(r"^bid\s+86600", out, re.M)  # bitso's own level is gone
     assert re.search(r"bid\s+86612\s+0\.25\s", out)  # only revx's amount remains
 

@@ -44,7 +44,7 @@ def test_merged_ladder_names_its_venues_and_quits_on_q(terminal, http_venue, ws_
     drop = threading.Event()
     bitso = ws_venue(bitso_stream(drop))
     terminal.start(command(http_venue, bitso, "--merge", "--stale-after", "1"), width=100, height=30)
-    screen = terminal.wait_for(r"2 of 2 sources live")
+    screen = terminal.wait_for(r"2 of 2 sources in the book")
     lines = screen.splitlines()
     assert "consolidated BTC-USD" in lines[0]
     assert "A bitso btc_usd ● live" in screen and "B revx BTC-USD ● live" in screen
@@ -56,7 +56,7 @@ def test_merged_ladder_names_its_venues_and_quits_on_q(terminal, http_venue, ws_
     assert re.search(r"bid\s+86610\s+0\.72311818\s.*\sAB\s", screen) and "best bid 86612" in screen, screen
     # Bitso drops and stays away: its levels leave the merged book, and the header says so
     drop.set()
-    screen = terminal.wait_for(r"1 of 2 sources live", timeout=10)
+    screen = terminal.wait_for(r"1 of 2 sources in the book", timeout=10)
     assert "(left out)" in screen and re.search(r"A bitso btc_usd (RECONNECTING|● live\s+age [\d.]+s\s+STALE)", screen), screen
     assert re.search(r"bid\s+86610\s+0\.55\s.*\s·B\s", screen), screen  # Revolut X's 86612 and 86610, grouped
     terminal.keys("q")

@@ -398,10 +398,10 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
     """The consolidated ladder: who is in it, crossings, levels tagged by venue, routed impact."""
     keys = [s.key for s in sources]
     book = merged.book
-    live = sum(s.merged for s in sources)
+    merged_in = sum(s.merged for s in sources)  # live and fresh: a stale source is "● live … STALE (left out)"
     tight = height is not None and height < 20  # small screens: one line each for the legend, best prices, impact
-    counted = "bold green" if live == len(keys) else "bold black on yellow"
-    head = [Item(0, words(f"consolidated {merged.symbol}", width, "bold cyan")), Item(0, Text(f"{live} of {len(keys)} sources live", style=counted))]
+    counted = "bold green" if merged_in == len(keys) else "bold black on yellow"
+    head = [Item(0, words(f"consolidated {merged.symbol}", width, "bold cyan")), Item(0, Text(f"{merged_in} of {len(keys)} sources in the book", style=counted))]
     if book is not None:
         from orderbook_cli.timefmt import iso_utc
 
@@ -410,7 +410,7 @@ def merged_view(sources: Sequence[SourceStatus], merged: Consolidated, view: Boa
         head.append(Item(1, Text("PAUSED", style="bold magenta")))
     if view.alert:
         head.append(Item(0, words(f"ALERT {sanitize(view.alert, 100)}", width, view.theme.warn)))
-    shorter = [head[0], Item(0, Text(f"{live}/{len(keys)} live", style=counted)), *head[2:]]
+    shorter = [head[0], Item(0, Text(f"{merged_in}/{len(keys)} in the book", style=counted)), *head[2:]]
     out: list[Text] = pack(head, width, 2, sep="  ", shorter=[shorter])
     legend_lines = 1 if tight else 3
     # a mark never pushes the rest of an entry out: room is left for "+N more" unless every source has a line
