@@ -415,6 +415,19 @@ def answer_with_redirects(server: SilentTcp, location: str, stop: threading.Even
             answered += 1
 
 
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_http_redirects_are_never_followed_and_said_as_over_websocket(obook, http_venue, status):
+    """A REST venue's 3xx is what a WebSocket handshake's is: not followed, retried until
+    --timeout, exit 3, the address named; not "rejected … check the symbol"."""
+    elsewhere = "/elsewhere/order-book"
+    http_venue.route(V1, Reply(status=status, body="<html>Moved</html>", headers={"Location": http_venue.url + elsewhere}))
+    http_venue.route(elsewhere, Reply(body={"data": {"bids": [{"p": "1", "q": "1"}], "asks": [{"p": "2", "q": "1"}]}}))
+    run = obook("snapshot", "revx", "ETH-USD", "--timeout", "2", env={"OBOOK_REVX_URL": http_venue.url})
+    assert_clean_failure(run, 3, f"redirects (HTTP {status}) to {http_venue.url}{elsewhere}", "follows no redirect", "OBOOK_*_URL")
+    assert "check the symbol" not in run.stderr
+    assert all(request.path == V1 for request in http_venue.requests)
+
+
 def test_ws_redirects_are_never_followed(obook, ws_venue):
     target = ws_venue(lambda peer: (peer.expect_json(), peer.send(BITSO.good(1)), peer.hold(5)))
     redirector, stop = SilentTcp(), threading.Event()

@@ -93,6 +93,10 @@ def status_error(error: HttpStatusError) -> ObookError:
         return AuthError(f"HTTP {status}: {message}")
     if status >= 500:
         return VenueFailed(f"the venue failed (HTTP {status}): {message}", hint="try again later")
+    if 300 <= status < 400:
+        from orderbook_cli.transport.reasons import REDIRECT_HINT, redirected  # only on a failure: start-up stays lean
+
+        return NetworkError(redirected(status, error.headers.get("location")), hint=REDIRECT_HINT)
     return VenueRejected(f"HTTP {status}: {message}")
 
 

@@ -24,6 +24,15 @@ def _chain(exc: BaseException | None):
         exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
 
 
+def redirected(status: int, location: object) -> str:
+    """A 3xx answer, over HTTP or to a WebSocket handshake: never followed (an endpoint, or an
+    override, must not send obook elsewhere unseen); retried, as the endpoint may come back."""
+    return f"the venue redirects (HTTP {status}) to {sanitize(str(location or 'nowhere'), 200)}; obook follows no redirect"
+
+
+REDIRECT_HINT = "check the endpoint and any OBOOK_*_URL override (point it at the address redirected to), or raise --timeout"
+
+
 def host_of(url: str) -> str:
     parts = urlsplit(url)
     return parts.netloc or url
