@@ -329,6 +329,17 @@ def test_websocket_handshake_4xx_exits_as_over_http(obook, http_venue, status, c
         assert len(http_venue.requests) == 1 and time.monotonic() - started < 3  # refused for good: not retried
 
 
+@pytest.mark.parametrize("status, code, words", [(503, 5, "an error page"), (403, 6, "an error page"),
+                                                (400, 4, "a web page: this is not the venue's API")])
+def test_a_rest_venues_web_page_is_said_in_words_not_echoed(obook, http_venue, status, code, words):
+    """Over HTTP as over a WebSocket handshake: a proxy's or venue's HTML page is said to be one,
+    never its markup."""
+    http_venue.route("/api/1.0/public/order-book/BTC-USD", Reply(status, ERROR_PAGE.body, {"Content-Type": "text/html"}))
+    run = obook("snapshot", "revx", "BTC-USD", "--timeout", "2", env={"OBOOK_REVX_URL": http_venue.url}, timeout=30)
+    assert_clean_failure(run, code, f"HTTP {status}", words)
+    assert "<" not in run.stderr and "nginx" not in run.stderr.lower()
+
+
 @pytest.mark.parametrize("command", [
     ("watch", "bitso", "btc_mxn", "--feed", "top", "--json", "--count", "1"),
     ("trades", "bitso", "btc_mxn", "--count", "1"),

@@ -100,7 +100,8 @@ def status_error(error: HttpStatusError) -> ObookError:
     return VenueRejected(f"HTTP {status}: {message}")
 
 
-def _venue_message(body: bytes) -> str:
+def _venue_message(body: bytes, status: int, content_type: str) -> str:
+    """The venue's own message (a JSON body's `message`, `error`, …), else what the body says."""
     try:
         data = json_loads(body)
     except MalformedData:  # not JSON, absurdly nested, or numbers too long
@@ -110,7 +111,11 @@ def _venue_message(body: bytes) -> str:
             if isinstance(data.get(key), str):
                 return sanitize(data[key], 200)
     text = body.decode("utf-8", "replace").strip()
-    return sanitize(text, 200) if text else "(empty body)"
+    if not text:
+        return "(empty body)"
+    from orderbook_cli.transport.reasons import said  # only on a failure: start-up stays lean
+
+    return said(text, content_type, status, "the venue's API")
 
 
 def _trusting_nothing() -> ssl.SSLContext:
@@ -238,7 +243,8 @@ class HttpClient:
             self._deadline.at = None
         log.debug("HTTP %s in %.0f ms: %s", response.status_code, (time.monotonic() - started) * 1000, preview(body))
         if not 200 <= response.status_code < 300:
-            raise HttpStatusError(response.status_code, _venue_message(body), response.headers)
+            raise HttpStatusError(response.status_code, _venue_message(body, response.status_code, response.headers.get("content-type", "")),
+                                  response.headers)
         return body
 
     def get_json(

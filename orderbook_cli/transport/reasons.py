@@ -30,6 +30,17 @@ def redirected(status: int, location: object) -> str:
     return f"the venue redirects (HTTP {status}) to {sanitize(str(location or 'nowhere'), 200)}; obook follows no redirect"
 
 
+def said(text: str, content_type: str, status: int, endpoint: str) -> str:
+    """What a refusing or failing answer said, for a message: its own words (sanitized), but a
+    web page's markup says nothing to a reader, so a page is said to be one (and, refusing,
+    that the address is no `endpoint`)."""
+    if "html" in content_type.lower() or text.startswith("<"):
+        if status >= 500 or status in (401, 403, 408, 429):  # a proxy's or the venue's error page: the endpoint may be right
+            return "it answered with an error page"
+        return f"it answered with a web page: this is not {endpoint}"
+    return sanitize(text, 200)
+
+
 REDIRECT_HINT = "check the endpoint and any OBOOK_*_URL override (point it at the address redirected to), or raise --timeout"
 
 

@@ -33,7 +33,7 @@ from orderbook_cli import __version__
 from orderbook_cli.debuglog import enabled, log, preview
 from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
 from orderbook_cli.timefmt import now_utc
-from orderbook_cli.transport.reasons import REDIRECT_HINT, connect_failure, host_of, in_words, redirected
+from orderbook_cli.transport.reasons import REDIRECT_HINT, connect_failure, host_of, in_words, redirected, said
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # larger frames are skipped as malformed
 # The handshake answer, as h11 bounds an HTTP head: status line and headers together.
@@ -437,9 +437,4 @@ def _read_refusal_body(sock: socket.socket, headers: dict[str, str], status: int
             body += chunk
     except OSError:
         pass  # what arrived is enough for a message
-    text = body.decode("utf-8", "replace").strip()
-    if "html" in headers.get("content-type", "").lower() or text.startswith("<"):
-        if status >= 500 or status in (401, 403, 408, 429):  # a proxy's or the venue's error page: the endpoint may be right
-            return "it answered with an error page"
-        return "it answered with a web page: this is not a WebSocket endpoint"  # markup says nothing to a reader
-    return sanitize(text, 200)
+    return said(body.decode("utf-8", "replace").strip(), headers.get("content-type", ""), status, "a WebSocket endpoint")
