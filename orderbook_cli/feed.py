@@ -31,6 +31,7 @@ from orderbook_cli.shape import ShapeSpec, WholeBook, shape
 # Events between a producer and its consumer; bounded so a slow consumer slows
 # the reader instead of growing memory without limit.
 QUEUE_SIZE = 256
+ONLINE = "online"  # a venue status that explains nothing (Control.venue_status)
 ONE_SHOT_ATTEMPTS = 3
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -201,6 +202,7 @@ class FeedStats:
         self.state = State.CONNECTING
         self.detail = ""
         self.failure: ObookError | None = None  # the retried failure that detail tells of, if it does
+        self.venue_status: str | None = None  # the venue's latest word on its system, where it says one (Kraken's `status`)
         self.books = 0
         self.malformed = 0
         self.reconnects = 0
@@ -323,6 +325,11 @@ class FeedContext:
     def set_state(self, state: State, detail: str = "", failure: ObookError | None = None) -> None:
         """``failure``: the retried error that ``detail`` tells of (a venue's 5xx is then its failure at --timeout)."""
         self._feed._status(state, detail, failure=failure)
+
+    def venue_says(self, status: str) -> None:
+        """The venue's word on its own system (online, maintenance, ...): a book that never comes
+        is then put down to it (Feed.timeout_error)."""
+        self._feed.stats.venue_status = status
 
     def stamped(self, timestamp: datetime | None, received_at: datetime) -> None:
         """A message the venue stamped arrived: its delay joins the last minute's median."""
@@ -596,6 +603,9 @@ class Feed:
                 f"no usable order book within {self.request.timeout:g}s: {self.stats.detail}",
                 hint="the venue's book never checked out; try again later, or rerun with --debug to see its traffic",
             )
+        if self.stats.venue_status not in (None, ONLINE) and not self.stats.books:  # the venue said why first
+            return VenueFailed(f"no order book within {self.request.timeout:g}s: the venue reports its system as {self.stats.venue_status!r}",
+                               hint="try again when it is back online (see its status page)")
         if self.stats.detail:  # the reason says what to look at; one short line (a venue's 5xx: its failure)
             return self.stats.unanswered(f"no order book within {self.request.timeout:g}s: {self.stats.detail}", hint="check the network")
         return NetworkError(

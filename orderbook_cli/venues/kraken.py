@@ -116,7 +116,7 @@ def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejec
         if channel == "status":
             entries = data.get("data")
             system = entries[0].get("system") if isinstance(entries, list) and entries and isinstance(entries[0], dict) else None
-            return [Control(f"status {sanitize(system, 20)}")]
+            return [Control("status", sanitize(system, 20) if isinstance(system, str) else "unknown")]
         return [Control(sanitize(channel, 20) or "other")]  # heartbeat, other channels
     kind = data.get("type")
     if kind not in ("snapshot", "update"):

@@ -306,6 +306,8 @@ class SyncConnection:
                     self._ask()
             elif message.kind == "ack" and self.asked_at is None and not self.venue.seeds_in_band:
                 self._ask()  # subscribed: changes from now on are queued, so a seed can be fetched
+            elif message.venue_status is not None:
+                self.ctx.venue_says(message.venue_status)
         if self.verifier is not None and self.verifier.pending is not None:
             self._verify()  # the kept book may just have reached the REST book's sequence
         return self.done

@@ -33,6 +33,7 @@ class Control(NamedTuple):
     """Acks, keep-alives, pongs, other channels: proof of life, nothing to show."""
 
     kind: str
+    venue_status: str | None = None  # the venue's own word on its system (Kraken's `status`: online, maintenance, ...)
 
 
 class Rejected(NamedTuple):
@@ -135,6 +136,8 @@ class BookFrames:
                 return False
             ctx.emit_book(book)
             return request.once
+        if message.venue_status is not None:
+            ctx.venue_says(message.venue_status)
         return False
 
     def tick(self) -> bool:

@@ -452,3 +452,22 @@ def test_checksum_text_follows_each_level_as_written_message_after_message():
         book.apply([LevelOp(rng.random() < 0.5, Decimal(rng.choice(prices)), Decimal(rng.choice(quantities)) if rng.random() < 0.85 else Decimal(0))])
         for side in (book.bids, book.asks):
             assert side_text(side) == "".join(_digits(level.price) + _digits(level.amount) for level in list(side.walk())[:10])
+
+
+@pytest.mark.parametrize("system, code, needles", [
+    ("maintenance", 5, ["venue failure", "reports its system as 'maintenance'", "back online"]),
+    ("online", 3, ["no order book within 2s"]),  # online explains nothing: the usual network error
+])
+def test_a_venue_in_maintenance_is_said_when_no_book_comes(obook, ws_venue, system, code, needles):
+    """Kraken's `status` says its trading engine is down for maintenance, and the book it acks
+    never comes: the timeout says so (exit 5), not "check the network"."""
+    def script(peer):
+        peer.send(STATUS.replace('"online"', json.dumps(system)))
+        params = subscribe(peer, status=False)
+        assert params["channel"] == "book"
+        answer(peer, lambda _params: None, seconds=5)
+
+    run = obook("snapshot", "kraken", "BTC/USD", "--timeout", "2", env=env(ws_venue(script)), timeout=30)
+    assert_clean_failure(run, code, *needles)
+    if system == "online":
+        assert "maintenance" not in run.stderr and "reports its system" not in run.stderr
