@@ -68,6 +68,13 @@ class NetworkError(ObookError):
     usual_remedy = "check the network, or raise --timeout"
 
 
+class Redirected(NetworkError):
+    """A 3xx, over HTTP or to a WebSocket handshake: never followed (an endpoint, or an override,
+    must not send obook elsewhere unseen); retried, as the endpoint may come back."""
+
+    usual_remedy = "check the endpoint and any OBOOK_*_URL override (point it at the address redirected to)"
+
+
 class VenueRejected(ObookError):
     exit_status = ExitStatus.REJECTED
     kind = "rejected by the venue"

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from orderbook_cli.book import Book, RawLevel, make_book
-from orderbook_cli.errors import MalformedData, NetworkError, ObookError, VenueFailed
+from orderbook_cli.errors import MalformedData, NetworkError, ObookError, Redirected, VenueFailed
 from orderbook_cli.shape import ShapeSpec, WholeBook, shape
 
 # Events between a producer and its consumer; bounded so a slow consumer slows
@@ -224,6 +224,8 @@ class FeedStats:
         answering a 5xx (exit 5), else the network's with `hint` (exit 3)."""
         if isinstance(self.failure, VenueFailed):
             return VenueFailed(message, hint="the venue kept failing; try again later or check its status page")
+        if isinstance(self.failure, Redirected):  # not the network: where the endpoint points
+            return Redirected(message)
         return NetworkError(message, hint=hint)
 
     def evidence(self, now: float) -> tuple[float | None, Any, int, float | None, float | None]:
@@ -405,8 +407,12 @@ Sink = Callable[[Event], bool]
 class Feed:
     """A producer, and the consumer's end: a queue filled by a daemon thread, or a callback."""
 
-    def __init__(self, request: FeedRequest, producer: Producer, *, tap: Tap = NO_TAP, limits: Limits = NO_LIMITS):
+    def __init__(self, request: FeedRequest, producer: Producer, *, tap: Tap = NO_TAP, limits: Limits = NO_LIMITS,
+                 wake: Callable[[], None] | None = None):
+        """`wake`: called when the feed closes, for a producer that waits on an event of its own
+        (a replay's pacing): it returns now, not at the end of its wait."""
         self.request = request
+        self._wake = wake
         self.tap = tap
         # what the shape step makes of every book; the consumer may replace it (keys)
         self.shape_spec = ShapeSpec(depth=request.depth)
@@ -431,6 +437,8 @@ class Feed:
 
     def close(self) -> None:
         self._stop.set()
+        if self._wake is not None:
+            self._wake()
         self.tap.close()
 
     @property

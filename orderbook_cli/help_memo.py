@@ -4,7 +4,8 @@ the same request again is answered without loading Typer, whose import is most o
 
 A page is reused only for the very same arguments and terminal width (what click
 lays the page out by), the same Python, and the very same obook and Typer files (path,
-size and modification time of each); anything else is rendered by Typer afresh. The
+size and modification time of each), and never while a venue plugin may be installed
+(its options are on the pages); anything else is rendered by Typer afresh. The
 memory is one small file in obook's cache folder, replaced whole, read as any outside
 file is (bounded, checked, printable text only); when it cannot be read or written,
 help is simply rendered.
@@ -17,6 +18,7 @@ import re
 import sys
 
 from orderbook_cli import smallfile
+from orderbook_cli.distributions import venue_plugins_may_exist
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (this is the fast path)
 
@@ -29,7 +31,7 @@ MAX_PAGES = 64  # a handful of commands at a few widths; then the oldest are for
 MAX_PAGE_CHARS = 16 * 1024  # obook's longest page is about 5,000 characters
 HELP_FLAGS = ("-h", "--help")
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,23}")  # a command's name, as obook spells them
-_PRINTABLE = re.compile(r"[^\x00-\x09\x0b-\x1f\x7f-\x9f]*")  # no control character but the newline
+_PRINTABLE = re.compile(r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]*")  # no control character but the newline, no lone surrogate
 
 
 def is_page_request(args: list[str]) -> bool:
@@ -45,6 +47,8 @@ def is_page_request(args: list[str]) -> bool:
 
 def recall(args: list[str], environ: Mapping[str, str] = os.environ) -> str | None:
     """The page Typer wrote for this very request, or None."""
+    if venue_plugins_may_exist():  # a plugin's options are on the pages, and its files are in no stamp
+        return None
     memory = _load(environ)
     stamp = _stamp()
     if memory is None or stamp is None or memory.get("stamp") != stamp:
@@ -58,7 +62,8 @@ def keep(args: list[str], page: str, environ: Mapping[str, str] = os.environ) ->
     import json
 
     stamp = _stamp()
-    if stamp is None or not page or len(page) > MAX_PAGE_CHARS or not _printable(page) or not _typer_is_scanned():
+    if stamp is None or not page or len(page) > MAX_PAGE_CHARS or not _printable(page) or not _typer_is_scanned() \
+            or venue_plugins_may_exist():
         return
     memory = _load(environ)
     pages: dict[str, str] = memory["pages"] if memory is not None and memory.get("stamp") == stamp else {}

@@ -347,7 +347,7 @@ class Player:
                         continue  # a key changed something: decide again
                 show(ctx, following)
 
-        return Feed(request, produce)
+        return Feed(request, produce, wake=self._wake.set)
 
 
 END_NOTICE = "end of recording: q quits, ← steps back, Home restarts, l loops"

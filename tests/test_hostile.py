@@ -426,6 +426,9 @@ def test_http_redirects_are_never_followed_and_said_as_over_websocket(obook, htt
     assert_clean_failure(run, 3, f"redirects (HTTP {status}) to {http_venue.url}{elsewhere}", "follows no redirect", "OBOOK_*_URL")
     assert "check the symbol" not in run.stderr
     assert all(request.path == V1 for request in http_venue.requests)
+    watch = obook("watch", "revx", "ETH-USD", "--json", "--timeout", "2", env={"OBOOK_REVX_URL": http_venue.url})
+    assert_clean_failure(watch, 3, f"redirects (HTTP {status})", "OBOOK_*_URL")  # the hint where to look, not "check the network"
+    assert "check the network" not in watch.stderr
 
 
 def test_ws_redirects_are_never_followed(obook, ws_venue):

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("feed", {"feed", "verify", "orderflow", "trades", "consolidate", "config", "symbol_cache"}),
     # the engine: transport knows no feed and no venue; the sync engine, the shaping step and the JSON writer
     ("engine", {"transport", "sync", "shape", "jsonout", "conditions"}),
-    ("helpers", {"impact", "liquidity", "symbols", "smallfile", "timefmt", "debuglog", "stdio", "about", "help_memo"}),
+    ("helpers", {"impact", "liquidity", "symbols", "smallfile", "timefmt", "debuglog", "stdio", "about", "help_memo", "distributions"}),
     ("base", {"book", "errors", "memo", ""}),  # "": the package itself (__version__); memo imports nothing of obook
 ]
 

@@ -84,3 +84,26 @@ def test_plugin_venue_serves_a_book_with_its_own_option(obook, ws_venue, plugin_
 def test_an_option_no_named_venue_takes_is_refused(obook, plugin_env):
     assert_clean_failure(obook("snapshot", "bitso", "btc_mxn", "--room", "dark", env=plugin_env), 2, "--room applies to toyx only, not bitso")
     assert_clean_failure(obook("snapshot", "bitso", "btc_mxn", "--room", "dark"), 2, "no such option")  # no plugin: unknown
+
+
+def test_a_remembered_help_page_never_hides_a_plugin_installed_or_removed(obook, plugin_env):
+    """Help pages are remembered (help_memo), but never while a venue plugin may be installed:
+    its options are on the pages, and its files are in no stamp."""
+    for _ in range(2):  # rendered, then remembered
+        assert "--room" not in obook("watch", "--help").stdout
+    for _ in range(2):  # installed: Typer renders it with the plugin's option, every time
+        assert "--room" in obook("watch", "--help", env=plugin_env).stdout
+    assert "--room" not in obook("watch", "--help").stdout  # removed again: the page without it
+
+
+def test_the_plugin_scan_sees_what_importlib_metadata_sees(plugin_env, monkeypatch, tmp_path):
+    from orderbook_cli.distributions import own_entry_points_file, venue_plugins_may_exist
+
+    assert not venue_plugins_may_exist()  # obook's own venues are no plugins
+    assert own_entry_points_file() is not None
+    monkeypatch.syspath_prepend(plugin_env["PYTHONPATH"].split(os.pathsep)[0])
+    assert venue_plugins_may_exist()
+    monkeypatch.syspath_prepend(str(tmp_path / "nowhere"))  # a folder that is not there hides nothing
+    (tmp_path / "plugins.zip").write_bytes(b"PK")
+    monkeypatch.syspath_prepend(str(tmp_path / "plugins.zip"))
+    assert venue_plugins_may_exist()  # a zip cannot be looked into: a plugin may be in it

@@ -188,3 +188,27 @@ def test_the_help_lists_every_exit_status_the_contract_has(obook):
     for status in ExitStatus:
         assert f"{int(status)} {status.meaning}" in text, status
     assert "124 --until never held" in text
+
+
+def test_closing_a_replay_ends_its_pacing_wait_at_once():
+    """Quitting the ladder closes the feed: the replay's producer, waiting out the recording's
+    gap (a minute here), returns now, so obook's exit does not sit out its wait."""
+    import io
+    import threading
+
+    from orderbook_cli.feed import FeedRequest
+    from orderbook_cli.replay import SAMPLE, Player, Tally
+
+    with gzip.open(SAMPLE) as recording:
+        first, second = json.loads(recording.readline()), json.loads(recording.readline())
+    second["received_at"] = "2030-01-01T00:01:00.000Z"
+    first["received_at"] = "2030-01-01T00:00:00.000Z"
+    player = Player(io.BytesIO((json.dumps(first) + "\n" + json.dumps(second) + "\n").encode()), 1.0, Tally())
+    feed = player.feed(FeedRequest("bitso", "btc_mxn", 20, 10.0))
+    shown = threading.Event()
+    feed.start(lambda event: (type(event).__name__ != "BookEvent" or shown.set()) or True)
+    assert shown.wait(10)  # the first book is out; the second is a minute away
+    time.sleep(0.3)  # the producer is in its wait by now
+    feed.close()
+    feed._thread.join(5)
+    assert not feed._thread.is_alive()

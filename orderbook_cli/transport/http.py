@@ -94,9 +94,9 @@ def status_error(error: HttpStatusError) -> ObookError:
     if status >= 500:
         return VenueFailed(f"the venue failed (HTTP {status}): {message}", hint="try again later")
     if 300 <= status < 400:
-        from orderbook_cli.transport.reasons import REDIRECT_HINT, redirected  # only on a failure: start-up stays lean
+        from orderbook_cli.transport.reasons import redirected  # only on a failure: start-up stays lean
 
-        return NetworkError(redirected(status, error.headers.get("location")), hint=REDIRECT_HINT)
+        return redirected(status, error.headers.get("location"))
     return VenueRejected(f"HTTP {status}: {message}")
 
 

@@ -11,7 +11,7 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-from orderbook_cli.errors import sanitize
+from orderbook_cli.errors import Redirected, sanitize
 
 _ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
 
@@ -24,10 +24,9 @@ def _chain(exc: BaseException | None):
         exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
 
 
-def redirected(status: int, location: object) -> str:
-    """A 3xx answer, over HTTP or to a WebSocket handshake: never followed (an endpoint, or an
-    override, must not send obook elsewhere unseen); retried, as the endpoint may come back."""
-    return f"the venue redirects (HTTP {status}) to {sanitize(str(location or 'nowhere'), 200)}; obook follows no redirect"
+def redirected(status: int, location: object) -> Redirected:
+    """A 3xx answer, over HTTP or to a WebSocket handshake, as the one error both give."""
+    return Redirected(f"the venue redirects (HTTP {status}) to {sanitize(str(location or 'nowhere'), 200)}; obook follows no redirect")
 
 
 def said(text: str, content_type: str, status: int, endpoint: str) -> str:
@@ -39,9 +38,6 @@ def said(text: str, content_type: str, status: int, endpoint: str) -> str:
             return "it answered with an error page"
         return f"it answered with a web page: this is not {endpoint}"
     return sanitize(text, 200)
-
-
-REDIRECT_HINT = "check the endpoint and any OBOOK_*_URL override (point it at the address redirected to), or raise --timeout"
 
 
 def host_of(url: str) -> str:

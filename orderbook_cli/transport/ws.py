@@ -33,7 +33,7 @@ from orderbook_cli import __version__
 from orderbook_cli.debuglog import enabled, log, preview
 from orderbook_cli.errors import AuthError, MalformedData, NetworkError, ObookError, VenueFailed, VenueRejected, sanitize
 from orderbook_cli.timefmt import now_utc
-from orderbook_cli.transport.reasons import REDIRECT_HINT, connect_failure, host_of, in_words, redirected, said
+from orderbook_cli.transport.reasons import connect_failure, host_of, in_words, redirected, said
 
 MAX_FRAME_BYTES = 2 * 1024 * 1024  # larger frames are skipped as malformed
 # The handshake answer, as h11 bounds an HTTP head: status line and headers together.
@@ -366,7 +366,7 @@ def _handshake(sock: socket.socket, url: str, url_env: str) -> None:
     where = sanitize(host_of(url), 120)
     if status != 101:
         if 300 <= status < 400:
-            raise NetworkError(redirected(status, headers.get("location")), hint=REDIRECT_HINT)
+            raise redirected(status, headers.get("location"))
         body = _read_refusal_body(sock, headers, status)
         said = f" (HTTP {status})" + (f": {body}" if body else "")
         if status >= 500:  # the venue answered and failed: its failure (exit 5, as over HTTP), retried all the same

@@ -11,19 +11,15 @@ its own venues declares.
 from __future__ import annotations
 
 import importlib
-import os
-import sys
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from orderbook_cli.distributions import DISTRIBUTION, VENUES_GROUP, own_entry_points_file
 from orderbook_cli.errors import UsageError
 from orderbook_cli.venues.base import Venue, VenueInfo, VenueOption
 
 __all__ = ["Venue", "VenueInfo", "VenueOption", "declared_options", "get_venue", "load_all", "own", "own_id", "read_options", "venue_ids"]
-
-ENTRY_POINT_GROUP = "obook.venues"
-DISTRIBUTION = "obook"
 
 # Names people type for a venue whose id is shorter.
 ALIASES: dict[str, str] = {"revolut": "revx", "revolutx": "revx", "revolut-x": "revx"}
@@ -32,10 +28,10 @@ ALIASES: dict[str, str] = {"revolut": "revx", "revolutx": "revx", "revolut-x": "
 @lru_cache(maxsize=1)
 def own() -> dict[str, str]:
     """obook's own venues, from its own distribution's entry points (no scan of the others)."""
-    path = _own_entry_points_file()
+    path = own_entry_points_file()
     if path is not None:
         with open(path, encoding="utf-8") as file:
-            return _section(file.read(), ENTRY_POINT_GROUP)
+            return _section(file.read(), VENUES_GROUP)
     from importlib.metadata import PackageNotFoundError, distribution  # metadata not in a folder (a zip, a custom finder)
 
     try:
@@ -43,26 +39,7 @@ def own() -> dict[str, str]:
     except PackageNotFoundError:
         raise UsageError("obook's venues are registered in its package metadata, and obook is not installed",
                          hint="install it: pip install . (or pip install -e . in a source tree)") from None
-    return {ep.name: ep.value for ep in points if ep.group == ENTRY_POINT_GROUP}
-
-
-def _own_entry_points_file() -> str | None:
-    """obook's entry_points.txt, where importlib.metadata finds it (the first obook-*.dist-info
-    or obook.egg-info folder on sys.path), without importing importlib.metadata: with email,
-    zipfile and csv that is some 40 modules and 25-40 ms at every start (see the README)."""
-    for entry in sys.path:
-        folder = entry or "."
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:  # a zip, a path hook, a folder that is gone
-            continue
-        for name in names:
-            low = name.lower()
-            if low == f"{DISTRIBUTION}.egg-info" or (low.startswith(f"{DISTRIBUTION}-") and low.endswith(".dist-info")):
-                path = os.path.join(folder, name, "entry_points.txt")
-                if os.path.isfile(path):
-                    return path
-    return None
+    return {ep.name: ep.value for ep in points if ep.group == VENUES_GROUP}
 
 
 def _section(text: str, section: str) -> dict[str, str]:
@@ -84,7 +61,7 @@ def third_party() -> dict[str, str]:
     """Venues other distributions add (a name obook ships is obook's)."""
     from importlib.metadata import entry_points
 
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in own()}
+    return {ep.name: ep.value for ep in entry_points(group=VENUES_GROUP) if ep.name not in own()}
 
 
 def venue_ids() -> list[str]:

@@ -104,6 +104,10 @@ def _checksum(entry: dict) -> int:
     return value
 
 
+# The trading engine's states a `status` message names (docs: spot-websocket-v2/status)
+SYSTEM_STATES = frozenset({"online", "maintenance", "cancel_only", "post_only"})
+
+
 def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejected]:
     """One decoded v2 frame for a book of `symbol`."""
     if not isinstance(data, dict):
@@ -116,7 +120,7 @@ def read_message(data: Any, symbol: str) -> list[Seed | Change | Control | Rejec
         if channel == "status":
             entries = data.get("data")
             system = entries[0].get("system") if isinstance(entries, list) and entries and isinstance(entries[0], dict) else None
-            return [Control("status", sanitize(system, 20) if isinstance(system, str) else "unknown")]
+            return [Control("status", system if isinstance(system, str) and system in SYSTEM_STATES else None)]  # another word says nothing
         return [Control(sanitize(channel, 20) or "other")]  # heartbeat, other channels
     kind = data.get("type")
     if kind not in ("snapshot", "update"):

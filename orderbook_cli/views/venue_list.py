@@ -28,7 +28,7 @@ DROPPED_FIRST = ("symbol", "auth", "transport", "depth")  # on a narrow terminal
 
 
 def _table(rows: list[dict], columns: tuple[str, ...]) -> Table:
-    table = Table(header_style="bold", box=None, padding=(0, 2, 0, 0))
+    table = Table(header_style="bold", box=None, padding=(0, 2, 0, 0), pad_edge=False)  # no padding after the last column
     for title in columns:
         table.add_column(title, no_wrap=True)
     for row in rows:
