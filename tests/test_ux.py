@@ -120,7 +120,7 @@ def test_venues_table_fits_80_columns(obook):
     assert [line.split()[0] for line in lines[1:1 + len(ids)]] == ids  # one line each
 
 
-@pytest.mark.parametrize("width", [20, 30, 40, 50, 60, 70, 79, 120])
+@pytest.mark.parametrize("width", [10, 20, 30, 40, 50, 60, 70, 79, 120])
 def test_a_narrow_venues_table_drops_whole_columns_and_cuts_no_cell(obook, width):
     """Never a partial number ("20 (max …"): a column goes whole, the least needed first."""
     run = obook("venues", env={"COLUMNS": str(width)})
