@@ -431,6 +431,15 @@ def test_http_redirects_are_never_followed_and_said_as_over_websocket(obook, htt
     assert "check the network" not in watch.stderr
 
 
+def test_a_redirect_to_no_url_is_said_as_a_redirect(obook, http_venue):
+    """A Location that is no URL (escapes in it): still the venue redirecting, sanitized, not
+    "connection failed … check the network"."""
+    http_venue.route(V1, Reply(status=307, body="", headers={"Location": "\x1b[31mRED\x1b]0;pwn\x07x"}))
+    run = obook("snapshot", "revx", "ETH-USD", "--timeout", "2", env={"OBOOK_REVX_URL": http_venue.url})
+    assert_clean_failure(run, 3, "the venue redirects (HTTP 3xx) to an address that is not a URL", "OBOOK_*_URL")
+    assert "\x1b" not in run.stderr and "failed" not in run.stderr
+
+
 def test_ws_redirects_are_never_followed(obook, ws_venue):
     target = ws_venue(lambda peer: (peer.expect_json(), peer.send(BITSO.good(1)), peer.hold(5)))
     redirector, stop = SilentTcp(), threading.Event()

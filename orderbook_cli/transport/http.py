@@ -100,6 +100,10 @@ def status_error(error: HttpStatusError) -> ObookError:
     return VenueRejected(f"HTTP {status}: {message}")
 
 
+# httpx reads a redirect's Location even when it follows none, and says this when it is no URL
+_INVALID_LOCATION = "Invalid URL in location header"
+
+
 def _venue_message(body: bytes, status: int, content_type: str) -> str:
     """The venue's own message (a JSON body's `message`, `error`, …), else what the body says."""
     try:
@@ -238,6 +242,10 @@ class HttpClient:
             hint = "the venue's TLS certificate did not verify; obook never skips verification" if "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper() else f"check the network or {self.override_env}"
             raise NetworkError(reason, hint=hint) from exc
         except httpx.HTTPError as exc:
+            if isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith(_INVALID_LOCATION):
+                from orderbook_cli.transport.reasons import redirected  # only on a failure: start-up stays lean
+
+                raise redirected(None, "an address that is not a URL") from exc
             raise NetworkError(f"connection to {self.origin} failed: {sanitize(exc, 200) or type(exc).__name__}") from exc
         finally:
             self._deadline.at = None

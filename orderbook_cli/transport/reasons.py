@@ -24,9 +24,9 @@ def _chain(exc: BaseException | None):
         exc = exc.__cause__ or exc.__context__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
 
 
-def redirected(status: int, location: object) -> Redirected:
+def redirected(status: int | None, location: object) -> Redirected:
     """A 3xx answer, over HTTP or to a WebSocket handshake, as the one error both give."""
-    return Redirected(f"the venue redirects (HTTP {status}) to {sanitize(str(location or 'nowhere'), 200)}; obook follows no redirect")
+    return Redirected(f"the venue redirects (HTTP {status or '3xx'}) to {sanitize(str(location or 'nowhere'), 200)}; obook follows no redirect")
 
 
 def said(text: str, content_type: str, status: int, endpoint: str) -> str:
