@@ -1,6 +1,6 @@
 """Help pages remembered: Typer writes every help page, and obook keeps what it wrote, so
 the same request again is answered without loading Typer, whose import is most of a
-`--help` (105 ms of CPU against 17 for `python -c pass` in bench/run.py; 35 remembered).
+`--help` (73 ms of CPU against 11 for `python -c pass` in bench/run.py; 28 remembered).
 
 A page is reused only for the very same arguments and terminal width (what click
 lays the page out by), the same Python, and the very same obook and Typer files (path,
