@@ -55,6 +55,7 @@ class Figures(NamedTuple):
     group: Decimal | None = None  # the tick the shown levels are bucketed by
     best_venues: tuple[Mapping[str, Decimal] | None, Mapping[str, Decimal] | None] = (None, None)  # consolidated: who quotes the best bid, ask
     condition_bands: tuple[Any, ...] = ()  # liquidity.Band for each band --until/--alert conditions read (conditions.bands_needed)
+    held_levels: tuple[int, int] = (0, 0)  # levels a side of the whole book shaped (what + can show, whatever the depth shown)
 
     @property
     def crossed(self) -> bool:

@@ -59,6 +59,9 @@ class KeptSide(Protocol):
     def top(self, depth: int | None) -> tuple[Level, ...]:
         """The best `depth` levels with running totals (the same tuple while they have not changed)."""
 
+    def __len__(self) -> int:
+        """How many levels the side holds."""
+
 
 class WholeBook(NamedTuple):
     """A full feed's whole kept book, walked lazily best-first: valid only while the
@@ -157,8 +160,10 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
     asks: Walk
     if isinstance(held, WholeBook):
         bids, asks = held.bid_side.walk, held.ask_side.walk
+        counts = (len(held.bid_side), len(held.ask_side))
     else:
         bids, asks = (lambda: held.bids), (lambda: held.asks)
+        counts = (len(held.bids), len(held.asks))
     shown: tuple[tuple[Level, ...], tuple[Level, ...]] | None = None
     if isinstance(held, WholeBook) and spec.group is None and spec.depth != 0:  # the shown top starts with the best level
         shown = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)  # unchanged sides are reused
@@ -191,5 +196,5 @@ def shape(held: Book | WholeBook, spec: ShapeSpec) -> Book:
         shown_bids, shown_asks = held.bid_side.top(spec.depth), held.ask_side.top(spec.depth)
     else:  # a normalized book's levels already carry their running totals
         shown_bids, shown_asks = held.bids[:spec.depth], held.asks[:spec.depth]
-    figures = _new(Figures, (best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions))
+    figures = _new(Figures, (best_bid, best_ask, spread, mid, spread_bps, impact, bands, spec.group, venues, conditions, counts))
     return _new(Book, (held.venue, held.symbol, shown_bids, shown_asks, held.timestamp, held.received_at, held.sequence, figures, held.verified))

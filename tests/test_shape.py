@@ -150,6 +150,9 @@ def test_shaping_a_deep_whole_book_reads_only_what_it_needs():
         def top(self, depth):
             return self.side.top(depth)
 
+        def __len__(self):
+            return len(self.side)
+
     whole = WholeBook("x", "BTC-USD", Counting(bids), Counting(asks), None, T0)
     shape(whole, ShapeSpec(depth=10, group=D(5), impact=ImpactSize(D(30)), liquidity=True))
     # 100 bps of 100000 is 1000 levels a side; the whole book is 40000 levels

@@ -82,6 +82,29 @@ def test_a_replay_is_never_stale():
     assert "STALE" not in out, out
 
 
+def test_a_replay_deepens_again_after_minus_up_to_what_it_recorded():
+    """- then +: the book on screen is shorter than the recorded one, and + goes back to the
+    recorded depth (it said "the recording has 17 levels: no deeper book" after three -)."""
+    from decimal import Decimal as D
+
+    from orderbook_cli.book import RawLevel, make_book
+
+    recorded = make_book("bitso", "btc_mxn", [RawLevel(D(100 - i), D(1), 1) for i in range(20)],
+                         [RawLevel(D(101 + i), D(1), 1) for i in range(20)], timestamp=T0, received_at=T0)
+    live = LiveLadder("bitso", "btc_mxn", ShapeSpec(), stale_after=5, player=Player(io.BytesIO(b""), 1.0, Tally()))
+    live.on_book(shape(recorded, live.spec), 0.0)
+    assert live.view.depth == 20
+    for _ in range(3):
+        live.on_key("-", 1.0)
+    live.on_book(shape(recorded, live.spec), 2.0)  # the feed shapes the next book by the new depth
+    assert live.view.depth == 17 and len(live.book.bids) == 17
+    for _ in range(3):
+        live.on_key("+", 3.0)
+    assert live.view.depth == 20 and live.flash is None
+    live.on_key("+", 4.0)
+    assert live.view.depth == 20 and live.flash is not None and "the recording has 20 levels" in live.flash[0]
+
+
 @pytest.mark.parametrize("width", [60, 80, 150])
 def test_the_liquidity_line_says_what_it_counts(width):
     out = draw(ladder(shape(sample(), ShapeSpec(liquidity=True)), LadderView(state="live"), width=width, height=30), width)

@@ -247,7 +247,9 @@ class LiveLadder:
         view = self.view
         current = view.depth or 1
         if step > 0:
-            sent = max(len(self.book.bids), len(self.book.asks)) if self.book else None
+            book = self.book
+            # the whole book's levels, not the shown ones: after -, the book on screen is shorter than what came
+            sent = None if book is None else max(book.figures.held_levels if book.figures is not None else (len(book.bids), len(book.asks)))
             if self.max_depth is not None and current >= self.max_depth:
                 self.flash = (f"depth {self.max_depth} is the most {self.venue} offers", now + FLASH_SECONDS)
                 return
