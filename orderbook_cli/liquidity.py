@@ -19,7 +19,13 @@ class Band(NamedTuple):
     bid_notional: Decimal  # the same in quote units (price × amount, exact)
     ask_notional: Decimal
     imbalance: Decimal | None  # (bid - ask) / (bid + ask), from -1 (all asks) to 1 (all bids)
-    complete: bool  # both sides of the book reach past the band, so nothing in it is missing
+    bid_complete: bool  # the bids reach past the band, so none in it is missing (else `bid` is a lower bound)
+    ask_complete: bool
+
+    @property
+    def complete(self) -> bool:
+        """Both sides reach past the band: nothing in it is missing."""
+        return self.bid_complete and self.ask_complete
 
 
 def _within(levels: Iterable[Level | RawLevel], limits: list[Decimal], descending: bool) -> list[tuple[Decimal, Decimal, bool]]:
@@ -65,5 +71,5 @@ def liquidity(bids: Iterable[Level | RawLevel], asks: Iterable[Level | RawLevel]
         for bps, (bid, bid_notional, bids_past), (ask, ask_notional, asks_past) in zip(bands, bid_sums, ask_sums):
             both = bid + ask
             imbalance = ((bid - ask) / both).quantize(_IMBALANCE_PLACES) if both else None
-            out.append(Band(bps, bid, ask, bid_notional, ask_notional, imbalance, bids_past and asks_past))
+            out.append(Band(bps, bid, ask, bid_notional, ask_notional, imbalance, bids_past, asks_past))
     return tuple(out)

@@ -19,15 +19,19 @@ SUFFIX = {"k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "B": Decimal(10) ** 9, "
 
 
 def close(token: str, exact: Decimal) -> bool:
-    """`token` is `exact` rounded to the digits it shows (k/M/B/% scaled)."""
+    """`token` is `exact` rounded to the digits it shows (k/M/B/% scaled); a lower bound ("≥")
+    rounded down: at most `exact`, less by under one unit of its last digit."""
+    at_least = token.startswith("≥")
     token = token.lstrip("≥+")
     factor = SUFFIX.get(token[-1], Decimal(1))
     digits = token.rstrip("kMB%")
     if digits.endswith(".") or not re.fullmatch(r"-?\d+(\.\d+)?", digits):
         return False
     places = len(digits.split(".")[1]) if "." in digits else 0
-    tolerance = Decimal(5).scaleb(-places - 1) * factor
-    return abs(Decimal(digits) * factor - exact) <= tolerance
+    shown = Decimal(digits) * factor
+    if at_least:
+        return shown <= exact < shown + Decimal(1).scaleb(-places) * factor
+    return abs(shown - exact) <= Decimal(5).scaleb(-places - 1) * factor
 
 
 def cumulative(levels):

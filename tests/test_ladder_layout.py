@@ -225,7 +225,7 @@ def test_liquidity_bands_by_hand():
         "bps": 10, "bid": "3.25", "ask": "2.1234", "bid_notional": "14783.00", "ask_notional": "9672.0870", "imbalance": "0.2097", "complete": False}
     assert data["bands"][1]["ask"] == "3.1234"
     line = next(line for line in screen(book, 120, 24).splitlines() if line.startswith("near mid"))
-    assert line.startswith("near mid BTC bid|ask:  ±10bps ≥3.25|≥2.12 (60% bids)  ±25bps"), line  # 3.25 of 5.3734
+    assert line.startswith("near mid BTC bid|ask:  ±10bps ≥3.25|2.12 (60% bids)  ±25bps"), line  # 3.25 of 5.3734; the asks reach past
     one_sided = make_book("x", "A-B", [], [RawLevel(D(1), D(1), 1)], timestamp=T0, received_at=T0)
     assert liquidity(one_sided.bids, one_sided.asks, one_sided.mid) == ()
 

@@ -105,6 +105,20 @@ def test_a_replay_deepens_again_after_minus_up_to_what_it_recorded():
     assert live.view.depth == 20 and live.flash is not None and "the recording has 20 levels" in live.flash[0]
 
 
+def test_a_liquidity_lower_bound_is_rounded_down_and_on_its_own_side():
+    """The bids end inside ±100 bps (5.04543442 BTC in all), the asks reach past it: "≥5.04" on
+    the bid side alone (it showed "≥5.05|≥…": more than is known, and a bound on the asks too)."""
+    from decimal import Decimal as D
+
+    from orderbook_cli.book import RawLevel, make_book
+
+    book = make_book("bitso", "btc_usd", [RawLevel(D("99.99"), D("5.04543442"), 1)],
+                     [RawLevel(D("100.01"), D("1.00000000"), 1), RawLevel(D("200"), D("1.00000000"), 1)], timestamp=T0, received_at=T0)
+    out = draw(ladder(shape(book, ShapeSpec(liquidity=True)), LadderView(state="live"), width=150, height=30), 150)
+    line = next(line for line in out.splitlines() if line.startswith("near mid"))
+    assert "±100bps ≥5.04|1.00" in line, line
+
+
 @pytest.mark.parametrize("width", [60, 80, 150])
 def test_the_liquidity_line_says_what_it_counts(width):
     out = draw(ladder(shape(sample(), ShapeSpec(liquidity=True)), LadderView(state="live"), width=width, height=30), width)

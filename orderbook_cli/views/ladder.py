@@ -251,8 +251,9 @@ def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT)
     """Base units resting within ±10/25/50/100 bps of mid, bids|asks, and the heavier
     side's share of the two ("60% bids": 60% of it rests on the bid side; from the
     imbalance (bid − ask) / (bid + ask) as (1 + |imbalance|) / 2), said only when it is
-    not an even 50% once rounded; "≥": the book held ends inside the band, so there is at
-    least that much. The shape step's bands, from the whole book whatever is shown."""
+    not an even 50% once rounded; "≥": that side of the book held ends inside the band, so
+    there is at least that much (rounded down). The shape step's bands, from the whole book
+    whatever is shown."""
     bands = book.figures.liquidity if book.figures is not None else None
     if not bands:
         return None
@@ -260,8 +261,9 @@ def liquidity_line(book: Book, width: int | None = None, theme: Theme = DEFAULT)
     base = (units(book.symbol) or ("",))[0]
     items = [Item(0, Text(f"near mid {base} bid|ask:".replace("  ", " "), style="bold"))]
     for n, band in enumerate(bands):
-        more = "" if band.complete else "≥"
-        text = Text.assemble((f"±{band.bps}bps", "bold"), f" {more}{brief(band.bid, places)}|{more}{brief(band.ask, places)}")
+        bid, ask = (("" if whole else "≥") + brief(amount, places, at_least=not whole)  # a lower bound: rounded down
+                    for amount, whole in ((band.bid, band.bid_complete), (band.ask, band.ask_complete)))
+        text = Text.assemble((f"±{band.bps}bps", "bold"), f" {bid}|{ask}")
         share = fixed((1 + abs(band.imbalance)) * 50, 0) if band.imbalance else "50"  # never "0% asks": it read as no asks
         if share != "50":
             heavier, style = ("bids", theme.bid) if band.imbalance > 0 else ("asks", theme.ask)

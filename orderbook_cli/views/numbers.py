@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from orderbook_cli.book import EXACT, Book, bps_of, plain
@@ -35,29 +35,32 @@ def aligned(numbers: Sequence[Decimal], cap: int | None = None) -> list[str]:
     return [format(n, f".{places}f") for n in numbers]
 
 
-def fixed(number: Decimal, places: int) -> str:
-    """The number rounded (half to even) to `places` decimals, plain notation."""
+def fixed(number: Decimal, places: int, rounding: str = ROUND_HALF_EVEN) -> str:
+    """The number rounded (half to even, or `rounding`) to `places` decimals, plain notation."""
     with localcontext(EXACT):
-        return plain(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+        return plain(number.quantize(Decimal(1).scaleb(-places), rounding=rounding))
 
 
-def short(number: Decimal, places: int = 2) -> str:
+def short(number: Decimal, places: int = 2, rounding: str = ROUND_HALF_EVEN) -> str:
     """Large numbers as three significant digits with k/M/B (narrow layouts);
     smaller ones with at most `places` decimals."""
+    near = Decimal(1) if rounding == ROUND_DOWN else Decimal("0.9995")  # what rounds up to the next unit (none, rounding down)
     with localcontext(EXACT):
         for factor, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
-            if abs(number) >= factor * Decimal("0.9995"):
+            if abs(number) >= factor * near:
                 scaled = number / factor
-                digits = 2 if abs(scaled) < Decimal("9.995") else 1 if abs(scaled) < Decimal("99.95") else 0
-                return fixed(scaled, digits) + suffix
-    return fixed(number, places)
+                digits = 2 if abs(scaled) < 10 * near else 1 if abs(scaled) < 100 * near else 0
+                return fixed(scaled, digits, rounding) + suffix
+    return fixed(number, places, rounding)
 
 
-def brief(number: Decimal, places: int) -> str:
-    """About three significant digits (k/M/B above a thousand), never more than `places` decimals."""
+def brief(number: Decimal, places: int, *, at_least: bool = False) -> str:
+    """About three significant digits (k/M/B above a thousand), never more than `places` decimals;
+    `at_least`: a lower bound, rounded down (never more than is known to be there)."""
+    rounding = ROUND_DOWN if at_least else ROUND_HALF_EVEN
     if abs(number) >= 1000 or not number:
-        return short(number, 0)
-    return fixed(number, max(0, min(places, 2 - number.adjusted())))
+        return short(number, 0, rounding)
+    return fixed(number, max(0, min(places, 2 - number.adjusted())), rounding)
 
 
 def units(symbol: str) -> tuple[str, str] | None:
