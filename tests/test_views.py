@@ -5,6 +5,7 @@ SVGs that load nothing, a paused replay that is not late."""
 import io
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from rich.console import Console
@@ -80,6 +81,23 @@ def test_a_replay_is_never_stale():
     live.on_key(" ", 61.0)
     out = draw(live.frame(120.0, 24, 0.0, 0.0, 0, width=100), 100)
     assert "STALE" not in out, out
+
+
+def test_a_live_book_from_another_day_shows_its_date():
+    """A venue stamping another day (a clock off by years, a stale feed): the header says the
+    date, as a printed snapshot's and a replay's do; today's book says the time alone."""
+    from datetime import UTC, datetime
+
+    from orderbook_cli.book import RawLevel, make_book
+
+    for stamp, dated in ((datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC), True), (datetime.now(UTC), False)):
+        book = make_book("bitso", "btc_mxn", [RawLevel(Decimal(100), Decimal(1), 1)], [RawLevel(Decimal(101), Decimal(1), 1)],
+                         timestamp=stamp, received_at=datetime.now(UTC))
+        live = LiveLadder("bitso", "btc_mxn", ShapeSpec(depth=20), stale_after=5)
+        live.on_book(shape(book, live.spec), 0.0)
+        out = draw(live.frame(0.5, 24, 0.0, 1.0, 0, width=150), 150)
+        assert ("as of 2023-11-14 22:13:20 UTC" in out) == dated, out
+        assert (stamp.strftime("as of %H:%M:%S UTC") in out) == (not dated), out
 
 
 def test_a_replay_deepens_again_after_minus_up_to_what_it_recorded():

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ from orderbook_cli.views.keys import (
 )
 from orderbook_cli.views.layout import Item
 from orderbook_cli.views.numbers import decimals
-from orderbook_cli.views.state import LadderView
+from orderbook_cli.views.state import LadderView, from_another_day
 from orderbook_cli.views.terminal import Painter, bounded_size, colour_mode
 from orderbook_cli.views.terminal import console as make_console
 from orderbook_cli.views.theme import Theme
@@ -322,8 +323,10 @@ class LiveLadder:
         if self.player is not None:
             view.header_items = [Item(3, Text(self.player.status()))]  # where playback is: steps move it while paused
             view.dated = True
-        elif self.feed is not None and not view.paused:
-            view.health = self._health(now)
+        else:
+            view.dated = from_another_day(self.shown, datetime.now(UTC).date())  # a venue stamping another day: its date
+            if self.feed is not None and not view.paused:
+                view.health = self._health(now)
         heard = last_book_at if heard_at is None else heard_at
         silence = None if heard is None else now - heard
         # A recording has no link to go stale: a slow or paused replay is only quiet (its age says how long).

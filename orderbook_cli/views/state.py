@@ -29,11 +29,15 @@ class Memory:
         return table[name]
 
 
+def from_another_day(book: Book | None, today: date) -> bool:
+    """The book's time (the venue's, else when it came) is not on `today` (UTC): its date is shown."""
+    stamp = book.timestamp or book.received_at if book is not None else None
+    return stamp is not None and stamp.astimezone(UTC).date() != today
+
+
 def printed(book: Book | None, today: date, **fields) -> LadderView:
     """The view of a printed book (snapshot, SVG): no keys to press, and its date when it is not from `today`."""
-    stamp = book.timestamp or book.received_at if book is not None else None
-    old = stamp is not None and stamp.astimezone(UTC).date() != today
-    return LadderView(state="snapshot", actions=frozenset(), dated=old, **fields)
+    return LadderView(state="snapshot", actions=frozenset(), dated=from_another_day(book, today), **fields)
 
 
 @dataclass
