@@ -148,12 +148,12 @@ class Column:
         return max([len(self.title)] + [cell.cell_len for cell in self.cells])
 
 
-def fit_columns(columns: Sequence[Column], width: int) -> list[Column] | None:
-    """The columns that fit `width` (one space apart), by rank, in their own order;
+def fit_columns(columns: Sequence[Column], width: int, gap: int = 1) -> list[Column] | None:
+    """The columns that fit `width` (`gap` spaces apart), by rank, in their own order;
     None when not even the first-ranked one does."""
     kept: list[Column] = []
     for column in sorted(columns, key=lambda c: c.rank):
-        used = sum(c.width + 1 for c in kept) + column.width
+        used = sum(c.width + gap for c in kept) + column.width
         if used <= width:
             kept.append(column)
         elif not kept:
@@ -161,14 +161,14 @@ def fit_columns(columns: Sequence[Column], width: int) -> list[Column] | None:
     return [c for c in columns if c in kept]
 
 
-def rows(columns: Sequence[Column], count: int) -> tuple[Text, list[Text]]:
-    """The title line and `count` padded lines of the given columns."""
+def rows(columns: Sequence[Column], count: int, gap: int = 1) -> tuple[Text, list[Text]]:
+    """The title line and `count` padded lines of the given columns, `gap` spaces apart."""
     def line(cells: Sequence[Text]) -> Text:
         out = Text(no_wrap=True, overflow="crop")
         for column, cell in zip(columns, cells):
             pad = " " * (column.width - cell.cell_len)
             out.append_text(Text(pad) + cell if column.right else cell + Text(pad))
-            out.append(" ")
+            out.append(" " * gap)
         out.rstrip()
         return out
 

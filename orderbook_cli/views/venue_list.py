@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from orderbook_cli.views.layout import Column, fit_columns
+from orderbook_cli.views.layout import rows as table_rows
 from orderbook_cli.views.terminal import console
 
 
@@ -22,31 +23,21 @@ def print_venues(rows: list[dict]) -> None:
     out.file.flush()
 
 
-COLUMNS = ("venue", "transport", "auth", "depth", "symbol")
-UNBOUNDED = 10_000  # measured at its natural width, not the terminal's
-DROPPED_FIRST = ("symbol", "auth", "transport", "depth")  # on a narrow terminal: the venue stays, and its depth while it fits
-
-
-def _table(rows: list[dict], columns: tuple[str, ...]) -> Table:
-    table = Table(header_style="bold", box=None, padding=(0, 2, 0, 0), pad_edge=False)  # no padding after the last column
-    for title in columns:
-        table.add_column(title, no_wrap=True)
-    for row in rows:
-        cells = {"venue": Text(row["id"], style="bold"), "transport": Text(row["transport"]), "auth": Text(row["auth"]),
-                 "depth": Text(f"{row['default_depth']} (max {row['max_depth'] or 'all'})"), "symbol": Text(row["symbol_format"])}
-        table.add_row(*[cells[title] for title in columns])
-    return table
+GAP = 2  # spaces between the table's columns
+SHOWN = ("venue", "transport", "auth", "depth", "symbol")  # left to right
+KEPT_FIRST = ("venue", "depth", "transport", "auth", "symbol")  # on a narrow terminal the last go first, whole
 
 
 def _print_tables(out: Console, rows: list[dict]) -> None:
-    columns: tuple[str, ...] = COLUMNS
-    table = _table(rows, columns)
-    for dropped in DROPPED_FIRST:  # a column goes whole rather than a cell be cut ("20 (max …")
-        if Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum <= out.width:
-            break
-        columns = tuple(title for title in columns if title != dropped)
-        table = _table(rows, columns)
-    out.print(table)
+    cells = {"venue": [Text(row["id"], style="bold") for row in rows],
+             "transport": [Text(row["transport"]) for row in rows], "auth": [Text(row["auth"]) for row in rows],
+             "depth": [Text(f"{row['default_depth']} (max {row['max_depth'] or 'all'})") for row in rows],
+             "symbol": [Text(row["symbol_format"]) for row in rows]}
+    columns = [Column(title, cells[title], right=False, rank=KEPT_FIRST.index(title)) for title in SHOWN]
+    kept = fit_columns(columns, out.width, GAP) or columns[:1]  # a column goes whole rather than a cell be cut ("20 (max …")
+    titles, lines = table_rows(kept, len(rows), GAP)
+    for line in (titles, *lines):
+        out.print(line)
     out.print()
     details = Table.grid(padding=(0, 2, 1, 0))
     details.add_column(no_wrap=True)
