@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from functools import cache, lru_cache
 
 from orderbook_cli import smallfile
 from orderbook_cli.distributions import venue_plugins_may_exist
@@ -47,11 +48,9 @@ def is_page_request(args: list[str]) -> bool:
 
 def recall(args: list[str], environ: Mapping[str, str] = os.environ) -> str | None:
     """The page Typer wrote for this very request, or None."""
-    if venue_plugins_may_exist():  # a plugin's options are on the pages, and its files are in no stamp
-        return None
-    memory = _load(environ)
     stamp = _stamp()
-    if memory is None or stamp is None or memory.get("stamp") != stamp:
+    memory = None if stamp is None else _load(environ)
+    if memory is None or memory.get("stamp") != stamp:
         return None
     page = memory["pages"].get(_key(args, environ))
     return page if isinstance(page, str) and _printable(page) else None
@@ -62,8 +61,7 @@ def keep(args: list[str], page: str, environ: Mapping[str, str] = os.environ) ->
     import json
 
     stamp = _stamp()
-    if stamp is None or not page or len(page) > MAX_PAGE_CHARS or not _printable(page) or not _typer_is_scanned() \
-            or venue_plugins_may_exist():
+    if stamp is None or not page or len(page) > MAX_PAGE_CHARS or not _printable(page) or not _typer_is_scanned():
         return
     memory = _load(environ)
     pages: dict[str, str] = memory["pages"] if memory is not None and memory.get("stamp") == stamp else {}
@@ -113,6 +111,7 @@ def _typer_is_scanned() -> bool:
     return typer is not None and os.path.dirname(getattr(typer, "__file__", None) or "") == _find_package("typer")
 
 
+@cache
 def _find_package(name: str) -> str | None:
     """The folder a plain `import name` loads a regular package from: the first sys.path entry holding it."""
     for entry in sys.path:
@@ -122,11 +121,14 @@ def _find_package(name: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
 def _stamp() -> str | None:
     """What a page is written from: the Python, and obook's and Typer's files (click comes
-    with Typer); None when Typer is not found."""
+    with Typer); None, no page remembered, when Typer is not found or a venue plugin may be
+    installed (its options are on the pages, and its files are in no stamp). Once a process:
+    a missed page is looked up, then kept."""
     typer = _find_package("typer")
-    if typer is None:
+    if typer is None or venue_plugins_may_exist():
         return None
     own = os.path.dirname(os.path.abspath(__file__))
     return f"{sys.version}|{own}|{typer}|{files_stamp([own, typer])}"

@@ -368,10 +368,10 @@ def _handshake(sock: socket.socket, url: str, url_env: str) -> None:
         if 300 <= status < 400:
             raise redirected(status, headers.get("location"))
         body = _read_refusal_body(sock, headers, status)
-        said = f" (HTTP {status})" + (f": {body}" if body else "")
+        answer = f" (HTTP {status})" + (f": {body}" if body else "")  # not `said`: that is reasons.said, which wrote `body`
         if status >= 500:  # the venue answered and failed: its failure (exit 5, as over HTTP), retried all the same
-            raise VenueFailed(f"{where} failed the WebSocket connection{said}")
-        refused = f"{where} refused the WebSocket connection{said}"
+            raise VenueFailed(f"{where} failed the WebSocket connection{answer}")
+        refused = f"{where} refused the WebSocket connection{answer}"
         if status in (401, 403):  # as over HTTP: exit 6; public feeds need no key, so it refuses this client
             raise AuthError(refused, hint=f"the venue refuses connections from here (an IP or region block?); check {url_env}")
         if status == 429:
